@@ -1,0 +1,81 @@
+# The project's two commands (see README):
+#   make demo   install what is missing, then run the end-to-end demo on a fresh local Ganache
+#   make test   install what is missing, then run every test (contracts on Ganache, offchain units),
+#               then the linters (ruff, mypy)
+# Both are idempotent: installs are redone only when requirements.lock or package-lock.json change.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+BROWNIE := $(VENV)/bin/brownie
+NETWORK ?= ganache-cli
+SOLC_VERSION := $(shell node -p "require('./package.json').devDependencies.solc" 2>/dev/null)
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+SOLC_LINK := .toolchain/solc/solc-v$(SOLC_VERSION)
+SOLC_STAMP := .toolchain/.solc-$(SOLC_VERSION)-linked
+HOOK_STAMP := $(VENV)/.hook-installed
+NETWORKS_STAMP := $(VENV)/.networks-imported
+
+.PHONY: help setup test test-anvil demo lint bench lock clean
+
+help:
+	@echo "make demo    - install what is missing, run the end-to-end demo on a fresh local Ganache"
+	@echo "make test    - install what is missing, run the whole test suite"
+	@echo "make test-anvil, make lint, make bench, make lock, make clean"
+
+$(PY_STAMP): requirements.lock
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (Debian: apt-get install python3.11 python3.11-venv)"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+$(NODE_STAMP): package-lock.json package.json
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js 20 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(SOLC_STAMP): $(NODE_STAMP) tools/solc-standard-json.js
+	@mkdir -p $(dir $(SOLC_LINK))
+	@rm -f .toolchain/solc/solc-v* .toolchain/.solc-*-linked
+	ln -s ../../tools/solc-standard-json.js $(SOLC_LINK)
+	@$(SOLC_LINK) --version | grep -q "Version: $(SOLC_VERSION)+" || { echo "error: solc-js does not report version $(SOLC_VERSION)"; exit 1; }
+	@touch $@
+
+$(HOOK_STAMP): $(PY_STAMP) tools/install_venv_hook.py
+	$(PY) tools/install_venv_hook.py
+	@touch $@
+
+$(NETWORKS_STAMP): $(HOOK_STAMP) networks.yaml tools/import_networks.py
+	$(PY) tools/import_networks.py
+	@touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(HOOK_STAMP) $(NETWORKS_STAMP)
+
+test: setup
+	$(BROWNIE) test tests --network $(NETWORK)
+	$(MAKE) --no-print-directory lint
+
+test-anvil:
+	$(MAKE) test NETWORK=anvil
+
+demo: setup
+	$(BROWNIE) run scripts/demo.py --network $(NETWORK)
+
+lint: setup
+	$(VENV)/bin/ruff check offchain scripts tests bench tools
+	$(VENV)/bin/ruff format --check offchain scripts tests bench tools
+	$(VENV)/bin/mypy
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b --quick; done
+
+lock:
+	$(PY) -m pip freeze --exclude-editable | { echo "# Exact versions of every Python package the project installs (Python 3.11, Linux x86_64)."; echo "# Regenerate with: make lock   (after changing the direct needs in pyproject.toml)"; echo "pip==$$($(PY) -m pip --version | cut -d' ' -f2)"; cat; } > requirements.lock
+
+clean:
+	rm -rf build .toolchain $(VENV) node_modules

@@ -1,0 +1,50 @@
+"""The single place where Python talks to the contracts.
+
+* :class:`Session`: the active network's deployment with typed clients (``session.registry``).
+* :class:`DeploymentRecord`: the JSON record ``scripts/deploy.py`` writes.
+* :class:`DataRegistryClient`: register and read files, checked against on-chain digests.
+* :func:`get_events`: range-chunked event queries.
+* :func:`connect`, :func:`default_account`, :func:`transact`, :func:`call`: Brownie plumbing
+  that turns reverts into :class:`~offchain.errors.TransactionRevertedError`.
+"""
+
+from offchain.chain.contracts import (
+    DEFAULT_NETWORK,
+    ENV_PRIVATE_KEY,
+    call,
+    connect,
+    contract_at,
+    default_account,
+    is_local_network,
+    load_project,
+    transact,
+)
+from offchain.chain.deploy import DEPLOY_ORDER, deploy_all
+from offchain.chain.deployment import ContractDeployment, DeploymentRecord, deployment_path
+from offchain.chain.events import EventLog, get_events
+from offchain.chain.registry import DataRegistryClient, FileRegistration, file_id_of, record_digest_of
+from offchain.chain.session import Session
+
+__all__ = [
+    "DEFAULT_NETWORK",
+    "DEPLOY_ORDER",
+    "ENV_PRIVATE_KEY",
+    "ContractDeployment",
+    "DataRegistryClient",
+    "DeploymentRecord",
+    "EventLog",
+    "FileRegistration",
+    "Session",
+    "call",
+    "connect",
+    "contract_at",
+    "default_account",
+    "deploy_all",
+    "deployment_path",
+    "file_id_of",
+    "get_events",
+    "is_local_network",
+    "load_project",
+    "record_digest_of",
+    "transact",
+]

@@ -1,0 +1,171 @@
+"""Brownie plumbing: the loaded project, the active network, contract handles and transactions.
+
+Everything that touches Brownie's objects directly lives here and in the clients built on it,
+so the rest of the toolkit sees typed results and :mod:`offchain.errors` exceptions only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from offchain.errors import ChainError, ContractNotDeployedError, MissingAccountKeyError, TransactionRevertedError
+from offchain.toolchain import PROJECT_ROOT
+
+__all__ = [
+    "DEFAULT_NETWORK",
+    "ENV_PRIVATE_KEY",
+    "call",
+    "connect",
+    "contract_at",
+    "default_account",
+    "is_local_network",
+    "load_project",
+    "transact",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The Brownie network the toolkit uses when none is named: the project's local Ganache.
+DEFAULT_NETWORK = "ganache-cli"
+
+#: Environment variable holding the hex private key used on live networks.
+ENV_PRIVATE_KEY = "DATASHARE_PRIVATE_KEY"
+
+T = TypeVar("T")
+
+
+def load_project(root: Path = PROJECT_ROOT) -> Any:
+    """The loaded Brownie project, loading (and compiling if needed) the one at ``root``.
+
+    Under ``brownie run``, ``brownie test`` and ``brownie console`` the project is already loaded
+    and is returned as is.
+    """
+    from brownie import project
+
+    loaded = project.get_loaded_projects()
+    if loaded:
+        return loaded[0]
+    logger.info("loading Brownie project at %s", root)
+    loaded_project = project.load(root, name="DatashareProject")
+    loaded_project.load_config()  # network settings (hardfork, gas price) from brownie-config.yaml
+    return loaded_project
+
+
+def connect(network_id: str | None = None) -> str:
+    """Connect Brownie to ``network_id`` (default: the project's Ganache network) if not connected.
+
+    Returns:
+        The id of the active network.
+
+    Raises:
+        ChainError: if the network cannot be reached or started.
+    """
+    from brownie import network
+
+    if network.is_connected():
+        return str(network.show_active())
+    target = network_id or DEFAULT_NETWORK
+    try:
+        network.connect(target)
+    except Exception as exc:  # brownie raises many unrelated types here
+        raise ChainError(f"could not connect to network {target!r}: {exc}") from exc
+    return target
+
+
+def is_local_network() -> bool:
+    """Whether the active network is a local chain Brownie runs (Ganache, Anvil)."""
+    from brownie._config import CONFIG
+
+    return "cmd" in CONFIG.active_network
+
+
+def default_account() -> Any:
+    """The account that signs by default.
+
+    On a local chain it is the first unlocked test account. On a live network it is the key in
+    the ``DATASHARE_PRIVATE_KEY`` environment variable.
+
+    Raises:
+        MissingAccountKeyError: on a live network with no key in the environment.
+    """
+    from brownie import accounts
+
+    if is_local_network():
+        return accounts[0]
+    key = os.environ.get(ENV_PRIVATE_KEY, "").strip()
+    if not key:
+        raise MissingAccountKeyError(
+            f"the active network is live: set {ENV_PRIVATE_KEY} to the hex private key of the account to use"
+        )
+    return accounts.add(key)
+
+
+def contract_at(name: str, address: str) -> Any:
+    """A Brownie handle on the deployed contract ``name`` at ``address``.
+
+    Raises:
+        ContractNotDeployedError: if no code is at ``address`` on the active chain.
+    """
+    from brownie import Contract, web3
+    from eth_utils import to_checksum_address
+
+    abi = load_project()[name].abi
+    checksummed = to_checksum_address(address)
+    if len(web3.eth.get_code(checksummed)) == 0:
+        raise ContractNotDeployedError(name, f"no code at {address} on chain {web3.eth.chain_id}")
+    factory: Any = Contract  # Brownie types the name and address as NewTypes
+    return factory.from_abi(name, checksummed, abi)
+
+
+def _error_names(contract: Any) -> set[str]:
+    return {item["name"] for item in contract.abi if item.get("type") == "error"}
+
+
+def _reverted(contract: Any, function: str, exc: Exception) -> TransactionRevertedError:
+    reason = getattr(exc, "revert_msg", None) or str(exc).splitlines()[0]
+    name, _, detail = str(reason).partition(":")
+    if name.strip() in _error_names(contract):
+        return TransactionRevertedError(contract._name, function, reason, name.strip(), detail.strip())
+    return TransactionRevertedError(contract._name, function, reason)
+
+
+def _guarded(contract: Any, function: str, action: Callable[[], T]) -> T:
+    from brownie.exceptions import VirtualMachineError
+
+    try:
+        return action()
+    except VirtualMachineError as exc:
+        raise _reverted(contract, function, exc) from exc
+    except ValueError as exc:  # web3 raises ValueError for node-side reverts on some clients
+        if "revert" in str(exc).lower():
+            raise _reverted(contract, function, exc) from exc
+        raise
+
+
+def transact(contract: Any, function: str, *args: Any, sender: Any) -> Any:
+    """Send a transaction calling ``contract.function(*args)`` from ``sender``.
+
+    Returns:
+        Brownie's ``TransactionReceipt``, already confirmed.
+
+    Raises:
+        TransactionRevertedError: with the decoded custom error if the call reverts.
+    """
+    method = getattr(contract, function)
+    receipt = _guarded(contract, function, lambda: method(*args, {"from": sender}))
+    logger.debug("%s.%s mined in block %s, gas %s", contract._name, function, receipt.block_number, receipt.gas_used)
+    return receipt
+
+
+def call(contract: Any, function: str, *args: Any) -> Any:
+    """Call the view function ``contract.function(*args)``.
+
+    Raises:
+        TransactionRevertedError: with the decoded custom error if the call reverts.
+    """
+    method = getattr(contract, function)
+    return _guarded(contract, function, lambda: method(*args))

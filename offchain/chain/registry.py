@@ -1,0 +1,242 @@
+"""Typed client of the ``DataRegistry`` contract (research: Zheng et al. 2018 §4.3, upload).
+
+The contract stores, per file, the owner, the registration time and a digest of the record;
+the record's fields travel in the ``FileRegistered`` event. :meth:`DataRegistryClient.get_file`
+reads both and checks the event's fields against the stored digest, so what it returns is
+exactly what the chain committed to, or an :class:`~offchain.errors.IntegrityError`.
+
+The id and digest formulas are computed here too (:func:`file_id_of`, :func:`record_digest_of`)
+and tested against the contract's own ``fileIdOf`` and ``recordDigestOf``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
+
+from offchain.chain.contracts import call, transact
+from offchain.chain.events import EventLog, get_events
+from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
+
+__all__ = [
+    "MAX_LOCATOR_BYTES",
+    "MAX_METADATA_BYTES",
+    "ZERO_ROOT",
+    "DataRegistryClient",
+    "FileRegistration",
+    "file_id_of",
+    "record_digest_of",
+]
+
+#: Largest locator the contract accepts, in bytes (``DataRegistry.MAX_LOCATOR_BYTES``).
+MAX_LOCATOR_BYTES = 512
+#: Largest metadata the contract accepts, in bytes (``DataRegistry.MAX_METADATA_BYTES``).
+MAX_METADATA_BYTES = 4096
+#: The Merkle root of a file registered without a block tree.
+ZERO_ROOT = bytes(32)
+
+
+@dataclass(frozen=True)
+class FileRegistration:
+    """A file's full record as registered on chain.
+
+    Attributes:
+        file_id: ``keccak256(abi.encode(owner, content_commitment))``.
+        owner: Checksummed address of the registering account.
+        content_commitment: Commitment to the plaintext.
+        ciphertext_hash: Hash of the stored ciphertext.
+        merkle_root: Root of the ciphertext's block Merkle tree, or :data:`ZERO_ROOT`.
+        locator: Where the ciphertext is stored.
+        metadata: Application metadata bytes.
+        registered_at: Block timestamp of the registration, in seconds.
+        block_number: Block of the registration.
+        tx_hash: 0x-prefixed hash of the registering transaction.
+    """
+
+    file_id: bytes
+    owner: str
+    content_commitment: bytes
+    ciphertext_hash: bytes
+    merkle_root: bytes
+    locator: str
+    metadata: bytes
+    registered_at: int
+    block_number: int
+    tx_hash: str
+
+
+def _bytes32(value: bytes, name: str, *, nonzero: bool) -> bytes:
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        found = f"{len(value)} bytes" if isinstance(value, (bytes, bytearray)) else type(value).__name__
+        raise InvalidInputError(f"{name} must be 32 bytes, got {found}")
+    if nonzero and not any(value):
+        raise InvalidInputError(f"{name} must not be all zero")
+    return bytes(value)
+
+
+def file_id_of(owner: str, content_commitment: bytes) -> bytes:
+    """The id a file gets on chain: ``keccak256(abi.encode(owner, content_commitment))``."""
+    commitment = _bytes32(content_commitment, "content_commitment", nonzero=False)
+    return keccak(encode(["address", "bytes32"], [to_checksum_address(owner), commitment]))
+
+
+def record_digest_of(
+    content_commitment: bytes, ciphertext_hash: bytes, merkle_root: bytes, locator: str, metadata: bytes
+) -> bytes:
+    """The digest the contract stores for a record (``DataRegistry.recordDigestOf``)."""
+    return keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32"],
+            [
+                _bytes32(content_commitment, "content_commitment", nonzero=False),
+                _bytes32(ciphertext_hash, "ciphertext_hash", nonzero=False),
+                _bytes32(merkle_root, "merkle_root", nonzero=False),
+                keccak(locator.encode("utf-8")),
+                keccak(bytes(metadata)),
+            ],
+        )
+    )
+
+
+def _validate_locator(locator: str) -> None:
+    if not isinstance(locator, str):
+        raise InvalidInputError(f"locator must be a str, got {type(locator).__name__}")
+    size = len(locator.encode("utf-8"))
+    if not 0 < size <= MAX_LOCATOR_BYTES:
+        raise InvalidInputError(f"locator must be 1..{MAX_LOCATOR_BYTES} bytes of UTF-8, got {size}")
+
+
+def _validate_metadata(metadata: bytes) -> None:
+    if not isinstance(metadata, (bytes, bytearray)):
+        raise InvalidInputError(f"metadata must be bytes, got {type(metadata).__name__}")
+    if len(metadata) > MAX_METADATA_BYTES:
+        raise InvalidInputError(f"metadata must be at most {MAX_METADATA_BYTES} bytes, got {len(metadata)}")
+
+
+class DataRegistryClient:
+    """Register and read files through a deployed ``DataRegistry``.
+
+    Args:
+        contract: Brownie handle of the deployed contract.
+        from_block: Where event scans start (the contract's deployment block).
+    """
+
+    def __init__(self, contract: Any, from_block: int = 0) -> None:
+        self.contract = contract
+        self.from_block = from_block
+
+    @property
+    def address(self) -> str:
+        """The contract's address."""
+        return str(self.contract.address)
+
+    def register_file(
+        self,
+        *,
+        sender: Any,
+        content_commitment: bytes,
+        ciphertext_hash: bytes,
+        locator: str,
+        merkle_root: bytes = ZERO_ROOT,
+        metadata: bytes = b"",
+    ) -> FileRegistration:
+        """Register a file owned by ``sender``.
+
+        Inputs are checked here first, so bad input costs no transaction.
+
+        Returns:
+            The registration, read from the transaction's event.
+
+        Raises:
+            InvalidInputError: on a wrong-sized or zero hash, a bad locator or oversized metadata.
+            TransactionRevertedError: if the contract reverts, e.g. with
+                ``DataRegistryAlreadyRegistered`` when ``sender`` registered this commitment before.
+        """
+        commitment = _bytes32(content_commitment, "content_commitment", nonzero=True)
+        ct_hash = _bytes32(ciphertext_hash, "ciphertext_hash", nonzero=True)
+        root = _bytes32(merkle_root, "merkle_root", nonzero=False)
+        _validate_locator(locator)
+        _validate_metadata(metadata)
+        receipt = transact(
+            self.contract, "registerFile", commitment, ct_hash, root, locator, bytes(metadata), sender=sender
+        )
+        event = receipt.events["FileRegistered"]
+        return FileRegistration(
+            file_id=bytes(event["fileId"]),
+            owner=to_checksum_address(event["owner"]),
+            content_commitment=bytes(event["contentCommitment"]),
+            ciphertext_hash=bytes(event["ciphertextHash"]),
+            merkle_root=bytes(event["merkleRoot"]),
+            locator=str(event["locator"]),
+            metadata=bytes(event["metadata"]),
+            registered_at=int(receipt.timestamp),
+            block_number=int(receipt.block_number),
+            tx_hash=str(receipt.txid),
+        )
+
+    def is_registered(self, file_id: bytes) -> bool:
+        """Whether a file is registered under ``file_id``."""
+        return bool(call(self.contract, "isRegistered", _bytes32(file_id, "file_id", nonzero=False)))
+
+    def get_file(self, file_id: bytes) -> FileRegistration:
+        """The full record of ``file_id``, checked against the digest stored on chain.
+
+        Raises:
+            UnknownFileError: if nothing is registered under ``file_id``.
+            IntegrityError: if no event, or an event whose fields do not match the stored
+                digest, is found for the file (a node serving wrong logs).
+        """
+        fid = _bytes32(file_id, "file_id", nonzero=False)
+        logs = get_events(self.contract, "FileRegistered", from_block=self.from_block, argument_filters={"fileId": fid})
+        return self._verified(fid, logs)
+
+    def files_of(self, owner: str) -> list[FileRegistration]:
+        """Every file registered by ``owner``, oldest first (each checked as in :meth:`get_file`)."""
+        logs = get_events(
+            self.contract,
+            "FileRegistered",
+            from_block=self.from_block,
+            argument_filters={"owner": to_checksum_address(owner)},
+        )
+        return [self._verified(bytes(log.args["fileId"]), [log]) for log in logs]
+
+    def _verified(self, fid: bytes, logs: list[EventLog]) -> FileRegistration:
+        try:
+            owner, registered_at, digest = call(self.contract, "getFile", fid)
+        except TransactionRevertedError as exc:
+            if exc.error_name == "DataRegistryUnknownFile":
+                raise UnknownFileError(fid) from exc
+            raise
+        for log in logs:
+            record = FileRegistration(
+                file_id=fid,
+                owner=to_checksum_address(log.args["owner"]),
+                content_commitment=bytes(log.args["contentCommitment"]),
+                ciphertext_hash=bytes(log.args["ciphertextHash"]),
+                merkle_root=bytes(log.args["merkleRoot"]),
+                locator=str(log.args["locator"]),
+                metadata=bytes(log.args["metadata"]),
+                registered_at=int(registered_at),
+                block_number=log.block_number,
+                tx_hash=log.tx_hash,
+            )
+            if self._matches(record, owner, bytes(digest)):
+                return record
+        raise IntegrityError(
+            f"file 0x{fid.hex()} is registered, but none of the {len(logs)} FileRegistered logs "
+            f"from block {self.from_block} matches its stored digest 0x{bytes(digest).hex()}"
+        )
+
+    @staticmethod
+    def _matches(record: FileRegistration, owner: str, digest: bytes) -> bool:
+        return (
+            record.owner == to_checksum_address(owner)
+            and file_id_of(record.owner, record.content_commitment) == record.file_id
+            and record_digest_of(
+                record.content_commitment, record.ciphertext_hash, record.merkle_root, record.locator, record.metadata
+            )
+            == digest
+        )

@@ -1,0 +1,93 @@
+"""A session: the deployment record of the active network with typed clients of its contracts.
+
+>>> session = Session.load()          # deployments/<active network>.json
+>>> session.registry.get_file(file_id)
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from offchain.chain.contracts import contract_at, default_account, is_local_network
+from offchain.chain.deploy import deploy_all
+from offchain.chain.deployment import DeploymentRecord, deployment_path
+from offchain.chain.registry import DataRegistryClient
+from offchain.errors import ContractNotDeployedError, DeploymentRecordError
+
+__all__ = ["Session"]
+
+logger = logging.getLogger(__name__)
+
+
+class Session:
+    """The toolkit's contracts as deployed on the active network.
+
+    Args:
+        record: The deployment record; its chain id must be the connected chain's.
+
+    Raises:
+        DeploymentRecordError: if the record is for another chain.
+    """
+
+    def __init__(self, record: DeploymentRecord) -> None:
+        from brownie import web3
+
+        chain_id = int(web3.eth.chain_id)
+        if record.chain_id != chain_id:
+            raise DeploymentRecordError(
+                f"deployment record of {record.network} is for chain {record.chain_id}, "
+                f"but the connected chain is {chain_id}"
+            )
+        self.record = record
+        self._contracts: dict[str, Any] = {}
+
+    @classmethod
+    def load(cls, path: Path | None = None, *, deploy_if_missing: bool = False) -> Session:
+        """The session of the active network, from its deployment record.
+
+        Args:
+            path: The record to read; ``deployments/<active network>.json`` by default.
+            deploy_if_missing: On a local chain only, deploy everything afresh (and rewrite the
+                record) when the record is missing or its contracts are not on this chain.
+
+        Raises:
+            DeploymentRecordError: if the record is missing or for another chain.
+            ContractNotDeployedError: if a recorded contract has no code on this chain.
+        """
+        from brownie import network
+
+        target = path or deployment_path(str(network.show_active()))
+        try:
+            session = cls(DeploymentRecord.load(target))
+            for name in session.record.contracts:
+                session.contract(name)
+            return session
+        except (DeploymentRecordError, ContractNotDeployedError) as exc:
+            if not (deploy_if_missing and is_local_network()):
+                raise
+            logger.info("deploying afresh on the local chain: %s", exc)
+            return cls(deploy_all(default_account(), path=target))
+
+    def contract(self, name: str) -> Any:
+        """Brownie handle of the deployed contract ``name``.
+
+        Raises:
+            DeploymentRecordError: if the record has no such contract.
+            ContractNotDeployedError: if it has no code at its recorded address.
+        """
+        if name not in self._contracts:
+            self._contracts[name] = contract_at(name, self.record.address_of(name))
+        return self._contracts[name]
+
+    @cached_property
+    def registry(self) -> DataRegistryClient:
+        """Client of the deployed ``DataRegistry``."""
+        deployed_at = self.record.contracts["DataRegistry"].block_number
+        return DataRegistryClient(self.contract("DataRegistry"), from_block=deployed_at)
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{n}@{c.address}" for n, c in sorted(self.record.contracts.items()))
+        return f"<Session {self.record.network} chain {self.record.chain_id}: {names}>"

@@ -1,0 +1,98 @@
+"""The toolkit's exceptions: one base class and a few specific ones.
+
+Every error says what was expected and what was found. Catch :class:`OffchainError` to
+handle anything the toolkit raises on purpose.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ChainError",
+    "ContractNotDeployedError",
+    "DeploymentRecordError",
+    "IntegrityError",
+    "InvalidInputError",
+    "MissingAccountKeyError",
+    "OffchainError",
+    "StorageError",
+    "TransactionRevertedError",
+    "UnknownFileError",
+    "VerificationError",
+]
+
+
+class OffchainError(Exception):
+    """Base class of every error the toolkit raises on purpose."""
+
+
+class InvalidInputError(OffchainError, ValueError):
+    """An argument has the wrong type, size or value; nothing was sent or written."""
+
+
+class IntegrityError(OffchainError):
+    """Data does not match its commitment, hash or Merkle root; nothing was decrypted or used."""
+
+
+class VerificationError(OffchainError):
+    """A signature, proof or authentication tag did not verify."""
+
+
+class StorageError(OffchainError):
+    """A blob store could not read or write a blob."""
+
+
+class ChainError(OffchainError):
+    """Talking to the chain failed."""
+
+
+class DeploymentRecordError(ChainError):
+    """The deployment record is missing, unreadable, or for another chain."""
+
+
+class ContractNotDeployedError(ChainError):
+    """A contract is not in the deployment record, or has no code at its recorded address."""
+
+    def __init__(self, name: str, detail: str) -> None:
+        super().__init__(f"contract {name} is not deployed: {detail}")
+        self.name = name
+
+
+class MissingAccountKeyError(ChainError):
+    """A live network needs a signing key and none was given in the environment."""
+
+
+class UnknownFileError(ChainError):
+    """No file is registered under the given id."""
+
+    def __init__(self, file_id: bytes) -> None:
+        super().__init__(f"no file is registered under id 0x{file_id.hex()}")
+        self.file_id = file_id
+
+
+class TransactionRevertedError(ChainError):
+    """A transaction or call reverted.
+
+    Attributes:
+        contract: Name of the contract called.
+        function: Name of the function called.
+        reason: The revert reason as the node reported it, e.g.
+            ``"DataRegistryAlreadyRegistered: 0x12…"`` for a custom error.
+        error_name: The custom error's name (``"DataRegistryAlreadyRegistered"``) when the
+            reason names an error of the contract's ABI, else ``None``.
+        error_detail: The custom error's arguments as Brownie printed them (``"0, 512"``), or ``""``.
+    """
+
+    def __init__(
+        self,
+        contract: str,
+        function: str,
+        reason: str | None,
+        error_name: str | None = None,
+        error_detail: str = "",
+    ) -> None:
+        self.contract = contract
+        self.function = function
+        self.reason = reason or "no reason given"
+        self.error_name = error_name
+        self.error_detail = error_detail
+        super().__init__(f"{contract}.{function} reverted: {self.reason}")

@@ -1,0 +1,16 @@
+"""The main demo runs end to end on the test chain and shows every step."""
+
+from __future__ import annotations
+
+from scripts import demo
+
+
+def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
+    demo.main(output=tmp_path / "out", record_path=tmp_path / "deployment.json")
+    printed = capsys.readouterr().out
+    assert "DataRegistry" in printed
+    assert "commitment opens: OK" in printed
+    assert "refused by the contract: DataRegistryAlreadyRegistered" in printed
+    assert printed.rstrip().endswith("Demo finished.")
+    assert (tmp_path / "deployment.json").is_file()
+    assert any(p.is_file() for p in (tmp_path / "out" / "blobs").rglob("*"))

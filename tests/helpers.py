@@ -1,0 +1,16 @@
+"""Test helpers that are not fixtures."""
+
+from __future__ import annotations
+
+
+def custom_error(name: str, *args: object) -> str:
+    """The revert string Brownie reports for a custom error: ``"Name: arg1, arg2"``."""
+    if not args:
+        return name
+    return f"{name}: " + ", ".join(_format_arg(a) for a in args)
+
+
+def _format_arg(value: object) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return repr(bytes(value))
+    return str(value)

@@ -1,0 +1,108 @@
+"""DataRegistryClient against a deployed DataRegistry: typed results, checked reads, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+from eth_utils import keccak
+
+from offchain.chain.registry import DataRegistryClient, file_id_of, record_digest_of
+from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
+
+COMMITMENT = keccak(b"commitment")
+CT_HASH = keccak(b"ciphertext")
+ROOT = keccak(b"root")
+LOCATOR = "sha256:" + "cd" * 32
+
+
+@pytest.fixture
+def client(registry):
+    return DataRegistryClient(registry, from_block=registry.tx.block_number)
+
+
+def register(client, owner, **changes):
+    fields = dict(
+        content_commitment=COMMITMENT, ciphertext_hash=CT_HASH, merkle_root=ROOT, locator=LOCATOR, metadata=b"m"
+    )
+    fields.update(changes)
+    return client.register_file(sender=owner, **fields)
+
+
+def test_register_file_returns_the_full_registration(client, owner):
+    registration = register(client, owner)
+    assert registration.file_id == file_id_of(owner.address, COMMITMENT)
+    assert registration.owner == owner.address
+    assert (registration.content_commitment, registration.ciphertext_hash, registration.merkle_root) == (
+        COMMITMENT,
+        CT_HASH,
+        ROOT,
+    )
+    assert (registration.locator, registration.metadata) == (LOCATOR, b"m")
+
+
+def test_get_file_reads_back_what_was_registered(client, owner):
+    registration = register(client, owner)
+    assert client.get_file(registration.file_id) == registration
+
+
+def test_get_file_of_an_unknown_id_raises_unknown_file_error(client):
+    with pytest.raises(UnknownFileError, match="no file is registered"):
+        client.get_file(keccak(b"nothing"))
+
+
+def test_get_file_without_the_registration_log_in_range_raises_integrity_error(client, registry, owner):
+    registration = register(client, owner)
+    late_client = DataRegistryClient(registry, from_block=registration.block_number + 1)
+    with pytest.raises(IntegrityError, match="stored digest"):
+        late_client.get_file(registration.file_id)
+
+
+def test_registering_twice_raises_transaction_reverted_with_the_custom_error(client, owner):
+    register(client, owner)
+    with pytest.raises(TransactionRevertedError) as info:
+        register(client, owner)
+    assert info.value.error_name == "DataRegistryAlreadyRegistered"
+    assert info.value.contract == "DataRegistry"
+    assert info.value.function == "registerFile"
+
+
+def test_is_registered_reflects_registration(client, owner):
+    file_id = file_id_of(owner.address, COMMITMENT)
+    assert client.is_registered(file_id) is False
+    register(client, owner)
+    assert client.is_registered(file_id) is True
+
+
+def test_files_of_lists_an_owners_files_oldest_first(client, owner, stranger):
+    first = register(client, owner)
+    register(client, stranger)
+    second = register(client, owner, content_commitment=keccak(b"second"))
+    assert client.files_of(owner.address) == [first, second]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"content_commitment": b"short"}, "content_commitment must be 32 bytes, got 5 bytes"),
+        ({"content_commitment": bytes(32)}, "content_commitment must not be all zero"),
+        ({"ciphertext_hash": bytes(32)}, "ciphertext_hash must not be all zero"),
+        ({"merkle_root": "0x00"}, "merkle_root must be 32 bytes, got str"),
+        ({"locator": ""}, "locator must be 1..512 bytes"),
+        ({"locator": "é" * 257}, "locator must be 1..512 bytes of UTF-8, got 514"),
+        ({"metadata": b"x" * 4097}, "metadata must be at most 4096 bytes, got 4097"),
+        ({"metadata": "text"}, "metadata must be bytes, got str"),
+    ],
+)
+def test_bad_input_is_rejected_before_any_transaction(client, owner, changes, message):
+    nonce_before = owner.nonce
+    with pytest.raises(InvalidInputError, match=message):
+        register(client, owner, **changes)
+    assert owner.nonce == nonce_before
+
+
+def test_python_file_id_equals_the_contracts(registry, owner):
+    assert registry.fileIdOf(owner, COMMITMENT) == "0x" + file_id_of(owner.address, COMMITMENT).hex()
+
+
+def test_python_record_digest_equals_the_contracts(registry):
+    expected = record_digest_of(COMMITMENT, CT_HASH, ROOT, LOCATOR, b"meta")
+    assert registry.recordDigestOf(COMMITMENT, CT_HASH, ROOT, LOCATOR, b"meta") == "0x" + expected.hex()
