@@ -20,7 +20,7 @@ from pathlib import Path
 
 from brownie import accounts, network
 
-from offchain.chain import Session, default_account, deploy_all, deployment_path, file_id_of
+from offchain.chain import Session, default_account, deploy_all, deployment_path, file_id_of, settle
 from offchain.crypto import content_commitment, envelope, new_salt, sha256, verify_commitment
 from offchain.errors import IntegrityError, TransactionRevertedError
 from offchain.storage import FilesystemBlobStore
@@ -106,4 +106,5 @@ def main(output: Path = OUTPUT, record_path: Path | None = None) -> None:
         print(f"   refused by the contract: {exc.error_name}")
     else:
         raise AssertionError("the registry accepted a duplicate registration")
+    settle()
     print("\nDemo finished.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from brownie import network
 
-from offchain.chain import default_account, deploy_all, deployment_path
+from offchain.chain import default_account, deploy_all, deployment_path, settle
 
 __all__ = ["deploy_all", "main"]
 
@@ -22,3 +22,4 @@ def main() -> None:
     for name, entry in sorted(record.contracts.items()):
         print(f"  {name:<14} {entry.address}  block {entry.block_number}  tx {entry.tx_hash}")
     print(f"Deployment record: {deployment_path(str(network.show_active()))}")
+    settle()

@@ -10,6 +10,20 @@ def isolation(fn_isolation):
     """Every test starts from the same chain state (Brownie snapshots and reverts)."""
 
 
+class _NoChain:
+    """Stands in for Brownie's isolation when its plugin is off, so that the pure Python tests
+    run alone and fast: ``pytest -p no:pytest-brownie -o addopts="" tests/offchain/crypto``."""
+
+    @pytest.fixture
+    def fn_isolation(self):
+        yield
+
+
+def pytest_configure(config):
+    if not config.pluginmanager.hasplugin("pytest-brownie"):
+        config.pluginmanager.register(_NoChain(), "datashare-no-chain")
+
+
 @pytest.fixture(scope="module")
 def deployer(accounts):
     return accounts[0]

@@ -17,6 +17,7 @@ from offchain.chain.contracts import (
     default_account,
     is_local_network,
     load_project,
+    settle,
     transact,
 )
 from offchain.chain.deploy import DEPLOY_ORDER, deploy_all
@@ -46,5 +47,6 @@ __all__ = [
     "is_local_network",
     "load_project",
     "record_digest_of",
+    "settle",
     "transact",
 ]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +26,7 @@ __all__ = [
     "default_account",
     "is_local_network",
     "load_project",
+    "settle",
     "transact",
 ]
 
@@ -169,3 +172,21 @@ def call(contract: Any, function: str, *args: Any) -> Any:
     """
     method = getattr(contract, function)
     return _guarded(contract, function, lambda: method(*args))
+
+
+def settle(timeout_s: float = 10.0) -> None:
+    """Wait for Brownie's background bookkeeping threads to finish.
+
+    On a local chain Brownie snapshots the chain after every transaction in a daemon thread
+    (its undo buffer). A script that ends right after a transaction, a reverted one above all,
+    can stop the chain under that thread, which then prints a connection traceback. Scripts
+    call this last.
+
+    Args:
+        timeout_s: Longest total wait, in seconds.
+    """
+    deadline = time.monotonic() + timeout_s
+    for thread in threading.enumerate():
+        if thread is threading.current_thread() or not thread.daemon:
+            continue
+        thread.join(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,234 @@
+"""offchain.storage: content locators and the filesystem blob store."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offchain.errors import IntegrityError, InvalidInputError, StorageError
+from offchain.storage import BlobStore, FilesystemBlobStore, locator_for, parse_locator
+
+ABC_HEX = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # sha256(b"abc")
+ABC_LOCATOR = "sha256:" + ABC_HEX
+
+BAD_LOCATORS = [
+    "",
+    "sha256:",
+    ABC_HEX,  # no prefix
+    "SHA256:" + ABC_HEX,
+    "md5:" + ABC_HEX,
+    "sha256:" + ABC_HEX.upper(),
+    "sha256:" + ABC_HEX[:-1],
+    "sha256:" + ABC_HEX + "0",
+    "sha256:" + "g" * 64,
+    "sha256:" + ABC_HEX + "\n",
+    " sha256:" + ABC_HEX,
+    "sha256:../../" + ABC_HEX[6:],
+]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> FilesystemBlobStore:
+    return FilesystemBlobStore(tmp_path / "blobs")
+
+
+def files_under(root: Path) -> list[Path]:
+    return sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+
+
+# --- locators -------------------------------------------------------------------------------
+
+
+def test_locator_is_sha256_prefix_and_lowercase_hex_digest():
+    assert locator_for(b"abc") == ABC_LOCATOR
+
+
+def test_parse_locator_returns_the_digest():
+    assert parse_locator(ABC_LOCATOR) == hashlib.sha256(b"abc").digest()
+
+
+@pytest.mark.parametrize("locator", BAD_LOCATORS)
+def test_malformed_locator_is_rejected(locator: str):
+    with pytest.raises(InvalidInputError, match="64 lowercase hex digits"):
+        parse_locator(locator)
+
+
+def test_locator_that_is_not_a_string_is_rejected():
+    with pytest.raises(InvalidInputError, match="64 lowercase hex digits"):
+        parse_locator(hashlib.sha256(b"abc").digest())  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["get", "open", "exists", "delete", "path_for"])
+def test_every_store_method_rejects_a_malformed_locator(store: FilesystemBlobStore, method: str):
+    with pytest.raises(InvalidInputError):
+        getattr(store, method)("sha256:" + ABC_HEX.upper())
+
+
+# --- storing and reading ----------------------------------------------------------------------
+
+
+def test_filesystem_store_satisfies_the_blob_store_protocol(store: FilesystemBlobStore):
+    assert isinstance(store, BlobStore)
+
+
+def test_put_then_get_returns_the_same_bytes(store: FilesystemBlobStore):
+    locator = store.put(b"an envelope")
+    assert store.get(locator) == b"an envelope"
+
+
+def test_put_returns_the_content_locator(store: FilesystemBlobStore):
+    assert store.put(b"abc") == ABC_LOCATOR
+
+
+def test_blob_lives_under_two_levels_of_hex_prefixes(store: FilesystemBlobStore):
+    store.put(b"abc")
+    assert files_under(store.root) == [Path("ba") / "78" / ABC_HEX]
+
+
+def test_same_content_gets_the_same_locator_and_one_blob(store: FilesystemBlobStore):
+    assert store.put(b"abc") == store.put(b"abc")
+    assert len(files_under(store.root)) == 1
+
+
+def test_putting_content_already_present_does_not_rewrite_the_blob(store: FilesystemBlobStore):
+    locator = store.put(b"abc")
+    inode_before = store.path_for(locator).stat().st_ino
+    store.put(b"abc")
+    assert store.path_for(locator).stat().st_ino == inode_before
+
+
+def test_empty_blob_round_trips(store: FilesystemBlobStore):
+    assert store.get(store.put(b"")) == b""
+
+
+@settings(max_examples=50, deadline=None)
+@given(data=st.binary(max_size=2000))
+def test_any_bytes_round_trip(tmp_path_factory: pytest.TempPathFactory, data: bytes):
+    store = FilesystemBlobStore(tmp_path_factory.mktemp("blobs"))
+    assert store.get(store.put(data)) == data
+
+
+def test_put_file_gives_the_same_locator_as_put(store: FilesystemBlobStore, tmp_path: Path):
+    source = tmp_path / "abc.bin"
+    source.write_bytes(b"abc")
+    assert store.put_file(source) == store.put(b"abc") == ABC_LOCATOR
+
+
+def test_put_file_streams_a_file_larger_than_one_read(store: FilesystemBlobStore, tmp_path: Path):
+    data = bytes(range(256)) * 9000  # about 2.2 MiB: three 1 MiB reads
+    source = tmp_path / "big.bin"
+    source.write_bytes(data)
+    locator = store.put_file(source)
+    assert locator == locator_for(data)
+    assert store.get(locator) == data
+
+
+def test_put_file_of_content_already_present_leaves_one_blob_and_no_temporary_file(
+    store: FilesystemBlobStore, tmp_path: Path
+):
+    source = tmp_path / "abc.bin"
+    source.write_bytes(b"abc")
+    store.put(b"abc")
+    store.put_file(source)
+    assert files_under(store.root) == [Path("ba") / "78" / ABC_HEX]
+
+
+def test_open_streams_the_blob(store: FilesystemBlobStore):
+    locator = store.put(b"streamed content")
+    with store.open(locator) as blob:
+        assert blob.read(8) + blob.read() == b"streamed content"
+
+
+def test_exists_is_true_for_a_stored_blob_and_false_otherwise(store: FilesystemBlobStore):
+    locator = store.put(b"abc")
+    assert store.exists(locator)
+    assert not store.exists(locator_for(b"other"))
+
+
+def test_delete_removes_the_blob(store: FilesystemBlobStore):
+    locator = store.put(b"abc")
+    store.delete(locator)
+    assert not store.exists(locator)
+
+
+# --- failures ---------------------------------------------------------------------------------
+
+
+def test_tampered_blob_raises_integrity_error(store: FilesystemBlobStore):
+    locator = store.put(b"abc")
+    store.path_for(locator).write_bytes(b"abd")
+    with pytest.raises(IntegrityError, match=f"blob {locator} .* hashes to {locator_for(b'abd')}$"):
+        store.get(locator)
+
+
+def test_truncated_blob_raises_integrity_error(store: FilesystemBlobStore):
+    locator = store.put(b"abc")
+    store.path_for(locator).write_bytes(b"ab")
+    with pytest.raises(IntegrityError):
+        store.get(locator)
+
+
+def test_reading_a_tampered_blob_to_the_end_raises_integrity_error(store: FilesystemBlobStore):
+    locator = store.put(b"abc" * 5000)
+    store.path_for(locator).write_bytes(b"abd" * 5000)
+    with store.open(locator) as blob, pytest.raises(IntegrityError, match=locator):
+        while blob.read(1000):
+            pass
+
+
+def test_reading_a_tampered_blob_at_once_raises_integrity_error(store: FilesystemBlobStore):
+    locator = store.put(b"abc")
+    store.path_for(locator).write_bytes(b"abd")
+    with store.open(locator) as blob, pytest.raises(IntegrityError):
+        blob.read()
+
+
+@pytest.mark.parametrize("method", ["get", "open", "delete"])
+def test_missing_blob_raises_storage_error_naming_the_locator(store: FilesystemBlobStore, method: str):
+    with pytest.raises(StorageError, match=ABC_LOCATOR):
+        getattr(store, method)(ABC_LOCATOR)
+
+
+def test_deleting_a_blob_twice_raises_storage_error(store: FilesystemBlobStore):
+    locator = store.put(b"abc")
+    store.delete(locator)
+    with pytest.raises(StorageError, match="not in the store"):
+        store.delete(locator)
+
+
+def test_put_file_of_a_missing_source_raises_storage_error_and_leaves_nothing(
+    store: FilesystemBlobStore, tmp_path: Path
+):
+    with pytest.raises(StorageError, match=re.escape(str(tmp_path / "absent.bin"))):
+        store.put_file(tmp_path / "absent.bin")
+    assert not store.root.exists() or files_under(store.root) == []
+
+
+def test_put_file_that_fails_after_copying_leaves_no_temporary_file(
+    store: FilesystemBlobStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    source = tmp_path / "abc.bin"
+    source.write_bytes(b"abc")
+
+    def broken_replace(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("offchain.storage.filesystem.os.replace", broken_replace)
+    with pytest.raises(StorageError, match="disk full"):
+        store.put_file(source)
+    assert files_under(store.root) == []
+
+
+def test_put_that_fails_to_write_raises_storage_error(store: FilesystemBlobStore, monkeypatch: pytest.MonkeyPatch):
+    def broken_replace(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("offchain.atomic_io.os.replace", broken_replace)
+    with pytest.raises(StorageError, match=f"could not write blob {ABC_LOCATOR}"):
+        store.put(b"abc")
+    assert files_under(store.root) == []
