@@ -68,7 +68,14 @@ def test_compiling_the_contracts_opens_no_network_connection(monkeypatch: pytest
     monkeypatch.setattr(socket, "create_connection", refuse)
     sources = {str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "contracts").glob("*.sol")}
     sources.update({str(p.relative_to(ROOT)): p.read_text() for p in (ROOT / "interfaces").glob("*.sol")})
-    build = compiler.compile_and_format(sources, solc_version=SOLC_VERSION, evm_version="shanghai", silent=True)
+    build = compiler.compile_and_format(
+        sources,
+        solc_version=SOLC_VERSION,
+        evm_version="shanghai",
+        silent=True,
+        allow_paths=str(ROOT),
+        remappings=["@openzeppelin/contracts=node_modules/@openzeppelin/contracts"],
+    )
     assert "DataRegistry" in build
 
 
