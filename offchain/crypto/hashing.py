@@ -29,7 +29,7 @@ import hmac
 import secrets
 from pathlib import Path
 
-from eth_utils.crypto import keccak  # the defining module: the package root does not re-export it for mypy
+import sha3  # safe-pysha3: C Keccak, ~7x faster than eth_utils.keccak on small inputs (Merkle nodes)
 
 from offchain.errors import InvalidInputError
 
@@ -60,7 +60,7 @@ def sha256(data: bytes) -> bytes:
 
 def keccak256(data: bytes) -> bytes:
     """Return the 32-byte Keccak-256 digest of ``data`` (the EVM's ``keccak256``, not SHA3-256)."""
-    return bytes(keccak(primitive=data))
+    return sha3.keccak_256(data).digest()
 
 
 def new_salt() -> bytes:
