@@ -60,7 +60,8 @@ def sha256(data: bytes) -> bytes:
 
 def keccak256(data: bytes) -> bytes:
     """Return the 32-byte Keccak-256 digest of ``data`` (the EVM's ``keccak256``, not SHA3-256)."""
-    return sha3.keccak_256(data).digest()
+    digest: bytes = sha3.keccak_256(data).digest()
+    return digest
 
 
 def new_salt() -> bytes:
