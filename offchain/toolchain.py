@@ -55,9 +55,9 @@ def activate(root: Path = PROJECT_ROOT) -> None:
     path = os.environ.get("PATH", "")
     if bin_dir not in path.split(os.pathsep):
         os.environ["PATH"] = bin_dir + (os.pathsep + path if path else "")
-    # Brownie 1.22 calls its own deprecated rpc.snapshot/rpc.revert from its background
-    # threads; the warnings are about Brownie's code, not the user's, and only add noise.
-    warnings.filterwarnings("ignore", message=r"rpc\.(snapshot|revert) should not be called directly")
+    # Brownie 1.22 calls its own deprecated rpc.snapshot/revert/sleep (from chain.* and its
+    # background threads); the warnings are about Brownie's code, not the user's, and only add noise.
+    warnings.filterwarnings("ignore", message=r"rpc\.\w+ should not be called directly")
     if _is_brownie_console(sys.argv):
         from offchain.console import install_console_helpers
 

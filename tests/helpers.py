@@ -13,4 +13,6 @@ def custom_error(name: str, *args: object) -> str:
 def _format_arg(value: object) -> str:
     if isinstance(value, (bytes, bytearray)):
         return repr(bytes(value))
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return value.lower()  # Brownie prints addresses in custom errors in lower case
     return str(value)

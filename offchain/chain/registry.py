@@ -25,9 +25,11 @@ __all__ = [
     "MAX_LOCATOR_BYTES",
     "MAX_METADATA_BYTES",
     "ZERO_ROOT",
+    "AccessGrant",
     "DataRegistryClient",
     "FileRegistration",
     "file_id_of",
+    "policy_hash",
     "record_digest_of",
 ]
 
@@ -54,6 +56,7 @@ class FileRegistration:
         registered_at: Block timestamp of the registration, in seconds.
         block_number: Block of the registration.
         tx_hash: 0x-prefixed hash of the registering transaction.
+        version: 1 for a new file, previous version + 1 for a new version.
     """
 
     file_id: bytes
@@ -66,6 +69,30 @@ class FileRegistration:
     registered_at: int
     block_number: int
     tx_hash: str
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """A grant as recorded on chain.
+
+    Attributes:
+        file_id: The file.
+        grantee: Checksummed address of the grantee.
+        granted_at: Timestamp of the grant (0 if never granted).
+        expires_at: Timestamp from which it lapses (0: never).
+        revoked_at: Timestamp of the revocation (0: not revoked).
+        policy_hash: Commitment to the re-encryption policy, see :func:`policy_hash`.
+        active: Whether the contract considers it active now.
+    """
+
+    file_id: bytes
+    grantee: str
+    granted_at: int
+    expires_at: int
+    revoked_at: int
+    policy_hash: bytes
+    active: bool
 
 
 def _bytes32(value: bytes, name: str, *, nonzero: bool) -> bytes:
@@ -101,6 +128,22 @@ def record_digest_of(
     )
 
 
+def policy_hash(*, receiving_pk: bytes, verifying_pk: bytes, threshold: int, shares: int) -> bytes:
+    """Commitment to a re-encryption policy, recorded with a grant on chain.
+
+    ``keccak256(abi.encode(bytes receiving_pk, bytes verifying_pk, uint8 threshold, uint8 shares))``:
+    proxies check that the kfrags they hold were made for this receiving key and signer.
+    """
+    if not 1 <= threshold <= shares <= 255:
+        raise InvalidInputError(f"need 1 <= threshold <= shares <= 255, got threshold={threshold}, shares={shares}")
+    return keccak(
+        encode(
+            ["bytes", "bytes", "uint8", "uint8"],
+            [bytes(receiving_pk), bytes(verifying_pk), threshold, shares],
+        )
+    )
+
+
 def _validate_locator(locator: str) -> None:
     if not isinstance(locator, str):
         raise InvalidInputError(f"locator must be a str, got {type(locator).__name__}")
@@ -114,6 +157,21 @@ def _validate_metadata(metadata: bytes) -> None:
         raise InvalidInputError(f"metadata must be bytes, got {type(metadata).__name__}")
     if len(metadata) > MAX_METADATA_BYTES:
         raise InvalidInputError(f"metadata must be at most {MAX_METADATA_BYTES} bytes, got {len(metadata)}")
+
+
+def _record_fields(
+    content_commitment: bytes, ciphertext_hash: bytes, merkle_root: bytes, locator: str, metadata: bytes
+) -> tuple[bytes, bytes, bytes, str, bytes]:
+    """The record's fields checked and in contract order, or InvalidInputError."""
+    _validate_locator(locator)
+    _validate_metadata(metadata)
+    return (
+        _bytes32(content_commitment, "content_commitment", nonzero=True),
+        _bytes32(ciphertext_hash, "ciphertext_hash", nonzero=True),
+        _bytes32(merkle_root, "merkle_root", nonzero=False),
+        locator,
+        bytes(metadata),
+    )
 
 
 class DataRegistryClient:
@@ -155,26 +213,119 @@ class DataRegistryClient:
             TransactionRevertedError: if the contract reverts, e.g. with
                 ``DataRegistryAlreadyRegistered`` when ``sender`` registered this commitment before.
         """
-        commitment = _bytes32(content_commitment, "content_commitment", nonzero=True)
-        ct_hash = _bytes32(ciphertext_hash, "ciphertext_hash", nonzero=True)
-        root = _bytes32(merkle_root, "merkle_root", nonzero=False)
-        _validate_locator(locator)
-        _validate_metadata(metadata)
-        receipt = transact(
-            self.contract, "registerFile", commitment, ct_hash, root, locator, bytes(metadata), sender=sender
+        fields = _record_fields(content_commitment, ciphertext_hash, merkle_root, locator, metadata)
+        receipt = transact(self.contract, "registerFile", *fields, sender=sender)
+        return self._registration_from_receipt(receipt, fields, version=1)
+
+    def register_version(
+        self,
+        *,
+        sender: Any,
+        previous_file_id: bytes,
+        content_commitment: bytes,
+        ciphertext_hash: bytes,
+        locator: str,
+        merkle_root: bytes = ZERO_ROOT,
+        metadata: bytes = b"",
+    ) -> FileRegistration:
+        """Register a new version of ``previous_file_id``, which ``sender`` must own.
+
+        Raises:
+            InvalidInputError: as :meth:`register_file`.
+            TransactionRevertedError: e.g. ``DataRegistryNotOwner``, ``DataRegistryAlreadySuperseded``.
+        """
+        previous = _bytes32(previous_file_id, "previous_file_id", nonzero=True)
+        fields = _record_fields(content_commitment, ciphertext_hash, merkle_root, locator, metadata)
+        receipt = transact(self.contract, "registerVersion", previous, *fields, sender=sender)
+        version = int(receipt.events["FileVersioned"]["version"])
+        return self._registration_from_receipt(receipt, fields, version=version)
+
+    def grant_access(
+        self, *, sender: Any, file_id: bytes, grantee: str, policy: bytes, expires_at: int = 0
+    ) -> AccessGrant:
+        """Record on chain that ``sender`` (the owner) grants ``grantee`` access to ``file_id``.
+
+        Args:
+            sender: The file's owner.
+            file_id: The file.
+            grantee: Address of the receiver.
+            policy: :func:`policy_hash` of the re-encryption policy.
+            expires_at: Timestamp from which the grant lapses; 0 for none.
+
+        Raises:
+            InvalidInputError: on a malformed id, policy or expiry.
+            TransactionRevertedError: e.g. ``DataRegistryNotOwner``, ``DataRegistryAlreadyGranted``.
+        """
+        fid = _bytes32(file_id, "file_id", nonzero=True)
+        policy32 = _bytes32(policy, "policy", nonzero=False)
+        if not 0 <= expires_at < 2**40:
+            raise InvalidInputError(f"expires_at must be a uint40 timestamp, got {expires_at}")
+        transact(self.contract, "grantAccess", fid, to_checksum_address(grantee), policy32, expires_at, sender=sender)
+        return self.get_grant(fid, grantee)
+
+    def revoke_access(self, *, sender: Any, file_id: bytes, grantee: str) -> AccessGrant:
+        """Revoke ``grantee``'s active grant on ``file_id`` (``sender`` must own it).
+
+        Raises:
+            TransactionRevertedError: e.g. ``DataRegistryNoActiveGrant``.
+        """
+        fid = _bytes32(file_id, "file_id", nonzero=True)
+        transact(self.contract, "revokeAccess", fid, to_checksum_address(grantee), sender=sender)
+        return self.get_grant(fid, grantee)
+
+    def get_grant(self, file_id: bytes, grantee: str) -> AccessGrant:
+        """The grant of ``grantee`` on ``file_id`` as the chain has it now."""
+        fid = _bytes32(file_id, "file_id", nonzero=False)
+        address = to_checksum_address(grantee)
+        granted_at, expires_at, revoked_at, policy = call(self.contract, "getGrant", fid, address)
+        active = bool(call(self.contract, "isGranted", fid, address))
+        return AccessGrant(
+            file_id=fid,
+            grantee=address,
+            granted_at=int(granted_at),
+            expires_at=int(expires_at),
+            revoked_at=int(revoked_at),
+            policy_hash=bytes(policy),
+            active=active,
         )
+
+    def is_granted(self, file_id: bytes, grantee: str) -> bool:
+        """Whether ``grantee`` holds an active grant on ``file_id``."""
+        fid = _bytes32(file_id, "file_id", nonzero=False)
+        return bool(call(self.contract, "isGranted", fid, to_checksum_address(grantee)))
+
+    def successor_of(self, file_id: bytes) -> bytes | None:
+        """The next version of ``file_id``, or ``None`` if it is the latest."""
+        successor = bytes(call(self.contract, "successorOf", _bytes32(file_id, "file_id", nonzero=False)))
+        return successor if any(successor) else None
+
+    def latest_version(self, file_id: bytes) -> FileRegistration:
+        """The newest version reachable from ``file_id`` by following successors."""
+        current = _bytes32(file_id, "file_id", nonzero=False)
+        while (following := self.successor_of(current)) is not None:
+            current = following
+        return self.get_file(current)
+
+    @staticmethod
+    def _registration_from_receipt(
+        receipt: Any, fields: tuple[bytes, bytes, bytes, str, bytes], *, version: int
+    ) -> FileRegistration:
+        # The contract emits exactly the fields it was sent; the event supplies id and owner.
+        # (Brownie decodes an empty `bytes` event argument as 0x00, so the sent fields are used.)
         event = receipt.events["FileRegistered"]
+        commitment, ct_hash, root, locator, metadata = fields
         return FileRegistration(
             file_id=bytes(event["fileId"]),
             owner=to_checksum_address(event["owner"]),
-            content_commitment=bytes(event["contentCommitment"]),
-            ciphertext_hash=bytes(event["ciphertextHash"]),
-            merkle_root=bytes(event["merkleRoot"]),
-            locator=str(event["locator"]),
-            metadata=bytes(event["metadata"]),
+            content_commitment=commitment,
+            ciphertext_hash=ct_hash,
+            merkle_root=root,
+            locator=locator,
+            metadata=metadata,
             registered_at=int(receipt.timestamp),
             block_number=int(receipt.block_number),
             tx_hash=str(receipt.txid),
+            version=version,
         )
 
     def is_registered(self, file_id: bytes) -> bool:
@@ -205,7 +356,7 @@ class DataRegistryClient:
 
     def _verified(self, fid: bytes, logs: list[EventLog]) -> FileRegistration:
         try:
-            owner, registered_at, digest = call(self.contract, "getFile", fid)
+            owner, registered_at, version, digest = call(self.contract, "getFile", fid)
         except TransactionRevertedError as exc:
             if exc.error_name == "DataRegistryUnknownFile":
                 raise UnknownFileError(fid) from exc
@@ -222,6 +373,7 @@ class DataRegistryClient:
                 registered_at=int(registered_at),
                 block_number=log.block_number,
                 tx_hash=log.tx_hash,
+                version=int(version),
             )
             if self._matches(record, owner, bytes(digest)):
                 return record

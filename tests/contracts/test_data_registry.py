@@ -56,9 +56,10 @@ def test_register_file_returns_the_file_id(registry, owner):
 
 def test_register_file_stores_owner_time_and_digest(registry, owner):
     tx = register(registry, owner)
-    owner_address, registered_at, digest = registry.getFile(expected_file_id(owner))
+    owner_address, registered_at, version, digest = registry.getFile(expected_file_id(owner))
     assert owner_address == owner
     assert registered_at == tx.timestamp
+    assert version == 1
     assert digest == "0x" + expected_digest().hex()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
-from offchain.chain.registry import DataRegistryClient, file_id_of, record_digest_of
+from offchain.chain.registry import DataRegistryClient, file_id_of, policy_hash, record_digest_of
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
 
 COMMITMENT = keccak(b"commitment")
@@ -106,3 +106,42 @@ def test_python_file_id_equals_the_contracts(registry, owner):
 def test_python_record_digest_equals_the_contracts(registry):
     expected = record_digest_of(COMMITMENT, CT_HASH, ROOT, LOCATOR, b"meta")
     assert registry.recordDigestOf(COMMITMENT, CT_HASH, ROOT, LOCATOR, b"meta") == "0x" + expected.hex()
+
+
+def test_register_version_returns_version_two_and_latest_version_follows_it(client, owner):
+    first = register(client, owner)
+    second = client.register_version(
+        sender=owner,
+        previous_file_id=first.file_id,
+        content_commitment=keccak(b"v2"),
+        ciphertext_hash=CT_HASH,
+        locator=LOCATOR,
+    )
+    assert second.version == 2
+    assert client.successor_of(first.file_id) == second.file_id
+    assert client.successor_of(second.file_id) is None
+    assert client.latest_version(first.file_id) == second
+
+
+def test_grant_then_revoke_is_reflected_in_the_grant_record(client, owner, stranger):
+    registration = register(client, owner)
+    policy = policy_hash(receiving_pk=b"\x02" * 33, verifying_pk=b"\x03" * 33, threshold=2, shares=3)
+    granted = client.grant_access(sender=owner, file_id=registration.file_id, grantee=stranger.address, policy=policy)
+    assert (granted.active, granted.policy_hash, granted.revoked_at) == (True, policy, 0)
+    revoked = client.revoke_access(sender=owner, file_id=registration.file_id, grantee=stranger.address)
+    assert revoked.active is False
+    assert revoked.revoked_at >= granted.granted_at
+    assert client.is_granted(registration.file_id, stranger.address) is False
+
+
+def test_grant_by_a_non_owner_raises_with_the_custom_error(client, owner, stranger):
+    registration = register(client, owner)
+    with pytest.raises(TransactionRevertedError) as info:
+        client.grant_access(sender=stranger, file_id=registration.file_id, grantee=owner.address, policy=bytes(32))
+    assert info.value.error_name == "DataRegistryNotOwner"
+
+
+@pytest.mark.parametrize(("threshold", "shares"), [(0, 1), (3, 2), (1, 256)])
+def test_policy_hash_rejects_impossible_thresholds(threshold, shares):
+    with pytest.raises(InvalidInputError, match="threshold"):
+        policy_hash(receiving_pk=b"r", verifying_pk=b"v", threshold=threshold, shares=shares)
