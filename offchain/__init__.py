@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from offchain.errors import (
+    AccessDeniedError,
     ChainError,
     ContractNotDeployedError,
     DeploymentRecordError,
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "AccessDeniedError",
     "ChainError",
     "ContractNotDeployedError",
     "DeploymentRecordError",

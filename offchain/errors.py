@@ -7,6 +7,7 @@ handle anything the toolkit raises on purpose.
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
     "ChainError",
     "ContractNotDeployedError",
     "DeploymentRecordError",
@@ -35,6 +36,10 @@ class IntegrityError(OffchainError):
 
 class VerificationError(OffchainError):
     """A signature, proof or authentication tag did not verify."""
+
+
+class AccessDeniedError(OffchainError):
+    """A party refused a request it is not authorised to serve (no active grant, wrong secret)."""
 
 
 class StorageError(OffchainError):

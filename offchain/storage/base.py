@@ -92,6 +92,18 @@ class BlobStore(Protocol):
         """
         ...
 
+    def read_range(self, locator: str, offset: int, length: int) -> bytes:
+        """Return up to ``length`` bytes of the blob from ``offset``, UNVERIFIED.
+
+        WARNING: a part of a blob cannot be checked against the blob's address. Use this only
+        where the caller verifies the bytes otherwise, as an audit does with Merkle paths.
+
+        Raises:
+            InvalidInputError: if ``offset`` or ``length`` is negative.
+            StorageError: if no blob is stored under ``locator`` or it cannot be read.
+        """
+        ...
+
     def exists(self, locator: str) -> bool:
         """Return whether a blob is stored under ``locator`` (its content is not checked)."""
         ...

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from offchain.atomic_io import atomic_write_bytes
-from offchain.errors import IntegrityError, StorageError
+from offchain.errors import IntegrityError, InvalidInputError, StorageError
 from offchain.storage.base import LOCATOR_PREFIX, locator_for, parse_locator
 
 if TYPE_CHECKING:
@@ -178,6 +178,25 @@ class FilesystemBlobStore:
         except OSError as exc:
             raise StorageError(f"could not open blob {locator} at {path}: {exc}") from exc
         return io.BufferedReader(_VerifyingReader(raw, expected, locator))
+
+    def read_range(self, locator: str, offset: int, length: int) -> bytes:
+        """Return up to ``length`` bytes of the blob from ``offset``, UNVERIFIED (see BlobStore).
+
+        Raises:
+            InvalidInputError: if ``locator`` is malformed or ``offset``/``length`` negative.
+            StorageError: if no blob is stored under ``locator`` or it cannot be read.
+        """
+        if offset < 0 or length < 0:
+            raise InvalidInputError(f"offset and length must be >= 0, got {offset} and {length}")
+        path = self.path_for(locator)
+        try:
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                return handle.read(length)
+        except FileNotFoundError:
+            raise StorageError(f"no blob {locator} in the store at {self.root}") from None
+        except OSError as exc:
+            raise StorageError(f"could not read blob {locator} at {path}: {exc}") from exc
 
     def exists(self, locator: str) -> bool:
         """Return whether a blob is stored under ``locator`` (its content is not checked).

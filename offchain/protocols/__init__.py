@@ -1,0 +1,34 @@
+"""The roles of the research as classes (see shared/ARCHITECTURE.md): each owns its keys and
+talks to storage and chain through the layers below; none holds cryptography of its own.
+
+* :class:`DataOwner`: encrypts, registers, delegates access (re-encryption keys, grants).
+* :class:`CloudServer`: stores ciphertexts, re-encrypts key capsules, answers audits.
+* :class:`Buyer`: collects re-encrypted capsules, downloads and checks against the chain.
+* :class:`Auditor`: challenges a server for random blocks and checks them against the root.
+* :class:`RecordAnchorer`: batches records into item and data blocks and anchors their roots.
+"""
+
+from offchain.protocols.anchoring import AnchoredRecord, RecordAnchorer
+from offchain.protocols.auditor import AuditReport, Auditor
+from offchain.protocols.buyer import Buyer
+from offchain.protocols.cloud_server import AuditResponse, CloudServer
+from offchain.protocols.data_owner import DataOwner, Recipient, UploadReceipt
+from offchain.protocols.keys import FileKeys
+from offchain.protocols.metadata import FileMetadata
+from offchain.protocols.retrieval import retrieve_checked
+
+__all__ = [
+    "AnchoredRecord",
+    "AuditReport",
+    "AuditResponse",
+    "Auditor",
+    "Buyer",
+    "CloudServer",
+    "DataOwner",
+    "FileKeys",
+    "FileMetadata",
+    "Recipient",
+    "RecordAnchorer",
+    "UploadReceipt",
+    "retrieve_checked",
+]

@@ -1,0 +1,90 @@
+"""The auditor: any user checks, without a third party, that a server still holds a file.
+
+Research: Huang et al. 2020 §3.3 "Data auditing": challenge k random blocks derived from the
+file's Merkle root on chain, check the returned blocks and paths against that root. The
+challenge also binds a fresh nonce (see :mod:`offchain.crypto.challenge` for why).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from offchain.chain.registry import DataRegistryClient
+from offchain.crypto.challenge import Challenge, new_challenge
+from offchain.crypto.hashing import sha256
+from offchain.crypto.merkle import verify_inclusion
+from offchain.errors import OffchainError
+from offchain.protocols.cloud_server import CloudServer
+from offchain.protocols.metadata import FileMetadata
+
+__all__ = ["AuditReport", "Auditor"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The outcome of one audit.
+
+    Attributes:
+        file_id: The audited file.
+        challenge: The challenge sent.
+        failed_indices: Challenged blocks whose answer did not verify (or was missing).
+        error: Why the server could not answer at all, if it could not.
+    """
+
+    file_id: bytes
+    challenge: Challenge
+    failed_indices: tuple[int, ...]
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """True when every challenged block verified against the on-chain root."""
+        return self.error is None and not self.failed_indices
+
+
+class Auditor:
+    """Audits files registered on chain.
+
+    Args:
+        registry: Client of the on-chain registry (the source of roots and block counts).
+    """
+
+    def __init__(self, registry: DataRegistryClient) -> None:
+        self.registry = registry
+
+    def audit(self, file_id: bytes, server: CloudServer, *, k: int = 10, nonce: bytes | None = None) -> AuditReport:
+        """Challenge ``server`` for ``k`` blocks of ``file_id`` and verify its answers.
+
+        Args:
+            file_id: The file to audit.
+            server: The server that should hold it.
+            k: Number of blocks sampled.
+            nonce: Fresh randomness of the challenge (random if omitted; a recent block hash
+                makes the challenge publicly checkable).
+        """
+        record = self.registry.get_file(file_id)
+        metadata = FileMetadata.from_bytes(record.metadata)
+        challenge = new_challenge(record.merkle_root, metadata.block_count, k, nonce)
+        try:
+            answers = server.answer_challenge(file_id, challenge.indices)
+        except OffchainError as exc:
+            logger.warning("audit of 0x%s: the server could not answer: %s", file_id.hex(), exc)
+            return AuditReport(file_id, challenge, challenge.indices, error=str(exc))
+        by_index = {answer.index: answer for answer in answers}
+        failed = []
+        for index in challenge.indices:
+            answer = by_index.get(index)
+            ok = (
+                answer is not None
+                and answer.proof.index == index
+                and len(answer.block) <= metadata.block_size
+                and verify_inclusion(record.merkle_root, sha256(answer.block), answer.proof)
+            )
+            if not ok:
+                failed.append(index)
+        report = AuditReport(file_id, challenge, tuple(failed))
+        logger.info("audit of 0x%s: %s (%d blocks)", file_id.hex(), "passed" if report.passed else "FAILED", k)
+        return report

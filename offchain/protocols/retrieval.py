@@ -1,0 +1,67 @@
+"""The receiver's side of the download protocol (Zheng et al. 2018 §4.3), shared by owner and buyer.
+
+1. read the record from chain (checked against its on-chain digest);
+2. ask the storage server for ``f*`` with the download token ``K_f*``;
+3. check ``H(H(f*)) = K_f**`` and the Merkle root of ``f*`` against the chain;
+4. only then decrypt, and check the plaintext opens the registered commitment.
+
+Any mismatch raises :class:`~offchain.errors.IntegrityError` and nothing is decrypted.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from offchain.chain.registry import DataRegistryClient, FileRegistration
+from offchain.crypto import envelope
+from offchain.crypto.hashing import sha256, verify_commitment
+from offchain.crypto.merkle import MerkleTree
+from offchain.errors import IntegrityError
+from offchain.protocols.keys import FileKeys
+from offchain.protocols.metadata import FileMetadata
+
+__all__ = ["CiphertextSource", "retrieve_checked"]
+
+logger = logging.getLogger(__name__)
+
+
+class CiphertextSource(Protocol):
+    """Anything that serves a registered ciphertext to the holder of its download token."""
+
+    def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
+        """The ciphertext ``f*`` of ``file_id``."""
+        ...
+
+
+def retrieve_checked(
+    registry: DataRegistryClient, source: CiphertextSource, file_id: bytes, keys: FileKeys
+) -> tuple[bytes, FileRegistration]:
+    """Download, check against the chain, decrypt and check the commitment.
+
+    Returns:
+        The plaintext and the on-chain record it was checked against.
+
+    Raises:
+        UnknownFileError: if ``file_id`` is not registered.
+        IntegrityError: if the ciphertext, its Merkle root or the plaintext do not match the chain.
+        VerificationError: if the envelope does not authenticate under the data key.
+    """
+    record = registry.get_file(file_id)
+    ciphertext = source.fetch(file_id, keys.download_token)
+    if sha256(sha256(ciphertext)) != record.ciphertext_hash:
+        raise IntegrityError(
+            f"ciphertext of file 0x{file_id.hex()} does not match the chain: H(H(f*)) = "
+            f"0x{sha256(sha256(ciphertext)).hex()}, registered 0x{record.ciphertext_hash.hex()}"
+        )
+    metadata = FileMetadata.from_bytes(record.metadata)
+    root = MerkleTree.from_bytes(ciphertext, metadata.block_size).root
+    if root != record.merkle_root:
+        raise IntegrityError(
+            f"Merkle root of file 0x{file_id.hex()} is 0x{root.hex()}, registered 0x{record.merkle_root.hex()}"
+        )
+    plaintext = envelope.decrypt(ciphertext, keys.data_key, file_id=file_id)
+    if not verify_commitment(plaintext, keys.salt, record.content_commitment):
+        raise IntegrityError(f"plaintext of file 0x{file_id.hex()} does not open the registered commitment")
+    logger.info("retrieved and checked file 0x%s (%d bytes)", file_id.hex(), len(plaintext))
+    return plaintext, record
