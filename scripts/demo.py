@@ -1,4 +1,5 @@
-"""The end-to-end demo: deploy on a fresh local chain, then register and read back an encrypted file.
+"""The end-to-end demo: deploy on a fresh local chain, register and read back an encrypted file,
+then run the encrypted-sharing scenario (scripts/sharing.py).
 
     make demo                                  # installs what is missing, runs this on Ganache
     brownie run scripts/demo.py --network ganache-cli
@@ -10,7 +11,9 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
 3. the owner registers the file on chain (commitment, ciphertext hash, locator, metadata);
 4. a reader loads the record from chain (checked against the on-chain digest), fetches the
    blob, checks its hash against the chain, decrypts it and checks the commitment;
-5. registering the same commitment again is refused by the contract with a custom error.
+5. registering the same commitment again is refused by the contract with a custom error;
+6. encrypted sharing: upload with hash chain and Merkle root, public audit, sharing through
+   2-of-3 re-encryption proxies, revocation, and anchoring of a data block (scripts/sharing.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from offchain.crypto import content_commitment, envelope, new_salt, sha256, veri
 from offchain.errors import IntegrityError, TransactionRevertedError
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
+from scripts import sharing
 
 OUTPUT = PROJECT_ROOT / "demo-output"
 
@@ -106,5 +110,8 @@ def main(output: Path = OUTPUT, record_path: Path | None = None) -> None:
         print(f"   refused by the contract: {exc.error_name}")
     else:
         raise AssertionError("the registry accepted a duplicate registration")
+
+    print("\n== 6. Encrypted sharing with integrity")
+    sharing.run(session, output / "sharing")
     settle()
     print("\nDemo finished.")

@@ -55,7 +55,6 @@ def run(session: Session, workdir: Path) -> None:
         storage=storage,
         proxies=proxies,
         threshold=2,
-        delegating_pk=hospital.keys.public_key,
         verifying_pk=hospital.signer.public_key,
     )
     print(f"   lab received {len(received):,} bytes; ciphertext, root and commitment match the chain: OK")
@@ -68,7 +67,6 @@ def run(session: Session, workdir: Path) -> None:
             storage=storage,
             proxies=proxies,
             threshold=2,
-            delegating_pk=hospital.keys.public_key,
             verifying_pk=hospital.signer.public_key,
         )
     except AccessDeniedError as exc:

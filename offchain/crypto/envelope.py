@@ -181,7 +181,7 @@ def decrypt(ciphertext: bytes, data_key: bytes, *, file_id: bytes) -> bytes:
     _check_data_key(data_key)
     _check_file_id(file_id)
     plaintext = io.BytesIO()
-    decrypt_stream(io.BytesIO(ciphertext), plaintext, data_key, file_id=file_id)
+    decrypt_stream(_ViewReader(ciphertext), plaintext, data_key, file_id=file_id)  # type: ignore[arg-type]
     return plaintext.getvalue()
 
 
@@ -243,7 +243,7 @@ def decrypt_stream(src: BinaryIO, dst: BinaryIO, data_key: bytes, *, file_id: by
     """
     _check_data_key(data_key)
     _check_file_id(file_id)
-    header = _read_exact(src, HEADER_BYTES)
+    header = bytes(_read_exact(src, HEADER_BYTES))
     chunk_size, nonce_prefix = _parse_header(header)
     aead = AESGCM(data_key)
     aad = header + file_id
@@ -359,7 +359,7 @@ def _encrypt_with_nonce_prefix(
     _chunk_count(len(plaintext), chunk_size)  # refuse an oversized plaintext before any work
     ciphertext = io.BytesIO()
     _encrypt_stream_with_nonce_prefix(
-        io.BytesIO(plaintext),
+        _ViewReader(plaintext),  # type: ignore[arg-type]
         ciphertext,
         data_key,
         file_id=file_id,
@@ -478,3 +478,17 @@ def _check_file_id(file_id: object) -> None:
 def _check_chunk_size(chunk_size: object) -> None:
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= MAX_CHUNK_SIZE:
         raise InvalidInputError(f"chunk_size must be an int in 1..{MAX_CHUNK_SIZE}, got {chunk_size!r}")
+
+
+class _ViewReader:
+    """The ``read`` of a binary file over an in-memory buffer, returning zero-copy memoryview slices."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data).cast("B")
+        self._position = 0
+
+    def read(self, size: int = -1) -> memoryview:
+        end = len(self._view) if size < 0 else min(self._position + size, len(self._view))
+        chunk = self._view[self._position : end]
+        self._position = end
+        return chunk

@@ -16,6 +16,7 @@ from offchain.errors import AccessDeniedError, VerificationError
 from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.data_owner import Recipient
 from offchain.protocols.keys import FileKeys
+from offchain.protocols.metadata import FileMetadata
 from offchain.protocols.retrieval import retrieve_checked
 
 __all__ = ["Buyer"]
@@ -49,16 +50,19 @@ class Buyer:
         storage: CloudServer,
         proxies: Sequence[CloudServer],
         threshold: int,
-        delegating_pk: pre.PublicKey,
         verifying_pk: pre.PublicKey,
     ) -> FileKeys:
         """Collect ``threshold`` verified cfrags from the proxies and open the file keys.
 
+        The file's delegating public key is read from its on-chain metadata; ``verifying_pk``
+        is the owner's signing key, which the buyer must know from an authentic source.
         Proxies that refuse, or whose cfrag does not verify, are skipped (and logged).
 
         Raises:
             AccessDeniedError: if fewer than ``threshold`` proxies produced a valid cfrag.
         """
+        metadata = FileMetadata.from_bytes(self.registry.get_file(file_id).metadata)
+        delegating_pk = pre.public_key_from_bytes(metadata.delegating_pk)
         sealed = storage.sealed_key(file_id)
         cfrags: list[pre.VerifiedCFrag] = []
         refusals: list[str] = []
@@ -84,7 +88,11 @@ class Buyer:
                 f"only {len(cfrags)} of the {threshold} cfrags needed for file 0x{file_id.hex()}: " + "; ".join(refusals)
             )
         payload = pre.open_reencrypted(
-            receiving_sk=self.keys.secret_key, delegating_pk=delegating_pk, sealed=sealed, cfrags=cfrags
+            receiving_sk=self.keys.secret_key,
+            delegating_pk=delegating_pk,
+            sealed=sealed,
+            cfrags=cfrags,
+            threshold=threshold,
         )
         return FileKeys.from_bytes(payload)
 
@@ -95,7 +103,6 @@ class Buyer:
         storage: CloudServer,
         proxies: Sequence[CloudServer],
         threshold: int,
-        delegating_pk: pre.PublicKey,
         verifying_pk: pre.PublicKey,
     ) -> bytes:
         """Open the keys through the proxies, then download and check the file (see retrieval)."""
@@ -104,7 +111,6 @@ class Buyer:
             storage=storage,
             proxies=proxies,
             threshold=threshold,
-            delegating_pk=delegating_pk,
             verifying_pk=verifying_pk,
         )
         plaintext, _ = retrieve_checked(self.registry, storage, file_id, keys)

@@ -4,18 +4,29 @@ Research: Zheng et al. 2018 §4.3 (upload: K_f = H(f), f* = Enc(f), K_f* = H(f*)
 keeps K_f** = H(K_f*), the record goes on chain); Peng et al. (digital envelope); Feng et al.
 2022 §6.8 (re-encryption keys for a buyer, m-of-n proxies, the grant recorded on chain).
 
-Deviation, on purpose: the on-chain commitment is a *salted* hash of f, not the bare H(f) of
-Zheng et al.: a bare hash of a low-entropy record (a patient row) can be confirmed by guessing.
+Deviations, on purpose:
+
+* the on-chain commitment is a *salted* hash of f, not the bare H(f) of Zheng et al.: a bare
+  hash of a low-entropy record (a patient row) can be confirmed by guessing;
+* each file has its own Umbral delegating key, derived from the owner's master secret with
+  HKDF-SHA256 over the file id. Umbral's kfrags are shares of a value from which a receiver
+  holding ``threshold`` of them (colluding proxies) recovers the delegating secret key: with one
+  key per file, such collusion exposes that one file's key capsule, not every file of the owner.
+  The file's delegating public key is public, in its on-chain metadata.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from offchain.chain.registry import AccessGrant, DataRegistryClient, FileRegistration, file_id_of, policy_hash
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from offchain.crypto import envelope, pre
 from offchain.crypto.hashing import content_commitment, new_salt, sha256
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE, MerkleTree
@@ -60,27 +71,45 @@ class Recipient:
     receiving_pk: pre.PublicKey
 
 
+#: HKDF ``info`` prefix of per-file delegating keys.
+_FILE_KEY_INFO = b"datashare/file-delegating-key/v1"
+
+
 class DataOwner:
-    """A data owner with an account, an Umbral key pair and a signing key.
+    """A data owner with an account, a master secret for per-file Umbral keys, and a signing key.
 
     Args:
         account: Brownie account that registers and grants.
         registry: Client of the on-chain registry.
-        keys: Umbral key pair the file keys are sealed to (``delegating_sk``).
-        signer: Key pair that signs kfrags (its public key is the ``verifying_pk``).
+        master_secret: 32 secret bytes the per-file delegating keys derive from (random if
+            omitted; keep it: it opens every file of this owner).
+        signer: Key pair that signs kfrags (its public key is the ``verifying_pk`` receivers and
+            proxies check; publish it through an authentic channel).
     """
 
     def __init__(
         self,
         account: Any,
         registry: DataRegistryClient,
-        keys: pre.KeyPair | None = None,
+        master_secret: bytes | None = None,
         signer: pre.KeyPair | None = None,
     ) -> None:
+        if master_secret is not None and len(master_secret) != 32:
+            raise InvalidInputError(f"master_secret must be 32 bytes, got {len(master_secret)}")
         self.account = account
         self.registry = registry
-        self.keys = keys or pre.KeyPair.generate()
+        self._master_secret = master_secret or secrets.token_bytes(32)
         self.signer = signer or pre.KeyPair.generate()
+
+    def file_keypair(self, file_id: bytes) -> pre.KeyPair:
+        """The Umbral key pair of one file: HKDF-SHA256(master secret, info = prefix || file id)."""
+        for counter in range(256):  # a derived scalar at or above the curve order is skipped
+            okm = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_FILE_KEY_INFO + file_id + bytes([counter]))
+            try:
+                return pre.KeyPair.from_secret_bytes(okm.derive(self._master_secret))
+            except InvalidInputError:
+                continue
+        raise InvalidInputError("no valid key derived in 256 attempts")  # probability ~2^-32000
 
     @property
     def address(self) -> str:
@@ -117,12 +146,17 @@ class DataOwner:
         index_hash = sha256(token)  # K_f**
         tree = MerkleTree.from_bytes(ciphertext, block_size)
         keys = FileKeys(data_key=data_key, salt=salt, download_token=token)
-        sealed = pre.seal(self.keys.public_key, keys.to_bytes())
+        file_keys = self.file_keypair(file_id)
+        sealed = pre.seal(file_keys.public_key, keys.to_bytes())
         locator = server.store_file(
             file_id=file_id, ciphertext=ciphertext, index_hash=index_hash, block_size=block_size, sealed_key=sealed
         )
         metadata = FileMetadata(
-            block_size=block_size, block_count=tree.size, ciphertext_bytes=len(ciphertext), name=name
+            block_size=block_size,
+            block_count=tree.size,
+            ciphertext_bytes=len(ciphertext),
+            delegating_pk=file_keys.public_bytes(),
+            name=name,
         )
         fields: dict[str, Any] = dict(
             sender=self.account,
@@ -141,7 +175,7 @@ class DataOwner:
 
     def open_keys(self, server: CloudServer, file_id: bytes) -> FileKeys:
         """Recover a file's keys from its sealed capsule (the owner needs no receipt for that)."""
-        return FileKeys.from_bytes(pre.open_sealed(self.keys.secret_key, server.sealed_key(file_id)))
+        return FileKeys.from_bytes(pre.open_sealed(self.file_keypair(file_id).secret_key, server.sealed_key(file_id)))
 
     def download(self, server: CloudServer, file_id: bytes) -> bytes:
         """Download, check against the chain and decrypt one of the owner's files."""
@@ -181,8 +215,9 @@ class DataOwner:
         grant = self.registry.grant_access(
             sender=self.account, file_id=file_id, grantee=recipient.address, policy=policy, expires_at=expires_at
         )
+        file_keys = self.file_keypair(file_id)
         kfrags = pre.generate_kfrags(
-            delegating_sk=self.keys.secret_key,
+            delegating_sk=file_keys.secret_key,
             receiving_pk=recipient.receiving_pk,
             signer_sk=self.signer.secret_key,
             threshold=threshold,
@@ -193,7 +228,7 @@ class DataOwner:
                 file_id=file_id,
                 grantee=recipient.address,
                 kfrag=kfrag,
-                delegating_pk=self.keys.public_key,
+                delegating_pk=file_keys.public_key,
                 receiving_pk=recipient.receiving_pk,
                 verifying_pk=self.signer.public_key,
                 threshold=threshold,

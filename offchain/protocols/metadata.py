@@ -21,6 +21,8 @@ class FileMetadata:
         block_size: Bytes per Merkle block of the ciphertext.
         block_count: Number of blocks (leaves) of the ciphertext's Merkle tree.
         ciphertext_bytes: Size of the ciphertext.
+        delegating_pk: The file's own Umbral public key (33 bytes), that its key capsule is
+            sealed to and its kfrags are made from (one key per file: see DataOwner).
         cipher: The envelope format.
         name: Optional human-readable label (do not put secrets here: it is public).
     """
@@ -28,6 +30,7 @@ class FileMetadata:
     block_size: int
     block_count: int
     ciphertext_bytes: int
+    delegating_pk: bytes
     cipher: str = "AES-256-GCM-STREAM/v1"
     name: str = ""
 
@@ -38,6 +41,7 @@ class FileMetadata:
             "block_size": self.block_size,
             "block_count": self.block_count,
             "ciphertext_bytes": self.ciphertext_bytes,
+            "delegating_pk": self.delegating_pk.hex(),
             "cipher": self.cipher,
             "name": self.name,
         }
@@ -58,6 +62,7 @@ class FileMetadata:
                 block_size=int(data["block_size"]),
                 block_count=int(data["block_count"]),
                 ciphertext_bytes=int(data["ciphertext_bytes"]),
+                delegating_pk=bytes.fromhex(str(data["delegating_pk"])),
                 cipher=str(data["cipher"]),
                 name=str(data.get("name", "")),
             )

@@ -302,6 +302,37 @@ class S3BlobStore:
         body = self._open_body(key, locator)
         return io.BufferedReader(_VerifyingBody(body, expected, locator, self._where(key)), buffer_size=1 << 16)
 
+    def read_range(self, locator: str, offset: int, length: int) -> bytes:
+        """Return up to ``length`` bytes of the blob from ``offset``, UNVERIFIED (an HTTP range GET).
+
+        WARNING: a part of a blob cannot be checked against its address; the caller verifies it
+        otherwise (an audit does, with Merkle paths).
+
+        Raises:
+            InvalidInputError: if ``locator`` is malformed or ``offset``/``length`` negative.
+            StorageError: if no blob is stored under ``locator`` or it cannot be read.
+        """
+        if offset < 0 or length < 0:
+            raise InvalidInputError(f"offset and length must be >= 0, got {offset} and {length}")
+        key = self.key_for(locator)
+        if length == 0:
+            if self._stored_size(key, locator) is None:
+                raise StorageError(f"no blob {locator} in the store: {self._where(key)} does not exist")
+            return b""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")
+            data: bytes = response["Body"].read()
+        except botocore.exceptions.ClientError as exc:
+            code = _error_code(exc)
+            if code in _MISSING_CODES:
+                raise StorageError(f"no blob {locator} in the store: {self._where(key)} does not exist") from None
+            if code == "InvalidRange":  # offset at or past the end
+                return b""
+            raise StorageError(f"could not read blob {locator} from {self._where(key)}: {_reason(exc)}") from exc
+        except _CLIENT_ERRORS as exc:
+            raise StorageError(f"could not read blob {locator} from {self._where(key)}: {_reason(exc)}") from exc
+        return data[:length]
+
     def exists(self, locator: str) -> bool:
         """Return whether a blob is stored under ``locator`` (its content is not checked).
 

@@ -11,6 +11,9 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert "DataRegistry" in printed
     assert "commitment opens: OK" in printed
     assert "refused by the contract: DataRegistryAlreadyRegistered" in printed
+    assert "commitment match the chain: OK" in printed
+    assert "proxies refuse" in printed
+    assert "proven on chain: True; off chain: True" in printed
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()
     assert any(p.is_file() for p in (tmp_path / "out" / "blobs").rglob("*"))

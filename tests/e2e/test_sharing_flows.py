@@ -89,7 +89,6 @@ def receive(buyer, data_owner, uploaded, storage, proxies, threshold=2):
         storage=storage,
         proxies=proxies,
         threshold=threshold,
-        delegating_pk=data_owner.keys.public_key,
         verifying_pk=data_owner.signer.public_key,
     )
 
@@ -210,8 +209,9 @@ def test_a_forged_cfrag_is_rejected_and_the_honest_proxies_suffice(
 ):
     share(data_owner, buyer, uploaded, proxies)
     other = pre.KeyPair.generate()
+    file_keys = data_owner.file_keypair(uploaded.file_id)
     [wrong_kfrag] = pre.generate_kfrags(
-        delegating_sk=data_owner.keys.secret_key,
+        delegating_sk=file_keys.secret_key,
         receiving_pk=other.public_key,
         signer_sk=data_owner.signer.secret_key,
         threshold=1,
@@ -219,7 +219,6 @@ def test_a_forged_cfrag_is_rejected_and_the_honest_proxies_suffice(
     )
     verified = pre.verify_kfrag(
         wrong_kfrag,
-        delegating_pk=data_owner.keys.public_key,
         receiving_pk=other.public_key,
         verifying_pk=data_owner.signer.public_key,
     )

@@ -168,3 +168,25 @@ def test_corrupted_blob_raises_integrity_error_when_read_at_once(under_test: Sto
 def test_put_file_of_a_missing_source_raises_storage_error(store: Any, tmp_path: Path):
     with pytest.raises(StorageError, match=r"absent\.bin"):
         store.put_file(tmp_path / "absent.bin")
+
+
+def test_read_range_returns_the_bytes_at_an_offset(store: Any):
+    locator = store.put(b"0123456789")
+    assert store.read_range(locator, 3, 4) == b"3456"
+
+
+def test_read_range_past_the_end_is_cut_short(store: Any):
+    locator = store.put(b"0123456789")
+    assert store.read_range(locator, 8, 10) == b"89"
+    assert store.read_range(locator, 10, 5) == b""
+
+
+def test_read_range_of_a_missing_blob_raises_storage_error(store: Any):
+    with pytest.raises(StorageError, match="no blob"):
+        store.read_range(locator_for(b"absent"), 0, 1)
+
+
+def test_read_range_rejects_a_negative_offset(store: Any):
+    locator = store.put(b"data")
+    with pytest.raises(InvalidInputError, match="offset"):
+        store.read_range(locator, -1, 1)

@@ -233,22 +233,3 @@ def test_put_that_fails_to_write_raises_storage_error(store: FilesystemBlobStore
         store.put(b"abc")
     assert files_under(store.root) == []
 
-
-def test_read_range_returns_the_bytes_at_an_offset(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
-    locator = store.put(b"0123456789")
-    assert store.read_range(locator, 3, 4) == b"3456"
-    assert store.read_range(locator, 8, 10) == b"89"
-
-
-def test_read_range_of_a_missing_blob_raises_storage_error(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
-    with pytest.raises(StorageError, match="no blob"):
-        store.read_range(locator_for(b"absent"), 0, 1)
-
-
-def test_read_range_rejects_a_negative_offset(tmp_path: Path) -> None:
-    store = FilesystemBlobStore(tmp_path)
-    locator = store.put(b"data")
-    with pytest.raises(InvalidInputError, match="offset"):
-        store.read_range(locator, -1, 1)
