@@ -26,6 +26,7 @@ from offchain.errors import (
     OffchainError,
     StorageError,
     TransactionRevertedError,
+    UnknownBatchError,
     UnknownFileError,
     VerificationError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "OffchainError",
     "StorageError",
     "TransactionRevertedError",
+    "UnknownBatchError",
     "UnknownFileError",
     "VerificationError",
     "__version__",
