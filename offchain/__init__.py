@@ -27,6 +27,7 @@ from offchain.errors import (
     OffchainError,
     StorageError,
     TransactionRevertedError,
+    UnknownBatchError,
     UnknownFileError,
     VerificationError,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "OffchainError",
     "StorageError",
     "TransactionRevertedError",
+    "UnknownBatchError",
     "UnknownFileError",
     "VerificationError",
     "__version__",

@@ -17,6 +17,7 @@ __all__ = [
     "OffchainError",
     "StorageError",
     "TransactionRevertedError",
+    "UnknownBatchError",
     "UnknownFileError",
     "VerificationError",
 ]
@@ -72,6 +73,14 @@ class UnknownFileError(ChainError):
     def __init__(self, file_id: bytes) -> None:
         super().__init__(f"no file is registered under id 0x{file_id.hex()}")
         self.file_id = file_id
+
+
+class UnknownBatchError(ChainError):
+    """No Merkle root is anchored under the given batch id."""
+
+    def __init__(self, batch_id: int) -> None:
+        super().__init__(f"no batch is anchored under id {batch_id}")
+        self.batch_id = batch_id
 
 
 class TransactionRevertedError(ChainError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 
 def custom_error(name: str, *args: object) -> str:
-    """The revert string Brownie reports for a custom error: ``"Name: arg1, arg2"``."""
-    if not args:
-        return name
+    """The revert string Brownie reports for a custom error: ``"Name: arg1, arg2"``.
+
+    An error without arguments is ``"Name: "``, with the separator (Brownie 1.22's format).
+    """
     return f"{name}: " + ", ".join(_format_arg(a) for a in args)
 
 
