@@ -26,14 +26,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import median_ms, parse_args, report  # noqa: E402
+from _common import median_ms, parse_args, report
 
-from offchain.chain import DataRegistryClient, connect, load_project  # noqa: E402
-from offchain.crypto.challenge import new_challenge  # noqa: E402
-from offchain.crypto.hashing import sha256  # noqa: E402
-from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE, verify_inclusion  # noqa: E402
-from offchain.protocols import Auditor, CloudServer, DataOwner  # noqa: E402
-from offchain.storage import FilesystemBlobStore  # noqa: E402
+from offchain.chain import DataRegistryClient, connect, load_project
+from offchain.crypto.challenge import new_challenge
+from offchain.crypto.hashing import sha256
+from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE, verify_inclusion
+from offchain.protocols import Auditor, CloudServer, DataOwner
+from offchain.storage import FilesystemBlobStore
 
 K = 10
 
@@ -74,7 +74,7 @@ def main() -> None:
             assert all(verify_inclusion(record.merkle_root, sha256(a.block), a.proof) for a in last)
 
         verify_ms = median_ms(verify, repeats)
-        blob = server.store.path_for(server._files[file_id].blob_locator)  # noqa: SLF001 (bench only)
+        blob = server.store.path_for(server._files[file_id].blob_locator)
 
         def raw_read() -> None:
             with blob.open("rb") as handle:

@@ -31,7 +31,7 @@ class LazySession:
         return getattr(self._get(), name)
 
     def __dir__(self) -> list[str]:
-        return ["contract", "record", "registry"]
+        return ["anchor", "contract", "record", "registry"]
 
     def __repr__(self) -> str:
         if self._session is None:

@@ -22,7 +22,8 @@ from offchain.protocols import Auditor, Buyer, CloudServer, DataOwner, RecordAnc
 from offchain.storage import FilesystemBlobStore
 
 RECORDS = b"patient_id,age,clump_thickness,cell_size,bare_nuclei,class\n" + b"".join(
-    b"P-%05d,%d,%d,%d,%d,%s\n" % (i, 30 + i % 50, 1 + i % 10, 1 + i % 7, 1 + i % 9, b"benign" if i % 3 else b"malignant")
+    b"P-%05d,%d,%d,%d,%d,%s\n"
+    % (i, 30 + i % 50, 1 + i % 10, 1 + i % 7, 1 + i % 9, b"benign" if i % 3 else b"malignant")
     for i in range(2000)
 )
 
@@ -81,7 +82,9 @@ def run(session: Session, workdir: Path) -> None:
         anchorer.add(hospital.upload(RECORDS[: 1000 + i], storage, block_size=4096).registration)
     anchored = anchorer.anchor()
     batch = anchored[0].batch
-    print(f"   batch {batch.batch_id}: root 0x{batch.root.hex()[:16]}… for {batch.leaf_count} records (tx {batch.tx_hash[:12]}…)")
+    print(
+        f"   batch {batch.batch_id}: root 0x{batch.root.hex()[:16]}… for {len(anchored)} records in {batch.leaf_count} item blocks (tx {batch.tx_hash[:12]}…)"
+    )
     last = anchored[-1]
     print(f"   record 25 proven on chain: {anchorer.verify_onchain(last)}; off chain: {last.verify_offchain()}")
 

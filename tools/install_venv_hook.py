@@ -1,8 +1,10 @@
 """Install the project's start-up hook into the running virtual environment.
 
 Writes ``<site-packages>/datashare-toolkit.pth`` with two lines: the project root (so that
-``import offchain`` works from any folder) and a call to :func:`offchain.toolchain.activate`,
+``import offchain`` works from any folder) and a line that runs :func:`offchain.toolchain.activate`,
 which points py-solc-x at the project's solc-js and puts ``node_modules/.bin`` on ``PATH``.
+The module is loaded from its file under a private name, so the ``offchain`` package itself is
+not imported at start-up (a checkout in the current folder still wins over this one).
 Run by ``make setup``; safe to run again (the file is rewritten atomically).
 """
 
@@ -23,7 +25,13 @@ def main() -> int:
         print("error: run this with the project's virtual environment's python (.venv/bin/python)", file=sys.stderr)
         return 1
     site_packages = Path(sysconfig.get_paths()["purelib"])
-    content = f"{ROOT}\nimport offchain.toolchain; offchain.toolchain.activate()\n"
+    toolchain = ROOT / "offchain" / "toolchain.py"
+    loader = (
+        "import importlib.util as _u; "
+        f"_s = _u.spec_from_file_location('_datashare_toolchain', {str(toolchain)!r}); "
+        "_m = _u.module_from_spec(_s); _s.loader.exec_module(_m); _m.activate(); del _u, _s, _m"
+    )
+    content = f"{ROOT}\n{loader}\n"
     target = site_packages / PTH_NAME
     fd, tmp = tempfile.mkstemp(dir=site_packages, prefix=f".{PTH_NAME}.")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -1,13 +1,16 @@
 """The single place where Python talks to the contracts.
 
-* :class:`Session`: the active network's deployment with typed clients (``session.registry``).
+* :class:`Session`: the active network's deployment with typed clients (``session.registry``, ``session.anchor``).
 * :class:`DeploymentRecord`: the JSON record ``scripts/deploy.py`` writes.
-* :class:`DataRegistryClient`: register and read files, checked against on-chain digests.
+* :class:`DataRegistryClient`: register and read files, checked against on-chain digests;
+  versions and access grants.
+* :class:`MerkleAnchorClient`: anchor data-block roots and check inclusion on chain.
 * :func:`get_events`: range-chunked event queries.
 * :func:`connect`, :func:`default_account`, :func:`transact`, :func:`call`: Brownie plumbing
   that turns reverts into :class:`~offchain.errors.TransactionRevertedError`.
 """
 
+from offchain.chain.anchor import MAX_LEAF_COUNT, AnchoredBatch, MerkleAnchorClient
 from offchain.chain.contracts import (
     DEFAULT_NETWORK,
     ENV_PRIVATE_KEY,
@@ -30,11 +33,14 @@ __all__ = [
     "DEFAULT_NETWORK",
     "DEPLOY_ORDER",
     "ENV_PRIVATE_KEY",
+    "MAX_LEAF_COUNT",
+    "AnchoredBatch",
     "ContractDeployment",
     "DataRegistryClient",
     "DeploymentRecord",
     "EventLog",
     "FileRegistration",
+    "MerkleAnchorClient",
     "Session",
     "call",
     "connect",

@@ -21,13 +21,24 @@ __all__ = ["DEPLOY_ORDER", "deploy_all"]
 logger = logging.getLogger(__name__)
 
 #: Contracts in the order they are deployed; a contract may take earlier ones' addresses.
-DEPLOY_ORDER: tuple[str, ...] = ("DataRegistry",)
+DEPLOY_ORDER: tuple[str, ...] = ("DataRegistry", "MerkleAnchor")
 
 
 def _constructor_args(name: str, deployed: dict[str, Any]) -> tuple[Any, ...]:
     """Constructor arguments of ``name``: the wiring between contracts lives here."""
-    del deployed  # DataRegistry takes none; later contracts take earlier addresses
+    del name, deployed  # none takes arguments yet; later contracts take earlier addresses
     return ()
+
+
+def _configure(name: str, contract: Any, account: Any) -> None:
+    """Roles and settings a contract needs after deployment.
+
+    ``MerkleAnchor``: the deployer (its admin) is also granted ``ANCHORER_ROLE``, so that the
+    deployment can anchor at once; grant it to the cloud servers or agencies that anchor, and
+    revoke it from the deployer, with ``MerkleAnchorClient.grant_anchorer`` and AccessControl.
+    """
+    if name == "MerkleAnchor":
+        contract.grantRole(contract.ANCHORER_ROLE(), account, {"from": account})
 
 
 def deploy_all(account: Any, *, path: Path | None = None) -> DeploymentRecord:
@@ -50,6 +61,7 @@ def deploy_all(account: Any, *, path: Path | None = None) -> DeploymentRecord:
     entries: dict[str, ContractDeployment] = {}
     for name in DEPLOY_ORDER:
         contract = project[name].deploy(*_constructor_args(name, deployed), {"from": account})
+        _configure(name, contract, account)
         receipt = contract.tx
         deployed[name] = contract
         entries[name] = ContractDeployment(

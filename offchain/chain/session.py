@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from offchain.chain.anchor import MerkleAnchorClient
 from offchain.chain.contracts import contract_at, default_account, is_local_network
 from offchain.chain.deploy import deploy_all
 from offchain.chain.deployment import DeploymentRecord, deployment_path
@@ -87,6 +88,12 @@ class Session:
         """Client of the deployed ``DataRegistry``."""
         deployed_at = self.record.contracts["DataRegistry"].block_number
         return DataRegistryClient(self.contract("DataRegistry"), from_block=deployed_at)
+
+    @cached_property
+    def anchor(self) -> MerkleAnchorClient:
+        """Client of the deployed ``MerkleAnchor``."""
+        deployed_at = self.record.contracts["MerkleAnchor"].block_number
+        return MerkleAnchorClient(self.contract("MerkleAnchor"), from_block=deployed_at)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{n}@{c.address}" for n, c in sorted(self.record.contracts.items()))

@@ -9,7 +9,7 @@ talks to storage and chain through the layers below; none holds cryptography of 
 """
 
 from offchain.protocols.anchoring import AnchoredRecord, RecordAnchorer
-from offchain.protocols.auditor import AuditReport, Auditor
+from offchain.protocols.auditor import Auditor, AuditReport
 from offchain.protocols.buyer import Buyer
 from offchain.protocols.cloud_server import AuditResponse, CloudServer
 from offchain.protocols.data_owner import DataOwner, Recipient, UploadReceipt

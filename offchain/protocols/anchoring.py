@@ -95,7 +95,7 @@ class RecordAnchorer:
         batch = self.client.anchor(
             sender=self.account,
             root=block.root,
-            leaf_count=block.record_count,
+            leaf_count=block.tree.size,  # the data block's leaves are its item blocks
             metadata_hash=keccak256(b"".join(r.file_id for r in self._pending)),
         )
         anchored = [

@@ -70,7 +70,7 @@ class Buyer:
             if len(cfrags) == threshold:
                 break
             try:
-                raw = proxy.reencrypt(file_id, self.recipient.address)
+                raw = proxy.reencrypt(file_id, self.recipient.address, sealed)
                 cfrags.append(
                     pre.verify_cfrag(
                         raw,
@@ -85,7 +85,8 @@ class Buyer:
                 refusals.append(f"{proxy.name}: {exc}")
         if len(cfrags) < threshold:
             raise AccessDeniedError(
-                f"only {len(cfrags)} of the {threshold} cfrags needed for file 0x{file_id.hex()}: " + "; ".join(refusals)
+                f"only {len(cfrags)} of the {threshold} cfrags needed for file 0x{file_id.hex()}: "
+                + "; ".join(refusals)
             )
         payload = pre.open_reencrypted(
             receiving_sk=self.keys.secret_key,

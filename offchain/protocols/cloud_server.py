@@ -151,8 +151,12 @@ class CloudServer:
         )
         self._kfrags[(file_id, grantee.lower())] = _HeldKFrag(verified, policy)
 
-    def reencrypt(self, file_id: bytes, grantee: str) -> bytes:
-        """Re-encrypt the file's key capsule for ``grantee``, if its grant on chain is active.
+    def reencrypt(self, file_id: bytes, grantee: str, sealed: pre.SealedKey) -> bytes:
+        """Re-encrypt the file's key capsule ``sealed`` for ``grantee``, if its grant on chain is active.
+
+        The requester brings the capsule (it is public; the storage server hands it out). The
+        kfrag held is made from the file's own delegating key, so it can re-encrypt nothing
+        but that file's capsule.
 
         Raises:
             AccessDeniedError: if no kfrag is held, the grant is not active (revoked, expired,
@@ -166,7 +170,7 @@ class CloudServer:
             raise AccessDeniedError(f"{self.name}: the grant of file 0x{file_id.hex()} to {grantee} is not active")
         if grant.policy_hash != held.policy:
             raise AccessDeniedError(f"{self.name}: the on-chain policy of the grant to {grantee} is not the kfrag's")
-        return pre.reencrypt(self.sealed_key(file_id), held.kfrag)
+        return pre.reencrypt(sealed, held.kfrag)
 
     # ---- auditing (Huang et al. §3.3) ------------------------------------------------------
 

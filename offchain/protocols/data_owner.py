@@ -23,10 +23,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.chain.registry import AccessGrant, DataRegistryClient, FileRegistration, file_id_of, policy_hash
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from offchain.chain.registry import AccessGrant, DataRegistryClient, FileRegistration, file_id_of, policy_hash
 from offchain.crypto import envelope, pre
 from offchain.crypto.hashing import content_commitment, new_salt, sha256
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE, MerkleTree
@@ -104,7 +104,9 @@ class DataOwner:
     def file_keypair(self, file_id: bytes) -> pre.KeyPair:
         """The Umbral key pair of one file: HKDF-SHA256(master secret, info = prefix || file id)."""
         for counter in range(256):  # a derived scalar at or above the curve order is skipped
-            okm = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_FILE_KEY_INFO + file_id + bytes([counter]))
+            okm = HKDF(
+                algorithm=hashes.SHA256(), length=32, salt=None, info=_FILE_KEY_INFO + file_id + bytes([counter])
+            )
             try:
                 return pre.KeyPair.from_secret_bytes(okm.derive(self._master_secret))
             except InvalidInputError:
@@ -234,7 +236,9 @@ class DataOwner:
                 threshold=threshold,
                 shares=shares,
             )
-        logger.info("granted file 0x%s to %s through %d-of-%d proxies", file_id.hex(), recipient.address, threshold, shares)
+        logger.info(
+            "granted file 0x%s to %s through %d-of-%d proxies", file_id.hex(), recipient.address, threshold, shares
+        )
         return grant
 
     def revoke(self, file_id: bytes, grantee: str) -> AccessGrant:

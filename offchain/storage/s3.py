@@ -320,7 +320,9 @@ class S3BlobStore:
                 raise StorageError(f"no blob {locator} in the store: {self._where(key)} does not exist")
             return b""
         try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}")
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={offset}-{offset + length - 1}"
+            )
             data: bytes = response["Body"].read()
         except botocore.exceptions.ClientError as exc:
             code = _error_code(exc)

@@ -19,7 +19,7 @@ from offchain.protocols.cloud_server import AuditResponse
 from offchain.storage import FilesystemBlobStore
 
 CONTENT = b"patient_id,age,diagnosis\n" + b"P-%05d,54,benign\n" * 400
-BLOCK = 1024
+BLOCK = 256
 
 
 class TamperingServer(CloudServer):
@@ -45,7 +45,7 @@ class ForgingProxy(CloudServer):
 
     forged: bytes = b""
 
-    def reencrypt(self, file_id: bytes, grantee: str) -> bytes:
+    def reencrypt(self, file_id: bytes, grantee: str, sealed: pre.SealedKey) -> bytes:
         return self.forged
 
 
@@ -219,6 +219,7 @@ def test_a_forged_cfrag_is_rejected_and_the_honest_proxies_suffice(
     )
     verified = pre.verify_kfrag(
         wrong_kfrag,
+        delegating_pk=file_keys.public_key,
         receiving_pk=other.public_key,
         verifying_pk=data_owner.signer.public_key,
     )
@@ -263,9 +264,7 @@ def anchor_client(MerkleAnchor, deployer):
     return client
 
 
-def test_every_record_of_an_anchored_data_block_proves_on_and_off_chain(
-    data_owner, storage, anchor_client, deployer
-):
+def test_every_record_of_an_anchored_data_block_proves_on_and_off_chain(data_owner, storage, anchor_client, deployer):
     anchorer = RecordAnchorer(anchor_client, deployer)
     for i in range(23):
         anchorer.add(data_owner.upload(CONTENT + bytes([i]), storage, block_size=4096).registration)

@@ -22,7 +22,12 @@ def test_deploy_all_writes_a_record_of_this_chain(deployer, record_path):
     assert DeploymentRecord.load(record_path) == record
     assert record.chain_id == web3.eth.chain_id
     assert record.deployer == deployer.address
-    assert set(record.contracts) == {"DataRegistry"}
+    assert set(record.contracts) == {"DataRegistry", "MerkleAnchor"}
+
+
+def test_deploy_all_lets_the_deployer_anchor(deployer, record_path):
+    deploy_all(deployer, path=record_path)
+    assert Session.load(record_path).anchor.is_anchorer(deployer.address)
 
 
 def test_session_gives_a_registry_client_at_the_recorded_address(deployer, record_path):

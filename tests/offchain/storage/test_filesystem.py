@@ -232,4 +232,3 @@ def test_put_that_fails_to_write_raises_storage_error(store: FilesystemBlobStore
     with pytest.raises(StorageError, match=f"could not write blob {ABC_LOCATOR}"):
         store.put(b"abc")
     assert files_under(store.root) == []
-
