@@ -83,7 +83,8 @@ def run(session: Session, workdir: Path) -> None:
     anchored = anchorer.anchor()
     batch = anchored[0].batch
     print(
-        f"   batch {batch.batch_id}: root 0x{batch.root.hex()[:16]}… for {len(anchored)} records in {batch.leaf_count} item blocks (tx {batch.tx_hash[:12]}…)"
+        f"   batch {batch.batch_id}: root 0x{batch.root.hex()[:16]}… for {len(anchored)} records "
+        f"in {batch.leaf_count} item blocks (tx {batch.tx_hash[:12]}…)"
     )
     last = anchored[-1]
     print(f"   record 25 proven on chain: {anchorer.verify_onchain(last)}; off chain: {last.verify_offchain()}")
