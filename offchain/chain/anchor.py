@@ -27,7 +27,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from offchain.chain.contracts import call, transact
+from offchain.chain.contracts import ContractClient, call, require_bytes32, transact
 from offchain.chain.events import get_events
 from offchain.crypto.batching import RecordProof
 from offchain.crypto.merkle import InclusionProof
@@ -69,15 +69,6 @@ class AnchoredBatch:
     tx_hash: str
 
 
-def _bytes32(value: object, name: str, *, nonzero: bool) -> bytes:
-    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
-        found = f"{len(value)} bytes" if isinstance(value, (bytes, bytearray)) else type(value).__name__
-        raise InvalidInputError(f"{name} must be 32 bytes, got {found}")
-    if nonzero and not any(value):
-        raise InvalidInputError(f"{name} must not be all zero")
-    return bytes(value)
-
-
 def _uint(value: object, name: str, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
@@ -87,22 +78,13 @@ def _uint(value: object, name: str, *, low: int, high: int) -> int:
     return value
 
 
-class MerkleAnchorClient:
+class MerkleAnchorClient(ContractClient):
     """Anchor roots and check proofs through a deployed ``MerkleAnchor``.
 
     Args:
         contract: Brownie handle of the deployed contract.
         from_block: Where event scans start (the contract's deployment block).
     """
-
-    def __init__(self, contract: Any, from_block: int = 0) -> None:
-        self.contract = contract
-        self.from_block = from_block
-
-    @property
-    def address(self) -> str:
-        """The contract's address."""
-        return str(self.contract.address)
 
     def anchor(self, *, sender: Any, root: bytes, leaf_count: int, metadata_hash: bytes = bytes(32)) -> AnchoredBatch:
         """Anchor ``root`` as a new batch, from ``sender``, who needs the anchorer role.
@@ -125,9 +107,9 @@ class MerkleAnchorClient:
             TransactionRevertedError: if the contract reverts, e.g. with
                 ``AccessControlUnauthorizedAccount`` when ``sender`` is not an anchorer.
         """
-        checked_root = _bytes32(root, "root", nonzero=True)
+        checked_root = require_bytes32(root, "root", nonzero=True)
         count = _uint(leaf_count, "leaf_count", low=1, high=MAX_LEAF_COUNT)
-        metadata = _bytes32(metadata_hash, "metadata_hash", nonzero=False)
+        metadata = require_bytes32(metadata_hash, "metadata_hash", nonzero=False)
         receipt = transact(self.contract, "anchorRoot", checked_root, count, metadata, sender=sender)
         event = receipt.events["RootAnchored"]
         return AnchoredBatch(
@@ -197,7 +179,7 @@ class MerkleAnchorClient:
             UnknownBatchError: if nothing was anchored under ``batch_id``.
         """
         checked_id = _uint(batch_id, "batch_id", low=0, high=_MAX_UINT256)
-        item = _bytes32(digest, "digest", nonzero=False)
+        item = require_bytes32(digest, "digest", nonzero=False)
         if not isinstance(proof, InclusionProof):
             raise InvalidInputError(f"proof must be an InclusionProof, got {type(proof).__name__}")
         try:
@@ -221,7 +203,7 @@ class MerkleAnchorClient:
             UnknownBatchError: if nothing was anchored under ``batch_id``.
         """
         checked_id = _uint(batch_id, "batch_id", low=0, high=_MAX_UINT256)
-        item = _bytes32(record_digest, "record_digest", nonzero=False)
+        item = require_bytes32(record_digest, "record_digest", nonzero=False)
         if not isinstance(proof, RecordProof):
             raise InvalidInputError(f"proof must be a RecordProof, got {type(proof).__name__}")
         args = (

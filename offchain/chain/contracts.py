@@ -14,18 +14,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from offchain.errors import ChainError, ContractNotDeployedError, MissingAccountKeyError, TransactionRevertedError
+from offchain.errors import (
+    ChainError,
+    ContractNotDeployedError,
+    InvalidInputError,
+    MissingAccountKeyError,
+    TransactionRevertedError,
+)
 from offchain.toolchain import PROJECT_ROOT
 
 __all__ = [
     "DEFAULT_NETWORK",
     "ENV_PRIVATE_KEY",
+    "ContractClient",
     "call",
     "connect",
     "contract_at",
     "default_account",
     "is_local_network",
     "load_project",
+    "require_bytes32",
     "settle",
     "transact",
 ]
@@ -39,6 +47,34 @@ DEFAULT_NETWORK = "ganache-cli"
 ENV_PRIVATE_KEY = "DATASHARE_PRIVATE_KEY"
 
 T = TypeVar("T")
+
+
+def require_bytes32(value: object, name: str, *, nonzero: bool) -> bytes:
+    """``value`` as 32 ``bytes``, or InvalidInputError naming ``name`` and what was found."""
+    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
+        found = f"{len(value)} bytes" if isinstance(value, (bytes, bytearray)) else type(value).__name__
+        raise InvalidInputError(f"{name} must be 32 bytes, got {found}")
+    if nonzero and not any(value):
+        raise InvalidInputError(f"{name} must not be all zero")
+    return bytes(value)
+
+
+class ContractClient:
+    """Base of the typed clients: a deployed contract and the block its event scans start from.
+
+    Args:
+        contract: Brownie handle of the deployed contract.
+        from_block: Where event scans start (the contract's deployment block).
+    """
+
+    def __init__(self, contract: Any, from_block: int = 0) -> None:
+        self.contract = contract
+        self.from_block = from_block
+
+    @property
+    def address(self) -> str:
+        """The contract's address."""
+        return str(self.contract.address)
 
 
 def load_project(root: Path = PROJECT_ROOT) -> Any:

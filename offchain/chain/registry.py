@@ -17,7 +17,7 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
-from offchain.chain.contracts import call, transact
+from offchain.chain.contracts import ContractClient, call, require_bytes32, transact
 from offchain.chain.events import EventLog, get_events
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
 
@@ -95,18 +95,9 @@ class AccessGrant:
     active: bool
 
 
-def _bytes32(value: bytes, name: str, *, nonzero: bool) -> bytes:
-    if not isinstance(value, (bytes, bytearray)) or len(value) != 32:
-        found = f"{len(value)} bytes" if isinstance(value, (bytes, bytearray)) else type(value).__name__
-        raise InvalidInputError(f"{name} must be 32 bytes, got {found}")
-    if nonzero and not any(value):
-        raise InvalidInputError(f"{name} must not be all zero")
-    return bytes(value)
-
-
 def file_id_of(owner: str, content_commitment: bytes) -> bytes:
     """The id a file gets on chain: ``keccak256(abi.encode(owner, content_commitment))``."""
-    commitment = _bytes32(content_commitment, "content_commitment", nonzero=False)
+    commitment = require_bytes32(content_commitment, "content_commitment", nonzero=False)
     return keccak(encode(["address", "bytes32"], [to_checksum_address(owner), commitment]))
 
 
@@ -118,9 +109,9 @@ def record_digest_of(
         encode(
             ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32"],
             [
-                _bytes32(content_commitment, "content_commitment", nonzero=False),
-                _bytes32(ciphertext_hash, "ciphertext_hash", nonzero=False),
-                _bytes32(merkle_root, "merkle_root", nonzero=False),
+                require_bytes32(content_commitment, "content_commitment", nonzero=False),
+                require_bytes32(ciphertext_hash, "ciphertext_hash", nonzero=False),
+                require_bytes32(merkle_root, "merkle_root", nonzero=False),
                 keccak(locator.encode("utf-8")),
                 keccak(bytes(metadata)),
             ],
@@ -166,30 +157,21 @@ def _record_fields(
     _validate_locator(locator)
     _validate_metadata(metadata)
     return (
-        _bytes32(content_commitment, "content_commitment", nonzero=True),
-        _bytes32(ciphertext_hash, "ciphertext_hash", nonzero=True),
-        _bytes32(merkle_root, "merkle_root", nonzero=False),
+        require_bytes32(content_commitment, "content_commitment", nonzero=True),
+        require_bytes32(ciphertext_hash, "ciphertext_hash", nonzero=True),
+        require_bytes32(merkle_root, "merkle_root", nonzero=False),
         locator,
         bytes(metadata),
     )
 
 
-class DataRegistryClient:
+class DataRegistryClient(ContractClient):
     """Register and read files through a deployed ``DataRegistry``.
 
     Args:
         contract: Brownie handle of the deployed contract.
         from_block: Where event scans start (the contract's deployment block).
     """
-
-    def __init__(self, contract: Any, from_block: int = 0) -> None:
-        self.contract = contract
-        self.from_block = from_block
-
-    @property
-    def address(self) -> str:
-        """The contract's address."""
-        return str(self.contract.address)
 
     def register_file(
         self,
@@ -234,7 +216,7 @@ class DataRegistryClient:
             InvalidInputError: as :meth:`register_file`.
             TransactionRevertedError: e.g. ``DataRegistryNotOwner``, ``DataRegistryAlreadySuperseded``.
         """
-        previous = _bytes32(previous_file_id, "previous_file_id", nonzero=True)
+        previous = require_bytes32(previous_file_id, "previous_file_id", nonzero=True)
         fields = _record_fields(content_commitment, ciphertext_hash, merkle_root, locator, metadata)
         receipt = transact(self.contract, "registerVersion", previous, *fields, sender=sender)
         version = int(receipt.events["FileVersioned"]["version"])
@@ -256,8 +238,8 @@ class DataRegistryClient:
             InvalidInputError: on a malformed id, policy or expiry.
             TransactionRevertedError: e.g. ``DataRegistryNotOwner``, ``DataRegistryAlreadyGranted``.
         """
-        fid = _bytes32(file_id, "file_id", nonzero=True)
-        policy32 = _bytes32(policy, "policy", nonzero=False)
+        fid = require_bytes32(file_id, "file_id", nonzero=True)
+        policy32 = require_bytes32(policy, "policy", nonzero=False)
         if not 0 <= expires_at < 2**40:
             raise InvalidInputError(f"expires_at must be a uint40 timestamp, got {expires_at}")
         transact(self.contract, "grantAccess", fid, to_checksum_address(grantee), policy32, expires_at, sender=sender)
@@ -269,13 +251,13 @@ class DataRegistryClient:
         Raises:
             TransactionRevertedError: e.g. ``DataRegistryNoActiveGrant``.
         """
-        fid = _bytes32(file_id, "file_id", nonzero=True)
+        fid = require_bytes32(file_id, "file_id", nonzero=True)
         transact(self.contract, "revokeAccess", fid, to_checksum_address(grantee), sender=sender)
         return self.get_grant(fid, grantee)
 
     def get_grant(self, file_id: bytes, grantee: str) -> AccessGrant:
         """The grant of ``grantee`` on ``file_id`` as the chain has it now."""
-        fid = _bytes32(file_id, "file_id", nonzero=False)
+        fid = require_bytes32(file_id, "file_id", nonzero=False)
         address = to_checksum_address(grantee)
         granted_at, expires_at, revoked_at, policy = call(self.contract, "getGrant", fid, address)
         active = bool(call(self.contract, "isGranted", fid, address))
@@ -291,17 +273,17 @@ class DataRegistryClient:
 
     def is_granted(self, file_id: bytes, grantee: str) -> bool:
         """Whether ``grantee`` holds an active grant on ``file_id``."""
-        fid = _bytes32(file_id, "file_id", nonzero=False)
+        fid = require_bytes32(file_id, "file_id", nonzero=False)
         return bool(call(self.contract, "isGranted", fid, to_checksum_address(grantee)))
 
     def successor_of(self, file_id: bytes) -> bytes | None:
         """The next version of ``file_id``, or ``None`` if it is the latest."""
-        successor = bytes(call(self.contract, "successorOf", _bytes32(file_id, "file_id", nonzero=False)))
+        successor = bytes(call(self.contract, "successorOf", require_bytes32(file_id, "file_id", nonzero=False)))
         return successor if any(successor) else None
 
     def latest_version(self, file_id: bytes) -> FileRegistration:
         """The newest version reachable from ``file_id`` by following successors."""
-        current = _bytes32(file_id, "file_id", nonzero=False)
+        current = require_bytes32(file_id, "file_id", nonzero=False)
         while (following := self.successor_of(current)) is not None:
             current = following
         return self.get_file(current)
@@ -330,7 +312,7 @@ class DataRegistryClient:
 
     def is_registered(self, file_id: bytes) -> bool:
         """Whether a file is registered under ``file_id``."""
-        return bool(call(self.contract, "isRegistered", _bytes32(file_id, "file_id", nonzero=False)))
+        return bool(call(self.contract, "isRegistered", require_bytes32(file_id, "file_id", nonzero=False)))
 
     def get_file(self, file_id: bytes) -> FileRegistration:
         """The full record of ``file_id``, checked against the digest stored on chain.
@@ -340,7 +322,7 @@ class DataRegistryClient:
             IntegrityError: if no event, or an event whose fields do not match the stored
                 digest, is found for the file (a node serving wrong logs).
         """
-        fid = _bytes32(file_id, "file_id", nonzero=False)
+        fid = require_bytes32(file_id, "file_id", nonzero=False)
         logs = get_events(self.contract, "FileRegistered", from_block=self.from_block, argument_filters={"fileId": fid})
         return self._verified(fid, logs)
 
