@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from offchain.chain.registry import DataRegistryClient
+from offchain.chain.registry import DataRegistryClient, FileRegistration
 from offchain.crypto import pre
 from offchain.errors import AccessDeniedError, VerificationError
 from offchain.protocols.cloud_server import CloudServer
@@ -51,17 +51,21 @@ class Buyer:
         proxies: Sequence[CloudServer],
         threshold: int,
         verifying_pk: pre.PublicKey,
+        record: FileRegistration | None = None,
     ) -> FileKeys:
         """Collect ``threshold`` verified cfrags from the proxies and open the file keys.
 
-        The file's delegating public key is read from its on-chain metadata; ``verifying_pk``
-        is the owner's signing key, which the buyer must know from an authentic source.
-        Proxies that refuse, or whose cfrag does not verify, are skipped (and logged).
+        The file's delegating public key is read from its on-chain metadata (from ``record``
+        when the caller already read it, else from the chain); ``verifying_pk`` is the owner's
+        signing key, which the buyer must know from an authentic source. Proxies that refuse,
+        or whose cfrag does not verify, are skipped (and logged).
 
         Raises:
             AccessDeniedError: if fewer than ``threshold`` proxies produced a valid cfrag.
         """
-        metadata = FileMetadata.from_bytes(self.registry.get_file(file_id).metadata)
+        if record is None or record.file_id != file_id:
+            record = self.registry.get_file(file_id)
+        metadata = FileMetadata.from_bytes(record.metadata)
         delegating_pk = pre.public_key_from_bytes(metadata.delegating_pk)
         sealed = storage.sealed_key(file_id)
         cfrags: list[pre.VerifiedCFrag] = []
@@ -107,12 +111,14 @@ class Buyer:
         verifying_pk: pre.PublicKey,
     ) -> bytes:
         """Open the keys through the proxies, then download and check the file (see retrieval)."""
+        record = self.registry.get_file(file_id)  # read once, for the keys and for the checks
         keys = self.open_keys(
             file_id,
             storage=storage,
             proxies=proxies,
             threshold=threshold,
             verifying_pk=verifying_pk,
+            record=record,
         )
-        plaintext, _ = retrieve_checked(self.registry, storage, file_id, keys)
+        plaintext, _ = retrieve_checked(self.registry, storage, file_id, keys, record)
         return plaintext

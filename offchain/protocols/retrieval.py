@@ -35,9 +35,21 @@ class CiphertextSource(Protocol):
 
 
 def retrieve_checked(
-    registry: DataRegistryClient, source: CiphertextSource, file_id: bytes, keys: FileKeys
+    registry: DataRegistryClient,
+    source: CiphertextSource,
+    file_id: bytes,
+    keys: FileKeys,
+    record: FileRegistration | None = None,
 ) -> tuple[bytes, FileRegistration]:
     """Download, check against the chain, decrypt and check the commitment.
+
+    Args:
+        registry: Client of the on-chain registry.
+        source: Who serves the ciphertext.
+        file_id: The file.
+        keys: Its data key, commitment salt and download token.
+        record: The file's record if the caller already read it through ``registry.get_file``
+            (which checked it against the chain); read here otherwise.
 
     Returns:
         The plaintext and the on-chain record it was checked against.
@@ -47,7 +59,8 @@ def retrieve_checked(
         IntegrityError: if the ciphertext, its Merkle root or the plaintext do not match the chain.
         VerificationError: if the envelope does not authenticate under the data key.
     """
-    record = registry.get_file(file_id)
+    if record is None or record.file_id != file_id:
+        record = registry.get_file(file_id)
     ciphertext = source.fetch(file_id, keys.download_token)
     if sha256(sha256(ciphertext)) != record.ciphertext_hash:
         raise IntegrityError(
