@@ -6,11 +6,13 @@ then run the encrypted-sharing scenario (scripts/sharing.py).
 
 Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital envelope):
 1. deploy every contract and write deployments/<network>.json;
-2. the data owner commits to a record (salted SHA-256), encrypts it under a fresh AES-256-GCM
-   data key bound to the file id, and stores the ciphertext in a content-addressed blob store;
-3. the owner registers the file on chain (commitment, ciphertext hash, locator, metadata);
-4. a reader loads the record from chain (checked against the on-chain digest), fetches the
-   blob, checks its hash against the chain, decrypts it and checks the commitment;
+2. the data owner (offchain.protocols.DataOwner) commits to a record (salted SHA-256),
+   encrypts it under a fresh AES-256-GCM data key bound to the file id, and stores the
+   ciphertext on a cloud server backed by a local content-addressed blob store;
+3. the owner registers the file on chain (commitment, K_f** = H(H(f*)), Merkle root, locator,
+   metadata);
+4. the record is read back from chain (checked against the on-chain digest), and the owner
+   downloads the file, checks it against the chain, decrypts it and checks the commitment;
 5. registering the same commitment again is refused by the contract with a custom error;
 6. encrypted sharing: upload with hash chain and Merkle root, public audit, sharing through
    2-of-3 re-encryption proxies, revocation, and anchoring of a data block (scripts/sharing.py).
@@ -18,14 +20,13 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from brownie import accounts, network
 
-from offchain.chain import Session, default_account, deploy_all, deployment_path, file_id_of, settle
-from offchain.crypto import content_commitment, envelope, new_salt, sha256, verify_commitment
-from offchain.errors import IntegrityError, TransactionRevertedError
+from offchain.chain import Session, default_account, deploy_all, deployment_path, settle
+from offchain.errors import TransactionRevertedError
+from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
 from scripts import sharing
@@ -56,55 +57,35 @@ def main(output: Path = OUTPUT, record_path: Path | None = None) -> None:
         print(f"   {name:<14} {entry.address}  (block {entry.block_number})")
     print(f"   chain id {record.chain_id}; record written to {record_path}")
 
-    owner = accounts[1]
-    store = FilesystemBlobStore(output / "blobs")
-    print(f"\n== 2. Data owner {owner.address} encrypts and stores a record ({len(SAMPLE_RECORD)} bytes)")
-    salt = new_salt()
-    commitment = content_commitment(SAMPLE_RECORD, salt)
-    file_id = file_id_of(owner.address, commitment)
-    data_key = envelope.new_data_key()
-    ciphertext = envelope.encrypt(SAMPLE_RECORD, data_key, file_id=file_id)
-    locator = store.put(ciphertext)
-    print(f"   commitment  {_hex(commitment)}")
-    print(f"   ciphertext  {len(ciphertext)} bytes at {locator}")
-
     session = Session.load(record_path)
-    print("\n== 3. Register on chain")
-    metadata = json.dumps(
-        {"schema": "datashare/file/v1", "cipher": "AES-256-GCM-STREAM", "plaintext_bytes": len(SAMPLE_RECORD)},
-        separators=(",", ":"),
-    ).encode()
-    registration = session.registry.register_file(
-        sender=owner,
-        content_commitment=commitment,
-        ciphertext_hash=sha256(ciphertext),
-        locator=locator,
-        metadata=metadata,
-    )
+    owner = DataOwner(accounts[1], session.registry)
+    server = CloudServer("storage", FilesystemBlobStore(output / "blobs"), session.registry)
+    print(f"\n== 2.-3. Data owner {owner.address} encrypts, stores and registers a record ({len(SAMPLE_RECORD)} bytes)")
+    receipt = owner.upload(SAMPLE_RECORD, server, block_size=64, name="sample-record.csv")
+    registration = receipt.registration
     print(f"   file id     {_hex(registration.file_id)}")
     print(f"   tx          {registration.tx_hash} (block {registration.block_number})")
 
     print("\n== 4. Read back from chain, fetch, check, decrypt")
-    on_chain = session.registry.get_file(file_id)
+    on_chain = session.registry.get_file(registration.file_id)
     print(f"   owner          {on_chain.owner}")
     print(f"   registered at  {on_chain.registered_at} (block {on_chain.block_number})")
     print(f"   commitment     {_hex(on_chain.content_commitment)}")
-    print(f"   ciphertext     {_hex(on_chain.ciphertext_hash)}")
+    print(f"   K_f** = H(H(f*)) {_hex(on_chain.ciphertext_hash)}")
+    print(f"   Merkle root    {_hex(on_chain.merkle_root)}")
     print(f"   locator        {on_chain.locator}")
-    print(f"   metadata       {on_chain.metadata.decode()}")
-    fetched = store.get(on_chain.locator)
-    if sha256(fetched) != on_chain.ciphertext_hash:
-        raise IntegrityError("the stored ciphertext does not hash to the value registered on chain")
-    plaintext = envelope.decrypt(fetched, data_key, file_id=on_chain.file_id)
-    if not verify_commitment(plaintext, salt, on_chain.content_commitment):
-        raise IntegrityError("the decrypted record does not open the commitment registered on chain")
-    print(f"   ciphertext hash matches the chain; decrypted {len(plaintext)} bytes; commitment opens: OK")
+    print(f"   metadata       {FileMetadata.from_bytes(on_chain.metadata).to_dict()}")
+    plaintext = owner.download(server, registration.file_id)
+    print(f"   ciphertext and root match the chain; decrypted {len(plaintext)} bytes; commitment opens: OK")
     print("   " + plaintext.decode().splitlines()[1])
 
     print("\n== 5. Register the same commitment again")
     try:
         session.registry.register_file(
-            sender=owner, content_commitment=commitment, ciphertext_hash=sha256(ciphertext), locator=locator
+            sender=owner.account,
+            content_commitment=on_chain.content_commitment,
+            ciphertext_hash=on_chain.ciphertext_hash,
+            locator=on_chain.locator,
         )
     except TransactionRevertedError as exc:
         print(f"   refused by the contract: {exc.error_name}")
