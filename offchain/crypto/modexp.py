@@ -1,0 +1,130 @@
+"""Fixed-base modular exponentiation with precomputed comb tables, and products of powers.
+
+Protocols over RSA-type groups raise the *same* few bases (a group's g, h, y, a, …) to many
+large exponents. For those, the comb method of Lim and Lee ("More flexible exponentiation with
+precomputation", CRYPTO '94; here with one table per base, v = 1) replaces the ~|e| squarings
+of a square-and-multiply by |e|/h squarings and |e|/h multiplications, with a table of 2^h
+powers computed once. Several bases in one product share the squarings
+(:func:`multi_exp`): Π g_j^(e_j) costs max_j |e_j|/h squarings plus Σ_j |e_j|/h products.
+
+Written by hand because gmpy2 (GMP) offers only single variable-base ``powmod``. On this
+project's machines a 2048-bit modulus with an 8,300-bit exponent takes ~17 ms with ``powmod``
+and ~4 ms with a comb; the ACJT signatures of :mod:`offchain.crypto.group_signature` need many
+such powers.
+
+Bases without a table go to ``gmpy2.powmod``. Negative exponents are allowed for units: the
+comb uses the table of the base's inverse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import gmpy2
+import numpy as np
+from gmpy2 import mpz
+
+from offchain.errors import InvalidInputError
+
+__all__ = ["COMB_ROWS", "Comb", "FixedBase", "multi_exp"]
+
+#: Rows h of a comb: its table holds 2^h powers.
+COMB_ROWS = 8
+
+
+class Comb:
+    """The comb table of ``base`` mod ``modulus`` for non-negative exponents below 2^(h·columns).
+
+    Args:
+        base: A unit modulo ``modulus``.
+        modulus: The (odd) modulus.
+        max_bits: Largest exponent size served, in bits.
+        rows: h, the number of comb rows (table of 2^h entries).
+    """
+
+    __slots__ = ("columns", "max_bits", "modulus", "rows", "table")
+
+    def __init__(self, base: mpz, modulus: mpz, max_bits: int, rows: int = COMB_ROWS) -> None:
+        if max_bits <= 0:
+            raise InvalidInputError(f"max_bits must be positive, got {max_bits}")
+        self.modulus = modulus
+        self.rows = rows
+        self.columns = -(-max_bits // rows)
+        self.max_bits = self.columns * rows
+        row_bases = [mpz(base) % modulus]
+        for _ in range(rows - 1):
+            row_bases.append(gmpy2.powmod(row_bases[-1], mpz(1) << self.columns, modulus))
+        table = [mpz(1)] * (1 << rows)
+        for r, g in enumerate(row_bases):
+            step = 1 << r
+            for index in range(step):
+                table[step + index] = table[index] * g % modulus
+        self.table = table
+
+    def digits(self, exponent: mpz) -> list[int]:
+        """Column indices of ``exponent`` (0 ≤ exponent < 2^max_bits), lowest column first."""
+        raw = np.frombuffer(int(exponent).to_bytes(self.max_bits // 8 + 1, "little"), dtype=np.uint8)
+        bits = np.unpackbits(raw, bitorder="little")[: self.max_bits].reshape(self.rows, self.columns)
+        digits: list[int] = np.packbits(bits, axis=0, bitorder="little")[0].tolist()
+        return digits
+
+
+class FixedBase:
+    """A base with combs for the exponent sizes it is used with (built lazily, then reused).
+
+    Args:
+        base: A unit modulo ``modulus``.
+        modulus: The modulus.
+    """
+
+    __slots__ = ("_combs", "base", "modulus")
+
+    def __init__(self, base: int | mpz, modulus: int | mpz) -> None:
+        self.base = mpz(base)
+        self.modulus = mpz(modulus)
+        self._combs: dict[tuple[bool, int], Comb] = {}
+
+    def comb_for(self, bits: int, *, inverse: bool = False) -> Comb:
+        """The comb serving exponents of ``bits`` bits (sizes are rounded up to 256-bit classes)."""
+        size = max(256, -(-bits // 256) * 256)
+        key = (inverse, size)
+        comb = self._combs.get(key)
+        if comb is None:
+            base = gmpy2.invert(self.base, self.modulus) if inverse else self.base
+            comb = self._combs[key] = Comb(base, self.modulus, size)
+        return comb
+
+    def pow(self, exponent: int | mpz) -> mpz:
+        """``base^exponent mod modulus`` (negative exponents use the inverse's comb)."""
+        return multi_exp(self.modulus, [(self, exponent)])
+
+
+def multi_exp(modulus: mpz, terms: Iterable[tuple[FixedBase | mpz | int, int | mpz]]) -> mpz:
+    """Π base^exponent mod ``modulus`` over ``terms``.
+
+    :class:`FixedBase` terms share one comb evaluation (common squarings); other bases are
+    raised with ``gmpy2.powmod``. Exponents may be negative when the base is a unit.
+    """
+    result = mpz(1)
+    combed: list[tuple[Comb, list[int]]] = []
+    for base, exponent in terms:
+        e = mpz(exponent)
+        if isinstance(base, FixedBase):
+            if e == 0:
+                continue
+            comb = base.comb_for(int(gmpy2.bit_length(e)), inverse=e < 0)
+            combed.append((comb, comb.digits(abs(e))))
+        else:
+            result = result * gmpy2.powmod(mpz(base), e, modulus) % modulus
+    if not combed:
+        return result
+    columns = max(comb.columns for comb, _ in combed)
+    acc = mpz(1)
+    for column in range(columns - 1, -1, -1):
+        acc = acc * acc % modulus
+        for comb, digits in combed:
+            if column < comb.columns:
+                digit = digits[column]
+                if digit:
+                    acc = acc * comb.table[digit] % modulus
+    return acc * result % modulus

@@ -1,0 +1,50 @@
+"""Fixed-base combs and products of powers agree with gmpy2's powmod."""
+
+from __future__ import annotations
+
+import gmpy2
+import pytest
+from gmpy2 import mpz
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offchain.crypto.modexp import Comb, FixedBase, multi_exp
+from offchain.errors import InvalidInputError
+
+MODULUS = mpz((1 << 521) - 1) * mpz((1 << 607) - 1)  # two Mersenne primes: odd, known units
+BASES = [mpz(3), mpz(5) ** 200 % MODULUS]
+
+
+@settings(max_examples=60, deadline=None)
+@given(exponent=st.integers(min_value=-(1 << 3000), max_value=1 << 3000), which=st.sampled_from([0, 1]))
+def test_fixed_base_power_matches_powmod(exponent: int, which: int) -> None:
+    base = BASES[which]
+    assert FixedBase(base, MODULUS).pow(exponent) == gmpy2.powmod(base, exponent, MODULUS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(exponents=st.lists(st.integers(min_value=-(1 << 2500), max_value=1 << 2500), min_size=3, max_size=3))
+def test_multi_exp_matches_the_product_of_powmods(exponents: list[int]) -> None:
+    fixed = [FixedBase(b, MODULUS) for b in BASES]
+    terms = [(fixed[0], exponents[0]), (fixed[1], exponents[1]), (mpz(7), exponents[2])]
+    expected = mpz(1)
+    for base, e in zip([*BASES, mpz(7)], exponents, strict=True):
+        expected = expected * gmpy2.powmod(base, e, MODULUS) % MODULUS
+    assert multi_exp(MODULUS, terms) == expected
+
+
+def test_multi_exp_of_nothing_is_one() -> None:
+    assert multi_exp(MODULUS, []) == 1
+
+
+def test_comb_digits_rebuild_the_exponent() -> None:
+    comb = Comb(mpz(3), MODULUS, 64, rows=4)
+    exponent = mpz(0xDEADBEEFCAFEBABE)
+    digits = comb.digits(exponent)
+    rebuilt = sum(((d >> r) & 1) << (r * comb.columns + i) for i, d in enumerate(digits) for r in range(comb.rows))
+    assert rebuilt == exponent
+
+
+def test_comb_rejects_an_empty_size() -> None:
+    with pytest.raises(InvalidInputError, match="max_bits"):
+        Comb(mpz(3), MODULUS, 0)
