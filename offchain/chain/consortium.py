@@ -60,6 +60,7 @@ from offchain.errors import (
 
 __all__ = [
     "MAX_BLOCK_COUNT",
+    "MAX_VOTING_PERIOD_S",
     "MIN_MEMBERS",
     "Ballot",
     "BallotKind",
@@ -72,6 +73,8 @@ __all__ = [
 
 #: The smallest consortium the contract accepts (``Consortium.MIN_MEMBERS``).
 MIN_MEMBERS = 3
+#: The longest voting period the contract accepts, in seconds (``Consortium.MAX_VOTING_PERIOD``).
+MAX_VOTING_PERIOD_S = 365 * 24 * 3600
 #: Largest block count the contract accepts (``uint64``).
 MAX_BLOCK_COUNT = (1 << 64) - 1
 
