@@ -17,8 +17,10 @@ __all__ = [
     "OffchainError",
     "StorageError",
     "TransactionRevertedError",
+    "UnknownBallotError",
     "UnknownBatchError",
     "UnknownFileError",
+    "UnknownRecordError",
     "VerificationError",
 ]
 
@@ -81,6 +83,22 @@ class UnknownBatchError(ChainError):
     def __init__(self, batch_id: int) -> None:
         super().__init__(f"no batch is anchored under id {batch_id}")
         self.batch_id = batch_id
+
+
+class UnknownRecordError(ChainError):
+    """No consortium record was submitted under the given file id."""
+
+    def __init__(self, file_id: bytes) -> None:
+        super().__init__(f"no consortium record is submitted under file id 0x{file_id.hex()}")
+        self.file_id = file_id
+
+
+class UnknownBallotError(ChainError):
+    """No consortium ballot was opened under the given id."""
+
+    def __init__(self, ballot_id: int) -> None:
+        super().__init__(f"no ballot is opened under id {ballot_id}")
+        self.ballot_id = ballot_id
 
 
 class TransactionRevertedError(ChainError):

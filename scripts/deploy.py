@@ -3,6 +3,9 @@
 brownie run scripts/deploy.py                       # local Ganache (see README)
 brownie run scripts/deploy.py --network anvil
 brownie run scripts/deploy.py --network consortium  # needs CONSORTIUM_RPC_URL, DATASHARE_PRIVATE_KEY
+                                                    # and DATASHARE_CONSORTIUM_FOUNDERS
+
+The Consortium's voting period is DATASHARE_TRACE_VOTING_PERIOD_S seconds (default: three days).
 """
 
 from __future__ import annotations

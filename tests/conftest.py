@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers import VOTING_PERIOD_S
+
 
 @pytest.fixture(autouse=True)
 def isolation(fn_isolation):
@@ -44,3 +46,20 @@ def stranger(accounts):
 @pytest.fixture(scope="module")
 def registry(DataRegistry, deployer):
     return DataRegistry.deploy({"from": deployer})
+
+
+@pytest.fixture(scope="module")
+def agencies(accounts):
+    """The four founding agencies of a consortium, each the manager of a group signature group."""
+    return list(accounts[3:7])
+
+
+@pytest.fixture(scope="module")
+def candidate(accounts):
+    """An agency that is not (yet) a member of the consortium."""
+    return accounts[7]
+
+
+@pytest.fixture(scope="module")
+def consortium(Consortium, deployer, agencies):
+    return Consortium.deploy(agencies, VOTING_PERIOD_S, {"from": deployer})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: The voting period of the consortium the tests deploy: three days, the deployment default.
+VOTING_PERIOD_S = 3 * 24 * 3600
+
 
 def custom_error(name: str, *args: object) -> str:
     """The revert string Brownie reports for a custom error: ``"Name: arg1, arg2"``.

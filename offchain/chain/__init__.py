@@ -1,16 +1,28 @@
 """The single place where Python talks to the contracts.
 
-* :class:`Session`: the active network's deployment with typed clients (``session.registry``, ``session.anchor``).
+* :class:`Session`: the active network's deployment with typed clients (``session.registry``, ``session.anchor``,
+  ``session.consortium``).
 * :class:`DeploymentRecord`: the JSON record ``scripts/deploy.py`` writes.
 * :class:`DataRegistryClient`: register and read files, checked against on-chain digests;
   versions and access grants.
 * :class:`MerkleAnchorClient`: anchor data-block roots and check inclusion on chain.
+* :class:`ConsortiumClient`: agencies' group keys, records of group-signed uploads, and 2/3
+  votes on admissions, removals and trace requests; trace openings checked against the chain.
 * :func:`get_events`: range-chunked event queries.
 * :func:`connect`, :func:`default_account`, :func:`transact`, :func:`call`: Brownie plumbing
   that turns reverts into :class:`~offchain.errors.TransactionRevertedError`.
 """
 
 from offchain.chain.anchor import MAX_LEAF_COUNT, AnchoredBatch, MerkleAnchorClient
+from offchain.chain.consortium import (
+    Ballot,
+    BallotKind,
+    BallotStatus,
+    ConsortiumClient,
+    ConsortiumRecord,
+    TraceOpening,
+    quorum_of,
+)
 from offchain.chain.contracts import (
     DEFAULT_NETWORK,
     ENV_PRIVATE_KEY,
@@ -35,6 +47,11 @@ __all__ = [
     "ENV_PRIVATE_KEY",
     "MAX_LEAF_COUNT",
     "AnchoredBatch",
+    "Ballot",
+    "BallotKind",
+    "BallotStatus",
+    "ConsortiumClient",
+    "ConsortiumRecord",
     "ContractDeployment",
     "DataRegistryClient",
     "DeploymentRecord",
@@ -42,6 +59,7 @@ __all__ = [
     "FileRegistration",
     "MerkleAnchorClient",
     "Session",
+    "TraceOpening",
     "call",
     "connect",
     "contract_at",
@@ -52,6 +70,7 @@ __all__ = [
     "get_events",
     "is_local_network",
     "load_project",
+    "quorum_of",
     "record_digest_of",
     "settle",
     "transact",

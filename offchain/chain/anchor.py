@@ -27,7 +27,15 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
-from offchain.chain.contracts import ContractClient, call, require_bytes32, transact
+from offchain.chain.contracts import (
+    MAX_UINT256,
+    ContractClient,
+    call,
+    require_address,
+    require_bytes32,
+    require_uint,
+    transact,
+)
 from offchain.chain.events import get_events
 from offchain.crypto.batching import RecordProof
 from offchain.crypto.merkle import InclusionProof
@@ -41,7 +49,6 @@ __all__ = [
 
 #: Largest leaf count the contract accepts (``uint48``).
 MAX_LEAF_COUNT = (1 << 48) - 1
-_MAX_UINT256 = (1 << 256) - 1
 
 
 @dataclass(frozen=True)
@@ -67,15 +74,6 @@ class AnchoredBatch:
     metadata_hash: bytes
     block_number: int
     tx_hash: str
-
-
-def _uint(value: object, name: str, *, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
-    if not low <= value <= high:
-        shown = "2**256 - 1" if high == _MAX_UINT256 else str(high)
-        raise InvalidInputError(f"{name} must be in {low}..{shown}, got {value}")
-    return value
 
 
 class MerkleAnchorClient(ContractClient):
@@ -108,7 +106,7 @@ class MerkleAnchorClient(ContractClient):
                 ``AccessControlUnauthorizedAccount`` when ``sender`` is not an anchorer.
         """
         checked_root = require_bytes32(root, "root", nonzero=True)
-        count = _uint(leaf_count, "leaf_count", low=1, high=MAX_LEAF_COUNT)
+        count = require_uint(leaf_count, "leaf_count", low=1, high=MAX_LEAF_COUNT)
         metadata = require_bytes32(metadata_hash, "metadata_hash", nonzero=False)
         receipt = transact(self.contract, "anchorRoot", checked_root, count, metadata, sender=sender)
         event = receipt.events["RootAnchored"]
@@ -136,7 +134,7 @@ class MerkleAnchorClient(ContractClient):
             IntegrityError: if no ``RootAnchored`` log from ``from_block`` on matches the stored
                 batch (a node serving wrong logs, or ``from_block`` after the anchoring).
         """
-        checked_id = _uint(batch_id, "batch_id", low=0, high=_MAX_UINT256)
+        checked_id = require_uint(batch_id, "batch_id", low=0, high=MAX_UINT256)
         try:
             root, leaf_count, anchored_at, anchorer = call(self.contract, "getBatch", checked_id)
         except TransactionRevertedError as exc:
@@ -178,7 +176,7 @@ class MerkleAnchorClient(ContractClient):
             InvalidInputError: on a malformed argument.
             UnknownBatchError: if nothing was anchored under ``batch_id``.
         """
-        checked_id = _uint(batch_id, "batch_id", low=0, high=_MAX_UINT256)
+        checked_id = require_uint(batch_id, "batch_id", low=0, high=MAX_UINT256)
         item = require_bytes32(digest, "digest", nonzero=False)
         if not isinstance(proof, InclusionProof):
             raise InvalidInputError(f"proof must be an InclusionProof, got {type(proof).__name__}")
@@ -202,7 +200,7 @@ class MerkleAnchorClient(ContractClient):
             InvalidInputError: on a malformed argument.
             UnknownBatchError: if nothing was anchored under ``batch_id``.
         """
-        checked_id = _uint(batch_id, "batch_id", low=0, high=_MAX_UINT256)
+        checked_id = require_uint(batch_id, "batch_id", low=0, high=MAX_UINT256)
         item = require_bytes32(record_digest, "record_digest", nonzero=False)
         if not isinstance(proof, RecordProof):
             raise InvalidInputError(f"proof must be a RecordProof, got {type(proof).__name__}")
@@ -235,10 +233,7 @@ class MerkleAnchorClient(ContractClient):
             TransactionRevertedError: with ``AccessControlUnauthorizedAccount`` if ``sender`` is
                 not the admin.
         """
-        try:
-            address = to_checksum_address(str(account))
-        except ValueError as exc:
-            raise InvalidInputError(f"account must be an address, got {account!r}") from exc
+        address = require_address(account, "account", nonzero=False)
         transact(self.contract, "grantRole", self.anchorer_role(), address, sender=sender)
 
     @staticmethod

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from eth_utils import to_checksum_address
+
 from offchain.errors import (
     ChainError,
     ContractNotDeployedError,
@@ -26,6 +28,7 @@ from offchain.toolchain import PROJECT_ROOT
 __all__ = [
     "DEFAULT_NETWORK",
     "ENV_PRIVATE_KEY",
+    "MAX_UINT256",
     "ContractClient",
     "call",
     "connect",
@@ -33,7 +36,9 @@ __all__ = [
     "default_account",
     "is_local_network",
     "load_project",
+    "require_address",
     "require_bytes32",
+    "require_uint",
     "settle",
     "transact",
 ]
@@ -48,6 +53,9 @@ ENV_PRIVATE_KEY = "DATASHARE_PRIVATE_KEY"
 
 T = TypeVar("T")
 
+#: The largest uint256.
+MAX_UINT256 = (1 << 256) - 1
+
 
 def require_bytes32(value: object, name: str, *, nonzero: bool) -> bytes:
     """``value`` as 32 ``bytes``, or InvalidInputError naming ``name`` and what was found."""
@@ -57,6 +65,27 @@ def require_bytes32(value: object, name: str, *, nonzero: bool) -> bytes:
     if nonzero and not any(value):
         raise InvalidInputError(f"{name} must not be all zero")
     return bytes(value)
+
+
+def require_uint(value: object, name: str, *, low: int, high: int) -> int:
+    """``value`` as an int in ``low .. high``, or InvalidInputError naming ``name`` and what was found."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
+    if not low <= value <= high:
+        shown = "2**256 - 1" if high == MAX_UINT256 else str(high)
+        raise InvalidInputError(f"{name} must be in {low}..{shown}, got {value}")
+    return value
+
+
+def require_address(value: object, name: str, *, nonzero: bool) -> str:
+    """``value`` (a hex address or a Brownie account) checksummed, or InvalidInputError naming ``name``."""
+    try:
+        address = str(to_checksum_address(str(value)))
+    except ValueError as exc:
+        raise InvalidInputError(f"{name} must be an address, got {value!r}") from exc
+    if nonzero and int(address, 16) == 0:
+        raise InvalidInputError(f"{name} must not be the zero address")
+    return address
 
 
 class ContractClient:
@@ -150,7 +179,6 @@ def contract_at(name: str, address: str) -> Any:
         ContractNotDeployedError: if no code is at ``address`` on the active chain.
     """
     from brownie import Contract, web3
-    from eth_utils import to_checksum_address
 
     abi = load_project()[name].abi
     checksummed = to_checksum_address(address)

@@ -2,31 +2,102 @@
 
 ``scripts/deploy.py`` is a thin ``main()`` around :func:`deploy_all`; tests and the console's
 ``session`` helper call it directly.
+
+The ``Consortium`` needs its founding agencies and its voting period, taken in this order from
+:func:`deploy_all`'s arguments, the environment (``DATASHARE_CONSORTIUM_FOUNDERS``,
+``DATASHARE_TRACE_VOTING_PERIOD_S``), or the defaults: on a local chain the last four test
+accounts, and three days.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from eth_utils import to_checksum_address
 
-from offchain.chain.contracts import load_project
+from offchain.chain.consortium import MAX_VOTING_PERIOD_S, MIN_MEMBERS
+from offchain.chain.contracts import is_local_network, load_project, require_address, require_uint
 from offchain.chain.deployment import ContractDeployment, DeploymentRecord, deployment_path
+from offchain.errors import InvalidInputError
 
-__all__ = ["DEPLOY_ORDER", "deploy_all"]
+__all__ = [
+    "DEFAULT_TRACE_VOTING_PERIOD_S",
+    "DEPLOY_ORDER",
+    "ENV_CONSORTIUM_FOUNDERS",
+    "ENV_TRACE_VOTING_PERIOD_S",
+    "LOCAL_FOUNDER_COUNT",
+    "deploy_all",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Contracts in the order they are deployed; a contract may take earlier ones' addresses.
-DEPLOY_ORDER: tuple[str, ...] = ("DataRegistry", "MerkleAnchor")
+DEPLOY_ORDER: tuple[str, ...] = ("DataRegistry", "MerkleAnchor", "Consortium")
+
+#: Environment variable with the consortium's founding agencies: comma-separated addresses.
+ENV_CONSORTIUM_FOUNDERS = "DATASHARE_CONSORTIUM_FOUNDERS"
+#: Environment variable with the consortium's voting period, in seconds.
+ENV_TRACE_VOTING_PERIOD_S = "DATASHARE_TRACE_VOTING_PERIOD_S"
+#: The voting period when none is given: three days.
+DEFAULT_TRACE_VOTING_PERIOD_S = 3 * 24 * 3600
+#: On a local chain, the last this many test accounts found the consortium (accounts 6 to 9 of
+#: ten; the tests use the first ones as deployer, owner and stranger).
+LOCAL_FOUNDER_COUNT = 4
 
 
-def _constructor_args(name: str, deployed: dict[str, Any]) -> tuple[Any, ...]:
+@dataclass(frozen=True)
+class _ConsortiumSettings:
+    founders: tuple[str, ...]
+    voting_period_s: int
+
+
+def _consortium_settings(founders: Sequence[Any] | None, voting_period_s: int | None) -> _ConsortiumSettings:
+    """The founders and voting period, checked before anything is deployed.
+
+    Raises:
+        InvalidInputError: if none can be found, or on fewer than three distinct non-zero
+            founders or a voting period out of range.
+    """
+    if founders is None:
+        listed = os.environ.get(ENV_CONSORTIUM_FOUNDERS, "").strip()
+        if listed:
+            founders = [part.strip() for part in listed.split(",") if part.strip()]
+        elif is_local_network():
+            from brownie import accounts
+
+            founders = [accounts[i] for i in range(len(accounts) - LOCAL_FOUNDER_COUNT, len(accounts))]
+        else:
+            raise InvalidInputError(
+                f"the Consortium needs its founding agencies on a live network: pass consortium_founders "
+                f"or set {ENV_CONSORTIUM_FOUNDERS} to at least {MIN_MEMBERS} comma-separated addresses"
+            )
+    checked = tuple(require_address(f, "consortium founder", nonzero=True) for f in founders)
+    if len(set(checked)) != len(checked) or len(checked) < MIN_MEMBERS:
+        raise InvalidInputError(
+            f"the Consortium needs at least {MIN_MEMBERS} distinct founding agencies, got {len(checked)} "
+            f"({len(set(checked))} distinct)"
+        )
+    if voting_period_s is None:
+        configured = os.environ.get(ENV_TRACE_VOTING_PERIOD_S, "").strip()
+        try:
+            voting_period_s = int(configured) if configured else DEFAULT_TRACE_VOTING_PERIOD_S
+        except ValueError:
+            raise InvalidInputError(f"{ENV_TRACE_VOTING_PERIOD_S} must be whole seconds, got {configured!r}") from None
+    period = require_uint(voting_period_s, "trace voting period (seconds)", low=1, high=MAX_VOTING_PERIOD_S)
+    return _ConsortiumSettings(founders=checked, voting_period_s=period)
+
+
+def _constructor_args(name: str, deployed: dict[str, Any], consortium: _ConsortiumSettings) -> tuple[Any, ...]:
     """Constructor arguments of ``name``: the wiring between contracts lives here."""
-    del name, deployed  # none takes arguments yet; later contracts take earlier addresses
+    del deployed  # no contract takes an earlier one's address yet
+    if name == "Consortium":
+        return (list(consortium.founders), consortium.voting_period_s)
     return ()
 
 
@@ -41,26 +112,42 @@ def _configure(name: str, contract: Any, account: Any) -> None:
         contract.grantRole(contract.ANCHORER_ROLE(), account, {"from": account})
 
 
-def deploy_all(account: Any, *, path: Path | None = None) -> DeploymentRecord:
+def deploy_all(
+    account: Any,
+    *,
+    path: Path | None = None,
+    consortium_founders: Sequence[Any] | None = None,
+    trace_voting_period_s: int | None = None,
+) -> DeploymentRecord:
     """Deploy every contract from ``account`` and write the record of the active network.
 
     Args:
         account: A Brownie account that pays for and owns the deployments.
         path: Where to write the record; ``deployments/<network>.json`` by default.
+        consortium_founders: The ``Consortium``'s founding agencies (addresses or accounts, at
+            least three, distinct); by default the addresses in ``DATASHARE_CONSORTIUM_FOUNDERS``,
+            else on a local chain the last four test accounts.
+        trace_voting_period_s: How long its ballots stay open, in seconds; by default
+            ``DATASHARE_TRACE_VOTING_PERIOD_S``, else three days.
 
     Returns:
         The record written.
+
+    Raises:
+        InvalidInputError: if the founders or the voting period are missing or invalid; nothing
+            is deployed then.
     """
     from brownie import network, web3
 
     import offchain
 
+    consortium = _consortium_settings(consortium_founders, trace_voting_period_s)
     project = load_project()
     network_id = str(network.show_active())
     deployed: dict[str, Any] = {}
     entries: dict[str, ContractDeployment] = {}
     for name in DEPLOY_ORDER:
-        contract = project[name].deploy(*_constructor_args(name, deployed), {"from": account})
+        contract = project[name].deploy(*_constructor_args(name, deployed, consortium), {"from": account})
         _configure(name, contract, account)
         receipt = contract.tx
         deployed[name] = contract

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from offchain.chain.anchor import MerkleAnchorClient
-from offchain.chain.contracts import contract_at, default_account, is_local_network
+from offchain.chain.consortium import ConsortiumClient
+from offchain.chain.contracts import ContractClient, contract_at, default_account, is_local_network
 from offchain.chain.deploy import deploy_all
 from offchain.chain.deployment import DeploymentRecord, deployment_path
 from offchain.chain.registry import DataRegistryClient
@@ -21,6 +22,8 @@ from offchain.errors import ContractNotDeployedError, DeploymentRecordError
 __all__ = ["Session"]
 
 logger = logging.getLogger(__name__)
+
+ClientT = TypeVar("ClientT", bound=ContractClient)
 
 
 class Session:
@@ -83,17 +86,25 @@ class Session:
             self._contracts[name] = contract_at(name, self.record.address_of(name))
         return self._contracts[name]
 
+    def _client(self, client_type: type[ClientT], name: str) -> ClientT:
+        """A ``client_type`` of the deployed contract ``name``, scanning events from its deployment block."""
+        contract = self.contract(name)
+        return client_type(contract, from_block=self.record.contracts[name].block_number)
+
     @cached_property
     def registry(self) -> DataRegistryClient:
         """Client of the deployed ``DataRegistry``."""
-        deployed_at = self.record.contracts["DataRegistry"].block_number
-        return DataRegistryClient(self.contract("DataRegistry"), from_block=deployed_at)
+        return self._client(DataRegistryClient, "DataRegistry")
 
     @cached_property
     def anchor(self) -> MerkleAnchorClient:
         """Client of the deployed ``MerkleAnchor``."""
-        deployed_at = self.record.contracts["MerkleAnchor"].block_number
-        return MerkleAnchorClient(self.contract("MerkleAnchor"), from_block=deployed_at)
+        return self._client(MerkleAnchorClient, "MerkleAnchor")
+
+    @cached_property
+    def consortium(self) -> ConsortiumClient:
+        """Client of the deployed ``Consortium`` (agencies, records, trace votes)."""
+        return self._client(ConsortiumClient, "Consortium")
 
     def __repr__(self) -> str:
         names = ", ".join(f"{n}@{c.address}" for n, c in sorted(self.record.contracts.items()))

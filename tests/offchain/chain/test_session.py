@@ -1,4 +1,5 @@
-"""Session: loading the active network's deployment, redeploying on fresh local chains, refusing stale records."""
+"""Session: loading the active network's deployment, redeploying on fresh local chains, refusing stale records;
+deploy_all's Consortium settings from arguments, environment or local defaults."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ import pytest
 from brownie import web3
 
 from offchain.chain import Session, deploy_all
+from offchain.chain.deploy import (
+    DEFAULT_TRACE_VOTING_PERIOD_S,
+    ENV_CONSORTIUM_FOUNDERS,
+    ENV_TRACE_VOTING_PERIOD_S,
+)
 from offchain.chain.deployment import ContractDeployment, DeploymentRecord
-from offchain.errors import ContractNotDeployedError, DeploymentRecordError
+from offchain.errors import ContractNotDeployedError, DeploymentRecordError, InvalidInputError
 
 
 @pytest.fixture
@@ -17,12 +23,19 @@ def record_path(tmp_path):
     return tmp_path / "deployments" / "test.json"
 
 
+@pytest.fixture(autouse=True)
+def no_consortium_environment(monkeypatch):
+    """The Consortium settings come from each test, never from the developer's shell."""
+    monkeypatch.delenv(ENV_CONSORTIUM_FOUNDERS, raising=False)
+    monkeypatch.delenv(ENV_TRACE_VOTING_PERIOD_S, raising=False)
+
+
 def test_deploy_all_writes_a_record_of_this_chain(deployer, record_path):
     record = deploy_all(deployer, path=record_path)
     assert DeploymentRecord.load(record_path) == record
     assert record.chain_id == web3.eth.chain_id
     assert record.deployer == deployer.address
-    assert set(record.contracts) == {"DataRegistry", "MerkleAnchor"}
+    assert set(record.contracts) == {"DataRegistry", "MerkleAnchor", "Consortium"}
 
 
 def test_deploy_all_lets_the_deployer_anchor(deployer, record_path):
@@ -65,3 +78,68 @@ def test_session_without_a_record_raises_unless_asked_to_deploy(record_path):
     with pytest.raises(DeploymentRecordError, match="no deployment record"):
         Session.load(record_path)
     assert Session.load(record_path, deploy_if_missing=True).record.contracts
+
+
+def test_session_gives_a_consortium_client_at_the_recorded_address(deployer, record_path):
+    record = deploy_all(deployer, path=record_path)
+    session = Session.load(record_path)
+    assert session.consortium.address == record.address_of("Consortium")
+    assert session.consortium.from_block == record.contracts["Consortium"].block_number
+
+
+def test_deploy_all_founds_the_consortium_with_the_last_four_local_accounts(deployer, accounts, record_path):
+    deploy_all(deployer, path=record_path)
+    consortium = Session.load(record_path).consortium
+    assert consortium.members() == [accounts[i].address for i in range(6, 10)]
+    assert consortium.voting_period_s() == DEFAULT_TRACE_VOTING_PERIOD_S == 3 * 24 * 3600
+
+
+def test_deploy_all_takes_founders_and_voting_period_from_its_arguments(deployer, accounts, record_path):
+    founders = [accounts[3], accounts[4].address, accounts[5]]
+    deploy_all(deployer, path=record_path, consortium_founders=founders, trace_voting_period_s=600)
+    consortium = Session.load(record_path).consortium
+    assert consortium.members() == [accounts[i].address for i in (3, 4, 5)]
+    assert consortium.voting_period_s() == 600
+
+
+def test_deploy_all_takes_founders_and_voting_period_from_the_environment(deployer, accounts, record_path, monkeypatch):
+    monkeypatch.setenv(ENV_CONSORTIUM_FOUNDERS, f" {accounts[5].address}, {accounts[4].address},{accounts[3].address},")
+    monkeypatch.setenv(ENV_TRACE_VOTING_PERIOD_S, "3600")
+    deploy_all(deployer, path=record_path)
+    consortium = Session.load(record_path).consortium
+    assert consortium.members() == [accounts[i].address for i in (5, 4, 3)]
+    assert consortium.voting_period_s() == 3600
+
+
+@pytest.mark.parametrize(
+    ("founders", "message"),
+    [
+        (lambda a: [a[3], a[4]], "at least 3 distinct founding agencies, got 2"),
+        (lambda a: [a[3], a[4], a[3]], r"got 3 \(2 distinct\)"),
+        (lambda a: [a[3], a[4], "0x" + "00" * 20], "consortium founder must not be the zero address"),
+        (lambda a: [a[3], a[4], "agency five"], "consortium founder must be an address"),
+    ],
+)
+def test_deploy_all_with_bad_founders_deploys_nothing(deployer, accounts, record_path, founders, message):
+    nonce_before = deployer.nonce
+    with pytest.raises(InvalidInputError, match=message):
+        deploy_all(deployer, path=record_path, consortium_founders=founders(accounts))
+    assert deployer.nonce == nonce_before
+    assert not record_path.exists()
+
+
+@pytest.mark.parametrize(("period", "message"), [("3 days", "must be whole seconds"), ("0", "must be in 1..")])
+def test_deploy_all_with_a_bad_voting_period_in_the_environment_deploys_nothing(
+    deployer, record_path, monkeypatch, period, message
+):
+    monkeypatch.setenv(ENV_TRACE_VOTING_PERIOD_S, period)
+    nonce_before = deployer.nonce
+    with pytest.raises(InvalidInputError, match=message):
+        deploy_all(deployer, path=record_path)
+    assert deployer.nonce == nonce_before
+
+
+def test_deploy_all_on_a_live_network_without_founders_says_how_to_give_them(deployer, record_path, monkeypatch):
+    monkeypatch.setattr("offchain.chain.deploy.is_local_network", lambda: False)
+    with pytest.raises(InvalidInputError, match=ENV_CONSORTIUM_FOUNDERS):
+        deploy_all(deployer, path=record_path)
