@@ -16,6 +16,9 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
 5. registering the same commitment again is refused by the contract with a custom error;
 6. encrypted sharing: upload with hash chain and Merkle root, public audit, sharing through
    2-of-3 re-encryption proxies, revocation, and anchoring of a data block (scripts/sharing.py).
+7. the consortium: four agencies' groups, anonymous uploads under ACJT group signatures, an
+   audit, a trace request refused with two votes and approved with three, and the opening with
+   its public proofs (scripts/consortium.py).
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from pathlib import Path
 from brownie import accounts, network
 
 from offchain.chain import Session, default_account, deploy_all, deployment_path, settle
+from offchain.crypto.group_signature import DEFAULT_MODULUS_BITS
 from offchain.errors import TransactionRevertedError
 from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
-from scripts import sharing
+from scripts import consortium, sharing
 
 OUTPUT = PROJECT_ROOT / "demo-output"
 
@@ -43,12 +47,13 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def main(output: Path = OUTPUT, record_path: Path | None = None) -> None:
+def main(output: Path = OUTPUT, record_path: Path | None = None, group_bits: int = DEFAULT_MODULUS_BITS) -> None:
     """Run the demo on the active (local) network.
 
     Args:
         output: Folder of the demo's blob store.
         record_path: Where to write the deployment record (``deployments/<network>.json``).
+        group_bits: Modulus size of the agencies' group signatures (1024 only to test quickly).
     """
     print(f"== 1. Deploy on {network.show_active()}")
     record_path = record_path or deployment_path(str(network.show_active()))
@@ -94,5 +99,8 @@ def main(output: Path = OUTPUT, record_path: Path | None = None) -> None:
 
     print("\n== 6. Encrypted sharing with integrity")
     sharing.run(session, output / "sharing")
+
+    print("\n== 7. Anonymous uploads across agencies, traced only after a 2/3 vote")
+    consortium.run(session, output / "consortium", group_bits=group_bits)
     settle()
     print("\nDemo finished.")

@@ -30,18 +30,37 @@ __all__ = ["SIEVE_BOUND", "random_bits", "random_prime", "random_prime_in_interv
 
 #: Candidates are sieved by every odd prime below this bound before any modular exponentiation.
 SIEVE_BOUND = 1 << 16
+#: Large certificate primes (thousands of bits) are also sieved by the primes up to this bound:
+#: each of those strikes at most one candidate of a window, so numpy does it in one pass.
+DEEP_SIEVE_BOUND = 1 << 22
 _WINDOW = 1 << 16  # candidates sieved per pass
+# gmpy2.is_prime(n, reps) runs a Baillie–PSW test (no known counterexample) and then reps − 24
+# Miller–Rabin rounds (GMP's mpz_probab_prime_p): 32 gives BPSW plus 8 rounds.
 _MR_ROUNDS = 32
+# Certificate primes of thousands of bits: BPSW plus one Miller–Rabin round. Random candidates
+# (not adversarial ones) fail these far more surely than the 2^-100 error wanted, and each extra
+# round would cost a full ~5,400-bit exponentiation.
+_LARGE_REPS = 25
+
+
+def _primes_below(bound: int) -> np.ndarray:
+    sieve = np.ones(bound, dtype=bool)
+    sieve[:2] = False
+    for i in range(2, int(bound**0.5) + 1):
+        if sieve[i]:
+            sieve[i * i :: i] = False
+    return np.nonzero(sieve)[0]
+
+
+@cache
+def _deep_primes() -> np.ndarray:
+    primes = _primes_below(DEEP_SIEVE_BOUND)
+    return primes[primes >= SIEVE_BOUND].astype(np.int64)
 
 
 @cache
 def _small_primes() -> tuple[np.ndarray, np.ndarray]:
-    sieve = np.ones(SIEVE_BOUND, dtype=bool)
-    sieve[:2] = False
-    for i in range(2, int(SIEVE_BOUND**0.5) + 1):
-        if sieve[i]:
-            sieve[i * i :: i] = False
-    primes = np.nonzero(sieve)[0]
+    primes = _primes_below(SIEVE_BOUND)
     primes = primes[primes > 3].astype(np.int64)  # 2 and 3 are excluded by the 6k + 5 stepping
     inverse_six = np.array([pow(6, -1, int(s)) for s in primes], dtype=np.int64)
     return primes, inverse_six
@@ -105,9 +124,11 @@ def random_prime_in_interval(center: int | mpz, radius_bits: int, rng: random.Ra
     """A random prime in the open interval ]center − 2^radius_bits, center + 2^radius_bits[.
 
     Used for the ACJT certificate exponents e ∈ Γ. The search starts at a uniform point of the
-    interval and takes the first prime after it (sieved by every prime below
-    :data:`SIEVE_BOUND`, then a base-2 Fermat test and 32 Miller–Rabin rounds); with
-    ~5,400-bit numbers that is ~60 full-size tests, so pool primes ahead of time where it matters.
+    interval and takes the first prime after it: candidates are sieved by every prime below
+    :data:`DEEP_SIEVE_BOUND`, then get a base-2 Fermat test, and the first to pass gets
+    Baillie–PSW and one Miller–Rabin round. With ~5,500-bit numbers that is ~150 full-size
+    Fermat tests on average (the count is geometric, so some searches take several times
+    longer): pool primes ahead of time where it matters.
     """
     _check_bits(radius_bits, 8)
     center = mpz(center)
@@ -117,6 +138,8 @@ def random_prime_in_interval(center: int | mpz, radius_bits: int, rng: random.Ra
         raise InvalidInputError(f"the interval must lie above the sieving bound {SIEVE_BOUND}")
     primes, _ = _small_primes()
     primes_list = primes.tolist()
+    deep = _deep_primes()
+    deep_list = deep.tolist()
     while True:
         start = low + random_bits(radius_bits + 1, rng) % (high - low + 1)
         start |= 1
@@ -125,9 +148,13 @@ def random_prime_in_interval(center: int | mpz, radius_bits: int, rng: random.Ra
         for s, r in zip(primes_list, residues, strict=True):
             j0 = (-r * ((s + 1) // 2)) % s  # 2j ≡ -r (mod s)
             alive[j0::s] = False
+        if start > DEEP_SIEVE_BOUND:
+            deep_residues = np.fromiter((start % s for s in deep_list), dtype=np.int64, count=len(deep_list))
+            strike = (-deep_residues * ((deep + 1) // 2)) % deep  # one index per prime: s > window
+            alive[strike[strike < _WINDOW]] = False
         for j in np.nonzero(alive)[0]:
             candidate = start + 2 * int(j)
             if candidate > high:
                 break
-            if gmpy2.powmod(2, candidate - 1, candidate) == 1 and gmpy2.is_prime(candidate, _MR_ROUNDS):
+            if gmpy2.powmod(2, candidate - 1, candidate) == 1 and gmpy2.is_prime(candidate, _LARGE_REPS):
                 return candidate

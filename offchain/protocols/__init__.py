@@ -6,18 +6,23 @@ talks to storage and chain through the layers below; none holds cryptography of 
 * :class:`Buyer`: collects re-encrypted capsules, downloads and checks against the chain.
 * :class:`Auditor`: challenges a server for random blocks and checks them against the root.
 * :class:`RecordAnchorer`: batches records into item and data blocks and anchors their roots.
+* :class:`Agency`: an agency of the consortium: group manager, record keeper, voter, opener.
+* :class:`GroupMember`: a user of an agency's group, uploading anonymously under group signatures.
 """
 
+from offchain.protocols.agency import Agency, PublishedOpening, check_published_opening
 from offchain.protocols.anchoring import AnchoredRecord, RecordAnchorer
-from offchain.protocols.auditor import Auditor, AuditReport
+from offchain.protocols.auditor import Auditor, AuditReport, audit_root
 from offchain.protocols.buyer import Buyer
 from offchain.protocols.cloud_server import AuditResponse, CloudServer
 from offchain.protocols.data_owner import DataOwner, Recipient, UploadReceipt
+from offchain.protocols.group_member import GroupMember, GroupUpload
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata
 from offchain.protocols.retrieval import retrieve_checked
 
 __all__ = [
+    "Agency",
     "AnchoredRecord",
     "AuditReport",
     "AuditResponse",
@@ -27,8 +32,13 @@ __all__ = [
     "DataOwner",
     "FileKeys",
     "FileMetadata",
+    "GroupMember",
+    "GroupUpload",
+    "PublishedOpening",
     "Recipient",
     "RecordAnchorer",
     "UploadReceipt",
+    "audit_root",
+    "check_published_opening",
     "retrieve_checked",
 ]

@@ -18,7 +18,7 @@ from offchain.errors import OffchainError
 from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.metadata import FileMetadata
 
-__all__ = ["AuditReport", "Auditor"]
+__all__ = ["AuditReport", "Auditor", "audit_root"]
 
 logger = logging.getLogger(__name__)
 
@@ -67,24 +67,50 @@ class Auditor:
         """
         record = self.registry.get_file(file_id)
         metadata = FileMetadata.from_bytes(record.metadata)
-        challenge = new_challenge(record.merkle_root, metadata.block_count, k, nonce)
-        try:
-            answers = server.answer_challenge(file_id, challenge.indices)
-        except OffchainError as exc:
-            logger.warning("audit of 0x%s: the server could not answer: %s", file_id.hex(), exc)
-            return AuditReport(file_id, challenge, challenge.indices, error=str(exc))
-        by_index = {answer.index: answer for answer in answers}
-        failed = []
-        for index in challenge.indices:
-            answer = by_index.get(index)
-            ok = (
-                answer is not None
-                and answer.proof.index == index
-                and len(answer.block) <= metadata.block_size
-                and verify_inclusion(record.merkle_root, sha256(answer.block), answer.proof)
-            )
-            if not ok:
-                failed.append(index)
-        report = AuditReport(file_id, challenge, tuple(failed))
-        logger.info("audit of 0x%s: %s (%d blocks)", file_id.hex(), "passed" if report.passed else "FAILED", k)
-        return report
+        return audit_root(
+            file_id,
+            server,
+            root=record.merkle_root,
+            block_count=metadata.block_count,
+            block_size=metadata.block_size,
+            k=k,
+            nonce=nonce,
+        )
+
+
+def audit_root(
+    file_id: bytes,
+    server: CloudServer,
+    *,
+    root: bytes,
+    block_count: int,
+    block_size: int,
+    k: int = 10,
+    nonce: bytes | None = None,
+) -> AuditReport:
+    """Challenge ``server`` for ``k`` blocks of ``file_id`` and check them against ``root``.
+
+    The root and block count come from the chain: :class:`Auditor` reads them from the
+    ``DataRegistry``; group-signed uploads have theirs in the ``Consortium`` records.
+    """
+    challenge = new_challenge(root, block_count, k, nonce)
+    try:
+        answers = server.answer_challenge(file_id, challenge.indices)
+    except OffchainError as exc:
+        logger.warning("audit of 0x%s: the server could not answer: %s", file_id.hex(), exc)
+        return AuditReport(file_id, challenge, challenge.indices, error=str(exc))
+    by_index = {answer.index: answer for answer in answers}
+    failed = []
+    for index in challenge.indices:
+        answer = by_index.get(index)
+        ok = (
+            answer is not None
+            and answer.proof.index == index
+            and len(answer.block) <= block_size
+            and verify_inclusion(root, sha256(answer.block), answer.proof)
+        )
+        if not ok:
+            failed.append(index)
+    report = AuditReport(file_id, challenge, tuple(failed))
+    logger.info("audit of 0x%s: %s (%d blocks)", file_id.hex(), "passed" if report.passed else "FAILED", k)
+    return report

@@ -36,7 +36,7 @@ from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata
 from offchain.protocols.retrieval import retrieve_checked
 
-__all__ = ["DataOwner", "Recipient", "UploadReceipt"]
+__all__ = ["DataOwner", "Recipient", "StoredCiphertext", "UploadReceipt", "derive_file_keypair", "encrypt_and_store"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,61 @@ class Recipient:
 _FILE_KEY_INFO = b"datashare/file-delegating-key/v1"
 
 
+def derive_file_keypair(master_secret: bytes, file_id: bytes) -> pre.KeyPair:
+    """The Umbral key pair of one file: HKDF-SHA256(master secret, info = prefix || file id || counter)."""
+    for counter in range(256):  # a derived scalar at or above the curve order is skipped
+        okm = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_FILE_KEY_INFO + file_id + bytes([counter]))
+        try:
+            return pre.KeyPair.from_secret_bytes(okm.derive(master_secret))
+        except InvalidInputError:
+            continue
+    raise InvalidInputError("no valid key derived in 256 attempts")  # probability ~2^-32000
+
+
+@dataclass(frozen=True)
+class StoredCiphertext:
+    """A file encrypted and handed to a server (Zheng et al. 2018 §4.3), before any record is made.
+
+    Attributes:
+        keys: Data key, commitment salt and download token ``K_f*``.
+        tree: Merkle tree of the ciphertext's blocks (for audits).
+        index_hash: ``K_f** = H(K_f*)``, what the server keeps.
+        locator: Where the server says the file is.
+        ciphertext_bytes: Size of the ciphertext.
+    """
+
+    keys: FileKeys
+    tree: MerkleTree
+    index_hash: bytes
+    locator: str
+    ciphertext_bytes: int
+
+
+def encrypt_and_store(
+    content: bytes,
+    *,
+    salt: bytes,
+    file_id: bytes,
+    server: CloudServer,
+    sealing_pk: pre.PublicKey,
+    block_size: int = DEFAULT_BLOCK_SIZE,
+) -> StoredCiphertext:
+    """Encrypt ``content`` under a fresh data key, store ``f*`` on ``server`` with the keys sealed
+    to ``sealing_pk``: the part of an upload shared by owners who register under their account
+    (:class:`DataOwner`) and anonymous group members (:mod:`offchain.protocols.group_member`)."""
+    data_key = envelope.new_data_key()
+    ciphertext = envelope.encrypt(content, data_key, file_id=file_id)
+    token = sha256(ciphertext)  # K_f*
+    index_hash = sha256(token)  # K_f**
+    tree = MerkleTree.from_bytes(ciphertext, block_size)
+    keys = FileKeys(data_key=data_key, salt=salt, download_token=token)
+    sealed = pre.seal(sealing_pk, keys.to_bytes())
+    locator = server.store_file(
+        file_id=file_id, ciphertext=ciphertext, index_hash=index_hash, block_size=block_size, sealed_key=sealed
+    )
+    return StoredCiphertext(keys, tree, index_hash, locator, len(ciphertext))
+
+
 class DataOwner:
     """A data owner with an account, a master secret for per-file Umbral keys, and a signing key.
 
@@ -103,15 +158,7 @@ class DataOwner:
 
     def file_keypair(self, file_id: bytes) -> pre.KeyPair:
         """The Umbral key pair of one file: HKDF-SHA256(master secret, info = prefix || file id)."""
-        for counter in range(256):  # a derived scalar at or above the curve order is skipped
-            okm = HKDF(
-                algorithm=hashes.SHA256(), length=32, salt=None, info=_FILE_KEY_INFO + file_id + bytes([counter])
-            )
-            try:
-                return pre.KeyPair.from_secret_bytes(okm.derive(self._master_secret))
-            except InvalidInputError:
-                continue
-        raise InvalidInputError("no valid key derived in 256 attempts")  # probability ~2^-32000
+        return derive_file_keypair(self._master_secret, file_id)
 
     @property
     def address(self) -> str:
@@ -142,21 +189,15 @@ class DataOwner:
         salt = new_salt()
         commitment = content_commitment(content, salt)
         file_id = file_id_of(self.address, commitment)
-        data_key = envelope.new_data_key()
-        ciphertext = envelope.encrypt(content, data_key, file_id=file_id)
-        token = sha256(ciphertext)  # K_f*
-        index_hash = sha256(token)  # K_f**
-        tree = MerkleTree.from_bytes(ciphertext, block_size)
-        keys = FileKeys(data_key=data_key, salt=salt, download_token=token)
         file_keys = self.file_keypair(file_id)
-        sealed = pre.seal(file_keys.public_key, keys.to_bytes())
-        locator = server.store_file(
-            file_id=file_id, ciphertext=ciphertext, index_hash=index_hash, block_size=block_size, sealed_key=sealed
+        stored = encrypt_and_store(
+            content, salt=salt, file_id=file_id, server=server, sealing_pk=file_keys.public_key, block_size=block_size
         )
+        keys, tree, index_hash, locator = stored.keys, stored.tree, stored.index_hash, stored.locator
         metadata = FileMetadata(
             block_size=block_size,
             block_count=tree.size,
-            ciphertext_bytes=len(ciphertext),
+            ciphertext_bytes=stored.ciphertext_bytes,
             delegating_pk=file_keys.public_bytes(),
             name=name,
         )

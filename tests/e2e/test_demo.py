@@ -6,7 +6,7 @@ from scripts import demo
 
 
 def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
-    demo.main(output=tmp_path / "out", record_path=tmp_path / "deployment.json")
+    demo.main(output=tmp_path / "out", record_path=tmp_path / "deployment.json", group_bits=1024)
     printed = capsys.readouterr().out
     assert "DataRegistry" in printed
     assert "commitment opens: OK" in printed
@@ -14,6 +14,8 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert "commitment match the chain: OK" in printed
     assert "proxies refuse" in printed
     assert "proven on chain: True; off chain: True" in printed
+    assert "hospital-a refuses to open" in printed
+    assert "anyone checks the opening proof and bob's join receipt" in printed
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()
     assert any(p.is_file() for p in (tmp_path / "out" / "blobs").rglob("*"))

@@ -1,0 +1,296 @@
+"""An agency of the consortium: group manager of its users, record keeper, voter, and opener.
+
+Research: Huang, Chen, Wang, "Blockchain-based multiple groups data sharing with anonymity and
+traceability", Sci China Inf Sci 2020, §3.3–3.5. Each agency (university, hospital, bank)
+manages an ACJT group (:mod:`offchain.crypto.group_signature`); its users upload anonymously
+(:mod:`offchain.protocols.group_member`); the agency checks each upload (the group signature on
+H(R) and the Merkle tree rebuilt from the stored blocks) and records it in the ``Consortium``
+contract from its own account, never the user's. A signer is revealed only after ⌈2n/3⌉ of the n
+agencies approve a trace request on chain; :meth:`Agency.open_trace` refuses otherwise. The
+opening goes on chain with a proof anyone can check (:func:`check_published_opening`): the
+Chaum–Pedersen proof that the certificate is the signer's, and the user's own join receipt
+that ties the certificate to the user's address.
+
+The member list (certificate → user, receipt) lives with the agency, in memory; persist it
+with :meth:`Agency.members_json` (it holds no secret, but it does de-anonymise).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from offchain.chain.consortium import Ballot, BallotKind, BallotStatus, ConsortiumClient, ConsortiumRecord, TraceOpening
+from offchain.crypto import group_signature as gs
+from offchain.crypto.hashing import keccak256
+from offchain.crypto.merkle import MerkleTree
+from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, VerificationError
+from offchain.protocols.cloud_server import CloudServer
+from offchain.protocols.group_member import GroupUpload, JoinReceipt, recover_receipt_signer, upload_message
+
+__all__ = ["Agency", "PublishedOpening", "check_published_opening", "reason_hash"]
+
+logger = logging.getLogger(__name__)
+
+_OPENING_FORMAT = "datashare/trace-opening/v1"
+
+
+def reason_hash(reason: str) -> bytes:
+    """keccak256 of a trace request's reason text (the text itself stays off chain)."""
+    if not reason.strip():
+        raise InvalidInputError("a trace request needs a reason")
+    return keccak256(reason.encode())
+
+
+@dataclass(frozen=True)
+class PublishedOpening:
+    """The public result of a trace, as published on chain and checked by anyone.
+
+    Attributes:
+        ballot_id: The approved trace request.
+        file_id: The traced record.
+        signer: The user's address, from its join receipt.
+        opening: The certificate and the Chaum–Pedersen proof.
+        receipt: The user's join receipt signature.
+    """
+
+    ballot_id: int
+    file_id: bytes
+    signer: str
+    opening: gs.Opening
+    receipt: bytes
+
+    def to_bytes(self) -> bytes:
+        """The bytes published on chain: canonical JSON."""
+        data = {
+            "format": _OPENING_FORMAT,
+            "ballot_id": self.ballot_id,
+            "file_id": "0x" + self.file_id.hex(),
+            "signer": self.signer,
+            "opening": json.loads(self.opening.to_json()),
+            "receipt": "0x" + self.receipt.hex(),
+        }
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PublishedOpening:
+        """Parse :meth:`to_bytes` output.
+
+        Raises:
+            InvalidInputError: if the bytes are not a published opening.
+        """
+        try:
+            obj = json.loads(data)
+            if obj["format"] != _OPENING_FORMAT:
+                raise ValueError(f"format {obj['format']!r}")
+            return cls(
+                ballot_id=int(obj["ballot_id"]),
+                file_id=bytes.fromhex(obj["file_id"][2:]),
+                signer=str(obj["signer"]),
+                opening=gs.Opening.from_json(json.dumps(obj["opening"])),
+                receipt=bytes.fromhex(obj["receipt"][2:]),
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidInputError(f"not a published trace opening: {exc}") from None
+
+
+def check_published_opening(
+    consortium: ConsortiumClient, ballot_id: int, group: gs.GroupPublicKey, signature: gs.GroupSignature
+) -> str:
+    """Check a trace opening published on chain; return the revealed signer's address.
+
+    Anyone can run this. It checks that the trace was approved; that ``group`` is the key the
+    record was made under and ``signature`` the recorded one; the opening proof (the
+    certificate is the signer's); and the join receipt (the user acknowledged that certificate).
+
+    Raises:
+        VerificationError: if any check fails.
+    """
+    ballot = consortium.get_ballot(ballot_id)
+    if ballot.kind != BallotKind.TRACE or ballot.status != BallotStatus.APPROVED or ballot.file_id is None:
+        raise VerificationError(f"ballot {ballot_id} is not an approved trace request")
+    published = consortium.get_opening(ballot_id)
+    record = consortium.get_record(ballot.file_id)
+    if record.group_key_hash != group.fingerprint():
+        raise VerificationError("the group key given is not the one the record was made under")
+    if record.signature_hash != signature.digest():
+        raise VerificationError("the signature given is not the recorded one")
+    opened = PublishedOpening.from_bytes(published.opening)
+    if opened.ballot_id != ballot_id or opened.file_id != ballot.file_id or opened.signer != published.signer:
+        raise VerificationError("the published opening names another trace, record or signer")
+    message = _record_message(record)
+    if not gs.verify_opening(group, message, signature, opened.opening):
+        raise VerificationError("the opening proof does not show that the certificate is the signer's")
+    if recover_receipt_signer(group, int(opened.opening.certificate), opened.receipt) != opened.signer:
+        raise VerificationError("the join receipt was not signed by the named signer")
+    return opened.signer
+
+
+def _record_message(record: ConsortiumRecord) -> bytes:
+    return upload_message(record.file_id, record.merkle_root, record.block_count)
+
+
+class Agency:
+    """An agency: its group manager key, its chain account, and the consortium it belongs to.
+
+    Args:
+        name: Display name (hospital, bank, …).
+        manager_key: The agency's ACJT manager key.
+        account: The Brownie account the agency submits, votes and opens from.
+        consortium: Client of the ``Consortium`` contract.
+    """
+
+    def __init__(self, name: str, manager_key: gs.GroupManagerKey, account: Any, consortium: ConsortiumClient) -> None:
+        self.name = name
+        self.manager = gs.GroupManager(manager_key)
+        self.account = account
+        self.consortium = consortium
+        self._joins: dict[bytes, gs.MembershipCertificate] = {}
+        self._members: dict[int, JoinReceipt] = {}
+        self._signatures: dict[bytes, gs.GroupSignature] = {}
+
+    @property
+    def public(self) -> gs.GroupPublicKey:
+        """The group public key users sign for."""
+        return self.manager.public
+
+    @property
+    def address(self) -> str:
+        """The agency's account address."""
+        return str(self.account.address)
+
+    def publish_group_key(self) -> None:
+        """Put the group key's fingerprint on chain, so records name the key they were made under."""
+        self.consortium.set_group_key(sender=self.account, key_hash=self.public.fingerprint())
+
+    # ---- join (Algorithm 1) ----------------------------------------------------------------
+
+    def challenge_join(self, request: gs.JoinRequest) -> gs.JoinChallenge:
+        """Join step 2 (see :meth:`GroupManager.challenge`)."""
+        return self.manager.challenge(request)
+
+    def certify(self, response: gs.JoinResponse) -> gs.MembershipCertificate:
+        """Join step 4: issue the certificate; the member is listed once its receipt arrives."""
+        certificate = self.manager.certify(response)
+        self._joins[response.join_id] = certificate
+        return certificate
+
+    def record_receipt(self, join_id: bytes, receipt: JoinReceipt) -> None:
+        """List a member: check that ``receipt`` is the user's signature on the certificate issued.
+
+        Raises:
+            InvalidInputError: if no certificate was issued for ``join_id``.
+            VerificationError: if the receipt is for another certificate or not signed by its user.
+        """
+        issued = self._joins.pop(join_id, None)
+        if issued is None:
+            raise InvalidInputError("no certificate awaits a receipt for this join")
+        certificate = int(gs.canonical_certificate(issued.a_cert, self.public.n))
+        if receipt.certificate != certificate:
+            raise VerificationError("the join receipt is for another certificate")
+        if recover_receipt_signer(self.public, certificate, receipt.signature) != receipt.user:
+            raise VerificationError("the join receipt is not signed by the user it names")
+        self._members[certificate] = receipt
+
+    @property
+    def member_count(self) -> int:
+        """Members listed (with a receipt)."""
+        return len(self._members)
+
+    def members_json(self) -> str:
+        """The member list (certificate → user address and receipt) as JSON, for safekeeping."""
+        return json.dumps(
+            {hex(c): {"user": r.user, "receipt": "0x" + r.signature.hex()} for c, r in self._members.items()},
+            sort_keys=True,
+            indent=1,
+        )
+
+    # ---- uploads (§3.4) --------------------------------------------------------------------
+
+    def accept_upload(self, upload: GroupUpload, server: CloudServer) -> ConsortiumRecord:
+        """Check a member's upload and record it on chain from the agency's account.
+
+        Checks, in order: the upload is for this group; the group signature on
+        H(R) || file id || block count verifies; the Merkle tree rebuilt from the blocks the
+        server holds has root H(R). Only then is the record submitted.
+
+        Raises:
+            VerificationError: if the signature does not verify for this group.
+            IntegrityError: if the stored blocks do not rebuild to the signed root.
+        """
+        if upload.group != self.public.fingerprint():
+            raise VerificationError("the upload is signed for another group")
+        if not gs.verify(self.public, upload.message, upload.signature):
+            raise VerificationError(f"the group signature of upload 0x{upload.file_id.hex()} does not verify")
+        answers = server.answer_challenge(upload.file_id, tuple(range(upload.block_count)))
+        if any(len(answer.block) > upload.block_size for answer in answers):
+            raise IntegrityError("a stored block is larger than the upload's block size")
+        rebuilt = MerkleTree.from_blocks(answer.block for answer in answers)
+        if rebuilt.root != upload.merkle_root:
+            raise IntegrityError("the blocks on the server do not rebuild to the signed Merkle root")
+        record = self.consortium.submit_record(
+            sender=self.account,
+            file_id=upload.file_id,
+            merkle_root=upload.merkle_root,
+            block_count=upload.block_count,
+            signature_hash=upload.signature.digest(),
+        )
+        self._signatures[upload.file_id] = upload.signature
+        logger.info("%s recorded anonymous upload 0x%s", self.name, upload.file_id.hex())
+        return record
+
+    def signature_of(self, file_id: bytes) -> gs.GroupSignature:
+        """The group signature of a recorded upload (published with the file; its hash is on chain)."""
+        try:
+            return self._signatures[file_id]
+        except KeyError:
+            raise InvalidInputError(f"{self.name} recorded no upload 0x{file_id.hex()}") from None
+
+    # ---- traces (§3.5) ---------------------------------------------------------------------
+
+    def request_trace(self, file_id: bytes, reason: str) -> Ballot:
+        """Ask the consortium to trace the signer of a record (the request counts as our vote)."""
+        return self.consortium.request_trace(sender=self.account, file_id=file_id, reason_hash=reason_hash(reason))
+
+    def vote(self, ballot_id: int, *, support: bool = True) -> Ballot:
+        """Vote on a ballot (trace, admission or removal)."""
+        return self.consortium.vote(sender=self.account, ballot_id=ballot_id, support=support)
+
+    def open_trace(self, ballot_id: int) -> PublishedOpening:
+        """Open the signer of a traced record and publish the result with its proofs.
+
+        Refuses unless the chain shows the trace approved by ⌈2n/3⌉ agencies, the record is
+        this agency's, and the signature held is the recorded one.
+
+        Raises:
+            AccessDeniedError: if the trace is not approved on chain, or not this agency's.
+            IntegrityError: if the signature held does not match the record.
+            VerificationError: if the certificate opened belongs to no listed member.
+        """
+        ballot = self.consortium.get_ballot(ballot_id)
+        if ballot.kind != BallotKind.TRACE or ballot.file_id is None:
+            raise InvalidInputError(f"ballot {ballot_id} is not a trace request")
+        if ballot.status != BallotStatus.APPROVED:
+            quorum = self.consortium.quorum()
+            raise AccessDeniedError(
+                f"trace {ballot_id} is {ballot.status.name.lower()} on chain "
+                f"({ballot.approvals} approvals of the {quorum} needed): refusing to open"
+            )
+        record = self.consortium.get_record(ballot.file_id)
+        if record.agency.lower() != self.address.lower():
+            raise AccessDeniedError(f"record 0x{ballot.file_id.hex()} was submitted by another agency")
+        signature = self.signature_of(ballot.file_id)
+        if signature.digest() != record.signature_hash:
+            raise IntegrityError("the signature held is not the one recorded on chain")
+        opening = gs.open_signature(self.manager.key, _record_message(record), signature)
+        receipt = self._members.get(int(opening.certificate))
+        if receipt is None:
+            raise VerificationError("the signer's certificate belongs to no listed member")
+        published = PublishedOpening(ballot_id, ballot.file_id, receipt.user, opening, receipt.signature)
+        result: TraceOpening = self.consortium.publish_opening(
+            sender=self.account, ballot_id=ballot_id, signer=receipt.user, opening=published.to_bytes()
+        )
+        logger.info("%s opened trace %d: signer %s (tx %s)", self.name, ballot_id, receipt.user, result.tx_hash)
+        return published
