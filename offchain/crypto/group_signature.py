@@ -20,15 +20,21 @@ The scheme (ACJT §4; n = pq with safe primes p = 2p' + 1, q = 2q' + 1 of l_p + 
 * Verify: recompute d1..d4 from σ, check c and the ranges of s1..s4.
 * Open: A_i = T1 / T2^{X_j}.
 
-Corrections to the published formulas (this module follows ACJT 2000 where the sources
-disagree; the paper's §3.3 restates ACJT with typos):
+Corrections to the published formulas. The issue notes that the paper's §3.3 restates ACJT
+with typos; its full text was not at hand when this module was written, so every formula here
+is ACJT 2000's, each checked by the tests, and the points below are those where the published
+formulas (ACJT's own included) cannot be taken literally:
 
 1. Verification checks s3 ∈ ±{0,1}^{ε(γ1 + 2l_p + k + 1) + 1}. ACJT's verification step
    prints λ1 in place of γ1, which would reject every honest signature, since r3 is drawn
    from ±{0,1}^{ε(γ1 + 2l_p + k + 1)} and γ1 > λ1.
-2. d1 is a0^c T1^{s1 − c 2^γ1} / (a^{s2 − c 2^λ1} y^{s3}); the a0^c factor and the shifts by
-   2^γ1 and 2^λ1 (which prove e_i ∈ Γ and x_i ∈ Λ) are required for correctness.
-3. Open divides, A_i = T1 / T2^{X_j} (T1 = A_i y^w = A_i T2^{X_j}); it is not T1 · T2^{X_j}.
+2. d1 is a0^c T1^{s1 − c 2^γ1} / (a^{s2 − c 2^λ1} y^{s3}): the a0^c factor and the shifts by
+   2^γ1 and 2^λ1 (which prove e_i ∈ Γ and x_i ∈ Λ) are needed for an honest signature to
+   verify; a restatement without them does not.
+3. Open divides: A_i = T1 / T2^{X_j}, since T1 = A_i y^w = A_i T2^{X_j}.
+4. The join's step 3 proves, besides C2 = a^{x_i}, that x_i = 2^λ1 + (α x̃ + β mod 2^λ2)
+   through C1^α g^β = g^u (g^{2^λ2})^v h^w, so the manager learns nothing of x_i yet the
+   user cannot pick it.
 
 Choices of this implementation (each a documented deviation):
 
@@ -41,6 +47,8 @@ Choices of this implementation (each a documented deviation):
   log_g y = log_{T2²}((T1/A_i)²). Squares are used so that every element lies in QR(n), the
   cyclic group of order p'q' in which the proof is sound; the manager, who knows p'q', still
   answers over the integers with a statistically hiding nonce, so the order is never revealed.
+  On squares the proof fixes A only up to sign, so an opening names the canonical form
+  min(A, n − A) (:func:`canonical_certificate`), which is unique per member.
 * The signer computes d1 = A^{r1} y^{w r1 − r3} a^{−r2} and d2 = g^{w r1 − r3}, the same
   values as ACJT's T1^{r1}/(a^{r2} y^{r3}) and T2^{r1}/g^{r3} but with fixed bases only.
 
