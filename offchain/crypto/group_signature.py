@@ -39,7 +39,9 @@ formulas (ACJT's own included) cannot be taken literally:
 Choices of this implementation (each a documented deviation):
 
 * H is SHA-256 (k = 256) over a length-prefixed encoding of the group key, T1..T3, d1..d4 and
-  the message, with a domain tag; ε = 11/10; λ2 = 4 l_p + 1 and the other lengths the least
+  the message, with a domain tag; ε = 1 + 128/(2 l_p + k) (≈ 1.056 at 2048 bits), so that the
+  smallest nonce keeps 128 bits of statistical slack and every exponent is as short as that
+  allows; λ2 = 4 l_p + 1 and the other lengths the least
   integers satisfying ACJT's strict inequalities. The lengths follow from the modulus size and
   are recomputed, never trusted, when a key is loaded.
 * The opening is published with a proof that anyone can check (non-frameability of the open,
@@ -106,7 +108,8 @@ __all__ = [
 DEFAULT_MODULUS_BITS = 2048
 #: Smallest modulus accepted (tests); 2048 bits or more for real groups.
 MIN_MODULUS_BITS = 1024
-_EPSILON = Fraction(11, 10)
+#: Statistical slack, in bits, of the smallest nonce (r4 of a signature): ε is chosen for it.
+SLACK_BITS = 128
 _K = 256
 _FORMAT = "datashare/acjt-group/v1"
 _DOMAIN_SIGN = b"datashare/acjt/sign/v1"
@@ -116,9 +119,9 @@ _SIGNATURE_VERSION = 1
 Rng = random.Random | None
 
 
-def _eps(bits: int) -> int:
-    """⌈ε · bits⌉: the length of a nonce masking a ``bits``-bit secret against a k-bit challenge."""
-    return ceil(_EPSILON * bits)
+def _eps(epsilon: Fraction, bits: int) -> int:
+    """⌈ε · bits⌉: the length of a nonce masking a value of ``bits`` bits (secret × challenge)."""
+    return ceil(epsilon * bits)
 
 
 def _signed_random(bits: int, rng: Rng) -> mpz:
@@ -160,6 +163,9 @@ class GroupParameters:
         k: Challenge length (SHA-256: 256).
         lambda1, lambda2: x_i ∈ Λ = ]2^λ1 − 2^λ2, 2^λ1 + 2^λ2[.
         gamma1, gamma2: e_i ∈ Γ = ]2^γ1 − 2^γ2, 2^γ1 + 2^γ2[.
+        epsilon: ε = 1 + SLACK_BITS / (2 l_p + k): every nonce ε(ℓ + k) masks its ℓ + k-bit
+            value with at least SLACK_BITS bits to spare (statistical zero knowledge), and no
+            more, since every extra bit lengthens every exponent.
     """
 
     modulus_bits: int
@@ -169,6 +175,7 @@ class GroupParameters:
     lambda2: int
     gamma1: int
     gamma2: int
+    epsilon: Fraction
 
     @classmethod
     def for_modulus(cls, modulus_bits: int) -> GroupParameters:
@@ -180,28 +187,33 @@ class GroupParameters:
                 f"modulus size must be even and at least {MIN_MODULUS_BITS} bits, got {modulus_bits}"
             )
         lp = modulus_bits // 2 - 1
+        epsilon = 1 + Fraction(SLACK_BITS, 2 * lp + _K)
         lambda2 = 4 * lp + 1  # λ2 > 4 l_p
-        lambda1 = _eps(lambda2 + _K) + 3  # λ1 > ε(λ2 + k) + 2
+        lambda1 = _eps(epsilon, lambda2 + _K) + 3  # λ1 > ε(λ2 + k) + 2
         gamma2 = lambda1 + 3  # γ2 > λ1 + 2
-        gamma1 = _eps(gamma2 + _K) + 3  # γ1 > ε(γ2 + k) + 2
-        return cls(modulus_bits, lp, _K, lambda1, lambda2, gamma1, gamma2)
+        gamma1 = _eps(epsilon, gamma2 + _K) + 3  # γ1 > ε(γ2 + k) + 2
+        return cls(modulus_bits, lp, _K, lambda1, lambda2, gamma1, gamma2, epsilon)
+
+    def nonce_bits(self, bits: int) -> int:
+        """⌈ε · bits⌉: the nonce length masking a ``bits``-bit value (secret times challenge)."""
+        return _eps(self.epsilon, bits)
 
     # Nonce lengths of the signature (ACJT §4, Sign step 2) and bounds of the responses.
     @property
     def r1_bits(self) -> int:
-        return _eps(self.gamma2 + self.k)
+        return self.nonce_bits(self.gamma2 + self.k)
 
     @property
     def r2_bits(self) -> int:
-        return _eps(self.lambda2 + self.k)
+        return self.nonce_bits(self.lambda2 + self.k)
 
     @property
     def r3_bits(self) -> int:
-        return _eps(self.gamma1 + 2 * self.lp + self.k + 1)
+        return self.nonce_bits(self.gamma1 + 2 * self.lp + self.k + 1)
 
     @property
     def r4_bits(self) -> int:
-        return _eps(2 * self.lp + self.k)
+        return self.nonce_bits(2 * self.lp + self.k)
 
 
 @dataclass(frozen=True)
@@ -342,6 +354,20 @@ class GroupManagerKey:
         bq = gmpy2.powmod(base % q, exponent % (q - 1), q)
         return bp + p * ((bq - bp) * p_inv % q)
 
+    @cached_property
+    def _g_halves(self) -> tuple[FixedBase, FixedBase]:
+        p, q, _ = self._crt
+        return FixedBase(self.public.g % p, p), FixedBase(self.public.g % q, q)
+
+    def crt_pow_g(self, exponent: mpz) -> mpz:
+        """g^exponent mod n by CRT with comb tables of g mod p and mod q (the opening proof's
+        commitment, on the path whose time the agency is asked to keep low)."""
+        p, q, p_inv = self._crt
+        gp, gq = self._g_halves
+        bp = gp.pow(exponent % (p - 1))
+        bq = gq.pow(exponent % (q - 1))
+        return bp + p * ((bq - bp) * p_inv % q)
+
     def is_quadratic_residue(self, value: mpz) -> bool:
         """Whether ``value`` ∈ QR(n) (Legendre symbols mod p and q)."""
         p, q, _ = self._crt
@@ -391,6 +417,7 @@ class _Statement:
 
     relations: Sequence[tuple[mpz, Sequence[tuple[FixedBase | mpz, int]]]]
     bits: Sequence[int]
+    params: GroupParameters
 
 
 @dataclass(frozen=True)
@@ -405,7 +432,7 @@ PowFn = Callable[[Sequence[tuple[FixedBase | mpz, mpz]]], mpz]
 def _prove(
     n: mpz, st: _Statement, secrets_: Sequence[mpz], context: bytes, rng: Rng, power: PowFn | None = None
 ) -> _Proof:
-    nonces = [_signed_random(_eps(b + _K), rng) for b in st.bits]
+    nonces = [_signed_random(st.params.nonce_bits(b + _K), rng) for b in st.bits]
     pw = power or (lambda terms: multi_exp(n, terms))
     commitments = [pw([(base, nonces[j]) for base, j in rel]) for _, rel in st.relations]
     c = _challenge(_DOMAIN_PROOF, context, *(lhs for lhs, _ in st.relations), *commitments)
@@ -415,7 +442,7 @@ def _prove(
 def _check(n: mpz, st: _Statement, proof: _Proof, context: bytes) -> bool:
     if len(proof.responses) != len(st.bits):
         return False
-    if not all(_within(s, _eps(b + _K) + 1) for s, b in zip(proof.responses, st.bits, strict=True)):
+    if not all(_within(s, st.params.nonce_bits(b + _K) + 1) for s, b in zip(proof.responses, st.bits, strict=True)):
         return False
     commitments = []
     for lhs, rel in st.relations:
@@ -465,7 +492,9 @@ class MembershipCertificate:
 
 
 def _c1_statement(pk: GroupPublicKey, c1: mpz) -> _Statement:
-    return _Statement([(c1, [(pk.base("g"), 0), (pk.base("h"), 1)])], [pk.params.lambda2, 2 * pk.params.modulus_bits])
+    return _Statement(
+        [(c1, [(pk.base("g"), 0), (pk.base("h"), 1)])], [pk.params.lambda2, 2 * pk.params.modulus_bits], pk.params
+    )
 
 
 def _c2_statement(pk: GroupPublicKey, request: JoinRequest, challenge: JoinChallenge, c2: mpz) -> _Statement:
@@ -477,6 +506,7 @@ def _c2_statement(pk: GroupPublicKey, request: JoinRequest, challenge: JoinChall
     return _Statement(
         [(shifted, [(pk.base("a"), 0)]), (combined, [(pk.base("g"), 0), (g_shift, 1), (pk.base("h"), 2)])],
         [pr.lambda2, pr.lambda2 + 1, pr.lambda2 + 2 * pr.modulus_bits],
+        pr,
     )
 
 
@@ -613,7 +643,7 @@ class GroupManager:
             InvalidInputError: if one is not a prime in Γ.
         """
         for e in primes:
-            if not _in_gamma(self.public.params, mpz(e)) or not gmpy2.is_prime(e, 32):
+            if not _in_gamma(self.public.params, mpz(e)) or not gmpy2.is_prime(e, 25):  # BPSW + 1 MR
                 raise InvalidInputError("a certificate exponent must be a prime in Γ")
         self._primes.extend(mpz(e) for e in primes)
 
@@ -892,6 +922,7 @@ def _opening_statement(pk: GroupPublicKey, signature: GroupSignature, a_cert: mp
     return _Statement(
         [(pk.y, [(pk.base("g"), 0)]), (blinded * blinded % n, [(signature.t2 * signature.t2 % n, 0)])],
         [2 * pk.params.lp + 2],
+        pk.params,
     )
 
 
@@ -932,8 +963,11 @@ def _crt_product(manager: GroupManagerKey, terms: Sequence[tuple[FixedBase | mpz
     n = manager.public.n
     out = mpz(1)
     for base, exponent in terms:
-        value = base.base if isinstance(base, FixedBase) else base
-        out = out * manager.crt_pow(value, exponent) % n
+        if base is manager.public.base("g"):
+            out = out * manager.crt_pow_g(exponent) % n
+        else:
+            value = base.base if isinstance(base, FixedBase) else base
+            out = out * manager.crt_pow(value, exponent) % n
     return out
 
 

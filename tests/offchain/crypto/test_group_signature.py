@@ -61,12 +61,14 @@ def signature(alice: gs.MemberKey) -> gs.GroupSignature:
 @pytest.mark.parametrize("bits", [1024, 2048, 3072, 4096])
 def test_parameters_satisfy_the_acjt_inequalities(bits: int) -> None:
     p = gs.GroupParameters.for_modulus(bits)
-    eps = gs._EPSILON
+    eps = p.epsilon
     assert p.lp == bits // 2 - 1
     assert p.lambda2 > 4 * p.lp
     assert p.lambda1 > eps * (p.lambda2 + p.k) + 2
     assert p.gamma2 > p.lambda1 + 2
     assert p.gamma1 > eps * (p.gamma2 + p.k) + 2
+    assert eps > 1
+    assert (eps - 1) * (2 * p.lp + p.k) >= gs.SLACK_BITS  # the smallest nonce's statistical slack
 
 
 @pytest.mark.parametrize("bits", [512, 1023, 1025, True, "2048"])
