@@ -136,11 +136,21 @@ def _within(value: mpz, bits: int) -> bool:
     return bool(abs(value) < (mpz(1) << bits))
 
 
+def _is_unit(value: mpz, n: mpz) -> bool:
+    """value ∈ ]0, n[ and invertible modulo n."""
+    return bool(0 < value < n and gmpy2.gcd(value, n) == 1)
+
+
+def _magnitude_bytes(value: int | mpz) -> bytes:
+    """Minimal big-endian bytes of |value| (empty for zero)."""
+    magnitude = int(abs(value))
+    return magnitude.to_bytes((magnitude.bit_length() + 7) // 8, "big")
+
+
 def _encode_ints(*values: int | mpz) -> bytes:
     out = bytearray()
     for v in values:
-        magnitude = int(abs(v))
-        raw = magnitude.to_bytes((magnitude.bit_length() + 7) // 8, "big")
+        raw = _magnitude_bytes(v)
         out += (b"-" if v < 0 else b"+") + len(raw).to_bytes(4, "big") + raw
     return bytes(out)
 
@@ -262,7 +272,7 @@ class GroupPublicKey:
             raise InvalidInputError(f"n must be an odd {params.modulus_bits}-bit integer")
         for name in ("a", "a0", "y", "g", "h"):
             v = values[name]
-            if not 1 < v < n or gmpy2.gcd(v, n) != 1:
+            if v == 1 or not _is_unit(v, n):
                 raise InvalidInputError(f"{name} must be a unit modulo n other than 1")
         return cls(params, **values)
 
@@ -347,12 +357,17 @@ class GroupManagerKey:
         p, q = 2 * self.p_prime + 1, 2 * self.q_prime + 1
         return p, q, gmpy2.invert(p, q)
 
+    def _crt_combine(self, mod_p: mpz, mod_q: mpz) -> mpz:
+        """The residue mod n = pq of (mod_p mod p, mod_q mod q) (Garner)."""
+        p, q, p_inv = self._crt
+        return mod_p + p * ((mod_q - mod_p) * p_inv % q)
+
     def crt_pow(self, base: mpz, exponent: mpz) -> mpz:
         """base^exponent mod n by the Chinese remainder theorem (~4× faster than ``powmod``)."""
-        p, q, p_inv = self._crt
-        bp = gmpy2.powmod(base % p, exponent % (p - 1), p)
-        bq = gmpy2.powmod(base % q, exponent % (q - 1), q)
-        return bp + p * ((bq - bp) * p_inv % q)
+        p, q, _ = self._crt
+        return self._crt_combine(
+            gmpy2.powmod(base % p, exponent % (p - 1), p), gmpy2.powmod(base % q, exponent % (q - 1), q)
+        )
 
     @cached_property
     def _g_halves(self) -> tuple[FixedBase, FixedBase]:
@@ -362,11 +377,9 @@ class GroupManagerKey:
     def crt_pow_g(self, exponent: mpz) -> mpz:
         """g^exponent mod n by CRT with comb tables of g mod p and mod q (the opening proof's
         commitment, on the path whose time the agency is asked to keep low)."""
-        p, q, p_inv = self._crt
+        p, q, _ = self._crt
         gp, gq = self._g_halves
-        bp = gp.pow(exponent % (p - 1))
-        bq = gq.pow(exponent % (q - 1))
-        return bp + p * ((bq - bp) * p_inv % q)
+        return self._crt_combine(gp.pow(exponent % (p - 1)), gq.pow(exponent % (q - 1)))
 
     def is_quadratic_residue(self, value: mpz) -> bool:
         """Whether ``value`` ∈ QR(n) (Legendre symbols mod p and q)."""
@@ -446,7 +459,7 @@ def _check(n: mpz, st: _Statement, proof: _Proof, context: bytes) -> bool:
         return False
     commitments = []
     for lhs, rel in st.relations:
-        if not 0 < lhs < n or gmpy2.gcd(lhs, n) != 1:
+        if not _is_unit(lhs, n):
             return False
         commitments.append(multi_exp(n, [(lhs, proof.c), *((base, proof.responses[j]) for base, j in rel)]))
     return bool(proof.c == _challenge(_DOMAIN_PROOF, context, *(lhs for lhs, _ in st.relations), *commitments))
@@ -574,10 +587,14 @@ class JoinApplicant:
         pk = self.public
         if not _in_gamma(pk.params, certificate.e):
             raise VerificationError("certificate exponent e is outside Γ")
-        expected = pk.a0 * pk.base("a").pow(self._x) % pk.n
-        if gmpy2.powmod(certificate.a_cert, certificate.e, pk.n) != expected:
+        if not _certificate_holds(pk, certificate.a_cert, certificate.e, self._x):
             raise VerificationError("certificate does not satisfy A^e = a0 a^x")
         return MemberKey(pk, certificate.a_cert, certificate.e, self._x)
+
+
+def _certificate_holds(pk: GroupPublicKey, a_cert: mpz, e: mpz, x: mpz) -> bool:
+    """A^e = a0 a^x (mod n): the membership certificate equation of ACJT §4."""
+    return bool(gmpy2.powmod(a_cert, e, pk.n) == pk.a0 * pk.base("a").pow(x) % pk.n)
 
 
 def _in_gamma(pr: GroupParameters, e: mpz) -> bool:
@@ -588,17 +605,18 @@ def _in_lambda(pr: GroupParameters, x: mpz) -> bool:
     return bool(abs(x - (mpz(1) << pr.lambda1)) < (mpz(1) << pr.lambda2))
 
 
-def certificate_primes(params: GroupParameters, count: int, *, workers: int = 1) -> list[mpz]:
+def certificate_primes(params: GroupParameters, count: int, *, workers: int = 1, rng: Rng = None) -> list[mpz]:
     """``count`` random primes in Γ (certificate exponents), searched by ``workers`` processes.
 
     Several agencies can share one call (the parameters depend only on the modulus size), so that
-    every core stays busy: the time of one search varies several-fold from prime to prime.
+    every core stays busy: the time of one search varies several-fold from prime to prime. A
+    seeded ``rng`` (tests only) makes the search sequential and reproducible.
     """
     if count <= 0:
         return []
     centers, radii = [mpz(1) << params.gamma1] * count, [params.gamma2] * count
-    if workers <= 1 or count == 1:
-        return [random_prime_in_interval(c, r) for c, r in zip(centers, radii, strict=True)]
+    if workers <= 1 or count == 1 or rng is not None:
+        return [random_prime_in_interval(c, r, rng) for c, r in zip(centers, radii, strict=True)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -625,16 +643,13 @@ class GroupManager:
 
     def stock_primes(self, count: int, *, workers: int = 1) -> None:
         """Pre-generate ``count`` certificate primes e ∈ Γ, moving the join's slowest step
-        (~100–200 Fermat tests on ~5,400-bit numbers at 2048 bits) off the interactive path.
+        (~150 Fermat tests on ~5,100-bit numbers at 2048 bits) off the interactive path.
 
         Args:
             count: Primes to add to the pool.
             workers: Processes to search in parallel (the search is CPU-bound).
         """
-        if self._rng is not None:
-            self._primes.extend(self._new_prime() for _ in range(count))
-        else:
-            self.add_primes(certificate_primes(self.public.params, count, workers=workers))
+        self._primes.extend(certificate_primes(self.public.params, count, workers=workers, rng=self._rng))
 
     def add_primes(self, primes: Sequence[mpz]) -> None:
         """Add certificate primes made elsewhere (:func:`certificate_primes`) to the pool.
@@ -648,8 +663,7 @@ class GroupManager:
         self._primes.extend(mpz(e) for e in primes)
 
     def _new_prime(self) -> mpz:
-        pr = self.public.params
-        return random_prime_in_interval(mpz(1) << pr.gamma1, pr.gamma2, self._rng)
+        return certificate_primes(self.public.params, 1, rng=self._rng)[0]
 
     def challenge(self, request: JoinRequest) -> JoinChallenge:
         """Step 2: check C1 ∈ QR(n) and its proof, and answer with fresh α, β.
@@ -734,7 +748,7 @@ class MemberKey:
         a_cert, e, x = (_parse_int(data, name) for name in ("A", "e", "x"))
         if not _in_gamma(public.params, e) or not _in_lambda(public.params, x):
             raise InvalidInputError("member key: e or x outside its range")
-        if gmpy2.powmod(a_cert, e, public.n) != public.a0 * gmpy2.powmod(public.a, x, public.n) % public.n:
+        if not _certificate_holds(public, a_cert, e, x):
             raise InvalidInputError("member key: the certificate does not satisfy A^e = a0 a^x")
         return cls(public, a_cert, e, x)
 
@@ -777,8 +791,7 @@ class GroupSignature:
         minimal big-endian magnitude. Exactly one encoding per signature, so its hash is unique."""
         out = bytearray([_SIGNATURE_VERSION])
         for v in (self.c, self.s1, self.s2, self.s3, self.s4, self.t1, self.t2, self.t3):
-            magnitude = int(abs(v))
-            raw = magnitude.to_bytes((magnitude.bit_length() + 7) // 8, "big")
+            raw = _magnitude_bytes(v)
             out += bytes([1 if v < 0 else 0]) + len(raw).to_bytes(2, "big") + raw
         return bytes(out)
 
@@ -868,9 +881,8 @@ def verify(public: GroupPublicKey, message: bytes, signature: GroupSignature) ->
         and _within(sig.s4, pr.r4_bits + 1)
     ):
         return False
-    for t in (sig.t1, sig.t2, sig.t3):
-        if not 0 < t < n or gmpy2.gcd(t, n) != 1:
-            return False
+    if not all(_is_unit(t, n) for t in (sig.t1, sig.t2, sig.t3)):
+        return False
     g, h, y, a, a0 = (pk.base(name) for name in ("g", "h", "y", "a", "a0"))
     c = sig.c
     s1_shift = sig.s1 - c * (mpz(1) << pr.gamma1)
@@ -979,7 +991,7 @@ def verify_opening(public: GroupPublicKey, message: bytes, signature: GroupSigna
     if not verify(public, message, signature):
         return False
     a_cert = opening.certificate
-    if not 0 < a_cert <= (public.n - 1) // 2 or gmpy2.gcd(a_cert, public.n) != 1:
+    if a_cert > (public.n - 1) // 2 or not _is_unit(a_cert, public.n):
         return False  # only the canonical form min(A, n − A) is accepted
     if gmpy2.jacobi(a_cert, public.n) != 1:
         return False  # excludes A·u for a square root u of 1 other than ±1

@@ -284,7 +284,9 @@ class Agency:
         signature = self.signature_of(ballot.file_id)
         if signature.digest() != record.signature_hash:
             raise IntegrityError("the signature held is not the one recorded on chain")
-        opening = gs.open_signature(self.manager.key, _record_message(record), signature)
+        # verified: accept_upload kept this signature only after it verified for the very fields
+        # now on chain, and its digest was just matched against the record.
+        opening = gs.open_signature(self.manager.key, _record_message(record), signature, verified=True)
         receipt = self._members.get(int(opening.certificate))
         if receipt is None:
             raise VerificationError("the signer's certificate belongs to no listed member")

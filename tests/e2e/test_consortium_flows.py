@@ -14,6 +14,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from offchain.chain.consortium import BallotStatus, ConsortiumClient
+from offchain.chain.registry import DataRegistryClient
 from offchain.crypto import group_signature as gs
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, UnknownRecordError, VerificationError
 from offchain.protocols import CloudServer
@@ -83,9 +84,7 @@ def published_keys(hospital, bank) -> None:
 
 
 @pytest.fixture
-def server(client, tmp_path, registry) -> CloudServer:
-    from offchain.chain.registry import DataRegistryClient
-
+def server(tmp_path, registry) -> CloudServer:
     return CloudServer("cloud", FilesystemBlobStore(tmp_path / "cloud"), DataRegistryClient(registry))
 
 
@@ -133,8 +132,6 @@ def test_upload_signed_for_another_group_is_refused(published_keys, hospital, er
 
 
 def test_upload_whose_stored_blocks_differ_is_refused(published_keys, hospital, bob, tmp_path, registry) -> None:
-    from offchain.chain.registry import DataRegistryClient
-
     bad = TamperingServer("bad", FilesystemBlobStore(tmp_path / "bad"), DataRegistryClient(registry))
     upload, _ = bob.upload(CONTENT, bad, block_size=BLOCK)
     with pytest.raises(IntegrityError, match="do not rebuild"):
