@@ -2,6 +2,8 @@
 
     .venv/bin/python tools/zk_ceremony.py                    # local ceremony, both widths
     .venv/bin/python tools/zk_ceremony.py --ptau pot.ptau    # phase 1 from a public ceremony
+    .venv/bin/python tools/zk_ceremony.py --install final.zkey --fields 8 --ptau pot.ptau \
+        --contributor "Alice (hospital A)" --contributor "Bob (bank B)"   # an external phase 2
 
 See offchain/zk/ceremony.py and the README ("zk-SNARK data market") for what this trusts.
 """
@@ -17,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from offchain.errors import ProverError
 from offchain.zk.artifacts import KEYS_DIR, SUPPORTED_FIELD_COUNTS
-from offchain.zk.ceremony import DEFAULT_POWER, TRANSCRIPT, run_ceremony
+from offchain.zk.ceremony import DEFAULT_POWER, TRANSCRIPT, install_key, run_ceremony
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,10 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--power", type=int, default=DEFAULT_POWER, help="phase-1 size: 2^power constraints")
     parser.add_argument("--contributions", type=int, default=2, help="local contributions per phase (at least 2)")
     parser.add_argument("--ptau", type=Path, help="a phase-1 file prepared for phase 2, instead of a local one")
+    parser.add_argument("--install", type=Path, help="install this final .zkey of an external phase 2 (needs --ptau)")
+    parser.add_argument("--contributor", action="append", default=[], help="a phase-2 contributor, for the transcript")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
-        transcript = run_ceremony(args.fields, power=args.power, contributions=args.contributions, ptau=args.ptau)
+        if args.install:
+            if args.ptau is None or len(args.fields) != 1:
+                parser.error("--install needs --ptau and exactly one --fields width")
+            transcript = install_key(args.install, args.fields[0], ptau=args.ptau, contributions=args.contributor)
+        else:
+            transcript = run_ceremony(args.fields, power=args.power, contributions=args.contributions, ptau=args.ptau)
     except ProverError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -14,9 +14,10 @@ writes the proving and verification keys to ``offchain/zk/keys/``, the Solidity 
 A local ceremony is trusted: whoever ran it could forge proofs if the randomness leaked. A
 production deployment must use a real multi-party ceremony: take phase 1 from a public one (for
 example the Perpetual Powers of Tau, prepared for phase 2, of power 13 or more) with ``--ptau``,
-and run phase 2 as a chain of ``snarkjs zkey contribute`` calls by independent parties, ending
-with a ``zkey beacon``; then export the keys and the verifiers as this script does (README,
-"zk-SNARK data market").
+run ``snarkjs groth16 setup`` on the compiled circuit, then phase 2 as a chain of ``snarkjs zkey
+contribute`` calls by independent parties, ending with a ``zkey beacon``; and install the final
+key with :func:`install_key` (``tools/zk_ceremony.py --install``), which checks it and writes
+the verification key, the verifier and the transcript (README, "zk-SNARK data market").
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from offchain.atomic_io import atomic_write_bytes, atomic_write_text
 from offchain.errors import ProverError
@@ -43,7 +45,7 @@ from offchain.zk.artifacts import (
     sha256_file,
 )
 
-__all__ = ["DEFAULT_POWER", "TRANSCRIPT", "run_ceremony", "solidity_verifier"]
+__all__ = ["DEFAULT_POWER", "TRANSCRIPT", "install_key", "run_ceremony", "solidity_verifier"]
 
 logger = logging.getLogger(__name__)
 
@@ -130,13 +132,20 @@ def _phase2(work: Path, circuit: CircuitArtifacts, ptau: Path, contributions: in
         )
         names.append(name)
         current = following
-    run_node_tool("snarkjs", ["zkey", "verify", str(circuit.r1cs), str(ptau), str(current)], what="zkey verify")
+    return _install(current, circuit, ptau, work, contributions=names)
+
+
+def _install(
+    zkey: Path, circuit: CircuitArtifacts, ptau: Path, work: Path, *, contributions: list[str]
+) -> dict[str, object]:
+    """Check a final proving key against the circuit and phase 1, then write key, vkey and verifier."""
+    run_node_tool("snarkjs", ["zkey", "verify", str(circuit.r1cs), str(ptau), str(zkey)], what="zkey verify")
     vkey = work / f"{circuit.name}.vkey.json"
     run_node_tool(
-        "snarkjs", ["zkey", "export", "verificationkey", str(current), str(vkey)], what="exporting the verification key"
+        "snarkjs", ["zkey", "export", "verificationkey", str(zkey), str(vkey)], what="exporting the verification key"
     )
-    verifier = solidity_verifier(current, circuit)
-    atomic_write_bytes(circuit.zkey, current.read_bytes())
+    verifier = solidity_verifier(zkey, circuit)
+    atomic_write_bytes(circuit.zkey, zkey.read_bytes())
     atomic_write_text(circuit.vkey, vkey.read_text())
     atomic_write_text(circuit.verifier_source, verifier)
     logger.info("wrote %s, %s and %s", circuit.zkey.name, circuit.vkey.name, circuit.verifier_source.name)
@@ -144,8 +153,45 @@ def _phase2(work: Path, circuit: CircuitArtifacts, ptau: Path, contributions: in
         "r1cs_sha256": sha256_file(circuit.r1cs),
         "zkey_sha256": sha256_file(circuit.zkey),
         "vkey_sha256": sha256_file(circuit.vkey),
-        "contributions": names,
+        "contributions": contributions,
     }
+
+
+def _write_transcript(transcript: dict[str, Any]) -> None:
+    """Write the transcript, keeping the entries of circuits this run did not touch."""
+    if TRANSCRIPT.exists():
+        previous = json.loads(TRANSCRIPT.read_text())
+        kept = {k: v for k, v in previous.get("circuits", {}).items() if k not in transcript["circuits"]}
+        transcript["circuits"] = {**kept, **transcript["circuits"]}
+        transcript.setdefault("phase1", previous.get("phase1"))
+    atomic_write_text(TRANSCRIPT, json.dumps(transcript, indent=2, sort_keys=True) + "\n")
+
+
+def install_key(zkey: Path, field_count: int, *, ptau: Path, contributions: Sequence[str]) -> dict[str, Any]:
+    """Install the final proving key of an external (multi-party) phase 2 for one record width.
+
+    Checks it with ``snarkjs zkey verify`` against the current circuit and the phase-1 file,
+    then writes the key, its verification key, the Solidity verifier and the transcript entry.
+
+    Args:
+        zkey: The final ``.zkey`` (after every contribution and the beacon).
+        field_count: The record width it is for.
+        ptau: The phase-1 file it was set up from.
+        contributions: The contributors' names, for the transcript.
+
+    Raises:
+        ProverError: if the key does not verify for this circuit and phase 1.
+    """
+    circuit = ensure_built(field_count)
+    with tempfile.TemporaryDirectory(dir=BUILD_DIR) as scratch:
+        entry = _install(zkey, circuit, ptau, Path(scratch), contributions=list(contributions))
+    transcript: dict[str, Any] = {
+        "tools": {name: _version(name) for name in ("circom2", "snarkjs", "circomlib")},
+        "phase1": {"source": str(ptau), "sha256": sha256_file(ptau)},
+        "circuits": {circuit.name: entry},
+    }
+    _write_transcript(transcript)
+    return transcript
 
 
 def run_ceremony(
@@ -154,7 +200,7 @@ def run_ceremony(
     power: int = DEFAULT_POWER,
     contributions: int = 2,
     ptau: Path | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Run the trusted setup for the given record widths and write keys, verifiers and transcript.
 
     Returns:
@@ -172,7 +218,7 @@ def run_ceremony(
     work = Path(tempfile.mkdtemp(prefix=".ceremony-", dir=BUILD_DIR))
     try:
         prepared, phase1 = _phase1(work, power, contributions, ptau)
-        transcript: dict[str, object] = {
+        transcript: dict[str, Any] = {
             "tools": {name: _version(name) for name in ("circom2", "snarkjs", "circomlib")},
             "phase1": phase1,
             "circuits": {circuit.name: _phase2(work, circuit, prepared, contributions) for circuit in circuits},
@@ -180,11 +226,7 @@ def run_ceremony(
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    if TRANSCRIPT.exists():
-        previous = json.loads(TRANSCRIPT.read_text())
-        kept = {k: v for k, v in previous.get("circuits", {}).items() if k not in transcript["circuits"]}  # type: ignore[operator]
-        transcript["circuits"] = {**kept, **transcript["circuits"]}  # type: ignore[dict-item]
-    atomic_write_text(TRANSCRIPT, json.dumps(transcript, indent=2, sort_keys=True) + "\n")
+    _write_transcript(transcript)
     return transcript
 
 
