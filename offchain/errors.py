@@ -15,6 +15,8 @@ __all__ = [
     "InvalidInputError",
     "MissingAccountKeyError",
     "OffchainError",
+    "ProverError",
+    "RequirementNotMetError",
     "StorageError",
     "TransactionRevertedError",
     "UnknownBallotError",
@@ -47,6 +49,22 @@ class AccessDeniedError(OffchainError):
 
 class StorageError(OffchainError):
     """A blob store could not read or write a blob."""
+
+
+class RequirementNotMetError(InvalidInputError):
+    """A record does not meet a requirement, so no proof of it can exist; nothing was proved.
+
+    Attributes:
+        fields: Indices (from 0) of the required fields whose values are out of range.
+    """
+
+    def __init__(self, message: str, fields: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+
+class ProverError(OffchainError):
+    """The zk-SNARK tool chain (circom, snarkjs) failed, or its artifacts are missing or stale."""
 
 
 class ChainError(OffchainError):

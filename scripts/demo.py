@@ -19,6 +19,10 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
 7. the consortium: four agencies' groups, anonymous uploads under ACJT group signatures, an
    audit, a trace request refused with two votes and approved with three, and the opening with
    its public proofs (scripts/consortium.py).
+8. the data market: a buyer's committed requirement with escrow, three clinics' records, two
+   Groth16 proofs verified on chain, one clinic that cannot prove and is refused the other's
+   proof, a confirmed delivery through the proxies, a dispute settled by the agencies' 2/3
+   vote, and the refund of the unfilled slot (scripts/market.py).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from offchain.errors import TransactionRevertedError
 from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
-from scripts import consortium, sharing
+from scripts import consortium, market, sharing
 
 OUTPUT = PROJECT_ROOT / "demo-output"
 
@@ -102,5 +106,8 @@ def main(output: Path = OUTPUT, record_path: Path | None = None, group_bits: int
 
     print("\n== 7. Anonymous uploads across agencies, traced only after a 2/3 vote")
     consortium.run(session, output / "consortium", group_bits=group_bits)
+
+    print("\n== 8. A data market: zk-SNARK-proven validity before sharing, escrowed payment")
+    market.run(session, output / "market")
     settle()
     print("\nDemo finished.")

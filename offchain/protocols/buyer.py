@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_utils import keccak
 
 from offchain.chain.registry import DataRegistryClient, FileRegistration
 from offchain.crypto import pre
-from offchain.errors import AccessDeniedError, VerificationError
+from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, StorageError, VerificationError
 from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.data_owner import Recipient
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata
-from offchain.protocols.retrieval import retrieve_checked
+from offchain.protocols.retrieval import CommitmentCheck, retrieve_checked
+from offchain.zk import Proof, Record, Requirement, record_opens, verify
 
-__all__ = ["Buyer"]
+if TYPE_CHECKING:
+    from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
+
+__all__ = ["Buyer", "Delivery"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,8 +116,13 @@ class Buyer:
         proxies: Sequence[CloudServer],
         threshold: int,
         verifying_pk: pre.PublicKey,
+        opens: CommitmentCheck | None = None,
     ) -> bytes:
-        """Open the keys through the proxies, then download and check the file (see retrieval)."""
+        """Open the keys through the proxies, then download and check the file (see retrieval).
+
+        ``opens`` checks the plaintext against the registered commitment (the salted hash by
+        default; :func:`offchain.zk.record_opens` for a data-market record).
+        """
         record = self.registry.get_file(file_id)  # read once, for the keys and for the checks
         keys = self.open_keys(
             file_id,
@@ -120,5 +132,104 @@ class Buyer:
             verifying_pk=verifying_pk,
             record=record,
         )
-        plaintext, _ = retrieve_checked(self.registry, storage, file_id, keys, record)
+        plaintext, _ = retrieve_checked(self.registry, storage, file_id, keys, record, opens=opens)
         return plaintext
+
+    # -- the data market (Feng et al. 2022 §5-6) ------------------------------------------------
+
+    def post_requirement(
+        self,
+        market: DataMarketClient,
+        requirement: Requirement,
+        *,
+        arbiter: str,
+        price_wei: int,
+        capacity: int,
+        expires_at: int,
+        grant_period_s: int,
+        review_period_s: int,
+    ) -> MarketRequirement:
+        """Post ``requirement``'s commitment and escrow ``price_wei * capacity``.
+
+        Owners then need the opening, :meth:`Requirement.to_json`, whose keccak is posted as the
+        description hash so that they can check it against the chain.
+        """
+        return market.post_requirement(
+            sender=self.account,
+            arbiter=arbiter,
+            commitment=requirement.commitment_bytes,
+            description_hash=requirement.description_hash,
+            price_wei=price_wei,
+            capacity=capacity,
+            field_count=requirement.field_count,
+            min_satisfied=requirement.min_satisfied,
+            expires_at=expires_at,
+            grant_period_s=grant_period_s,
+            review_period_s=review_period_s,
+        )
+
+    def check_proof(self, proof: Proof, requirement: Requirement, matched: MarketMatch) -> bool:
+        """Check an owner's proof without the chain: it holds (py_ecc pairings) and is about
+        this requirement, the matched file's commitment and its owner."""
+        about_this = (
+            proof.requirement_commitment == requirement.commitment
+            and proof.data_commitment == int.from_bytes(matched.data_commitment, "big")
+            and proof.owner.lower() == matched.owner.lower()
+        )
+        return about_this and verify(proof, requirement.field_count)
+
+    def take_delivery(
+        self,
+        market: DataMarketClient,
+        match_id: int,
+        requirement: Requirement,
+        *,
+        storage: CloudServer,
+        proxies: Sequence[CloudServer],
+        threshold: int,
+        verifying_pk: pre.PublicKey,
+    ) -> Delivery:
+        """Receive a matched record, check it, and confirm receipt, or dispute.
+
+        The record must open through the proxies, match its on-chain commitment h, and meet the
+        requirement (which the proof already showed; checked again on the plaintext). Then the
+        buyer confirms and the owner is paid. If anything fails, the buyer disputes with the
+        keccak of the reason, which freezes the payment until the arbiter rules.
+        """
+        matched = market.get_match(match_id)
+        try:
+            content = self.receive(
+                matched.file_id,
+                storage=storage,
+                proxies=proxies,
+                threshold=threshold,
+                verifying_pk=verifying_pk,
+                opens=record_opens,
+            )
+            record = Record.from_bytes(content)
+            unmet = requirement.unmet_required(record)
+            if unmet or requirement.satisfied_by(record) < requirement.min_satisfied:
+                raise IntegrityError(f"the record does not meet the requirement (fields {unmet} out of range)")
+        except (AccessDeniedError, IntegrityError, VerificationError, StorageError, InvalidInputError) as problem:
+            reason = f"match {match_id}: {problem}"
+            logger.warning("disputing %s", reason)
+            market.dispute(sender=self.account, match_id=match_id, reason_hash=keccak(reason.encode()))
+            return Delivery(match_id=match_id, record=None, reason=reason)
+        market.confirm_receipt(sender=self.account, match_id=match_id)
+        logger.info("confirmed receipt of match %d", match_id)
+        return Delivery(match_id=match_id, record=record, reason="")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What became of a matched record: ``record`` when received, checked and confirmed;
+    ``None`` with the ``reason`` of the dispute otherwise."""
+
+    match_id: int
+    record: Record | None
+    reason: str
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether the buyer confirmed receipt (and the owner was paid)."""
+        return self.record is not None

@@ -21,7 +21,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -30,11 +30,15 @@ from offchain.chain.registry import AccessGrant, DataRegistryClient, FileRegistr
 from offchain.crypto import envelope, pre
 from offchain.crypto.hashing import content_commitment, new_salt, sha256
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE, MerkleTree
-from offchain.errors import InvalidInputError
+from offchain.errors import IntegrityError, InvalidInputError
 from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata
-from offchain.protocols.retrieval import retrieve_checked
+from offchain.protocols.retrieval import CommitmentCheck, retrieve_checked
+from offchain.zk import Record, Requirement, prove
+
+if TYPE_CHECKING:
+    from offchain.chain.market import DataMarketClient, MarketMatch
 
 __all__ = ["DataOwner", "Recipient", "StoredCiphertext", "UploadReceipt", "derive_file_keypair", "encrypt_and_store"]
 
@@ -188,6 +192,41 @@ class DataOwner:
         """
         salt = new_salt()
         commitment = content_commitment(content, salt)
+        return self._store_and_register(
+            content, salt, commitment, server, block_size=block_size, name=name, previous=previous
+        )
+
+    def upload_record(
+        self, record: Record, server: CloudServer, *, block_size: int = DEFAULT_BLOCK_SIZE, name: str = ""
+    ) -> UploadReceipt:
+        """Encrypt and register a structured record for the data market (Feng et al. 2022 §5).
+
+        The file's content is :meth:`Record.to_bytes`; its registered commitment is the record's
+        Poseidon commitment h, which validity proofs open (so the proof's h *is* the file's
+        registered commitment, as ``DataMarket.submit`` checks). A buyer checks a download with
+        :func:`offchain.zk.record_opens`.
+        """
+        return self._store_and_register(
+            record.to_bytes(),
+            record.salt.to_bytes(32, "big"),
+            record.commitment_bytes,
+            server,
+            block_size=block_size,
+            name=name,
+            previous=None,
+        )
+
+    def _store_and_register(
+        self,
+        content: bytes,
+        salt: bytes,
+        commitment: bytes,
+        server: CloudServer,
+        *,
+        block_size: int,
+        name: str,
+        previous: bytes | None,
+    ) -> UploadReceipt:
         file_id = file_id_of(self.address, commitment)
         file_keys = self.file_keypair(file_id)
         stored = encrypt_and_store(
@@ -220,9 +259,13 @@ class DataOwner:
         """Recover a file's keys from its sealed capsule (the owner needs no receipt for that)."""
         return FileKeys.from_bytes(pre.open_sealed(self.file_keypair(file_id).secret_key, server.sealed_key(file_id)))
 
-    def download(self, server: CloudServer, file_id: bytes) -> bytes:
-        """Download, check against the chain and decrypt one of the owner's files."""
-        plaintext, _ = retrieve_checked(self.registry, server, file_id, self.open_keys(server, file_id))
+    def download(self, server: CloudServer, file_id: bytes, *, opens: CommitmentCheck | None = None) -> bytes:
+        """Download, check against the chain and decrypt one of the owner's files.
+
+        ``opens`` checks the plaintext against the registered commitment: the salted hash by
+        default; :func:`offchain.zk.record_opens` for records uploaded with :meth:`upload_record`.
+        """
+        plaintext, _ = retrieve_checked(self.registry, server, file_id, self.open_keys(server, file_id), opens=opens)
         return plaintext
 
     def grant(
@@ -285,3 +328,62 @@ class DataOwner:
     def revoke(self, file_id: bytes, grantee: str) -> AccessGrant:
         """Revoke a grant on chain; honest proxies then refuse to re-encrypt for it."""
         return self.registry.revoke_access(sender=self.account, file_id=file_id, grantee=grantee)
+
+    # -- the data market (Feng et al. 2022 §5-6) ------------------------------------------------
+
+    def offer(
+        self,
+        market: DataMarketClient,
+        *,
+        requirement_id: int,
+        opening: Requirement,
+        record: Record,
+    ) -> MarketMatch:
+        """Prove that ``record`` meets the posted requirement and submit the proof.
+
+        The record must have been registered with :meth:`upload_record` (the contract checks
+        that the proof's h is this owner's registered commitment). The opening the buyer gave is
+        checked against the chain first: its commitment and description hash must be the posted
+        ones, otherwise the proof would be for another requirement.
+
+        Raises:
+            IntegrityError: if ``opening`` is not the posted requirement.
+            RequirementNotMetError: if the record does not meet it (no proof exists).
+            TransactionRevertedError: if the market refuses the submission.
+        """
+        posted = market.get_requirement(requirement_id)
+        if posted.commitment != opening.commitment_bytes or posted.description_hash != opening.description_hash:
+            raise IntegrityError(
+                f"the requirement opening does not match requirement {requirement_id} on chain "
+                "(commitment or description hash differ)"
+            )
+        if posted.field_count != record.field_count:
+            raise InvalidInputError(f"requirement {requirement_id} is for {posted.field_count}-field records")
+        proof = prove(record, opening, self.address)
+        file_id = file_id_of(self.address, record.commitment_bytes)
+        matched = market.submit(sender=self.account, requirement_id=requirement_id, file_id=file_id, proof=proof)
+        logger.info("file 0x%s matched requirement %d as match %d", file_id.hex(), requirement_id, matched.match_id)
+        return matched
+
+    def deliver(
+        self,
+        market: DataMarketClient,
+        match_id: int,
+        recipient: Recipient,
+        proxies: Sequence[CloudServer],
+        *,
+        threshold: int,
+    ) -> MarketMatch:
+        """Share the matched file with the buyer (grant and kfrags), then record the grant in the market.
+
+        Raises:
+            InvalidInputError: if ``recipient`` is not the requirement's buyer.
+            TransactionRevertedError: if the market refuses (deadline passed, not the owner).
+        """
+        matched = market.get_match(match_id)
+        buyer = market.get_requirement(matched.requirement_id).buyer
+        if recipient.address.lower() != buyer.lower():
+            raise InvalidInputError(f"match {match_id} is for buyer {buyer}, not {recipient.address}")
+        if not self.registry.is_granted(matched.file_id, buyer):
+            self.grant(matched.file_id, recipient, proxies, threshold=threshold)
+        return market.record_grant(sender=self.account, match_id=match_id)

@@ -11,6 +11,7 @@ Any mismatch raises :class:`~offchain.errors.IntegrityError` and nothing is decr
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from offchain.chain.registry import DataRegistryClient, FileRegistration
@@ -21,7 +22,15 @@ from offchain.errors import IntegrityError
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata
 
-__all__ = ["CiphertextSource", "retrieve_checked"]
+__all__ = ["CiphertextSource", "CommitmentCheck", "retrieve_checked"]
+
+#: ``opens(plaintext, keys, commitment)``: whether a plaintext opens a registered commitment.
+CommitmentCheck = Callable[[bytes, FileKeys, bytes], bool]
+
+
+def _opens_salted_hash(plaintext: bytes, keys: FileKeys, commitment: bytes) -> bool:
+    return verify_commitment(plaintext, keys.salt, commitment)
+
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +49,7 @@ def retrieve_checked(
     file_id: bytes,
     keys: FileKeys,
     record: FileRegistration | None = None,
+    opens: CommitmentCheck | None = None,
 ) -> tuple[bytes, FileRegistration]:
     """Download, check against the chain, decrypt and check the commitment.
 
@@ -50,6 +60,8 @@ def retrieve_checked(
         keys: Its data key, commitment salt and download token.
         record: The file's record if the caller already read it through ``registry.get_file``
             (which checked it against the chain); read here otherwise.
+        opens: How the plaintext opens the commitment: the salted hash when ``None``; a record of
+            the data market opens its Poseidon commitment (:func:`offchain.zk.record_opens`).
 
     Returns:
         The plaintext and the on-chain record it was checked against.
@@ -74,7 +86,7 @@ def retrieve_checked(
             f"Merkle root of file 0x{file_id.hex()} is 0x{root.hex()}, registered 0x{record.merkle_root.hex()}"
         )
     plaintext = envelope.decrypt(ciphertext, keys.data_key, file_id=file_id)
-    if not verify_commitment(plaintext, keys.salt, record.content_commitment):
+    if not (opens or _opens_salted_hash)(plaintext, keys, record.content_commitment):
         raise IntegrityError(f"plaintext of file 0x{file_id.hex()} does not open the registered commitment")
     logger.info("retrieved and checked file 0x%s (%d bytes)", file_id.hex(), len(plaintext))
     return plaintext, record

@@ -16,6 +16,11 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert "proven on chain: True; off chain: True" in printed
     assert "hospital-a refuses to open" in printed
     assert "anyone checks the opening proof and bob's join receipt" in printed
+    assert "no proof can exist" in printed
+    assert "refused by the contract: DataMarketInvalidProof" in printed
+    assert "receipt confirmed" in printed
+    assert "match 2: Refunded" in printed
+    assert "escrow left in the market: 0 wei" in printed
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()
     assert any(p.is_file() for p in (tmp_path / "out" / "blobs").rglob("*"))

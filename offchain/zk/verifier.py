@@ -1,0 +1,198 @@
+"""Groth16 verification in Python with ``py_ecc``, so that a buyer checks a proof without a chain.
+
+Groth, "On the Size of Pairing-Based Non-interactive Arguments" (EUROCRYPT 2016), §3.2: a proof
+(A, B, C) of public signals x_1..x_l holds when e(A, B) = e(α, β) · e(vk_x, γ) · e(C, δ) with
+vk_x = IC_0 + Σ x_i IC_i. This checks the same equation as the generated Solidity verifier
+(and the EVM's pairing precompile, EIP-197) with the same input rules: coordinates below the
+base field modulus, points on the curve and, for B, in the order-r subgroup; public signals below
+the scalar field. A proof breaking those rules is *malformed* and raises
+:class:`MalformedProofError` naming what is wrong; a well-formed proof that does not hold makes
+:func:`verify` return ``False``.
+
+The three Miller loops are multiplied and share one final exponentiation; e(α, β) is computed
+once per key.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+from py_ecc.optimized_bn128 import (  # type: ignore[attr-defined]
+    FQ,
+    FQ2,
+    FQ12,
+    add,
+    b,
+    b2,
+    curve_order,
+    field_modulus,
+    final_exponentiate,
+    is_inf,
+    is_on_curve,
+    multiply,
+    neg,
+    pairing,
+)
+
+from offchain.errors import InvalidInputError, VerificationError
+from offchain.zk.artifacts import artifacts
+from offchain.zk.proof import PUBLIC_SIGNAL_NAMES, G1Point, G2Point, Proof
+
+__all__ = ["MalformedProofError", "VerificationKey", "require_valid", "verification_key", "verify"]
+
+_G1 = tuple[FQ, FQ, FQ]
+_G2 = tuple[FQ2, FQ2, FQ2]
+
+
+class MalformedProofError(InvalidInputError):
+    """A proof or key is not well formed: a coordinate out of range, a point off the curve or
+    outside its subgroup, a public signal not below the scalar field, or the wrong count."""
+
+
+def _g1(point: G1Point, what: str) -> _G1:
+    x, y = point
+    for name, value in (("x", x), ("y", y)):
+        if not 0 <= value < field_modulus:
+            raise MalformedProofError(f"{what}: coordinate {name} is not below the base field modulus")
+    if x == 0 and y == 0:
+        return (FQ(1), FQ(1), FQ(0))  # the point at infinity, as the EVM encodes it
+    result = (FQ(x), FQ(y), FQ(1))
+    if not is_on_curve(result, b):
+        raise MalformedProofError(f"{what} is not on the curve y^2 = x^3 + 3")
+    return result
+
+
+def _g2(point: G2Point, what: str) -> _G2:
+    (x0, x1), (y0, y1) = point
+    for value in (x0, x1, y0, y1):
+        if not 0 <= value < field_modulus:
+            raise MalformedProofError(f"{what}: a coordinate is not below the base field modulus")
+    if x0 == x1 == y0 == y1 == 0:
+        return (FQ2([1, 0]), FQ2([1, 0]), FQ2([0, 0]))
+    result = (FQ2([x0, x1]), FQ2([y0, y1]), FQ2([1, 0]))
+    if not is_on_curve(result, b2):
+        raise MalformedProofError(f"{what} is not on the twisted curve of G2")
+    if not is_inf(multiply(result, curve_order)):
+        raise MalformedProofError(f"{what} is on the curve but not in the order-r subgroup G2")
+    return result
+
+
+def _g1_json(value: Any, what: str) -> G1Point:
+    return (int(value[0]), int(value[1]))
+
+
+def _g2_json(value: Any, what: str) -> G2Point:
+    return ((int(value[0][0]), int(value[0][1])), (int(value[1][0]), int(value[1][1])))
+
+
+@dataclass(frozen=True)
+class VerificationKey:
+    """A Groth16 verification key (snarkjs's ``verification_key.json``)."""
+
+    alpha: G1Point
+    beta: G2Point
+    gamma: G2Point
+    delta: G2Point
+    ic: tuple[G1Point, ...]
+    _points: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_snarkjs(cls, parsed: Any) -> VerificationKey:
+        """Build from snarkjs's JSON.
+
+        Raises:
+            MalformedProofError: if the key is not a groth16 bn128 key with valid points.
+        """
+        try:
+            if parsed["protocol"] != "groth16" or parsed["curve"] != "bn128":
+                raise MalformedProofError(f"not a groth16 bn128 key: {parsed['protocol']} on {parsed['curve']}")
+            key = cls(
+                alpha=_g1_json(parsed["vk_alpha_1"], "alpha"),
+                beta=_g2_json(parsed["vk_beta_2"], "beta"),
+                gamma=_g2_json(parsed["vk_gamma_2"], "gamma"),
+                delta=_g2_json(parsed["vk_delta_2"], "delta"),
+                ic=tuple(_g1_json(point, "IC") for point in parsed["IC"]),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise MalformedProofError(f"not a snarkjs verification key: {error!r}") from error
+        if len(key.ic) != int(parsed.get("nPublic", len(key.ic) - 1)) + 1:
+            raise MalformedProofError("the key's IC count does not match its nPublic")
+        key._points.update(
+            alpha=_g1(key.alpha, "the key's alpha"),
+            beta=_g2(key.beta, "the key's beta"),
+            gamma=_g2(key.gamma, "the key's gamma"),
+            delta=_g2(key.delta, "the key's delta"),
+            ic=[_g1(point, f"the key's IC[{i}]") for i, point in enumerate(key.ic)],
+        )
+        return key
+
+    @classmethod
+    def load(cls, path: Path) -> VerificationKey:
+        """Read a key file.
+
+        Raises:
+            MalformedProofError: if it is not a valid key.
+        """
+        try:
+            parsed = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise MalformedProofError(f"cannot read the verification key {path}: {error}") from error
+        return cls.from_snarkjs(parsed)
+
+    @property
+    def public_count(self) -> int:
+        """How many public signals the key's circuit has."""
+        return len(self.ic) - 1
+
+    @cached_property
+    def _alpha_beta(self) -> FQ12:
+        return pairing(self._points["beta"], self._points["alpha"])
+
+
+@cache
+def verification_key(field_count: int) -> VerificationKey:
+    """The checked-in verification key of the circuit for records of ``field_count`` fields."""
+    return VerificationKey.load(artifacts(field_count).vkey)
+
+
+def verify(proof: Proof, key: VerificationKey | int) -> bool:
+    """Whether ``proof`` holds for its public signals under ``key`` (a key, or a record width).
+
+    Raises:
+        MalformedProofError: if the proof is not well formed (see the module docstring).
+    """
+    if isinstance(key, int):
+        key = verification_key(key)
+    if len(proof.public_signals) != key.public_count:
+        raise MalformedProofError(f"the key expects {key.public_count} public signals, got {len(proof.public_signals)}")
+    for name, value in zip(PUBLIC_SIGNAL_NAMES, proof.public_signals, strict=True):
+        if not 0 <= value < curve_order:
+            raise MalformedProofError(f"public signal {name} is not below the scalar field modulus")
+    a = _g1(proof.a, "proof point A")
+    b_point = _g2(proof.b, "proof point B")
+    c = _g1(proof.c, "proof point C")
+    points = key._points
+    vk_x = points["ic"][0]
+    for value, base in zip(proof.public_signals, points["ic"][1:], strict=True):
+        vk_x = add(vk_x, multiply(base, value))
+    product = (
+        pairing(b_point, neg(a), final_exponentiate=False)
+        * pairing(points["gamma"], vk_x, final_exponentiate=False)
+        * pairing(points["delta"], c, final_exponentiate=False)
+    )
+    return bool(final_exponentiate(product) * key._alpha_beta == FQ12.one())
+
+
+def require_valid(proof: Proof, key: VerificationKey | int) -> None:
+    """Like :func:`verify`, but raise when the proof does not hold.
+
+    Raises:
+        MalformedProofError: if the proof is not well formed.
+        VerificationError: if it is well formed and does not hold.
+    """
+    if not verify(proof, key):
+        raise VerificationError("the Groth16 proof does not hold for its public signals")
