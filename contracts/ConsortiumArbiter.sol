@@ -40,11 +40,8 @@ contract ConsortiumArbiter is IConsortiumArbiter {
     function vote(uint256 matchId, bool payOwner) external {
         if (!consortium.isMember(msg.sender)) revert ConsortiumArbiterNotMember(msg.sender);
         if (_rulings[matchId].decided) revert ConsortiumArbiterAlreadyDecided(matchId);
-        IDataMarket.Match memory matched = market.matchOf(matchId);
-        if (matched.state != IDataMarket.MatchState.Disputed) {
-            revert ConsortiumArbiterNotDisputed(matchId, matched.state);
-        }
-        address arbiter = market.requirementOf(matched.requirementId).arbiter;
+        (IDataMarket.MatchState state, address arbiter) = market.arbitrationOf(matchId);
+        if (state != IDataMarket.MatchState.Disputed) revert ConsortiumArbiterNotDisputed(matchId, state);
         if (arbiter != address(this)) revert ConsortiumArbiterNotArbiter(matchId, arbiter);
         uint64 epoch = consortium.membershipEpoch();
         if (_hasVoted[matchId][epoch][msg.sender]) revert ConsortiumArbiterAlreadyVoted(matchId, epoch, msg.sender);

@@ -318,6 +318,13 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
     }
 
     /// @inheritdoc IDataMarket
+    function arbitrationOf(uint256 matchId) external view returns (MatchState state, address arbiter) {
+        Match storage matched;
+        (matched, state) = _existing(matchId);
+        arbiter = _requirements[matched.requirementId].arbiter;
+    }
+
+    /// @inheritdoc IDataMarket
     function matchIdOf(uint256 requirementId, bytes32 fileId) external view returns (uint256 matchId) {
         return _matchIds[requirementId][fileId];
     }

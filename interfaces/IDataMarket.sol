@@ -555,6 +555,14 @@ interface IDataMarket {
     /// @return matched The match.
     function matchOf(uint256 matchId) external view returns (Match memory matched);
 
+    /// @notice A match's state and the arbiter of its requirement: what an arbiter contract
+    /// checks before it counts a vote (two storage reads instead of `matchOf` and `requirementOf`).
+    /// @dev Reverts with `DataMarketUnknownMatch` if no match has this id.
+    /// @param matchId The match.
+    /// @return state Where the match stands.
+    /// @return arbiter Who settles its disputes.
+    function arbitrationOf(uint256 matchId) external view returns (MatchState state, address arbiter);
+
     /// @notice The match of file `fileId` to requirement `requirementId`, or zero if none.
     /// @param requirementId The requirement.
     /// @param fileId The file.
