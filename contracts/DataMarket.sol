@@ -166,7 +166,8 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
             (uint16 fieldCount, uint32 filled) =
                 _checkSubmission(requirement, requirementId, fileId, dataCommitment, satisfied);
             // the circuit's public signals: [R, requirement commitment, h, owner]
-            uint256[4] memory signals = [satisfied, uint256(requirement.commitment), uint256(dataCommitment), uint160(msg.sender)];
+            uint256[4] memory signals =
+                [satisfied, uint256(requirement.commitment), uint256(dataCommitment), uint160(msg.sender)];
             if (!_verifies(_verifiers[fieldCount], pA, pB, pC, signals)) {
                 revert DataMarketInvalidProof(requirementId, fileId);
             }
