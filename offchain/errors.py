@@ -22,7 +22,9 @@ __all__ = [
     "UnknownBallotError",
     "UnknownBatchError",
     "UnknownFileError",
+    "UnknownMatchError",
     "UnknownRecordError",
+    "UnknownRequirementError",
     "VerificationError",
 ]
 
@@ -117,6 +119,22 @@ class UnknownBallotError(ChainError):
     def __init__(self, ballot_id: int) -> None:
         super().__init__(f"no ballot is opened under id {ballot_id}")
         self.ballot_id = ballot_id
+
+
+class UnknownRequirementError(ChainError):
+    """No data market requirement was posted under the given id."""
+
+    def __init__(self, requirement_id: int) -> None:
+        super().__init__(f"no requirement is posted under id {requirement_id}")
+        self.requirement_id = requirement_id
+
+
+class UnknownMatchError(ChainError):
+    """No data market match was made under the given id."""
+
+    def __init__(self, match_id: int) -> None:
+        super().__init__(f"no match is made under id {match_id}")
+        self.match_id = match_id
 
 
 class TransactionRevertedError(ChainError):

@@ -93,9 +93,8 @@ def run(session: Session, workdir: Path) -> None:
     print("\n== Records: each clinic encrypts and registers its record under its Poseidon commitment h")
     for name, owner in owners.items():
         receipt = owner.upload_record(records[name], storage, block_size=256, name=f"{name}-record")
-        print(
-            f"   {name}: file 0x{receipt.registration.file_id.hex()[:16]}…, h = 0x{records[name].commitment_bytes.hex()[:16]}…"
-        )
+        file_id, h = receipt.registration.file_id.hex()[:16], records[name].commitment_bytes.hex()[:16]
+        print(f"   {name}: file 0x{file_id}…, h = 0x{h}…")
 
     print("\n== Proofs: each clinic proves its record meets the requirement, without revealing it")
     matches = {}
@@ -159,9 +158,8 @@ def run(session: Session, workdir: Path) -> None:
     print(f"   received {shown}; opens h and meets the requirement; receipt confirmed")
     before = accounts[3].balance()
     paid = market.withdraw(sender=owners["clinic-a"].account)
-    print(
-        f"   clinic-a withdraws {paid.amount_wei / 1e18} ETH (balance +{(accounts[3].balance() - before) / 1e18:.4f} ETH after gas)"
-    )
+    gained = (accounts[3].balance() - before) / 1e18
+    print(f"   clinic-a withdraws {paid.amount_wei / 1e18} ETH (balance +{gained:.4f} ETH after gas)")
 
     print("\n== Dispute: clinic-b records a grant but gives the proxies no re-encryption key")
     registry.grant_access(
@@ -188,7 +186,7 @@ def run(session: Session, workdir: Path) -> None:
             f"   agency {agency.address[:10]}… votes refund: {count} of {consortium.quorum()} "
             f"→ {'settled' if ruling.executed else 'pending'}"
         )
-    print(f"   match {b.match_id}: {market.get_match(b.match_id).state.name}")
+    print(f"   match {b.match_id}: {market.get_match(b.match_id).state.name.capitalize()}")
 
     print("\n== Expiry: the unfilled slot goes back to the buyer")
     chain.sleep(8 * DAY_S)

@@ -63,3 +63,81 @@ def candidate(accounts):
 @pytest.fixture(scope="module")
 def consortium(Consortium, deployer, agencies):
     return Consortium.deploy(agencies, VOTING_PERIOD_S, {"from": deployer})
+
+
+# --- the data market --------------------------------------------------------------------------
+# accounts[7] is the consortium's candidate in consortium tests and the arbiter in market tests;
+# accounts[8] and accounts[9] are the market's buyer and a second data owner.
+
+
+@pytest.fixture(scope="module")
+def arbiter(accounts):
+    """An account that settles a requirement's disputes alone (an EOA arbiter)."""
+    return accounts[7]
+
+
+@pytest.fixture(scope="module")
+def buyer(accounts):
+    """A buyer of records on the data market."""
+    return accounts[8]
+
+
+@pytest.fixture(scope="module")
+def rival(accounts):
+    """A second data owner."""
+    return accounts[9]
+
+
+@pytest.fixture(scope="module")
+def verifiers(Groth16VerifierN8, Groth16VerifierN16, deployer):
+    """The generated Groth16 verifiers, by record width."""
+    return {8: Groth16VerifierN8.deploy({"from": deployer}), 16: Groth16VerifierN16.deploy({"from": deployer})}
+
+
+@pytest.fixture(scope="module")
+def market(DataMarket, registry, verifiers, deployer):
+    return DataMarket.deploy(registry, list(verifiers), list(verifiers.values()), {"from": deployer})
+
+
+#: The requirement tests prove against: field 0 in 40..60 and field 1 equal to 1234 (both
+#: required), field 2 in 48..250 (optional), the other five ignored; at least two fields in range.
+ZK_RANGES = (
+    (40, 60, True),
+    (1234, 1234, True),
+    (48, 250, False),
+)
+#: A record that meets it with R = 3.
+ZK_VALUES = (45, 1234, 61, 138, 291, 0, 2, 1)
+
+
+@pytest.fixture(scope="session")
+def zk_requirement():
+    """An 8-field requirement (see ZK_RANGES), with a fixed nonce so that runs repeat."""
+    from offchain.zk import FieldRange, Requirement
+
+    ranges = [FieldRange(lo, hi, required=required) for lo, hi, required in ZK_RANGES]
+    return Requirement((*ranges, *[FieldRange.ignored()] * 5), min_satisfied=2, nonce=0x5EED_0001)
+
+
+@pytest.fixture(scope="session")
+def zk_record():
+    """A record meeting ``zk_requirement`` (R = 3), with a fixed salt."""
+    from offchain.zk import Record
+
+    return Record(ZK_VALUES, salt=0x5A17_0001)
+
+
+@pytest.fixture(scope="session")
+def owner_proof(zk_record, zk_requirement, accounts):
+    """The owner's proof that ``zk_record`` meets ``zk_requirement`` (made once per session)."""
+    from offchain.zk import prove
+
+    return prove(zk_record, zk_requirement, accounts[1].address)
+
+
+@pytest.fixture(scope="session")
+def rival_proof(zk_record, zk_requirement, accounts):
+    """The second owner's proof of the same record (it registered the same commitment)."""
+    from offchain.zk import prove
+
+    return prove(zk_record, zk_requirement, accounts[9].address)

@@ -65,3 +65,131 @@ def run_state_machine(rules_object: type, *args: object, settings: dict | None =
         rules_object.__init__(Machine, *args)
     chain.snapshot()
     stateful.run_state_machine_as_test(Machine, settings=hypothesis_settings(**(settings or {})))
+
+
+# --- the data market ------------------------------------------------------------------------
+
+DAY_S = 24 * 3600
+#: The default terms tests post: 0.01 ether for each of three 8-field records, at least two
+#: fields satisfied; submissions for 30 days, two days to grant, three to review.
+PRICE_WEI = 10**16
+CAPACITY = 3
+FIELD_COUNT = 8
+MIN_SATISFIED = 2
+DURATION_S = 30 * DAY_S
+GRANT_PERIOD_S = 2 * DAY_S
+REVIEW_PERIOD_S = 3 * DAY_S
+DESCRIPTION_HASH = bytes.fromhex("5c4f1f3e8a8d0f6f3b7f2b1d0c6a9e4d2b8f7a6c5e4d3c2b1a09f8e7d6c5b4a3")
+REASON_HASH = bytes.fromhex("a1" * 32)
+RULING_HASH = bytes.fromhex("b2" * 32)
+CIPHERTEXT_HASH = bytes.fromhex("c3" * 32)
+LOCATOR = "s3://datashare/records/0042"
+#: IDataMarket.MatchState
+NONE, MATCHED, GRANTED, DISPUTED, RELEASED, REFUNDED, LAPSED = range(7)
+TERMS_FIELDS = (
+    "arbiter",
+    "commitment",
+    "descriptionHash",
+    "priceWei",
+    "capacity",
+    "fieldCount",
+    "minSatisfied",
+    "expiresAt",
+    "grantPeriod",
+    "reviewPeriod",
+)
+REQUIREMENT_FIELDS = (
+    "buyer",
+    "expiresAt",
+    "fieldCount",
+    "minSatisfied",
+    "arbiter",
+    "capacity",
+    "filled",
+    "grantPeriod",
+    "priceWei",
+    "reviewPeriod",
+    "unfilledRefunded",
+    "commitment",
+    "descriptionHash",
+)
+MATCH_FIELDS = ("owner", "requirementId", "deadline", "state", "satisfied", "fileId")
+
+
+def bytes32(value: int) -> bytes:
+    """A field element as the contracts take it."""
+    return value.to_bytes(32, "big")
+
+
+def market_terms(arbiter: object, commitment: int, **overrides: object) -> tuple:
+    """``IDataMarket.RequirementTerms`` in struct order: the defaults above, expiring in DURATION_S."""
+    from brownie import chain
+
+    values = {
+        "arbiter": arbiter,
+        "commitment": bytes32(commitment),
+        "descriptionHash": DESCRIPTION_HASH,
+        "priceWei": PRICE_WEI,
+        "capacity": CAPACITY,
+        "fieldCount": FIELD_COUNT,
+        "minSatisfied": MIN_SATISFIED,
+        "expiresAt": chain.time() + DURATION_S,
+        "grantPeriod": GRANT_PERIOD_S,
+        "reviewPeriod": REVIEW_PERIOD_S,
+    }
+    values.update(overrides)
+    return tuple(values[name] for name in TERMS_FIELDS)
+
+
+def post_requirement(market, buyer, terms: tuple, value: int | None = None):
+    """``buyer`` posts ``terms`` escrowing price × capacity (or ``value``); the receipt."""
+    escrow = terms[3] * terms[4] if value is None else value
+    return market.postRequirement(terms, {"from": buyer, "value": escrow})
+
+
+def register_record(registry, owner, commitment: int) -> bytes:
+    """``owner`` registers a file whose content commitment is ``commitment``; its id."""
+    tx = registry.registerFile(bytes32(commitment), CIPHERTEXT_HASH, bytes(32), LOCATOR, b"", {"from": owner})
+    return bytes(tx.events["FileRegistered"]["fileId"])
+
+
+def file_id_of(owner: object, commitment: int) -> bytes:
+    """``DataRegistry.fileIdOf(owner, bytes32(commitment))``."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return keccak(encode(["address", "bytes32"], [str(owner), bytes32(commitment)]))
+
+
+def submit_proof(
+    market, sender, requirement_id, proof, *, file_id=None, data_commitment=None, satisfied=None, points=None
+):
+    """``sender`` submits ``proof`` to a requirement; the proof's own data commitment, satisfied
+    count and points, and the sender's file of that commitment, unless overridden."""
+    pa, pb, pc, signals = proof.solidity_args()
+    h = signals[2] if data_commitment is None else data_commitment
+    fid = file_id_of(sender, h) if file_id is None else file_id
+    pa, pb, pc = points or (pa, pb, pc)
+    r = signals[0] if satisfied is None else satisfied
+    return market.submit(requirement_id, fid, bytes32(h), pa, pb, pc, r, {"from": sender})
+
+
+def grant_access(registry, owner, file_id: bytes, grantee) -> None:
+    """``owner`` grants ``grantee`` access to its file in the registry."""
+    registry.grantAccess(file_id, grantee, bytes.fromhex("d4" * 32), 0, {"from": owner})
+
+
+def requirement_of(market, requirement_id: int) -> dict:
+    return dict(zip(REQUIREMENT_FIELDS, market.requirementOf(requirement_id), strict=True))
+
+
+def match_of(market, match_id: int) -> dict:
+    return dict(zip(MATCH_FIELDS, market.matchOf(match_id), strict=True))
+
+
+def sleep(seconds: int) -> None:
+    """Move the chain's clock ``seconds`` ahead and mine a block."""
+    from brownie import chain
+
+    chain.sleep(seconds)
+    chain.mine()

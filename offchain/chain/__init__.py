@@ -1,19 +1,23 @@
 """The single place where Python talks to the contracts.
 
 * :class:`Session`: the active network's deployment with typed clients (``session.registry``, ``session.anchor``,
-  ``session.consortium``).
+  ``session.consortium``, ``session.market``, ``session.arbiter``).
 * :class:`DeploymentRecord`: the JSON record ``scripts/deploy.py`` writes.
 * :class:`DataRegistryClient`: register and read files, checked against on-chain digests;
   versions and access grants.
 * :class:`MerkleAnchorClient`: anchor data-block roots and check inclusion on chain.
 * :class:`ConsortiumClient`: agencies' group keys, records of group-signed uploads, and 2/3
   votes on admissions, removals and trace requests; trace openings checked against the chain.
+* :class:`DataMarketClient`: requirements committed to field predicates, matches proven by
+  Groth16 proofs, escrow released on confirmation, review timeout or an arbiter's ruling.
+* :class:`ConsortiumArbiterClient`: the consortium's agencies settle market disputes by a 2/3 vote.
 * :func:`get_events`: range-chunked event queries.
 * :func:`connect`, :func:`default_account`, :func:`transact`, :func:`call`: Brownie plumbing
   that turns reverts into :class:`~offchain.errors.TransactionRevertedError`.
 """
 
 from offchain.chain.anchor import MAX_LEAF_COUNT, AnchoredBatch, MerkleAnchorClient
+from offchain.chain.arbiter import ArbiterVote, ConsortiumArbiterClient, DisputeRuling, DisputeTally
 from offchain.chain.consortium import (
     Ballot,
     BallotKind,
@@ -38,6 +42,7 @@ from offchain.chain.contracts import (
 from offchain.chain.deploy import DEPLOY_ORDER, deploy_all
 from offchain.chain.deployment import ContractDeployment, DeploymentRecord, deployment_path
 from offchain.chain.events import EventLog, get_events
+from offchain.chain.market import DataMarketClient, MarketMatch, MarketPayment, MarketRequirement, MatchState
 from offchain.chain.registry import DataRegistryClient, FileRegistration, file_id_of, record_digest_of
 from offchain.chain.session import Session
 
@@ -47,16 +52,25 @@ __all__ = [
     "ENV_PRIVATE_KEY",
     "MAX_LEAF_COUNT",
     "AnchoredBatch",
+    "ArbiterVote",
     "Ballot",
     "BallotKind",
     "BallotStatus",
+    "ConsortiumArbiterClient",
     "ConsortiumClient",
     "ConsortiumRecord",
     "ContractDeployment",
+    "DataMarketClient",
     "DataRegistryClient",
     "DeploymentRecord",
+    "DisputeRuling",
+    "DisputeTally",
     "EventLog",
     "FileRegistration",
+    "MarketMatch",
+    "MarketPayment",
+    "MarketRequirement",
+    "MatchState",
     "MerkleAnchorClient",
     "Session",
     "TraceOpening",

@@ -213,8 +213,8 @@ def _guarded(contract: Any, function: str, action: Callable[[], T]) -> T:
         raise
 
 
-def transact(contract: Any, function: str, *args: Any, sender: Any) -> Any:
-    """Send a transaction calling ``contract.function(*args)`` from ``sender``.
+def transact(contract: Any, function: str, *args: Any, sender: Any, value_wei: int = 0) -> Any:
+    """Send a transaction calling ``contract.function(*args)`` from ``sender``, with ``value_wei`` attached.
 
     Returns:
         Brownie's ``TransactionReceipt``, already confirmed.
@@ -223,7 +223,8 @@ def transact(contract: Any, function: str, *args: Any, sender: Any) -> Any:
         TransactionRevertedError: with the decoded custom error if the call reverts.
     """
     method = getattr(contract, function)
-    receipt = _guarded(contract, function, lambda: method(*args, {"from": sender}))
+    params = {"from": sender, "value": value_wei} if value_wei else {"from": sender}
+    receipt = _guarded(contract, function, lambda: method(*args, params))
     logger.debug("%s.%s mined in block %s, gas %s", contract._name, function, receipt.block_number, receipt.gas_used)
     return receipt
 

@@ -7,6 +7,10 @@ The ``Consortium`` needs its founding agencies and its voting period, taken in t
 :func:`deploy_all`'s arguments, the environment (``DATASHARE_CONSORTIUM_FOUNDERS``,
 ``DATASHARE_TRACE_VOTING_PERIOD_S``), or the defaults: on a local chain the last four test
 accounts, and three days.
+
+The ``DataMarket`` takes the ``DataRegistry`` and one generated Groth16 verifier per record
+width (:data:`MARKET_FIELD_COUNTS`); the ``ConsortiumArbiter`` takes the ``Consortium`` and the
+``DataMarket``, so that buyers can name the consortium's 2/3 vote as a requirement's arbiter.
 """
 
 from __future__ import annotations
@@ -32,13 +36,24 @@ __all__ = [
     "ENV_CONSORTIUM_FOUNDERS",
     "ENV_TRACE_VOTING_PERIOD_S",
     "LOCAL_FOUNDER_COUNT",
+    "MARKET_FIELD_COUNTS",
     "deploy_all",
 ]
 
 logger = logging.getLogger(__name__)
 
+#: Record widths the ``DataMarket`` supports, each with its generated verifier ``Groth16VerifierN<n>``.
+MARKET_FIELD_COUNTS: tuple[int, ...] = (8, 16)
+
 #: Contracts in the order they are deployed; a contract may take earlier ones' addresses.
-DEPLOY_ORDER: tuple[str, ...] = ("DataRegistry", "MerkleAnchor", "Consortium")
+DEPLOY_ORDER: tuple[str, ...] = (
+    "DataRegistry",
+    "MerkleAnchor",
+    "Consortium",
+    *(f"Groth16VerifierN{n}" for n in MARKET_FIELD_COUNTS),
+    "DataMarket",
+    "ConsortiumArbiter",
+)
 
 #: Environment variable with the consortium's founding agencies: comma-separated addresses.
 ENV_CONSORTIUM_FOUNDERS = "DATASHARE_CONSORTIUM_FOUNDERS"
@@ -95,9 +110,13 @@ def _consortium_settings(founders: Sequence[Any] | None, voting_period_s: int | 
 
 def _constructor_args(name: str, deployed: dict[str, Any], consortium: _ConsortiumSettings) -> tuple[Any, ...]:
     """Constructor arguments of ``name``: the wiring between contracts lives here."""
-    del deployed  # no contract takes an earlier one's address yet
     if name == "Consortium":
         return (list(consortium.founders), consortium.voting_period_s)
+    if name == "DataMarket":
+        verifiers = [deployed[f"Groth16VerifierN{n}"] for n in MARKET_FIELD_COUNTS]
+        return (deployed["DataRegistry"], list(MARKET_FIELD_COUNTS), verifiers)
+    if name == "ConsortiumArbiter":
+        return (deployed["Consortium"], deployed["DataMarket"])
     return ()
 
 

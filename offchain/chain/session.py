@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from offchain.chain.anchor import MerkleAnchorClient
+from offchain.chain.arbiter import ConsortiumArbiterClient
 from offchain.chain.consortium import ConsortiumClient
 from offchain.chain.contracts import ContractClient, contract_at, default_account, is_local_network
 from offchain.chain.deploy import deploy_all
 from offchain.chain.deployment import DeploymentRecord, deployment_path
+from offchain.chain.market import DataMarketClient
 from offchain.chain.registry import DataRegistryClient
 from offchain.errors import ContractNotDeployedError, DeploymentRecordError
 
@@ -105,6 +107,16 @@ class Session:
     def consortium(self) -> ConsortiumClient:
         """Client of the deployed ``Consortium`` (agencies, records, trace votes)."""
         return self._client(ConsortiumClient, "Consortium")
+
+    @cached_property
+    def market(self) -> DataMarketClient:
+        """Client of the deployed ``DataMarket`` (requirements, proof-checked matches, escrow)."""
+        return self._client(DataMarketClient, "DataMarket")
+
+    @cached_property
+    def arbiter(self) -> ConsortiumArbiterClient:
+        """Client of the deployed ``ConsortiumArbiter`` (the consortium's 2/3 vote on market disputes)."""
+        return self._client(ConsortiumArbiterClient, "ConsortiumArbiter")
 
     def __repr__(self) -> str:
         names = ", ".join(f"{n}@{c.address}" for n, c in sorted(self.record.contracts.items()))

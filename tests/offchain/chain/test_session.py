@@ -35,7 +35,15 @@ def test_deploy_all_writes_a_record_of_this_chain(deployer, record_path):
     assert DeploymentRecord.load(record_path) == record
     assert record.chain_id == web3.eth.chain_id
     assert record.deployer == deployer.address
-    assert set(record.contracts) == {"DataRegistry", "MerkleAnchor", "Consortium"}
+    assert set(record.contracts) == {
+        "DataRegistry",
+        "MerkleAnchor",
+        "Consortium",
+        "Groth16VerifierN8",
+        "Groth16VerifierN16",
+        "DataMarket",
+        "ConsortiumArbiter",
+    }
 
 
 def test_deploy_all_lets_the_deployer_anchor(deployer, record_path):
@@ -85,6 +93,26 @@ def test_session_gives_a_consortium_client_at_the_recorded_address(deployer, rec
     session = Session.load(record_path)
     assert session.consortium.address == record.address_of("Consortium")
     assert session.consortium.from_block == record.contracts["Consortium"].block_number
+
+
+def test_session_gives_a_market_wired_to_the_registry_and_both_verifiers(deployer, record_path):
+    record = deploy_all(deployer, path=record_path)
+    market = Session.load(record_path).market
+    assert market.address == record.address_of("DataMarket")
+    assert market.from_block == record.contracts["DataMarket"].block_number
+    assert market.contract.registry() == record.address_of("DataRegistry")
+    assert market.verifier_for(8) == record.address_of("Groth16VerifierN8")
+    assert market.verifier_for(16) == record.address_of("Groth16VerifierN16")
+
+
+def test_session_gives_an_arbiter_wired_to_the_consortium_and_the_market(deployer, record_path):
+    record = deploy_all(deployer, path=record_path)
+    arbiter = Session.load(record_path).arbiter
+    assert arbiter.address == record.address_of("ConsortiumArbiter")
+    assert (arbiter.consortium_address(), arbiter.market_address()) == (
+        record.address_of("Consortium"),
+        record.address_of("DataMarket"),
+    )
 
 
 def test_deploy_all_founds_the_consortium_with_the_last_four_local_accounts(deployer, accounts, record_path):
