@@ -29,7 +29,7 @@ from offchain.chain.registry import file_id_of
 from offchain.errors import AccessDeniedError, RequirementNotMetError, TransactionRevertedError
 from offchain.protocols import Buyer, CloudServer, DataOwner
 from offchain.storage import FilesystemBlobStore
-from offchain.zk import FieldRange, Record, Requirement, prove, verify
+from offchain.zk import FieldRange, Record, Requirement
 
 #: The record's fields, in order (8 unsigned 64-bit integers).
 FIELDS = ("age", "diagnosis", "hba1c_mmol_mol", "systolic_mmhg", "bmi_x10", "smoker", "sex", "site")
@@ -115,7 +115,7 @@ def run(session: Session, workdir: Path) -> None:
 
     print("\n== Replay: clinic-c registers clinic-a's commitment and submits clinic-a's proof")
     thief = owners["clinic-c"]
-    stolen = prove(records["clinic-a"], opening, owners["clinic-a"].address)  # as read from clinic-a's transaction
+    stolen = market.proof_of(matches["clinic-a"].match_id)  # public: in clinic-a's Matched event
     registry.register_file(
         sender=thief.account,
         content_commitment=records["clinic-a"].commitment_bytes,
@@ -136,7 +136,7 @@ def run(session: Session, workdir: Path) -> None:
 
     print("\n== The buyer checks clinic-a's proof in Python (py_ecc pairings, no chain)")
     started = time.perf_counter()
-    valid = verify(stolen, requirement.field_count)
+    valid = buyer.check_proof(stolen, requirement, matches["clinic-a"])
     print(f"   valid: {valid} ({time.perf_counter() - started:.2f} s)")
 
     print("\n== Delivery: clinic-a shares through 2-of-3 proxies; the buyer checks and confirms")

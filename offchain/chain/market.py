@@ -38,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_utils import to_checksum_address
 
@@ -60,9 +60,7 @@ from offchain.errors import (
     UnknownMatchError,
     UnknownRequirementError,
 )
-
-if TYPE_CHECKING:
-    from offchain.zk import Proof
+from offchain.zk.proof import Proof
 
 __all__ = [
     "MAX_CAPACITY",
@@ -485,6 +483,33 @@ class DataMarketClient(ContractClient):
         stored = self._stored_match(checked)
         logs = get_events(self.contract, "Matched", from_block=self.from_block, argument_filters={"matchId": checked})
         return self._verified_match(checked, stored, logs)
+
+    def proof_of(self, match_id: int) -> Proof:
+        """The proof match ``match_id`` was accepted with, from its ``Matched`` event, with its
+        public signals [R, requirement commitment, h, owner]: what a buyer (or anyone) checks
+        off chain with :func:`offchain.zk.verify`.
+
+        Raises:
+            InvalidInputError: on a malformed id.
+            UnknownMatchError: if no match has this id.
+            IntegrityError: if no ``Matched`` log agrees with storage.
+        """
+        matched = self.get_match(match_id)
+        logs = get_events(self.contract, "Matched", from_block=self.from_block, argument_filters={"matchId": match_id})
+        log = next(entry for entry in logs if bytes(entry.args["dataCommitment"]) == matched.data_commitment)
+        (a0, a1), ((bx1, bx0), (by1, by0)), (c0, c1) = log.args["pA"], log.args["pB"], log.args["pC"]
+        signals = (
+            matched.satisfied,
+            int.from_bytes(bytes(log.args["requirementCommitment"]), "big"),
+            int.from_bytes(matched.data_commitment, "big"),
+            int(matched.owner, 16),
+        )
+        return Proof(
+            a=(int(a0), int(a1)),
+            b=((int(bx0), int(bx1)), (int(by0), int(by1))),
+            c=(int(c0), int(c1)),
+            public_signals=signals,
+        )
 
     def matches_of(self, requirement_id: int) -> list[MarketMatch]:
         """Every match of requirement ``requirement_id``, oldest first (each checked as in :meth:`get_match`)."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_utils import keccak
 
+from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import DataRegistryClient, FileRegistration
 from offchain.crypto import pre
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, StorageError, VerificationError
@@ -22,9 +23,6 @@ from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata
 from offchain.protocols.retrieval import CommitmentCheck, retrieve_checked
 from offchain.zk import Proof, Record, Requirement, record_opens, verify
-
-if TYPE_CHECKING:
-    from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 
 __all__ = ["Buyer", "Delivery"]
 

@@ -21,11 +21,12 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from offchain.chain.market import DataMarketClient, MarketMatch
 from offchain.chain.registry import AccessGrant, DataRegistryClient, FileRegistration, file_id_of, policy_hash
 from offchain.crypto import envelope, pre
 from offchain.crypto.hashing import content_commitment, new_salt, sha256
@@ -36,9 +37,6 @@ from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata
 from offchain.protocols.retrieval import CommitmentCheck, retrieve_checked
 from offchain.zk import Record, Requirement, prove
-
-if TYPE_CHECKING:
-    from offchain.chain.market import DataMarketClient, MarketMatch
 
 __all__ = ["DataOwner", "Recipient", "StoredCiphertext", "UploadReceipt", "derive_file_keypair", "encrypt_and_store"]
 

@@ -81,6 +81,24 @@ def solidity_verifier(zkey: Path, circuit: CircuitArtifacts) -> str:
     return f"{license_line}\n{header}{rest}"
 
 
+def _contribute(command: tuple[str, str], current: Path, stem: str, label: str, count: int) -> tuple[Path, list[str]]:
+    """A chain of ``count`` contributions, each from fresh OS randomness; returns the last file and the names."""
+    names = []
+    for index in range(1, count + 1):
+        name = f"{label} {index}"
+        following = current.with_name(f"{stem}_{index:04d}{current.suffix}")
+        logger.info("%s", name)
+        run_node_tool(
+            "snarkjs",
+            [*command, str(current), str(following), f"--name={name}", f"-e={_entropy()}"],
+            what=name,
+        )
+        names.append(name)
+        current.unlink()
+        current = following
+    return current, names
+
+
 def _phase1(work: Path, power: int, contributions: int, ptau: Path | None) -> tuple[Path, dict[str, object]]:
     if ptau is not None:
         logger.info("phase 1: using %s", ptau)
@@ -89,26 +107,7 @@ def _phase1(work: Path, power: int, contributions: int, ptau: Path | None) -> tu
     current = work / "pot_0000.ptau"
     logger.info("phase 1: new powers of tau, 2^%d", power)
     run_node_tool("snarkjs", ["powersoftau", "new", "bn128", str(power), str(current)], what="powersoftau new")
-    names = []
-    for index in range(1, contributions + 1):
-        name = f"local contribution {index}"
-        following = work / f"pot_{index:04d}.ptau"
-        logger.info("phase 1: %s", name)
-        run_node_tool(
-            "snarkjs",
-            [
-                "powersoftau",
-                "contribute",
-                str(current),
-                str(following),
-                f"--name={name}",
-                f"-e={_entropy()}",
-            ],
-            what=f"phase-1 {name}",
-        )
-        names.append(name)
-        current.unlink()
-        current = following
+    current, names = _contribute(("powersoftau", "contribute"), current, "pot", "local contribution", contributions)
     prepared = work / "pot_final.ptau"
     logger.info("phase 1: preparing phase 2")
     run_node_tool("snarkjs", ["powersoftau", "prepare", "phase2", str(current), str(prepared)], what="prepare phase2")
@@ -120,18 +119,9 @@ def _phase2(work: Path, circuit: CircuitArtifacts, ptau: Path, contributions: in
     current = work / f"{circuit.name}_0000.zkey"
     logger.info("phase 2 (%s): groth16 setup", circuit.name)
     run_node_tool("snarkjs", ["groth16", "setup", str(circuit.r1cs), str(ptau), str(current)], what="groth16 setup")
-    names = []
-    for index in range(1, contributions + 1):
-        name = f"local {circuit.name} contribution {index}"
-        following = work / f"{circuit.name}_{index:04d}.zkey"
-        logger.info("phase 2: %s", name)
-        run_node_tool(
-            "snarkjs",
-            ["zkey", "contribute", str(current), str(following), f"--name={name}", f"-e={_entropy()}"],
-            what=f"phase-2 {name}",
-        )
-        names.append(name)
-        current = following
+    current, names = _contribute(
+        ("zkey", "contribute"), current, circuit.name, f"local {circuit.name} contribution", contributions
+    )
     return _install(current, circuit, ptau, work, contributions=names)
 
 

@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from offchain.chain.contracts import require_address
+from eth_utils import to_checksum_address
+
 from offchain.errors import InvalidInputError, ProverError, RequirementNotMetError
 from offchain.zk.artifacts import ensure_built, run_node_tool
 from offchain.zk.proof import Proof
@@ -75,6 +76,16 @@ def _full_prove(field_count: int, signals: dict[str, Any]) -> Proof:
     return Proof.from_snarkjs(proof_json, public_json)
 
 
+def _require_owner(owner: object) -> str:
+    try:
+        address = str(to_checksum_address(str(owner)))
+    except ValueError as error:
+        raise InvalidInputError(f"owner must be an address, got {owner!r}") from error
+    if int(address, 16) == 0:
+        raise InvalidInputError("owner must not be the zero address")
+    return address
+
+
 def prove(record: Record, requirement: Requirement, owner: str) -> Proof:
     """Prove that ``record`` meets ``requirement``, bound to the account ``owner``.
 
@@ -93,7 +104,7 @@ def prove(record: Record, requirement: Requirement, owner: str) -> Proof:
             would fall below the requirement's minimum.
         ProverError: if the tool chain fails.
     """
-    owner = require_address(owner, "owner", nonzero=True)
+    owner = _require_owner(owner)
     if record.field_count != requirement.field_count:
         raise InvalidInputError(
             f"the record has {record.field_count} fields, the requirement is for {requirement.field_count}"
