@@ -150,6 +150,10 @@ def test_get_match_reads_back_the_submitted_match(client, matched):
     assert client.get_match(matched.match_id) == dataclasses.replace(matched, gas_used=None)
 
 
+def test_proof_of_gives_back_the_proof_the_match_was_accepted_with(client, matched, owner_proof):
+    assert client.proof_of(matched.match_id) == owner_proof
+
+
 def test_matches_of_lists_a_requirements_matches(client, registry, rival, posted, matched, zk_record, rival_proof):
     rivals = register_record(registry, rival, zk_record.commitment)
     second = client.submit(sender=rival, requirement_id=posted.requirement_id, file_id=rivals, proof=rival_proof)
