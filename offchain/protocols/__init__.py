@@ -1,9 +1,11 @@
 """The roles of the research as classes (see shared/ARCHITECTURE.md): each owns its keys and
 talks to storage and chain through the layers below; none holds cryptography of its own.
 
-* :class:`DataOwner`: encrypts, registers, delegates access (re-encryption keys, grants).
+* :class:`DataOwner`: encrypts, registers, delegates access (re-encryption keys, grants);
+  in the data market, registers records, proves their validity and delivers them.
 * :class:`CloudServer`: stores ciphertexts, re-encrypts key capsules, answers audits.
-* :class:`Buyer`: collects re-encrypted capsules, downloads and checks against the chain.
+* :class:`Buyer`: collects re-encrypted capsules, downloads and checks against the chain;
+  in the data market, posts requirements, checks proofs, confirms or disputes deliveries.
 * :class:`Auditor`: challenges a server for random blocks and checks them against the root.
 * :class:`RecordAnchorer`: batches records into item and data blocks and anchors their roots.
 * :class:`Agency`: an agency of the consortium: group manager, record keeper, voter, opener.
@@ -13,7 +15,7 @@ talks to storage and chain through the layers below; none holds cryptography of 
 from offchain.protocols.agency import Agency, PublishedOpening, check_published_opening
 from offchain.protocols.anchoring import AnchoredRecord, RecordAnchorer
 from offchain.protocols.auditor import Auditor, AuditReport, audit_root
-from offchain.protocols.buyer import Buyer
+from offchain.protocols.buyer import Buyer, Delivery
 from offchain.protocols.cloud_server import AuditResponse, CloudServer
 from offchain.protocols.data_owner import DataOwner, Recipient, UploadReceipt
 from offchain.protocols.group_member import GroupMember, GroupUpload
@@ -30,6 +32,7 @@ __all__ = [
     "Buyer",
     "CloudServer",
     "DataOwner",
+    "Delivery",
     "FileKeys",
     "FileMetadata",
     "GroupMember",

@@ -102,6 +102,19 @@ def matched(seller, clients, servers, posted, requirement, record):
     return seller.offer(clients[1], requirement_id=posted.requirement_id, opening=requirement, record=record)
 
 
+def _take(buyer, seller, market, matched, requirement, servers):
+    storage, proxies = servers
+    return buyer.take_delivery(
+        market,
+        matched.match_id,
+        requirement,
+        storage=storage,
+        proxies=proxies,
+        threshold=2,
+        verifying_pk=seller.signer.public_key,
+    )
+
+
 def test_an_uploaded_record_is_registered_under_its_poseidon_commitment(seller, clients, servers, record):
     receipt = seller.upload_record(record, servers[0], block_size=128)
     assert clients[0].get_file(receipt.registration.file_id).content_commitment == record.commitment_bytes
@@ -145,15 +158,7 @@ def test_the_buyer_checks_the_proof_of_a_match_without_the_chain(buyer, clients,
 def test_delivery_is_confirmed_and_the_owner_is_paid(buyer, seller, clients, servers, matched, requirement, record):
     market = clients[1]
     seller.deliver(market, matched.match_id, buyer.recipient, servers[1], threshold=2)
-    delivery = buyer.take_delivery(
-        market,
-        matched.match_id,
-        requirement,
-        storage=servers[0],
-        proxies=servers[1],
-        threshold=2,
-        verifying_pk=seller.signer.public_key,
-    )
+    delivery = _take(buyer, seller, market, matched, requirement, servers)
     assert delivery.confirmed and delivery.record == record
     assert market.credit_of(seller.address) == PRICE
 
@@ -172,15 +177,7 @@ def test_a_grant_without_kfrags_is_disputed_and_the_agencies_refund(
         sender=seller.account, file_id=matched.file_id, grantee=buyer.recipient.address, policy=b"\x01" * 32
     )
     market.record_grant(sender=seller.account, match_id=matched.match_id)
-    delivery = buyer.take_delivery(
-        market,
-        matched.match_id,
-        requirement,
-        storage=servers[0],
-        proxies=servers[1],
-        threshold=2,
-        verifying_pk=seller.signer.public_key,
-    )
+    delivery = _take(buyer, seller, market, matched, requirement, servers)
     assert not delivery.confirmed and "cfrags" in delivery.reason
     assert market.get_match(matched.match_id).state is MatchState.DISPUTED
     agencies = [a for a in accounts if a.address in set(consortium.members())]
