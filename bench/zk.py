@@ -24,8 +24,8 @@ available here); the snarkjs default verifier with 18 public signals costs about
 
 from __future__ import annotations
 
+import json
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -34,7 +34,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import parse_args, report
+from _common import median_ms, parse_args, report
 
 from offchain.zk import FieldRange, Proof, Record, Requirement, ensure_built, prove, verify
 from offchain.zk.artifacts import artifacts, run_node_tool
@@ -52,15 +52,6 @@ def _record(field_count: int, salt: int) -> Record:
     return Record((52, ICD10_E11_9, 64, *[7] * (field_count - 3)), salt=salt)
 
 
-def _median_s(action: Any, repeats: int) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def _constraints(field_count: int) -> int:
     circuit = ensure_built(field_count)
     out = run_node_tool("snarkjs", ["r1cs", "info", str(circuit.r1cs)], what="r1cs info")
@@ -69,15 +60,16 @@ def _constraints(field_count: int) -> int:
 
 
 def _snarkjs_verify_s(proof: Proof, field_count: int, repeats: int) -> float:
-    import json
-
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         parsed = json.loads(proof.to_json())
         (folder / "public.json").write_text(json.dumps(parsed.pop("publicSignals")))
         (folder / "proof.json").write_text(json.dumps(parsed))
         args = ["groth16", "verify", str(artifacts(field_count).vkey), str(folder / "public.json")]
-        return _median_s(lambda: run_node_tool("snarkjs", [*args, str(folder / "proof.json")], what="verify"), repeats)
+        return (
+            median_ms(lambda: run_node_tool("snarkjs", [*args, str(folder / "proof.json")], what="verify"), repeats)
+            / 1000
+        )
 
 
 def proving_figures(quick: bool) -> tuple[dict[str, float | int], dict[int, tuple[Record, Requirement, Proof]]]:
@@ -90,8 +82,8 @@ def proving_figures(quick: bool) -> tuple[dict[str, float | int], dict[int, tupl
         ensure_built(count)
         record, requirement = _record(count, 1000 + count), _requirement(count, 2000 + count)
         proof = prove(record, requirement, owner)
-        figures[f"prove_s_n{count}"] = _median_s(lambda r=record, q=requirement: prove(r, q, owner), repeats)
-        figures[f"verify_py_s_n{count}"] = _median_s(lambda p=proof, c=count: verify(p, c), repeats)
+        figures[f"prove_s_n{count}"] = median_ms(lambda r=record, q=requirement: prove(r, q, owner), repeats) / 1000
+        figures[f"verify_py_s_n{count}"] = median_ms(lambda p=proof, c=count: verify(p, c), repeats) / 1000
         proofs[count] = (record, requirement, proof)
     record8, requirement8, proof8 = proofs[8]
     figures["verify_snarkjs_s_n8"] = _snarkjs_verify_s(proof8, 8, repeats)

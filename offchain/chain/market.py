@@ -494,9 +494,10 @@ class DataMarketClient(ContractClient):
             UnknownMatchError: if no match has this id.
             IntegrityError: if no ``Matched`` log agrees with storage.
         """
-        matched = self.get_match(match_id)
-        logs = get_events(self.contract, "Matched", from_block=self.from_block, argument_filters={"matchId": match_id})
-        log = next(entry for entry in logs if bytes(entry.args["dataCommitment"]) == matched.data_commitment)
+        checked = require_uint(match_id, "match_id", low=0, high=MAX_UINT256)
+        logs = get_events(self.contract, "Matched", from_block=self.from_block, argument_filters={"matchId": checked})
+        matched = self._verified_match(checked, self._stored_match(checked), logs)
+        log = next(entry for entry in logs if entry.tx_hash == matched.tx_hash)
         (a0, a1), ((bx1, bx0), (by1, by0)), (c0, c1) = log.args["pA"], log.args["pB"], log.args["pC"]
         signals = (
             matched.satisfied,

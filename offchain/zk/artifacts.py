@@ -36,7 +36,7 @@ __all__ = [
     "artifacts",
     "ensure_built",
     "run_node_tool",
-    "sha256_file",
+    "tool_version",
 ]
 
 logger = logging.getLogger(__name__)
@@ -120,13 +120,10 @@ def artifacts(field_count: int) -> CircuitArtifacts:
     return CircuitArtifacts(field_count)
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def tool_version(package: str) -> str:
+    """The installed version of an npm package of the project, or ``"missing"``."""
+    manifest = PROJECT_ROOT / "node_modules" / package / "package.json"
+    return str(json.loads(manifest.read_text())["version"]) if manifest.exists() else "missing"
 
 
 def _sources_digest(circuit: CircuitArtifacts) -> str:
@@ -135,9 +132,7 @@ def _sources_digest(circuit: CircuitArtifacts) -> str:
     for path in sorted(CIRCUITS_DIR.glob("*.circom")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for package in ("circomlib", "circom2"):
-        manifest = PROJECT_ROOT / "node_modules" / package / "package.json"
-        version = json.loads(manifest.read_text())["version"] if manifest.exists() else "missing"
-        digest.update(f"{package}@{version}\0".encode())
+        digest.update(f"{package}@{tool_version(package)}\0".encode())
     digest.update(circuit.name.encode())
     return digest.hexdigest()
 

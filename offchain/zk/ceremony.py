@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from offchain.atomic_io import atomic_write_bytes, atomic_write_text
+from offchain.crypto.hashing import sha256_file
 from offchain.errors import ProverError
-from offchain.toolchain import PROJECT_ROOT
 from offchain.zk.artifacts import (
     BUILD_DIR,
     KEYS_DIR,
@@ -42,7 +42,7 @@ from offchain.zk.artifacts import (
     CircuitArtifacts,
     ensure_built,
     run_node_tool,
-    sha256_file,
+    tool_version,
 )
 
 __all__ = ["DEFAULT_POWER", "TRANSCRIPT", "install_key", "run_ceremony", "solidity_verifier"]
@@ -103,7 +103,7 @@ def _phase1(work: Path, power: int, contributions: int, ptau: Path | None) -> tu
     if ptau is not None:
         logger.info("phase 1: using %s", ptau)
         run_node_tool("snarkjs", ["powersoftau", "verify", str(ptau)], what="verifying the phase-1 file")
-        return ptau, {"source": str(ptau), "sha256": sha256_file(ptau), "local_contributions": 0}
+        return ptau, {"source": str(ptau), "sha256": sha256_file(ptau).hex(), "local_contributions": 0}
     current = work / "pot_0000.ptau"
     logger.info("phase 1: new powers of tau, 2^%d", power)
     run_node_tool("snarkjs", ["powersoftau", "new", "bn128", str(power), str(current)], what="powersoftau new")
@@ -140,9 +140,9 @@ def _install(
     atomic_write_text(circuit.verifier_source, verifier)
     logger.info("wrote %s, %s and %s", circuit.zkey.name, circuit.vkey.name, circuit.verifier_source.name)
     return {
-        "r1cs_sha256": sha256_file(circuit.r1cs),
-        "zkey_sha256": sha256_file(circuit.zkey),
-        "vkey_sha256": sha256_file(circuit.vkey),
+        "r1cs_sha256": sha256_file(circuit.r1cs).hex(),
+        "zkey_sha256": sha256_file(circuit.zkey).hex(),
+        "vkey_sha256": sha256_file(circuit.vkey).hex(),
         "contributions": contributions,
     }
 
@@ -176,8 +176,8 @@ def install_key(zkey: Path, field_count: int, *, ptau: Path, contributions: Sequ
     with tempfile.TemporaryDirectory(dir=BUILD_DIR) as scratch:
         entry = _install(zkey, circuit, ptau, Path(scratch), contributions=list(contributions))
     transcript: dict[str, Any] = {
-        "tools": {name: _version(name) for name in ("circom2", "snarkjs", "circomlib")},
-        "phase1": {"source": str(ptau), "sha256": sha256_file(ptau)},
+        "tools": _tool_versions(),
+        "phase1": {"source": str(ptau), "sha256": sha256_file(ptau).hex()},
         "circuits": {circuit.name: entry},
     }
     _write_transcript(transcript)
@@ -209,7 +209,7 @@ def run_ceremony(
     try:
         prepared, phase1 = _phase1(work, power, contributions, ptau)
         transcript: dict[str, Any] = {
-            "tools": {name: _version(name) for name in ("circom2", "snarkjs", "circomlib")},
+            "tools": _tool_versions(),
             "phase1": phase1,
             "circuits": {circuit.name: _phase2(work, circuit, prepared, contributions) for circuit in circuits},
             "warning": "local ceremony: trusted, for development and tests only (see offchain/zk/ceremony.py)",
@@ -225,6 +225,6 @@ def _entropy() -> str:
     return secrets.token_hex(32)
 
 
-def _version(package: str) -> str:
-    manifest = PROJECT_ROOT / "node_modules" / package / "package.json"
-    return str(json.loads(manifest.read_text())["version"]) if manifest.exists() else "missing"
+def _tool_versions() -> dict[str, str]:
+    """The versions of the tools a transcript records."""
+    return {name: tool_version(name) for name in ("circom2", "snarkjs", "circomlib")}

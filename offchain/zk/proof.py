@@ -17,7 +17,7 @@ from eth_utils import to_checksum_address
 
 from offchain.errors import InvalidInputError
 
-__all__ = ["PUBLIC_SIGNAL_NAMES", "G1Point", "G2Point", "Proof", "SolidityProof"]
+__all__ = ["PUBLIC_SIGNAL_NAMES", "G1Point", "G2Point", "Proof", "SolidityProof", "g1_from_json", "g2_from_json"]
 
 #: Names of the public signals, in the circuit's order.
 PUBLIC_SIGNAL_NAMES: tuple[str, ...] = ("satisfied", "requirementCommitment", "dataCommitment", "owner")
@@ -56,7 +56,8 @@ def _sequence(value: Any, length: int, what: str) -> list[Any]:
     return list(value)
 
 
-def _g1_from_json(value: Any, what: str) -> G1Point:
+def g1_from_json(value: Any, what: str) -> G1Point:
+    """An affine G1 point from snarkjs's JSON ``["x", "y", "1"]``; ``what`` names it in errors."""
     items = _sequence(value, 3, what)
     x, y, z = (_integer(item, f"{what} coordinate") for item in items)
     if z != 1:
@@ -64,7 +65,8 @@ def _g1_from_json(value: Any, what: str) -> G1Point:
     return (x, y)
 
 
-def _g2_from_json(value: Any, what: str) -> G2Point:
+def g2_from_json(value: Any, what: str) -> G2Point:
+    """An affine G2 point from snarkjs's JSON ``[[x0, x1], [y0, y1], ["1", "0"]]``."""
     items = _sequence(value, 3, what)
     x0, x1 = (_integer(v, f"{what} coordinate") for v in _sequence(items[0], 2, f"{what}.x"))
     y0, y1 = (_integer(v, f"{what} coordinate") for v in _sequence(items[1], 2, f"{what}.y"))
@@ -152,9 +154,9 @@ class Proof:
             raise InvalidInputError(f"the proof has no {error.args[0]}") from error
         signals = _sequence(public_signals, len(PUBLIC_SIGNAL_NAMES), "the public signals")
         return cls(
-            a=_g1_from_json(a, "proof point A"),
-            b=_g2_from_json(b, "proof point B"),
-            c=_g1_from_json(c, "proof point C"),
+            a=g1_from_json(a, "proof point A"),
+            b=g2_from_json(b, "proof point B"),
+            c=g1_from_json(c, "proof point C"),
             public_signals=tuple(
                 _integer(s, f"public signal {n}") for n, s in zip(PUBLIC_SIGNAL_NAMES, signals, strict=True)
             ),

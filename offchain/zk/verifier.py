@@ -16,7 +16,7 @@ once per key.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from py_ecc.optimized_bn128 import (  # type: ignore[attr-defined]
 
 from offchain.errors import InvalidInputError, VerificationError
 from offchain.zk.artifacts import artifacts
-from offchain.zk.proof import PUBLIC_SIGNAL_NAMES, G1Point, G2Point, Proof
+from offchain.zk.proof import PUBLIC_SIGNAL_NAMES, G1Point, G2Point, Proof, g1_from_json, g2_from_json
 
 __all__ = ["MalformedProofError", "VerificationKey", "require_valid", "verification_key", "verify"]
 
@@ -81,12 +81,15 @@ def _g2(point: G2Point, what: str) -> _G2:
     return result
 
 
-def _g1_json(value: Any, what: str) -> G1Point:
-    return (int(value[0]), int(value[1]))
+@dataclass(frozen=True)
+class _CurvePoints:
+    """A key's points checked and in py_ecc's form."""
 
-
-def _g2_json(value: Any, what: str) -> G2Point:
-    return ((int(value[0][0]), int(value[0][1])), (int(value[1][0]), int(value[1][1])))
+    alpha: _G1
+    beta: _G2
+    gamma: _G2
+    delta: _G2
+    ic: tuple[_G1, ...]
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,6 @@ class VerificationKey:
     gamma: G2Point
     delta: G2Point
     ic: tuple[G1Point, ...]
-    _points: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_snarkjs(cls, parsed: Any) -> VerificationKey:
@@ -111,23 +113,17 @@ class VerificationKey:
             if parsed["protocol"] != "groth16" or parsed["curve"] != "bn128":
                 raise MalformedProofError(f"not a groth16 bn128 key: {parsed['protocol']} on {parsed['curve']}")
             key = cls(
-                alpha=_g1_json(parsed["vk_alpha_1"], "alpha"),
-                beta=_g2_json(parsed["vk_beta_2"], "beta"),
-                gamma=_g2_json(parsed["vk_gamma_2"], "gamma"),
-                delta=_g2_json(parsed["vk_delta_2"], "delta"),
-                ic=tuple(_g1_json(point, "IC") for point in parsed["IC"]),
+                alpha=g1_from_json(parsed["vk_alpha_1"], "the key's alpha"),
+                beta=g2_from_json(parsed["vk_beta_2"], "the key's beta"),
+                gamma=g2_from_json(parsed["vk_gamma_2"], "the key's gamma"),
+                delta=g2_from_json(parsed["vk_delta_2"], "the key's delta"),
+                ic=tuple(g1_from_json(point, "the key's IC") for point in parsed["IC"]),
             )
         except (KeyError, TypeError, ValueError, IndexError) as error:
             raise MalformedProofError(f"not a snarkjs verification key: {error!r}") from error
         if len(key.ic) != int(parsed.get("nPublic", len(key.ic) - 1)) + 1:
             raise MalformedProofError("the key's IC count does not match its nPublic")
-        key._points.update(
-            alpha=_g1(key.alpha, "the key's alpha"),
-            beta=_g2(key.beta, "the key's beta"),
-            gamma=_g2(key.gamma, "the key's gamma"),
-            delta=_g2(key.delta, "the key's delta"),
-            ic=[_g1(point, f"the key's IC[{i}]") for i, point in enumerate(key.ic)],
-        )
+        _ = key._curve  # check every point now, not at the first verification
         return key
 
     @classmethod
@@ -149,8 +145,23 @@ class VerificationKey:
         return len(self.ic) - 1
 
     @cached_property
+    def _curve(self) -> _CurvePoints:
+        """The points, checked (on the curve, G2 in its subgroup) and converted once.
+
+        Raises:
+            MalformedProofError: naming the first point that is not valid.
+        """
+        return _CurvePoints(
+            alpha=_g1(self.alpha, "the key's alpha"),
+            beta=_g2(self.beta, "the key's beta"),
+            gamma=_g2(self.gamma, "the key's gamma"),
+            delta=_g2(self.delta, "the key's delta"),
+            ic=tuple(_g1(point, f"the key's IC[{i}]") for i, point in enumerate(self.ic)),
+        )
+
+    @cached_property
     def _alpha_beta(self) -> FQ12:
-        return pairing(self._points["beta"], self._points["alpha"])
+        return pairing(self._curve.beta, self._curve.alpha)
 
 
 @cache
@@ -175,14 +186,14 @@ def verify(proof: Proof, key: VerificationKey | int) -> bool:
     a = _g1(proof.a, "proof point A")
     b_point = _g2(proof.b, "proof point B")
     c = _g1(proof.c, "proof point C")
-    points = key._points
-    vk_x = points["ic"][0]
-    for value, base in zip(proof.public_signals, points["ic"][1:], strict=True):
+    points = key._curve
+    vk_x = points.ic[0]
+    for value, base in zip(proof.public_signals, points.ic[1:], strict=True):
         vk_x = add(vk_x, multiply(base, value))
     product = (
         pairing(b_point, neg(a), final_exponentiate=False)
-        * pairing(points["gamma"], vk_x, final_exponentiate=False)
-        * pairing(points["delta"], c, final_exponentiate=False)
+        * pairing(points.gamma, vk_x, final_exponentiate=False)
+        * pairing(points.delta, c, final_exponentiate=False)
     )
     return bool(final_exponentiate(product) * key._alpha_beta == FQ12.one())
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from offchain.crypto.hashing import sha256_file
 from offchain.errors import ProverError
 from offchain.zk import artifacts
-from offchain.zk.artifacts import sha256_file
 from offchain.zk.ceremony import _phase1, install_key, run_ceremony
 
 

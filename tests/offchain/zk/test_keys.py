@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from offchain.crypto.hashing import sha256_file
 from offchain.zk import SUPPORTED_FIELD_COUNTS, artifacts, ensure_built
-from offchain.zk.artifacts import KEYS_DIR, run_node_tool, sha256_file
+from offchain.zk.artifacts import KEYS_DIR, run_node_tool
 from offchain.zk.ceremony import solidity_verifier
 
 TRANSCRIPT = json.loads((KEYS_DIR / "ceremony.json").read_text())
@@ -37,14 +38,17 @@ def test_the_verification_key_is_the_one_in_the_proving_key(count):
 @pytest.mark.parametrize("count", SUPPORTED_FIELD_COUNTS)
 def test_the_keys_were_made_for_the_current_circuit(count):
     circuit = ensure_built(count)
-    assert sha256_file(circuit.r1cs) == TRANSCRIPT["circuits"][circuit.name]["r1cs_sha256"]
+    assert sha256_file(circuit.r1cs).hex() == TRANSCRIPT["circuits"][circuit.name]["r1cs_sha256"]
 
 
 @pytest.mark.parametrize("count", SUPPORTED_FIELD_COUNTS)
 def test_the_keys_are_the_ones_the_ceremony_wrote(count):
     circuit = artifacts(count)
     entry = TRANSCRIPT["circuits"][circuit.name]
-    assert (sha256_file(circuit.zkey), sha256_file(circuit.vkey)) == (entry["zkey_sha256"], entry["vkey_sha256"])
+    assert (sha256_file(circuit.zkey).hex(), sha256_file(circuit.vkey).hex()) == (
+        entry["zkey_sha256"],
+        entry["vkey_sha256"],
+    )
 
 
 def test_the_ceremony_had_at_least_two_contributions_per_phase():
