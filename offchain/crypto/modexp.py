@@ -26,10 +26,12 @@ from gmpy2 import mpz
 
 from offchain.errors import InvalidInputError
 
-__all__ = ["COMB_ROWS", "Comb", "FixedBase", "multi_exp"]
+__all__ = ["COMB_ROWS", "MAX_COMB_ROWS", "Comb", "FixedBase", "multi_exp"]
 
 #: Rows h of a comb: its table holds 2^h powers.
 COMB_ROWS = 8
+#: Most rows a comb may have (a table of 65,536 powers).
+MAX_COMB_ROWS = 16
 
 
 class Comb:
@@ -47,6 +49,8 @@ class Comb:
     def __init__(self, base: mpz, modulus: mpz, max_bits: int, rows: int = COMB_ROWS) -> None:
         if max_bits <= 0:
             raise InvalidInputError(f"max_bits must be positive, got {max_bits}")
+        if not 1 <= rows <= MAX_COMB_ROWS:
+            raise InvalidInputError(f"rows must be in 1..{MAX_COMB_ROWS}, got {rows}")
         self.modulus = modulus
         self.rows = rows
         self.columns = -(-max_bits // rows)
@@ -65,7 +69,9 @@ class Comb:
         """Column indices of ``exponent`` (0 ≤ exponent < 2^max_bits), lowest column first."""
         raw = np.frombuffer(int(exponent).to_bytes(self.max_bits // 8 + 1, "little"), dtype=np.uint8)
         bits = np.unpackbits(raw, bitorder="little")[: self.max_bits].reshape(self.rows, self.columns)
-        digits: list[int] = np.packbits(bits, axis=0, bitorder="little")[0].tolist()
+        packed = np.packbits(bits, axis=0, bitorder="little").astype(np.int64)  # 8 rows a byte
+        weights = np.left_shift(1, 8 * np.arange(packed.shape[0], dtype=np.int64))
+        digits: list[int] = (weights @ packed).tolist()
         return digits
 
 
@@ -75,13 +81,15 @@ class FixedBase:
     Args:
         base: A unit modulo ``modulus``.
         modulus: The modulus.
+        rows: Comb rows h of its tables: larger tables (2^h entries) for bases raised very often.
     """
 
-    __slots__ = ("_combs", "base", "modulus")
+    __slots__ = ("_combs", "base", "modulus", "rows")
 
-    def __init__(self, base: int | mpz, modulus: int | mpz) -> None:
+    def __init__(self, base: int | mpz, modulus: int | mpz, rows: int = COMB_ROWS) -> None:
         self.base = mpz(base)
         self.modulus = mpz(modulus)
+        self.rows = rows
         self._combs: dict[tuple[bool, int], Comb] = {}
 
     def comb_for(self, bits: int, *, inverse: bool = False) -> Comb:
@@ -91,7 +99,7 @@ class FixedBase:
         comb = self._combs.get(key)
         if comb is None:
             base = gmpy2.invert(self.base, self.modulus) if inverse else self.base
-            comb = self._combs[key] = Comb(base, self.modulus, size)
+            comb = self._combs[key] = Comb(base, self.modulus, size, self.rows)
         return comb
 
     def pow(self, exponent: int | mpz) -> mpz:

@@ -48,3 +48,17 @@ def test_comb_digits_rebuild_the_exponent() -> None:
 def test_comb_rejects_an_empty_size() -> None:
     with pytest.raises(InvalidInputError, match="max_bits"):
         Comb(mpz(3), MODULUS, 0)
+
+
+@pytest.mark.parametrize("rows", [1, 9, 12, 16])
+def test_combs_of_any_row_count_match_powmod(rows):
+    modulus = mpz(2**521 - 1)
+    base = FixedBase(mpz(3) ** 100 % modulus, modulus, rows=rows)
+    for exponent in (1, 2**300 + 12345, 2**1023 - 1):
+        assert base.pow(exponent) == gmpy2.powmod(base.base, exponent, modulus)
+
+
+@pytest.mark.parametrize("rows", [0, 17])
+def test_comb_row_counts_out_of_range_are_refused(rows):
+    with pytest.raises(InvalidInputError, match="rows"):
+        Comb(mpz(3), mpz(2**127 - 1), 128, rows)

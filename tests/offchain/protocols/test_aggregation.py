@@ -1,0 +1,148 @@
+"""Confidential aggregation of Zheng et al. 2018 §4.2: users encrypt, the cloud multiplies, t parties decrypt."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from offchain.crypto import threshold_paillier as tp
+from offchain.crypto.paillier import FixedPoint
+from offchain.errors import InvalidInputError, VerificationError
+from offchain.protocols.aggregation import (
+    AggregationCloud,
+    CheatingPartiesError,
+    Contributor,
+    DecryptionParty,
+    PartialBatch,
+)
+
+NAMES = ("hospital-a", "hospital-b", "bank-c", "lab-d", "insurer-e")
+
+
+@pytest.fixture(scope="module")
+def key():
+    return tp.generate_threshold_keypair(1024, 5, 3, rng=random.Random(42))
+
+
+@pytest.fixture(scope="module")
+def public_key(key):
+    return key[0]
+
+
+@pytest.fixture(scope="module")
+def parties(key):
+    return [DecryptionParty(name, share) for name, share in zip(NAMES, key[1], strict=True)]
+
+
+class ForgingParty(DecryptionParty):
+    """A party that returns a wrong partial decryption with its (then invalid) proof."""
+
+    def partially_decrypt(self, ciphertexts):
+        batch = super().partially_decrypt(ciphertexts)
+        nsquare = self.share.public_key.nsquare
+        forged = tuple(replace(p, value=p.value * 2 % nsquare) for p in batch.partials)
+        return PartialBatch(batch.party, batch.index, forged)
+
+
+class ImpersonatingParty(DecryptionParty):
+    """A party that replays another party's partials under its own index."""
+
+    def __init__(self, name, share, victim):
+        super().__init__(name, share)
+        self.victim = victim
+
+    def partially_decrypt(self, ciphertexts):
+        batch = self.victim.partially_decrypt(ciphertexts)
+        return PartialBatch(self.name, self.index, tuple(replace(p, index=self.index) for p in batch.partials))
+
+
+def run(public_key, parties, contributions):
+    cloud = AggregationCloud(public_key, length=len(contributions[0][1]))
+    for name, values in contributions:
+        cloud.submit(Contributor(name, public_key).contribute(values))
+    return cloud.decrypt(parties)
+
+
+def test_the_cloud_obtains_the_sum_of_every_contribution(public_key, parties):
+    result = run(public_key, parties, [("u1", [1.5, -2]), ("u2", [10, 0.25]), ("u3", [-0.5, 100])])
+    assert result.totals == (11.0, 98.25)
+    assert result.contributors == ("u1", "u2", "u3")
+    assert result.decrypted_by == NAMES[:3]
+    assert result.rejected == ()
+
+
+def test_any_three_parties_can_decrypt(public_key, parties):
+    result = run(public_key, [parties[4], parties[1], parties[3]], [("u1", [7]), ("u2", [5])])
+    assert result.totals == (12.0,)
+    assert result.decrypted_by == ("insurer-e", "hospital-b", "lab-d")
+
+
+def test_a_forging_party_is_named_and_replaced(public_key, parties, key):
+    cheat = ForgingParty("bank-c", key[1][2])
+    result = run(public_key, [parties[0], parties[1], cheat, parties[3]], [("u1", [3]), ("u2", [4])])
+    assert result.totals == (7.0,)
+    assert result.rejected == ("bank-c",)
+    assert result.decrypted_by == ("hospital-a", "hospital-b", "lab-d")
+
+
+def test_a_party_replaying_another_partys_partials_is_named(public_key, parties, key):
+    cheat = ImpersonatingParty("lab-d", key[1][3], parties[0])
+    result = run(public_key, [cheat, parties[1], parties[2], parties[4]], [("u1", [1])])
+    assert result.rejected == ("lab-d",)
+    assert result.totals == (1.0,)
+
+
+def test_too_few_honest_parties_raise_naming_the_cheats(public_key, parties, key):
+    cheats = [ForgingParty(NAMES[i], key[1][i]) for i in (0, 1)]
+    with pytest.raises(CheatingPartiesError, match="hospital-a, hospital-b") as info:
+        run(public_key, [*cheats, parties[2], parties[3]], [("u1", [1])])
+    assert info.value.names == ("hospital-a", "hospital-b")
+    assert isinstance(info.value, VerificationError)
+
+
+def test_t_minus_one_parties_cannot_decrypt(public_key, parties):
+    with pytest.raises(CheatingPartiesError, match="only 2 of the 3"):
+        run(public_key, parties[:2], [("u1", [1])])
+
+
+def test_a_second_contribution_from_one_user_is_refused(public_key):
+    cloud = AggregationCloud(public_key, length=1)
+    user = Contributor("u1", public_key)
+    cloud.submit(user.contribute([1]))
+    with pytest.raises(InvalidInputError, match="already contributed"):
+        cloud.submit(user.contribute([2]))
+
+
+def test_a_contribution_of_the_wrong_length_is_refused(public_key):
+    cloud = AggregationCloud(public_key, length=2)
+    with pytest.raises(InvalidInputError, match="expected 2"):
+        cloud.submit(Contributor("u1", public_key).contribute([1]))
+
+
+def test_a_contribution_under_another_encoding_is_refused(public_key):
+    cloud = AggregationCloud(public_key, length=1)
+    other = Contributor("u1", public_key, encoding=FixedPoint(public_key.n, 8))
+    with pytest.raises(InvalidInputError, match="another key or encoding"):
+        cloud.submit(other.contribute([1]))
+
+
+def test_decrypting_nothing_is_refused(public_key, parties):
+    with pytest.raises(InvalidInputError, match="no contributions"):
+        AggregationCloud(public_key, length=1).decrypt(parties)
+
+
+def test_two_parties_with_one_share_are_refused(public_key, parties, key):
+    cloud = AggregationCloud(public_key, length=1)
+    cloud.submit(Contributor("u1", public_key).contribute([1]))
+    with pytest.raises(InvalidInputError, match="same key share"):
+        cloud.decrypt([parties[0], DecryptionParty("copy", key[1][0]), parties[1]])
+
+
+def test_the_cloud_holds_only_ciphertexts(public_key):
+    cloud = AggregationCloud(public_key, length=1)
+    cloud.submit(Contributor("u1", public_key).contribute([123]))
+    aggregate = cloud.aggregate()
+    assert all(int(c) != 123 for c in aggregate.ciphertexts)
+    assert aggregate.public_key == public_key.paillier
