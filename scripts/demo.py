@@ -23,6 +23,12 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
    Groth16 proofs verified on chain, one clinic that cannot prove and is refused the other's
    proof, a confirmed delivery through the proxies, a dispute settled by the agencies' 2/3
    vote, and the refund of the unfilled slot (scripts/market.py).
+9. confidential aggregation: a (5, 3)-threshold Paillier key dealt to five parties, four
+   hospitals' encrypted sums multiplied by the cloud and decrypted by three parties, a forged
+   partial decryption named and replaced (scripts/aggregation.py).
+10. a confidential ledger: Paillier-encrypted balances updated by the chain, payments among
+   decoys under the anonymity-set rule, withdrawals decided by 3 of the 4 agencies, an overdraft
+   refused, a dishonest payment caught by the audit, the books checked (scripts/ledger.py).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from offchain.errors import TransactionRevertedError
 from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
-from scripts import consortium, market, sharing
+from scripts import aggregation, consortium, ledger, market, sharing
 
 OUTPUT = PROJECT_ROOT / "demo-output"
 
@@ -51,13 +57,19 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
-def main(output: Path = OUTPUT, record_path: Path | None = None, group_bits: int = DEFAULT_MODULUS_BITS) -> None:
+def main(
+    output: Path = OUTPUT,
+    record_path: Path | None = None,
+    group_bits: int = DEFAULT_MODULUS_BITS,
+    paillier_bits: int = 2048,
+) -> None:
     """Run the demo on the active (local) network.
 
     Args:
         output: Folder of the demo's blob store.
         record_path: Where to write the deployment record (``deployments/<network>.json``).
         group_bits: Modulus size of the agencies' group signatures (1024 only to test quickly).
+        paillier_bits: Modulus size of the threshold Paillier keys (1024 only to test quickly).
     """
     print(f"== 1. Deploy on {network.show_active()}")
     record_path = record_path or deployment_path(str(network.show_active()))
@@ -109,5 +121,11 @@ def main(output: Path = OUTPUT, record_path: Path | None = None, group_bits: int
 
     print("\n== 8. A data market: zk-SNARK-proven validity before sharing, escrowed payment")
     market.run(session, output / "market")
+
+    print("\n== 9. Confidential aggregation under a (5, 3)-threshold Paillier key")
+    aggregation.run(bits=paillier_bits)
+
+    print("\n== 10. A confidential ledger: encrypted balances, payments among decoys")
+    ledger.run(session, output / "ledger", bits=paillier_bits)
     settle()
     print("\nDemo finished.")

@@ -11,6 +11,9 @@
 * :class:`DataMarketClient`: requirements committed to field predicates, matches proven by
   Groth16 proofs, escrow released on confirmation, review timeout or an arbiter's ruling.
 * :class:`ConsortiumArbiterClient`: the consortium's agencies settle market disputes by a 2/3 vote.
+* :class:`ConfidentialLedgerClient`: Paillier-encrypted balances under the consortium's threshold
+  key, updated homomorphically on chain; transfers among decoys, withdrawals by t trustees;
+  :func:`deploy_ledger` deploys one for a dealt key.
 * :func:`get_events`: range-chunked event queries.
 * :func:`connect`, :func:`default_account`, :func:`transact`, :func:`call`: Brownie plumbing
   that turns reverts into :class:`~offchain.errors.TransactionRevertedError`.
@@ -42,6 +45,16 @@ from offchain.chain.contracts import (
 from offchain.chain.deploy import DEPLOY_ORDER, deploy_all
 from offchain.chain.deployment import ContractDeployment, DeploymentRecord, deployment_path
 from offchain.chain.events import EventLog, get_events
+from offchain.chain.ledger import (
+    BalanceUpdate,
+    ConfidentialLedgerClient,
+    LedgerTransfer,
+    UnknownWithdrawalError,
+    WithdrawalRequest,
+    WithdrawalState,
+    WithdrawalVote,
+    deploy_ledger,
+)
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketPayment, MarketRequirement, MatchState
 from offchain.chain.registry import DataRegistryClient, FileRegistration, file_id_of, record_digest_of
 from offchain.chain.session import Session
@@ -53,9 +66,11 @@ __all__ = [
     "MAX_LEAF_COUNT",
     "AnchoredBatch",
     "ArbiterVote",
+    "BalanceUpdate",
     "Ballot",
     "BallotKind",
     "BallotStatus",
+    "ConfidentialLedgerClient",
     "ConsortiumArbiterClient",
     "ConsortiumClient",
     "ConsortiumRecord",
@@ -67,6 +82,7 @@ __all__ = [
     "DisputeTally",
     "EventLog",
     "FileRegistration",
+    "LedgerTransfer",
     "MarketMatch",
     "MarketPayment",
     "MarketRequirement",
@@ -74,11 +90,16 @@ __all__ = [
     "MerkleAnchorClient",
     "Session",
     "TraceOpening",
+    "UnknownWithdrawalError",
+    "WithdrawalRequest",
+    "WithdrawalState",
+    "WithdrawalVote",
     "call",
     "connect",
     "contract_at",
     "default_account",
     "deploy_all",
+    "deploy_ledger",
     "deployment_path",
     "file_id_of",
     "get_events",

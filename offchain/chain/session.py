@@ -17,6 +17,7 @@ from offchain.chain.consortium import ConsortiumClient
 from offchain.chain.contracts import ContractClient, contract_at, default_account, is_local_network
 from offchain.chain.deploy import deploy_all
 from offchain.chain.deployment import DeploymentRecord, deployment_path
+from offchain.chain.ledger import LEDGER_CONTRACT, ConfidentialLedgerClient
 from offchain.chain.market import DataMarketClient
 from offchain.chain.registry import DataRegistryClient
 from offchain.errors import ContractNotDeployedError, DeploymentRecordError
@@ -117,6 +118,18 @@ class Session:
     def arbiter(self) -> ConsortiumArbiterClient:
         """Client of the deployed ``ConsortiumArbiter`` (the consortium's 2/3 vote on market disputes)."""
         return self._client(ConsortiumArbiterClient, "ConsortiumArbiter")
+
+    @cached_property
+    def ledger(self) -> ConfidentialLedgerClient:
+        """Client of the deployed ``ConfidentialLedger`` (Paillier-encrypted balances).
+
+        The ledger is deployed apart from the rest, once its threshold key is dealt
+        (:func:`offchain.chain.ledger.deploy_ledger` adds it to the record).
+
+        Raises:
+            DeploymentRecordError: The record has no ledger yet.
+        """
+        return self._client(ConfidentialLedgerClient, LEDGER_CONTRACT)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{n}@{c.address}" for n, c in sorted(self.record.contracts.items()))

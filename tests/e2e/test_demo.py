@@ -6,7 +6,7 @@ from scripts import demo
 
 
 def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
-    demo.main(output=tmp_path / "out", record_path=tmp_path / "deployment.json", group_bits=1024)
+    demo.main(output=tmp_path / "out", record_path=tmp_path / "deployment.json", group_bits=1024, paillier_bits=1024)
     printed = capsys.readouterr().out
     assert "DataRegistry" in printed
     assert "commitment opens: OK" in printed
@@ -21,6 +21,15 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert "receipt confirmed" in printed
     assert "match 2: Refunded" in printed
     assert "escrow left in the market: 0 wei" in printed
+    assert "equal to the plaintext computation over all records: yes" in printed
+    assert "rejected: hospital-b" in printed
+    assert "with two honest parties left: refused" in printed
+    assert "same anonymity set" in printed
+    assert "withdraw 2.5 ETH" in printed and ": executed" in printed
+    assert ": rejected" in printed
+    assert "OUT OF RANGE: reported by 3 trustees, account frozen" in printed
+    assert "refused: ConfidentialLedgerAccountFrozen" in printed
+    assert ": balanced" in printed
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()
     assert any(p.is_file() for p in (tmp_path / "out" / "blobs").rglob("*"))

@@ -1,0 +1,447 @@
+"""Typed client of the ``ConfidentialLedger`` contract: Paillier-encrypted balances on chain.
+
+Research: Zheng et al., "Scalable and Privacy-Preserving Data Sharing Based on Blockchain",
+J. Comput. Sci. Technol. 33(3), 2018, §4.5 (transaction-information privacy). Balances are
+Paillier ciphertexts under the consortium's threshold key
+(:mod:`offchain.crypto.threshold_paillier`); the contract multiplies them by the ciphertexts a
+transfer carries, so the chain itself applies every update and never sees an amount. The
+contract stores only keccak256 of each balance; this client finds the current ciphertext in
+the events (``BalanceUpdated``, and ``WithdrawalRequested`` for an executed withdrawal) by
+that hash, and sends it back with each call.
+
+The roles built on it are :class:`~offchain.protocols.ledger_account.LedgerAccount` (pays with
+decoys under the anonymity-set rule) and :class:`~offchain.protocols.ledger_trustee.LedgerTrustee`
+(decrypts with its key share, approves withdrawals, audits balances).
+
+Deployment: :func:`deploy_ledger` deploys the contract for a dealt threshold key and adds it
+to the network's deployment record, so that :attr:`offchain.chain.Session.ledger` finds it.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak, to_checksum_address
+
+from offchain.chain.contracts import ContractClient, call, load_project, require_address, require_uint, transact
+from offchain.chain.deployment import ContractDeployment, DeploymentRecord, deployment_path
+from offchain.chain.events import get_events
+from offchain.errors import ChainError, InvalidInputError, TransactionRevertedError
+
+__all__ = [
+    "LEDGER_CONTRACT",
+    "MAX_AMOUNT_WEI",
+    "MAX_SET_SIZE",
+    "BalanceUpdate",
+    "ConfidentialLedgerClient",
+    "LedgerTransfer",
+    "UnknownWithdrawalError",
+    "WithdrawalRequest",
+    "WithdrawalState",
+    "WithdrawalVote",
+    "deploy_ledger",
+    "encode_modulus",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The contract's name in the project and in deployment records.
+LEDGER_CONTRACT = "ConfidentialLedger"
+#: The largest deposit or withdrawal (the contract's ``MAX_AMOUNT``).
+MAX_AMOUNT_WEI = (1 << 128) - 1
+#: The largest anonymity set a transfer may name, sender included (``MAX_SET_SIZE``).
+MAX_SET_SIZE = 16
+
+
+class UnknownWithdrawalError(ChainError):
+    """No withdrawal request has the given id."""
+
+    def __init__(self, request_id: int) -> None:
+        super().__init__(f"no withdrawal request has id {request_id}")
+        self.request_id = request_id
+
+
+class WithdrawalState(enum.IntEnum):
+    """Where a withdrawal request stands (the contract's ``WithdrawalState``)."""
+
+    NONE = 0
+    PENDING = 1
+    EXECUTED = 2
+    REJECTED = 3
+    CANCELLED = 4
+
+
+@dataclass(frozen=True)
+class BalanceUpdate:
+    """A balance a transaction left: the account and its new ciphertext."""
+
+    account: str
+    ciphertext: int
+
+
+@dataclass(frozen=True)
+class LedgerTransfer:
+    """A confidential transfer, as mined.
+
+    Attributes:
+        transfer_id: The contract's id of the transfer.
+        sender: Who sent it.
+        accounts: The anonymity set, in the order sent.
+        balances: The new balance of each account, same order.
+        gas_used: Gas it used.
+    """
+
+    transfer_id: int
+    sender: str
+    accounts: tuple[str, ...]
+    balances: tuple[BalanceUpdate, ...]
+    gas_used: int
+
+
+@dataclass(frozen=True)
+class WithdrawalRequest:
+    """A withdrawal request and the balance it would leave.
+
+    Attributes:
+        request_id: Its id.
+        account: The requester.
+        amount_wei: The amount asked for.
+        state: Where it stands.
+        approvals: Trustee approvals counted.
+        rejections: Trustee rejections counted.
+        new_ciphertext: The balance after the withdrawal (current · E(−amount)), which the
+            trustees decrypt before voting.
+    """
+
+    request_id: int
+    account: str
+    amount_wei: int
+    state: WithdrawalState
+    approvals: int
+    rejections: int
+    new_ciphertext: int
+
+
+@dataclass(frozen=True)
+class WithdrawalVote:
+    """A trustee's vote as mined: the counts after it, and whether it decided the request."""
+
+    request_id: int
+    trustee: str
+    approve: bool
+    approvals: int
+    rejections: int
+    state: WithdrawalState
+    gas_used: int
+
+
+def encode_modulus(n: int) -> bytes:
+    """n as the contract takes it: big-endian, padded to a whole number of 32-byte words."""
+    if isinstance(n, bool) or not isinstance(n, int) or n <= 1 or n % 2 == 0:
+        raise InvalidInputError("the ledger's modulus must be an odd int > 1")
+    width = -(-((n.bit_length() + 7) // 8) // 32) * 32
+    return n.to_bytes(width, "big")
+
+
+class ConfidentialLedgerClient(ContractClient):
+    """Deposits, confidential transfers, withdrawals and audits through a ``ConfidentialLedger``.
+
+    Refusals come back as :class:`~offchain.errors.TransactionRevertedError` naming the
+    contract's custom error (``ConfidentialLedgerStaleBalance``, ``ConfidentialLedgerAccountLocked``,
+    ``ConfidentialLedgerNotTrustee``, …), or :class:`UnknownWithdrawalError`.
+
+    Args:
+        contract: Brownie handle of the deployed contract.
+        from_block: Where event scans start (the contract's deployment block).
+    """
+
+    def __init__(self, contract: Any, from_block: int = 0) -> None:
+        super().__init__(contract, from_block)
+        self._modulus: int | None = None
+        self._width: int | None = None
+        self._seen: dict[bytes, int] = {}  # keccak256 of a ciphertext seen in a receipt → the ciphertext
+
+    def _remember(self, data: bytes) -> int:
+        value = int.from_bytes(data, "big")
+        self._seen[keccak(data)] = value
+        return value
+
+    # --- the key and the encoding --------------------------------------------------------------
+
+    @property
+    def modulus(self) -> int:
+        """The Paillier modulus n of the consortium key."""
+        if self._modulus is None:
+            self._modulus = int.from_bytes(bytes(call(self.contract, "modulus")), "big")
+        return self._modulus
+
+    @property
+    def ciphertext_bytes(self) -> int:
+        """Width of every ciphertext on chain (2 · the modulus width)."""
+        if self._width is None:
+            self._width = int(call(self.contract, "ciphertextBytes"))
+        return self._width
+
+    def encode(self, ciphertext: int) -> bytes:
+        """A ciphertext in the contract's fixed-width encoding.
+
+        Raises:
+            InvalidInputError: It is not in [1, n²).
+        """
+        if isinstance(ciphertext, bool) or not 0 < int(ciphertext) < self.modulus**2:
+            raise InvalidInputError("a ledger ciphertext must be in [1, n²)")
+        return int(ciphertext).to_bytes(self.ciphertext_bytes, "big")
+
+    def threshold(self) -> int:
+        """t: approvals that decide a withdrawal, reports that freeze an account."""
+        return int(call(self.contract, "threshold"))
+
+    def trustees(self) -> tuple[str, ...]:
+        """The trustees (holders of the key shares), in deployment order."""
+        return tuple(to_checksum_address(a) for a in call(self.contract, "trustees"))
+
+    # --- balances ----------------------------------------------------------------------------
+
+    def balance_hash(self, account: Any) -> bytes:
+        """keccak256 of ``account``'s current balance ciphertext."""
+        return bytes(call(self.contract, "balanceHash", require_address(account, "account", nonzero=True)))
+
+    def balance_ciphertext(self, account: Any) -> int:
+        """``account``'s current balance ciphertext, found in the events by its on-chain hash.
+
+        Raises:
+            ChainError: No event holds a ciphertext with that hash (the node pruned its logs).
+        """
+        address = require_address(account, "account", nonzero=True)
+        target = self.balance_hash(address)
+        if target == keccak(self.encode(1)):
+            return 1  # never touched: E(0) with r = 1
+        if target in self._seen:
+            return self._seen[target]
+        for name, field in (("BalanceUpdated", "ciphertext"), ("WithdrawalRequested", "newCiphertext")):
+            logs = get_events(self.contract, name, from_block=self.from_block, argument_filters={"account": address})
+            for log in reversed(logs):
+                data = bytes(log.args[field])
+                if keccak(data) == target:
+                    return self._remember(data)
+        raise ChainError(f"no ledger event holds the current balance of {address} (hash 0x{target.hex()})")
+
+    def accounts(self) -> tuple[str, ...]:
+        """Every account whose balance ever changed, in order of first change (from the events)."""
+        seen: dict[str, None] = {}
+        for log in get_events(self.contract, "BalanceUpdated", from_block=self.from_block):
+            seen.setdefault(to_checksum_address(log.args["account"]), None)
+        return tuple(seen)
+
+    def held_wei(self) -> int:
+        """The ether the contract holds."""
+        from brownie import web3
+
+        return int(web3.eth.get_balance(to_checksum_address(self.address)))
+
+    def credits(self, account: Any) -> int:
+        """Wei credited to ``account`` by executed withdrawals and not yet withdrawn."""
+        return int(call(self.contract, "credits", require_address(account, "account", nonzero=True)))
+
+    def frozen(self, account: Any) -> bool:
+        """Whether ``account`` was frozen by the trustees' audit."""
+        return bool(call(self.contract, "frozen", require_address(account, "account", nonzero=True)))
+
+    def pending_withdrawal(self, account: Any) -> int:
+        """The id of ``account``'s pending withdrawal request (it locks the account), 0 if none."""
+        return int(call(self.contract, "pendingWithdrawal", require_address(account, "account", nonzero=True)))
+
+    def add_ciphertexts(self, a: int, b: int) -> int:
+        """a · b mod n², computed by the contract (its homomorphic addition)."""
+        return int.from_bytes(bytes(call(self.contract, "addCiphertexts", self.encode(a), self.encode(b))), "big")
+
+    # --- transactions ------------------------------------------------------------------------
+
+    def deposit(self, *, sender: Any, amount_wei: int) -> BalanceUpdate:
+        """Deposit ether; the chain adds E(amount) to the sender's balance itself."""
+        amount = require_uint(amount_wei, "amount_wei", low=1, high=MAX_AMOUNT_WEI)
+        current = self.encode(self.balance_ciphertext(sender))
+        receipt = transact(self.contract, "deposit", current, sender=sender, value_wei=amount)
+        updated = receipt.events["BalanceUpdated"][0]
+        return BalanceUpdate(to_checksum_address(updated["account"]), self._remember(bytes(updated["ciphertext"])))
+
+    def transfer(self, *, sender: Any, accounts: Sequence[Any], deltas: Sequence[int]) -> LedgerTransfer:
+        """Multiply each account's balance by its delta in one transaction (§4.5).
+
+        Args:
+            sender: The paying account; it must be one of ``accounts``.
+            accounts: The anonymity set (sender, receiver, decoys), 2 to 16 distinct accounts.
+            deltas: One ciphertext per account: E(amount) for the receiver, E(0) for each decoy,
+                E(−amount) for the sender, each with fresh randomness.
+
+        Raises:
+            InvalidInputError: Lengths differ, a repeated account, or a set size out of range.
+            TransactionRevertedError: E.g. ``ConfidentialLedgerStaleBalance`` if a balance changed
+                between reading and mining (read again and retry).
+        """
+        addresses = [require_address(a, "account", nonzero=True) for a in accounts]
+        if len(addresses) != len(deltas):
+            raise InvalidInputError(f"{len(addresses)} accounts but {len(deltas)} deltas")
+        if not 2 <= len(addresses) <= MAX_SET_SIZE:
+            raise InvalidInputError(f"an anonymity set has 2 to {MAX_SET_SIZE} accounts, got {len(addresses)}")
+        if len(set(addresses)) != len(addresses):
+            raise InvalidInputError("an account appears twice in the anonymity set")
+        sender_address = require_address(sender, "sender", nonzero=True)
+        if sender_address not in addresses:
+            raise InvalidInputError("the sender must be one of the anonymity set's accounts")
+        balances = [self.encode(self.balance_ciphertext(a)) for a in addresses]
+        encoded = [self.encode(d) for d in deltas]
+        receipt = transact(self.contract, "transfer", addresses, balances, encoded, sender=sender)
+        updates = tuple(
+            BalanceUpdate(to_checksum_address(e["account"]), self._remember(bytes(e["ciphertext"])))
+            for e in receipt.events["BalanceUpdated"]
+        )
+        event = receipt.events["Transferred"]
+        return LedgerTransfer(
+            transfer_id=int(event["transferId"]),
+            sender=sender_address,
+            accounts=tuple(addresses),
+            balances=updates,
+            gas_used=int(receipt.gas_used),
+        )
+
+    def request_withdrawal(self, *, sender: Any, amount_wei: int) -> WithdrawalRequest:
+        """Ask the trustees to pay out ``amount_wei``; the account is locked until they decide."""
+        amount = require_uint(amount_wei, "amount_wei", low=1, high=MAX_AMOUNT_WEI)
+        current = self.encode(self.balance_ciphertext(sender))
+        receipt = transact(self.contract, "requestWithdrawal", current, amount, sender=sender)
+        event = receipt.events["WithdrawalRequested"]
+        return WithdrawalRequest(
+            request_id=int(event["requestId"]),
+            account=to_checksum_address(event["account"]),
+            amount_wei=amount,
+            state=WithdrawalState.PENDING,
+            approvals=0,
+            rejections=0,
+            new_ciphertext=self._remember(bytes(event["newCiphertext"])),
+        )
+
+    def withdrawal(self, request_id: int) -> WithdrawalRequest:
+        """Request ``request_id`` with its new-balance ciphertext (from its event).
+
+        Raises:
+            UnknownWithdrawalError: No request has this id.
+        """
+        checked = require_uint(request_id, "request_id", low=1, high=(1 << 256) - 1)
+        try:
+            account, amount, state, approvals, rejections, new_hash = call(self.contract, "withdrawalOf", checked)
+        except TransactionRevertedError as exc:
+            if exc.error_name == "ConfidentialLedgerUnknownWithdrawal":
+                raise UnknownWithdrawalError(checked) from exc
+            raise
+        logs = get_events(
+            self.contract, "WithdrawalRequested", from_block=self.from_block, argument_filters={"requestId": checked}
+        )
+        ciphertexts = [bytes(log.args["newCiphertext"]) for log in logs]
+        matching = [c for c in ciphertexts if keccak(c) == bytes(new_hash)]
+        if not matching:
+            raise ChainError(f"no WithdrawalRequested event holds request {checked}'s ciphertext")
+        return WithdrawalRequest(
+            request_id=checked,
+            account=to_checksum_address(account),
+            amount_wei=int(amount),
+            state=WithdrawalState(int(state)),
+            approvals=int(approvals),
+            rejections=int(rejections),
+            new_ciphertext=int.from_bytes(matching[0], "big"),
+        )
+
+    def _vote(self, function: str, *, sender: Any, request_id: int) -> WithdrawalVote:
+        checked = require_uint(request_id, "request_id", low=1, high=(1 << 256) - 1)
+        try:
+            receipt = transact(self.contract, function, checked, sender=sender)
+        except TransactionRevertedError as exc:
+            if exc.error_name == "ConfidentialLedgerUnknownWithdrawal":
+                raise UnknownWithdrawalError(checked) from exc
+            raise
+        event = receipt.events["WithdrawalVoted"]
+        state = WithdrawalState.PENDING
+        if "WithdrawalExecuted" in receipt.events:
+            state = WithdrawalState.EXECUTED
+        elif "WithdrawalRejected" in receipt.events:
+            state = WithdrawalState.REJECTED
+        return WithdrawalVote(
+            request_id=checked,
+            trustee=to_checksum_address(event["trustee"]),
+            approve=bool(event["approve"]),
+            approvals=int(event["approvals"]),
+            rejections=int(event["rejections"]),
+            state=state,
+            gas_used=int(receipt.gas_used),
+        )
+
+    def approve_withdrawal(self, *, sender: Any, request_id: int) -> WithdrawalVote:
+        """A trustee's approval, having decrypted the new balance to a valid value."""
+        return self._vote("approveWithdrawal", sender=sender, request_id=request_id)
+
+    def reject_withdrawal(self, *, sender: Any, request_id: int) -> WithdrawalVote:
+        """A trustee's rejection (the new balance would be negative)."""
+        return self._vote("rejectWithdrawal", sender=sender, request_id=request_id)
+
+    def cancel_withdrawal(self, *, sender: Any, request_id: int) -> None:
+        """The requester withdraws its pending request (its account is unlocked)."""
+        checked = require_uint(request_id, "request_id", low=1, high=(1 << 256) - 1)
+        transact(self.contract, "cancelWithdrawal", checked, sender=sender)
+
+    def withdraw(self, *, sender: Any) -> int:
+        """Collect every credited wei (pull payment); returns the amount sent."""
+        receipt = transact(self.contract, "withdraw", sender=sender)
+        return int(receipt.events["Withdrawn"]["amountWei"])
+
+    def report_out_of_range(self, *, sender: Any, account: Any) -> bool:
+        """A trustee's audit report on ``account``'s current balance; True if it froze the account."""
+        address = require_address(account, "account", nonzero=True)
+        receipt = transact(self.contract, "reportOutOfRange", address, sender=sender)
+        return "AccountFrozen" in receipt.events
+
+
+def deploy_ledger(
+    account: Any,
+    *,
+    modulus: int,
+    trustees: Sequence[Any],
+    threshold: int,
+    record_path: Path | None = None,
+) -> ConfidentialLedgerClient:
+    """Deploy a ``ConfidentialLedger`` for the consortium key n and add it to the deployment record.
+
+    Args:
+        account: Pays for the deployment.
+        modulus: n of the dealt threshold key (:class:`~offchain.crypto.threshold_paillier.ThresholdPublicKey`).
+        trustees: The key-share holders' accounts, share 1 first.
+        threshold: t.
+        record_path: The record to extend (``deployments/<network>.json`` by default); skipped
+            when the file does not exist.
+
+    Raises:
+        InvalidInputError: Bad trustees or threshold (nothing is deployed).
+    """
+    from brownie import network
+
+    addresses = [require_address(t, "trustee", nonzero=True) for t in trustees]
+    if len(set(addresses)) != len(addresses):
+        raise InvalidInputError("a trustee is listed twice")
+    checked = require_uint(threshold, "threshold", low=1, high=max(1, len(addresses)))
+    contract = load_project()[LEDGER_CONTRACT].deploy(encode_modulus(modulus), addresses, checked, {"from": account})
+    receipt = contract.tx
+    logger.info("deployed %s at %s (gas %s)", LEDGER_CONTRACT, contract.address, receipt.gas_used)
+    target = record_path or deployment_path(str(network.show_active()))
+    if target.exists():
+        record = DeploymentRecord.load(target)
+        entry = ContractDeployment(
+            address=to_checksum_address(contract.address),
+            tx_hash=str(receipt.txid),
+            block_number=int(receipt.block_number),
+        )
+        replace(record, contracts={**record.contracts, LEDGER_CONTRACT: entry}).save(target)
+    return ConfidentialLedgerClient(contract, from_block=int(receipt.block_number))
