@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +68,7 @@ class ForgingParty(DecryptionParty):
     def partially_decrypt(self, ciphertexts: list[int]) -> PartialBatch:  # type: ignore[override]
         batch = super().partially_decrypt(ciphertexts)
         nsquare = self.share.public_key.nsquare
-        forged = tuple(
-            tp.PartialDecryption(p.index, int(p.value * 2 % nsquare), p.challenge, p.response) for p in batch.partials
-        )
+        forged = tuple(replace(p, value=int(p.value * 2 % nsquare)) for p in batch.partials)
         return PartialBatch(batch.party, batch.index, forged)
 
 

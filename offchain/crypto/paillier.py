@@ -229,14 +229,21 @@ def _noise_batch(n: int, count: int) -> list[int]:
 
 
 def _noise_batch_crt(n: int, p: int, q: int, count: int) -> list[int]:
-    """``count`` fresh r^n mod n² computed mod p² and q² and recombined (private key holder)."""
+    """``count`` fresh r^n mod n², computed mod p² and q² and recombined (private key holder).
+
+    Modulo p² the n-th powers are the p-th powers (the subgroup of order p − 1), when
+    gcd(q, p − 1) = 1: raising to q permutes that subgroup. So y^p mod p² for a uniform y is
+    distributed as r^n mod p², with an exponent of |p| bits instead of |n|. Otherwise (rare for
+    phe's primes, impossible for safe primes) the exponent is n itself, reduced mod φ(p²).
+    """
     p2, q2 = mpz(p) * p, mpz(q) * q
     # CRT: x ≡ a (mod p²), x ≡ b (mod q²)  ⇒  x = a + p²·((b − a)·(p²)^-1 mod q²)
     p2_inv = gmpy2.invert(p2, q2)
-    # r^n mod p² depends on r mod p² only: draw r mod p² and mod q² independently (uniform r mod n²).
-    exp_p, exp_q = mpz(n) % (p2 - p), mpz(n) % (q2 - q)  # reduce by φ(p²) = p(p−1), φ(q²)
+    exp_p = mpz(p) if gmpy2.gcd(q, p - 1) == 1 else mpz(n) % (p2 - p)
+    exp_q = mpz(q) if gmpy2.gcd(p, q - 1) == 1 else mpz(n) % (q2 - q)
     out = []
     for _ in range(count):
+        # r mod p² and r mod q² drawn independently: a uniform r mod n².
         a = gmpy2.powmod(mpz(secrets.randbelow(int(p2) - 1) + 1), exp_p, p2)
         b = gmpy2.powmod(mpz(secrets.randbelow(int(q2) - 1) + 1), exp_q, q2)
         if a % p == 0 or b % q == 0:

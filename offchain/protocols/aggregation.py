@@ -27,7 +27,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from offchain.crypto import threshold_paillier as tp
-from offchain.crypto.modexp import FixedBase
 from offchain.crypto.paillier import EncryptedVector, FixedPoint, NoisePool
 from offchain.errors import InvalidInputError, VerificationError
 
@@ -38,7 +37,9 @@ __all__ = [
     "Contribution",
     "Contributor",
     "DecryptionParty",
+    "GatheredPartials",
     "PartialBatch",
+    "gather_partials",
 ]
 
 logger = logging.getLogger(__name__)
@@ -210,53 +211,83 @@ class AggregationCloud:
         """Ask parties, in the order given, for partial decryptions until t have valid proofs.
 
         The first t parties are asked; each one whose proofs fail is named in the result and
-        replaced by the next party in ``parties``.
+        replaced by the next party in ``parties`` (see :func:`gather_partials`).
 
         Raises:
             CheatingPartiesError: Fewer than t parties returned valid partials; names the cheats.
             InvalidInputError: Two parties hold the same share index, or no contributions.
         """
         aggregate = self.aggregate()
-        indices = [p.index for p in parties]
-        if len(set(indices)) != len(indices):
-            raise InvalidInputError("two of the given parties hold the same key share")
         ciphertexts = [int(c) for c in aggregate.ciphertexts]
-        tables = [tp.proof_table(self.public_key, c) for c in ciphertexts]  # shared by every party's proofs
-        threshold = self.public_key.threshold
-        accepted: list[tuple[DecryptionParty, list[tp.VerifiedPartial]]] = []
-        rejected: list[str] = []
-        for party in parties:
-            if len(accepted) == threshold:
-                break
-            batch = party.partially_decrypt(ciphertexts)
-            verified = self._check_batch(party, batch, ciphertexts, tables)
-            if verified is None:
-                rejected.append(party.name)
-                logger.warning("partial decryption from %s rejected: its proof does not verify", party.name)
-            else:
-                accepted.append((party, verified))
-        if len(accepted) < threshold:
-            raise CheatingPartiesError(
-                rejected, f"only {len(accepted)} of the {threshold} valid partial decryptions needed were returned"
-            )
-        residues = [
-            tp.combine(self.public_key, [element[i] for _, element in accepted]) for i in range(len(ciphertexts))
-        ]
+        gathered = gather_partials(self.public_key, ciphertexts, parties)
+        residues = [tp.combine(self.public_key, element) for element in gathered.partials]
         assert self.encoding is not None
         totals = tuple(self.encoding.decode(r) for r in residues)
-        return AggregationResult(totals, self.contributors, tuple(p.name for p, _ in accepted), tuple(rejected))
+        return AggregationResult(totals, self.contributors, gathered.decrypted_by, gathered.rejected)
 
-    def _check_batch(
-        self, party: DecryptionParty, batch: PartialBatch, ciphertexts: Sequence[int], tables: Sequence[FixedBase]
-    ) -> list[tp.VerifiedPartial] | None:
-        if batch.index != party.index or len(batch.partials) != len(ciphertexts):
-            return None
-        verified = []
-        for c, table, partial in zip(ciphertexts, tables, batch.partials, strict=True):
-            if partial.index != party.index:
-                return None
+
+@dataclass(frozen=True)
+class GatheredPartials:
+    """t parties' verified partial decryptions of each ciphertext.
+
+    Attributes:
+        partials: For each ciphertext, the t verified partials (one per party in ``decrypted_by``).
+        decrypted_by: The names of the parties whose partials verified.
+        rejected: The names of the parties whose partials did not.
+    """
+
+    partials: tuple[tuple[tp.VerifiedPartial, ...], ...]
+    decrypted_by: tuple[str, ...]
+    rejected: tuple[str, ...]
+
+
+def gather_partials(
+    public_key: tp.ThresholdPublicKey, ciphertexts: Sequence[int], parties: Sequence[DecryptionParty]
+) -> GatheredPartials:
+    """Partial decryptions of every ciphertext from the first t parties whose proofs verify.
+
+    Parties are asked in order, t at a time; the partials of each ciphertext are checked in one
+    batch (:func:`~offchain.crypto.threshold_paillier.verify_partials`). A party whose batch
+    is malformed (another index, a missing element) or whose proofs fail is rejected by name
+    and the next party is asked in its place.
+
+    Raises:
+        CheatingPartiesError: Fewer than t parties returned valid partials; names the cheats.
+        InvalidInputError: Two parties hold the same key share, or no ciphertexts.
+    """
+    indices = [p.index for p in parties]
+    if len(set(indices)) != len(indices):
+        raise InvalidInputError("two of the given parties hold the same key share")
+    if not ciphertexts:
+        raise InvalidInputError("no ciphertexts to decrypt")
+    threshold = public_key.threshold
+    waiting = list(parties)
+    candidates: list[tuple[DecryptionParty, PartialBatch]] = []
+    rejected: list[str] = []
+    while True:
+        while len(candidates) < threshold and waiting:
+            party = waiting.pop(0)
+            batch = party.partially_decrypt(ciphertexts)
+            if len(batch.partials) != len(ciphertexts) or any(p.index != party.index for p in batch.partials):
+                rejected.append(party.name)  # it would make another party's proof fail in its name
+                logger.warning("partial decryptions from %s rejected: malformed batch", party.name)
+                continue
+            candidates.append((party, batch))
+        if len(candidates) < threshold:
+            raise CheatingPartiesError(
+                rejected, f"only {len(candidates)} of the {threshold} valid partial decryptions needed were returned"
+            )
+        verified: list[tuple[tp.VerifiedPartial, ...]] = []
+        failed: set[int] = set()
+        for k, c in enumerate(ciphertexts):
             try:
-                verified.append(tp.verify_partial(self.public_key, c, partial, table=table))
-            except tp.InvalidPartialError:
-                return None
-        return verified
+                verified.append(tuple(tp.verify_partials(public_key, c, [b.partials[k] for _, b in candidates])))
+            except tp.InvalidPartialError as exc:
+                failed.update(exc.parties)
+        if not failed:
+            return GatheredPartials(tuple(verified), tuple(p.name for p, _ in candidates), tuple(rejected))
+        for party, _ in candidates:
+            if party.index in failed:
+                rejected.append(party.name)
+                logger.warning("partial decryptions from %s rejected: a proof does not verify", party.name)
+        candidates = [(p, b) for p, b in candidates if p.index not in failed]

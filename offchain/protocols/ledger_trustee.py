@@ -11,10 +11,11 @@ of them decrypt a balance; none alone can. They:
   :mod:`offchain.protocols.ledger_account`): decrypt a balance and, when out of range, report
   it on chain; t reports of the same balance freeze the account.
 
-Every trustee that votes checks every partial decryption's proof itself before voting, so a
-trustee's vote never rests on another's word. :class:`TrusteeBoard` runs the trustees of one
-process (a demo, tests, or a deployment where each trustee is a process of its own that exchanges
-partial decryptions over an authenticated channel).
+Every partial decryption's proof is checked before anything is decided, and a trustee whose
+proof fails is named and passed over (:func:`~offchain.protocols.aggregation.gather_partials`).
+:class:`TrusteeBoard` runs the trustees of one process (a demo, tests); in a deployment each
+trustee is a process of its own that receives the others' partials over an authenticated
+channel and runs the same check before it votes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from offchain.chain.contracts import require_address
 from offchain.chain.ledger import ConfidentialLedgerClient, WithdrawalState, WithdrawalVote
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import InvalidInputError
-from offchain.protocols.aggregation import CheatingPartiesError
+from offchain.protocols.aggregation import DecryptionParty, gather_partials
 
 __all__ = ["MAX_BALANCE_WEI", "BalanceAudit", "LedgerTrustee", "SupplyAudit", "TrusteeBoard", "WithdrawalReview"]
 
@@ -91,8 +92,8 @@ class SupplyAudit:
     balanced: bool
 
 
-class LedgerTrustee:
-    """One trustee: a named account holding one key share.
+class LedgerTrustee(DecryptionParty):
+    """One trustee: a named decryption party that also votes on chain.
 
     Args:
         name: How the others know it (named when its proofs fail).
@@ -101,20 +102,9 @@ class LedgerTrustee:
     """
 
     def __init__(self, name: str, account: Any, share: tp.KeyShare) -> None:
-        if not name:
-            raise InvalidInputError("a trustee needs a name")
-        self.name = name
+        super().__init__(name, share)
         self.account = account
         self.address = require_address(account, "trustee", nonzero=True)
-        self.share = share
-
-    def partial_decrypt(self, ciphertext: int) -> tp.PartialDecryption:
-        """Its partial decryption of ``ciphertext``, with the proof."""
-        return tp.partial_decrypt(self.share, ciphertext)
-
-    def decrypt_with(self, ciphertext: int, partials: Sequence[tp.PartialDecryption]) -> int:
-        """Check every partial's proof itself and combine: the plaintext residue."""
-        return tp.threshold_decrypt(self.share.public_key, ciphertext, partials)
 
 
 def signed(residue: int, n: int) -> int:
@@ -145,40 +135,26 @@ class TrusteeBoard:
                 raise InvalidInputError(f"{trustee.name} ({trustee.address}) is not a trustee of the ledger")
             if trustee.share.public_key.n != ledger.modulus:
                 raise InvalidInputError(f"{trustee.name}'s key share is not for the ledger's key")
+        if not trustees:
+            raise InvalidInputError("a trustee board needs trustees")
         self.ledger = ledger
         self.trustees = tuple(trustees)
-        self.public_key = trustees[0].share.public_key if trustees else None
-        self.threshold = ledger.threshold()
+        self._key = trustees[0].share.public_key
 
-    def _partials(self, ciphertext: int) -> tuple[list[tp.PartialDecryption], list[LedgerTrustee]]:
-        """Partials from the first trustees whose proofs verify, until t; the voters are those."""
-        accepted: list[tp.PartialDecryption] = []
-        voters: list[LedgerTrustee] = []
-        rejected: list[str] = []
-        assert self.public_key is not None
-        table = tp.proof_table(self.public_key, ciphertext)
-        for trustee in self.trustees:
-            if len(accepted) == self.threshold:
-                break
-            partial = trustee.partial_decrypt(ciphertext)
-            try:
-                tp.verify_partial(self.public_key, ciphertext, partial, table=table)
-            except tp.InvalidPartialError:
-                logger.warning("partial decryption from trustee %s rejected", trustee.name)
-                rejected.append(trustee.name)
-                continue
-            accepted.append(partial)
-            voters.append(trustee)
-        if len(accepted) < self.threshold:
-            raise CheatingPartiesError(
-                rejected, f"only {len(accepted)} of the {self.threshold} valid partial decryptions needed"
-            )
-        return accepted, voters
+    def _decrypt(self, ciphertext: int) -> tuple[int, tuple[LedgerTrustee, ...]]:
+        """The signed plaintext and the t trustees whose partials (proofs checked) gave it."""
+        gathered = gather_partials(self._key, [ciphertext], self.trustees)
+        by_name = {t.name: t for t in self.trustees}
+        residue = tp.combine(self._key, gathered.partials[0])
+        return signed(residue, self.ledger.modulus), tuple(by_name[name] for name in gathered.decrypted_by)
 
     def decrypt(self, ciphertext: int) -> int:
-        """The signed plaintext of ``ciphertext`` (t trustees' partials, every proof checked)."""
-        partials, voters = self._partials(ciphertext)
-        return signed(voters[0].decrypt_with(ciphertext, partials), self.ledger.modulus)
+        """The signed plaintext of ``ciphertext`` (t trustees' partials, every proof checked).
+
+        Raises:
+            CheatingPartiesError: Fewer than t trustees returned valid partials; names the cheats.
+        """
+        return self._decrypt(ciphertext)[0]
 
     def balance_of(self, account: Any) -> int:
         """The decrypted current balance of ``account``, in wei (signed)."""
@@ -188,7 +164,7 @@ class TrusteeBoard:
         """Decrypt the balance a pending request leaves; t trustees approve it if in range,
         else enough reject it.
 
-        Each voter checks every partial itself (:meth:`LedgerTrustee.decrypt_with`) before voting.
+        Every partial's proof is checked first; a trustee whose proof fails is passed over.
 
         Raises:
             InvalidInputError: The request is not pending.
@@ -197,27 +173,16 @@ class TrusteeBoard:
         request = self.ledger.withdrawal(request_id)
         if request.state is not WithdrawalState.PENDING:
             raise InvalidInputError(f"withdrawal {request_id} is {request.state.name.lower()}, not pending")
-        partials, voters = self._partials(request.new_ciphertext)
-        votes = []
-        balance_after = 0
-        approve = False
-        for trustee in voters:
-            balance_after = signed(trustee.decrypt_with(request.new_ciphertext, partials), self.ledger.modulus)
-            approve = 0 <= balance_after <= MAX_BALANCE_WEI
-            vote = (self.ledger.approve_withdrawal if approve else self.ledger.reject_withdrawal)(
-                sender=trustee.account, request_id=request_id
-            )
-            votes.append(vote)
-            if vote.state is not WithdrawalState.PENDING:
+        balance_after, voters = self._decrypt(request.new_ciphertext)
+        approve = 0 <= balance_after <= MAX_BALANCE_WEI
+        vote = self.ledger.approve_withdrawal if approve else self.ledger.reject_withdrawal
+        # t approvals execute; a rejection needs more than p − t votes: the others vote too
+        order = list(voters) + ([] if approve else [t for t in self.trustees if t not in voters])
+        votes: list[WithdrawalVote] = []
+        for trustee in order:
+            votes.append(vote(sender=trustee.account, request_id=request_id))
+            if votes[-1].state is not WithdrawalState.PENDING:
                 break
-        if not approve:  # rejections must exceed p − t: ask the remaining trustees too
-            for trustee in self.trustees:
-                if votes and votes[-1].state is not WithdrawalState.PENDING:
-                    break
-                if trustee in voters:
-                    continue
-                trustee.decrypt_with(request.new_ciphertext, partials)
-                votes.append(self.ledger.reject_withdrawal(sender=trustee.account, request_id=request_id))
         state = votes[-1].state if votes else WithdrawalState.PENDING
         logger.info("withdrawal %s: balance after %s wei, %s", request_id, balance_after, state.name.lower())
         return WithdrawalReview(request_id, balance_after, approve, state, tuple(votes))
@@ -243,14 +208,11 @@ class TrusteeBoard:
     def audit(self, account: Any) -> BalanceAudit:
         """Decrypt ``account``'s balance; if out of range, t trustees report it (freezing it)."""
         address = require_address(account, "account", nonzero=True)
-        ciphertext = self.ledger.balance_ciphertext(address)
-        partials, voters = self._partials(ciphertext)
-        balance = signed(voters[0].decrypt_with(ciphertext, partials), self.ledger.modulus)
+        balance, voters = self._decrypt(self.ledger.balance_ciphertext(address))
         in_range = 0 <= balance <= MAX_BALANCE_WEI
         frozen = self.ledger.frozen(address)
         if not in_range and not frozen:
             for trustee in voters:
-                trustee.decrypt_with(ciphertext, partials)
                 frozen = self.ledger.report_out_of_range(sender=trustee.account, account=address)
             logger.warning("audit: %s holds %s wei, out of range; frozen: %s", address, balance, frozen)
         return BalanceAudit(address, balance, in_range, frozen)

@@ -255,9 +255,10 @@ def test_a_locked_account_cannot_be_paid_until_its_request_is_decided(funded, le
 
 
 class ForgingTrustee(LedgerTrustee):
-    def partial_decrypt(self, ciphertext):
-        partial = super().partial_decrypt(ciphertext)
-        return replace(partial, value=partial.value * 2 % self.share.public_key.nsquare)
+    def partially_decrypt(self, ciphertexts):
+        batch = super().partially_decrypt(ciphertexts)
+        nsquare = self.share.public_key.nsquare
+        return replace(batch, partials=tuple(replace(p, value=p.value * 2 % nsquare) for p in batch.partials))
 
 
 def test_a_cheating_trustee_is_passed_over(ledger, trustees, funded):

@@ -189,11 +189,50 @@ def test_a_partial_made_with_a_wrong_share_is_rejected(public_key, shares, ciphe
         tp.verify_partial(public_key, ciphertext, tp.partial_decrypt(wrong, ciphertext))
 
 
-@pytest.mark.parametrize("field", ["challenge", "response"])
+@pytest.mark.parametrize("field", ["commitment_c", "commitment_v", "response"])
 def test_a_tampered_proof_is_rejected(public_key, ciphertext, partials, field):
-    tampered = replace(partials[0], **{field: getattr(partials[0], field) ^ 1})
+    tampered = replace(partials[0], **{field: getattr(partials[0], field) ^ 2})
     with pytest.raises(tp.InvalidPartialError, match="party 1"):
         tp.verify_partial(public_key, ciphertext, tampered)
+
+
+@pytest.mark.parametrize("field", ["value", "commitment_c", "commitment_v", "response"])
+def test_a_batch_with_one_tampered_partial_names_that_party_only(public_key, ciphertext, partials, field):
+    tampered = replace(partials[2], **{field: getattr(partials[2], field) ^ 2})
+    with pytest.raises(tp.InvalidPartialError) as info:
+        tp.verify_partials(public_key, ciphertext, [partials[0], partials[1], tampered, partials[3]])
+    assert info.value.parties == (3,)
+
+
+def test_a_batch_of_valid_partials_verifies(public_key, ciphertext, partials):
+    verified = tp.verify_partials(public_key, ciphertext, partials)
+    assert [v.index for v in verified] == [1, 2, 3, 4, 5]
+
+
+def signed_commitment_partial(share: tp.KeyShare, ciphertext: int) -> tp.PartialDecryption:
+    """A proof made honestly but with the commitment −(c⁴)^r: a factor of order 2."""
+    pk = share.public_key
+    nsquare = pk.nsquare
+    c4 = pow(ciphertext, 4, nsquare)
+    ci = pow(ciphertext, 2 * pk.delta * share.share, nsquare)
+    r = random.getrandbits(pk.mask_bits)
+    a, b = nsquare - pow(c4, r, nsquare), pow(pk.v, r, nsquare)
+    e = tp._challenge(pk, share.index, c4, ci * ci % nsquare, a, b)
+    return tp.PartialDecryption(share.index, ci, a, b, r + e * pk.delta * share.share)
+
+
+def test_a_batch_forgives_only_a_sign_which_the_combination_removes(
+    public_key, shares, ciphertext, partials, plaintext
+):
+    # The exact check refuses −a; the squared batch forgives it. c_i enters the combination
+    # squared, so the result is the plaintext all the same (as for Shoup's ±c_i).
+    signed = signed_commitment_partial(shares[0], ciphertext)
+    with pytest.raises(tp.InvalidPartialError):
+        tp.verify_partial(public_key, ciphertext, signed)
+    negated = replace(partials[1], value=public_key.nsquare - partials[1].value)
+    tp.verify_partial(public_key, ciphertext, negated)  # Shoup's c_i is defined up to its sign
+    verified = tp.verify_partials(public_key, ciphertext, [signed, negated, partials[2]])
+    assert tp.combine(public_key, verified) == plaintext
 
 
 @pytest.mark.parametrize("value", [0, -1, "nsquare"])
@@ -204,7 +243,7 @@ def test_a_partial_value_out_of_range_is_rejected(public_key, ciphertext, partia
 
 
 def test_an_oversized_response_is_rejected(public_key, ciphertext, partials):
-    with pytest.raises(tp.InvalidPartialError, match="out of range"):
+    with pytest.raises(tp.InvalidPartialError, match="response is out of range"):
         tp.verify_partial(public_key, ciphertext, replace(partials[0], response=1 << (public_key.mask_bits + 2)))
 
 
