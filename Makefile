@@ -13,6 +13,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BROWNIE := $(VENV)/bin/brownie
 NETWORK ?= ganache-cli
+# Test files run in this many processes, each with a chain of its own (Brownie's xdist support:
+# worker k's chain listens on the network's port + k).
+TEST_WORKERS ?= 2
 SOLC_VERSION := $(shell node -p "require('./package.json').devDependencies.solc" 2>/dev/null)
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
@@ -57,7 +60,7 @@ $(NETWORKS_STAMP): $(HOOK_STAMP) networks.yaml tools/import_networks.py
 setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(HOOK_STAMP) $(NETWORKS_STAMP)
 
 test: setup
-	$(BROWNIE) test tests --network $(NETWORK)
+	$(BROWNIE) test tests --network $(NETWORK) -n $(TEST_WORKERS)
 	$(MAKE) --no-print-directory lint
 
 test-anvil:

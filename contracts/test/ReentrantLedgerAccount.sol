@@ -2,26 +2,20 @@
 pragma solidity 0.8.30;
 
 import {IConfidentialLedger} from "../../interfaces/IConfidentialLedger.sol";
+import {ReentrantPayee} from "./ReentrantPayee.sol";
 
 /// @title ReentrantLedgerAccount
 /// @notice Test-only account of a `ConfidentialLedger` that tries to re-enter the ledger when it
 /// is paid; never deployed outside tests.
-/// @dev Trust assumptions: none; anyone may drive it. Armed with a list of calls, its `receive`
-/// makes each call to the ledger once (inside the ledger's `withdraw`), catching and recording
-/// the outcome, so that tests can show that re-entering gains nothing. Set to refuse ether, its
-/// `receive` reverts, so that tests reach `ConfidentialLedgerTransferFailed`.
-contract ReentrantLedgerAccount {
+/// @dev Trust assumptions: none; anyone may drive it. The re-entry machinery is `ReentrantPayee`'s:
+/// armed, its `receive` calls the ledger again inside the ledger's `withdraw`; set to refuse ether,
+/// it makes tests reach `ConfidentialLedgerTransferFailed`.
+contract ReentrantLedgerAccount is ReentrantPayee {
     /// @notice The ledger it holds a balance in.
     IConfidentialLedger public immutable ledger;
-    /// @notice Whether `receive` reverts.
-    bool public refusesEther;
-
-    bytes[] private _calls; // made by the next `receive`, then cleared
-    bool[] private _succeeded;
-    bytes[] private _returned;
 
     /// @param ledger_ The ledger.
-    constructor(IConfidentialLedger ledger_) {
+    constructor(IConfidentialLedger ledger_) ReentrantPayee(address(ledger_)) {
         ledger = ledger_;
     }
 
@@ -42,47 +36,5 @@ contract ReentrantLedgerAccount {
     /// @notice Withdraw this contract's credit from the ledger.
     function withdraw() external {
         ledger.withdraw();
-    }
-
-    /// @notice Make `calls` (ABI-encoded ledger calls) from the next `receive`, and record them.
-    /// @param calls The calls, in order.
-    function arm(bytes[] calldata calls) external {
-        delete _succeeded;
-        delete _returned;
-        for (uint256 i = 0; i < calls.length; ++i) {
-            _calls.push(calls[i]);
-        }
-    }
-
-    /// @notice Make `receive` revert (or accept again).
-    /// @param refuses True to refuse ether.
-    function setRefusesEther(bool refuses) external {
-        refusesEther = refuses;
-    }
-
-    /// @notice The number of calls the last armed `receive` made.
-    /// @return count The number of calls.
-    function reentryCount() external view returns (uint256 count) {
-        return _succeeded.length;
-    }
-
-    /// @notice The outcome of the `index`-th call of the last armed `receive`.
-    /// @param index The call's position.
-    /// @return succeeded Whether it succeeded.
-    /// @return returned Its return data, or its revert data.
-    function reentry(uint256 index) external view returns (bool succeeded, bytes memory returned) {
-        return (_succeeded[index], _returned[index]);
-    }
-
-    /// @notice Accepts the ledger's payment, making the armed calls first.
-    receive() external payable {
-        if (refusesEther) revert("ReentrantLedgerAccount: refusing ether");
-        uint256 count = _calls.length;
-        for (uint256 i = 0; i < count; ++i) {
-            (bool succeeded, bytes memory returned) = address(ledger).call(_calls[i]);
-            _succeeded.push(succeeded);
-            _returned.push(returned);
-        }
-        delete _calls;
     }
 }

@@ -142,8 +142,11 @@ class LedgerAccount:
         """The receiver and its decoys for a payment, under the anonymity-set rule.
 
         On the first payment to ``receiver``: ``set_size`` − 1 decoys drawn uniformly (from
-        ``secrets``) among ``candidates`` other than this account and the receiver, recorded in
-        the book. Later: the recorded set, whatever the candidates.
+        ``secrets``) among ``candidates`` other than this account and the receiver and not
+        locked by a pending withdrawal, recorded in the book. Later: the recorded set, whatever
+        the candidates (a payment then waits for a locked decoy's request to be decided). Decoys
+        that already hold a balance make the cheapest transfer: the first write to an
+        untouched account's slot costs ~17,000 gas more.
 
         Raises:
             InvalidInputError: Too few candidates, a size out of range, or a size other than
@@ -162,9 +165,13 @@ class LedgerAccount:
             logger.debug("reusing the anonymity set of %s", target)
             return (target, *recorded)
         size = require_uint(set_size, "set_size", low=1, high=MAX_SET_SIZE - 1)
-        pool = sorted({require_address(c, "candidate", nonzero=True) for c in candidates} - {self.address, target})
+        named = {require_address(c, "candidate", nonzero=True) for c in candidates} - {self.address, target}
+        # an account with a pending withdrawal is locked: a transfer naming it would revert
+        pool = sorted(c for c in named if self.ledger.pending_withdrawal(c) == 0)
         if len(pool) < size - 1:
-            raise InvalidInputError(f"an anonymity set of {size} needs {size - 1} decoys, only {len(pool)} candidates")
+            raise InvalidInputError(
+                f"an anonymity set of {size} needs {size - 1} decoys, only {len(pool)} unlocked candidates"
+            )
         rng = secrets.SystemRandom()
         decoys = tuple(sorted(rng.sample(pool, size - 1)))
         self.book.record(target, decoys)

@@ -14,6 +14,7 @@ the project's root and finds circomlib through ``-l node_modules/circomlib/circu
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -165,13 +166,27 @@ def ensure_built(field_count: int) -> CircuitArtifacts:
     """
     circuit = artifacts(field_count)
     wanted = _sources_digest(circuit)
-    stamp = circuit.build_dir / _STAMP
-    if stamp.exists() and stamp.read_text() == wanted and circuit.r1cs.exists() and circuit.wasm.exists():
+    if _is_current(circuit, wanted):
         return circuit
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    # Parallel test workers (and parallel provers) may all find the build stale: one compiles,
+    # the others wait for it here and then find it current, so none replaces a build in use.
+    with (BUILD_DIR / ".build.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _is_current(circuit, wanted):
+            return circuit
+        return _build(circuit, wanted)
+
+
+def _is_current(circuit: CircuitArtifacts, wanted: str) -> bool:
+    stamp = circuit.build_dir / _STAMP
+    return stamp.exists() and stamp.read_text() == wanted and circuit.r1cs.exists() and circuit.wasm.exists()
+
+
+def _build(circuit: CircuitArtifacts, wanted: str) -> CircuitArtifacts:
     if not (_CIRCOMLIB / "circuits" / "poseidon.circom").exists():
         raise ProverError(f"circomlib is not installed under {_CIRCOMLIB}: run `make setup` (npm ci) first")
     logger.info("compiling %s with circom (about 10-20 s)", circuit.name)
-    BUILD_DIR.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{circuit.name}-", dir=BUILD_DIR))
     try:
         run_node_tool(

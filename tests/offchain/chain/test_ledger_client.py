@@ -164,8 +164,23 @@ def test_a_corrupt_anonymity_set_file_is_refused(tmp_path):
 
 
 def test_too_few_candidates_for_the_set_are_refused(funded):
-    with pytest.raises(InvalidInputError, match="needs 3 decoys"):
+    with pytest.raises(InvalidInputError, match="needs 3 decoys, only 1 unlocked candidates"):
         funded[0].pay(funded[1].address, 10, candidates=addresses(funded)[:3], set_size=4)
+
+
+def test_locked_candidates_are_not_drawn_as_decoys(funded):
+    carol, dave, erin = funded[2:]
+    carol.request_withdrawal(1)
+    dave.request_withdrawal(1)
+    transfer = funded[0].pay(funded[1].address, 10, candidates=addresses(funded), set_size=2)
+    assert set(transfer.accounts) == {funded[0].address, funded[1].address, erin.address}
+
+
+def test_a_set_with_only_locked_candidates_is_refused(funded):
+    for person in funded[2:]:
+        person.request_withdrawal(1)
+    with pytest.raises(InvalidInputError, match="only 0 unlocked candidates"):
+        funded[0].pay(funded[1].address, 10, candidates=addresses(funded), set_size=2)
 
 
 def test_paying_oneself_is_refused(funded):
