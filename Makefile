@@ -60,6 +60,9 @@ $(NETWORKS_STAMP): $(HOOK_STAMP) networks.yaml tools/import_networks.py
 setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(HOOK_STAMP) $(NETWORKS_STAMP)
 
 test: setup
+	@# Compile and load once before the workers start: the first load after a compilation
+	@# prunes a stale build file, and workers pruning it at once would race (and disagree).
+	$(BROWNIE) compile >/dev/null
 	$(BROWNIE) test tests --network $(NETWORK) -n $(TEST_WORKERS)
 	$(MAKE) --no-print-directory lint
 

@@ -65,7 +65,8 @@ def run(session: Session, workdir: Path, *, bits: int = 2048) -> ConfidentialLed
     }
     names = {p.address: name for name, p in people.items()}
 
-    print("\n   deposits (the chain adds E(amount) to each encrypted balance itself)")
+    print("\n   deposits (public amounts: the chain adds E(amount) with r = 1 itself, so equal deposits")
+    print("   leave equal ciphertexts until the first payment re-randomises them)")
     for name, amount in DEPOSITS_WEI.items():
         update = people[name].deposit(amount)
         print(f"   {name:<6} {_eth(amount):>9}   balance on chain {_short(update.ciphertext)}")

@@ -585,7 +585,8 @@ class EncryptedVector:
         return [_short_exponent(mpz(encode(s)), self.public_key.n) for s in scalars], self.scale_power + 1
 
     def dot(self, factors: Sequence[float | int]) -> EncryptedVector:
-        """E(Σ a_i · k_i) as a one-element vector (the products share one multi-exponentiation)."""
+        """E(Σ a_i · k_i) as a one-element vector: Π E(a_i)^(k_i) mod n² (negative k_i as short
+        inverse powers)."""
         scalars = list(factors)
         if len(scalars) != len(self):
             raise InvalidInputError(f"dot product of {len(self)} ciphertexts with {len(scalars)} factors")
