@@ -21,14 +21,23 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 
-from offchain.chain.contracts import ContractClient, call, load_project, require_address, require_uint, transact
+from offchain.chain.contracts import (
+    MAX_UINT256,
+    ContractClient,
+    call,
+    load_project,
+    require_address,
+    require_uint,
+    transact,
+)
 from offchain.chain.deployment import ContractDeployment, DeploymentRecord, deployment_path
 from offchain.chain.events import get_events
 from offchain.errors import ChainError, InvalidInputError, TransactionRevertedError
@@ -332,20 +341,21 @@ class ConfidentialLedgerClient(ContractClient):
         Raises:
             UnknownWithdrawalError: No request has this id.
         """
-        checked = require_uint(request_id, "request_id", low=1, high=(1 << 256) - 1)
-        try:
+        checked = require_uint(request_id, "request_id", low=1, high=MAX_UINT256)
+        with _known_withdrawal(checked):
             account, amount, state, approvals, rejections, new_hash = call(self.contract, "withdrawalOf", checked)
-        except TransactionRevertedError as exc:
-            if exc.error_name == "ConfidentialLedgerUnknownWithdrawal":
-                raise UnknownWithdrawalError(checked) from exc
-            raise
-        logs = get_events(
-            self.contract, "WithdrawalRequested", from_block=self.from_block, argument_filters={"requestId": checked}
-        )
-        ciphertexts = [bytes(log.args["newCiphertext"]) for log in logs]
-        matching = [c for c in ciphertexts if keccak(c) == bytes(new_hash)]
-        if not matching:
-            raise ChainError(f"no WithdrawalRequested event holds request {checked}'s ciphertext")
+        new_ciphertext = self._seen.get(bytes(new_hash))
+        if new_ciphertext is None:
+            logs = get_events(
+                self.contract,
+                "WithdrawalRequested",
+                from_block=self.from_block,
+                argument_filters={"requestId": checked},
+            )
+            matching = [c for c in (bytes(log.args["newCiphertext"]) for log in logs) if keccak(c) == bytes(new_hash)]
+            if not matching:
+                raise ChainError(f"no WithdrawalRequested event holds request {checked}'s ciphertext")
+            new_ciphertext = self._remember(matching[0])
         return WithdrawalRequest(
             request_id=checked,
             account=to_checksum_address(account),
@@ -353,17 +363,13 @@ class ConfidentialLedgerClient(ContractClient):
             state=WithdrawalState(int(state)),
             approvals=int(approvals),
             rejections=int(rejections),
-            new_ciphertext=int.from_bytes(matching[0], "big"),
+            new_ciphertext=new_ciphertext,
         )
 
     def _vote(self, function: str, *, sender: Any, request_id: int) -> WithdrawalVote:
-        checked = require_uint(request_id, "request_id", low=1, high=(1 << 256) - 1)
-        try:
+        checked = require_uint(request_id, "request_id", low=1, high=MAX_UINT256)
+        with _known_withdrawal(checked):
             receipt = transact(self.contract, function, checked, sender=sender)
-        except TransactionRevertedError as exc:
-            if exc.error_name == "ConfidentialLedgerUnknownWithdrawal":
-                raise UnknownWithdrawalError(checked) from exc
-            raise
         event = receipt.events["WithdrawalVoted"]
         state = WithdrawalState.PENDING
         if "WithdrawalExecuted" in receipt.events:
@@ -390,8 +396,9 @@ class ConfidentialLedgerClient(ContractClient):
 
     def cancel_withdrawal(self, *, sender: Any, request_id: int) -> None:
         """The requester withdraws its pending request (its account is unlocked)."""
-        checked = require_uint(request_id, "request_id", low=1, high=(1 << 256) - 1)
-        transact(self.contract, "cancelWithdrawal", checked, sender=sender)
+        checked = require_uint(request_id, "request_id", low=1, high=MAX_UINT256)
+        with _known_withdrawal(checked):
+            transact(self.contract, "cancelWithdrawal", checked, sender=sender)
 
     def withdraw(self, *, sender: Any) -> int:
         """Collect every credited wei (pull payment); returns the amount sent."""
@@ -403,6 +410,17 @@ class ConfidentialLedgerClient(ContractClient):
         address = require_address(account, "account", nonzero=True)
         receipt = transact(self.contract, "reportOutOfRange", address, sender=sender)
         return "AccountFrozen" in receipt.events
+
+
+@contextmanager
+def _known_withdrawal(request_id: int) -> Iterator[None]:
+    """Turn the contract's ``ConfidentialLedgerUnknownWithdrawal`` into :class:`UnknownWithdrawalError`."""
+    try:
+        yield
+    except TransactionRevertedError as exc:
+        if exc.error_name == "ConfidentialLedgerUnknownWithdrawal":
+            raise UnknownWithdrawalError(request_id) from exc
+        raise
 
 
 def deploy_ledger(

@@ -44,7 +44,7 @@ import math
 import numbers
 import secrets
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -250,6 +250,20 @@ def _noise_batch_crt(n: int, p: int, q: int, count: int) -> list[int]:
             continue  # r not a unit (probability ~2/p): draw again
         out.append(int(a + p2 * ((b - a) * p2_inv % q2)))
     return out
+
+
+def _noise_source(public_key: phe.PaillierPublicKey, pool: NoisePool | None) -> Callable[[], mpz]:
+    """What hands out r^n values for ``public_key``: the pool's ``take``, else fresh computation.
+
+    Raises:
+        KeyMismatchError: The pool is for another key.
+    """
+    if pool is None:
+        n, nsquare = mpz(public_key.n), mpz(public_key.nsquare)
+        return lambda: _fresh_noise(n, nsquare)
+    if pool.public_key != public_key:
+        raise KeyMismatchError("the noise pool is for another key")
+    return pool.take
 
 
 class NoisePool:
@@ -470,14 +484,8 @@ class EncryptedVector:
             EncodingOverflowError: A value does not fit the encoding.
         """
         encoding = encoding or FixedPoint.for_key(public_key)
-        if pool is not None and pool.public_key != public_key:
-            raise KeyMismatchError("the noise pool is for another key")
-        n, nsquare = mpz(public_key.n), mpz(public_key.nsquare)
-        out = []
-        for value in values:
-            rn = pool.take() if pool is not None else _fresh_noise(n, nsquare)
-            out.append((1 + mpz(encoding.encode(value)) * n) * rn % nsquare)
-        return cls(public_key, encoding, tuple(out))
+        noise = _noise_source(public_key, pool)
+        return cls(public_key, encoding, tuple(encrypt_raw(public_key, encoding.encode(v), noise()) for v in values))
 
     @classmethod
     def from_ciphertexts(
@@ -608,10 +616,8 @@ class EncryptedVector:
     def rerandomize(self, pool: NoisePool | None = None) -> EncryptedVector:
         """The same plaintexts under fresh randomness: E(m, r1 r2) = E(m, r1) · E(0, r2) (§4.5)."""
         nsquare = mpz(self.public_key.nsquare)
-        n = mpz(self.public_key.n)
-        if pool is not None and pool.public_key != self.public_key:
-            raise KeyMismatchError("the noise pool is for another key")
-        return self._like(c * (pool.take() if pool else _fresh_noise(n, nsquare)) % nsquare for c in self.ciphertexts)
+        noise = _noise_source(self.public_key, pool)
+        return self._like(c * noise() % nsquare for c in self.ciphertexts)
 
     # --- decryption --------------------------------------------------------------------------
 

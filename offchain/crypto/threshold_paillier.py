@@ -106,10 +106,6 @@ class InsufficientSharesError(InvalidInputError):
     """Fewer than t distinct parties' partial decryptions were given."""
 
 
-def _factorial(k: int) -> int:
-    return math.factorial(k)
-
-
 @dataclass(frozen=True, eq=False)
 class ThresholdPublicKey:
     """The public part of a (p, t)-threshold Paillier key.
@@ -166,7 +162,7 @@ class ThresholdPublicKey:
     @cached_property
     def delta(self) -> int:
         """Δ = p!."""
-        return _factorial(self.parties)
+        return math.factorial(self.parties)
 
     @cached_property
     def paillier(self) -> phe.PaillierPublicKey:
@@ -423,7 +419,7 @@ def generate_threshold_keypair(
         if r > 1 and gmpy2.gcd(r, n) == 1:
             break
     v = r * r % nsquare
-    delta = _factorial(parties)
+    delta = math.factorial(parties)
     public = ThresholdPublicKey(int(n), parties, threshold, int(v), (int(v),) * parties)  # v_i below
     v_fixed = public.fixed_v()
     verification = tuple(int(v_fixed.pow(delta * s)) for s in shares)

@@ -231,14 +231,19 @@ class GatheredPartials:
     """t parties' verified partial decryptions of each ciphertext.
 
     Attributes:
-        partials: For each ciphertext, the t verified partials (one per party in ``decrypted_by``).
-        decrypted_by: The names of the parties whose partials verified.
+        partials: For each ciphertext, the t verified partials (one per party in ``parties``).
+        parties: The parties whose partials verified, in order.
         rejected: The names of the parties whose partials did not.
     """
 
     partials: tuple[tuple[tp.VerifiedPartial, ...], ...]
-    decrypted_by: tuple[str, ...]
+    parties: tuple[DecryptionParty, ...]
     rejected: tuple[str, ...]
+
+    @property
+    def decrypted_by(self) -> tuple[str, ...]:
+        """The names of the parties whose partials verified."""
+        return tuple(p.name for p in self.parties)
 
 
 def gather_partials(
@@ -285,7 +290,7 @@ def gather_partials(
             except tp.InvalidPartialError as exc:
                 failed.update(exc.parties)
         if not failed:
-            return GatheredPartials(tuple(verified), tuple(p.name for p, _ in candidates), tuple(rejected))
+            return GatheredPartials(tuple(verified), tuple(p for p, _ in candidates), tuple(rejected))
         for party, _ in candidates:
             if party.index in failed:
                 rejected.append(party.name)

@@ -144,9 +144,8 @@ class TrusteeBoard:
     def _decrypt(self, ciphertext: int) -> tuple[int, tuple[LedgerTrustee, ...]]:
         """The signed plaintext and the t trustees whose partials (proofs checked) gave it."""
         gathered = gather_partials(self._key, [ciphertext], self.trustees)
-        by_name = {t.name: t for t in self.trustees}
         residue = tp.combine(self._key, gathered.partials[0])
-        return signed(residue, self.ledger.modulus), tuple(by_name[name] for name in gathered.decrypted_by)
+        return signed(residue, self.ledger.modulus), tuple(t for t in gathered.parties if isinstance(t, LedgerTrustee))
 
     def decrypt(self, ciphertext: int) -> int:
         """The signed plaintext of ``ciphertext`` (t trustees' partials, every proof checked).
