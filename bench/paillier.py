@@ -1,4 +1,4 @@
-"""Benchmark of the Paillier layer, the threshold scheme and the ConfidentialLedger's gas.
+"""Benchmark of the Paillier layer and the threshold scheme, against plain ``phe``.
 
     python bench/paillier.py [--quick] [--network ganache-cli]
 
@@ -50,19 +50,8 @@ Figures written to bench/results/paillier.json (<bits>: 512, 1024, 2048, 3072; -
                                       proofs, then ``threshold_decrypt`` (verifies all, combines);
                                       median over 10 ciphertexts (goal for (5, 3): <= 150 ms)
     plain_decrypt_ms_2048             the baseline: phe's private-key decryption, same run
-    ledger_transfer_gas_set<k>        a typical ConfidentialLedger transfer (k = 1, 5, 10; goal for
-                                      5: <= 300,000): "set k" is the receiver and k − 1 decoys,
-                                      plus the sender, k + 1 accounts, each already holding a
-                                      balance (median of 3 such transfers: calldata gas varies
-                                      with the zero bytes of the random ciphertexts)
-    ledger_transfer_first_gas_set<k>  the same set's first transfer: every account but the
-                                      sender's untouched (a zero-to-nonzero store each, but short
-                                      calldata: an untouched balance is the integer 1)
-    ledger_deploy_gas, ledger_deposit_gas (a second deposit), ledger_deposit_first_gas,
-    ledger_request_withdrawal_gas, ledger_approve_gas (a vote short of the threshold),
-    ledger_approve_final_gas (the t-th vote, which executes), ledger_withdraw_gas
-                                      the other calls, on a local chain, under a (5, 3) threshold
-                                      key of 2048 bits held by five trustees
+
+    The confidential ledger's figures (proofs, trustees' review, gas) are in bench/ledger.py.
 
 Research: Zheng et al., "Scalable and Privacy-Preserving Data Sharing Based on Blockchain",
 JCST 33(3), 2018, Figs. 4–6 plot Paillier key generation, encryption, decryption and
@@ -76,7 +65,6 @@ Timings are medians: the machine has two cores and other work runs beside the be
 from __future__ import annotations
 
 import secrets
-import socket
 import statistics
 import sys
 import time
@@ -89,19 +77,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gmpy2
 import phe
 from _common import median_ms, parse_args, report
-from eth_utils import to_checksum_address
 from gmpy2 import mpz
 
 from offchain.crypto import threshold_paillier as tp
-from offchain.crypto.paillier import EncryptedVector, NoisePool, ciphertext_bytes, decrypt_raw, encrypt_raw
+from offchain.crypto.paillier import EncryptedVector, NoisePool, decrypt_raw, encrypt_raw
 
 THROUGHPUT_VALUES = 200
 SCALAR = 1_000_003  # a 20-bit plaintext factor, as weights and prices are
 THRESHOLD_CIPHERTEXTS = 10
 ENCRYPT_SPEEDUP_GOAL = 5.0
 THRESHOLD_DECRYPT_GOAL_MS = 150.0
-TRANSFER_SET5_GOAL_GAS = 300_000
-TYPICAL_TRANSFERS = 3  # per anonymity set, after the first
 
 
 def _progress(message: str) -> None:
@@ -251,10 +236,7 @@ def threshold_case(public_key: tp.ThresholdPublicKey, shares: list[tp.KeyShare],
 def threshold_figures(
     plain: phe.PaillierPrivateKey, quick: bool
 ) -> tuple[dict[str, float | int], tuple[tp.ThresholdPublicKey, list[tp.KeyShare]]]:
-    """Threshold key generation and decryption, with phe's decryption as the baseline.
-
-    Also returns a (5, 3) key at 2048 bits, for the ledger.
-    """
+    """Threshold key generation and decryption, with phe's decryption as the baseline."""
     figures: dict[str, float | int] = {}
     keys: list[tuple[tp.ThresholdPublicKey, list[tp.KeyShare]]] = []
     keygen_s = []
@@ -277,120 +259,6 @@ def threshold_figures(
     return figures, keys[0]
 
 
-def _connect_own_chain(network_name: str) -> None:
-    """Connect to ``network_name``; a local chain is launched on a free port, never shared.
-
-    Brownie attaches to whatever listens on a local network's port, and a test run started
-    later attaches to ours: either way one run's snapshots and reverts undo the other's blocks.
-    """
-    from brownie._config import CONFIG
-
-    from offchain.chain import connect
-
-    network = CONFIG.networks.get(network_name, {})
-    settings = network.get("cmd_settings")
-    if "cmd" in network and isinstance(settings, dict):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as free:
-            free.bind(("127.0.0.1", 0))
-            settings["port"] = free.getsockname()[1]
-    connect(network_name)
-
-
-def ledger_figures(
-    network_name: str, public_key: tp.ThresholdPublicKey, shares: list[tp.KeyShare]
-) -> dict[str, float | int]:
-    """Deploy the ConfidentialLedger under the trustees' threshold key and measure each call.
-
-    Balances are followed in Python (a product mod n² per update), checked against the
-    ``BalanceUpdated`` events, and the sender's last balance is threshold-decrypted at the end.
-    """
-    from offchain.chain import load_project
-    from offchain.chain.contracts import settle
-
-    project = load_project()
-    _connect_own_chain(network_name)
-    from brownie import accounts
-
-    n, nsquare = public_key.n, int(public_key.nsquare)
-    width = ciphertext_bytes(public_key.paillier)
-    users, trustees = list(accounts[: 10 - public_key.parties]), list(accounts[10 - public_key.parties :])
-    ledger = project.ConfidentialLedger.deploy(
-        n.to_bytes(width // 2, "big"), trustees, public_key.threshold, {"from": users[0]}, silent=True
-    )
-    figures: dict[str, float | int] = {"ledger_deploy_gas": int(ledger.tx.gas_used)}
-    balances: dict[str, int] = {}  # the ciphertexts the chain holds; an untouched account's is 1
-
-    def encoded(ciphertext: int) -> bytes:
-        return ciphertext.to_bytes(width, "big")
-
-    def current(account: Any) -> bytes:
-        return encoded(balances.get(str(account), 1))
-
-    def follow(tx: Any) -> None:
-        for event in tx.events["BalanceUpdated"]:
-            balances[str(event["account"])] = int.from_bytes(bytes(event["ciphertext"]), "big")
-
-    def deposit(account: Any, amount_wei: int) -> int:
-        expected = balances.get(str(account), 1) * (1 + amount_wei * n) % nsquare
-        tx = ledger.deposit(current(account), {"from": account, "value": amount_wei}, silent=True)
-        follow(tx)
-        if balances[str(account)] != expected:
-            raise AssertionError("the ledger's deposit is not E(balance) · E(amount) with r = 1")
-        return int(tx.gas_used)
-
-    sender, holder = users[0], users[1]
-    figures["ledger_deposit_first_gas"] = deposit(sender, 10**18)
-    figures["ledger_deposit_gas"] = deposit(sender, 10**18)  # typical: the balance already exists
-    deposit(holder, 10**18)
-
-    pool = NoisePool(public_key.paillier)
-    pool.fill((1 + TYPICAL_TRANSFERS) * (2 + 6 + 11))
-    amount_wei = 10**15
-
-    def transfer(others: list[str]) -> int:
-        """Pay ``others[0]`` with ``others[1:]`` as decoys: k = len(others), k + 1 accounts."""
-        members = [sender.address, *others]
-        plaintexts = [(n - amount_wei) % n, amount_wei, *[0] * (len(others) - 1)]
-        deltas = [int(encrypt_raw(public_key.paillier, m, pool.take())) for m in plaintexts]
-        expected = [balances.get(a, 1) * d % nsquare for a, d in zip(members, deltas, strict=True)]
-        tx = ledger.transfer(
-            members, [current(a) for a in members], [encoded(d) for d in deltas], {"from": sender}, silent=True
-        )
-        follow(tx)
-        if [balances[a] for a in members] != expected:
-            raise AssertionError("the ledger's transfer is not the product of each balance and its delta")
-        return int(tx.gas_used)
-
-    transfers = 0
-    for k in (1, 5, 10):
-        others = [to_checksum_address("0x" + secrets.token_hex(20)) for _ in range(k)]
-        figures[f"ledger_transfer_first_gas_set{k}"] = transfer(others)  # the others' first touch
-        typical = [transfer(others) for _ in range(TYPICAL_TRANSFERS)]  # every balance exists
-        figures[f"ledger_transfer_gas_set{k}"] = int(statistics.median(typical))  # calldata varies
-        transfers += 1 + TYPICAL_TRANSFERS
-
-    withdraw_wei = 3 * 10**17
-    tx = ledger.requestWithdrawal(current(holder), withdraw_wei, {"from": holder}, silent=True)
-    figures["ledger_request_withdrawal_gas"] = int(tx.gas_used)
-    request_id = int(tx.return_value)
-    after = int.from_bytes(bytes(tx.events["WithdrawalRequested"]["newCiphertext"]), "big")
-    if after != balances[holder.address] * (1 - withdraw_wei * n) % nsquare:
-        raise AssertionError("the withdrawal's new balance is not E(balance) · E(−amount)")
-    votes = [ledger.approveWithdrawal(request_id, {"from": t}, silent=True) for t in trustees[: public_key.threshold]]
-    figures["ledger_approve_gas"] = int(votes[0].gas_used)
-    figures["ledger_approve_final_gas"] = int(votes[-1].gas_used)  # executes: balance, credit
-    balances[holder.address] = after
-    figures["ledger_withdraw_gas"] = int(ledger.withdraw({"from": holder}, silent=True).gas_used)
-
-    for account, expected in ((sender.address, 2 * 10**18 - transfers * amount_wei), (holder.address, 7 * 10**17)):
-        ciphertext = balances[account]
-        partials = [tp.partial_decrypt(share, ciphertext) for share in shares[: public_key.threshold]]
-        if tp.threshold_decrypt(public_key, ciphertext, partials) != expected:
-            raise AssertionError("the trustees' decryption of a ledger balance is not the expected amount")
-    settle()
-    return figures
-
-
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
     figures: dict[str, float | int] = {}
@@ -402,10 +270,8 @@ def main() -> None:
     _progress(f"throughput of {THROUGHPUT_VALUES} encryptions at 2048 bits")
     figures.update(throughput_figures(*keys[2048], args.quick))
     _progress("threshold key generation at 2048 bits")
-    threshold, ledger_key = threshold_figures(keys[2048][1], args.quick)
+    threshold, _ = threshold_figures(keys[2048][1], args.quick)
     figures.update(threshold)
-    _progress("ledger gas")
-    figures.update(ledger_figures(args.network, *ledger_key))
     notes = _notes(figures)
     report("paillier", figures, notes)
 
@@ -445,12 +311,6 @@ def _notes(figures: dict[str, float | int]) -> dict[str, str]:
     for key in figures:
         if key.startswith("threshold_first_use_ms_"):
             notes[key] = "one-off per process: builds the comb tables of v and each v_i"
-        if key.startswith("ledger_transfer_first_gas_"):
-            notes[key] = "first touch of the others: a zero-to-nonzero store each"
-    set5 = figures.get("ledger_transfer_gas_set5")
-    if set5 is not None:
-        verdict = "met" if set5 <= TRANSFER_SET5_GOAL_GAS else "MISSED"
-        notes["ledger_transfer_gas_set5"] = f"goal <= {TRANSFER_SET5_GOAL_GAS:,}: {verdict}"
     return notes
 
 

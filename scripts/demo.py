@@ -27,8 +27,9 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
    hospitals' encrypted sums multiplied by the cloud and decrypted by three parties, a forged
    partial decryption named and replaced (scripts/aggregation.py).
 10. a confidential ledger: Paillier-encrypted balances updated by the chain, payments among
-   decoys under the anonymity-set rule, withdrawals decided by 3 of the 4 agencies, an overdraft
-   refused, a dishonest payment caught by the audit, the books checked (scripts/ledger.py).
+   decoys under the anonymity-set rule with zero-knowledge proofs settled by 3 of the 4
+   agencies, withdrawals decided the same way, an overdraft refused, a thief's decoy theft and
+   overdraft rejected and rolled back, the books checked (scripts/ledger.py).
 """
 
 from __future__ import annotations

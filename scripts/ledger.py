@@ -5,13 +5,18 @@
 Research: Zheng et al. 2018 (J. Comput. Sci. Technol.), §4.5. The four agencies of the
 consortium are the trustees: a CA deals them a 2048-bit (4, 3)-threshold Paillier key (t = 3 is
 the consortium's ⌈2n/3⌉) and deploys a ``ConfidentialLedger`` for it. Five users deposit ether;
-the chain adds each deposit to an encrypted balance itself. Alice pays Bob among two decoys:
-four balances change on chain and an observer cannot tell which account was paid, nor how much;
-paying Bob again reuses the same anonymity set (the rule that defeats intersection). The
-trustees decrypt balances only together, approve Bob's withdrawal (he collects the ether),
-reject Carol's overdraft, and audit: Dave's dishonest payment of more than he holds is accepted
-by the contract (the paper's semi-honest model cannot stop it) but the trustees' audit finds his
-negative balance and freezes his account, and the books still balance.
+the chain adds each deposit to an encrypted balance itself. Alice pays Bob among two decoys
+with a zero-knowledge proof that every other account is credited a non-negative amount and
+that nothing is created; four accounts get a credit or a debit and an observer (the trustees
+included) cannot tell which account was paid, nor how much. The transfer counts once three
+trustees checked the proof and Alice's new balance and signed; every account then folds its
+credit. Paying Bob again reuses the same anonymity set (the rule that defeats intersection).
+The trustees approve Bob's withdrawal (he collects the ether) and reject Carol's overdraft.
+Then Dave attacks, as the paper's semi-honest model would let him: he names Erin as a "decoy"
+with E(−0.5 ETH) and himself with E(+0.5 ETH) (the theft reproduced in the soundness issue), pays
+more than he holds, and sends a delta ≡ 0 mod n that would freeze Erin's balance forever. The
+contract refuses the last outright; the trustees reject the others, which roll back, and Dave's
+third rejection freezes him. Erin loses nothing and the books balance.
 """
 
 from __future__ import annotations
@@ -73,13 +78,32 @@ def run(session: Session, workdir: Path, *, bits: int = 2048) -> ConfidentialLed
 
     alice, bob = people["alice"], people["bob"]
     candidates = [p.address for p in people.values()]
-    print("\n   alice pays bob 1.5 ETH among two decoys")
+
+    def fold_everyone() -> None:
+        for person in people.values():
+            person.fold_credits()
+
+    print("\n   alice pays bob 1.5 ETH among two decoys, with a proof")
     first = alice.pay(bob.address, 3 * ETHER // 2, candidates=candidates, set_size=3)
-    touched = ", ".join(names[a] for a in first.accounts)
-    print(f"   the chain updated {len(first.accounts)} balances ({touched}) in one transfer, gas {first.gas_used:,}")
+    touched = ", ".join(names[a] for a in first.transfer.accounts)
+    print(
+        f"   credits and a debit for {len(first.transfer.accounts)} accounts ({touched}) in one transfer, "
+        f"gas {first.transfer.gas_used:,}; proof built in {1000 * first.proving_s:.0f} ms"
+    )
     print("   an observer sees only fresh ciphertexts: it cannot tell who was paid, nor how much")
+    review = board.review_transfer(first.transfer.transfer_id, first.proof)
+    print(
+        f"   3 trustees check the proof and alice's new balance ({_eth(review.sender_balance_after_wei or 0)}) "
+        f"in {1000 * review.review_s:.0f} ms and sign: {review.state.name.lower()}"
+    )
+    fold_everyone()
+    print("   every account folds its settled credit, zero or not, so folding tells nothing either")
     second = alice.pay(bob.address, ETHER // 2)
-    print(f"   alice pays bob 0.5 ETH again: same anonymity set ({', '.join(names[a] for a in second.accounts)})")
+    board.review_transfer(second.transfer.transfer_id, second.proof)
+    fold_everyone()
+    print(
+        f"   alice pays bob 0.5 ETH again: same anonymity set ({', '.join(names[a] for a in second.transfer.accounts)})"
+    )
     try:
         alice.pay(bob.address, ETHER // 10, candidates=candidates, set_size=4)
     except InvalidInputError as exc:
@@ -91,34 +115,64 @@ def run(session: Session, workdir: Path, *, bits: int = 2048) -> ConfidentialLed
 
     print("\n   bob asks to withdraw 2.5 ETH")
     request = bob.request_withdrawal(5 * ETHER // 2)
-    review = board.review_withdrawal(request.request_id)
-    print(f"   trustees decrypt the balance it leaves ({_eth(review.balance_after_wei)}): {review.state.name.lower()}")
+    withdrawal = board.review_withdrawal(request.request_id)
+    print(
+        f"   trustees decrypt the balance it leaves ({_eth(withdrawal.balance_after_wei)}): "
+        f"{withdrawal.state.name.lower()}"
+    )
     before = bob.account.balance()
     collected = bob.withdraw()
     print(f"   bob collects {_eth(collected)} (his account gained {_eth(bob.account.balance() - before)} less gas)")
 
     print("\n   carol asks to withdraw 3 ETH, holding 1 ETH")
     request = people["carol"].request_withdrawal(3 * ETHER)
-    review = board.review_withdrawal(request.request_id)
-    print(f"   the balance it would leave decrypts to {_eth(review.balance_after_wei)}: {review.state.name.lower()}")
+    withdrawal = board.review_withdrawal(request.request_id)
+    print(
+        f"   the balance it would leave decrypts to {_eth(withdrawal.balance_after_wei)}: "
+        f"{withdrawal.state.name.lower()}"
+    )
 
-    print("\n   dave, holding 1 ETH, pays erin 3 ETH: the contract cannot see amounts and accepts it")
     dave, erin = people["dave"], people["erin"]
     n = public_key.n
-    accounts_set = sorted([dave.address, erin.address])
-    deltas = {
-        dave.address: encrypt_raw(public_key.paillier, n - 3 * ETHER),
-        erin.address: encrypt_raw(public_key.paillier, 3 * ETHER),
-    }
-    ledger.transfer(sender=dave.account, accounts=accounts_set, deltas=[int(deltas[a]) for a in accounts_set])
-    for name in ("dave", "erin"):
-        audit = board.audit(people[name].address)
-        verdict = "in range" if audit.in_range else "OUT OF RANGE: reported by 3 trustees, account frozen"
-        print(f"   audit of {name:<5} {_eth(audit.balance_wei):>10}  {verdict}")
+    print("\n   dave (1 ETH) attacks erin (1 ETH)")
+    pair = sorted([dave.address, erin.address])
+    theft = {dave.address: ETHER // 2, erin.address: n - ETHER // 2}  # E(+0.5) to himself, E(−0.5) to erin
+    stolen = ledger.transfer(
+        sender=dave.account,
+        accounts=pair,
+        deltas=[int(encrypt_raw(public_key.paillier, theft[a])) for a in pair],
+        proof_hash=first.proof.digest(),  # alice's proof, replayed: he cannot prove his own
+    )
+    verdict = board.review_transfer(stolen.transfer_id, first.proof)
+    print(f"   decoy theft (E(−0.5) to erin, E(+0.5) to himself): {verdict.state.name.lower()}: {verdict.reason}")
+    overdraft = dave.pay(erin.address, 3 * ETHER, candidates=candidates, set_size=1)
+    verdict = board.review_transfer(overdraft.transfer.transfer_id, overdraft.proof)
+    print(f"   paying erin 3 ETH with a valid proof: {verdict.state.name.lower()}: {verdict.reason}")
+    try:
+        ledger.transfer(sender=dave.account, accounts=pair, deltas=[n, n], proof_hash=first.proof.digest())
+    except TransactionRevertedError as exc:
+        print(f"   a delta ≡ 0 mod n (it would absorb erin's balance forever) is refused on chain: {exc.error_name}")
+    again = ledger.transfer(
+        sender=dave.account,
+        accounts=pair,
+        deltas=[int(encrypt_raw(public_key.paillier, theft[a])) for a in pair],
+        proof_hash=first.proof.digest(),
+    )
+    board.review_transfer(again.transfer_id, first.proof)
+    print(
+        f"   a third rejected transfer: dave has {ledger.offenses(dave.address)} offenses, "
+        f"frozen: {ledger.frozen(dave.address)}"
+    )
     try:
         dave.request_withdrawal(ETHER)
     except TransactionRevertedError as exc:
         print(f"   dave's withdrawal is refused: {exc.error_name}")
+    fold_everyone()
+    for name in ("dave", "erin"):
+        audit = board.audit(people[name].address)
+        print(
+            f"   audit of {name:<5} {_eth(audit.balance_wei):>10}  {'in range' if audit.in_range else 'OUT OF RANGE'}"
+        )
     books = board.audit_supply()
     print(
         f"   the books: Σ of {books.accounts} balances {_eth(books.balances_wei)} (one decryption) vs ether "

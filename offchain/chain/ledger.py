@@ -9,9 +9,19 @@ contract stores only keccak256 of each balance; this client finds the current ci
 the events (``BalanceUpdated``, and ``WithdrawalRequested`` for an executed withdrawal) by
 that hash, and sends it back with each call.
 
+An account's balance changes only by its own operations (deposit, its own transfer, an executed
+withdrawal, folding its credits). A transfer writes *credits* for the other accounts of its set
+and debits its sender at once, but counts only after t trustees attested it
+(:meth:`ConfidentialLedgerClient.settle_transfer`, the signatures of
+:meth:`~ConfidentialLedgerClient.verdict_digest`); until then the sender is locked and the
+credits cannot be folded. A rejected or cancelled transfer restores the sender's balance and its
+credits fold to nothing. :func:`transfer_proof_context` computes the context the contract binds a
+transfer's zero-knowledge proof to (:mod:`offchain.crypto.transfer_proof`).
+
 The roles built on it are :class:`~offchain.protocols.ledger_account.LedgerAccount` (pays with
-decoys under the anonymity-set rule) and :class:`~offchain.protocols.ledger_trustee.LedgerTrustee`
-(decrypts with its key share, approves withdrawals, audits balances).
+decoys under the anonymity-set rule, proves its transfers, folds its credits) and
+:class:`~offchain.protocols.ledger_trustee.LedgerTrustee` (decrypts with its key share, reviews
+transfers and withdrawals, audits balances).
 
 Deployment: :func:`deploy_ledger` deploys the contract for a dealt threshold key and adds it
 to the network's deployment record, so that :attr:`offchain.chain.Session.ledger` finds it.
@@ -27,7 +37,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
 
 from offchain.chain.contracts import (
     MAX_UINT256,
@@ -35,6 +47,7 @@ from offchain.chain.contracts import (
     call,
     load_project,
     require_address,
+    require_bytes32,
     require_uint,
     transact,
 )
@@ -45,16 +58,25 @@ from offchain.errors import ChainError, InvalidInputError, TransactionRevertedEr
 __all__ = [
     "LEDGER_CONTRACT",
     "MAX_AMOUNT_WEI",
+    "MAX_FOLD",
     "MAX_SET_SIZE",
+    "PROOF_DOMAIN",
+    "VERDICT_DOMAIN",
     "BalanceUpdate",
     "ConfidentialLedgerClient",
+    "Credit",
     "LedgerTransfer",
+    "TransferRecord",
+    "TransferState",
+    "UnknownTransferError",
     "UnknownWithdrawalError",
     "WithdrawalRequest",
     "WithdrawalState",
     "WithdrawalVote",
     "deploy_ledger",
     "encode_modulus",
+    "transfer_proof_context",
+    "verdict_digest",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,6 +87,14 @@ LEDGER_CONTRACT = "ConfidentialLedger"
 MAX_AMOUNT_WEI = (1 << 128) - 1
 #: The largest anonymity set a transfer may name, sender included (``MAX_SET_SIZE``).
 MAX_SET_SIZE = 16
+#: Most credits one fold takes (``MAX_FOLD``).
+MAX_FOLD = 16
+#: Domain of a transfer's proof context (the contract's ``PROOF_DOMAIN``).
+PROOF_DOMAIN = keccak(b"datashare/ledger/transfer-proof/v1")
+#: Domain of the trustees' verdict on a transfer (the contract's ``VERDICT_DOMAIN``).
+VERDICT_DOMAIN = keccak(b"datashare/ledger/transfer-verdict/v1")
+#: The field of ``Transferred`` holding the sender's balance after the debit.
+TRANSFERRED_BALANCE_FIELD = "newBalance"
 
 
 class UnknownWithdrawalError(ChainError):
@@ -85,6 +115,67 @@ class WithdrawalState(enum.IntEnum):
     CANCELLED = 4
 
 
+class TransferState(enum.IntEnum):
+    """Where a transfer stands (the contract's ``TransferState``)."""
+
+    NONE = 0
+    PENDING = 1
+    VERIFIED = 2
+    REJECTED = 3
+    CANCELLED = 4
+
+
+def transfer_proof_context(
+    *,
+    chain_id: int,
+    ledger: str,
+    sender: str,
+    nonce: int,
+    previous_balance_hash: bytes,
+    accounts: Sequence[str],
+    delta_hashes: Sequence[bytes],
+) -> bytes:
+    """The 32-byte context a transfer's proof is bound to, as the contract computes it.
+
+    keccak256(abi.encode(PROOF_DOMAIN, chainid, ledger, sender, nonce, previousBalanceHash,
+    accounts, deltaHashes)): a proof made for one chain, ledger, sender nonce, sender balance,
+    set or deltas does not verify for any other.
+    """
+    return bytes(
+        keccak(
+            abi_encode(
+                ["bytes32", "uint256", "address", "address", "uint256", "bytes32", "address[]", "bytes32[]"],
+                [
+                    PROOF_DOMAIN,
+                    chain_id,
+                    to_checksum_address(ledger),
+                    to_checksum_address(sender),
+                    nonce,
+                    previous_balance_hash,
+                    [to_checksum_address(a) for a in accounts],
+                    list(delta_hashes),
+                ],
+            )
+        )
+    )
+
+
+def verdict_digest(*, chain_id: int, ledger: str, transfer_id: int, digest: bytes, accept: bool) -> bytes:
+    """What each trustee signs to accept (or reject) a transfer, as the contract computes it.
+
+    keccak256(abi.encode(VERDICT_DOMAIN, chainid, ledger, transferId, digest, accept)), where
+    ``digest`` = keccak256(abi.encode(proofContext, proofHash)) is the transfer's record.
+    """
+    return bytes(
+        keccak(
+            abi_encode(
+                ["bytes32", "uint256", "address", "uint256", "bytes32", "bool"],
+                [VERDICT_DOMAIN, chain_id, to_checksum_address(ledger), transfer_id, digest, accept],
+            )
+        )
+    )
+
+
 @dataclass(frozen=True)
 class BalanceUpdate:
     """A balance a transaction left: the account and its new ciphertext."""
@@ -95,21 +186,63 @@ class BalanceUpdate:
 
 @dataclass(frozen=True)
 class LedgerTransfer:
-    """A confidential transfer, as mined.
+    """A confidential transfer, as mined (pending until the trustees settle it).
 
     Attributes:
         transfer_id: The contract's id of the transfer.
         sender: Who sent it.
         accounts: The anonymity set, in the order sent.
-        balances: The new balance of each account, same order.
+        deltas: One ciphertext per account, same order (the sender's is its debit).
+        sender_balance: The sender's balance after the debit (current once verified).
+        proof_context: What the transfer's proof is bound to.
+        proof_hash: keccak256 of the proof the sender committed to.
         gas_used: Gas it used.
     """
 
     transfer_id: int
     sender: str
     accounts: tuple[str, ...]
-    balances: tuple[BalanceUpdate, ...]
+    deltas: tuple[int, ...]
+    sender_balance: int
+    proof_context: bytes
+    proof_hash: bytes
     gas_used: int
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    """A transfer as the contract keeps it.
+
+    Attributes:
+        transfer_id: Its id.
+        sender: Who sent it.
+        state: Where it stands.
+        submitted_at: Block time of its submission (s).
+        previous_balance_hash: The sender's balance hash before it (restored if it fails).
+        digest: keccak256(abi.encode(proofContext, proofHash)), what the verdicts sign.
+    """
+
+    transfer_id: int
+    sender: str
+    state: TransferState
+    submitted_at: int
+    previous_balance_hash: bytes
+    digest: bytes
+
+
+@dataclass(frozen=True)
+class Credit:
+    """A credit an account holds from another's transfer, not yet folded.
+
+    Attributes:
+        transfer_id: The transfer that wrote it.
+        ciphertext: The delta (E(amount), amount ≥ 0 once the transfer is verified).
+        state: The transfer's state: only a verified credit adds to the balance when folded.
+    """
+
+    transfer_id: int
+    ciphertext: int
+    state: TransferState
 
 
 @dataclass(frozen=True)
@@ -220,20 +353,30 @@ class ConfidentialLedgerClient(ContractClient):
         """keccak256 of ``account``'s current balance ciphertext."""
         return bytes(call(self.contract, "balanceHash", require_address(account, "account", nonzero=True)))
 
-    def balance_ciphertext(self, account: Any) -> int:
-        """``account``'s current balance ciphertext, found in the events by its on-chain hash.
+    def balance_ciphertext(self, account: Any, balance_hash: bytes | None = None) -> int:
+        """``account``'s balance ciphertext, found in the events by its hash.
+
+        Args:
+            account: The account.
+            balance_hash: Which of its balances (the current one by default; e.g. the one a
+                pending transfer would restore).
 
         Raises:
             ChainError: No event holds a ciphertext with that hash (the node pruned its logs).
         """
         address = require_address(account, "account", nonzero=True)
-        target = self.balance_hash(address)
+        target = self.balance_hash(address) if balance_hash is None else bytes(balance_hash)
         if target == keccak(self.encode(1)):
             return 1  # never touched: E(0) with r = 1
         if target in self._seen:
             return self._seen[target]
-        for name, field in (("BalanceUpdated", "ciphertext"), ("WithdrawalRequested", "newCiphertext")):
-            logs = get_events(self.contract, name, from_block=self.from_block, argument_filters={"account": address})
+        sources = (
+            ("BalanceUpdated", "ciphertext", "account"),
+            ("WithdrawalRequested", "newCiphertext", "account"),
+            ("Transferred", TRANSFERRED_BALANCE_FIELD, "sender"),
+        )
+        for name, field, who in sources:
+            logs = get_events(self.contract, name, from_block=self.from_block, argument_filters={who: address})
             for log in reversed(logs):
                 data = bytes(log.args[field])
                 if keccak(data) == target:
@@ -241,10 +384,11 @@ class ConfidentialLedgerClient(ContractClient):
         raise ChainError(f"no ledger event holds the current balance of {address} (hash 0x{target.hex()})")
 
     def accounts(self) -> tuple[str, ...]:
-        """Every account whose balance ever changed, in order of first change (from the events)."""
+        """Every account that ever held a balance or a credit (from the events), each once."""
         seen: dict[str, None] = {}
-        for log in get_events(self.contract, "BalanceUpdated", from_block=self.from_block):
-            seen.setdefault(to_checksum_address(log.args["account"]), None)
+        for name, who in (("BalanceUpdated", "account"), ("Transferred", "sender"), ("Credited", "account")):
+            for log in get_events(self.contract, name, from_block=self.from_block):
+                seen.setdefault(to_checksum_address(log.args[who]), None)
         return tuple(seen)
 
     def held_wei(self) -> int:
@@ -279,19 +423,56 @@ class ConfidentialLedgerClient(ContractClient):
         updated = receipt.events["BalanceUpdated"][0]
         return BalanceUpdate(to_checksum_address(updated["account"]), self._remember(bytes(updated["ciphertext"])))
 
-    def transfer(self, *, sender: Any, accounts: Sequence[Any], deltas: Sequence[int]) -> LedgerTransfer:
-        """Multiply each account's balance by its delta in one transaction (§4.5).
+    def chain_id(self) -> int:
+        """The id of the chain the ledger is on (part of every proof context and verdict)."""
+        from brownie import web3
+
+        return int(web3.eth.chain_id)
+
+    def transfer_nonce(self, account: Any) -> int:
+        """How many transfers ``account`` has sent: the nonce its next transfer's proof binds."""
+        return int(call(self.contract, "transferNonce", require_address(account, "account", nonzero=True)))
+
+    def pending_transfer(self, account: Any) -> int:
+        """The id of ``account``'s transfer awaiting the trustees (it locks the account), 0 if none."""
+        return int(call(self.contract, "pendingTransfer", require_address(account, "account", nonzero=True)))
+
+    def offenses(self, account: Any) -> int:
+        """How many of ``account``'s transfers the trustees rejected."""
+        return int(call(self.contract, "offenses", require_address(account, "account", nonzero=True)))
+
+    def proof_context(self, *, sender: Any, accounts: Sequence[Any], deltas: Sequence[int]) -> bytes:
+        """The context the next transfer of ``sender`` over ``accounts`` with ``deltas`` binds its proof to."""
+        address = require_address(sender, "sender", nonzero=True)
+        return transfer_proof_context(
+            chain_id=self.chain_id(),
+            ledger=self.address,
+            sender=address,
+            nonce=self.transfer_nonce(address),
+            previous_balance_hash=self.balance_hash(address),
+            accounts=[require_address(a, "account", nonzero=True) for a in accounts],
+            delta_hashes=[keccak(self.encode(d)) for d in deltas],
+        )
+
+    def transfer(
+        self, *, sender: Any, accounts: Sequence[Any], deltas: Sequence[int], proof_hash: bytes
+    ) -> LedgerTransfer:
+        """Submit a transfer: credit each account its delta, debit the sender (§4.5).
+
+        The sender is debited at once and locked; the credits count, and the sender is unlocked,
+        only when t trustees settle the transfer (:meth:`settle_transfer`).
 
         Args:
             sender: The paying account; it must be one of ``accounts``.
             accounts: The anonymity set (sender, receiver, decoys), 2 to 16 distinct accounts.
-            deltas: One ciphertext per account: E(amount) for the receiver, E(0) for each decoy,
-                E(−amount) for the sender, each with fresh randomness.
+            deltas: One ciphertext per account: a non-negative credit for every account but the
+                sender, the negated sum for the sender (:func:`offchain.crypto.transfer_proof.make_deltas`).
+            proof_hash: keccak256 of the transfer's proof, which the sender hands the trustees.
 
         Raises:
             InvalidInputError: Lengths differ, a repeated account, or a set size out of range.
-            TransactionRevertedError: E.g. ``ConfidentialLedgerStaleBalance`` if a balance changed
-                between reading and mining (read again and retry).
+            TransactionRevertedError: E.g. ``ConfidentialLedgerStaleBalance`` if the sender's own
+                balance changed meanwhile, ``ConfidentialLedgerNotAUnit`` for a delta ≡ 0 mod n.
         """
         addresses = [require_address(a, "account", nonzero=True) for a in accounts]
         if len(addresses) != len(deltas):
@@ -303,21 +484,147 @@ class ConfidentialLedgerClient(ContractClient):
         sender_address = require_address(sender, "sender", nonzero=True)
         if sender_address not in addresses:
             raise InvalidInputError("the sender must be one of the anonymity set's accounts")
-        balances = [self.encode(self.balance_ciphertext(a)) for a in addresses]
+        commitment = require_bytes32(proof_hash, "proof_hash", nonzero=True)
+        balance = self.encode(self.balance_ciphertext(sender_address))
         encoded = [self.encode(d) for d in deltas]
-        receipt = transact(self.contract, "transfer", addresses, balances, encoded, sender=sender)
-        updates = tuple(
-            BalanceUpdate(to_checksum_address(e["account"]), self._remember(bytes(e["ciphertext"])))
-            for e in receipt.events["BalanceUpdated"]
-        )
+        receipt = transact(self.contract, "transfer", addresses, balance, encoded, commitment, sender=sender)
         event = receipt.events["Transferred"]
         return LedgerTransfer(
             transfer_id=int(event["transferId"]),
             sender=sender_address,
             accounts=tuple(addresses),
-            balances=updates,
+            deltas=tuple(int(d) for d in deltas),
+            sender_balance=self._remember(bytes(event[TRANSFERRED_BALANCE_FIELD])),
+            proof_context=bytes(event["proofContext"]),
+            proof_hash=commitment,
             gas_used=int(receipt.gas_used),
         )
+
+    def transfer_of(self, transfer_id: int) -> TransferRecord:
+        """The contract's record of transfer ``transfer_id``.
+
+        Raises:
+            UnknownTransferError: No transfer has this id.
+        """
+        checked = require_uint(transfer_id, "transfer_id", low=1, high=MAX_UINT256)
+        with _known_transfer(checked):
+            sender, state, submitted_at, previous, digest = call(self.contract, "transferOf", checked)
+        return TransferRecord(
+            transfer_id=checked,
+            sender=to_checksum_address(sender),
+            state=TransferState(int(state)),
+            submitted_at=int(submitted_at),
+            previous_balance_hash=bytes(previous),
+            digest=bytes(digest),
+        )
+
+    def submitted_transfer(self, transfer_id: int) -> LedgerTransfer:
+        """Transfer ``transfer_id`` as submitted (its accounts, deltas and commitments), from its event.
+
+        Raises:
+            UnknownTransferError: No transfer has this id.
+            ChainError: Its event or its deltas cannot be found (the node pruned its logs).
+        """
+        record = self.transfer_of(transfer_id)
+        logs = get_events(
+            self.contract, "Transferred", from_block=self.from_block, argument_filters={"transferId": transfer_id}
+        )
+        if not logs:
+            raise ChainError(f"no Transferred event for transfer {transfer_id}")
+        event = logs[-1]
+        from brownie import web3
+
+        tx = web3.eth.get_transaction(HexBytes(event.tx_hash))
+        _, arguments = self.contract.decode_input(tx["input"])
+        accounts = tuple(to_checksum_address(a) for a in arguments[0])
+        deltas = tuple(int.from_bytes(bytes(d), "big") for d in arguments[2])
+        return LedgerTransfer(
+            transfer_id=transfer_id,
+            sender=record.sender,
+            accounts=accounts,
+            deltas=deltas,
+            sender_balance=self._remember(bytes(event.args[TRANSFERRED_BALANCE_FIELD])),
+            proof_context=bytes(event.args["proofContext"]),
+            proof_hash=bytes(event.args["proofHash"]),
+            gas_used=0,
+        )
+
+    def verdict_digest(self, transfer_id: int, accept: bool) -> bytes:
+        """What t trustees sign to accept (``accept``) or reject transfer ``transfer_id``."""
+        record = self.transfer_of(transfer_id)
+        return verdict_digest(
+            chain_id=self.chain_id(),
+            ledger=self.address,
+            transfer_id=record.transfer_id,
+            digest=record.digest,
+            accept=bool(accept),
+        )
+
+    def settle_transfer(
+        self, *, sender: Any, transfer_id: int, accept: bool, signatures: Sequence[bytes]
+    ) -> TransferState:
+        """Submit the trustees' verdict on a pending transfer with their signatures (anyone may).
+
+        Returns:
+            The transfer's new state (verified, or rejected: the sender's balance is restored).
+
+        Raises:
+            UnknownTransferError: No transfer has this id.
+            TransactionRevertedError: E.g. ``ConfidentialLedgerTooFewSignatures``.
+        """
+        checked = require_uint(transfer_id, "transfer_id", low=1, high=MAX_UINT256)
+        encoded = []
+        for signature in signatures:
+            if not isinstance(signature, (bytes, bytearray)) or len(signature) != 65:
+                raise InvalidInputError("each signature is 65 bytes (r ‖ s ‖ v)")
+            encoded.append(bytes(signature))
+        with _known_transfer(checked):
+            receipt = transact(self.contract, "settleTransfer", checked, bool(accept), encoded, sender=sender)
+        return TransferState.VERIFIED if "TransferVerified" in receipt.events else TransferState.REJECTED
+
+    def cancel_transfer(self, *, sender: Any, transfer_id: int) -> None:
+        """The sender takes back a transfer the trustees left pending past the review period."""
+        checked = require_uint(transfer_id, "transfer_id", low=1, high=MAX_UINT256)
+        with _known_transfer(checked):
+            transact(self.contract, "cancelTransfer", checked, sender=sender)
+
+    def credit_hash(self, account: Any, transfer_id: int) -> bytes:
+        """keccak256 of the credit ``transfer_id`` wrote for ``account`` (zero once folded, or never written)."""
+        address = require_address(account, "account", nonzero=True)
+        checked = require_uint(transfer_id, "transfer_id", low=1, high=MAX_UINT256)
+        return bytes(call(self.contract, "creditOf", address, checked))
+
+    def credits_to(self, account: Any) -> tuple[Credit, ...]:
+        """The credits ``account`` holds and has not folded, oldest first (from the events)."""
+        address = require_address(account, "account", nonzero=True)
+        out = []
+        for log in get_events(
+            self.contract, "Credited", from_block=self.from_block, argument_filters={"account": address}
+        ):
+            transfer_id = int(log.args["transferId"])
+            data = bytes(log.args["delta"])
+            if self.credit_hash(address, transfer_id) != keccak(data):
+                continue  # folded already
+            out.append(Credit(transfer_id, int.from_bytes(data, "big"), self.transfer_of(transfer_id).state))
+        return tuple(out)
+
+    def fold(self, *, sender: Any, credits: Sequence[Credit]) -> BalanceUpdate:
+        """Fold settled credits into the sender's balance (verified ones add, others are dropped).
+
+        Raises:
+            InvalidInputError: No credits, more than :data:`MAX_FOLD`, or a credit still pending.
+            TransactionRevertedError: E.g. ``ConfidentialLedgerNoCredit`` for one folded already.
+        """
+        if not 1 <= len(credits) <= MAX_FOLD:
+            raise InvalidInputError(f"a fold takes 1 to {MAX_FOLD} credits, got {len(credits)}")
+        if any(c.state is TransferState.PENDING for c in credits):
+            raise InvalidInputError("a pending credit cannot be folded: the trustees have not settled its transfer")
+        balance = self.encode(self.balance_ciphertext(sender))
+        ids = [c.transfer_id for c in credits]
+        deltas = [self.encode(c.ciphertext) if c.state is TransferState.VERIFIED else b"" for c in credits]
+        receipt = transact(self.contract, "fold", balance, ids, deltas, sender=sender)
+        updated = receipt.events["BalanceUpdated"][0]
+        return BalanceUpdate(to_checksum_address(updated["account"]), self._remember(bytes(updated["ciphertext"])))
 
     def request_withdrawal(self, *, sender: Any, amount_wei: int) -> WithdrawalRequest:
         """Ask the trustees to pay out ``amount_wei``; the account is locked until they decide."""
@@ -405,11 +712,32 @@ class ConfidentialLedgerClient(ContractClient):
         receipt = transact(self.contract, "withdraw", sender=sender)
         return int(receipt.events["Withdrawn"]["amountWei"])
 
-    def report_out_of_range(self, *, sender: Any, account: Any) -> bool:
-        """A trustee's audit report on ``account``'s current balance; True if it froze the account."""
+    def report_out_of_range(self, *, sender: Any, account: Any, balance_hash: bytes) -> bool:
+        """A trustee's audit report on the balance of ``account`` it decrypted (``balance_hash``,
+        which must still be current); True if the report froze the account."""
         address = require_address(account, "account", nonzero=True)
-        receipt = transact(self.contract, "reportOutOfRange", address, sender=sender)
+        checked = require_bytes32(balance_hash, "balance_hash", nonzero=True)
+        receipt = transact(self.contract, "reportOutOfRange", address, checked, sender=sender)
         return "AccountFrozen" in receipt.events
+
+
+class UnknownTransferError(ChainError):
+    """No transfer has the given id."""
+
+    def __init__(self, transfer_id: int) -> None:
+        super().__init__(f"no transfer has id {transfer_id}")
+        self.transfer_id = transfer_id
+
+
+@contextmanager
+def _known_transfer(transfer_id: int) -> Iterator[None]:
+    """Turn the contract's ``ConfidentialLedgerUnknownTransfer`` into :class:`UnknownTransferError`."""
+    try:
+        yield
+    except TransactionRevertedError as exc:
+        if exc.error_name == "ConfidentialLedgerUnknownTransfer":
+            raise UnknownTransferError(transfer_id) from exc
+        raise
 
 
 @contextmanager

@@ -12,10 +12,16 @@ observer intersect the sets: the receiver is the one account in all of them.
 :class:`AnonymitySetBook` keeps the sets (in a JSON file when given a path, written atomically)
 and :meth:`LedgerAccount.pay` enforces the rule.
 
-Caveat, as in the paper's semi-honest model: nothing proves that a sender's ciphertexts encrypt
-a, 0 and −a, or that a ≤ its balance. The trustees' audit
-(:meth:`~offchain.protocols.ledger_trustee.TrusteeBoard.audit`) finds balances that went out of
-range, and withdrawals are paid only after t trustees decrypted the balance left.
+Beyond the paper's semi-honest model, every payment carries a zero-knowledge proof
+(:mod:`offchain.crypto.transfer_proof`) that each account but the sender is credited a
+non-negative amount and that the deltas sum to zero, bound to the transfer's on-chain context.
+The payment is pending until t trustees checked that proof and that the sender's new balance is
+non-negative (:meth:`~offchain.protocols.ledger_trustee.TrusteeBoard.review_transfer`);
+:meth:`LedgerAccount.pay` returns the proof to hand them.
+
+Credits from others' transfers land in the account's inbox; :meth:`LedgerAccount.fold_credits`
+multiplies the settled ones into the balance. The account folds *every* settled credit, an
+E(0) from being a decoy as much as a real payment, so that folding says nothing about who was paid.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +39,19 @@ from offchain.atomic_io import atomic_write_text
 from offchain.chain.contracts import require_address, require_uint
 from offchain.chain.ledger import (
     MAX_AMOUNT_WEI,
+    MAX_FOLD,
     MAX_SET_SIZE,
     BalanceUpdate,
     ConfidentialLedgerClient,
     LedgerTransfer,
+    TransferState,
     WithdrawalRequest,
 )
-from offchain.crypto.paillier import NoisePool, encrypt_raw
 from offchain.crypto.threshold_paillier import ThresholdPublicKey
-from offchain.errors import InvalidInputError
+from offchain.crypto.transfer_proof import TransferProof, TransferStatement, make_deltas, prove_transfer
+from offchain.errors import ChainError, InvalidInputError
 
-__all__ = ["AnonymitySetBook", "LedgerAccount"]
+__all__ = ["AnonymitySetBook", "LedgerAccount", "PendingPayment"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +108,23 @@ class AnonymitySetBook:
         return len(self._sets)
 
 
+@dataclass(frozen=True)
+class PendingPayment:
+    """A payment as submitted: the mined transfer and the proof the trustees need to settle it.
+
+    Attributes:
+        transfer: The transfer as mined (pending).
+        proof: Its zero-knowledge proof; hand it to the trustees
+            (:meth:`~offchain.protocols.ledger_trustee.TrusteeBoard.review_transfer`). Its
+            keccak256 is the ``proof_hash`` the transfer committed to on chain.
+        proving_s: Seconds spent building the deltas and the proof.
+    """
+
+    transfer: LedgerTransfer
+    proof: TransferProof
+    proving_s: float
+
+
 class LedgerAccount:
     """An account on the ``ConfidentialLedger`` (§4.5).
 
@@ -106,7 +133,6 @@ class LedgerAccount:
         ledger: The ledger client.
         public_key: The consortium's threshold key (the ledger's n).
         book: Where the anonymity sets are kept; a fresh in-memory book by default.
-        pool: Optional precomputed r^n values, so that a payment's k + 1 encryptions are fast.
 
     Raises:
         InvalidInputError: The key is not the ledger's.
@@ -119,7 +145,6 @@ class LedgerAccount:
         public_key: ThresholdPublicKey,
         *,
         book: AnonymitySetBook | None = None,
-        pool: NoisePool | None = None,
     ) -> None:
         if ledger.modulus != public_key.n:
             raise InvalidInputError("the threshold key is not the ledger's: their moduli differ")
@@ -128,11 +153,19 @@ class LedgerAccount:
         self.ledger = ledger
         self.public_key = public_key
         self.book = book if book is not None else AnonymitySetBook()  # an empty book is falsy
-        self._pool = pool
 
-    def _encrypt(self, residue: int) -> int:
-        noise = self._pool.take() if self._pool is not None else None
-        return int(encrypt_raw(self.public_key.paillier, residue, noise))
+    def fold_credits(self) -> tuple[BalanceUpdate, ...]:
+        """Fold every settled credit into the balance, :data:`MAX_FOLD` per transaction.
+
+        Verified credits add to the balance; those of rejected or cancelled transfers are
+        dropped. Credits of transfers still pending stay. Zero credits (decoy ones) are folded
+        like the others, so a fold does not tell a receiver from a decoy.
+        """
+        settled = [c for c in self.ledger.credits_to(self.address) if c.state is not TransferState.PENDING]
+        updates = []
+        for start in range(0, len(settled), MAX_FOLD):
+            updates.append(self.ledger.fold(sender=self.account, credits=settled[start : start + MAX_FOLD]))
+        return tuple(updates)
 
     def deposit(self, amount_wei: int) -> BalanceUpdate:
         """Deposit ether (the chain adds E(amount) itself)."""
@@ -142,11 +175,10 @@ class LedgerAccount:
         """The receiver and its decoys for a payment, under the anonymity-set rule.
 
         On the first payment to ``receiver``: ``set_size`` − 1 decoys drawn uniformly (from
-        ``secrets``) among ``candidates`` other than this account and the receiver and not
-        locked by a pending withdrawal, recorded in the book. Later: the recorded set, whatever
-        the candidates (a payment then waits for a locked decoy's request to be decided). Decoys
-        that already hold a balance make the cheapest transfer: the first write to an
-        untouched account's slot costs ~17,000 gas more.
+        ``secrets``) among ``candidates`` other than this account and the receiver, recorded in
+        the book. Later: the recorded set, whatever the candidates. A transfer writes credits
+        and never touches another account's balance, so locked or frozen accounts serve as
+        decoys as well as any.
 
         Raises:
             InvalidInputError: Too few candidates, a size out of range, or a size other than
@@ -165,13 +197,9 @@ class LedgerAccount:
             logger.debug("reusing the anonymity set of %s", target)
             return (target, *recorded)
         size = require_uint(set_size, "set_size", low=1, high=MAX_SET_SIZE - 1)
-        named = {require_address(c, "candidate", nonzero=True) for c in candidates} - {self.address, target}
-        # an account with a pending withdrawal is locked: a transfer naming it would revert
-        pool = sorted(c for c in named if self.ledger.pending_withdrawal(c) == 0)
+        pool = sorted({require_address(c, "candidate", nonzero=True) for c in candidates} - {self.address, target})
         if len(pool) < size - 1:
-            raise InvalidInputError(
-                f"an anonymity set of {size} needs {size - 1} decoys, only {len(pool)} unlocked candidates"
-            )
+            raise InvalidInputError(f"an anonymity set of {size} needs {size - 1} decoys, only {len(pool)} candidates")
         rng = secrets.SystemRandom()
         decoys = tuple(sorted(rng.sample(pool, size - 1)))
         self.book.record(target, decoys)
@@ -184,8 +212,10 @@ class LedgerAccount:
         *,
         candidates: Sequence[Any] = (),
         set_size: int | None = None,
-    ) -> LedgerTransfer:
-        """Pay ``amount_wei`` to ``receiver`` hidden among decoys (§4.5).
+    ) -> PendingPayment:
+        """Pay ``amount_wei`` to ``receiver`` hidden among decoys, with a proof (§4.5).
+
+        Settled credits are folded first, so the balance the trustees check includes them.
 
         Args:
             receiver: Who is paid.
@@ -195,24 +225,45 @@ class LedgerAccount:
                 the same receiver, ``None`` or the recorded size.
 
         Returns:
-            The mined transfer. The accounts go on chain sorted by address, so their order
-            tells nothing.
+            The pending transfer and its proof, for the trustees. The accounts go on chain
+            sorted by address, so their order tells nothing.
 
         Raises:
             InvalidInputError: See :meth:`anonymity_set`; or a bad amount.
-            TransactionRevertedError: E.g. a stale balance (retry) or a locked decoy.
+            ChainError: The contract bound the transfer to another context than the one proved
+                (the sender's balance or nonce changed between proving and mining).
+            TransactionRevertedError: E.g. the account is locked by a pending transfer or withdrawal.
         """
         amount = require_uint(amount_wei, "amount_wei", low=1, high=MAX_AMOUNT_WEI)
         members = self.anonymity_set(receiver, candidates, set_size)
-        n = self.public_key.n
-        deltas = {members[0]: self._encrypt(amount), self.address: self._encrypt(n - amount)}
-        for decoy in members[1:]:
-            deltas[decoy] = self._encrypt(0)
-        accounts = sorted(deltas)
-        return self.ledger.transfer(sender=self.account, accounts=accounts, deltas=[deltas[a] for a in accounts])
+        self.fold_credits()
+        started = time.perf_counter()
+        accounts = sorted({*members, self.address})
+        sender_index = accounts.index(self.address)
+        credits = [amount if a == members[0] else 0 for a in accounts]
+        deltas, opening = make_deltas(self.public_key.n, credits, sender_index)
+        context = self.ledger.proof_context(sender=self.address, accounts=accounts, deltas=deltas)
+        proof = prove_transfer(TransferStatement(self.public_key.n, context, deltas, sender_index), opening)
+        proving_s = time.perf_counter() - started
+        transfer = self.ledger.transfer(
+            sender=self.account, accounts=accounts, deltas=deltas, proof_hash=proof.digest()
+        )
+        if transfer.proof_context != context:
+            raise ChainError("the ledger bound the transfer to another context than the one proved: retry")
+        logger.info(
+            "transfer %s submitted over %d accounts (proof %.0f ms)",
+            transfer.transfer_id,
+            len(accounts),
+            1000 * proving_s,
+        )
+        return PendingPayment(transfer, proof, proving_s)
 
     def request_withdrawal(self, amount_wei: int) -> WithdrawalRequest:
-        """Ask the trustees to pay out ``amount_wei`` (they check the balance left first)."""
+        """Ask the trustees to pay out ``amount_wei`` (they check the balance left first).
+
+        Settled credits are folded first, so that they count.
+        """
+        self.fold_credits()
         return self.ledger.request_withdrawal(sender=self.account, amount_wei=amount_wei)
 
     def withdraw(self) -> int:

@@ -5,11 +5,24 @@ J. Comput. Sci. Technol. 33(3), 2018, §4.2 and §4.5. The consortium's p truste
 share of the ledger's threshold Paillier key (:mod:`offchain.crypto.threshold_paillier`). Any t
 of them decrypt a balance; none alone can. They:
 
+* **review transfers** (:meth:`TrusteeBoard.review_transfer`; beyond the paper, which trusts
+  senders): check the sender's zero-knowledge proof (:mod:`offchain.crypto.transfer_proof`:
+  every other account is credited a non-negative amount, the deltas sum to zero) against the
+  transfer's on-chain context, then decrypt the sender's new balance and accept only if it is in
+  range; t signatures over the verdict settle the transfer on chain. A rejected transfer is
+  rolled back and its sender named; three rejections freeze it;
 * **review withdrawals**: decrypt the balance a request would leave and approve on chain only
   if it is in range (0 ≤ balance ≤ :data:`MAX_BALANCE_WEI`), else reject; t approvals execute it;
-* **audit** accounts (the check the semi-honest model lacks, see
-  :mod:`offchain.protocols.ledger_account`): decrypt a balance and, when out of range, report
-  it on chain; t reports of the same balance freeze the account.
+* **audit** accounts (defence in depth): decrypt a balance and, when out of range, report that
+  very balance (its hash) on chain; t reports of the same balance freeze the account.
+
+Who learns what. The proof tells the trustees neither the receiver nor the amount (every
+credited account is proved the same statement). The t trustees who review a transfer learn the
+sender's balance after it (they decrypt it to check solvency), as they learn the balance a
+withdrawal leaves; by differencing a sender's successive reviewed balances they learn the net of
+what it paid, folded and deposited in between, never to whom it paid. Fewer than t trustees
+learn nothing. Guarantees hold while fewer than t trustees are dishonest: t dishonest trustees
+can decrypt everything and settle any transfer.
 
 Every partial decryption's proof is checked before anything is decided, and a trustee whose
 proof fails is named and passed over (:func:`~offchain.protocols.aggregation.gather_partials`).
@@ -21,17 +34,36 @@ channel and runs the same check before it votes.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils import keccak
+
 from offchain.chain.contracts import require_address
-from offchain.chain.ledger import ConfidentialLedgerClient, WithdrawalState, WithdrawalVote
+from offchain.chain.ledger import (
+    ConfidentialLedgerClient,
+    TransferState,
+    WithdrawalState,
+    WithdrawalVote,
+    transfer_proof_context,
+)
+from offchain.chain.signing import sign_digest
 from offchain.crypto import threshold_paillier as tp
-from offchain.errors import InvalidInputError
+from offchain.crypto.transfer_proof import TransferProof, TransferProofError, TransferStatement, verify_transfer
+from offchain.errors import ChainError, IntegrityError, InvalidInputError
 from offchain.protocols.aggregation import DecryptionParty, gather_partials
 
-__all__ = ["MAX_BALANCE_WEI", "BalanceAudit", "LedgerTrustee", "SupplyAudit", "TrusteeBoard", "WithdrawalReview"]
+__all__ = [
+    "MAX_BALANCE_WEI",
+    "BalanceAudit",
+    "LedgerTrustee",
+    "SupplyAudit",
+    "TransferReview",
+    "TrusteeBoard",
+    "WithdrawalReview",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +88,30 @@ class WithdrawalReview:
     approved: bool
     state: WithdrawalState
     votes: tuple[WithdrawalVote, ...]
+
+
+@dataclass(frozen=True)
+class TransferReview:
+    """The trustees' verdict on a transfer.
+
+    Attributes:
+        transfer_id: The transfer.
+        accepted: Whether they accepted it.
+        reason: Why they rejected it (``None`` when accepted).
+        sender_balance_after_wei: The sender's decrypted balance after the transfer, when the
+            proof held and they decrypted it (``None`` otherwise).
+        state: The transfer's state after the verdict was submitted.
+        signers: The trustees whose signatures settled it.
+        review_s: Seconds spent checking the proof and decrypting.
+    """
+
+    transfer_id: int
+    accepted: bool
+    reason: str | None
+    sender_balance_after_wei: int | None
+    state: TransferState
+    signers: tuple[str, ...]
+    review_s: float
 
 
 @dataclass(frozen=True)
@@ -105,6 +161,10 @@ class LedgerTrustee(DecryptionParty):
         super().__init__(name, share)
         self.account = account
         self.address = require_address(account, "trustee", nonzero=True)
+
+    def sign(self, digest: bytes) -> bytes:
+        """This trustee's signature over a verdict digest (:func:`~offchain.chain.signing.sign_digest`)."""
+        return sign_digest(self.account, digest)
 
 
 def signed(residue: int, n: int) -> int:
@@ -159,6 +219,76 @@ class TrusteeBoard:
         """The decrypted current balance of ``account``, in wei (signed)."""
         return self.decrypt(self.ledger.balance_ciphertext(account))
 
+    def review_transfer(self, transfer_id: int, proof: TransferProof | bytes) -> TransferReview:
+        """Check a pending transfer and settle it on chain with t signatures.
+
+        Steps: the proof must be the one the sender committed to (its keccak256 is the on-chain
+        ``proofHash``); the context it is checked under is recomputed from the chain (ledger,
+        chain, sender, its nonce and previous balance hash, the accounts and the hashes of the
+        deltas sent) and must equal the contract's; then the proof is verified; then t trustees
+        decrypt the sender's new balance, which must be in [0, :data:`MAX_BALANCE_WEI`]. Any
+        failure rejects the transfer (rolled back on chain, sender named and counted as an
+        offender); otherwise it is accepted.
+
+        Args:
+            transfer_id: The pending transfer.
+            proof: Its proof, as the sender handed it over (object or bytes).
+
+        Raises:
+            InvalidInputError: The transfer is not pending, or ``proof`` is not a proof.
+            IntegrityError: ``proof`` is not the one the sender committed to (nothing is decided:
+                whoever handed it over is not the sender, or the sender must send the right one).
+            ChainError: The contract's context differs from the one recomputed here.
+            CheatingPartiesError: Fewer than t trustees gave valid partial decryptions.
+        """
+        started = time.perf_counter()
+        given = proof if isinstance(proof, TransferProof) else TransferProof.from_bytes(proof)
+        record = self.ledger.transfer_of(transfer_id)
+        if record.state is not TransferState.PENDING:
+            raise InvalidInputError(f"transfer {transfer_id} is {record.state.name.lower()}, not pending")
+        submitted = self.ledger.submitted_transfer(transfer_id)
+        if given.digest() != submitted.proof_hash:
+            raise IntegrityError(f"this is not the proof the sender of transfer {transfer_id} committed to")
+        context = transfer_proof_context(
+            chain_id=self.ledger.chain_id(),
+            ledger=self.ledger.address,
+            sender=record.sender,
+            nonce=self.ledger.transfer_nonce(record.sender) - 1,  # the sender is locked: its latest
+            previous_balance_hash=record.previous_balance_hash,
+            accounts=submitted.accounts,
+            delta_hashes=[keccak(self.ledger.encode(d)) for d in submitted.deltas],
+        )
+        if context != submitted.proof_context:
+            raise ChainError(f"transfer {transfer_id}'s on-chain context differs from the one recomputed")
+        statement = TransferStatement(
+            self.ledger.modulus, context, submitted.deltas, submitted.accounts.index(record.sender)
+        )
+        reason: str | None = None
+        balance_after: int | None = None
+        signers: tuple[LedgerTrustee, ...] = self.trustees[: self.ledger.threshold()]
+        try:
+            verify_transfer(statement, given)
+        except TransferProofError as exc:
+            reason = str(exc)
+        if reason is None:
+            balance_after, signers = self._decrypt(submitted.sender_balance)
+            if not 0 <= balance_after <= MAX_BALANCE_WEI:
+                reason = f"the sender's balance after it would be {balance_after} wei"
+        accept = reason is None
+        review_s = time.perf_counter() - started
+        digest = self.ledger.verdict_digest(transfer_id, accept)
+        signatures = [trustee.sign(digest) for trustee in signers]
+        state = self.ledger.settle_transfer(
+            sender=signers[0].account, transfer_id=transfer_id, accept=accept, signatures=signatures
+        )
+        if accept:
+            logger.info("transfer %s verified (sender keeps %s wei)", transfer_id, balance_after)
+        else:
+            logger.warning("transfer %s from %s rejected: %s", transfer_id, record.sender, reason)
+        return TransferReview(
+            transfer_id, accept, reason, balance_after, state, tuple(t.address for t in signers), review_s
+        )
+
     def review_withdrawal(self, request_id: int) -> WithdrawalReview:
         """Decrypt the balance a pending request leaves; t trustees approve it if in range,
         else enough reject it.
@@ -187,18 +317,28 @@ class TrusteeBoard:
         return WithdrawalReview(request_id, balance_after, approve, state, tuple(votes))
 
     def audit_supply(self) -> SupplyAudit:
-        """Check the books with one threshold decryption: Π balances = E(Σ balances), compared
-        with the ether the contract holds for them (held − credited).
+        """Check the books with one threshold decryption: Π (balances · verified unfolded credits)
+        = E(Σ), compared with the ether the contract holds for them (held − credited for payout).
 
-        A transfer whose sender did not debit itself, or paid a decoy, creates unbacked
-        balance: the sum then exceeds the backing, though every single balance may be in range.
+        A sender with a pending transfer counts with the balance it had before it (restored if
+        the transfer fails); pending credits do not count. A transfer that created value would
+        make the sum exceed the backing, though every single balance may be in range.
         """
         accounts = self.ledger.accounts()
         nsquare = self.ledger.modulus**2
         product = 1
         credited = 0
         for account in accounts:
-            product = product * self.ledger.balance_ciphertext(account) % nsquare
+            pending = self.ledger.pending_transfer(account)
+            if pending:
+                previous = self.ledger.transfer_of(pending).previous_balance_hash
+                balance = self.ledger.balance_ciphertext(account, previous)
+            else:
+                balance = self.ledger.balance_ciphertext(account)
+            product = product * balance % nsquare
+            for credit in self.ledger.credits_to(account):
+                if credit.state is TransferState.VERIFIED:
+                    product = product * credit.ciphertext % nsquare
             credited += self.ledger.credits(account)
         total = self.decrypt(product) if accounts else 0
         backing = self.ledger.held_wei() - credited
@@ -207,11 +347,15 @@ class TrusteeBoard:
     def audit(self, account: Any) -> BalanceAudit:
         """Decrypt ``account``'s balance; if out of range, t trustees report it (freezing it)."""
         address = require_address(account, "account", nonzero=True)
-        balance, voters = self._decrypt(self.ledger.balance_ciphertext(address))
+        ciphertext = self.ledger.balance_ciphertext(address)
+        balance, voters = self._decrypt(ciphertext)
         in_range = 0 <= balance <= MAX_BALANCE_WEI
         frozen = self.ledger.frozen(address)
         if not in_range and not frozen:
+            decrypted = keccak(self.ledger.encode(ciphertext))  # the report names what was checked
             for trustee in voters:
-                frozen = self.ledger.report_out_of_range(sender=trustee.account, account=address)
+                frozen = self.ledger.report_out_of_range(
+                    sender=trustee.account, account=address, balance_hash=decrypted
+                )
             logger.warning("audit: %s holds %s wei, out of range; frozen: %s", address, balance, frozen)
         return BalanceAudit(address, balance, in_range, frozen)

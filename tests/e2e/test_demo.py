@@ -27,8 +27,12 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert "same anonymity set" in printed
     assert "withdraw 2.5 ETH" in printed and ": executed" in printed
     assert ": rejected" in printed
-    assert "OUT OF RANGE: reported by 3 trustees, account frozen" in printed
+    assert "decoy theft (E(−0.5) to erin, E(+0.5) to himself): rejected: transfer proof rejected" in printed
+    assert "paying erin 3 ETH with a valid proof: rejected: the sender's balance after it would be" in printed
+    assert "refused on chain: ConfidentialLedgerNotAUnit" in printed
+    assert "dave has 3 offenses, frozen: True" in printed
     assert "refused: ConfidentialLedgerAccountFrozen" in printed
+    assert "audit of erin       1.00 ETH  in range" in printed
     assert ": balanced" in printed
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()

@@ -1,6 +1,8 @@
 """ConfidentialLedgerClient, LedgerAccount and TrusteeBoard against a deployed ConfidentialLedger
-(Zheng et al. 2018 §4.5): encrypted balances, transfers among decoys under the anonymity-set
-rule, withdrawals decided by t trustees, audits of balances and of the books."""
+(Zheng et al. 2018 §4.5): encrypted balances, proved transfers among decoys under the
+anonymity-set rule, settled by t trustees' signatures, credits folded by their owners,
+withdrawals decided by t trustees, audits of balances and of the books; and the attacks of the
+ledger-soundness issue, end to end."""
 
 from __future__ import annotations
 
@@ -11,10 +13,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.chain.ledger import ConfidentialLedgerClient, UnknownWithdrawalError, WithdrawalState, encode_modulus
+from offchain.chain.ledger import (
+    ConfidentialLedgerClient,
+    TransferState,
+    UnknownTransferError,
+    UnknownWithdrawalError,
+    WithdrawalState,
+    encode_modulus,
+)
+from offchain.chain.signing import recover_digest_signer, sign_digest
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.paillier import encrypt_raw
-from offchain.errors import InvalidInputError, TransactionRevertedError
+from offchain.crypto.transfer_proof import TransferStatement, make_deltas, prove_transfer
+from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError
 from offchain.protocols.aggregation import CheatingPartiesError
 from offchain.protocols.ledger_account import AnonymitySetBook, LedgerAccount
 from offchain.protocols.ledger_trustee import LedgerTrustee, TrusteeBoard
@@ -120,40 +131,100 @@ def test_a_deposit_is_added_to_the_encrypted_balance(people, board):
     assert board.balance_of(people[0].address) == 2 * ETHER + ETHER // 4
 
 
-def test_a_payment_among_decoys_moves_the_amount_only(funded, board, ledger):
+def settle(board, payment):
+    """The trustees review a pending payment (proof, then the sender's new balance)."""
+    return board.review_transfer(payment.transfer.transfer_id, payment.proof)
+
+
+def fold_all(people):
+    for person in people:
+        person.fold_credits()
+
+
+def test_a_payment_counts_only_once_the_trustees_verified_it(funded, board, ledger):
     alice, bob = funded[0], funded[1]
-    before = {a: ledger.balance_ciphertext(a) for a in addresses(funded)}
-    transfer = alice.pay(bob.address, ETHER // 2, candidates=addresses(funded), set_size=3)
-    assert len(transfer.accounts) == 4 and list(transfer.accounts) == sorted(transfer.accounts)
-    balances = {a: board.balance_of(a) for a in addresses(funded)}
-    assert balances[alice.address] == 5 * ETHER - ETHER // 2
-    assert balances[bob.address] == ETHER + ETHER // 2
-    decoys = set(transfer.accounts) - {alice.address, bob.address}
+    payment = alice.pay(bob.address, ETHER // 2, candidates=addresses(funded), set_size=3)
+    assert ledger.pending_transfer(alice.address) == payment.transfer.transfer_id
+    assert [c.state for c in ledger.credits_to(bob.address)] == [TransferState.PENDING]
+    review = settle(board, payment)
+    assert review.accepted and review.state is TransferState.VERIFIED
+    assert review.sender_balance_after_wei == 5 * ETHER - ETHER // 2
+    bob.fold_credits()
+    assert board.balance_of(bob.address) == ETHER + ETHER // 2
+    assert board.balance_of(alice.address) == 5 * ETHER - ETHER // 2
+
+
+def test_a_pending_credit_cannot_be_folded(funded, ledger):
+    alice, bob = funded[0], funded[1]
+    alice.pay(bob.address, 10, candidates=addresses(funded), set_size=2)
+    assert bob.fold_credits() == ()
+    with pytest.raises(InvalidInputError, match="pending credit"):
+        ledger.fold(sender=bob.account, credits=ledger.credits_to(bob.address))
+
+
+def test_decoys_fold_a_zero_credit_that_changes_their_ciphertext_only(funded, board, ledger):
+    alice, bob = funded[0], funded[1]
+    payment = alice.pay(bob.address, ETHER, candidates=addresses(funded), set_size=4)
+    settle(board, payment)
+    decoys = [p for p in funded if p.address in set(payment.transfer.accounts) - {alice.address, bob.address}]
+    assert len(decoys) == 3
     for decoy in decoys:
-        assert balances[decoy] == ETHER
-        assert ledger.balance_ciphertext(decoy) != before[decoy]
+        before = ledger.balance_ciphertext(decoy.address)
+        assert len(decoy.fold_credits()) == 1
+        assert ledger.balance_ciphertext(decoy.address) != before
+        assert board.balance_of(decoy.address) == ETHER
 
 
-def test_paying_the_same_receiver_again_reuses_the_first_anonymity_set(funded):
+def test_the_transfer_commits_to_its_proof_and_the_context_the_proof_binds(funded, ledger):
+    alice, bob = funded[0], funded[1]
+    context = ledger.proof_context(sender=alice.address, accounts=[alice.address, bob.address], deltas=[1, 1])
+    payment = alice.pay(bob.address, 10, candidates=addresses(funded), set_size=1)
+    assert payment.transfer.proof_hash == payment.proof.digest()
+    assert payment.transfer.proof_context != context  # other deltas, other context
+    record = ledger.transfer_of(payment.transfer.transfer_id)
+    assert record.sender == alice.address and record.state is TransferState.PENDING
+
+
+def test_the_python_context_equals_the_contracts(funded, ledger, public_key):
+    alice, bob = funded[0], funded[1]
+    accounts = sorted([alice.address, bob.address])
+    deltas, _ = make_deltas(
+        public_key.n, [0 if a == alice.address else 5 for a in accounts], accounts.index(alice.address)
+    )
+    expected = ledger.proof_context(sender=alice.address, accounts=accounts, deltas=deltas)
+    transfer = ledger.transfer(sender=alice.account, accounts=accounts, deltas=deltas, proof_hash=b"\x01" * 32)
+    assert transfer.proof_context == expected
+
+
+def test_a_pending_payment_locks_its_sender(funded):
+    alice, bob, carol = funded[0], funded[1], funded[2]
+    alice.pay(bob.address, 10, candidates=addresses(funded), set_size=1)
+    with pytest.raises(TransactionRevertedError, match="ConfidentialLedgerTransferPending"):
+        alice.pay(carol.address, 10, candidates=addresses(funded), set_size=1)
+
+
+def test_paying_the_same_receiver_again_reuses_the_first_anonymity_set(funded, board):
     alice, bob = funded[0], funded[1]
     first = alice.pay(bob.address, 10, candidates=addresses(funded), set_size=3)
+    settle(board, first)
     second = alice.pay(bob.address, 20, candidates=addresses(funded)[:2])
-    assert second.accounts == first.accounts
+    assert second.transfer.accounts == first.transfer.accounts
 
 
-def test_another_set_size_for_a_paid_receiver_is_refused(funded):
+def test_another_set_size_for_a_paid_receiver_is_refused(funded, board):
     alice, bob = funded[0], funded[1]
-    alice.pay(bob.address, 10, candidates=addresses(funded), set_size=3)
+    settle(board, alice.pay(bob.address, 10, candidates=addresses(funded), set_size=3))
     with pytest.raises(InvalidInputError, match="reuses that set"):
         alice.pay(bob.address, 10, candidates=addresses(funded), set_size=4)
 
 
-def test_anonymity_sets_survive_a_restart(funded, ledger, public_key, users, tmp_path):
+def test_anonymity_sets_survive_a_restart(funded, ledger, public_key, users, board, tmp_path):
     path = tmp_path / "alice-sets.json"
     first = LedgerAccount(users[0], ledger, public_key, book=AnonymitySetBook(path))
     sent = first.pay(users[1].address, 10, candidates=addresses(funded), set_size=4)
+    settle(board, sent)
     again = LedgerAccount(users[0], ledger, public_key, book=AnonymitySetBook(path))
-    assert again.pay(users[1].address, 10).accounts == sent.accounts
+    assert again.pay(users[1].address, 10).transfer.accounts == sent.transfer.accounts
 
 
 def test_a_corrupt_anonymity_set_file_is_refused(tmp_path):
@@ -164,23 +235,20 @@ def test_a_corrupt_anonymity_set_file_is_refused(tmp_path):
 
 
 def test_too_few_candidates_for_the_set_are_refused(funded):
-    with pytest.raises(InvalidInputError, match="needs 3 decoys, only 1 unlocked candidates"):
+    with pytest.raises(InvalidInputError, match="needs 3 decoys, only 1 candidates"):
         funded[0].pay(funded[1].address, 10, candidates=addresses(funded)[:3], set_size=4)
 
 
-def test_locked_candidates_are_not_drawn_as_decoys(funded):
-    carol, dave, erin = funded[2:]
-    carol.request_withdrawal(1)
-    dave.request_withdrawal(1)
-    transfer = funded[0].pay(funded[1].address, 10, candidates=addresses(funded), set_size=2)
-    assert set(transfer.accounts) == {funded[0].address, funded[1].address, erin.address}
-
-
-def test_a_set_with_only_locked_candidates_is_refused(funded):
-    for person in funded[2:]:
-        person.request_withdrawal(1)
-    with pytest.raises(InvalidInputError, match="only 0 unlocked candidates"):
-        funded[0].pay(funded[1].address, 10, candidates=addresses(funded), set_size=2)
+def test_an_account_with_a_pending_withdrawal_can_be_a_decoy_and_still_withdraw(funded, board, ledger):
+    alice, bob, carol = funded[0], funded[1], funded[2]
+    request = carol.request_withdrawal(ETHER // 2)
+    payment = alice.pay(bob.address, 10, candidates=[carol.address], set_size=2)
+    assert carol.address in payment.transfer.accounts
+    assert board.review_withdrawal(request.request_id).approved
+    settle(board, payment)
+    carol.fold_credits()
+    assert carol.withdraw() == ETHER // 2
+    assert board.balance_of(carol.address) == ETHER // 2
 
 
 def test_paying_oneself_is_refused(funded):
@@ -188,16 +256,186 @@ def test_paying_oneself_is_refused(funded):
         funded[0].pay(funded[0].address, 10, candidates=addresses(funded), set_size=2)
 
 
-def test_a_transfer_on_a_stale_balance_reverts_naming_the_account(funded, ledger, public_key):
+def test_others_transfers_never_make_an_accounts_own_operations_stale(funded, ledger, board):
     alice, bob = funded[0], funded[1]
-    stale = ledger.encode(ledger.balance_ciphertext(bob.address))
-    bob.deposit(1)
-    fresh = ledger.encode(ledger.balance_ciphertext(alice.address))
-    deltas = [ledger.encode(int(encrypt_raw(public_key.paillier, 0))) for _ in range(2)]
-    pair = sorted([alice.address, bob.address])
-    balances = [fresh if a == alice.address else stale for a in pair]
-    with pytest.raises(Exception, match="ConfidentialLedgerStaleBalance"):
-        ledger.contract.transfer(pair, balances, deltas, {"from": alice.account})
+    read_before = ledger.encode(ledger.balance_ciphertext(bob.address))
+    payment = alice.pay(funded[2].address, 10, candidates=[bob.address], set_size=2)  # bob is a decoy
+    settle(board, payment)
+    ledger.contract.deposit(read_before, {"from": bob.account, "value": 5})  # built before alice's transfer
+    assert board.balance_of(bob.address) == ETHER + 5
+
+
+def test_an_overdraft_is_rejected_rolled_back_and_counted(funded, board, ledger):
+    alice, bob = funded[0], funded[1]
+    before = ledger.balance_hash(alice.address)
+    payment = alice.pay(bob.address, 6 * ETHER, candidates=addresses(funded), set_size=2)
+    review = settle(board, payment)
+    assert not review.accepted and review.state is TransferState.REJECTED
+    assert "balance after it would be -1000000000000000000 wei" in review.reason
+    assert ledger.balance_hash(alice.address) == before
+    assert ledger.offenses(alice.address) == 1
+    assert ledger.pending_transfer(alice.address) == 0
+    bob.fold_credits()
+    assert board.balance_of(bob.address) == ETHER  # the credit folded to nothing
+
+
+def test_the_trustees_refuse_a_proof_the_sender_did_not_commit_to(funded, board, ledger):
+    alice, bob = funded[0], funded[1]
+    payment = alice.pay(bob.address, 10, candidates=addresses(funded), set_size=1)
+    other = funded[2].pay(bob.address, 10, candidates=addresses(funded), set_size=1)
+    with pytest.raises(IntegrityError, match="not the proof the sender"):
+        board.review_transfer(payment.transfer.transfer_id, other.proof)
+    assert ledger.transfer_of(payment.transfer.transfer_id).state is TransferState.PENDING
+
+
+def test_a_settled_transfer_cannot_be_reviewed_again(funded, board):
+    payment = funded[0].pay(funded[1].address, 10, candidates=addresses(funded), set_size=1)
+    settle(board, payment)
+    with pytest.raises(InvalidInputError, match="verified, not pending"):
+        settle(board, payment)
+
+
+def test_the_sender_cancels_a_transfer_the_trustees_left_pending(funded, ledger, chain):
+    alice, bob = funded[0], funded[1]
+    before = ledger.balance_hash(alice.address)
+    payment = alice.pay(bob.address, ETHER, candidates=addresses(funded), set_size=1)
+    chain.sleep(24 * 3600 + 1)
+    chain.mine()
+    ledger.cancel_transfer(sender=alice.account, transfer_id=payment.transfer.transfer_id)
+    assert ledger.transfer_of(payment.transfer.transfer_id).state is TransferState.CANCELLED
+    assert ledger.balance_hash(alice.address) == before
+
+
+def test_an_unknown_transfer_is_a_typed_error(ledger):
+    with pytest.raises(UnknownTransferError, match="999"):
+        ledger.transfer_of(999)
+
+
+def test_settling_needs_t_trustee_signatures(funded, ledger, trustees):
+    payment = funded[0].pay(funded[1].address, 10, candidates=addresses(funded), set_size=1)
+    digest = ledger.verdict_digest(payment.transfer.transfer_id, True)
+    signatures = [t.sign(digest) for t in trustees[:2]]
+    with pytest.raises(TransactionRevertedError, match="ConfidentialLedgerTooFewSignatures"):
+        ledger.settle_transfer(
+            sender=funded[3].account, transfer_id=payment.transfer.transfer_id, accept=True, signatures=signatures
+        )
+
+
+def test_a_users_signature_does_not_count_as_a_trustees(funded, ledger, trustees):
+    payment = funded[0].pay(funded[1].address, 10, candidates=addresses(funded), set_size=1)
+    digest = ledger.verdict_digest(payment.transfer.transfer_id, True)
+    signatures = [t.sign(digest) for t in trustees[:2]] + [sign_digest(funded[0].account, digest)]
+    with pytest.raises(TransactionRevertedError, match="ConfidentialLedgerInvalidSignature"):
+        ledger.settle_transfer(
+            sender=funded[0].account, transfer_id=payment.transfer.transfer_id, accept=True, signatures=signatures
+        )
+
+
+def test_signatures_recover_to_their_signers(trustees, users):
+    digest = bytes(range(32))
+    for signer in (trustees[0].account, users[0]):
+        assert recover_digest_signer(digest, sign_digest(signer, digest)) == signer.address
+
+
+def test_a_bare_address_is_not_a_signer(users):
+    with pytest.raises(InvalidInputError, match="signer"):
+        sign_digest(users[0].address, bytes(32))
+
+
+# --- the attacks of the soundness issue, end to end -----------------------------------------
+
+X = ETHER // 2
+
+
+def dishonest_transfer(ledger, public_key, sender, amounts: dict, proof):
+    """A transfer whose deltas encrypt ``amounts`` (residues: negative ones wrap), committing to ``proof``."""
+    n = public_key.n
+    accounts = sorted(amounts)
+    deltas = [int(encrypt_raw(public_key.paillier, amounts[a] % n)) for a in accounts]
+    return ledger.transfer(sender=sender.account, accounts=accounts, deltas=deltas, proof_hash=proof.digest())
+
+
+@pytest.fixture
+def victim_and_thief(people, board):
+    """The issue's reproduction: the victim holds 1 ether, the thief 0.01."""
+    victim, thief = people[0], people[1]
+    victim.deposit(ETHER)
+    thief.deposit(ETHER // 100)
+    return victim, thief
+
+
+@pytest.fixture
+def some_proof(people, board):
+    """An honest proof of an unrelated, settled transfer (what a thief can replay)."""
+    people[2].deposit(ETHER)
+    payment = people[2].pay(people[3].address, 10, candidates=addresses(people), set_size=1)
+    settle(board, payment)
+    return payment.proof
+
+
+def test_decoy_theft_is_rejected_and_nothing_moves(victim_and_thief, some_proof, ledger, board, public_key):
+    victim, thief = victim_and_thief
+    transfer = dishonest_transfer(ledger, public_key, thief, {victim.address: -X, thief.address: X}, some_proof)
+    review = board.review_transfer(transfer.transfer_id, some_proof)
+    assert not review.accepted and "not proved" in review.reason
+    fold_all([victim, thief])
+    assert board.balance_of(victim.address) == ETHER
+    assert board.balance_of(thief.address) == ETHER // 100
+    assert board.audit_supply().balanced
+
+
+def test_creating_value_is_rejected(victim_and_thief, some_proof, ledger, board, public_key):
+    victim, thief = victim_and_thief
+    transfer = dishonest_transfer(ledger, public_key, thief, {victim.address: X, thief.address: 0}, some_proof)
+    assert not board.review_transfer(transfer.transfer_id, some_proof).accepted
+    victim.fold_credits()
+    assert board.balance_of(victim.address) == ETHER
+
+
+def test_an_overdraft_never_reaches_the_receivers_withdrawal(victim_and_thief, board, ledger):
+    victim, thief = victim_and_thief
+    payment = thief.pay(victim.address, ETHER, candidates=[], set_size=1)  # honest proof, no funds
+    assert not settle(board, payment).accepted
+    request = victim.request_withdrawal(ETHER + ETHER // 2)
+    assert not board.review_withdrawal(request.request_id).approved
+    assert ledger.credits(victim.address) == 0
+
+
+def test_a_negative_amount_is_rejected(victim_and_thief, some_proof, ledger, board, public_key):
+    victim, thief = victim_and_thief
+    transfer = dishonest_transfer(ledger, public_key, thief, {victim.address: -X, thief.address: X}, some_proof)
+    assert board.review_transfer(transfer.transfer_id, some_proof).reason.startswith("transfer proof rejected")
+
+
+def test_a_proof_made_for_other_balance_hashes_is_rejected(victim_and_thief, ledger, board, public_key):
+    victim, thief = victim_and_thief
+    accounts = sorted([victim.address, thief.address])
+    index = accounts.index(thief.address)
+    deltas, opening = make_deltas(public_key.n, [0 if a == thief.address else 10 for a in accounts], index)
+    stale = ledger.proof_context(sender=thief.address, accounts=accounts, deltas=deltas)
+    proof = prove_transfer(TransferStatement(public_key.n, stale, deltas, index), opening)
+    thief.deposit(1)  # the balance the proof was made for is gone
+    transfer = ledger.transfer(sender=thief.account, accounts=accounts, deltas=deltas, proof_hash=proof.digest())
+    assert transfer.proof_context != stale
+    assert not board.review_transfer(transfer.transfer_id, proof).accepted
+
+
+def test_three_rejected_transfers_freeze_the_sender(victim_and_thief, some_proof, ledger, board, public_key):
+    victim, thief = victim_and_thief
+    for _ in range(3):
+        transfer = dishonest_transfer(ledger, public_key, thief, {victim.address: -1, thief.address: 1}, some_proof)
+        board.review_transfer(transfer.transfer_id, some_proof)
+    assert ledger.offenses(thief.address) == 3 and ledger.frozen(thief.address)
+    with pytest.raises(TransactionRevertedError, match="ConfidentialLedgerAccountFrozen"):
+        thief.request_withdrawal(1)
+
+
+def test_a_delta_that_is_a_multiple_of_n_is_refused_on_chain(victim_and_thief, ledger, public_key):
+    victim, thief = victim_and_thief
+    accounts = sorted([victim.address, thief.address])
+    deltas = [public_key.n if a == victim.address else 1 for a in accounts]
+    with pytest.raises(TransactionRevertedError, match="ConfidentialLedgerNotAUnit"):
+        ledger.transfer(sender=thief.account, accounts=accounts, deltas=deltas, proof_hash=b"\x01" * 32)
 
 
 # --- withdrawals -----------------------------------------------------------------------------
@@ -256,16 +494,6 @@ def test_an_unknown_withdrawal_is_a_typed_error(ledger):
         ledger.withdrawal(999)
 
 
-def test_a_locked_account_cannot_be_paid_until_its_request_is_decided(funded, ledger, board):
-    erin = funded[4]
-    request = erin.request_withdrawal(ETHER // 2)
-    with pytest.raises(TransactionRevertedError, match="ConfidentialLedgerAccountLocked"):
-        funded[0].pay(erin.address, 10, candidates=addresses(funded), set_size=1)
-    ledger.cancel_withdrawal(sender=erin.account, request_id=request.request_id)
-    funded[0].pay(erin.address, 10)
-    assert board.balance_of(erin.address) == ETHER + 10
-
-
 # --- trustees and audits ---------------------------------------------------------------------
 
 
@@ -289,34 +517,46 @@ def test_two_cheating_trustees_stop_the_decryption_and_are_named(ledger, trustee
         board.balance_of(funded[0].address)
 
 
-def test_an_audit_freezes_an_overdrawn_account(funded, ledger, board, public_key):
+def test_an_audit_of_a_balance_in_range_freezes_nothing(funded, board):
+    audit = board.audit(funded[0].address)
+    assert (audit.balance_wei, audit.in_range, audit.frozen) == (5 * ETHER, True, False)
+
+
+def test_an_audit_freezes_an_overdrawn_account_that_t_dishonest_trustees_let_through(
+    funded, ledger, board, trustees, public_key
+):
     dave, erin = funded[3], funded[4]
-    n = public_key.n
-    pair = sorted([dave.address, erin.address])
-    deltas = {
-        dave.address: encrypt_raw(public_key.paillier, n - 3 * ETHER),
-        erin.address: encrypt_raw(public_key.paillier, 3 * ETHER),
-    }
-    ledger.transfer(sender=dave.account, accounts=pair, deltas=[int(deltas[a]) for a in pair])
+    transfer = dishonest_transfer(
+        ledger, public_key, dave, {dave.address: -3 * ETHER, erin.address: 3 * ETHER}, _unrelated_proof(public_key)
+    )
+    digest = ledger.verdict_digest(transfer.transfer_id, True)
+    ledger.settle_transfer(
+        sender=dave.account,
+        transfer_id=transfer.transfer_id,
+        accept=True,
+        signatures=[t.sign(digest) for t in trustees[:3]],
+    )
     audit = board.audit(dave.address)
     assert (audit.balance_wei, audit.in_range, audit.frozen) == (-2 * ETHER, False, True)
-    assert ledger.frozen(dave.address)
-    assert not board.audit(erin.address).frozen
     with pytest.raises(TransactionRevertedError, match="ConfidentialLedgerAccountFrozen"):
         dave.request_withdrawal(1)
 
 
+def test_a_report_must_name_the_current_balance(funded, ledger, trustees):
+    stale = ledger.balance_hash(funded[0].address)
+    funded[0].deposit(1)
+    with pytest.raises(TransactionRevertedError, match="ConfidentialLedgerStaleBalance"):
+        ledger.report_out_of_range(sender=trustees[0].account, account=funded[0].address, balance_hash=stale)
+
+
+def _unrelated_proof(public_key):
+    deltas, opening = make_deltas(public_key.n, [0, 1], 0)
+    return prove_transfer(TransferStatement(public_key.n, bytes(32), deltas, 0), opening)
+
+
 def test_the_books_balance_after_honest_payments(funded, board):
-    funded[0].pay(funded[1].address, ETHER, candidates=addresses(funded), set_size=3)
+    payment = funded[0].pay(funded[1].address, ETHER, candidates=addresses(funded), set_size=3)
+    assert board.audit_supply().balanced  # pending: counted at the sender's previous balance
+    settle(board, payment)
     books = board.audit_supply()
     assert books.balanced and books.balances_wei == 9 * ETHER and books.accounts == 5
-
-
-def test_a_payment_that_debits_nobody_unbalances_the_books(funded, ledger, board, public_key):
-    alice, bob = funded[0], funded[1]
-    pair = sorted([alice.address, bob.address])
-    deltas = {alice.address: encrypt_raw(public_key.paillier, 0), bob.address: encrypt_raw(public_key.paillier, ETHER)}
-    ledger.transfer(sender=alice.account, accounts=pair, deltas=[int(deltas[a]) for a in pair])
-    books = board.audit_supply()
-    assert not books.balanced
-    assert books.balances_wei - books.backing_wei == ETHER
