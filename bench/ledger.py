@@ -134,11 +134,8 @@ def _modexp_unit_costs(project: Any, deployer: Any, n: int) -> dict[str, int]:
         exponent = (secrets.randbits(exponent_bits) | (1 << (exponent_bits - 1))).to_bytes(
             (exponent_bits + 7) // 8, "big"
         )
-        one = (1).to_bytes(len(exponent), "big")
-        encoded = modulus.to_bytes(width, "big")
-        real = probe.powMod(base, exponent, encoded, {"from": deployer}, silent=True).gas_used
-        trivial = probe.powMod(base, one, encoded, {"from": deployer}, silent=True).gas_used
-        return int(real - trivial + 200)  # exponent 1 costs the minimum of 200
+        tx = probe.powMod(base, exponent, modulus.to_bytes(width, "big"), {"from": deployer}, silent=True)
+        return int(tx.events["Computed"]["gasUsed"])
 
     s_bits = BITS + STATISTICAL_BITS
     return {
