@@ -44,7 +44,10 @@ import {PaillierMath} from "./libraries/PaillierMath.sol";
 /// constructor and copied with EXTCODECOPY (`PaillierMath`). A transfer does one product (the
 /// sender's), one range check, one modexp unit check and one keccak256 per delta, one new
 /// storage slot and one event per credit, and writes a one-slot record plus the sender's two
-/// pending-transfer slots (reused from its previous transfer). No loops beyond the
+/// pending-transfer slots (reused from its previous transfer). At a 2048-bit key a typical
+/// transfer over six accounts costs about 333,000 gas (62,000 of it calldata, 110,500 the five
+/// new credit slots) and its settlement with three signatures about 61,000: 395,000 together;
+/// a sender's first transfer about 50,000 more (its state and pending slots are new). No loops beyond the
 /// anonymity set (at most `MAX_SET_SIZE`, checked pairwise for duplicates), a fold (at most
 /// `MAX_FOLD`) and the signatures or trustees (at most `MAX_TRUSTEES`). Only `withdraw` sends
 /// ether (nonReentrant, after zeroing the payout). Invariant: address(this).balance == Σ
@@ -106,7 +109,7 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
         uint64 pendingRequestId;
         uint64 pendingTransferId;
         uint64 nonce;
-        uint8 offenses; // ≤ MAX_OFFENSES + 1: a frozen account sends no more transfers
+        uint8 offenses; // ≤ MAX_OFFENSES: a frozen account sends no more transfers
         bool frozen;
     }
 
