@@ -112,7 +112,9 @@ def trustees(accounts, deployer):
     added = [accounts.add("0x" + key.hex()) for key in TRUSTEE_KEYS]
     for trustee in added:
         deployer.transfer(trustee, 10**19)
-    return added
+    yield added
+    for trustee in added:  # Brownie's account list is session-wide: other modules must not draw them
+        accounts.remove(trustee)
 
 
 @pytest.fixture(scope="module")
