@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {IConfidentialLedger} from "../interfaces/IConfidentialLedger.sol";
 import {PaillierMath} from "./libraries/PaillierMath.sol";
@@ -9,42 +10,49 @@ import {PaillierMath} from "./libraries/PaillierMath.sol";
 /// @title ConfidentialLedger
 /// @notice Ether balances kept as Paillier ciphertexts under a consortium's threshold key (the
 /// private key is split among p trustees, any t of whom decrypt), updated homomorphically on
-/// chain; a transfer also multiplies decoys' balances by encryptions of zero, so that an observer
-/// cannot tell who was paid, nor how much (research: Zheng et al., J. Comput. Sci. Technol. 2018,
-/// §4.5, transaction-information privacy). See `IConfidentialLedger` for the encoding and the
-/// life of a withdrawal.
-/// @dev Trust assumptions. The trustees are fixed at deployment, and trusted as a threshold:
-/// fewer than t of them learn nothing, any t of them can decrypt every balance and decide every
-/// withdrawal. The contract checks what it can see: the caller, the hashes of the balances it
-/// is sent, the ranges of ciphertexts, public amounts (deposits, withdrawals), votes and
-/// thresholds; it applies every update itself.
+/// chain; a transfer names decoys beside its receiver, so that an observer cannot tell who was
+/// paid, nor how much (research: Zheng et al., J. Comput. Sci. Technol. 2018, §4.5,
+/// transaction-information privacy). See `IConfidentialLedger` for the encoding and the lives of
+/// a transfer and a withdrawal.
+/// @dev Trust model. An account's balance can change only by its own signed operations
+/// (`deposit`, `transfer`, an executed `requestWithdrawal`, `fold`) and, through `fold`, by
+/// credits of transfers the trustees verified: a transfer writes the other accounts' deltas
+/// into their inboxes and never touches their balances. A transfer counts only after t trustees
+/// attested it (`settleTransfer`, t ECDSA signatures over its verdict). The trustees are fixed
+/// at deployment; fewer than t of them learn nothing, any t of them decrypt every balance and
+/// decide every transfer and withdrawal. Under the assumption that fewer than t trustees are
+/// dishonest, no account is debited by a transfer it did not send, value is conserved, and no
+/// transfer leaves its sender negative: the trustees check the sender's zero-knowledge proofs
+/// (decoys' deltas encrypt 0, the receiver's and the sender's sum to 0, the amount is in range)
+/// and decrypt the sender's new balance before they accept. The contract itself checks what it
+/// can see: signatures, hashes (each balance sent against the stored hash, each folded delta
+/// against its credit), units (every delta in [1, N) and not a multiple of n), locks (a pending
+/// withdrawal or transfer freezes its account's balance), public amounts, votes and thresholds;
+/// it applies every update itself.
 ///
-/// WARNING: the model is semi-honest, as in the paper. The contract cannot see plaintexts, so it
-/// cannot check that a transfer's deltas are the receiver's E(amount), the sender's E(−amount)
-/// and encryptions of zero for the decoys: a malicious sender can credit a decoy or the receiver
-/// with a "negative" amount (debiting it), or fail to debit itself. Withdrawals are safe against
-/// that (the trustees decrypt the balance after each one and approve only a non-negative one),
-/// but balances are not. The consortium's check is the audit: trustees decrypt balances off
-/// chain and `reportOutOfRange` those outside the valid range; t reports of the same balance
-/// freeze the account (a frozen account may still receive, so that decoy selection is not
-/// disturbed, but not deposit, send or withdraw). Zero-knowledge range proofs on chain would
-/// remove the assumption, at a far higher gas cost.
+/// NOTE (concurrency): since nobody else's transaction changes an account's balance hash, an
+/// account's own calls never go stale because of others: naming a victim in transfers cannot
+/// starve it (issue 23, finding 2). The price is a step: credits wait in the inbox until the
+/// account folds them.
 ///
-/// NOTE (concurrency): calls carry the caller's view of each balance, checked against
-/// `balanceHash`. A transfer built on a balance that changed meanwhile (another transfer picked
-/// the same account as a decoy, say) reverts with `ConfidentialLedgerStaleBalance` naming the
-/// account; the client re-reads the latest `BalanceUpdated` and retries with new deltas.
+/// Audit: trustees decrypt balances off chain and `reportOutOfRange` those outside the valid
+/// range, naming the hash they decrypted; t reports of the same balance freeze the account, as
+/// do `MAX_OFFENSES` rejected transfers (a frozen account may still be named in transfers, so
+/// that decoy selection is not disturbed, but not deposit, send, fold or withdraw).
 ///
 /// Gas: the modulus (n, N and 4N) is the code of a data contract written once by the
-/// constructor and copied with EXTCODECOPY (`PaillierMath`); each balance update of a transfer
-/// is one storage read (a pending withdrawal marks the stored hash, see `LOCKED`, so the lock
-/// needs no read of its own), one product (two modexp squarings modulo 4N), one keccak256 of the
-/// balance sent, one of the result, one SSTORE and one event. A set of six at a 2048-bit key
-/// costs about 285,000 gas, two thirds of it calldata and events. No loops beyond the anonymity
-/// set (at most `MAX_SET_SIZE`, checked pairwise for duplicates) and the trustees (at most
-/// `MAX_TRUSTEES`, once, in the constructor). Only `withdraw` sends ether (nonReentrant, after
-/// zeroing the credit). Invariant: address(this).balance == Σ plaintext balances + Σ credits,
-/// as long as transfers are honest.
+/// constructor and copied with EXTCODECOPY (`PaillierMath`). A transfer does one product (the
+/// sender's), one range check, one modexp unit check and one keccak256 per delta, one new
+/// storage slot and one event per credit, and writes a one-slot record plus the sender's two
+/// pending-transfer slots (reused from its previous transfer). At a 2048-bit key a typical
+/// transfer over six accounts costs about 333,000 gas (62,000 of it calldata, 110,500 the five
+/// new credit slots) and its settlement with three signatures about 61,000: 395,000 together;
+/// a sender's first transfer about 50,000 more (its state and pending slots are new). No loops beyond the
+/// anonymity set (at most `MAX_SET_SIZE`, checked pairwise for duplicates), a fold (at most
+/// `MAX_FOLD`) and the signatures or trustees (at most `MAX_TRUSTEES`). Only `withdraw` sends
+/// ether (nonReentrant, after zeroing the payout). Invariant: address(this).balance == Σ
+/// plaintext balances + Σ verified credits not yet folded + Σ payouts, as long as fewer than t
+/// trustees are dishonest.
 contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
     using PaillierMath for PaillierMath.Workspace;
 
@@ -58,6 +66,16 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
     uint256 public constant MAX_TRUSTEES = 32;
     /// @inheritdoc IConfidentialLedger
     uint256 public constant MAX_MODULUS_BYTES = 512;
+    /// @inheritdoc IConfidentialLedger
+    uint256 public constant REVIEW_PERIOD = 1 days;
+    /// @inheritdoc IConfidentialLedger
+    uint256 public constant MAX_FOLD = 16;
+    /// @inheritdoc IConfidentialLedger
+    uint256 public constant MAX_OFFENSES = 3;
+    /// @inheritdoc IConfidentialLedger
+    bytes32 public constant PROOF_DOMAIN = keccak256("datashare/ledger/transfer-proof/v1");
+    /// @inheritdoc IConfidentialLedger
+    bytes32 public constant VERDICT_DOMAIN = keccak256("datashare/ledger/transfer-verdict/v1");
 
     /// @inheritdoc IConfidentialLedger
     uint256 public immutable threshold;
@@ -72,26 +90,42 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
 
     address private immutable _modulusStore; // data contract: 0x00 ‖ N ‖ 4N ‖ n (PaillierMath)
 
-    /// @dev XOR-ed into a locked account's stored balance hash, so that a transfer touching it
-    /// fails the hash check: one storage read per account instead of two (hash and lock). No
-    /// ciphertext hashes to a stored hash XOR LOCKED (that would be a keccak256 preimage).
-    bytes32 private constant LOCKED = keccak256("ConfidentialLedger.locked");
-
     uint64 private _withdrawalCount;
-    uint64 private _transferCount;
+    uint64 private _transferCount; // same slot as _withdrawalCount
     address[] private _trustees;
     mapping(address account => uint256 indexPlusOne) private _trusteeSlot; // 0 for non-trustees
-    // 0 for untouched accounts; XOR LOCKED while a withdrawal is pending (see `_lock`)
-    mapping(address account => bytes32 hash) private _balanceHashes;
+    mapping(address account => bytes32 hash) private _balanceHashes; // 0 for untouched accounts
     mapping(address account => AccountState) private _accounts;
-    mapping(address account => uint256 amountWei) private _credits;
+    mapping(address account => uint256 amountWei) private _payouts; // ether of executed withdrawals
+    mapping(address account => mapping(uint256 transferId => bytes32 deltaHash)) private _inbox;
+    mapping(uint256 transferId => Transfer) private _transfers;
+    mapping(address sender => PendingTransfer) private _pendingTransfers; // reused by each transfer
     mapping(uint256 requestId => Withdrawal) private _withdrawals;
     mapping(address account => mapping(bytes32 hash => Reports)) private _reports;
 
-    /// @dev One slot: the pending request (mirrored in the stored hash, see `LOCKED`) and the freeze.
+    /// @dev One slot: the locks (a pending withdrawal, a pending own transfer), the next transfer
+    /// nonce, the rejected transfers and the freeze.
     struct AccountState {
         uint64 pendingRequestId;
+        uint64 pendingTransferId;
+        uint64 nonce;
+        uint8 offenses; // ≤ MAX_OFFENSES: a frozen account sends no more transfers
         bool frozen;
+    }
+
+    /// @dev One slot per transfer, kept for good (`fold` reads the state).
+    struct Transfer {
+        address sender;
+        TransferState state;
+        uint64 submittedAt;
+    }
+
+    /// @dev Two slots per sender, for its one pending transfer (`AccountState.pendingTransferId`):
+    /// rewritten by its next transfer, nonzero to nonzero (5,000 gas a slot instead of 22,100 for
+    /// new ones), so a typical transfer and its settlement stay within 400,000 gas.
+    struct PendingTransfer {
+        bytes32 previousBalanceHash;
+        bytes32 digest;
     }
 
     /// @dev Three slots; the trustees who voted are a bit mask by trustee index.
@@ -169,7 +203,7 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
     function deposit(bytes calldata currentBalance) external payable {
         uint256 amountWei = msg.value;
         if (amountWei == 0 || amountWei > MAX_AMOUNT) revert ConfidentialLedgerInvalidAmount(amountWei, MAX_AMOUNT);
-        _requireCanSpend(msg.sender);
+        _requireCanSpend(msg.sender, _accounts[msg.sender]);
         bytes memory balance = _currentBalance(msg.sender, currentBalance);
 
         PaillierMath.Workspace memory workspace = _workspace();
@@ -182,41 +216,97 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
         emit Deposited(msg.sender, amountWei);
     }
 
+    // --- transfers ----------------------------------------------------------------------------
+
     /// @inheritdoc IConfidentialLedger
-    function transfer(address[] calldata accounts, bytes[] calldata balances, bytes[] calldata deltas)
-        external
-        returns (uint256 transferId)
-    {
-        uint256 size = accounts.length;
-        if (size < MIN_SET_SIZE || size > MAX_SET_SIZE) {
-            revert ConfidentialLedgerInvalidSetSize(size, MIN_SET_SIZE, MAX_SET_SIZE);
+    function transfer(
+        address[] calldata accounts,
+        bytes calldata senderBalance,
+        bytes[] calldata deltas,
+        bytes32 proofHash
+    ) external returns (uint256 transferId) {
+        _checkTransfer(accounts, deltas.length);
+        _requireCanSpend(msg.sender, _accounts[msg.sender]);
+        bytes memory balance = _currentBalance(msg.sender, senderBalance);
+        bytes32 previousBalanceHash = keccak256(balance); // the effective current hash, checked
+
+        transferId = ++_transferCount;
+        bytes32[] memory deltaHashes = _applyDeltas(accounts, deltas, balance, transferId);
+        bytes32 proofContext = _senderProofContext(previousBalanceHash, accounts, deltaHashes);
+        _submit(transferId, previousBalanceHash, keccak256(abi.encode(proofContext, proofHash)), keccak256(balance));
+
+        emit Transferred(transferId, msg.sender, accounts, balance, proofContext, proofHash);
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function settleTransfer(uint256 transferId, bool accept, bytes[] calldata signatures) external {
+        Transfer storage record = _pendingTransfer(transferId);
+        address sender = record.sender;
+        PendingTransfer storage pending = _pendingTransfers[sender];
+        _checkSignatures(_verdictDigest(transferId, pending.digest, accept), signatures);
+
+        AccountState storage state = _accounts[sender];
+        state.pendingTransferId = 0;
+        if (accept) {
+            record.state = TransferState.Verified;
+            emit TransferVerified(transferId, sender);
+            return;
         }
-        if (balances.length != size || deltas.length != size) {
-            revert ConfidentialLedgerLengthMismatch(size, balances.length, deltas.length);
-        }
-        _checkSet(accounts);
-        if (_accounts[msg.sender].frozen) revert ConfidentialLedgerAccountFrozen(msg.sender);
+        record.state = TransferState.Rejected;
+        bytes32 restored = pending.previousBalanceHash;
+        _balanceHashes[sender] = restored;
+        uint8 offenses_ = state.offenses + 1;
+        state.offenses = offenses_;
+        emit TransferRejected(transferId, sender, offenses_);
+        if (offenses_ < MAX_OFFENSES || state.frozen) return;
+
+        state.frozen = true;
+        emit AccountFrozen(sender, restored);
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function cancelTransfer(uint256 transferId) external {
+        Transfer storage record = _pendingTransfer(transferId);
+        address sender = record.sender;
+        if (msg.sender != sender) revert ConfidentialLedgerNotSender(transferId, msg.sender);
+        uint256 endsAt = record.submittedAt + REVIEW_PERIOD;
+        if (block.timestamp < endsAt) revert ConfidentialLedgerReviewNotOver(transferId, endsAt);
+
+        record.state = TransferState.Cancelled;
+        _balanceHashes[sender] = _pendingTransfers[sender].previousBalanceHash;
+        _accounts[sender].pendingTransferId = 0;
+        emit TransferCancelled(transferId, sender);
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function fold(bytes calldata currentBalance, uint256[] calldata transferIds, bytes[] calldata deltas) external {
+        uint256 count = transferIds.length;
+        if (count == 0 || count > MAX_FOLD) revert ConfidentialLedgerInvalidFoldSize(count, MAX_FOLD);
+        if (deltas.length != count) revert ConfidentialLedgerLengthMismatch(count, deltas.length);
+        _requireCanSpend(msg.sender, _accounts[msg.sender]);
+        bytes memory balance = _currentBalance(msg.sender, currentBalance);
 
         PaillierMath.Workspace memory workspace = _workspace();
-        uint256 length = ciphertextBytes;
-        bytes memory balance = _eventBuffer(length); // reused for every account
-        bytes memory delta = new bytes(length);
-        for (uint256 i = 0; i < size; ++i) {
-            // at most MAX_SET_SIZE updates
-            address account = accounts[i];
-            _copy(balances[i], balance, i);
-            bytes32 stored = _balanceHashes[account]; // the only read: a lock fails this check
-            bytes32 given = keccak256(balance);
-            if (given != (stored == bytes32(0) ? zeroBalanceHash : stored)) _revertNotCurrent(account, given);
-            _copy(deltas[i], delta, i);
-            if (!workspace.isCiphertext(delta)) revert ConfidentialLedgerCiphertextOutOfRange(i);
+        bytes memory delta = new bytes(ciphertextBytes);
+        mapping(uint256 => bytes32) storage inbox = _inbox[msg.sender];
+        for (uint256 i = 0; i < count; ++i) {
+            // at most MAX_FOLD credits
+            uint256 transferId = transferIds[i];
+            bytes32 credit = inbox[transferId];
+            if (credit == bytes32(0)) revert ConfidentialLedgerNoCredit(msg.sender, transferId);
+            TransferState settled = _transfers[transferId].state;
+            if (settled == TransferState.Pending) revert ConfidentialLedgerTransferNotSettled(transferId);
+            delete inbox[transferId]; // a second entry for it finds no credit
+            if (settled != TransferState.Verified) continue; // rejected or cancelled: void
 
-            workspace.mulMod(balance, delta, balance);
-            _balanceHashes[account] = keccak256(balance);
-            _emitBalanceUpdated(account, balance);
+            _copy(deltas[i], delta, i);
+            if (keccak256(delta) != credit) revert ConfidentialLedgerCreditMismatch(transferId);
+            workspace.mulMod(balance, delta, balance); // the delta was range- and unit-checked by `transfer`
         }
-        transferId = ++_transferCount;
-        emit Transferred(transferId, msg.sender, accounts);
+        _balanceHashes[msg.sender] = keccak256(balance);
+
+        _emitBalanceUpdated(msg.sender, balance);
+        emit Folded(msg.sender, transferIds);
     }
 
     // --- withdrawals --------------------------------------------------------------------------
@@ -224,7 +314,8 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
     /// @inheritdoc IConfidentialLedger
     function requestWithdrawal(bytes calldata currentBalance, uint256 amountWei) external returns (uint256 requestId) {
         if (amountWei == 0 || amountWei > MAX_AMOUNT) revert ConfidentialLedgerInvalidAmount(amountWei, MAX_AMOUNT);
-        _requireCanSpend(msg.sender);
+        AccountState storage state = _accounts[msg.sender];
+        _requireCanSpend(msg.sender, state);
         bytes memory balance = _currentBalance(msg.sender, currentBalance);
 
         PaillierMath.Workspace memory workspace = _workspace();
@@ -238,7 +329,7 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
         request.state = WithdrawalState.Pending;
         request.amountWei = uint128(amountWei); // ≤ MAX_AMOUNT
         request.newBalanceHash = keccak256(balance);
-        _lock(msg.sender, requestId);
+        state.pendingRequestId = uint64(requestId); // < 2^64 requests
 
         emit WithdrawalRequested(requestId, msg.sender, amountWei, balance);
     }
@@ -259,8 +350,8 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
         request.state = WithdrawalState.Executed;
         uint256 amountWei = request.amountWei;
         _accounts[account].pendingRequestId = 0;
-        _balanceHashes[account] = request.newBalanceHash; // unlocked: the hash without LOCKED
-        _credits[account] += amountWei;
+        _balanceHashes[account] = request.newBalanceHash;
+        _payouts[account] += amountWei;
         emit WithdrawalExecuted(requestId, account, amountWei);
     }
 
@@ -277,7 +368,7 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
 
         request.state = WithdrawalState.Rejected;
         address account = request.account;
-        _unlock(account);
+        _accounts[account].pendingRequestId = 0;
         emit WithdrawalRejected(requestId, account);
     }
 
@@ -292,15 +383,15 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
         if (msg.sender != account) revert ConfidentialLedgerNotRequester(requestId, msg.sender);
 
         request.state = WithdrawalState.Cancelled;
-        _unlock(account);
+        _accounts[account].pendingRequestId = 0;
         emit WithdrawalCancelled(requestId, account);
     }
 
     /// @inheritdoc IConfidentialLedger
     function withdraw() external nonReentrant {
-        uint256 amountWei = _credits[msg.sender];
+        uint256 amountWei = _payouts[msg.sender];
         if (amountWei == 0) revert ConfidentialLedgerNothingToWithdraw(msg.sender);
-        _credits[msg.sender] = 0;
+        _payouts[msg.sender] = 0;
         emit Withdrawn(msg.sender, amountWei);
         (bool sent,) = msg.sender.call{value: amountWei}("");
         if (!sent) revert ConfidentialLedgerTransferFailed(msg.sender, amountWei);
@@ -309,20 +400,21 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
     // --- audit --------------------------------------------------------------------------------
 
     /// @inheritdoc IConfidentialLedger
-    function reportOutOfRange(address account) external {
+    function reportOutOfRange(address account, bytes32 balanceHash_) external {
         uint32 bit = _trusteeBit();
         if (_accounts[account].frozen) revert ConfidentialLedgerAccountFrozen(account);
-        bytes32 hash = _balanceHashOf(account);
-        Reports storage reports = _reports[account][hash];
-        if (reports.trustees & bit != 0) revert ConfidentialLedgerAlreadyReported(account, msg.sender, hash);
+        bytes32 current = _balanceHashOf(account);
+        if (balanceHash_ != current) revert ConfidentialLedgerStaleBalance(account, current, balanceHash_);
+        Reports storage reports = _reports[account][current];
+        if (reports.trustees & bit != 0) revert ConfidentialLedgerAlreadyReported(account, msg.sender, current);
         uint8 count = reports.count + 1; // ≤ MAX_TRUSTEES: one report per trustee
         reports.trustees |= bit;
         reports.count = count;
-        emit OutOfRangeReported(account, msg.sender, hash, count);
+        emit OutOfRangeReported(account, msg.sender, current, count);
         if (count < threshold) return;
 
         _accounts[account].frozen = true;
-        emit AccountFrozen(account, hash);
+        emit AccountFrozen(account, current);
     }
 
     // --- views --------------------------------------------------------------------------------
@@ -349,7 +441,12 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
 
     /// @inheritdoc IConfidentialLedger
     function credits(address account) external view returns (uint256 amountWei) {
-        return _credits[account];
+        return _payouts[account];
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function creditOf(address account, uint256 transferId) external view returns (bytes32 deltaHash) {
+        return _inbox[account][transferId];
     }
 
     /// @inheritdoc IConfidentialLedger
@@ -360,6 +457,58 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
     /// @inheritdoc IConfidentialLedger
     function pendingWithdrawal(address account) external view returns (uint256 requestId) {
         return _accounts[account].pendingRequestId;
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function pendingTransfer(address account) external view returns (uint256 transferId) {
+        return _accounts[account].pendingTransferId;
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function offenses(address account) external view returns (uint256 count) {
+        return _accounts[account].offenses;
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function transferNonce(address account) external view returns (uint256 nonce) {
+        return _accounts[account].nonce;
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function transferOf(uint256 transferId)
+        external
+        view
+        returns (
+            address sender,
+            TransferState state,
+            uint256 submittedAt,
+            bytes32 previousBalanceHash,
+            bytes32 digest
+        )
+    {
+        Transfer storage record = _transferRecord(transferId);
+        (sender, state, submittedAt) = (record.sender, record.state, record.submittedAt);
+        if (state == TransferState.Pending) {
+            PendingTransfer storage pending = _pendingTransfers[sender];
+            (previousBalanceHash, digest) = (pending.previousBalanceHash, pending.digest);
+        }
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function proofContextOf(
+        address sender,
+        uint256 nonce,
+        bytes32 previousBalanceHash,
+        address[] calldata accounts,
+        bytes32[] calldata deltaHashes
+    ) external view returns (bytes32 proofContext) {
+        return _proofContext(sender, nonce, previousBalanceHash, accounts, deltaHashes);
+    }
+
+    /// @inheritdoc IConfidentialLedger
+    function verdictDigest(uint256 transferId, bool accept) external view returns (bytes32 digest) {
+        Transfer storage record = _pendingTransfer(transferId);
+        return _verdictDigest(transferId, _pendingTransfers[record.sender].digest, accept);
     }
 
     /// @inheritdoc IConfidentialLedger
@@ -420,38 +569,148 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
         return uint32(1 << (slot - 1));
     }
 
-    /// @dev The modulus in memory: one EXTCODECOPY of N and two of 4N.
+    /// @dev The modulus in memory: one EXTCODECOPY of N, two of 4N and one of n.
     function _workspace() private view returns (PaillierMath.Workspace memory workspace) {
         return PaillierMath.load(_modulusStore, ciphertextBytes);
     }
 
-    /// @dev The current balance hash: the stored one (without LOCKED if the account is locked),
-    /// or the hash of E(0) with r = 1 for an account never touched.
+    /// @dev The current balance hash: the stored one, or the hash of E(0) with r = 1 for an
+    /// account never touched.
     function _balanceHashOf(address account) private view returns (bytes32 hash) {
         hash = _balanceHashes[account];
         if (hash == bytes32(0)) return zeroBalanceHash;
-        if (_accounts[account].pendingRequestId != 0) hash ^= LOCKED;
     }
 
-    /// @dev Locks `account` for request `requestId`: marks its stored hash (see LOCKED).
-    function _lock(address account, uint256 requestId) private {
-        _accounts[account].pendingRequestId = uint64(requestId); // < 2^64 requests
-        bytes32 stored = _balanceHashes[account];
-        _balanceHashes[account] = (stored == bytes32(0) ? zeroBalanceHash : stored) ^ LOCKED;
+    /// @dev For each delta of a transfer (after `_checkSet`): copies it, checks its length, range
+    /// and unit, hashes it; multiplies the sender's into `balance`, writes every other one to its
+    /// account's inbox and emits `Credited`. One buffer serves every delta and event.
+    function _applyDeltas(
+        address[] calldata accounts,
+        bytes[] calldata deltas,
+        bytes memory balance,
+        uint256 transferId
+    ) private returns (bytes32[] memory deltaHashes) {
+        uint256 size = accounts.length;
+        deltaHashes = new bytes32[](size);
+        PaillierMath.Workspace memory workspace = _workspace();
+        bytes memory delta = _eventBuffer(ciphertextBytes);
+        bytes32 topic = Credited.selector;
+        for (uint256 i = 0; i < size; ++i) {
+            // at most MAX_SET_SIZE deltas
+            _copy(deltas[i], delta, i);
+            if (!workspace.isCiphertext(delta)) revert ConfidentialLedgerCiphertextOutOfRange(i);
+            if (!workspace.isNotMultipleOfN(delta)) revert ConfidentialLedgerNotAUnit(i);
+            bytes32 deltaHash = keccak256(delta);
+            deltaHashes[i] = deltaHash;
+            address account = accounts[i];
+            if (account == msg.sender) {
+                workspace.mulMod(balance, delta, balance);
+                continue;
+            }
+            _inbox[account][transferId] = deltaHash;
+            assembly ("memory-safe") {
+                // emit Credited(account, transferId, delta), the buffer as in `_emitBalanceUpdated`
+                log3(sub(delta, 0x20), add(mload(delta), 0x40), topic, account, transferId)
+            }
+        }
     }
 
-    /// @dev Unlocks `account`, its balance unchanged.
-    function _unlock(address account) private {
-        _accounts[account].pendingRequestId = 0;
-        _balanceHashes[account] ^= LOCKED;
+    /// @dev Reverts with `ConfidentialLedgerInvalidSetSize`, `ConfidentialLedgerLengthMismatch`,
+    /// `ConfidentialLedgerDuplicateAccount` or `ConfidentialLedgerSenderNotInSet`.
+    function _checkTransfer(address[] calldata accounts, uint256 deltaCount) private view {
+        uint256 size = accounts.length;
+        if (size < MIN_SET_SIZE || size > MAX_SET_SIZE) {
+            revert ConfidentialLedgerInvalidSetSize(size, MIN_SET_SIZE, MAX_SET_SIZE);
+        }
+        if (deltaCount != size) revert ConfidentialLedgerLengthMismatch(size, deltaCount);
+        _checkSet(accounts);
     }
 
-    /// @dev A transfer's balance for `account` did not hash to the stored value: the account is
-    /// locked, or the balance is stale.
-    function _revertNotCurrent(address account, bytes32 given) private view {
-        uint256 requestId = _accounts[account].pendingRequestId;
-        if (requestId != 0) revert ConfidentialLedgerAccountLocked(account, requestId);
-        revert ConfidentialLedgerStaleBalance(account, _balanceHashOf(account), given);
+    /// @dev Records transfer `transferId` as pending, sets the sender's balance hash to the one
+    /// after its delta, locks the sender and counts its nonce.
+    function _submit(uint256 transferId, bytes32 previousBalanceHash, bytes32 digest, bytes32 newBalanceHash)
+        private
+    {
+        _transfers[transferId] =
+            Transfer({sender: msg.sender, state: TransferState.Pending, submittedAt: uint64(block.timestamp)});
+        _pendingTransfers[msg.sender] = PendingTransfer({previousBalanceHash: previousBalanceHash, digest: digest});
+        _balanceHashes[msg.sender] = newBalanceHash;
+        AccountState storage state = _accounts[msg.sender];
+        state.nonce += 1; // < 2^64 transfers
+        state.pendingTransferId = uint64(transferId); // < 2^64 transfers
+    }
+
+    /// @dev The proof context of the caller's transfer, at its current nonce.
+    function _senderProofContext(
+        bytes32 previousBalanceHash,
+        address[] calldata accounts,
+        bytes32[] memory deltaHashes
+    ) private view returns (bytes32) {
+        return _proofContext(msg.sender, _accounts[msg.sender].nonce, previousBalanceHash, accounts, deltaHashes);
+    }
+
+    /// @dev See `proofContextOf`.
+    function _proofContext(
+        address sender,
+        uint256 nonce,
+        bytes32 previousBalanceHash,
+        address[] calldata accounts,
+        bytes32[] memory deltaHashes
+    ) private view returns (bytes32) {
+        return keccak256(
+            abi.encode(
+                PROOF_DOMAIN, block.chainid, address(this), sender, nonce, previousBalanceHash, accounts, deltaHashes
+            )
+        );
+    }
+
+    /// @dev See `verdictDigest`.
+    function _verdictDigest(uint256 transferId, bytes32 digest, bool accept) private view returns (bytes32) {
+        return keccak256(abi.encode(VERDICT_DOMAIN, block.chainid, address(this), transferId, digest, accept));
+    }
+
+    /// @dev Reverts unless `signatures` are at least `threshold` distinct trustees' signatures over
+    /// the EIP-191 message `verdict`: the count first (no recovery is wasted on too few), then each
+    /// signature in order. Distinct trustees are a bit mask by trustee index.
+    function _checkSignatures(bytes32 verdict, bytes[] calldata signatures) private view {
+        uint256 count = signatures.length;
+        if (count > MAX_TRUSTEES) revert ConfidentialLedgerTooManySignatures(count, MAX_TRUSTEES);
+        if (count < threshold) revert ConfidentialLedgerTooFewSignatures(count, threshold);
+        bytes32 hash = _toEthSignedMessageHash(verdict);
+        uint256 seen;
+        for (uint256 i = 0; i < count; ++i) {
+            // at most MAX_TRUSTEES signatures
+            (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(hash, signatures[i]);
+            uint256 slot = error == ECDSA.RecoverError.NoError ? _trusteeSlot[signer] : 0;
+            if (slot == 0) revert ConfidentialLedgerInvalidSignature(i);
+            uint256 bit = 1 << (slot - 1);
+            if (seen & bit != 0) revert ConfidentialLedgerDuplicateSignature(signer);
+            seen |= bit;
+        }
+    }
+
+    /// @dev keccak256("\x19Ethereum Signed Message:\n32" ‖ digest), what `eth_sign` and
+    /// `personal_sign` sign: OpenZeppelin's `MessageHashUtils.toEthSignedMessageHash(bytes32)`,
+    /// line for line. Not imported: MessageHashUtils pulls in Strings and Bytes, which use MCOPY,
+    /// and the ledger is compiled for Shanghai (Ganache 7.9's newest hardfork), which lacks it.
+    function _toEthSignedMessageHash(bytes32 digest) private pure returns (bytes32 hash) {
+        assembly ("memory-safe") {
+            mstore(0x00, "\x19Ethereum Signed Message:\n32") // 32 is the length of digest
+            mstore(0x1c, digest) // 0x1c (28) is the length of the prefix
+            hash := keccak256(0x00, 0x3c)
+        }
+    }
+
+    /// @dev Transfer `transferId`, or `ConfidentialLedgerUnknownTransfer`.
+    function _transferRecord(uint256 transferId) private view returns (Transfer storage record) {
+        record = _transfers[transferId];
+        if (record.sender == address(0)) revert ConfidentialLedgerUnknownTransfer(transferId);
+    }
+
+    /// @dev Transfer `transferId`, pending.
+    function _pendingTransfer(uint256 transferId) private view returns (Transfer storage record) {
+        record = _transferRecord(transferId);
+        if (record.state != TransferState.Pending) revert ConfidentialLedgerTransferNotPending(transferId, record.state);
     }
 
     /// @dev Reverts with `ConfidentialLedgerDuplicateAccount` for the first account found twice,
@@ -484,7 +743,8 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
     }
 
     /// @dev A `bytes` of `length` preceded by the word 0x20: the ABI encoding of a lone `bytes`
-    /// event argument starts at `buffer - 0x20`, so `_emitBalanceUpdated` logs it without a copy.
+    /// event argument starts at `buffer - 0x20`, so `_emitBalanceUpdated` and `Credited` log it
+    /// without a copy.
     function _eventBuffer(uint256 length) private pure returns (bytes memory buffer) {
         assembly ("memory-safe") {
             let head := mload(0x40)
@@ -503,30 +763,27 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
         }
     }
 
-    /// @dev Reverts unless `account` may deposit or request a withdrawal: not frozen, not locked.
-    function _requireCanSpend(address account) private view {
-        AccountState memory state = _accounts[account];
+    /// @dev Reverts unless `account` (whose state is `state`) may change its balance: not frozen,
+    /// no pending withdrawal, no pending own transfer.
+    function _requireCanSpend(address account, AccountState memory state) private pure {
         if (state.frozen) revert ConfidentialLedgerAccountFrozen(account);
         if (state.pendingRequestId != 0) revert ConfidentialLedgerAccountLocked(account, state.pendingRequestId);
+        if (state.pendingTransferId != 0) revert ConfidentialLedgerTransferPending(account, state.pendingTransferId);
     }
 
-    /// @dev `source` copied to memory, checked to be `account`'s current balance.
+    /// @dev `source` copied to memory (an `_eventBuffer`), checked to be `account`'s current
+    /// balance: `ConfidentialLedgerInvalidCiphertextLength` (index 0) or
+    /// `ConfidentialLedgerStaleBalance`. A stored hash is always of a value in [1, N) that is not
+    /// a multiple of n (a product of checked values): no range or unit check.
     function _currentBalance(address account, bytes calldata source) private view returns (bytes memory balance) {
         balance = _eventBuffer(ciphertextBytes);
         _copy(source, balance, 0);
-        _requireCurrent(account, balance);
-    }
-
-    /// @dev Reverts with `ConfidentialLedgerStaleBalance` unless keccak256(balance) is the
-    /// account's balance hash (the caller checked that the account is not locked). A stored hash
-    /// is always of a value in [0, N): no range check.
-    function _requireCurrent(address account, bytes memory balance) private view {
         bytes32 expected = _balanceHashOf(account);
         bytes32 given = keccak256(balance);
         if (given != expected) revert ConfidentialLedgerStaleBalance(account, expected, given);
     }
 
-    /// @dev `source` copied to memory and checked to be a ciphertext (length, 1 ≤ c < N).
+    /// @dev `source` copied to memory and checked to be a ciphertext (length, 1 ≤ c < N, c mod n ≠ 0).
     function _ciphertext(PaillierMath.Workspace memory workspace, bytes calldata source, uint256 index)
         private
         view
@@ -535,6 +792,7 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
         value = new bytes(ciphertextBytes);
         _copy(source, value, index);
         if (!workspace.isCiphertext(value)) revert ConfidentialLedgerCiphertextOutOfRange(index);
+        if (!workspace.isNotMultipleOfN(value)) revert ConfidentialLedgerNotAUnit(index);
     }
 
     /// @dev Copies `source` over `target` (of `ciphertextBytes`), checking the length.

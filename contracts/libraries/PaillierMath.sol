@@ -24,9 +24,13 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 /// `load` copies N and 4N into a `Workspace` with EXTCODECOPY: 2,600 gas cold, 100 warm, plus
 /// 3 per word, instead of a cold SLOAD (2,100) per word of N.
 ///
-/// WARNING: the library checks ranges only (`isCiphertext`: 1 ≤ c < N); it does not check that a
-/// ciphertext is a unit modulo N. A non-unit shares a factor with n, so only someone who can
-/// factor n (the trustees together) could make one.
+/// WARNING: a ciphertext must be a unit modulo N: a non-unit, multiplied into a balance, makes
+/// that balance a non-unit for good (every later change is absorbed and it no longer decrypts).
+/// `isCiphertext` checks the range only (1 ≤ c < N); `isNotMultipleOfN` checks c mod n ≠ 0.
+/// A non-unit has gcd(c, n) ∈ {p, q, n}; the multiples of n are the only ones anyone can make
+/// without factoring n, and `isNotMultipleOfN` rejects them; making one with gcd p or q requires
+/// knowing the factorization (the trustees' dealer). Callers must apply both checks to every
+/// ciphertext that enters from outside; products of checked values need none.
 library PaillierMath {
     /// @notice The modexp precompile failed (or is missing: it returned no output).
     error PaillierMathModExpFailed();
@@ -38,11 +42,15 @@ library PaillierMath {
     /// output), the exponent 2 (one word) and 4N (`words + 1` words).
     /// @param differenceInput The same for |a − b|² mod 4N.
     /// @param nSquared N itself, for range checks and negations.
+    /// @param residueInput Memory address of the modexp input computing c^1 mod n: three length
+    /// words (base: `words` words, exponent: one byte, modulus: n's length), the base (overwritten
+    /// by the output), the exponent 1 (one byte) and n.
     struct Workspace {
         uint256 words;
         uint256 sumInput;
         uint256 differenceInput;
         bytes nSquared;
+        uint256 residueInput;
     }
 
     /// @dev solmate's SSTORE2 creation code: copies the rest of the init code to memory and
@@ -116,6 +124,24 @@ library PaillierMath {
         }
         workspace.sumInput = sumInput;
         workspace.differenceInput = differenceInput;
+        workspace.residueInput = _residueInput(dataContract, ciphertextBytes);
+    }
+
+    /// @dev The modexp input of `isNotMultipleOfN` (see `Workspace.residueInput`), with n copied
+    /// from the data contract: 100 gas warm plus 3 per word.
+    function _residueInput(address dataContract, uint256 ciphertextBytes) private view returns (uint256 input) {
+        assembly ("memory-safe") {
+            let modulusBytes := shr(1, ciphertextBytes)
+            input := mload(0x40)
+            mstore(0x40, add(input, add(0x80, add(ciphertextBytes, modulusBytes)))) // 0x61 + …, rounded up
+            mstore(input, ciphertextBytes) // base length
+            mstore(add(input, 0x20), 1) // exponent length
+            mstore(add(input, 0x40), modulusBytes) // modulus length
+            let exponent := add(input, add(0x60, ciphertextBytes))
+            mstore8(exponent, 1)
+            // n, the last modulusBytes bytes of the code: 1 + N + 4N + left padding
+            extcodecopy(dataContract, add(exponent, 1), add(0x21, mul(5, modulusBytes)), modulusBytes)
+        }
     }
 
     /// @notice n, left-padded to N's length: the operand `encryptPublic` multiplies amounts by.
@@ -171,6 +197,39 @@ library PaillierMath {
             }
             valid := and(below, nonzero)
         }
+    }
+
+    /// @notice Whether `value` mod n ≠ 0, that is, `value` is not a multiple of n.
+    /// @dev A non-unit has gcd(c, n) ∈ {p, q, n}; the multiples of n are the only ones anyone can
+    /// make without factoring n, and this check rejects them; making one with gcd p or q requires
+    /// knowing the factorization (the trustees' dealer). One modexp call (exponent 1, modulus n): about ⌈(32·words)/8⌉² / 3 gas (1,365 at
+    /// 2048-bit keys). Reverts with `PaillierMathModExpFailed` if the precompile call fails.
+    /// @param workspace A loaded workspace.
+    /// @param value A number of `workspace.words` words.
+    /// @return notMultiple True unless n divides `value` (false for 0).
+    function isNotMultipleOfN(Workspace memory workspace, bytes memory value) internal view returns (bool notMultiple) {
+        uint256 length = workspace.words << 5;
+        uint256 input = workspace.residueInput;
+        bool ok;
+        assembly ("memory-safe") {
+            let base := add(input, 0x60)
+            let data := add(value, 0x20)
+            for { let offset := 0 } lt(offset, length) { offset := add(offset, 0x20) } {
+                mstore(add(base, offset), mload(add(data, offset)))
+            }
+            let modulusBytes := shr(1, length)
+            let inputBytes := add(0x61, add(length, modulusBytes))
+            // the residue, modulusBytes long, over the start of the base (copied again next time)
+            ok := staticcall(gas(), 0x05, input, inputBytes, base, modulusBytes)
+            ok := and(ok, eq(returndatasize(), modulusBytes))
+            for { let offset := 0 } lt(offset, modulusBytes) { offset := add(offset, 0x20) } {
+                if mload(add(base, offset)) {
+                    notMultiple := 1
+                    break
+                }
+            }
+        }
+        if (!ok) revert PaillierMathModExpFailed();
     }
 
     /// @notice product := a · b mod N, the homomorphic addition of the plaintexts of a and b.

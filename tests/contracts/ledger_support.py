@@ -1,6 +1,7 @@
 """Helpers for the ConfidentialLedger tests: Paillier keys from ``phe``, the contract's ciphertext
-encoding, honest transfer deltas, and a book of every account's latest balance ciphertext taken
-from the ledger's events (the contract stores only their hashes)."""
+encoding, honest transfer deltas, the proof context and verdict digest computed in Python, trustees'
+verdict signatures, and a book of every account's latest balance ciphertext and inbox taken from
+the ledger's events (the contract stores only their hashes)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import functools
 import random
 
 import phe
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_account.messages import encode_defunct
 from eth_utils import keccak, to_checksum_address
 
 MAX_SET_SIZE = 16
@@ -15,8 +19,17 @@ MIN_SET_SIZE = 2
 MAX_AMOUNT = 2**128 - 1
 MAX_TRUSTEES = 32
 MAX_MODULUS_BYTES = 512
+REVIEW_PERIOD_S = 24 * 3600
+MAX_FOLD = 16
+MAX_OFFENSES = 3
+PROOF_DOMAIN = keccak(b"datashare/ledger/transfer-proof/v1")
+VERDICT_DOMAIN = keccak(b"datashare/ledger/transfer-verdict/v1")
 NONE, PENDING, EXECUTED, REJECTED, CANCELLED = range(5)  # IConfidentialLedger.WithdrawalState
+VERIFIED = 2  # IConfidentialLedger.TransferState: None, Pending, Verified, Rejected, Cancelled
 WITHDRAWAL_FIELDS = ("account", "amountWei", "state", "approvals", "rejections", "newBalanceHash")
+TRANSFER_FIELDS = ("sender", "state", "submittedAt", "previousBalanceHash", "digest")
+#: secp256k1's group order: s and n − s are both valid ECDSA signatures (EIP-2 accepts only the low one).
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 @functools.cache
@@ -79,6 +92,68 @@ def random_ciphertexts(n_squared: int, count: int, seed: int) -> list[int]:
     return [rng.randrange(1, n_squared) for _ in range(count)]
 
 
+def proof_context(
+    chain_id: int,
+    ledger_address: str,
+    sender: str,
+    nonce: int,
+    previous_balance_hash: bytes,
+    accounts: list,
+    delta_hashes: list[bytes],
+) -> bytes:
+    """What a transfer's proofs are bound to, computed as ``ConfidentialLedger.proofContextOf`` does."""
+    return keccak(
+        abi_encode(
+            ["bytes32", "uint256", "address", "address", "uint256", "bytes32", "address[]", "bytes32[]"],
+            [
+                PROOF_DOMAIN,
+                chain_id,
+                str(ledger_address),
+                str(sender),
+                nonce,
+                previous_balance_hash,
+                [str(a) for a in accounts],
+                delta_hashes,
+            ],
+        )
+    )
+
+
+def transfer_digest(context: bytes, proof_hash: bytes) -> bytes:
+    """keccak256(abi.encode(proofContext, proofHash)): the digest a transfer record keeps."""
+    return keccak(abi_encode(["bytes32", "bytes32"], [context, proof_hash]))
+
+
+def verdict_digest(chain_id: int, ledger_address: str, transfer_id: int, digest: bytes, accept: bool) -> bytes:
+    """What trustees sign to settle a transfer (before the EIP-191 prefix), as ``verdictDigest`` computes it."""
+    return keccak(
+        abi_encode(
+            ["bytes32", "uint256", "address", "uint256", "bytes32", "bool"],
+            [VERDICT_DOMAIN, chain_id, str(ledger_address), transfer_id, digest, accept],
+        )
+    )
+
+
+def trustee_keys(count: int, seed: str = "trustee") -> list[bytes]:
+    """``count`` reproducible secp256k1 private keys (the trustees' signing keys)."""
+    return [keccak(f"{seed} key {i}".encode()) for i in range(count)]
+
+
+def address_of(private_key: bytes) -> str:
+    return Account.from_key(private_key).address
+
+
+def sign_verdict(private_key: bytes, digest: bytes) -> bytes:
+    """A trustee's 65-byte signature (r ‖ s ‖ v) over the EIP-191 message of ``digest``."""
+    return bytes(Account.sign_message(encode_defunct(primitive=digest), private_key).signature)
+
+
+def high_s(signature: bytes) -> bytes:
+    """The malleable twin of a signature: s → n − s and v flipped; ecrecover accepts it, EIP-2 does not."""
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    return r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])  # 27 ↔ 28
+
+
 def withdrawal_of(ledger, request_id: int) -> dict:
     """``withdrawalOf`` by field name, the hash as plain ``bytes``."""
     stored = dict(zip(WITHDRAWAL_FIELDS, ledger.withdrawalOf(request_id), strict=True))
@@ -86,17 +161,30 @@ def withdrawal_of(ledger, request_id: int) -> dict:
     return stored
 
 
-class BalanceBook:
-    """The latest balance ciphertext of every account, as the ledger's events tell it.
+def transfer_of(ledger, transfer_id: int) -> dict:
+    """``transferOf`` by field name, the hashes as plain ``bytes``."""
+    stored = dict(zip(TRANSFER_FIELDS, ledger.transferOf(transfer_id), strict=True))
+    stored["previousBalanceHash"] = bytes(stored["previousBalanceHash"])
+    stored["digest"] = bytes(stored["digest"])
+    return stored
 
-    ``BalanceUpdated`` carries a new balance; an executed withdrawal makes the balance the
-    ciphertext of its ``WithdrawalRequested``. An account never touched holds the integer 1.
+
+class BalanceBook:
+    """The latest balance ciphertext and the inbox of every account, as the ledger's events tell it.
+
+    ``BalanceUpdated`` carries a new balance (deposit, fold); ``Transferred`` the sender's balance
+    after its own delta, undone by ``TransferRejected`` or ``TransferCancelled``; an executed
+    withdrawal makes the balance the ciphertext of its ``WithdrawalRequested``. ``Credited`` puts
+    a delta in an account's inbox, ``Folded`` takes it out. An account never touched holds the
+    integer 1.
     """
 
     def __init__(self, ciphertext_bytes: int) -> None:
         self.ciphertext_bytes = ciphertext_bytes
         self._latest: dict[str, int] = {}
         self._requested: dict[int, int] = {}
+        self._before_transfer: dict[int, tuple[str, int]] = {}
+        self.inbox: dict[str, dict[int, int]] = {}
 
     def ciphertext(self, account) -> int:
         return self._latest.get(str(account), 1)
@@ -119,6 +207,28 @@ class BalanceBook:
         if "WithdrawalExecuted" in events:
             for event in events["WithdrawalExecuted"]:
                 self._latest[str(event["account"])] = self._requested[int(event["requestId"])]
+        if "Credited" in events:
+            for event in events["Credited"]:
+                self.inbox.setdefault(str(event["account"]), {})[int(event["transferId"])] = decode(event["delta"])
+        if "Transferred" in events:
+            for event in events["Transferred"]:
+                sender = str(event["sender"])
+                self._before_transfer[int(event["transferId"])] = (sender, self.ciphertext(sender))
+                self._latest[sender] = decode(event["newBalance"])
+        for name in ("TransferRejected", "TransferCancelled"):
+            if name in events:
+                for event in events[name]:
+                    sender, before = self._before_transfer[int(event["transferId"])]
+                    self._latest[sender] = before
+        if "Folded" in events:
+            for event in events["Folded"]:
+                inbox = self.inbox.get(str(event["account"]), {})
+                for transfer_id in event["transferIds"]:
+                    inbox.pop(int(transfer_id), None)
+
+    def credits(self, account) -> dict[int, int]:
+        """The account's inbox: transfer id → delta, not yet folded."""
+        return dict(self.inbox.get(str(account), {}))
 
     def requested(self, request_id: int) -> int:
         """The balance a withdrawal request would leave (its event's ciphertext)."""
