@@ -420,7 +420,8 @@ class DataOwner:
         """Share the matched file with the buyer (grant and kfrags), then record the grant in the market.
 
         The requirement's arbiter is checked against :attr:`arbiters` again before anything is
-        shared (the match may have been made by another client, or under another policy).
+        shared (the match may have been made by another client, or under another policy; its
+        bond is then lost at the lapse, which :meth:`offer` avoids by refusing first).
 
         Raises:
             InvalidInputError: if ``recipient`` is not the requirement's buyer.
