@@ -14,8 +14,8 @@ Figures written to bench/results/zk.json:
                                        it (goal for n = 8: at most 220,000)
     post_requirement_gas, submit_gas, submit_first_gas, submit_gas_n16, record_grant_gas,
     confirm_receipt_gas, release_gas, dispute_gas, arbiter_first_vote_gas, arbiter_vote_gas,
-    arbiter_settling_vote_gas, reclaim_ungranted_gas, refund_unfilled_gas, withdraw_gas,
-    market_deploy_gas, verifier_deploy_gas_n8
+    arbiter_settling_vote_gas, reclaim_ungranted_gas, refund_unfilled_gas, cancel_unfilled_gas,
+    withdraw_gas, market_deploy_gas, verifier_deploy_gas_n8
                                        gas of each market call on a local chain
 
 Feng et al. 2022 publish no proving or gas figures we could find (the paper's text was not
@@ -120,6 +120,7 @@ def gas_figures(network_name: str) -> dict[str, float | int]:
     }
     day = 24 * 3600
     price = 10**16
+    bond = price // 10
 
     def post(count: int, capacity: int) -> tuple[int, Requirement, Any]:
         requirement = _requirement(count, int.from_bytes(bytes(chain[-1].hash)[:16], "big") + count)
@@ -134,6 +135,7 @@ def gas_figures(network_name: str) -> dict[str, float | int]:
             chain.time() + 7 * day,
             day,
             day,
+            bond,
         )
         tx = market.postRequirement(terms, {"from": buyer, "value": price * capacity})
         return int(tx.return_value), requirement, tx
@@ -144,7 +146,8 @@ def gas_figures(network_name: str) -> dict[str, float | int]:
         file_id = bytes(registry.fileIdOf(owner, record.commitment_bytes))
         proof = prove(record, requirement, owner.address)
         pa, pb, pc, signals = proof.solidity_args()
-        tx = market.submit(requirement_id, file_id, record.commitment_bytes, pa, pb, pc, signals[0], {"from": owner})
+        params = {"from": owner, "value": bond}
+        tx = market.submit(requirement_id, file_id, record.commitment_bytes, pa, pb, pc, signals[0], params)
         if requirement.field_count == 8:
             valid, gas = probe.measure(v8, pa, pb, pc, signals)
             figures["verify_gas"] = int(gas) if valid else -1
@@ -184,6 +187,8 @@ def gas_figures(network_name: str) -> dict[str, float | int]:
     figures["withdraw_gas"] = int(market.withdraw({"from": owners[0]}).gas_used)
     requirement16_id, requirement16, _ = post(16, 1)
     figures["submit_gas_n16"] = int(submit(requirement16_id, requirement16, owners[0], 99)[2].gas_used)
+    cancelled_id, _, _ = post(8, 2)
+    figures["cancel_unfilled_gas"] = int(market.cancelUnfilled(cancelled_id, {"from": buyer}).gas_used)
     return figures
 
 

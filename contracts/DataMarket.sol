@@ -12,19 +12,29 @@ import {IGroth16Verifier} from "../interfaces/IGroth16Verifier.sol";
 /// with a Groth16 proof that a registered record meets it, grant access in the `DataRegistry`
 /// (the data itself travels off chain by proxy re-encryption) and are paid by pull payment once
 /// the buyer confirms or the review period passes; a dispute freezes the payment until the
-/// requirement's arbiter rules. See `IDataMarket` for the life of a match.
+/// requirement's arbiter rules. Each match is backed by the owner's bond, returned with the
+/// payment and forfeited to the buyer if the match lapses or is refunded. See `IDataMarket` for
+/// the life of a match.
 /// @dev Trust assumptions. The contract checks itself: the proof (against the verifier of the
 /// record width, fixed at deployment), that the proven record commitment h is the registered
 /// commitment of a file the submitter owns (the file id is keccak256(owner, h) and must be
 /// registered), that the buyer holds an active grant when the owner records it, the deadlines
 /// and the escrow. It cannot check that the data delivered off chain opens h and is what the
 /// buyer expected: that is what a dispute asks the arbiter, whom the buyer chose and the owner
-/// accepted by submitting. The arbiter is trusted to rule; a dispute it never settles stays
-/// frozen. The verifiers and the registry are trusted code fixed at deployment.
+/// accepted by submitting. The arbiter is trusted by both sides to rule (the contract only
+/// refuses the zero address and the buyer itself; the owners' and buyers' clients accept only
+/// arbiters on their trust policy); a dispute it never settles stays frozen. The verifiers and
+/// the registry are trusted code fixed at deployment.
 ///
-/// Invariant: address(this).balance == Σ credits + Σ over requirements not refunded of
-/// price × (capacity − filled) + Σ over Matched, Granted and Disputed matches of their price.
-/// Only `withdraw` sends ether (nonReentrant, after zeroing the credit); no loops.
+/// Griefing. Requirement commitments are unique per buyer, so nobody can block a buyer's
+/// `postRequirement` by posting its commitment first; owners' clients check the buyer they
+/// expect. A slot taken by a match that is never granted costs its owner the bond (credited to
+/// the buyer at the lapse), and the buyer may cancel its unfilled slots at any time.
+///
+/// Invariant: address(this).balance == Σ credits + Σ over requirements not refunded or
+/// cancelled of price × (capacity − filled) + Σ over Matched, Granted and Disputed matches of
+/// their price plus their bond. Only `withdraw` sends ether (nonReentrant, after zeroing the
+/// credit); no loops.
 contract DataMarket is IDataMarket, ReentrancyGuard {
     /// @inheritdoc IDataMarket
     uint256 public constant SNARK_SCALAR_FIELD =
@@ -48,7 +58,7 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
     mapping(uint256 requirementId => Requirement) private _requirements;
     mapping(uint256 matchId => Match) private _matches;
     mapping(uint256 requirementId => mapping(bytes32 fileId => uint256 matchId)) private _matchIds;
-    mapping(bytes32 commitment => uint256 requirementId) private _requirementIds;
+    mapping(address buyer => mapping(bytes32 commitment => uint256 requirementId)) private _requirementIds;
     mapping(address account => uint256 amountWei) private _credits;
 
     /// @notice A verifier was configured for a record width at deployment.
@@ -96,11 +106,12 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         if (commitment == bytes32(0) || uint256(commitment) >= SNARK_SCALAR_FIELD) {
             revert DataMarketInvalidCommitment(commitment);
         }
-        uint256 existing = _requirementIds[commitment];
-        if (existing != 0) revert DataMarketCommitmentUsed(commitment, existing);
+        uint256 existing = _requirementIds[msg.sender][commitment]; // per buyer: nobody can squat on it
+        if (existing != 0) revert DataMarketCommitmentUsed(msg.sender, commitment, existing);
         if (terms.arbiter == address(0) || terms.arbiter == msg.sender) revert DataMarketInvalidArbiter(terms.arbiter);
         if (terms.descriptionHash == bytes32(0)) revert DataMarketZeroField("descriptionHash");
         if (terms.priceWei == 0) revert DataMarketZeroField("priceWei");
+        if (terms.bondWei == 0) revert DataMarketZeroField("bondWei");
         if (terms.capacity == 0) revert DataMarketZeroField("capacity");
         uint256 maxExpiresAt = block.timestamp + MAX_DURATION;
         if (terms.expiresAt <= block.timestamp || terms.expiresAt > maxExpiresAt) {
@@ -112,7 +123,7 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         if (msg.value != escrowWei) revert DataMarketWrongEscrow(msg.value, escrowWei);
 
         requirementId = ++_requirementCount;
-        _requirementIds[commitment] = requirementId;
+        _requirementIds[msg.sender][commitment] = requirementId;
         _requirements[requirementId] = Requirement({
             buyer: msg.sender,
             expiresAt: terms.expiresAt,
@@ -125,6 +136,7 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
             priceWei: terms.priceWei,
             reviewPeriod: terms.reviewPeriod,
             unfilledRefunded: false,
+            bondWei: terms.bondWei,
             commitment: commitment,
             descriptionHash: terms.descriptionHash
         });
@@ -148,6 +160,21 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         emit UnfilledRefunded(requirementId, buyer, unfilled, amountWei);
     }
 
+    /// @inheritdoc IDataMarket
+    function cancelUnfilled(uint256 requirementId) external {
+        Requirement storage requirement = _requirements[requirementId];
+        address buyer = requirement.buyer;
+        if (buyer == address(0)) revert DataMarketUnknownRequirement(requirementId);
+        if (msg.sender != buyer) revert DataMarketNotRequirementBuyer(requirementId, msg.sender);
+        if (requirement.unfilledRefunded) revert DataMarketAlreadyRefunded(requirementId);
+
+        requirement.unfilledRefunded = true; // closes submissions; later lapses credit the buyer directly
+        uint256 unfilled = requirement.capacity - requirement.filled;
+        uint256 amountWei = requirement.priceWei * unfilled;
+        _credits[buyer] += amountWei;
+        emit UnfilledCancelled(requirementId, buyer, unfilled, amountWei);
+    }
+
     // --- matches ------------------------------------------------------------------------------
 
     /// @inheritdoc IDataMarket
@@ -159,7 +186,7 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         uint256[2][2] calldata pB,
         uint256[2] calldata pC,
         uint256 satisfied
-    ) external returns (uint256 matchId) {
+    ) external payable returns (uint256 matchId) {
         Requirement storage requirement = _requirements[requirementId];
         uint40 grantDeadline;
         {
@@ -214,9 +241,9 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         _requireState(matchId, state, MatchState.Granted);
 
         matched.state = MatchState.Released;
-        (address owner, uint256 priceWei) = (matched.owner, requirement.priceWei);
-        _credits[owner] += priceWei;
-        emit ReceiptConfirmed(matchId, owner, priceWei);
+        (address owner, uint256 priceWei, uint256 bondWei) = (matched.owner, requirement.priceWei, requirement.bondWei);
+        _credits[owner] += priceWei + bondWei;
+        emit ReceiptConfirmed(matchId, owner, priceWei, bondWei);
     }
 
     /// @inheritdoc IDataMarket
@@ -227,9 +254,10 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         if (block.timestamp < reviewDeadline) revert DataMarketReviewWindowOpen(matchId, reviewDeadline);
 
         matched.state = MatchState.Released;
-        (address owner, uint256 priceWei) = (matched.owner, _requirements[matched.requirementId].priceWei);
-        _credits[owner] += priceWei;
-        emit PaymentReleased(matchId, owner, priceWei);
+        Requirement storage requirement = _requirements[matched.requirementId];
+        (address owner, uint256 priceWei, uint256 bondWei) = (matched.owner, requirement.priceWei, requirement.bondWei);
+        _credits[owner] += priceWei + bondWei;
+        emit PaymentReleased(matchId, owner, priceWei, bondWei);
     }
 
     /// @inheritdoc IDataMarket
@@ -262,9 +290,9 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
             matched.state = MatchState.Refunded;
             recipient = requirement.buyer;
         }
-        uint256 priceWei = requirement.priceWei;
-        _credits[recipient] += priceWei;
-        emit DisputeSettled(matchId, msg.sender, payOwner, recipient, priceWei, rulingHash);
+        (uint256 priceWei, uint256 bondWei) = (requirement.priceWei, requirement.bondWei);
+        _credits[recipient] += priceWei + bondWei; // the bond follows the ruling
+        emit DisputeSettled(matchId, msg.sender, payOwner, recipient, priceWei, bondWei, rulingHash);
     }
 
     /// @inheritdoc IDataMarket
@@ -280,11 +308,12 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         uint256 refundWei;
         if (requirement.unfilledRefunded) {
             refundWei = requirement.priceWei; // the unfilled escrow is gone: pay this slot back directly
-            _credits[requirement.buyer] += refundWei;
         } else {
             requirement.filled -= 1; // the slot's escrow goes back to the requirement
         }
-        emit MatchLapsed(matchId, requirementId, matched.fileId, refundWei);
+        uint256 bondWei = requirement.bondWei; // forfeited: the owner held the slot and never granted
+        _credits[requirement.buyer] += refundWei + bondWei;
+        emit MatchLapsed(matchId, requirementId, matched.fileId, refundWei, bondWei);
     }
 
     // --- payments -----------------------------------------------------------------------------
@@ -331,8 +360,8 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
     }
 
     /// @inheritdoc IDataMarket
-    function commitmentUsed(bytes32 commitment) external view returns (bool used) {
-        return _requirementIds[commitment] != 0;
+    function requirementIdOf(address buyer, bytes32 commitment) external view returns (uint256 requirementId) {
+        return _requirementIds[buyer][commitment];
     }
 
     /// @inheritdoc IDataMarket
@@ -359,7 +388,8 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         if (state == MatchState.None) revert DataMarketUnknownMatch(matchId);
     }
 
-    /// @dev The checks of `submit` before the proof's; returns the record width and the slots taken.
+    /// @dev The checks of `submit` before the proof's, the bond (msg.value) included; returns the
+    /// record width and the slots taken.
     function _checkSubmission(
         Requirement storage requirement,
         uint256 requirementId,
@@ -370,6 +400,10 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         if (requirement.buyer == address(0)) revert DataMarketUnknownRequirement(requirementId);
         uint40 expiresAt = requirement.expiresAt;
         if (block.timestamp >= expiresAt) revert DataMarketRequirementExpired(requirementId, expiresAt);
+        // before expiry the flag is set only by cancelUnfilled
+        if (requirement.unfilledRefunded) revert DataMarketRequirementCancelled(requirementId);
+        uint96 bondWei = requirement.bondWei; // same slot as the flag: warm
+        if (msg.value != bondWei) revert DataMarketWrongBond(msg.value, bondWei);
         filled = requirement.filled;
         uint32 capacity = requirement.capacity;
         if (filled >= capacity) revert DataMarketRequirementFull(requirementId, capacity);
@@ -417,7 +451,7 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         }
     }
 
-    /// @dev Emits `RequirementPosted` (apart from `postRequirement`: one event of twelve values
+    /// @dev Emits `RequirementPosted` (apart from `postRequirement`: one event of thirteen values
     /// does not fit its stack).
     function _emitPosted(uint256 requirementId, RequirementTerms calldata terms) private {
         emit RequirementPosted(
@@ -432,7 +466,8 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
             terms.minSatisfied,
             terms.expiresAt,
             terms.grantPeriod,
-            terms.reviewPeriod
+            terms.reviewPeriod,
+            terms.bondWei
         );
     }
 

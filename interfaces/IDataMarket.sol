@@ -10,10 +10,12 @@ import {IGroth16Verifier} from "./IGroth16Verifier.sol";
 /// owner proves with a Groth16 proof that the private record behind its file's registered
 /// commitment meets the requirement, grants the buyer access in the `DataRegistry`, and is paid
 /// when the buyer confirms receipt or lets the review period pass. A dispute freezes the payment
-/// until the requirement's arbiter rules.
+/// until the requirement's arbiter rules. An owner posts a bond with each submission (the amount
+/// the buyer set): it comes back with the payment, and goes to the buyer if the owner never
+/// records a grant (a lapse) or the arbiter refunds the buyer.
 /// @dev The life of a match, with who moves it and when:
 ///
-///     submit (owner, proof)          ──▶ Matched
+///     submit (owner, proof, bond)    ──▶ Matched
 ///     Matched  ── recordGrant (owner, before the grant deadline) ──▶ Granted
 ///     Matched  ── reclaimUngranted (anyone, from the grant deadline) ──▶ Lapsed
 ///     Granted  ── confirmReceipt (buyer, any time) ──▶ Released
@@ -22,12 +24,18 @@ import {IGroth16Verifier} from "./IGroth16Verifier.sol";
 ///     Disputed ── settleDispute (the requirement's arbiter) ──▶ Released or Refunded
 ///
 /// Released, Refunded and Lapsed are final. Payments are pulled: a match that ends credits the
-/// owner (Released) or the buyer (Refunded) its price, and `withdraw` pays credits out. A lapsed
-/// match gives its slot back to the requirement, so another owner may fill it; once the
-/// requirement expired and its unfilled part was refunded, the lapsed price is credited to the
-/// buyer instead. Escrow accounting: the contract's balance always equals the sum of credits,
-/// plus price × (capacity − filled) for each requirement not yet refunded, plus the price of
-/// each match that is Matched, Granted or Disputed.
+/// owner (Released) or the buyer (Refunded) its price and the bond, and `withdraw` pays credits
+/// out. A lapsed match credits the bond to the buyer and gives its slot back to the requirement,
+/// so another owner may fill it; once the unfilled part was refunded (after expiry) or cancelled
+/// (by the buyer, any time), the lapsed price is credited to the buyer instead. Escrow
+/// accounting: the contract's balance always equals the sum of credits, plus price × (capacity
+/// − filled) for each requirement neither refunded nor cancelled, plus price + bond of each
+/// match that is Matched, Granted or Disputed.
+///
+/// Griefing: commitments are unique per buyer (two buyers may post the same one; nobody can
+/// block a buyer by posting its commitment first), so an owner must check who posted the
+/// requirement it proves for. Filling slots with records that are never delivered costs the
+/// bond of each, and the buyer can close the requirement with `cancelUnfilled`.
 interface IDataMarket {
     /// @notice Where a match stands (`None` for an id never used).
     enum MatchState {
@@ -42,9 +50,11 @@ interface IDataMarket {
 
     /// @notice The terms a buyer posts (the argument of `postRequirement`).
     /// @param arbiter Who settles disputes: nonzero and not the buyer (an EOA, a multisig, or a
-    /// voting contract such as `ConsortiumArbiter`).
+    /// voting contract such as `ConsortiumArbiter`). WARNING: the contract cannot tell whether the
+    /// owners trust it: the owners' clients refuse arbiters outside their trust policy.
     /// @param commitment The requirement's Poseidon commitment to its field predicates (public
-    /// signal 1 of the proofs), nonzero, below `SNARK_SCALAR_FIELD`, never used before.
+    /// signal 1 of the proofs), nonzero, below `SNARK_SCALAR_FIELD`, never used before by this
+    /// buyer.
     /// @param descriptionHash Hash of the off-chain description owners prove against (the
     /// predicates and their nonce, or where to find them), nonzero.
     /// @param priceWei Payment per matched record, in wei, nonzero.
@@ -57,6 +67,7 @@ interface IDataMarket {
     /// `MIN_PERIOD` .. `MAX_PERIOD`.
     /// @param reviewPeriod Seconds the buyer has after a grant to confirm or dispute, in
     /// `MIN_PERIOD` .. `MAX_PERIOD`.
+    /// @param bondWei The bond an owner sends with each submission, in wei, nonzero.
     struct RequirementTerms {
         address arbiter;
         bytes32 commitment;
@@ -68,6 +79,7 @@ interface IDataMarket {
         uint40 expiresAt;
         uint32 grantPeriod;
         uint32 reviewPeriod;
+        uint96 bondWei;
     }
 
     /// @notice A posted requirement as stored (five slots).
@@ -81,7 +93,9 @@ interface IDataMarket {
     /// @param grantPeriod Seconds an owner has after its match to record its grant.
     /// @param priceWei Payment per record, in wei.
     /// @param reviewPeriod Seconds the buyer has after a grant to confirm or dispute.
-    /// @param unfilledRefunded Whether `refundUnfilled` credited the unfilled slots back.
+    /// @param unfilledRefunded Whether the unfilled slots were credited back, by `refundUnfilled`
+    /// after expiry or by `cancelUnfilled` (which also closes the requirement to submissions).
+    /// @param bondWei The bond an owner sends with each submission, in wei.
     /// @param commitment The requirement's Poseidon commitment.
     /// @param descriptionHash Hash of the off-chain description.
     struct Requirement {
@@ -93,9 +107,10 @@ interface IDataMarket {
         uint32 capacity;
         uint32 filled;
         uint32 grantPeriod;
-        uint96 priceWei; // price, reviewPeriod and the refund flag share one slot
+        uint96 priceWei; // price, reviewPeriod, the refund flag and the bond share one slot
         uint32 reviewPeriod;
         bool unfilledRefunded;
+        uint96 bondWei;
         bytes32 commitment;
         bytes32 descriptionHash;
     }
@@ -132,6 +147,7 @@ interface IDataMarket {
     /// @param expiresAt End of submissions (exclusive), in seconds.
     /// @param grantPeriod Seconds an owner has to record its grant.
     /// @param reviewPeriod Seconds the buyer has to confirm or dispute.
+    /// @param bondWei The bond an owner sends with each submission, in wei.
     event RequirementPosted(
         uint256 indexed requirementId,
         address indexed buyer,
@@ -144,7 +160,8 @@ interface IDataMarket {
         uint16 minSatisfied,
         uint40 expiresAt,
         uint32 grantPeriod,
-        uint32 reviewPeriod
+        uint32 reviewPeriod,
+        uint256 bondWei
     );
 
     /// @notice An owner proved that a file's record meets a requirement: everything needed to
@@ -183,17 +200,20 @@ interface IDataMarket {
         uint256 indexed matchId, bytes32 indexed fileId, address indexed buyer, uint40 reviewDeadline
     );
 
-    /// @notice The buyer confirmed receipt: the price was credited to the owner.
+    /// @notice The buyer confirmed receipt: the price and the bond were credited to the owner.
     /// @param matchId The match.
     /// @param owner The owner credited.
-    /// @param amountWei The amount credited.
-    event ReceiptConfirmed(uint256 indexed matchId, address indexed owner, uint256 amountWei);
+    /// @param amountWei The price credited.
+    /// @param bondWei The owner's bond, credited back with it.
+    event ReceiptConfirmed(uint256 indexed matchId, address indexed owner, uint256 amountWei, uint256 bondWei);
 
-    /// @notice The review period passed without a dispute: the price was credited to the owner.
+    /// @notice The review period passed without a dispute: the price and the bond were credited
+    /// to the owner.
     /// @param matchId The match.
     /// @param owner The owner credited.
-    /// @param amountWei The amount credited.
-    event PaymentReleased(uint256 indexed matchId, address indexed owner, uint256 amountWei);
+    /// @param amountWei The price credited.
+    /// @param bondWei The owner's bond, credited back with it.
+    event PaymentReleased(uint256 indexed matchId, address indexed owner, uint256 amountWei, uint256 bondWei);
 
     /// @notice The buyer disputed a match: its payment is frozen until the arbiter rules.
     /// @param matchId The match.
@@ -201,12 +221,14 @@ interface IDataMarket {
     /// @param reasonHash Hash of the buyer's complaint.
     event DisputeOpened(uint256 indexed matchId, address indexed arbiter, bytes32 reasonHash);
 
-    /// @notice The arbiter settled a dispute.
+    /// @notice The arbiter settled a dispute: the price and the owner's bond went to the side it
+    /// ruled for.
     /// @param matchId The match.
     /// @param arbiter The arbiter.
     /// @param payOwner True if the owner was paid, false if the buyer was refunded.
     /// @param recipient The account credited (the owner or the buyer).
-    /// @param amountWei The amount credited.
+    /// @param amountWei The price credited.
+    /// @param bondWei The owner's bond, credited with it (back to the owner, or forfeited to the buyer).
     /// @param rulingHash Hash of the ruling.
     event DisputeSettled(
         uint256 indexed matchId,
@@ -214,17 +236,24 @@ interface IDataMarket {
         bool payOwner,
         address indexed recipient,
         uint256 amountWei,
+        uint256 bondWei,
         bytes32 rulingHash
     );
 
-    /// @notice A match lapsed: no grant was recorded before its grant deadline.
+    /// @notice A match lapsed: no grant was recorded before its grant deadline; the owner's bond
+    /// was forfeited to the buyer.
     /// @param matchId The match.
     /// @param requirementId Its requirement.
     /// @param fileId The file.
     /// @param refundWei The price credited to the buyer, or zero when the slot went back to the
-    /// requirement (unfilled escrow, refunded with the rest at expiry).
+    /// requirement (unfilled escrow, refunded with the rest at expiry or cancellation).
+    /// @param bondWei The owner's bond, credited to the buyer.
     event MatchLapsed(
-        uint256 indexed matchId, uint256 indexed requirementId, bytes32 indexed fileId, uint256 refundWei
+        uint256 indexed matchId,
+        uint256 indexed requirementId,
+        bytes32 indexed fileId,
+        uint256 refundWei,
+        uint256 bondWei
     );
 
     /// @notice The unfilled slots of an expired requirement were credited back to the buyer.
@@ -233,6 +262,15 @@ interface IDataMarket {
     /// @param unfilled The number of slots refunded.
     /// @param amountWei The amount credited: price × unfilled.
     event UnfilledRefunded(uint256 indexed requirementId, address indexed buyer, uint256 unfilled, uint256 amountWei);
+
+    /// @notice The buyer cancelled its requirement's unfilled slots: they were credited back and
+    /// the requirement accepts no more submissions (its matches go on; a later lapse credits the
+    /// buyer the price and the bond).
+    /// @param requirementId The requirement.
+    /// @param buyer The buyer credited.
+    /// @param unfilled The number of slots cancelled (zero when every slot was taken).
+    /// @param amountWei The amount credited: price × unfilled.
+    event UnfilledCancelled(uint256 indexed requirementId, address indexed buyer, uint256 unfilled, uint256 amountWei);
 
     /// @notice An account withdrew its credit.
     /// @param account The account paid.
@@ -261,17 +299,19 @@ interface IDataMarket {
     /// @param commitment The commitment given.
     error DataMarketInvalidCommitment(bytes32 commitment);
 
-    /// @notice The requirement commitment was used by an earlier requirement.
+    /// @notice The buyer used this requirement commitment in an earlier requirement.
+    /// @param buyer The buyer.
     /// @param commitment The commitment.
-    /// @param requirementId The requirement that uses it.
-    error DataMarketCommitmentUsed(bytes32 commitment, uint256 requirementId);
+    /// @param requirementId The buyer's requirement that uses it.
+    error DataMarketCommitmentUsed(address buyer, bytes32 commitment, uint256 requirementId);
 
     /// @notice The arbiter is the zero address or the buyer.
     /// @param arbiter The arbiter given.
     error DataMarketInvalidArbiter(address arbiter);
 
     /// @notice A required argument was zero.
-    /// @param field Its name ("descriptionHash", "priceWei", "capacity", "reasonHash" or "rulingHash").
+    /// @param field Its name ("descriptionHash", "priceWei", "bondWei", "capacity", "reasonHash"
+    /// or "rulingHash").
     error DataMarketZeroField(string field);
 
     /// @notice minSatisfied is not in 1 .. fieldCount.
@@ -305,6 +345,15 @@ interface IDataMarket {
     /// @param requirementId The requirement.
     /// @param expiresAt Its expiry.
     error DataMarketRequirementExpired(uint256 requirementId, uint40 expiresAt);
+
+    /// @notice The buyer cancelled the requirement's unfilled slots: it accepts no submissions.
+    /// @param requirementId The requirement.
+    error DataMarketRequirementCancelled(uint256 requirementId);
+
+    /// @notice The value sent with a submission is not the requirement's bond.
+    /// @param sentWei msg.value.
+    /// @param bondWei The requirement's bond.
+    error DataMarketWrongBond(uint256 sentWei, uint256 bondWei);
 
     /// @notice Every slot of the requirement is taken.
     /// @param requirementId The requirement.
@@ -359,6 +408,11 @@ interface IDataMarket {
     /// @param caller The account that tried.
     error DataMarketNotBuyer(uint256 matchId, address caller);
 
+    /// @notice Only the requirement's buyer may do this.
+    /// @param requirementId The requirement.
+    /// @param caller The account that tried.
+    error DataMarketNotRequirementBuyer(uint256 requirementId, address caller);
+
     /// @notice Only the requirement's arbiter may do this.
     /// @param matchId The match.
     /// @param caller The account that tried.
@@ -395,7 +449,7 @@ interface IDataMarket {
     /// @param expiresAt Its expiry.
     error DataMarketRequirementNotExpired(uint256 requirementId, uint40 expiresAt);
 
-    /// @notice The requirement's unfilled slots were refunded already.
+    /// @notice The requirement's unfilled slots were refunded or cancelled already.
     /// @param requirementId The requirement.
     error DataMarketAlreadyRefunded(uint256 requirementId);
 
@@ -438,8 +492,9 @@ interface IDataMarket {
 
     /// @notice Post a requirement and escrow its payment; the caller is the buyer.
     /// @dev Reverts with `DataMarketUnsupportedFieldCount`, `DataMarketInvalidMinSatisfied`,
-    /// `DataMarketInvalidCommitment`, `DataMarketCommitmentUsed`, `DataMarketInvalidArbiter`,
-    /// `DataMarketZeroField` ("descriptionHash", "priceWei", "capacity"),
+    /// `DataMarketInvalidCommitment`, `DataMarketCommitmentUsed` (this buyer posted the
+    /// commitment before; another buyer's use does not count), `DataMarketInvalidArbiter`,
+    /// `DataMarketZeroField` ("descriptionHash", "priceWei", "bondWei", "capacity"),
     /// `DataMarketInvalidExpiry`, `DataMarketInvalidPeriod` or `DataMarketWrongEscrow`
     /// (msg.value ≠ price × capacity). Emits `RequirementPosted`.
     /// @param terms The requirement's terms.
@@ -447,12 +502,16 @@ interface IDataMarket {
     function postRequirement(RequirementTerms calldata terms) external payable returns (uint256 requirementId);
 
     /// @notice Prove that the record of the caller's file `fileId` meets requirement
-    /// `requirementId`, taking one of its slots.
+    /// `requirementId`, taking one of its slots; msg.value is the owner's bond.
     /// @dev The public signals are [satisfied, requirement commitment, dataCommitment,
-    /// uint160(msg.sender)]: a proof binds to one requirement (commitments are unique), one
-    /// record commitment and one owner, so it cannot be replayed for another requirement or
-    /// submitted by anyone else. Reverts with `DataMarketUnknownRequirement`,
-    /// `DataMarketRequirementExpired`, `DataMarketRequirementFull`,
+    /// uint160(msg.sender)]: a proof binds to one requirement commitment, one record commitment
+    /// and one owner, so nobody else can submit it. Commitments are unique per buyer: another
+    /// buyer's requirement with the same commitment accepts the same proof from the same owner
+    /// only (NOTE: owners check the buyer before proving). The bond (exactly the requirement's
+    /// `bondWei`) is held with the match: credited back to the owner with the price, or to the
+    /// buyer on a lapse or a refund. Reverts with `DataMarketUnknownRequirement`,
+    /// `DataMarketRequirementExpired`, `DataMarketRequirementCancelled`, `DataMarketWrongBond`,
+    /// `DataMarketRequirementFull`,
     /// `DataMarketSatisfiedOutOfRange`, `DataMarketFileIdMismatch` (the caller has no file
     /// under this commitment with this id), `DataMarketUnregisteredFile`,
     /// `DataMarketAlreadySubmitted` (one submission per requirement and file) or
@@ -474,7 +533,7 @@ interface IDataMarket {
         uint256[2][2] calldata pB,
         uint256[2] calldata pC,
         uint256 satisfied
-    ) external returns (uint256 matchId);
+    ) external payable returns (uint256 matchId);
 
     /// @notice Record that the buyer holds an active grant on the matched file; the review
     /// period starts.
@@ -485,13 +544,15 @@ interface IDataMarket {
     /// @param matchId The match.
     function recordGrant(uint256 matchId) external;
 
-    /// @notice The buyer confirms it received the data: the price is credited to the owner.
+    /// @notice The buyer confirms it received the data: the price and the bond are credited to
+    /// the owner.
     /// @dev Only the buyer (`DataMarketNotBuyer`), while Granted (`DataMarketWrongState`), before
     /// or after the review deadline. Emits `ReceiptConfirmed`.
     /// @param matchId The match.
     function confirmReceipt(uint256 matchId) external;
 
-    /// @notice Credit the owner once the review period passed without a dispute.
+    /// @notice Credit the owner the price and the bond once the review period passed without a
+    /// dispute.
     /// @dev Anyone may call. Reverts with `DataMarketWrongState` unless Granted and
     /// `DataMarketReviewWindowOpen` before the review deadline. Emits `PaymentReleased`.
     /// @param matchId The match.
@@ -506,7 +567,8 @@ interface IDataMarket {
     /// @param reasonHash Hash of the complaint (e.g. of the data that failed to open h).
     function dispute(uint256 matchId, bytes32 reasonHash) external;
 
-    /// @notice The arbiter settles a dispute: the price is credited to the owner or back to the buyer.
+    /// @notice The arbiter settles a dispute: the price and the owner's bond are credited to the
+    /// owner, or to the buyer.
     /// @dev Only the requirement's arbiter (`DataMarketNotArbiter`), while Disputed
     /// (`DataMarketWrongState`); reverts with `DataMarketZeroField("rulingHash")`. Emits
     /// `DisputeSettled`. The state becomes Released (payOwner) or Refunded.
@@ -515,12 +577,13 @@ interface IDataMarket {
     /// @param rulingHash Hash of the ruling.
     function settleDispute(uint256 matchId, bool payOwner, bytes32 rulingHash) external;
 
-    /// @notice End a match whose owner recorded no grant before the grant deadline.
+    /// @notice End a match whose owner recorded no grant before the grant deadline; its bond is
+    /// forfeited to the buyer.
     /// @dev Anyone may call. Reverts with `DataMarketWrongState` unless Matched and
-    /// `DataMarketGrantWindowOpen` before the grant deadline. The slot goes back to the
-    /// requirement (filled − 1: another owner may take it while it is open, and
-    /// `refundUnfilled` returns it after expiry); if the unfilled part was refunded already, the
-    /// price is credited to the buyer. Emits `MatchLapsed`.
+    /// `DataMarketGrantWindowOpen` before the grant deadline. The bond is credited to the buyer.
+    /// The slot goes back to the requirement (filled − 1: another owner may take it while it is
+    /// open, and `refundUnfilled` returns it after expiry); if the unfilled part was refunded or
+    /// cancelled already, the price is credited to the buyer. Emits `MatchLapsed`.
     /// @param matchId The match.
     function reclaimUngranted(uint256 matchId) external;
 
@@ -530,6 +593,16 @@ interface IDataMarket {
     /// `DataMarketNothingToRefund` (every slot taken). Emits `UnfilledRefunded`.
     /// @param requirementId The requirement.
     function refundUnfilled(uint256 requirementId) external;
+
+    /// @notice Cancel, as the buyer, the unfilled slots of a requirement: they are credited back
+    /// and the requirement accepts no more submissions.
+    /// @dev Only the buyer (`DataMarketNotRequirementBuyer`), once (`DataMarketAlreadyRefunded`,
+    /// also after `refundUnfilled`), any time; reverts with `DataMarketUnknownRequirement`.
+    /// Matches already made go on; a later lapse credits the buyer the price and the bond. With
+    /// every slot taken it credits nothing but still closes the requirement (a lapsed slot is not
+    /// offered again). Emits `UnfilledCancelled`.
+    /// @param requirementId The requirement.
+    function cancelUnfilled(uint256 requirementId) external;
 
     /// @notice Pay the caller its whole credit.
     /// @dev Pull payment: the credit is zeroed before the transfer (checks-effects-interactions)
@@ -569,10 +642,12 @@ interface IDataMarket {
     /// @return matchId The match's id (ids start at 1).
     function matchIdOf(uint256 requirementId, bytes32 fileId) external view returns (uint256 matchId);
 
-    /// @notice Whether a requirement uses `commitment`.
+    /// @notice The requirement `buyer` posted with `commitment`, or zero if none (each buyer
+    /// uses a commitment once; other buyers may use it too).
+    /// @param buyer The buyer.
     /// @param commitment The requirement commitment.
-    /// @return used True if a requirement was posted with it.
-    function commitmentUsed(bytes32 commitment) external view returns (bool used);
+    /// @return requirementId The requirement's id (ids start at 1).
+    function requirementIdOf(address buyer, bytes32 commitment) external view returns (uint256 requirementId);
 
     /// @notice The credit `account` may withdraw, in wei.
     /// @param account The account.

@@ -25,6 +25,7 @@ __all__ = [
     "UnknownMatchError",
     "UnknownRecordError",
     "UnknownRequirementError",
+    "UntrustedArbiterError",
     "VerificationError",
 ]
 
@@ -47,6 +48,24 @@ class VerificationError(OffchainError):
 
 class AccessDeniedError(OffchainError):
     """A party refused a request it is not authorised to serve (no active grant, wrong secret)."""
+
+
+class UntrustedArbiterError(AccessDeniedError):
+    """A data market requirement names an arbiter outside the client's trust policy; nothing was
+    proved, posted, granted or re-encrypted for it.
+
+    Attributes:
+        arbiter: Checksummed address of the refused arbiter.
+        reason: What was expected and what was found.
+        requirement_id: The requirement, when there is one.
+    """
+
+    def __init__(self, arbiter: str, reason: str, *, requirement_id: int | None = None) -> None:
+        where = f"requirement {requirement_id}" if requirement_id is not None else "the requirement"
+        super().__init__(f"{where} names arbiter {arbiter}, which this client does not trust: {reason}")
+        self.arbiter = arbiter
+        self.reason = reason
+        self.requirement_id = requirement_id
 
 
 class StorageError(OffchainError):

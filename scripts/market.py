@@ -4,15 +4,20 @@
 
 A research group (the buyer) needs records of patients aged 40 to 60 with diagnosis E11.9
 (type 2 diabetes) and an HbA1c of 48 mmol/mol or more; it posts the requirement's commitment
-and escrows payment for up to three records, with the consortium's agencies as arbiter. Three
-clinics hold one record each. Two qualify: each registers its encrypted record, proves with a
-Groth16 proof that it meets the requirement, and is matched on chain. The third does not
+and escrows payment for up to three records, with the consortium's agencies as arbiter; each
+clinic bonds a tenth of the price with its submission. Before any clinic offers, its client
+shows the requirement's buyer and arbiter and checks both: the arbiter must be the deployment's
+``ConsortiumArbiter`` (a copy of the requirement naming the buyer's own second account as
+arbiter is refused, and so is a copy posted by a squatter). Three clinics hold one record each.
+Two qualify: each registers its encrypted record, proves with a Groth16 proof that it meets the
+requirement, and is matched on chain. The third does not
 qualify and cannot produce a proof; it then copies the first clinic's commitment and proof and
 is refused, since the proof is bound to its owner. The first clinic shares its record through
 2-of-3 proxies; the buyer checks what it received against the chain and the requirement and
 confirms: the clinic is paid. The second clinic records a grant but never gives the proxies
 their re-encryption keys; the buyer cannot open the data and disputes; the agencies vote, and
-at ⌈2n/3⌉ the escrow is refunded. After expiry the unfilled slot is refunded too.
+at ⌈2n/3⌉ the escrow is refunded and clinic-b's bond goes to the buyer. After expiry the
+unfilled slot is refunded too.
 Research: Feng et al. 2022 (§5 validity proof, §6 sharing and traceability).
 """
 
@@ -24,9 +29,9 @@ from pathlib import Path
 
 from brownie import accounts, chain, network
 
-from offchain.chain import Session, settle
+from offchain.chain import ArbiterPolicy, Session, settle
 from offchain.chain.registry import file_id_of
-from offchain.errors import RequirementNotMetError, TransactionRevertedError
+from offchain.errors import IntegrityError, RequirementNotMetError, TransactionRevertedError, UntrustedArbiterError
 from offchain.protocols import Buyer, CloudServer, DataOwner, Delivery
 from offchain.storage import FilesystemBlobStore
 from offchain.zk import FieldRange, Record, Requirement
@@ -34,6 +39,8 @@ from offchain.zk import FieldRange, Record, Requirement
 #: The record's fields, in order (8 unsigned 64-bit integers).
 FIELDS = ("age", "diagnosis", "hba1c_mmol_mol", "systolic_mmhg", "bmi_x10", "smoker", "sex", "site")
 PRICE_WEI = 5 * 10**16
+#: Each clinic's bond per submission: back with the payment, the buyer's if it never grants.
+BOND_WEI = PRICE_WEI // 10
 DAY_S = 24 * 3600
 
 
@@ -67,8 +74,12 @@ def run(session: Session, workdir: Path) -> None:
     market, registry, arbiter, consortium = session.market, session.registry, session.arbiter, session.consortium
     storage = CloudServer("storage", FilesystemBlobStore(workdir / "storage"), registry)
     proxies = [CloudServer(f"proxy-{i}", FilesystemBlobStore(workdir / f"proxy-{i}"), registry) for i in range(3)]
-    buyer = Buyer(accounts[2], registry)
-    owners = {name: DataOwner(accounts[3 + i], registry) for i, name in enumerate(("clinic-a", "clinic-b", "clinic-c"))}
+    policy = ArbiterPolicy.from_deployment(session.record)  # both sides trust the consortium's vote only
+    buyer = Buyer(accounts[2], registry, arbiters=policy)
+    owners = {
+        name: DataOwner(accounts[3 + i], registry, arbiters=policy)
+        for i, name in enumerate(("clinic-a", "clinic-b", "clinic-c"))
+    }
     records = clinic_records()
 
     print(f"\n== Requirement: buyer {buyer.account.address} posts, escrowing 3 × {PRICE_WEI / 1e18} ETH")
@@ -82,13 +93,62 @@ def run(session: Session, workdir: Path) -> None:
         expires_at=chain.time() + 7 * DAY_S,
         grant_period_s=DAY_S,
         review_period_s=2 * DAY_S,
+        bond_wei=BOND_WEI,
     )
     print(
         f"   requirement {posted.requirement_id}: commitment 0x{requirement.commitment_bytes.hex()[:16]}…, "
-        f"{requirement.field_count} fields, R ≥ {requirement.min_satisfied}, arbiter = the consortium's agencies "
-        f"(quorum {consortium.quorum()} of {consortium.member_count()}); gas {posted.gas_used:,}"
+        f"{requirement.field_count} fields, R ≥ {requirement.min_satisfied}, bond {BOND_WEI / 1e18} ETH "
+        f"per submission; gas {posted.gas_used:,}"
     )
-    opening = Requirement.from_json(requirement.to_json())  # what owners receive off chain
+    opening = Requirement.from_json(requirement.to_json())  # what owners receive off chain, with the buyer's address
+
+    print("\n== Arbiter: before offering, each clinic's client shows who posted the requirement and who rules")
+    trusted_arbiter = policy.require_trusted(market, posted.arbiter, requirement_id=posted.requirement_id)
+    print(
+        f"   requirement {posted.requirement_id}: buyer {posted.buyer} (as expected), arbiter {trusted_arbiter} = the "
+        f"deployment's ConsortiumArbiter, the agencies' vote (quorum {consortium.quorum()} of "
+        f"{consortium.member_count()}): trusted"
+    )
+    # A copy of the requirement posted by a squatter, and a requirement of the buyer's naming its
+    # own second account as arbiter (to take the data and have the refund ruled): both refused.
+    schemes = {
+        "a squatter's copy at 1 wei": (accounts[1], arbiter.address, opening),
+        "the buyer's, naming its own second account as arbiter": (
+            buyer.account,
+            accounts[0].address,
+            buyer_requirement(),
+        ),
+    }
+    for label, (poster, named_arbiter, other_opening) in schemes.items():
+        other = market.post_requirement(
+            sender=poster,
+            arbiter=named_arbiter,
+            commitment=other_opening.commitment_bytes,
+            description_hash=other_opening.description_hash,
+            price_wei=1,
+            capacity=1,
+            field_count=other_opening.field_count,
+            min_satisfied=other_opening.min_satisfied,
+            expires_at=chain.time() + 7 * DAY_S,
+            grant_period_s=DAY_S,
+            review_period_s=2 * DAY_S,
+            bond_wei=1,
+        )
+        try:
+            owners["clinic-a"].offer(
+                market,
+                requirement_id=other.requirement_id,
+                opening=other_opening,
+                record=records["clinic-a"],
+                buyer=buyer.address,
+            )
+        except (UntrustedArbiterError, IntegrityError) as exc:
+            print(f"   requirement {other.requirement_id}, {label}: refused before proving ({type(exc).__name__})")
+            print(f"      {exc}")
+        else:
+            raise AssertionError(f"clinic-a's client offered to {label}")
+        market.cancel_unfilled(sender=poster, requirement_id=other.requirement_id)  # its 1 wei back
+        market.withdraw(sender=poster)
 
     print("\n== Records: each clinic encrypts and registers its record under its Poseidon commitment h")
     for name, owner in owners.items():
@@ -102,7 +162,7 @@ def run(session: Session, workdir: Path) -> None:
         started = time.perf_counter()
         try:
             matched = owners[name].offer(
-                market, requirement_id=posted.requirement_id, opening=opening, record=records[name]
+                market, requirement_id=posted.requirement_id, opening=opening, record=records[name], buyer=buyer.address
             )
         except RequirementNotMetError as exc:
             print(f"   {name}: no proof can exist: {exc}")
@@ -110,7 +170,7 @@ def run(session: Session, workdir: Path) -> None:
         matches[name] = matched
         print(
             f"   {name}: proved and matched in {time.perf_counter() - started:.1f} s: match {matched.match_id}, "
-            f"R = {matched.satisfied}; submit gas {matched.gas_used:,}"
+            f"R = {matched.satisfied}, bond {BOND_WEI / 1e18} ETH; submit gas {matched.gas_used:,}"
         )
 
     print("\n== Replay: clinic-c registers clinic-a's commitment and submits clinic-a's proof")
@@ -163,7 +223,7 @@ def run(session: Session, workdir: Path) -> None:
     before = accounts[3].balance()
     paid = market.withdraw(sender=owners["clinic-a"].account)
     gained = (accounts[3].balance() - before) / 1e18
-    print(f"   clinic-a withdraws {paid.amount_wei / 1e18} ETH (balance +{gained:.4f} ETH after gas)")
+    print(f"   clinic-a withdraws {paid.amount_wei / 1e18} ETH, price and bond (balance +{gained:.4f} ETH after gas)")
 
     print("\n== Dispute: clinic-b records a grant but gives the proxies no re-encryption key")
     registry.grant_access(
@@ -187,7 +247,10 @@ def run(session: Session, workdir: Path) -> None:
     refund = market.refund_unfilled(sender=buyer.account, requirement_id=posted.requirement_id)
     print(f"   refunded {refund.amount_wei / 1e18} ETH for the unfilled slot")
     withdrawn = market.withdraw(sender=buyer.account)
-    print(f"   the buyer withdraws {withdrawn.amount_wei / 1e18} ETH (dispute refund + unfilled slot)")
+    print(
+        f"   the buyer withdraws {withdrawn.amount_wei / 1e18} ETH "
+        "(dispute refund + clinic-b's forfeited bond + unfilled slot)"
+    )
     print(f"   escrow left in the market: {market.balance_wei()} wei")
 
 

@@ -71,8 +71,10 @@ def run_state_machine(rules_object: type, *args: object, settings: dict | None =
 
 DAY_S = 24 * 3600
 #: The default terms tests post: 0.01 ether for each of three 8-field records, at least two
-#: fields satisfied; submissions for 30 days, two days to grant, three to review.
+#: fields satisfied; submissions for 30 days, two days to grant, three to review; owners bond
+#: 0.001 ether with each submission.
 PRICE_WEI = 10**16
+BOND_WEI = 10**15
 CAPACITY = 3
 FIELD_COUNT = 8
 MIN_SATISFIED = 2
@@ -97,6 +99,7 @@ TERMS_FIELDS = (
     "expiresAt",
     "grantPeriod",
     "reviewPeriod",
+    "bondWei",
 )
 REQUIREMENT_FIELDS = (
     "buyer",
@@ -110,6 +113,7 @@ REQUIREMENT_FIELDS = (
     "priceWei",
     "reviewPeriod",
     "unfilledRefunded",
+    "bondWei",
     "commitment",
     "descriptionHash",
 )
@@ -136,6 +140,7 @@ def market_terms(arbiter: object, commitment: int, **overrides: object) -> tuple
         "expiresAt": chain.time() + DURATION_S,
         "grantPeriod": GRANT_PERIOD_S,
         "reviewPeriod": REVIEW_PERIOD_S,
+        "bondWei": BOND_WEI,
     }
     values.update(overrides)
     return tuple(values[name] for name in TERMS_FIELDS)
@@ -162,16 +167,26 @@ def file_id_of(owner: object, commitment: int) -> bytes:
 
 
 def submit_proof(
-    market, sender, requirement_id, proof, *, file_id=None, data_commitment=None, satisfied=None, points=None
+    market,
+    sender,
+    requirement_id,
+    proof,
+    *,
+    file_id=None,
+    data_commitment=None,
+    satisfied=None,
+    points=None,
+    bond_wei=BOND_WEI,
 ):
-    """``sender`` submits ``proof`` to a requirement; the proof's own data commitment, satisfied
-    count and points, and the sender's file of that commitment, unless overridden."""
+    """``sender`` submits ``proof`` to a requirement with a bond of ``bond_wei`` (the default
+    terms'); the proof's own data commitment, satisfied count and points, and the sender's file
+    of that commitment, unless overridden."""
     pa, pb, pc, signals = proof.solidity_args()
     h = signals[2] if data_commitment is None else data_commitment
     fid = file_id_of(sender, h) if file_id is None else file_id
     pa, pb, pc = points or (pa, pb, pc)
     r = signals[0] if satisfied is None else satisfied
-    return market.submit(requirement_id, fid, bytes32(h), pa, pb, pc, r, {"from": sender})
+    return market.submit(requirement_id, fid, bytes32(h), pa, pb, pc, r, {"from": sender, "value": bond_wei})
 
 
 def grant_access(registry, owner, file_id: bytes, grantee) -> None:

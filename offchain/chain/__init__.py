@@ -11,6 +11,8 @@
 * :class:`DataMarketClient`: requirements committed to field predicates, matches proven by
   Groth16 proofs, escrow released on confirmation, review timeout or an arbiter's ruling.
 * :class:`ConsortiumArbiterClient`: the consortium's agencies settle market disputes by a 2/3 vote.
+* :class:`ArbiterPolicy`: the arbiters a market party trusts (the deployment's ``ConsortiumArbiter``
+  by default, plus allow-listed contracts), checked before anything is proved or shared.
 * :class:`ConfidentialLedgerClient`: Paillier-encrypted balances under the consortium's threshold
   key, updated homomorphically on chain; transfers among decoys, withdrawals by t trustees;
   :func:`deploy_ledger` deploys one for a dealt key.
@@ -21,6 +23,7 @@
 
 from offchain.chain.anchor import MAX_LEAF_COUNT, AnchoredBatch, MerkleAnchorClient
 from offchain.chain.arbiter import ArbiterVote, ConsortiumArbiterClient, DisputeRuling, DisputeTally
+from offchain.chain.arbiter_policy import ArbiterPolicy
 from offchain.chain.consortium import (
     Ballot,
     BallotKind,
@@ -65,6 +68,7 @@ __all__ = [
     "ENV_PRIVATE_KEY",
     "MAX_LEAF_COUNT",
     "AnchoredBatch",
+    "ArbiterPolicy",
     "ArbiterVote",
     "BalanceUpdate",
     "Ballot",

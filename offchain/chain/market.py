@@ -12,6 +12,14 @@ lets the review period pass, and the owner is paid; or the buyer disputes, which
 payment until the requirement's arbiter rules (:mod:`offchain.chain.arbiter` for a consortium
 vote). Payments are pulled: endings credit an account, :meth:`DataMarketClient.withdraw` pays.
 
+Against griefing (a deviation from the paper, which has neither): each submission carries the
+owner's bond (the buyer's ``bond_wei``), credited back with the payment and forfeited to the
+buyer when the match lapses ungranted or the arbiter refunds; the buyer may close its unfilled
+slots any time (:meth:`DataMarketClient.cancel_unfilled`). Commitments are unique per buyer,
+not market-wide, so anyone may post another buyer's commitment: an owner checks who posted a
+requirement (``MarketRequirement.buyer``) before proving for it, and checks its arbiter
+(:class:`offchain.chain.arbiter_policy.ArbiterPolicy`).
+
 What the contract checks itself: the proof, that h is the registered commitment of a file the
 submitter owns, that the grant is active when recorded, deadlines, escrow amounts, who may call
 what. What it leaves to the arbiter: whether the data delivered off chain opens h and is what
@@ -25,12 +33,12 @@ Example (the buyer posts, an owner offers, the buyer confirms, the owner withdra
                                      description_hash=requirement.description_hash,
                                      price_wei=10**16, capacity=3, field_count=8, min_satisfied=2,
                                      expires_at=now + 30 * DAY_S, grant_period_s=DAY_S,
-                                     review_period_s=2 * DAY_S)
-    matched = market.submit(sender=owner, requirement_id=posted.requirement_id,
+                                     review_period_s=2 * DAY_S, bond_wei=10**15)
+    matched = market.submit(sender=owner, requirement_id=posted.requirement_id,   # sends the bond
                             file_id=file_id, proof=prove(record, requirement, owner.address))
     market.record_grant(sender=owner, match_id=matched.match_id)   # after registry.grant_access
     market.confirm_receipt(sender=buyer, match_id=matched.match_id)
-    market.withdraw(sender=owner).amount_wei                         # the price
+    market.withdraw(sender=owner).amount_wei                         # the price and the bond
 """
 
 from __future__ import annotations
@@ -115,6 +123,7 @@ class MarketRequirement:
         commitment: The requirement's Poseidon commitment, 32 bytes.
         description_hash: keccak of the requirement's opening (:meth:`Requirement.to_json`).
         price_wei: Payment per record, in wei.
+        bond_wei: The bond an owner sends with each submission, in wei.
         capacity: Records wanted.
         filled: Slots taken by matches that did not lapse.
         field_count: Fields per record.
@@ -122,7 +131,8 @@ class MarketRequirement:
         expires_at: Submissions are accepted before this timestamp, in seconds.
         grant_period_s: Seconds an owner has after its match to record its grant.
         review_period_s: Seconds the buyer has after a grant to confirm or dispute.
-        unfilled_refunded: Whether the unfilled slots were refunded after expiry.
+        unfilled_refunded: Whether the unfilled slots were refunded after expiry or cancelled by
+            the buyer (a requirement cancelled before expiry accepts no submissions).
         tx_hash: 0x-prefixed hash of the posting transaction, when this came from it.
         gas_used: Gas that transaction used, when this came from it.
     """
@@ -133,6 +143,7 @@ class MarketRequirement:
     commitment: bytes
     description_hash: bytes
     price_wei: int
+    bond_wei: int
     capacity: int
     filled: int
     field_count: int
@@ -228,6 +239,7 @@ class DataMarketClient(ContractClient):
         expires_at: int,
         grant_period_s: int,
         review_period_s: int,
+        bond_wei: int,
     ) -> MarketRequirement:
         """Post a requirement as ``sender`` (the buyer), escrowing ``price_wei * capacity``.
 
@@ -235,7 +247,7 @@ class DataMarketClient(ContractClient):
             sender: The buyer's Brownie account; it pays the escrow.
             arbiter: Who settles disputes: not the zero address, not the buyer.
             commitment: The requirement's Poseidon commitment (:attr:`Requirement.commitment_bytes`),
-                nonzero, below :data:`SNARK_SCALAR_FIELD`, never posted before.
+                nonzero, below :data:`SNARK_SCALAR_FIELD`, never posted before by this buyer.
             description_hash: keccak of the opening owners receive (:attr:`Requirement.description_hash`).
             price_wei: Payment per record, ``1 .. MAX_PRICE_WEI``.
             capacity: Records wanted, ``1 .. MAX_CAPACITY``.
@@ -246,6 +258,9 @@ class DataMarketClient(ContractClient):
             grant_period_s: Seconds an owner has to record its grant, in
                 ``MIN_PERIOD_S .. MAX_PERIOD_S``.
             review_period_s: Seconds the buyer has to confirm or dispute, same bounds.
+            bond_wei: The bond each owner sends with a submission, ``1 .. MAX_PRICE_WEI``: the
+                buyer gets it when the owner never grants (or the arbiter refunds), so filling
+                slots with records that are never delivered costs the filler.
 
         Returns:
             The requirement as posted, with ``tx_hash`` and ``gas_used``.
@@ -267,7 +282,8 @@ class DataMarketClient(ContractClient):
         expiry = require_uint(expires_at, "expires_at", low=1, high=_MAX_TIMESTAMP)
         grant = require_uint(grant_period_s, "grant_period_s", low=MIN_PERIOD_S, high=MAX_PERIOD_S)
         review = require_uint(review_period_s, "review_period_s", low=MIN_PERIOD_S, high=MAX_PERIOD_S)
-        terms = (arbiter_address, commitment32, description, price, slots, width, minimum, expiry, grant, review)
+        bond = require_uint(bond_wei, "bond_wei", low=1, high=MAX_PRICE_WEI)
+        terms = (arbiter_address, commitment32, description, price, slots, width, minimum, expiry, grant, review, bond)
         receipt = transact(self.contract, "postRequirement", terms, sender=sender, value_wei=price * slots)
         requirement_id = int(receipt.events["RequirementPosted"]["requirementId"])
         return dataclasses.replace(self.get_requirement(requirement_id), **_transaction_of(receipt))
@@ -296,6 +312,7 @@ class DataMarketClient(ContractClient):
             price,
             review_period,
             refunded,
+            bond,
             commitment,
             description,
         ) = fields
@@ -306,6 +323,7 @@ class DataMarketClient(ContractClient):
             commitment=bytes(commitment),
             description_hash=bytes(description),
             price_wei=int(price),
+            bond_wei=int(bond),
             capacity=int(capacity),
             filled=int(filled),
             field_count=int(field_count),
@@ -335,15 +353,36 @@ class DataMarketClient(ContractClient):
         event = receipt.events["UnfilledRefunded"]
         return _payment(receipt, event["buyer"], event["amountWei"])
 
+    def cancel_unfilled(self, *, sender: Any, requirement_id: int) -> MarketPayment:
+        """Cancel, as the buyer, a requirement's unfilled slots: they are credited back and the
+        requirement accepts no more submissions (matches already made go on).
+
+        Returns:
+            The credit (the buyer, price × unfilled slots, zero if every slot is taken).
+
+        Raises:
+            UnknownRequirementError: if no requirement has this id.
+            TransactionRevertedError: ``DataMarketNotRequirementBuyer``, ``DataMarketAlreadyRefunded``.
+        """
+        checked = require_uint(requirement_id, "requirement_id", low=0, high=MAX_UINT256)
+        try:
+            receipt = transact(self.contract, "cancelUnfilled", checked, sender=sender)
+        except TransactionRevertedError as exc:
+            raise _known(exc, requirement_id=checked) from exc
+        event = receipt.events["UnfilledCancelled"]
+        return _payment(receipt, event["buyer"], event["amountWei"])
+
     # --- matches ------------------------------------------------------------------------------
 
     def submit(self, *, sender: Any, requirement_id: int, file_id: bytes, proof: Proof) -> MarketMatch:
-        """Submit ``proof`` that the record of ``sender``'s file ``file_id`` meets a requirement.
+        """Submit ``proof`` that the record of ``sender``'s file ``file_id`` meets a requirement,
+        sending the requirement's bond (read from the chain first; it never changes).
 
         The data commitment h and the satisfied count R are the proof's public signals. The
         contract checks the proof against [R, the requirement's commitment, h, the sender], that
         ``file_id`` is the sender's file registered under h, and the requirement's terms; a proof
-        made for another owner or requirement reverts with ``DataMarketInvalidProof``.
+        made for another owner or requirement reverts with ``DataMarketInvalidProof``. The bond
+        comes back with the payment; it goes to the buyer if no grant is recorded in time.
 
         Args:
             sender: The file's owner.
@@ -358,7 +397,8 @@ class DataMarketClient(ContractClient):
             InvalidInputError: on a malformed id or proof.
             UnknownRequirementError: if no requirement has this id.
             TransactionRevertedError: e.g. ``DataMarketInvalidProof``, ``DataMarketFileIdMismatch``,
-                ``DataMarketRequirementFull``, ``DataMarketAlreadySubmitted``.
+                ``DataMarketRequirementFull``, ``DataMarketRequirementCancelled``,
+                ``DataMarketAlreadySubmitted``.
         """
         checked = require_uint(requirement_id, "requirement_id", low=0, high=MAX_UINT256)
         fid = require_bytes32(file_id, "file_id", nonzero=True)
@@ -369,9 +409,20 @@ class DataMarketClient(ContractClient):
         except (AttributeError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"proof must be an offchain.zk.Proof, got {type(proof).__name__}: {exc}") from exc
         data_commitment = h.to_bytes(32, "big")
+        bond_wei = self.get_requirement(checked).bond_wei
         try:
             receipt = transact(
-                self.contract, "submit", checked, fid, data_commitment, pa, pb, pc, satisfied, sender=sender
+                self.contract,
+                "submit",
+                checked,
+                fid,
+                data_commitment,
+                pa,
+                pb,
+                pc,
+                satisfied,
+                sender=sender,
+                value_wei=bond_wei,
             )
         except TransactionRevertedError as exc:
             raise _known(exc, requirement_id=checked) from exc
@@ -548,7 +599,7 @@ class DataMarketClient(ContractClient):
         return int(call(self.contract, "creditOf", require_address(account, "account", nonzero=False)))
 
     def balance_wei(self) -> int:
-        """The market's ether: credits plus escrow not yet credited, in wei."""
+        """The market's ether: credits plus escrow and bonds not yet credited, in wei."""
         from brownie import web3
 
         return int(web3.eth.get_balance(self.contract.address))
@@ -561,9 +612,13 @@ class DataMarketClient(ContractClient):
         """The number of matches, which is also the latest match's id."""
         return int(call(self.contract, "matchCount"))
 
-    def commitment_used(self, commitment: bytes) -> bool:
-        """Whether a requirement was posted with ``commitment``."""
-        return bool(call(self.contract, "commitmentUsed", require_bytes32(commitment, "commitment", nonzero=False)))
+    def requirement_id_of(self, buyer: str, commitment: bytes) -> int | None:
+        """The requirement ``buyer`` posted with ``commitment``, or ``None`` (commitments are
+        unique per buyer: other buyers may post the same one)."""
+        buyer_address = require_address(buyer, "buyer", nonzero=False)
+        checked = require_bytes32(commitment, "commitment", nonzero=False)
+        found = int(call(self.contract, "requirementIdOf", buyer_address, checked))
+        return found or None
 
     def verifier_for(self, field_count: int) -> str | None:
         """The address of the verifier of ``field_count``-field records, or ``None`` if unsupported."""

@@ -1,7 +1,9 @@
 """The buyer (cloud service provider, analyst): receives a shared file through m-of-n proxies.
 
 Research: Feng et al. 2022 §6.9: the buyer collects re-encrypted capsule fragments, opens the
-data key, downloads, and checks what it received against the on-chain record before use.
+data key, downloads, and checks what it received against the on-chain record before use. In the
+data market (§5-6) the buyer posts requirements only with an arbiter its :class:`ArbiterPolicy`
+trusts (the arbiter's ruling on a dispute is final, for the buyer's escrow too).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from eth_utils import keccak
 
+from offchain.chain.arbiter_policy import ArbiterPolicy
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import DataRegistryClient, FileRegistration
 from offchain.crypto import pre
@@ -36,12 +39,39 @@ class Buyer:
         account: Brownie account (the grantee on chain).
         registry: Client of the on-chain registry.
         keys: The buyer's Umbral key pair.
+        arbiters: The data market arbiters this buyer names; by default (``None``) only the
+            ``ConsortiumArbiter`` of the active network's deployment record, read when first needed.
     """
 
-    def __init__(self, account: Any, registry: DataRegistryClient, keys: pre.KeyPair | None = None) -> None:
+    def __init__(
+        self,
+        account: Any,
+        registry: DataRegistryClient,
+        keys: pre.KeyPair | None = None,
+        *,
+        arbiters: ArbiterPolicy | None = None,
+    ) -> None:
         self.account = account
         self.registry = registry
         self.keys = keys or pre.KeyPair.generate()
+        self._arbiters = arbiters
+
+    @property
+    def arbiters(self) -> ArbiterPolicy:
+        """The arbiters this buyer names (the default policy is read on first use).
+
+        Raises:
+            DeploymentRecordError: without a policy given, if the active network has no
+                deployment record with a ``ConsortiumArbiter``.
+        """
+        if self._arbiters is None:
+            self._arbiters = ArbiterPolicy.for_active_network()
+        return self._arbiters
+
+    @property
+    def address(self) -> str:
+        """The buyer's account address (owners check requirements were posted by it)."""
+        return str(self.account.address)
 
     @property
     def recipient(self) -> Recipient:
@@ -146,12 +176,20 @@ class Buyer:
         expires_at: int,
         grant_period_s: int,
         review_period_s: int,
+        bond_wei: int,
     ) -> MarketRequirement:
-        """Post ``requirement``'s commitment and escrow ``price_wei * capacity``.
+        """Post ``requirement``'s commitment and escrow ``price_wei * capacity``; each owner bonds
+        ``bond_wei`` with its submission (credited to this buyer if the owner never grants).
 
         Owners then need the opening, :meth:`Requirement.to_json`, whose keccak is posted as the
-        description hash so that they can check it against the chain.
+        description hash so that they can check it against the chain, and this buyer's address
+        (they refuse a copy of the commitment posted by anyone else).
+
+        Raises:
+            UntrustedArbiterError: if ``arbiter`` is outside :attr:`arbiters`; nothing was sent.
+            InvalidInputError, TransactionRevertedError: as :meth:`DataMarketClient.post_requirement`.
         """
+        self.arbiters.require_trusted(market, arbiter)
         return market.post_requirement(
             sender=self.account,
             arbiter=arbiter,
@@ -164,6 +202,7 @@ class Buyer:
             expires_at=expires_at,
             grant_period_s=grant_period_s,
             review_period_s=review_period_s,
+            bond_wei=bond_wei,
         )
 
     def check_proof(self, proof: Proof, requirement: Requirement, matched: MarketMatch) -> bool:

@@ -2,7 +2,8 @@
 
 Research: Zheng et al. 2018 §4.3 (upload: K_f = H(f), f* = Enc(f), K_f* = H(f*), the server
 keeps K_f** = H(K_f*), the record goes on chain); Peng et al. (digital envelope); Feng et al.
-2022 §6.8 (re-encryption keys for a buyer, m-of-n proxies, the grant recorded on chain).
+2022 §5-6.8 (the data market: validity proofs, re-encryption keys for a buyer, m-of-n proxies,
+the grant recorded on chain).
 
 Deviations, on purpose:
 
@@ -13,6 +14,10 @@ Deviations, on purpose:
   holding ``threshold`` of them (colluding proxies) recovers the delegating secret key: with one
   key per file, such collusion exposes that one file's key capsule, not every file of the owner.
   The file's delegating public key is public, in its on-chain metadata.
+* in the data market the owner deals only on requirements posted by the buyer it expects (the
+  market lets anyone post any commitment) and whose arbiter its :class:`ArbiterPolicy` trusts
+  (the arbiter's ruling on a dispute is final): both are checked before a proof is made and
+  again before any grant or kfrag leaves the owner.
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from offchain.chain.market import DataMarketClient, MarketMatch
+from offchain.chain.arbiter_policy import ArbiterPolicy
+from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import AccessGrant, DataRegistryClient, FileRegistration, file_id_of, policy_hash
 from offchain.crypto import envelope, pre
 from offchain.crypto.hashing import content_commitment, new_salt, sha256
@@ -142,6 +148,9 @@ class DataOwner:
             omitted; keep it: it opens every file of this owner).
         signer: Key pair that signs kfrags (its public key is the ``verifying_pk`` receivers and
             proxies check; publish it through an authentic channel).
+        arbiters: The data market arbiters this owner accepts; by default (``None``) only the
+            ``ConsortiumArbiter`` of the active network's deployment record, read when first
+            needed (:meth:`ArbiterPolicy.for_active_network`).
     """
 
     def __init__(
@@ -150,6 +159,8 @@ class DataOwner:
         registry: DataRegistryClient,
         master_secret: bytes | None = None,
         signer: pre.KeyPair | None = None,
+        *,
+        arbiters: ArbiterPolicy | None = None,
     ) -> None:
         if master_secret is not None and len(master_secret) != 32:
             raise InvalidInputError(f"master_secret must be 32 bytes, got {len(master_secret)}")
@@ -157,6 +168,19 @@ class DataOwner:
         self.registry = registry
         self._master_secret = master_secret or secrets.token_bytes(32)
         self.signer = signer or pre.KeyPair.generate()
+        self._arbiters = arbiters
+
+    @property
+    def arbiters(self) -> ArbiterPolicy:
+        """The arbiters this owner accepts (the default policy is read on first use).
+
+        Raises:
+            DeploymentRecordError: without a policy given, if the active network has no
+                deployment record with a ``ConsortiumArbiter``.
+        """
+        if self._arbiters is None:
+            self._arbiters = ArbiterPolicy.for_active_network()
+        return self._arbiters
 
     def file_keypair(self, file_id: bytes) -> pre.KeyPair:
         """The Umbral key pair of one file: HKDF-SHA256(master secret, info = prefix || file id)."""
@@ -336,20 +360,33 @@ class DataOwner:
         requirement_id: int,
         opening: Requirement,
         record: Record,
+        buyer: str,
     ) -> MarketMatch:
-        """Prove that ``record`` meets the posted requirement and submit the proof.
+        """Prove that ``record`` meets the posted requirement and submit the proof, with the
+        requirement's bond (back with the payment; forfeited if no grant is recorded in time).
 
         The record must have been registered with :meth:`upload_record` (the contract checks
-        that the proof's h is this owner's registered commitment). The opening the buyer gave is
-        checked against the chain first: its commitment and description hash must be the posted
-        ones, otherwise the proof would be for another requirement.
+        that the proof's h is this owner's registered commitment). The requirement is checked
+        against the chain first: it must be posted by ``buyer`` (anyone may post a copy of a
+        buyer's commitment), its arbiter must be one :attr:`arbiters` trusts, and the opening's
+        commitment and description hash must be the posted ones, otherwise the proof would be
+        for another requirement.
+
+        Args:
+            market: The market.
+            requirement_id: The requirement.
+            opening: The requirement's opening, as the buyer gave it.
+            record: The record, registered with :meth:`upload_record`.
+            buyer: The address of the buyer the opening came from.
 
         Raises:
-            IntegrityError: if ``opening`` is not the posted requirement.
+            IntegrityError: if the requirement was posted by another account than ``buyer``, or
+                ``opening`` is not the posted requirement.
+            UntrustedArbiterError: if its arbiter is outside :attr:`arbiters`.
             RequirementNotMetError: if the record does not meet it (no proof exists).
             TransactionRevertedError: if the market refuses the submission.
         """
-        posted = market.get_requirement(requirement_id)
+        posted = self._check_requirement(market, market.get_requirement(requirement_id), buyer)
         if posted.commitment != opening.commitment_bytes or posted.description_hash != opening.description_hash:
             raise IntegrityError(
                 f"the requirement opening does not match requirement {requirement_id} on chain "
@@ -360,7 +397,15 @@ class DataOwner:
         proof = prove(record, opening, self.address)
         file_id = file_id_of(self.address, record.commitment_bytes)
         matched = market.submit(sender=self.account, requirement_id=requirement_id, file_id=file_id, proof=proof)
-        logger.info("file 0x%s matched requirement %d as match %d", file_id.hex(), requirement_id, matched.match_id)
+        logger.info(
+            "file 0x%s matched requirement %d of %s as match %d (bond %d wei, arbiter %s)",
+            file_id.hex(),
+            requirement_id,
+            posted.buyer,
+            matched.match_id,
+            posted.bond_wei,
+            posted.arbiter,
+        )
         return matched
 
     def deliver(
@@ -374,14 +419,32 @@ class DataOwner:
     ) -> MarketMatch:
         """Share the matched file with the buyer (grant and kfrags), then record the grant in the market.
 
+        The requirement's arbiter is checked against :attr:`arbiters` again before anything is
+        shared (the match may have been made by another client, or under another policy; its
+        bond is then lost at the lapse, which :meth:`offer` avoids by refusing first).
+
         Raises:
             InvalidInputError: if ``recipient`` is not the requirement's buyer.
+            UntrustedArbiterError: if the requirement's arbiter is outside :attr:`arbiters`;
+                nothing was granted and no kfrag left the owner.
             TransactionRevertedError: if the market refuses (deadline passed, not the owner).
         """
         matched = market.get_match(match_id)
-        buyer = market.get_requirement(matched.requirement_id).buyer
+        posted = market.get_requirement(matched.requirement_id)
+        buyer = posted.buyer
         if recipient.address.lower() != buyer.lower():
             raise InvalidInputError(f"match {match_id} is for buyer {buyer}, not {recipient.address}")
+        self.arbiters.require_trusted(market, posted.arbiter, requirement_id=posted.requirement_id)
         if not self.registry.is_granted(matched.file_id, buyer):
             self.grant(matched.file_id, recipient, proxies, threshold=threshold)
         return market.record_grant(sender=self.account, match_id=match_id)
+
+    def _check_requirement(self, market: DataMarketClient, posted: MarketRequirement, buyer: str) -> MarketRequirement:
+        """``posted`` if ``buyer`` posted it and its arbiter is trusted, else the error."""
+        if posted.buyer.lower() != str(buyer).lower():
+            raise IntegrityError(
+                f"requirement {posted.requirement_id} was posted by {posted.buyer}, not by the expected buyer {buyer} "
+                "(anyone may post a copy of a buyer's commitment)"
+            )
+        self.arbiters.require_trusted(market, posted.arbiter, requirement_id=posted.requirement_id)
+        return posted

@@ -9,6 +9,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from tests.helpers import (
+    BOND_WEI,
     DISPUTED,
     GRANTED,
     PRICE_WEI,
@@ -102,7 +103,7 @@ def test_the_vote_reaching_the_quorum_pays_the_owner(market, consortium_arbiter,
     tx = vote(consortium_arbiter, match_id, agencies[:3])
     ruling_hash = consortium_arbiter.rulingHashOf(match_id, 0, True)
     assert match_of(market, match_id)["state"] == RELEASED
-    assert market.creditOf(owner) == PRICE_WEI
+    assert market.creditOf(owner) == PRICE_WEI + BOND_WEI  # the price and the owner's bond
     assert ruling_of(consortium_arbiter, match_id) == {"decided": True, "payOwner": True, "epoch": 0}
     assert dict(tx.events["DisputeRuled"]) == {
         "matchId": match_id,
@@ -125,7 +126,7 @@ def test_the_vote_reaching_the_quorum_for_a_refund_refunds_the_buyer(
 ):
     vote(consortium_arbiter, match_id, agencies[1:4], pay_owner=False)
     assert match_of(market, match_id)["state"] == REFUNDED
-    assert (market.creditOf(buyer), market.creditOf(owner)) == (PRICE_WEI, 0)
+    assert (market.creditOf(buyer), market.creditOf(owner)) == (PRICE_WEI + BOND_WEI, 0)  # the bond is forfeited
     assert ruling_of(consortium_arbiter, match_id) == {"decided": True, "payOwner": False, "epoch": 0}
 
 

@@ -10,6 +10,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from tests.helpers import (
+    BOND_WEI,
     CAPACITY,
     DAY_S,
     DESCRIPTION_HASH,
@@ -53,7 +54,8 @@ ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def escrow_held(market) -> int:
-    """What the market must hold: unfilled escrow of requirements not refunded, plus open matches."""
+    """What the market must hold: unfilled escrow of requirements not refunded or cancelled, plus
+    the price and the bond of each open match."""
     held = 0
     for requirement_id in range(1, market.requirementCount() + 1):
         r = requirement_of(market, requirement_id)
@@ -62,12 +64,13 @@ def escrow_held(market) -> int:
     for match_id in range(1, market.matchCount() + 1):
         m = match_of(market, match_id)
         if m["state"] in (MATCHED, GRANTED, DISPUTED):
-            held += requirement_of(market, m["requirementId"])["priceWei"]
+            r = requirement_of(market, m["requirementId"])
+            held += r["priceWei"] + r["bondWei"]
     return held
 
 
 def assert_escrow_invariant(market, holders) -> None:
-    """balance == Σ credits + unfilled escrow + open matches' prices."""
+    """balance == Σ credits + unfilled escrow + open matches' prices and bonds."""
     credits = sum(market.creditOf(h) for h in holders)
     assert market.balance() == credits + escrow_held(market)
 
@@ -154,6 +157,7 @@ def test_post_requirement_stores_every_term(market, buyer, arbiter, zk_requireme
         "priceWei": PRICE_WEI,
         "reviewPeriod": REVIEW_PERIOD_S,
         "unfilledRefunded": False,
+        "bondWei": BOND_WEI,
         "commitment": "0x" + bytes32(zk_requirement.commitment).hex(),
         "descriptionHash": "0x" + DESCRIPTION_HASH.hex(),
     }
@@ -175,6 +179,7 @@ def test_post_requirement_emits_requirement_posted_with_every_term(market, buyer
         "expiresAt": posted[7],
         "grantPeriod": GRANT_PERIOD_S,
         "reviewPeriod": REVIEW_PERIOD_S,
+        "bondWei": BOND_WEI,
     }
 
 
@@ -185,12 +190,13 @@ def test_post_requirement_escrows_price_times_capacity(market, buyer, arbiter, z
     assert buyer.balance() == balance_before - PRICE_WEI * CAPACITY - tx.gas_used * tx.gas_price
 
 
-def test_requirement_ids_count_up_from_one_and_mark_commitments_used(market, buyer, arbiter):
+def test_requirement_ids_count_up_from_one_and_are_found_by_buyer_and_commitment(market, buyer, stranger, arbiter):
     first = post_requirement(market, buyer, market_terms(arbiter, 101)).return_value
     second = post_requirement(market, buyer, market_terms(arbiter, 102)).return_value
     assert (first, second, market.requirementCount()) == (1, 2, 2)
-    assert market.commitmentUsed(bytes32(101)) and market.commitmentUsed(bytes32(102))
-    assert not market.commitmentUsed(bytes32(103))
+    assert (market.requirementIdOf(buyer, bytes32(101)), market.requirementIdOf(buyer, bytes32(102))) == (1, 2)
+    assert market.requirementIdOf(buyer, bytes32(103)) == 0
+    assert market.requirementIdOf(stranger, bytes32(101)) == 0
 
 
 def test_a_requirement_of_the_other_width_is_accepted(market, buyer, arbiter):
@@ -218,13 +224,26 @@ def test_posting_a_commitment_outside_the_scalar_field_reverts(market, buyer, ar
 
 def test_posting_the_largest_field_element_as_commitment_works(market, buyer, arbiter):
     post_requirement(market, buyer, market_terms(arbiter, SNARK_SCALAR_FIELD - 1))
-    assert market.commitmentUsed(bytes32(SNARK_SCALAR_FIELD - 1))
+    assert market.requirementIdOf(buyer, bytes32(SNARK_SCALAR_FIELD - 1)) == 1
 
 
-def test_posting_a_used_commitment_reverts_even_for_another_buyer(market, buyer, stranger, arbiter):
+def test_posting_a_commitment_the_buyer_used_before_reverts(market, buyer, arbiter):
     post_requirement(market, buyer, market_terms(arbiter, 101))
-    with brownie.reverts(custom_error("DataMarketCommitmentUsed", bytes32(101), 1)):
-        post_requirement(market, stranger, market_terms(arbiter, 101))
+    with brownie.reverts(custom_error("DataMarketCommitmentUsed", buyer.address, bytes32(101), 1)):
+        post_requirement(market, buyer, market_terms(arbiter, 101, priceWei=1))
+
+
+def test_a_squatter_posting_the_buyers_commitment_first_does_not_block_the_buyer(
+    market, buyer, stranger, arbiter, zk_requirement
+):
+    # issue 23, finding 4: the squatter sees the buyer's pending postRequirement and front-runs it
+    # with the same commitment and description hash at 1 wei; the buyer's own posting goes through.
+    squatter_terms = market_terms(arbiter, zk_requirement.commitment, priceWei=1, capacity=1)
+    post_requirement(market, stranger, squatter_terms)
+    tx = post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment))
+    assert (tx.return_value, tx.events["RequirementPosted"]["buyer"]) == (2, buyer)
+    commitment = bytes32(zk_requirement.commitment)
+    assert (market.requirementIdOf(stranger, commitment), market.requirementIdOf(buyer, commitment)) == (1, 2)
 
 
 @pytest.mark.parametrize("who", ["zero", "buyer"])
@@ -234,7 +253,7 @@ def test_posting_with_the_zero_address_or_the_buyer_as_arbiter_reverts(market, b
         post_requirement(market, buyer, market_terms(chosen, 101), value=PRICE_WEI * CAPACITY)
 
 
-@pytest.mark.parametrize("field", ["descriptionHash", "priceWei", "capacity"])
+@pytest.mark.parametrize("field", ["descriptionHash", "priceWei", "capacity", "bondWei"])
 def test_posting_a_zero_term_reverts(market, buyer, arbiter, field):
     zero = bytes(32) if field == "descriptionHash" else 0
     with brownie.reverts(custom_error("DataMarketZeroField", field)):
@@ -320,6 +339,58 @@ def test_submitting_a_file_id_of_another_commitment_reverts(
 def test_submitting_an_unregistered_file_reverts(market, owner, requirement_id, zk_record, owner_proof):
     with brownie.reverts(custom_error("DataMarketUnregisteredFile", file_id_of(owner, zk_record.commitment))):
         submit_proof(market, owner, requirement_id, owner_proof)
+
+
+@pytest.mark.parametrize("sent", [0, BOND_WEI - 1, BOND_WEI + 1], ids=["none", "short", "over"])
+def test_submitting_with_other_than_the_bond_reverts(market, owner, requirement_id, file_id, owner_proof, sent):
+    with brownie.reverts(custom_error("DataMarketWrongBond", sent, BOND_WEI)):
+        submit_proof(market, owner, requirement_id, owner_proof, bond_wei=sent)
+
+
+def test_a_submission_holds_the_owners_bond_with_the_escrow(market, owner, requirement_id, file_id, owner_proof):
+    balance_before = owner.balance()
+    tx = submit_proof(market, owner, requirement_id, owner_proof)
+    assert market.balance() == PRICE_WEI * CAPACITY + BOND_WEI
+    assert owner.balance() == balance_before - BOND_WEI - tx.gas_used * tx.gas_price
+
+
+def test_submitting_to_a_cancelled_requirement_reverts(market, buyer, owner, requirement_id, file_id, owner_proof):
+    market.cancelUnfilled(requirement_id, {"from": buyer})
+    with brownie.reverts(custom_error("DataMarketRequirementCancelled", requirement_id)):
+        submit_proof(market, owner, requirement_id, owner_proof)
+
+
+def test_filling_every_slot_and_never_granting_forfeits_the_fillers_bond_to_the_buyer(
+    market, registry, buyer, arbiter, owner, rival, stranger, zk_requirement, zk_record, owner_proof, rival_proof
+):
+    # issue 23, finding 5: a filler registers a made-up qualifying record, takes the only slot and
+    # never grants; an honest owner is shut out meanwhile, and the lapse pays the buyer the bond.
+    terms = market_terms(arbiter, zk_requirement.commitment, capacity=1)
+    requirement_id = post_requirement(market, buyer, terms).return_value
+    register_record(registry, rival, zk_record.commitment)
+    filled = submit_proof(market, rival, requirement_id, rival_proof)
+    register_record(registry, owner, zk_record.commitment)
+    with brownie.reverts(custom_error("DataMarketRequirementFull", requirement_id, 1)):
+        submit_proof(market, owner, requirement_id, owner_proof)
+    sleep(GRANT_PERIOD_S)
+    market.reclaimUngranted(filled.return_value, {"from": stranger})
+    assert (market.creditOf(buyer), market.creditOf(rival)) == (BOND_WEI, 0)
+
+
+def test_the_buyer_cancels_the_slots_a_filler_left_so_that_nobody_takes_them_again(
+    market, registry, buyer, arbiter, owner, rival, stranger, zk_requirement, zk_record, owner_proof, rival_proof
+):
+    terms = market_terms(arbiter, zk_requirement.commitment, capacity=1)
+    requirement_id = post_requirement(market, buyer, terms).return_value
+    register_record(registry, rival, zk_record.commitment)
+    filled = submit_proof(market, rival, requirement_id, rival_proof).return_value
+    sleep(GRANT_PERIOD_S)
+    market.reclaimUngranted(filled, {"from": stranger})
+    market.cancelUnfilled(requirement_id, {"from": buyer})
+    register_record(registry, owner, zk_record.commitment)
+    with brownie.reverts(custom_error("DataMarketRequirementCancelled", requirement_id)):
+        submit_proof(market, owner, requirement_id, owner_proof)
+    assert market.creditOf(buyer) == PRICE_WEI + BOND_WEI
 
 
 # --- submit: the proof ----------------------------------------------------------------------
@@ -590,17 +661,22 @@ def test_record_grant_twice_reverts(market, owner, match_id, granted):
 # --- confirmReceipt and release -------------------------------------------------------------
 
 
-def test_confirm_receipt_credits_the_owner_the_price(market, owner, buyer, match_id, granted):
+def test_confirm_receipt_credits_the_owner_the_price_and_its_bond(market, owner, buyer, match_id, granted):
     tx = market.confirmReceipt(match_id, {"from": buyer})
-    assert market.creditOf(owner) == PRICE_WEI
+    assert market.creditOf(owner) == PRICE_WEI + BOND_WEI
     assert match_of(market, match_id)["state"] == RELEASED
-    assert dict(tx.events["ReceiptConfirmed"]) == {"matchId": match_id, "owner": owner, "amountWei": PRICE_WEI}
+    assert dict(tx.events["ReceiptConfirmed"]) == {
+        "matchId": match_id,
+        "owner": owner,
+        "amountWei": PRICE_WEI,
+        "bondWei": BOND_WEI,
+    }
 
 
 def test_confirm_receipt_after_the_review_deadline_still_works(market, owner, buyer, match_id, granted):
     sleep(REVIEW_PERIOD_S + 1)
     market.confirmReceipt(match_id, {"from": buyer})
-    assert market.creditOf(owner) == PRICE_WEI
+    assert market.creditOf(owner) == PRICE_WEI + BOND_WEI
 
 
 def test_confirm_receipt_by_anyone_but_the_buyer_reverts(market, owner, match_id, granted):
@@ -617,15 +693,22 @@ def test_confirm_receipt_twice_reverts_and_pays_once(market, owner, buyer, match
     market.confirmReceipt(match_id, {"from": buyer})
     with brownie.reverts(custom_error("DataMarketWrongState", match_id, RELEASED, GRANTED)):
         market.confirmReceipt(match_id, {"from": buyer})
-    assert market.creditOf(owner) == PRICE_WEI
+    assert market.creditOf(owner) == PRICE_WEI + BOND_WEI
 
 
-def test_release_after_the_review_deadline_credits_the_owner(market, owner, stranger, match_id, granted):
+def test_release_after_the_review_deadline_credits_the_owner_the_price_and_its_bond(
+    market, owner, stranger, match_id, granted
+):
     sleep(REVIEW_PERIOD_S)
     tx = market.release(match_id, {"from": stranger})
-    assert market.creditOf(owner) == PRICE_WEI
+    assert market.creditOf(owner) == PRICE_WEI + BOND_WEI
     assert match_of(market, match_id)["state"] == RELEASED
-    assert dict(tx.events["PaymentReleased"]) == {"matchId": match_id, "owner": owner, "amountWei": PRICE_WEI}
+    assert dict(tx.events["PaymentReleased"]) == {
+        "matchId": match_id,
+        "owner": owner,
+        "amountWei": PRICE_WEI,
+        "bondWei": BOND_WEI,
+    }
 
 
 def test_release_before_the_review_deadline_reverts(market, stranger, match_id, granted):
@@ -643,7 +726,7 @@ def test_release_after_confirmation_reverts_and_pays_once(market, owner, buyer, 
     sleep(REVIEW_PERIOD_S)
     with brownie.reverts(custom_error("DataMarketWrongState", match_id, RELEASED, GRANTED)):
         market.release(match_id, {"from": stranger})
-    assert market.creditOf(owner) == PRICE_WEI
+    assert market.creditOf(owner) == PRICE_WEI + BOND_WEI
 
 
 def test_release_of_an_unknown_match_reverts(market, stranger):
@@ -704,12 +787,12 @@ def test_a_frozen_payment_can_be_withdrawn_by_neither_side(market, owner, buyer,
     for side in (owner, buyer):
         with brownie.reverts(custom_error("DataMarketNothingToWithdraw", side.address)):
             market.withdraw({"from": side})
-    assert market.balance() == PRICE_WEI * CAPACITY
+    assert market.balance() == PRICE_WEI * CAPACITY + BOND_WEI
 
 
-def test_settling_for_the_owner_credits_the_owner(market, owner, arbiter, match_id, disputed):
+def test_settling_for_the_owner_credits_the_owner_the_price_and_its_bond(market, owner, arbiter, match_id, disputed):
     tx = market.settleDispute(match_id, True, RULING_HASH, {"from": arbiter})
-    assert market.creditOf(owner) == PRICE_WEI
+    assert market.creditOf(owner) == PRICE_WEI + BOND_WEI
     assert match_of(market, match_id)["state"] == RELEASED
     assert dict(tx.events["DisputeSettled"]) == {
         "matchId": match_id,
@@ -717,15 +800,26 @@ def test_settling_for_the_owner_credits_the_owner(market, owner, arbiter, match_
         "payOwner": True,
         "recipient": owner,
         "amountWei": PRICE_WEI,
+        "bondWei": BOND_WEI,
         "rulingHash": "0x" + RULING_HASH.hex(),
     }
 
 
-def test_settling_for_the_buyer_refunds_the_buyer(market, owner, buyer, arbiter, match_id, disputed):
+def test_settling_for_the_buyer_refunds_the_buyer_and_forfeits_the_bond_to_it(
+    market, owner, buyer, arbiter, match_id, disputed
+):
     tx = market.settleDispute(match_id, False, RULING_HASH, {"from": arbiter})
-    assert (market.creditOf(buyer), market.creditOf(owner)) == (PRICE_WEI, 0)
+    assert (market.creditOf(buyer), market.creditOf(owner)) == (PRICE_WEI + BOND_WEI, 0)
     assert match_of(market, match_id)["state"] == REFUNDED
-    assert dict(tx.events["DisputeSettled"])["recipient"] == buyer
+    assert dict(tx.events["DisputeSettled"]) == {
+        "matchId": match_id,
+        "arbiter": arbiter,
+        "payOwner": False,
+        "recipient": buyer,
+        "amountWei": PRICE_WEI,
+        "bondWei": BOND_WEI,
+        "rulingHash": "0x" + RULING_HASH.hex(),
+    }
 
 
 @pytest.mark.parametrize("who", ["buyer", "owner", "stranger"])
@@ -751,7 +845,7 @@ def test_settling_twice_reverts_and_pays_once(market, owner, buyer, arbiter, mat
     final = RELEASED if first else REFUNDED
     with brownie.reverts(custom_error("DataMarketWrongState", match_id, final, DISPUTED)):
         market.settleDispute(match_id, not first, RULING_HASH, {"from": arbiter})
-    assert market.creditOf(owner) + market.creditOf(buyer) == PRICE_WEI
+    assert market.creditOf(owner) + market.creditOf(buyer) == PRICE_WEI + BOND_WEI
 
 
 # --- reclaimUngranted -----------------------------------------------------------------------
@@ -769,7 +863,14 @@ def test_an_ungranted_match_lapses_and_its_slot_goes_back_to_the_requirement(
         "requirementId": requirement_id,
         "fileId": "0x" + file_id.hex(),
         "refundWei": 0,
+        "bondWei": BOND_WEI,
     }
+
+
+def test_a_lapse_forfeits_the_owners_bond_to_the_buyer(market, owner, buyer, stranger, match_id):
+    sleep(GRANT_PERIOD_S)
+    market.reclaimUngranted(match_id, {"from": stranger})
+    assert (market.creditOf(buyer), market.creditOf(owner)) == (BOND_WEI, 0)
 
 
 def test_a_slot_freed_by_a_lapse_can_be_taken_by_another_owner(
@@ -803,8 +904,8 @@ def test_a_lapse_after_the_unfilled_refund_credits_the_buyer(
     sleep(DURATION_S)
     market.refundUnfilled(requirement_id, {"from": stranger})
     tx = market.reclaimUngranted(match_id, {"from": stranger})
-    assert market.creditOf(buyer) == PRICE_WEI * CAPACITY
-    assert tx.events["MatchLapsed"]["refundWei"] == PRICE_WEI
+    assert market.creditOf(buyer) == PRICE_WEI * CAPACITY + BOND_WEI
+    assert (tx.events["MatchLapsed"]["refundWei"], tx.events["MatchLapsed"]["bondWei"]) == (PRICE_WEI, BOND_WEI)
 
 
 def test_reclaiming_before_the_grant_deadline_reverts(market, stranger, match_id):
@@ -873,6 +974,76 @@ def test_refund_unfilled_of_an_unknown_requirement_reverts(market, stranger):
         market.refundUnfilled(2, {"from": stranger})
 
 
+# --- cancelUnfilled -------------------------------------------------------------------------
+
+
+def test_cancel_unfilled_credits_the_buyer_the_unfilled_slots_and_closes_the_requirement(
+    market, buyer, requirement_id, match_id
+):
+    tx = market.cancelUnfilled(requirement_id, {"from": buyer})
+    assert market.creditOf(buyer) == PRICE_WEI * (CAPACITY - 1)
+    assert requirement_of(market, requirement_id)["unfilledRefunded"] is True
+    assert dict(tx.events["UnfilledCancelled"]) == {
+        "requirementId": requirement_id,
+        "buyer": buyer,
+        "unfilled": CAPACITY - 1,
+        "amountWei": PRICE_WEI * (CAPACITY - 1),
+    }
+
+
+def test_cancelling_a_full_requirement_credits_nothing_and_a_later_lapse_pays_the_buyer(
+    market, buyer, arbiter, owner, stranger, zk_requirement, file_id, owner_proof
+):
+    requirement_id = post_requirement(
+        market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=1)
+    ).return_value
+    match_id = submit_proof(market, owner, requirement_id, owner_proof).return_value
+    tx = market.cancelUnfilled(requirement_id, {"from": buyer})
+    assert dict(tx.events["UnfilledCancelled"])["amountWei"] == 0
+    sleep(GRANT_PERIOD_S)
+    lapsed = market.reclaimUngranted(match_id, {"from": stranger})
+    assert (lapsed.events["MatchLapsed"]["refundWei"], market.creditOf(buyer)) == (PRICE_WEI, PRICE_WEI + BOND_WEI)
+
+
+def test_a_match_made_before_the_cancellation_goes_on(market, owner, buyer, requirement_id, match_id, granted):
+    market.cancelUnfilled(requirement_id, {"from": buyer})
+    market.confirmReceipt(match_id, {"from": buyer})
+    assert market.creditOf(owner) == PRICE_WEI + BOND_WEI
+
+
+@pytest.mark.parametrize("who", ["owner", "stranger", "arbiter"])
+def test_cancel_unfilled_by_anyone_but_the_buyer_reverts(market, owner, stranger, arbiter, requirement_id, who):
+    caller = {"owner": owner, "stranger": stranger, "arbiter": arbiter}[who]
+    with brownie.reverts(custom_error("DataMarketNotRequirementBuyer", requirement_id, caller.address)):
+        market.cancelUnfilled(requirement_id, {"from": caller})
+
+
+def test_cancel_unfilled_twice_reverts_and_pays_once(market, buyer, requirement_id):
+    market.cancelUnfilled(requirement_id, {"from": buyer})
+    with brownie.reverts(custom_error("DataMarketAlreadyRefunded", requirement_id)):
+        market.cancelUnfilled(requirement_id, {"from": buyer})
+    assert market.creditOf(buyer) == PRICE_WEI * CAPACITY
+
+
+def test_cancel_unfilled_after_the_expiry_refund_reverts(market, buyer, stranger, requirement_id):
+    sleep(DURATION_S)
+    market.refundUnfilled(requirement_id, {"from": stranger})
+    with brownie.reverts(custom_error("DataMarketAlreadyRefunded", requirement_id)):
+        market.cancelUnfilled(requirement_id, {"from": buyer})
+
+
+def test_refund_unfilled_after_a_cancellation_reverts(market, buyer, stranger, requirement_id):
+    market.cancelUnfilled(requirement_id, {"from": buyer})
+    sleep(DURATION_S)
+    with brownie.reverts(custom_error("DataMarketAlreadyRefunded", requirement_id)):
+        market.refundUnfilled(requirement_id, {"from": stranger})
+
+
+def test_cancel_unfilled_of_an_unknown_requirement_reverts(market, buyer):
+    with brownie.reverts(custom_error("DataMarketUnknownRequirement", 5)):
+        market.cancelUnfilled(5, {"from": buyer})
+
+
 # --- withdraw -------------------------------------------------------------------------------
 
 
@@ -880,9 +1051,9 @@ def test_withdraw_pays_the_whole_credit_once(market, owner, buyer, match_id, gra
     market.confirmReceipt(match_id, {"from": buyer})
     balance_before = owner.balance()
     tx = market.withdraw({"from": owner})
-    assert owner.balance() == balance_before + PRICE_WEI - tx.gas_used * tx.gas_price
+    assert owner.balance() == balance_before + PRICE_WEI + BOND_WEI - tx.gas_used * tx.gas_price
     assert market.creditOf(owner) == 0
-    assert dict(tx.events["Withdrawn"]) == {"account": owner, "amountWei": PRICE_WEI}
+    assert dict(tx.events["Withdrawn"]) == {"account": owner, "amountWei": PRICE_WEI + BOND_WEI}
     with brownie.reverts(custom_error("DataMarketNothingToWithdraw", owner.address)):
         market.withdraw({"from": owner})
 

@@ -1,11 +1,11 @@
-"""DataMarket under random sequences of submissions, grants, confirmations, releases, disputes,
-settlements, lapses, refunds, withdrawals and time jumps.
+"""DataMarket under random sequences of submissions (with their bonds), grants, confirmations,
+releases, disputes, settlements, lapses, refunds, cancellations, withdrawals and time jumps.
 
 A Python model mirrors every requirement, match and credit; each rule predicts the contract's
 answer (a refusal with its exact custom error, or the transition and who is credited how much)
 and checks it. After every step the invariant checks that the chain agrees with the model and
-that the market's balance is exactly the credits plus the escrow still held: no payment is made
-twice, none is lost.
+that the market's balance is exactly the credits plus the escrow plus the owners' bonds still
+held: no payment or bond is paid out twice, none is lost.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from brownie.test import strategy
 from hypothesis import HealthCheck
 
 from tests.helpers import (
+    BOND_WEI,
     CAPACITY,
     DAY_S,
     DURATION_S,
@@ -59,10 +60,11 @@ def now() -> int:
 @dataclass
 class ModelRequirement:
     price_wei: int
+    bond_wei: int
     capacity: int
     expires_at: int
     filled: int = 0
-    refunded: bool = False
+    refunded: bool = False  # the unfilled slots were refunded after expiry or cancelled by the buyer
 
 
 @dataclass
@@ -99,7 +101,10 @@ class MarketStateMachine:
 
     def setup(self):
         self.model = Model(
-            {i: ModelRequirement(r["priceWei"], r["capacity"], r["expiresAt"]) for i, r in self.initial.items()}
+            {
+                i: ModelRequirement(r["priceWei"], r["bondWei"], r["capacity"], r["expiresAt"])
+                for i, r in self.initial.items()
+            }
         )
         self.granted: set[str] = set()  # owners whose file the buyer may access in the registry
         self.changed = True  # whether the step changed the market, so the invariant has something to check
@@ -133,6 +138,9 @@ class MarketStateMachine:
     def price_of(self, match_id: int) -> int:
         return self.model.requirements[self.model.matches[match_id].requirement_id].price_wei
 
+    def bond_of(self, match_id: int) -> int:
+        return self.model.requirements[self.model.matches[match_id].requirement_id].bond_wei
+
     # --- rules --------------------------------------------------------------------------------
 
     def initialize_matches(self):
@@ -146,11 +154,14 @@ class MarketStateMachine:
         proof = self.proofs[owner]
         pa, pb, pc, signals = proof.solidity_args()
         file_id = file_id_of(owner, signals[2])
+        bond = {"from": owner, "value": requirement.bond_wei}
         transaction = partial(
-            self.market.submit, 1, file_id, signals[2].to_bytes(32, "big"), pa, pb, pc, signals[0], {"from": owner}
+            self.market.submit, 1, file_id, signals[2].to_bytes(32, "big"), pa, pb, pc, signals[0], bond
         )
         if now() >= requirement.expires_at:
             self.refused(transaction, "DataMarketRequirementExpired", 1, requirement.expires_at)
+        elif requirement.refunded:  # before expiry: cancelled by the buyer
+            self.refused(transaction, "DataMarketRequirementCancelled", 1)
         elif requirement.filled >= requirement.capacity:
             self.refused(transaction, "DataMarketRequirementFull", 1, requirement.capacity)
         elif (1, owner) in self.model.submitted:
@@ -192,7 +203,7 @@ class MarketStateMachine:
         self.send(transaction)
         expected = self.model.matches[match_id]
         expected.state = RELEASED
-        self.model.credit(expected.owner, self.price_of(match_id))
+        self.model.credit(expected.owner, self.price_of(match_id) + self.bond_of(match_id))
 
     def rule_release(self, index="st_index"):
         match_id = self.match_id(index, GRANTED)
@@ -207,7 +218,7 @@ class MarketStateMachine:
             return
         self.send(transaction)
         expected.state = RELEASED
-        self.model.credit(expected.owner, self.price_of(match_id))
+        self.model.credit(expected.owner, self.price_of(match_id) + self.bond_of(match_id))
 
     def rule_dispute(self, index="st_index"):
         match_id = self.match_id(index, GRANTED)
@@ -233,7 +244,7 @@ class MarketStateMachine:
         self.send(transaction)
         expected = self.model.matches[match_id]
         expected.state = RELEASED if pay_owner else REFUNDED
-        self.model.credit(expected.owner if pay_owner else self.buyer, self.price_of(match_id))
+        self.model.credit(expected.owner if pay_owner else self.buyer, self.price_of(match_id) + self.bond_of(match_id))
 
     def rule_reclaim_ungranted(self, index="st_index"):
         match_id = self.match_id(index, MATCHED)
@@ -246,9 +257,12 @@ class MarketStateMachine:
         if now() < expected.deadline:
             self.refused(transaction, "DataMarketGrantWindowOpen", match_id, expected.deadline)
             return
-        refund = self.send(transaction).events["MatchLapsed"]["refundWei"]
+        lapsed = self.send(transaction).events["MatchLapsed"]
+        refund = lapsed["refundWei"]
         expected.state = LAPSED
         requirement = self.model.requirements[expected.requirement_id]
+        assert lapsed["bondWei"] == requirement.bond_wei
+        self.model.credit(self.buyer, requirement.bond_wei)  # forfeited
         if requirement.refunded:
             assert refund == requirement.price_wei
             self.model.credit(self.buyer, requirement.price_wei)
@@ -268,6 +282,23 @@ class MarketStateMachine:
             self.refused(transaction, "DataMarketNothingToRefund", requirement_id)
         else:
             amount = self.send(transaction).events["UnfilledRefunded"]["amountWei"]
+            assert amount == requirement.price_wei * (requirement.capacity - requirement.filled)
+            requirement.refunded = True
+            self.model.credit(self.buyer, amount)
+
+    def rule_cancel_unfilled(self, index="st_index"):
+        """One time in four by the buyer (so that most examples keep requirement 1 open a while),
+        else by a stranger, who is refused."""
+        requirement_id = (index % len(self.model.requirements)) + 1
+        requirement = self.model.requirements[requirement_id]
+        caller = self.buyer if index % 4 == 0 else self.stranger
+        transaction = partial(self.market.cancelUnfilled, requirement_id, {"from": caller})
+        if caller != self.buyer:
+            self.refused(transaction, "DataMarketNotRequirementBuyer", requirement_id, caller)
+        elif requirement.refunded:
+            self.refused(transaction, "DataMarketAlreadyRefunded", requirement_id)
+        else:
+            amount = self.send(transaction).events["UnfilledCancelled"]["amountWei"]
             assert amount == requirement.price_wei * (requirement.capacity - requirement.filled)
             requirement.refunded = True
             self.model.credit(self.buyer, amount)
@@ -307,7 +338,8 @@ class MarketStateMachine:
                 expected.deadline,
                 expected.owner,
             )
-            held += self.price_of(match_id) if expected.state in (MATCHED, GRANTED, DISPUTED) else 0
+            if expected.state in (MATCHED, GRANTED, DISPUTED):
+                held += self.price_of(match_id) + self.bond_of(match_id)
         for account in self.everyone:
             assert market.creditOf(account) == model.credits.get(account, 0)
         assert market.balance() == sum(model.credits.values()) + held
@@ -317,7 +349,7 @@ def test_the_market_agrees_with_its_model_and_its_escrow_under_random_operations
     market, registry, buyer, arbiter, stranger, owner, rival, zk_requirement, zk_record, owner_proof, rival_proof
 ):
     post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=CAPACITY))
-    post_requirement(market, buyer, market_terms(arbiter, 7, capacity=2, priceWei=3 * PRICE_WEI))
+    post_requirement(market, buyer, market_terms(arbiter, 7, capacity=2, priceWei=3 * PRICE_WEI, bondWei=2 * BOND_WEI))
     for account in (owner, rival):
         register_record(registry, account, zk_record.commitment)
     assert DURATION_S % DAY_S == GRANT_PERIOD_S % DAY_S == REVIEW_PERIOD_S % DAY_S == 0

@@ -9,6 +9,7 @@ from offchain.chain.arbiter import ArbiterVote, ConsortiumArbiterClient, Dispute
 from offchain.chain.market import DataMarketClient, MatchState
 from offchain.errors import InvalidInputError, TransactionRevertedError, UnknownMatchError
 from tests.helpers import (
+    BOND_WEI,
     PRICE_WEI,
     REASON_HASH,
     grant_access,
@@ -75,7 +76,7 @@ def test_the_vote_reaching_the_quorum_executes_the_ruling(
         match_id=disputed, pay_owner=False, epoch=0, ruling_hash=expected_hash
     )
     assert market_client.get_match(disputed).state == MatchState.REFUNDED
-    assert market_client.credit_of(buyer.address) == PRICE_WEI
+    assert market_client.credit_of(buyer.address) == PRICE_WEI + BOND_WEI  # the bond is forfeited
 
 
 def test_ruling_hash_is_computed_as_the_contract_does(client, consortium_arbiter):

@@ -32,6 +32,7 @@ from offchain.errors import (
     UnknownRequirementError,
 )
 from tests.helpers import (
+    BOND_WEI,
     CAPACITY,
     DESCRIPTION_HASH,
     DURATION_S,
@@ -65,6 +66,7 @@ def post(client, buyer, arbiter, commitment: bytes, **changes):
         "expires_at": chain.time() + DURATION_S,
         "grant_period_s": GRANT_PERIOD_S,
         "review_period_s": REVIEW_PERIOD_S,
+        "bond_wei": BOND_WEI,
     }
     terms.update(changes)
     return client.post_requirement(sender=buyer, **terms)
@@ -101,6 +103,7 @@ def test_post_requirement_returns_the_requirement_with_its_transaction(posted, b
     assert (posted.requirement_id, posted.buyer, posted.arbiter) == (1, buyer.address, arbiter.address)
     assert (posted.commitment, posted.description_hash) == (zk_requirement.commitment_bytes, DESCRIPTION_HASH)
     assert (posted.price_wei, posted.capacity, posted.filled, posted.open_slots) == (PRICE_WEI, CAPACITY, 0, CAPACITY)
+    assert posted.bond_wei == BOND_WEI
     assert (posted.field_count, posted.min_satisfied, posted.unfilled_refunded) == (8, 2, False)
     assert (posted.grant_period_s, posted.review_period_s) == (GRANT_PERIOD_S, REVIEW_PERIOD_S)
     assert posted.tx_hash is not None and posted.gas_used is not None
@@ -119,17 +122,25 @@ def test_get_requirement_of_an_unknown_id_raises_unknown_requirement_error(clien
         client.get_requirement(4)
 
 
-def test_posting_a_used_commitment_raises_the_contracts_error(client, buyer, arbiter, posted, zk_requirement):
+def test_posting_a_commitment_the_buyer_used_raises_the_contracts_error(client, buyer, arbiter, posted, zk_requirement):
     with pytest.raises(TransactionRevertedError) as info:
         post(client, buyer, arbiter, zk_requirement.commitment_bytes)
     assert (info.value.function, info.value.error_name) == ("postRequirement", "DataMarketCommitmentUsed")
+
+
+def test_a_buyer_posts_its_commitment_after_a_squatter_posted_a_copy(client, buyer, stranger, arbiter, zk_requirement):
+    squatted = post(client, stranger, arbiter, zk_requirement.commitment_bytes, price_wei=1, capacity=1)
+    posted = post(client, buyer, arbiter, zk_requirement.commitment_bytes)
+    assert client.requirement_id_of(buyer.address, zk_requirement.commitment_bytes) == posted.requirement_id
+    assert client.requirement_id_of(stranger.address, zk_requirement.commitment_bytes) == squatted.requirement_id
 
 
 def test_views_count_and_find(client, posted, matched, file_id, zk_requirement, verifiers):
     assert (client.requirement_count(), client.match_count()) == (1, 1)
     assert client.match_id_of(posted.requirement_id, file_id) == matched.match_id
     assert client.match_id_of(posted.requirement_id, keccak(b"another file")) is None
-    assert client.commitment_used(zk_requirement.commitment_bytes) is True
+    assert client.requirement_id_of(posted.buyer, zk_requirement.commitment_bytes) == posted.requirement_id
+    assert client.requirement_id_of(posted.buyer, keccak(b"another commitment")) is None
     assert client.verifier_for(16) == verifiers[16].address
     assert client.verifier_for(12) is None
 
@@ -144,6 +155,10 @@ def test_submit_returns_the_match_with_its_public_signals(matched, owner, file_i
     assert (matched.state, matched.review_deadline) == (MatchState.MATCHED, None)
     assert matched.grant_deadline == chain[-1].timestamp + GRANT_PERIOD_S
     assert matched.gas_used is not None
+
+
+def test_submit_sends_the_requirements_bond(client, owner, posted, matched):
+    assert client.balance_wei() == PRICE_WEI * CAPACITY + BOND_WEI
 
 
 def test_get_match_reads_back_the_submitted_match(client, matched):
@@ -188,16 +203,16 @@ def test_record_grant_returns_the_granted_match_with_its_review_deadline(granted
 def test_confirm_receipt_then_withdraw_pays_the_owner_the_price(client, owner, buyer, granted):
     confirmed = client.confirm_receipt(sender=buyer, match_id=granted.match_id)
     assert confirmed.state == MatchState.RELEASED
-    assert client.credit_of(owner.address) == PRICE_WEI
+    assert client.credit_of(owner.address) == PRICE_WEI + BOND_WEI
     paid = client.withdraw(sender=owner)
     assert isinstance(paid, MarketPayment)
-    assert (paid.account, paid.amount_wei, client.credit_of(owner.address)) == (owner.address, PRICE_WEI, 0)
+    assert (paid.account, paid.amount_wei, client.credit_of(owner.address)) == (owner.address, PRICE_WEI + BOND_WEI, 0)
 
 
 def test_release_after_the_review_deadline_credits_the_owner(client, owner, stranger, granted):
     sleep(REVIEW_PERIOD_S)
     assert client.release(sender=stranger, match_id=granted.match_id).state == MatchState.RELEASED
-    assert client.credit_of(owner.address) == PRICE_WEI
+    assert client.credit_of(owner.address) == PRICE_WEI + BOND_WEI
 
 
 def test_a_dispute_settled_by_an_account_arbiter_refunds_the_buyer(client, buyer, arbiter, granted):
@@ -205,14 +220,17 @@ def test_a_dispute_settled_by_an_account_arbiter_refunds_the_buyer(client, buyer
     assert disputed.state == MatchState.DISPUTED
     settled = client.settle_dispute(sender=arbiter, match_id=granted.match_id, pay_owner=False, ruling_hash=RULING_HASH)
     assert settled.state == MatchState.REFUNDED
-    assert client.credit_of(buyer.address) == PRICE_WEI
+    assert client.credit_of(buyer.address) == PRICE_WEI + BOND_WEI
 
 
-def test_reclaim_ungranted_lapses_the_match_and_frees_its_slot(client, stranger, posted, matched):
+def test_reclaim_ungranted_lapses_the_match_frees_its_slot_and_forfeits_the_bond(
+    client, buyer, stranger, posted, matched
+):
     sleep(GRANT_PERIOD_S)
     lapsed = client.reclaim_ungranted(sender=stranger, match_id=matched.match_id)
     assert (lapsed.state, lapsed.review_deadline) == (MatchState.LAPSED, None)
     assert client.get_requirement(posted.requirement_id).open_slots == CAPACITY
+    assert client.credit_of(buyer.address) == BOND_WEI
 
 
 def test_refund_unfilled_credits_the_buyer_the_unfilled_slots(client, buyer, stranger, posted, matched):
@@ -220,6 +238,29 @@ def test_refund_unfilled_credits_the_buyer_the_unfilled_slots(client, buyer, str
     refund = client.refund_unfilled(sender=stranger, requirement_id=posted.requirement_id)
     assert (refund.account, refund.amount_wei) == (buyer.address, PRICE_WEI * (CAPACITY - 1))
     assert client.get_requirement(posted.requirement_id).unfilled_refunded is True
+
+
+def test_cancel_unfilled_credits_the_buyer_and_closes_the_requirement(
+    client, registry, buyer, rival, posted, matched, zk_record, rival_proof
+):
+    cancelled = client.cancel_unfilled(sender=buyer, requirement_id=posted.requirement_id)
+    assert (cancelled.account, cancelled.amount_wei) == (buyer.address, PRICE_WEI * (CAPACITY - 1))
+    assert client.get_requirement(posted.requirement_id).unfilled_refunded is True
+    rivals = register_record(registry, rival, zk_record.commitment)
+    with pytest.raises(TransactionRevertedError) as info:
+        client.submit(sender=rival, requirement_id=posted.requirement_id, file_id=rivals, proof=rival_proof)
+    assert info.value.error_name == "DataMarketRequirementCancelled"
+
+
+def test_cancel_unfilled_by_another_account_raises_the_contracts_error(client, stranger, posted):
+    with pytest.raises(TransactionRevertedError) as info:
+        client.cancel_unfilled(sender=stranger, requirement_id=posted.requirement_id)
+    assert (info.value.function, info.value.error_name) == ("cancelUnfilled", "DataMarketNotRequirementBuyer")
+
+
+def test_cancel_unfilled_of_an_unknown_requirement_raises_unknown_requirement_error(client, buyer):
+    with pytest.raises(UnknownRequirementError, match="no requirement is posted under id 6"):
+        client.cancel_unfilled(sender=buyer, requirement_id=6)
 
 
 def test_a_transition_refused_by_the_contract_raises_its_error(client, buyer, matched):
@@ -281,6 +322,7 @@ GOOD_TERMS = {
     "expires_at": 2**33,
     "grant_period_s": GRANT_PERIOD_S,
     "review_period_s": REVIEW_PERIOD_S,
+    "bond_wei": BOND_WEI,
 }
 
 
@@ -300,6 +342,8 @@ GOOD_TERMS = {
         ({"expires_at": 0}, "expires_at must be in 1.."),
         ({"grant_period_s": MIN_PERIOD_S - 1}, f"grant_period_s must be in {MIN_PERIOD_S}..{MAX_PERIOD_S}"),
         ({"review_period_s": MAX_PERIOD_S + 1}, f"review_period_s must be in {MIN_PERIOD_S}..{MAX_PERIOD_S}"),
+        ({"bond_wei": 0}, "bond_wei must be in 1.."),
+        ({"bond_wei": MAX_PRICE_WEI + 1}, "bond_wei must be in 1.."),
     ],
 )
 def test_bad_terms_are_rejected_before_any_transaction(client, buyer, arbiter, changes, message):
