@@ -91,7 +91,7 @@ def run(session: Session, workdir: Path, *, group_bits: int = gs.DEFAULT_MODULUS
 
     disputed = uploads["bob"]
     print("\n== Audit: anyone samples 10 blocks against the root recorded on chain")
-    record = consortium.get_record(disputed.file_id)
+    record = consortium.get_record(agencies["hospital-a"].address, disputed.file_id)
     report = audit_root(
         disputed.file_id,
         server,
@@ -104,7 +104,9 @@ def run(session: Session, workdir: Path, *, group_bits: int = gs.DEFAULT_MODULUS
     print(f"   the group signature verifies for hospital-a's group (signer unknown): {valid}")
 
     print(f"\n== Dispute: the bank asks to trace the signer of 0x{disputed.file_id.hex()[:16]}…")
-    ballot = agencies["bank"].request_trace(disputed.file_id, "record contradicts the bank's ledger (case 2026-114)")
+    ballot = agencies["bank"].request_trace(
+        agencies["hospital-a"].address, disputed.file_id, "record contradicts the bank's ledger (case 2026-114)"
+    )
     ballot = agencies["university"].vote(ballot.ballot_id)
     print(
         f"   trace {ballot.ballot_id}: {ballot.approvals} approvals of {consortium.quorum()} needed "

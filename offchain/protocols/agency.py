@@ -109,10 +109,15 @@ def check_published_opening(
         VerificationError: if any check fails.
     """
     ballot = consortium.get_ballot(ballot_id)
-    if ballot.kind != BallotKind.TRACE or ballot.status != BallotStatus.APPROVED or ballot.file_id is None:
+    if (
+        ballot.kind != BallotKind.TRACE
+        or ballot.status != BallotStatus.APPROVED
+        or ballot.file_id is None
+        or ballot.record_agency is None
+    ):
         raise VerificationError(f"ballot {ballot_id} is not an approved trace request")
     published = consortium.get_opening(ballot_id)
-    record = consortium.get_record(ballot.file_id)
+    record = consortium.get_record(ballot.record_agency, ballot.file_id)
     if record.group_key_hash != group.fingerprint():
         raise VerificationError("the group key given is not the one the record was made under")
     if record.signature_hash != signature.digest():
@@ -250,9 +255,12 @@ class Agency:
 
     # ---- traces (§3.5) ---------------------------------------------------------------------
 
-    def request_trace(self, file_id: bytes, reason: str) -> Ballot:
-        """Ask the consortium to trace the signer of a record (the request counts as our vote)."""
-        return self.consortium.request_trace(sender=self.account, file_id=file_id, reason_hash=reason_hash(reason))
+    def request_trace(self, record_agency: str, file_id: bytes, reason: str) -> Ballot:
+        """Ask the consortium to trace the signer of record (``record_agency``, ``file_id``)
+        (the request counts as our vote)."""
+        return self.consortium.request_trace(
+            sender=self.account, agency=record_agency, file_id=file_id, reason_hash=reason_hash(reason)
+        )
 
     def vote(self, ballot_id: int, *, support: bool = True) -> Ballot:
         """Vote on a ballot (trace, admission or removal)."""
@@ -278,9 +286,9 @@ class Agency:
                 f"trace {ballot_id} is {ballot.status.name.lower()} on chain "
                 f"({ballot.approvals} approvals of the {quorum} needed): refusing to open"
             )
-        record = self.consortium.get_record(ballot.file_id)
-        if record.agency.lower() != self.address.lower():
+        if ballot.record_agency is None or ballot.record_agency.lower() != self.address.lower():
             raise AccessDeniedError(f"record 0x{ballot.file_id.hex()} was submitted by another agency")
+        record = self.consortium.get_record(self.address, ballot.file_id)
         signature = self.signature_of(ballot.file_id)
         if signature.digest() != record.signature_hash:
             raise IntegrityError("the signature held is not the one recorded on chain")

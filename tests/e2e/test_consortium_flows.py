@@ -107,7 +107,7 @@ def voters(bank, agencies, client, group_keys) -> list[Agency]:
 
 
 def test_upload_is_recorded_from_the_agency_account(recorded, hospital, client, bob) -> None:
-    record = client.get_record(recorded.file_id)
+    record = client.get_record(hospital.address, recorded.file_id)
     assert record.agency == hospital.address
     assert record.merkle_root == recorded.merkle_root and record.block_count == recorded.block_count
     assert record.signature_hash == recorded.signature.digest()
@@ -122,7 +122,7 @@ def test_upload_with_a_signature_on_another_root_is_refused(published_keys, hosp
     with pytest.raises(VerificationError, match="does not verify"):
         hospital.accept_upload(forged, server)
     with pytest.raises(UnknownRecordError):
-        client.get_record(upload.file_id)
+        client.get_record(hospital.address, upload.file_id)
 
 
 def test_upload_signed_for_another_group_is_refused(published_keys, hospital, erin, server) -> None:
@@ -138,8 +138,8 @@ def test_upload_whose_stored_blocks_differ_is_refused(published_keys, hospital, 
         hospital.accept_upload(upload, bad)
 
 
-def test_recorded_file_passes_an_audit_against_its_chain_root(recorded, client, server) -> None:
-    record = client.get_record(recorded.file_id)
+def test_recorded_file_passes_an_audit_against_its_chain_root(recorded, hospital, client, server) -> None:
+    record = client.get_record(hospital.address, recorded.file_id)
     report = audit_root(
         recorded.file_id, server, root=record.merkle_root, block_count=record.block_count, block_size=BLOCK
     )
@@ -147,13 +147,13 @@ def test_recorded_file_passes_an_audit_against_its_chain_root(recorded, client, 
 
 
 def test_open_without_approval_is_refused(recorded, hospital, bank) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     with pytest.raises(AccessDeniedError, match="1 approvals of the 3 needed"):
         hospital.open_trace(ballot.ballot_id)
 
 
 def test_open_after_two_votes_of_four_is_refused(recorded, hospital, bank, voters) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     ballot = voters[0].vote(ballot.ballot_id)
     assert ballot.status == BallotStatus.PENDING
     with pytest.raises(AccessDeniedError, match="refusing to open"):
@@ -161,7 +161,7 @@ def test_open_after_two_votes_of_four_is_refused(recorded, hospital, bank, voter
 
 
 def test_approved_trace_opens_to_the_true_signer(recorded, hospital, bank, voters, bob, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     published = hospital.open_trace(ballot.ballot_id)
     assert published.signer == bob.address
@@ -169,14 +169,14 @@ def test_approved_trace_opens_to_the_true_signer(recorded, hospital, bank, voter
 
 
 def test_anyone_checks_a_published_opening(recorded, hospital, bank, voters, bob, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     hospital.open_trace(ballot.ballot_id)
     assert check_published_opening(client, ballot.ballot_id, hospital.public, recorded.signature) == bob.address
 
 
 def test_published_opening_check_rejects_another_signature(recorded, hospital, bank, voters, bob, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     hospital.open_trace(ballot.ballot_id)
     other = gs.sign(bob.key, recorded.message)
@@ -185,7 +185,7 @@ def test_published_opening_check_rejects_another_signature(recorded, hospital, b
 
 
 def test_published_opening_check_rejects_a_framed_signer(recorded, hospital, bank, voters, alice, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     honest = hospital.open_trace(ballot.ballot_id)
     framed = PublishedOpening(honest.ballot_id, honest.file_id, alice.address, honest.opening, honest.receipt)
@@ -205,15 +205,15 @@ def _check_blob(client, ballot_id, hospital, recorded, framed) -> None:
         client.get_opening = original  # type: ignore[method-assign]
 
 
-def test_only_the_record_agency_can_open(recorded, bank, voters, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+def test_only_the_record_agency_can_open(recorded, hospital, bank, voters, client) -> None:
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     with pytest.raises(AccessDeniedError, match="another agency"):
         bank.open_trace(ballot.ballot_id)
 
 
 def test_rejected_trace_cannot_be_opened(recorded, hospital, bank, voters) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     for agency in voters:
         ballot = agency.vote(ballot.ballot_id, support=False)
     assert ballot.status == BallotStatus.REJECTED
@@ -221,9 +221,9 @@ def test_rejected_trace_cannot_be_opened(recorded, hospital, bank, voters) -> No
         hospital.open_trace(ballot.ballot_id)
 
 
-def test_trace_request_needs_a_reason(recorded, bank) -> None:
+def test_trace_request_needs_a_reason(recorded, hospital, bank) -> None:
     with pytest.raises(InvalidInputError, match="reason"):
-        bank.request_trace(recorded.file_id, "  ")
+        bank.request_trace(hospital.address, recorded.file_id, "  ")
 
 
 def test_join_receipt_signed_by_someone_else_is_refused(hospital) -> None:
