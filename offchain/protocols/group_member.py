@@ -6,10 +6,11 @@ an Ethereum signature (EIP-191) by the user's own key over the group and the cer
 receipt is what later ties an opened certificate to a person: the agency cannot make one up, so
 it cannot name a user who never joined.
 
-An upload reuses the encrypted-sharing parts (:func:`~offchain.protocols.data_owner.encrypt_and_store`:
-envelope encryption, ``K_f* / K_f**``, the ciphertext's Merkle tree on the cloud server). The user
-group-signs :func:`upload_message` (the paper's H(R), bound to the file id and block count) and
-hands the upload to its agency, which checks it and records it on chain. The file id is derived
+An upload reuses the encrypted-sharing parts (:func:`~offchain.protocols.data_owner.encrypt_file`:
+envelope encryption, ``K_f* / K_f**``, the ciphertext's Merkle tree). The user group-signs
+:func:`upload_message` (the paper's H(R), bound to the file id and block count), stores the file
+on the cloud server with that signature (:meth:`CloudServer.store_anonymous`, which checks it)
+and hands the upload to its agency, which checks it and records it on chain. The file id is derived
 from the group and the salted commitment, never from an account, and each file has its own
 Umbral key, so two uploads of one user share no public value.
 """
@@ -28,8 +29,8 @@ from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import content_commitment, keccak256, new_salt
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE
 from offchain.errors import InvalidInputError, VerificationError
-from offchain.protocols.cloud_server import CloudServer
-from offchain.protocols.data_owner import derive_file_keypair, encrypt_and_store
+from offchain.protocols.cloud_server import CloudServer, anonymous_upload_message
+from offchain.protocols.data_owner import derive_file_keypair, encrypt_file
 from offchain.protocols.keys import FileKeys
 
 __all__ = [
@@ -44,18 +45,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_UPLOAD_DOMAIN = b"datashare/group-upload/v1"
 _RECEIPT_DOMAIN = b"datashare/join-receipt/v1"
 _FILE_ID_DOMAIN = b"datashare/anonymous-file/v1"
 
 
 def upload_message(file_id: bytes, merkle_root: bytes, block_count: int) -> bytes:
-    """The bytes a member group-signs for an upload: domain || file id || H(R) || block count."""
-    if len(file_id) != 32 or len(merkle_root) != 32:
-        raise InvalidInputError("file id and Merkle root must be 32 bytes each")
-    if not 0 < block_count < 1 << 64:
-        raise InvalidInputError(f"block count must be in 1..2**64 - 1, got {block_count}")
-    return _UPLOAD_DOMAIN + file_id + merkle_root + block_count.to_bytes(8, "big")
+    """The bytes a member group-signs for an upload: domain || file id || H(R) || block count
+    (the storage server checks the same message, :func:`~offchain.protocols.cloud_server.anonymous_upload_message`)."""
+    return anonymous_upload_message(file_id, merkle_root, block_count)
 
 
 def anonymous_file_id(group: gs.GroupPublicKey, commitment: bytes) -> bytes:
@@ -193,18 +190,26 @@ class GroupMember:
         salt = new_salt()
         file_id = anonymous_file_id(self.key.public, content_commitment(content, salt))
         keypair = derive_file_keypair(self._master_secret, file_id)
-        stored = encrypt_and_store(
-            content, salt=salt, file_id=file_id, server=server, sealing_pk=keypair.public_key, block_size=block_size
+        encrypted = encrypt_file(
+            content, salt=salt, file_id=file_id, sealing_pk=keypair.public_key, block_size=block_size
         )
-        message = upload_message(file_id, stored.tree.root, stored.tree.size)
+        signature = gs.sign(self.key, upload_message(file_id, encrypted.tree.root, encrypted.tree.size))
+        locator = server.store_anonymous(
+            file_id=file_id,
+            ciphertext=encrypted.ciphertext,
+            block_size=block_size,
+            sealed_key=encrypted.sealed_key,
+            group=self.key.public,
+            signature=signature,
+        )
         upload = GroupUpload(
             file_id=file_id,
-            merkle_root=stored.tree.root,
-            block_count=stored.tree.size,
+            merkle_root=encrypted.tree.root,
+            block_count=encrypted.tree.size,
             block_size=block_size,
-            locator=stored.locator,
+            locator=locator,
             group=self.key.public.fingerprint(),
-            signature=gs.sign(self.key, message),
+            signature=signature,
         )
-        logger.info("anonymous upload 0x%s (%d blocks)", file_id.hex(), stored.tree.size)
-        return upload, stored.keys
+        logger.info("anonymous upload 0x%s (%d blocks)", file_id.hex(), encrypted.tree.size)
+        return upload, encrypted.keys

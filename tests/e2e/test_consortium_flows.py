@@ -138,6 +138,40 @@ def test_upload_whose_stored_blocks_differ_is_refused(published_keys, hospital, 
         hospital.accept_upload(upload, bad)
 
 
+def test_the_server_refuses_an_anonymous_upload_whose_group_signature_is_not_over_its_blocks(
+    published_keys, bob, server
+) -> None:
+    upload, _ = bob.upload(CONTENT, server, block_size=BLOCK)
+    other, _ = bob.upload(CONTENT + b"x", server, block_size=BLOCK)
+    with pytest.raises(VerificationError, match="does not verify over its blocks"):
+        server.store_anonymous(
+            file_id=gs_file_id(),
+            ciphertext=b"another ciphertext" * 40,
+            block_size=BLOCK,
+            sealed_key=server.sealed_key(upload.file_id),
+            group=bob.key.public,
+            signature=other.signature,
+        )
+
+
+def test_the_server_never_replaces_an_anonymous_upload(published_keys, bob, server) -> None:
+    upload, keys = bob.upload(CONTENT, server, block_size=BLOCK)
+    with pytest.raises(AccessDeniedError, match="never replaced"):
+        server.store_anonymous(
+            file_id=upload.file_id,
+            ciphertext=b"junk" * 100,
+            block_size=BLOCK,
+            sealed_key=server.sealed_key(upload.file_id),
+            group=bob.key.public,
+            signature=upload.signature,
+        )
+    assert server.fetch(upload.file_id, keys.download_token)
+
+
+def gs_file_id() -> bytes:
+    return bytes(range(32))
+
+
 def test_recorded_file_passes_an_audit_against_its_chain_root(recorded, hospital, client, server) -> None:
     record = client.get_record(hospital.address, recorded.file_id)
     report = audit_root(
