@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from brownie import network
+from eth_account import Account
 
 from offchain.chain import Session, settle
 from offchain.crypto import group_signature as gs
@@ -74,7 +75,9 @@ def run(session: Session, workdir: Path, *, group_bits: int = gs.DEFAULT_MODULUS
     members: dict[str, GroupMember] = {}
     for name, users in USERS.items():
         for user in users:
-            members[user] = GroupMember.join(agencies[name])
+            identity = Account.create()  # the user's own key; the agency checked who holds it
+            agencies[name].admit(identity.address)
+            members[user] = GroupMember.join(agencies[name], identity)
             print(f"   {user:<6} → {name:<11} identity {members[user].address}")
 
     print("\n== Upload: users store files and group-sign their Merkle roots; agencies record them")

@@ -18,7 +18,7 @@ from offchain.chain.registry import DataRegistryClient
 from offchain.crypto import group_signature as gs
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, UnknownRecordError, VerificationError
 from offchain.protocols import CloudServer
-from offchain.protocols.agency import Agency, PublishedOpening, check_published_opening
+from offchain.protocols.agency import Agency, check_published_opening
 from offchain.protocols.auditor import audit_root
 from offchain.protocols.cloud_server import AuditResponse
 from offchain.protocols.group_member import GroupMember, JoinReceipt, join_receipt_message
@@ -51,7 +51,7 @@ def client(consortium) -> ConsortiumClient:
 @pytest.fixture(scope="module")
 def hospital(group_keys, agencies, client) -> Agency:
     agency = Agency("hospital", group_keys[0], agencies[0], client)
-    agency.manager.stock_primes(4)
+    agency.manager.stock_primes(6)
     return agency
 
 
@@ -62,19 +62,26 @@ def bank(group_keys, agencies, client) -> Agency:
     return agency
 
 
+def admitted_join(agency: Agency) -> GroupMember:
+    """A new user whom ``agency`` admits, then the user's join."""
+    identity = Account.create()
+    agency.admit(identity.address)
+    return GroupMember.join(agency, identity)
+
+
 @pytest.fixture(scope="module")
 def alice(hospital) -> GroupMember:
-    return GroupMember.join(hospital)
+    return admitted_join(hospital)
 
 
 @pytest.fixture(scope="module")
 def bob(hospital) -> GroupMember:
-    return GroupMember.join(hospital)
+    return admitted_join(hospital)
 
 
 @pytest.fixture(scope="module")
 def erin(bank) -> GroupMember:
-    return GroupMember.join(bank)
+    return admitted_join(bank)
 
 
 @pytest.fixture
@@ -222,8 +229,28 @@ def test_published_opening_check_rejects_a_framed_signer(recorded, hospital, ban
     ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     honest = hospital.open_trace(ballot.ballot_id)
-    framed = PublishedOpening(honest.ballot_id, honest.file_id, alice.address, honest.opening, honest.receipt)
+    framed = replace(honest, signer=alice.address)
     with pytest.raises(VerificationError, match="join receipt"):
+        _check_blob(client, ballot.ballot_id, hospital, recorded, framed)
+
+
+def test_published_opening_check_rejects_another_members_receipt_on_the_certificate(
+    recorded, hospital, bank, voters, alice, client
+) -> None:
+    """A manager that attaches alice's genuine receipt (her C2) to bob's certificate is caught: A^e ≠ C2·a0."""
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
+    _approve(voters, ballot.ballot_id)
+    honest = hospital.open_trace(ballot.ballot_id)
+    alices = hospital._members[int(alice.key.certificate)]
+    framed = replace(
+        honest,
+        signer=alice.address,
+        receipt=alices.receipt.signature,
+        join_id=alices.receipt.join_id,
+        c2=alices.receipt.c2,
+        e=alices.e,
+    )
+    with pytest.raises(VerificationError, match=r"A\^e = C2·a0"):
         _check_blob(client, ballot.ballot_id, hospital, recorded, framed)
 
 
@@ -260,23 +287,89 @@ def test_trace_request_needs_a_reason(recorded, hospital, bank) -> None:
         bank.request_trace(hospital.address, recorded.file_id, "  ")
 
 
-def test_join_receipt_signed_by_someone_else_is_refused(hospital) -> None:
-    applicant = gs.JoinApplicant(hospital.public)
-    request = applicant.request()
-    member = applicant.complete(hospital.certify(applicant.respond(request, hospital.challenge_join(request))))
-    user, impostor = Account.create(), Account.create()
-    message = encode_defunct(join_receipt_message(hospital.public, member.certificate))
-    signature = bytes(impostor.sign_message(message).signature)
-    with pytest.raises(VerificationError, match="not signed by the user"):
-        hospital.record_receipt(request.join_id, JoinReceipt(user.address, int(member.certificate), signature))
+# ---- joins and traceability (issue 24, finding 2) ------------------------------------------------
 
 
-def test_join_receipt_for_another_certificate_is_refused(hospital, alice) -> None:
-    applicant = gs.JoinApplicant(hospital.public)
+def started_join(agency: Agency, user):
+    """An admitted user's join up to its response: (applicant, request, response)."""
+    agency.admit(user.address)
+    applicant = gs.JoinApplicant(agency.public)
     request = applicant.request()
-    applicant.complete(hospital.certify(applicant.respond(request, hospital.challenge_join(request))))
+    response = applicant.respond(request, agency.challenge_join(request, user.address))
+    return applicant, request, response
+
+
+def test_a_join_by_an_identity_the_agency_did_not_admit_is_refused(hospital) -> None:
+    request = gs.JoinApplicant(hospital.public).request()
+    with pytest.raises(AccessDeniedError, match="did not admit"):
+        hospital.challenge_join(request, Account.create().address)
+
+
+def test_one_admission_allows_one_join(hospital) -> None:
     user = Account.create()
-    message = encode_defunct(join_receipt_message(hospital.public, alice.key.certificate))
-    receipt = JoinReceipt(user.address, int(alice.key.certificate), bytes(user.sign_message(message).signature))
-    with pytest.raises(VerificationError, match="another certificate"):
-        hospital.record_receipt(request.join_id, receipt)
+    hospital.admit(user.address)
+    GroupMember.join(hospital, user)
+    with pytest.raises(AccessDeniedError, match="did not admit"):
+        GroupMember.join(hospital, user)
+
+
+def test_join_receipt_signed_by_someone_else_is_refused_and_no_certificate_issued(hospital) -> None:
+    user, impostor = Account.create(), Account.create()
+    _, _, response = started_join(hospital, user)
+    forged = JoinReceipt.sign(impostor, hospital.public, response)
+    members = hospital.member_count
+    with pytest.raises(VerificationError, match="not signed by the user"):
+        hospital.certify(response, replace(forged, user=user.address))
+    assert hospital.member_count == members
+
+
+def test_join_receipt_naming_another_identity_than_the_admitted_one_is_refused(hospital) -> None:
+    user, other = Account.create(), Account.create()
+    _, _, response = started_join(hospital, user)
+    with pytest.raises(AccessDeniedError, match="admitted"):
+        hospital.certify(response, JoinReceipt.sign(other, hospital.public, response))
+
+
+def test_join_receipt_for_another_commitment_is_refused(hospital) -> None:
+    user = Account.create()
+    _, _, response = started_join(hospital, user)
+    receipt = JoinReceipt.sign(user, hospital.public, replace(response, c2=hospital.public.a))
+    with pytest.raises(VerificationError, match="another join or commitment"):
+        hospital.certify(response, receipt)
+
+
+def test_the_receipt_signs_the_group_the_join_id_and_the_commitment(hospital) -> None:
+    user = Account.create()
+    _, request, response = started_join(hospital, user)
+    receipt = JoinReceipt.sign(user, hospital.public, response)
+    assert receipt.join_id == request.join_id and receipt.c2 == int(response.c2)
+    digest = join_receipt_message(hospital.public, request.join_id, int(response.c2))
+    assert Account.recover_message(encode_defunct(primitive=digest), signature=receipt.signature) == user.address
+
+
+def test_an_upload_from_a_certificate_without_a_receipt_is_refused(published_keys, hospital, server, client) -> None:
+    """The attack of issue 24 finding 2: a certificate issued without a receipt (straight from the
+    group manager) signs an upload; the agency must not record it, as no trace could name its signer."""
+    user = Account.create()
+    applicant, _, response = started_join(hospital, user)
+    silent = GroupMember(applicant.complete(hospital.manager.certify(response)), user)
+    upload, _ = silent.upload(CONTENT, server, block_size=BLOCK)
+    with pytest.raises(AccessDeniedError, match="no receipt"):
+        hospital.accept_upload(upload, server)
+    with pytest.raises(UnknownRecordError):
+        client.get_record(hospital.address, upload.file_id)
+
+
+def test_opening_refuses_a_listed_member_whose_commitment_does_not_match_the_certificate(
+    recorded, hospital, bank, voters, bob, alice
+) -> None:
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
+    _approve(voters, ballot.ballot_id)
+    bobs = int(bob.key.certificate)
+    honest = hospital._members[bobs]
+    hospital._members[bobs] = replace(honest, receipt=hospital._members[int(alice.key.certificate)].receipt)
+    try:
+        with pytest.raises(VerificationError, match=r"A\^e = C2·a0"):
+            hospital.open_trace(ballot.ballot_id)
+    finally:
+        hospital._members[bobs] = honest
