@@ -9,6 +9,7 @@ import pytest
 
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.paillier import EncryptedVector, FixedPoint
+from offchain.crypto.primes import safe_prime
 from offchain.errors import AccessDeniedError, InvalidInputError, VerificationError
 from offchain.protocols.aggregation import (
     AggregationCloud,
@@ -142,10 +143,19 @@ def test_a_contribution_under_another_encoding_is_refused_and_its_sender_exclude
 # ---- malicious contributors (issue 24, finding 3) ----------------------------------------------
 
 
-@pytest.mark.parametrize("bad", ["n", "7n", "zero", "n_squared"])
+def a_prime_factor_of(n: int) -> int:
+    """p of the fixture's seeded key, found by replaying its seeded generator (tests only)."""
+    p = int(safe_prime(512, random.Random(42)))
+    assert n % p == 0 and 1 < p < n
+    return p
+
+
+@pytest.mark.parametrize("bad", ["n", "7n", "p", "3p", "zero", "n_squared"])
 def test_a_non_unit_ciphertext_is_refused_naming_its_sender_and_the_round_finishes(public_key, parties, bad):
+    """Not a range check alone: p and 3p are in range and not multiples of n, yet not units."""
     n = public_key.n
-    value = {"n": n, "7n": 7 * n, "zero": 0, "n_squared": n * n}[bad]
+    p = a_prime_factor_of(n)
+    value = {"n": n, "7n": 7 * n, "p": p, "3p": 3 * p, "zero": 0, "n_squared": n * n}[bad]
     cloud = AggregationCloud(public_key, length=1)
     cloud.submit(enrol(cloud, "u1", public_key).contribute([2], round_id=cloud.round_id))
     mallory = enrol(cloud, "mallory", public_key)
