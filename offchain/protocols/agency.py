@@ -245,7 +245,9 @@ class Agency:
         identity = self._joins.pop(response.join_id, None)
         if identity is None:
             raise InvalidInputError("no join with this id was challenged (challenge_join first)")
-        if to_checksum_address(receipt.user) != identity:
+        if identity not in self._admitted:  # two joins started on one admission: the first one won
+            raise AccessDeniedError(f"the admission of {identity} to {self.name} was used by another join")
+        if receipt.user.lower() != identity.lower():
             raise AccessDeniedError(f"the join receipt names {receipt.user}; {self.name} admitted {identity}")
         if receipt.join_id != response.join_id or receipt.c2 != int(response.c2):
             raise VerificationError("the join receipt is for another join or commitment C2")

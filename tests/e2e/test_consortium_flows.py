@@ -313,6 +313,20 @@ def test_one_admission_allows_one_join(hospital) -> None:
         GroupMember.join(hospital, user)
 
 
+def test_two_joins_started_on_one_admission_certify_only_the_first(hospital) -> None:
+    user = Account.create()
+    hospital.admit(user.address)
+    first, second = gs.JoinApplicant(hospital.public), gs.JoinApplicant(hospital.public)
+    requests = [first.request(), second.request()]
+    responses = [
+        applicant.respond(request, hospital.challenge_join(request, user.address))
+        for applicant, request in zip((first, second), requests, strict=True)
+    ]
+    hospital.certify(responses[0], JoinReceipt.sign(user, hospital.public, responses[0]))
+    with pytest.raises(AccessDeniedError, match="used by another join"):
+        hospital.certify(responses[1], JoinReceipt.sign(user, hospital.public, responses[1]))
+
+
 def test_join_receipt_signed_by_someone_else_is_refused_and_no_certificate_issued(hospital) -> None:
     user, impostor = Account.create(), Account.create()
     _, _, response = started_join(hospital, user)
