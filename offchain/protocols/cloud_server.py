@@ -278,6 +278,9 @@ class CloudServer:
     def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
         """Serve ``f*`` to whoever shows ``K_f*`` with ``H(K_f*) = K_f**``.
 
+        NOTE: the gate of Zheng et al. §4.3, not access control: anyone can reassemble ``f*``
+        from :meth:`answer_challenge` and hash it into ``K_f*`` (see the module docstring).
+
         Raises:
             AccessDeniedError: if the token is wrong.
             StorageError: if the server does not hold the file.
@@ -377,7 +380,7 @@ class CloudServer:
     # ---- auditing (Huang et al. §3.3) ------------------------------------------------------
 
     def answer_challenge(self, file_id: bytes, indices: tuple[int, ...]) -> list[AuditResponse]:
-        """The challenged blocks of ``f*`` with their Merkle paths.
+        """The challenged blocks of ``f*`` with their Merkle paths, to anyone (audits are public).
 
         Raises:
             StorageError: if the server does not hold the file.
