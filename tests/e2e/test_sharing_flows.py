@@ -10,7 +10,7 @@ import pytest
 from brownie import chain
 
 from offchain.chain.anchor import MerkleAnchorClient
-from offchain.chain.registry import DataRegistryClient
+from offchain.chain.registry import DataRegistryClient, file_id_of
 from offchain.chain.signing import sign_digest
 from offchain.crypto import envelope, pre
 from offchain.crypto.batching import DataBlock
@@ -356,6 +356,37 @@ def test_a_stored_capsule_is_never_replaced_by_another(data_owner, storage, uplo
     assert data_owner.download(storage, uploaded.file_id) == CONTENT
 
 
+def test_the_server_refuses_a_ciphertext_whose_merkle_tree_is_not_the_registered_one(data_owner, client, storage):
+    """The owner registered a wrong root (or block size): no server stores the file under it."""
+    commitment = keccak256(b"a commitment")
+    file_id = file_id_of(data_owner.address, commitment)
+    encrypted = encrypt_file(
+        CONTENT, salt=bytes(32), file_id=file_id, sealing_pk=data_owner.file_keypair(file_id).public_key
+    )
+    metadata = FileMetadata(
+        block_size=BLOCK,
+        block_count=encrypted.tree.size,
+        ciphertext_bytes=len(encrypted.ciphertext),
+        delegating_pk=data_owner.file_keypair(file_id).public_bytes(),
+        capsule_hash=encrypted.capsule_hash,
+    )
+    record = client.register_file(
+        sender=data_owner.account,
+        content_commitment=commitment,
+        ciphertext_hash=encrypted.index_hash,
+        merkle_root=keccak256(b"not the root"),
+        locator=storage.locator_for(encrypted.index_hash),
+        metadata=metadata.to_bytes(),
+    )
+    with pytest.raises(IntegrityError, match="Merkle tree"):
+        storage.store_file(
+            file_id=file_id,
+            ciphertext=encrypted.ciphertext,
+            sealed_key=encrypted.sealed_key,
+            owner_signature=signed_upload(data_owner.account, record, encrypted.sealed_key),
+        )
+
+
 def test_a_valid_upload_sent_again_is_acknowledged_and_changes_nothing(data_owner, storage, uploaded, client):
     ciphertext = storage.fetch(uploaded.file_id, uploaded.keys.download_token)
     sealed = storage.sealed_key(uploaded.file_id)
@@ -487,6 +518,46 @@ def test_a_proxy_never_replaces_the_kfrag_it_holds_for_a_grant(data_owner, buyer
     with pytest.raises(AccessDeniedError, match="already holds a kfrag"):
         redeliver(data_owner, buyer, uploaded, proxies[1], proxies[0], client)
     assert receive(buyer, data_owner, uploaded, storage, proxies[:2]) == CONTENT
+
+
+def test_a_kfrag_from_another_delegating_key_than_the_registered_one_is_refused(
+    data_owner, buyer, uploaded, storage, proxies, client
+):
+    """Even signed and delivered by the owner under the grant's policy, a kfrag of another file's key is refused."""
+    share(data_owner, buyer, uploaded, proxies)
+    data_owner.revoke(uploaded.file_id, buyer.recipient.address)
+    chain.sleep(2)
+    grant = data_owner.registry.grant_access(
+        sender=data_owner.account,
+        file_id=uploaded.file_id,
+        grantee=buyer.recipient.address,
+        policy=client.get_grant(uploaded.file_id, buyer.recipient.address).policy_hash,
+    )
+    [kfrag] = pre.generate_kfrags(
+        delegating_sk=data_owner.file_keypair(keccak256(b"another file")).secret_key,
+        receiving_pk=buyer.keys.public_key,
+        signer_sk=data_owner.signer.secret_key,
+        threshold=2,
+        shares=3,
+    )[:1]
+    delivery = kfrag_delivery_message(
+        server=proxies[0].name,
+        file_id=uploaded.file_id,
+        grantee=buyer.recipient.address,
+        kfrag=kfrag,
+        granted_at=grant.granted_at,
+    )
+    with pytest.raises(VerificationError):
+        proxies[0].accept_kfrag(
+            file_id=uploaded.file_id,
+            grantee=buyer.recipient.address,
+            kfrag=kfrag,
+            receiving_pk=buyer.keys.public_key,
+            verifying_pk=data_owner.signer.public_key,
+            threshold=2,
+            shares=3,
+            owner_signature=sign_digest(data_owner.account, delivery),
+        )
 
 
 def test_a_kfrag_without_a_grant_on_chain_is_refused(data_owner, buyer, uploaded, proxies):

@@ -192,6 +192,7 @@ def test_a_contribution_from_an_unregistered_name_is_refused(public_key):
     cloud = AggregationCloud(public_key, length=1)
     with pytest.raises(AccessDeniedError, match="not a registered contributor"):
         cloud.submit(Contributor("stranger", public_key).contribute([1], round_id=cloud.round_id))
+    assert cloud.contributors == () and cloud.excluded == ()
 
 
 def test_a_contribution_signed_for_another_round_is_refused(public_key):
@@ -200,6 +201,7 @@ def test_a_contribution_signed_for_another_round_is_refused(public_key):
     user = enrol(cloud, "u1", public_key)
     with pytest.raises(VerificationError, match="signed for round"):
         cloud.submit(user.contribute([1], round_id=earlier.round_id))
+    assert cloud.contributors == () and cloud.excluded == ()
 
 
 def test_a_contribution_whose_ciphertext_was_changed_after_signing_is_refused(public_key):
