@@ -143,11 +143,22 @@ def gas_figures(network: str, bits: int) -> dict[str, float | int]:
         records.append((record, signature, root))
     record_gas = statistics.median(int(r.gas_used or 0) for r, _, _ in records)
     file_id = records[0][0].file_id
-    request = client.request_trace(sender=agencies[1], file_id=file_id, reason_hash=keccak256(b"dispute"))
+    request = client.request_trace(
+        sender=agencies[1], agency=agencies[0].address, file_id=file_id, reason_hash=keccak256(b"dispute")
+    )
     vote = client.vote(sender=agencies[2], ballot_id=request.ballot_id, support=True)
     approving = client.vote(sender=agencies[3], ballot_id=request.ballot_id, support=True)
     opening = gs.open_signature(key, records[0][2], records[0][1])
-    blob = PublishedOpening(request.ballot_id, file_id, accounts[5].address, opening, b"\x01" * 65).to_bytes()
+    blob = PublishedOpening(
+        request.ballot_id,
+        file_id,
+        accounts[5].address,
+        opening,
+        b"\x01" * 65,
+        b"\x02" * 16,
+        int(key.public.a),
+        int(member.e),
+    ).to_bytes()  # join id, C2 and e of a member's sizes
     published = client.publish_opening(
         sender=agencies[0], ballot_id=request.ballot_id, signer=accounts[5].address, opening=blob
     )

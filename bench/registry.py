@@ -6,7 +6,8 @@ Figures (bench/results/registry.json):
     deploy_gas                   deployment of DataRegistry
     register_gas_min             smallest record (1-byte locator, no metadata)
     register_gas_typical         what DataOwner.upload registers: a cloud:// locator (81 bytes) and the
-                                 packed file metadata with a 24-byte name (75 bytes) (goal <= 80,000)
+                                 packed file metadata v2 (with the capsule hash) and a 26-byte name
+                                 (109 bytes) (goal <= 80,000)
     register_gas_per_metadata_byte  marginal gas per extra metadata byte (calldata + event data)
     register_ms_median           wall time of register_file through the offchain client
     get_file_ms_median           wall time of get_file (state read + log query + digest check)
@@ -34,6 +35,7 @@ METADATA = FileMetadata(
     ciphertext_bytes=1_048_609,
     delegating_pk=b"\x02" + b"\x5a" * 32,
     name="hospital-a/cohort-2026.csv",
+    capsule_hash=hashlib.sha256(b"sealed key capsule").digest(),
 ).to_bytes()
 
 

@@ -15,11 +15,13 @@ import {IConsortium} from "../interfaces/IConsortium.sol";
 /// hashes, it cannot verify ACJT signatures) and is the only party able to open them: the
 /// contract proves that the consortium approved a trace and what the agency published, and
 /// the published opening carries its own proof, checked off chain. If the record's agency
-/// leaves the consortium, its approved traces cannot be opened any more.
+/// leaves the consortium, its approved traces cannot be opened any more. Records are keyed by
+/// (agency, file id): no agency can take, block or overwrite another agency's record by
+/// submitting its file id first.
 ///
 /// No loops: membership is an index-mapped set (swap-and-pop removal) and the staleness rule
 /// (see `IConsortium`) replaces re-counting votes when membership changes. Storage: a record
-/// takes four slots, a ballot three (four for a trace), a vote one.
+/// takes four slots, a ballot three (five for a trace), a vote one.
 contract Consortium is IConsortium {
     /// @inheritdoc IConsortium
     uint256 public constant MIN_MEMBERS = 3;
@@ -36,7 +38,7 @@ contract Consortium is IConsortium {
     mapping(uint256 index => address member) private _memberAt;
     mapping(address account => uint256 indexPlusOne) private _memberSlot; // 0 for non-members
     mapping(address agency => bytes32 groupKeyHash) private _groupKeys; // cleared on removal
-    mapping(bytes32 fileId => Record) private _records;
+    mapping(address agency => mapping(bytes32 fileId => Record)) private _records;
     mapping(uint256 ballotId => Ballot) private _ballots;
     mapping(uint256 ballotId => mapping(address member => bool)) private _hasVoted;
     mapping(uint256 ballotId => Opening) private _openings;
@@ -95,9 +97,8 @@ contract Consortium is IConsortium {
         if (merkleRoot == bytes32(0)) revert ConsortiumZeroField("merkleRoot");
         if (blockCount == 0) revert ConsortiumZeroField("blockCount");
         if (signatureHash == bytes32(0)) revert ConsortiumZeroField("signatureHash");
-        Record storage record = _records[fileId];
-        address existing = record.agency;
-        if (existing != address(0)) revert ConsortiumRecordAlreadySubmitted(fileId, existing);
+        Record storage record = _records[msg.sender][fileId]; // another agency's id is another record
+        if (record.agency != address(0)) revert ConsortiumRecordAlreadySubmitted(fileId, msg.sender);
 
         record.agency = msg.sender;
         record.blockCount = blockCount;
@@ -115,21 +116,25 @@ contract Consortium is IConsortium {
     function proposeAdmission(address candidate) external onlyMember returns (uint256 ballotId) {
         if (candidate == address(0)) revert ConsortiumZeroField("candidate");
         if (_memberSlot[candidate] != 0) revert ConsortiumAlreadyMember(candidate);
-        return _open(BallotKind.Admission, _subjectOf(candidate), bytes32(0));
+        return _open(BallotKind.Admission, _subjectOf(candidate), bytes32(0), address(0));
     }
 
     /// @inheritdoc IConsortium
     function proposeRemoval(address member) external onlyMember returns (uint256 ballotId) {
         if (_memberSlot[member] == 0) revert ConsortiumNotMember(member);
         _requireAboveMinimum();
-        return _open(BallotKind.Removal, _subjectOf(member), bytes32(0));
+        return _open(BallotKind.Removal, _subjectOf(member), bytes32(0), address(0));
     }
 
     /// @inheritdoc IConsortium
-    function requestTrace(bytes32 fileId, bytes32 reasonHash) external onlyMember returns (uint256 ballotId) {
-        if (_records[fileId].agency == address(0)) revert ConsortiumUnknownRecord(fileId);
+    function requestTrace(address agency, bytes32 fileId, bytes32 reasonHash)
+        external
+        onlyMember
+        returns (uint256 ballotId)
+    {
+        if (_records[agency][fileId].agency == address(0)) revert ConsortiumUnknownRecord(agency, fileId);
         if (reasonHash == bytes32(0)) revert ConsortiumZeroField("reasonHash");
-        return _open(BallotKind.Trace, fileId, reasonHash);
+        return _open(BallotKind.Trace, fileId, reasonHash, agency);
     }
 
     /// @inheritdoc IConsortium
@@ -183,7 +188,7 @@ contract Consortium is IConsortium {
             revert ConsortiumNotApprovedTrace(ballotId, ballot.kind, _statusOf(ballot));
         }
         bytes32 fileId = ballot.subject;
-        address agency = _records[fileId].agency;
+        address agency = ballot.recordAgency; // requestTrace checked that it submitted the record
         if (msg.sender != agency) revert ConsortiumNotRecordAgency(fileId, msg.sender, agency);
         if (_memberSlot[msg.sender] == 0) revert ConsortiumNotMember(msg.sender);
         Opening storage stored = _openings[ballotId];
@@ -233,9 +238,9 @@ contract Consortium is IConsortium {
     }
 
     /// @inheritdoc IConsortium
-    function recordOf(bytes32 fileId) external view returns (Record memory record) {
-        record = _records[fileId];
-        if (record.agency == address(0)) revert ConsortiumUnknownRecord(fileId);
+    function recordOf(address agency, bytes32 fileId) external view returns (Record memory record) {
+        record = _records[agency][fileId];
+        if (record.agency == address(0)) revert ConsortiumUnknownRecord(agency, fileId);
     }
 
     /// @inheritdoc IConsortium
@@ -267,7 +272,11 @@ contract Consortium is IConsortium {
 
     /// @dev Opens a ballot of the current epoch and counts the proposer's approval. A single
     /// approval never decides: the quorum is at least 2 since n ≥ `MIN_MEMBERS`.
-    function _open(BallotKind kind, bytes32 subject, bytes32 reasonHash) private returns (uint256 ballotId) {
+    /// `recordAgency` is the traced record's agency (zero for admissions and removals).
+    function _open(BallotKind kind, bytes32 subject, bytes32 reasonHash, address recordAgency)
+        private
+        returns (uint256 ballotId)
+    {
         ballotId = ++_ballotCount;
         uint64 deadline = uint64(block.timestamp) + votingPeriod;
         uint64 epoch = _membershipEpoch;
@@ -278,7 +287,8 @@ contract Consortium is IConsortium {
         ballot.epoch = epoch;
         ballot.subject = subject;
         if (reasonHash != bytes32(0)) ballot.reasonHash = reasonHash; // traces only
-        emit BallotOpened(ballotId, kind, msg.sender, subject, reasonHash, deadline, epoch);
+        if (recordAgency != address(0)) ballot.recordAgency = recordAgency; // traces only
+        emit BallotOpened(ballotId, kind, msg.sender, subject, recordAgency, reasonHash, deadline, epoch);
         _castVote(ballotId, ballot, true);
     }
 
@@ -314,7 +324,7 @@ contract Consortium is IConsortium {
             uint256 count = _deleteMember(member);
             emit MemberRemoved(member, ballotId, ++_membershipEpoch, count);
         } else {
-            emit TraceApproved(ballotId, subject, approvals, n, needed);
+            emit TraceApproved(ballotId, subject, ballot.recordAgency, approvals, n, needed);
         }
     }
 

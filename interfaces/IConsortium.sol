@@ -10,7 +10,10 @@ pragma solidity ^0.8.24;
 /// agency as group manager, tracing under the consortium's vote).
 /// @dev Roles. Members (agencies) declare a hash of their group public key, submit records of
 /// uploads their users group-signed (the agency submits, never the user, so the user's account
-/// never appears), propose and vote on admissions, removals and trace requests. After an
+/// never appears), propose and vote on admissions, removals and trace requests. A record is
+/// identified by (agency, file id): each agency has its own namespace of file ids, so a rival
+/// agency that submits another agency's file id first makes a record of its own and blocks
+/// nothing. After an
 /// approved trace, only the agency that submitted the record publishes the opening (the
 /// signer's certificate, join receipt and a proof that the opening is correct); anyone checks
 /// it off chain.
@@ -77,6 +80,7 @@ interface IConsortium {
     /// @param subject The candidate or member (as `bytes32(uint256(uint160(account)))`) for
     /// admissions and removals, the record's file id for traces.
     /// @param reasonHash Hash of the trace request's justification (zero for other kinds).
+    /// @param recordAgency The agency that submitted the traced record (zero for other kinds).
     struct Ballot {
         address proposer; // proposer, deadline, kind and status share one slot
         uint64 deadline;
@@ -87,6 +91,7 @@ interface IConsortium {
         uint64 rejections;
         bytes32 subject;
         bytes32 reasonHash;
+        address recordAgency;
     }
 
     /// @notice An agency set or rotated its group key.
@@ -115,6 +120,7 @@ interface IConsortium {
     /// @param kind What it decides.
     /// @param proposer The member that opened it.
     /// @param subject The candidate or member (left-padded address) or the traced file id.
+    /// @param recordAgency The agency of the traced record; zero for other kinds.
     /// @param reasonHash Hash of a trace request's justification; zero for other kinds.
     /// @param deadline Last timestamp at which votes count.
     /// @param epoch The membership epoch it belongs to.
@@ -123,6 +129,7 @@ interface IConsortium {
         BallotKind kind,
         address indexed proposer,
         bytes32 subject,
+        address recordAgency,
         bytes32 reasonHash,
         uint64 deadline,
         uint64 epoch
@@ -152,14 +159,20 @@ interface IConsortium {
     event MemberRemoved(address indexed agency, uint256 indexed ballotId, uint64 epoch, uint256 memberCount);
 
     /// @notice A trace request reached the quorum: the public proof that the consortium
-    /// approved revealing the signer of `fileId`.
+    /// approved revealing the signer of record (`recordAgency`, `fileId`).
     /// @param ballotId The trace ballot.
-    /// @param fileId The traced record.
+    /// @param fileId The traced record's file id.
+    /// @param recordAgency The agency that submitted the traced record.
     /// @param approvals Approvals counted.
     /// @param memberCount The number of members of the ballot's epoch.
     /// @param quorum The quorum of that membership, ⌈2n/3⌉.
     event TraceApproved(
-        uint256 indexed ballotId, bytes32 indexed fileId, uint256 approvals, uint256 memberCount, uint256 quorum
+        uint256 indexed ballotId,
+        bytes32 indexed fileId,
+        address indexed recordAgency,
+        uint256 approvals,
+        uint256 memberCount,
+        uint256 quorum
     );
 
     /// @notice A ballot's rejections made its quorum unreachable.
@@ -212,14 +225,15 @@ interface IConsortium {
     /// @param agency The member.
     error ConsortiumGroupKeyNotSet(address agency);
 
-    /// @notice A record was already submitted under this file id.
+    /// @notice The agency already submitted a record under this file id.
     /// @param fileId The id.
-    /// @param agency The agency that submitted it.
+    /// @param agency The agency (the caller).
     error ConsortiumRecordAlreadySubmitted(bytes32 fileId, address agency);
 
-    /// @notice No record was submitted under this file id.
+    /// @notice The agency submitted no record under this file id.
+    /// @param agency The agency asked for.
     /// @param fileId The id asked for.
-    error ConsortiumUnknownRecord(bytes32 fileId);
+    error ConsortiumUnknownRecord(address agency, bytes32 fileId);
 
     /// @notice No ballot was opened under this id.
     /// @param ballotId The id asked for.
@@ -293,10 +307,12 @@ interface IConsortium {
     /// @param groupKeyHash Hash of the agency's group public key.
     function setGroupKey(bytes32 groupKeyHash) external;
 
-    /// @notice Record an upload that one of the caller's users group-signed.
+    /// @notice Record an upload that one of the caller's users group-signed, as record
+    /// (caller, `fileId`).
     /// @dev Only members (`ConsortiumNotMember`) with a group key (`ConsortiumGroupKeyNotSet`).
     /// Reverts with `ConsortiumZeroField` on a zero id, root, block count or signature hash and
-    /// with `ConsortiumRecordAlreadySubmitted` on a used id. Emits `RecordSubmitted`. The
+    /// with `ConsortiumRecordAlreadySubmitted` on an id the caller used before; another agency's
+    /// use of the same id does not matter. Emits `RecordSubmitted`. The
     /// contract does not verify the group signature (an ACJT signature is far too costly for the
     /// EVM): the agency checked it before submitting, and anyone re-checks it off chain against
     /// the recorded key hash and signature hash.
@@ -321,14 +337,15 @@ interface IConsortium {
     /// @return ballotId The new ballot's id.
     function proposeRemoval(address member) external returns (uint256 ballotId);
 
-    /// @notice Ask the consortium to approve opening the signature of record `fileId`.
+    /// @notice Ask the consortium to approve opening the signature of record (`agency`, `fileId`).
     /// @dev Only members. Reverts with `ConsortiumUnknownRecord` or
     /// `ConsortiumZeroField("reasonHash")`. Emits `BallotOpened` and the proposer's `Voted`.
     /// The same record may be the subject of several requests.
-    /// @param fileId The record whose signer is to be revealed.
+    /// @param agency The agency that submitted the record.
+    /// @param fileId The record's file id.
     /// @param reasonHash Hash of the justification (e.g. of a court order or dispute file).
     /// @return ballotId The new ballot's id.
-    function requestTrace(bytes32 fileId, bytes32 reasonHash) external returns (uint256 ballotId);
+    function requestTrace(address agency, bytes32 fileId, bytes32 reasonHash) external returns (uint256 ballotId);
 
     /// @notice Approve or reject a ballot.
     /// @dev Only members (`ConsortiumNotMember`), once per ballot (`ConsortiumAlreadyVoted`).
@@ -394,11 +411,12 @@ interface IConsortium {
     /// @return groupKeyHash The hash.
     function groupKeyOf(address agency) external view returns (bytes32 groupKeyHash);
 
-    /// @notice The record submitted under `fileId`.
-    /// @dev Reverts with `ConsortiumUnknownRecord` if none was.
+    /// @notice The record `agency` submitted under `fileId`.
+    /// @dev Reverts with `ConsortiumUnknownRecord` if it submitted none.
+    /// @param agency The submitting agency.
     /// @param fileId The upload's id.
     /// @return record The record.
-    function recordOf(bytes32 fileId) external view returns (Record memory record);
+    function recordOf(address agency, bytes32 fileId) external view returns (Record memory record);
 
     /// @notice The number of ballots opened, which is also the latest ballot's id.
     /// @return count The number of ballots.

@@ -125,11 +125,13 @@ class UnknownBatchError(ChainError):
 
 
 class UnknownRecordError(ChainError):
-    """No consortium record was submitted under the given file id."""
+    """The given agency submitted no consortium record under the given file id."""
 
-    def __init__(self, file_id: bytes) -> None:
-        super().__init__(f"no consortium record is submitted under file id 0x{file_id.hex()}")
+    def __init__(self, file_id: bytes, agency: str | None = None) -> None:
+        by = f" by agency {agency}" if agency else ""
+        super().__init__(f"no consortium record is submitted{by} under file id 0x{file_id.hex()}")
         self.file_id = file_id
+        self.agency = agency
 
 
 class UnknownBallotError(ChainError):

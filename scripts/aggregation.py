@@ -89,7 +89,9 @@ def run(*, bits: int = 2048) -> dict[str, float]:
             pool = NoisePool(public_key.paillier)
             pool.fill(length)  # r^n ahead of time: the encryptions below are one product each
             values = [*(int(v) for v in part[:, :9].sum(axis=0)), len(part), int(part[:, 9].sum())]
-            cloud.submit(Contributor(name, public_key, pool=pool).contribute(values))
+            contributor = Contributor(name, public_key, pool=pool)
+            cloud.register(name, contributor.address)  # its signing key, known to the cloud beforehand
+            cloud.submit(contributor.contribute(values, round_id=cloud.round_id))
 
     cloud = AggregationCloud(public_key, length)
     contribute(cloud)

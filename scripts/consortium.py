@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from brownie import network
+from eth_account import Account
 
 from offchain.chain import Session, settle
 from offchain.crypto import group_signature as gs
@@ -74,7 +75,9 @@ def run(session: Session, workdir: Path, *, group_bits: int = gs.DEFAULT_MODULUS
     members: dict[str, GroupMember] = {}
     for name, users in USERS.items():
         for user in users:
-            members[user] = GroupMember.join(agencies[name])
+            identity = Account.create()  # the user's own key; the agency checked who holds it
+            agencies[name].admit(identity.address)
+            members[user] = GroupMember.join(agencies[name], identity)
             print(f"   {user:<6} → {name:<11} identity {members[user].address}")
 
     print("\n== Upload: users store files and group-sign their Merkle roots; agencies record them")
@@ -91,7 +94,7 @@ def run(session: Session, workdir: Path, *, group_bits: int = gs.DEFAULT_MODULUS
 
     disputed = uploads["bob"]
     print("\n== Audit: anyone samples 10 blocks against the root recorded on chain")
-    record = consortium.get_record(disputed.file_id)
+    record = consortium.get_record(agencies["hospital-a"].address, disputed.file_id)
     report = audit_root(
         disputed.file_id,
         server,
@@ -104,7 +107,9 @@ def run(session: Session, workdir: Path, *, group_bits: int = gs.DEFAULT_MODULUS
     print(f"   the group signature verifies for hospital-a's group (signer unknown): {valid}")
 
     print(f"\n== Dispute: the bank asks to trace the signer of 0x{disputed.file_id.hex()[:16]}…")
-    ballot = agencies["bank"].request_trace(disputed.file_id, "record contradicts the bank's ledger (case 2026-114)")
+    ballot = agencies["bank"].request_trace(
+        agencies["hospital-a"].address, disputed.file_id, "record contradicts the bank's ledger (case 2026-114)"
+    )
     ballot = agencies["university"].vote(ballot.ballot_id)
     print(
         f"   trace {ballot.ballot_id}: {ballot.approvals} approvals of {consortium.quorum()} needed "

@@ -7,8 +7,9 @@ ACJT group signature group. A user uploads data group-signed, so anonymously; th
 after at least ⌈2n/3⌉ of the n current agencies approved the trace request on chain
 (:func:`quorum_of`), so no single manager can frame an honest user or shield a dishonest one.
 
-What is on chain: the member set, each agency's group key hash, per upload its file id, Merkle
-root, block count, signature hash and the agency's key hash at submission; every ballot and
+What is on chain: the member set, each agency's group key hash, per upload (keyed by the
+submitting agency and the file id, so no agency can block another's record by submitting its
+file id first) its Merkle root, block count, signature hash and the agency's key hash at submission; every ballot and
 vote; for an approved trace, the signer's account and the hash of the opening, whose bytes
 (certificate, join receipt, Chaum–Pedersen proof) travel in the ``TraceOpened`` event. What
 stays off chain: the data, the group signatures and keys, and the checking of both signatures
@@ -24,7 +25,8 @@ Example (three agencies of four approve a trace; the record's agency opens it)::
     client.set_group_key(sender=hospital, key_hash=keccak(group_public_key))
     client.submit_record(sender=hospital, file_id=fid, merkle_root=root, block_count=16,
                          signature_hash=keccak(signature))
-    ballot = client.request_trace(sender=bank, file_id=fid, reason_hash=keccak(court_order))
+    ballot = client.request_trace(sender=bank, agency=hospital.address, file_id=fid,
+                                  reason_hash=keccak(court_order))
     client.vote(sender=hospital, ballot_id=ballot.ballot_id)
     client.vote(sender=university, ballot_id=ballot.ballot_id).status   # BallotStatus.APPROVED
     client.publish_opening(sender=hospital, ballot_id=ballot.ballot_id, signer=user, opening=encoded)
@@ -146,6 +148,7 @@ class Ballot:
         proposer: Checksummed address of the agency that opened it.
         subject: The candidate or member as a left-padded 32-byte address, or the traced file id.
         reason_hash: Hash of a trace request's justification; zero for other kinds.
+        record_agency: Checksummed address of the traced record's agency; ``None`` for other kinds.
         deadline: Last timestamp at which votes count, in seconds.
         epoch: The membership epoch it belongs to.
         approvals: Approvals counted (the proposer's included).
@@ -164,6 +167,7 @@ class Ballot:
     epoch: int
     approvals: int
     rejections: int
+    record_agency: str | None = None
     tx_hash: str | None = None
     gas_used: int | None = None
 
@@ -280,11 +284,14 @@ class ConsortiumClient(ContractClient):
 
         Returns:
             The record, read from the transaction's event, with ``tx_hash`` and ``gas_used``.
+            Records are keyed by (agency, file id): another agency's record under the same id
+            is another record and blocks nothing.
 
         Raises:
             InvalidInputError: on a zero or wrong-sized hash or a block count out of range.
             TransactionRevertedError: e.g. ``ConsortiumGroupKeyNotSet``,
-                ``ConsortiumRecordAlreadySubmitted``, ``ConsortiumNotMember``.
+                ``ConsortiumRecordAlreadySubmitted`` (``sender`` used this id before),
+                ``ConsortiumNotMember``.
         """
         fid = require_bytes32(file_id, "file_id", nonzero=True)
         root = require_bytes32(merkle_root, "merkle_root", nonzero=True)
@@ -303,21 +310,22 @@ class ConsortiumClient(ContractClient):
             **_transaction_of(receipt),
         )
 
-    def get_record(self, file_id: bytes) -> ConsortiumRecord:
-        """The record submitted under ``file_id``.
+    def get_record(self, agency: str, file_id: bytes) -> ConsortiumRecord:
+        """The record ``agency`` submitted under ``file_id``.
 
         Raises:
-            InvalidInputError: on a wrong-sized id.
-            UnknownRecordError: if no record was submitted under ``file_id``.
+            InvalidInputError: on a malformed address or a wrong-sized id.
+            UnknownRecordError: if ``agency`` submitted no record under ``file_id``.
         """
+        address = require_address(agency, "agency", nonzero=False)
         fid = require_bytes32(file_id, "file_id", nonzero=False)
         try:
-            agency, block_count, submitted_at, key_hash, root, signature = call(self.contract, "recordOf", fid)
+            stored, block_count, submitted_at, key_hash, root, signature = call(self.contract, "recordOf", address, fid)
         except TransactionRevertedError as exc:
-            raise _known(exc, file_id=fid) from exc
+            raise _known(exc, file_id=fid, agency=address) from exc
         return ConsortiumRecord(
             file_id=fid,
-            agency=to_checksum_address(agency),
+            agency=to_checksum_address(stored),
             group_key_hash=bytes(key_hash),
             merkle_root=bytes(root),
             block_count=int(block_count),
@@ -348,25 +356,27 @@ class ConsortiumClient(ContractClient):
         address = require_address(member, "member", nonzero=True)
         return self._opened(transact(self.contract, "proposeRemoval", address, sender=sender))
 
-    def request_trace(self, *, sender: Any, file_id: bytes, reason_hash: bytes) -> Ballot:
-        """Open a ballot to approve opening the group signature of record ``file_id``.
+    def request_trace(self, *, sender: Any, agency: str, file_id: bytes, reason_hash: bytes) -> Ballot:
+        """Open a ballot to approve opening the group signature of record (``agency``, ``file_id``).
 
         Args:
             sender: A member agency.
+            agency: The agency that submitted the record.
             file_id: The record whose signer is to be revealed.
             reason_hash: Non-zero hash of the justification (e.g. of a court order).
 
         Raises:
-            InvalidInputError: on a zero or wrong-sized id or hash.
-            UnknownRecordError: if no record was submitted under ``file_id``.
+            InvalidInputError: on a malformed address or a zero or wrong-sized id or hash.
+            UnknownRecordError: if ``agency`` submitted no record under ``file_id``.
             TransactionRevertedError: ``ConsortiumNotMember``.
         """
+        address = require_address(agency, "agency", nonzero=True)
         fid = require_bytes32(file_id, "file_id", nonzero=True)
         reason = require_bytes32(reason_hash, "reason_hash", nonzero=True)
         try:
-            receipt = transact(self.contract, "requestTrace", fid, reason, sender=sender)
+            receipt = transact(self.contract, "requestTrace", address, fid, reason, sender=sender)
         except TransactionRevertedError as exc:
-            raise _known(exc, file_id=fid) from exc
+            raise _known(exc, file_id=fid, agency=address) from exc
         return self._opened(receipt)
 
     def vote(self, *, sender: Any, ballot_id: int, support: bool = True) -> Ballot:
@@ -428,7 +438,7 @@ class ConsortiumClient(ContractClient):
             fields = call(self.contract, "ballotOf", checked)
         except TransactionRevertedError as exc:
             raise _known(exc, ballot_id=checked) from exc
-        proposer, deadline, kind, status, epoch, approvals, rejections, subject, reason = fields
+        proposer, deadline, kind, status, epoch, approvals, rejections, subject, reason, record_agency = fields
         return Ballot(
             ballot_id=checked,
             kind=BallotKind(int(kind)),
@@ -440,6 +450,7 @@ class ConsortiumClient(ContractClient):
             epoch=int(epoch),
             approvals=int(approvals),
             rejections=int(rejections),
+            record_agency=_agency_or_none(record_agency),
         )
 
     def ballot_count(self) -> int:
@@ -506,7 +517,9 @@ class ConsortiumClient(ContractClient):
         ballot = self.get_ballot(ballot_id)
         signer, opening_hash, opened_at = call(self.contract, "openingOf", ballot.ballot_id)
         stored_signer, stored_hash = to_checksum_address(signer), bytes(opening_hash)
-        agency = self.get_record(ballot.subject).agency
+        if ballot.record_agency is None:
+            raise InvalidInputError(f"ballot {ballot.ballot_id} is not a trace request")
+        agency = ballot.record_agency
         logs = get_events(
             self.contract, "TraceOpened", from_block=self.from_block, argument_filters={"ballotId": ballot.ballot_id}
         )
@@ -551,8 +564,15 @@ class ConsortiumClient(ContractClient):
             epoch=int(opened["epoch"]),
             approvals=int(voted["approvals"]),
             rejections=int(voted["rejections"]),
+            record_agency=_agency_or_none(opened["recordAgency"]),
             **_transaction_of(receipt),
         )
+
+
+def _agency_or_none(address: str) -> str | None:
+    """A checksummed address, or ``None`` for the zero address (a ballot that is no trace)."""
+    checksummed = str(to_checksum_address(address))
+    return None if int(checksummed, 16) == 0 else checksummed
 
 
 def _transaction_of(receipt: Any) -> dict[str, Any]:
@@ -560,12 +580,18 @@ def _transaction_of(receipt: Any) -> dict[str, Any]:
     return {"tx_hash": str(receipt.txid), "gas_used": int(receipt.gas_used)}
 
 
-def _known(exc: TransactionRevertedError, *, ballot_id: int | None = None, file_id: bytes | None = None) -> Exception:
+def _known(
+    exc: TransactionRevertedError,
+    *,
+    ballot_id: int | None = None,
+    file_id: bytes | None = None,
+    agency: str | None = None,
+) -> Exception:
     """The typed error for an unknown ballot or record, else ``exc`` itself."""
     if exc.error_name == "ConsortiumUnknownBallot" and ballot_id is not None:
         return UnknownBallotError(ballot_id)
     if exc.error_name == "ConsortiumUnknownRecord" and file_id is not None:
-        return UnknownRecordError(file_id)
+        return UnknownRecordError(file_id, agency)
     return exc
 
 

@@ -1,10 +1,14 @@
-"""ECDSA signatures over 32-byte digests, as contracts check them (OpenZeppelin ``ECDSA`` over
-``MessageHashUtils.toEthSignedMessageHash``).
+"""Off-chain signatures by an account's Ethereum key (EIP-191 ``personal_sign`` of a 32-byte digest).
 
-A signer is whatever a Brownie user holds: an account with its private key (Brownie's
-``LocalAccount``, an ``eth_account`` ``LocalAccount``) is signed with locally by ``eth_account``;
-an account the node unlocks (Ganache's and Anvil's test accounts) through the node's ``eth_sign``.
-Both produce the 65-byte r ‖ s ‖ v form with v ∈ {27, 28} and a low s (EIP-2).
+The roles authenticate messages that never go on chain (an owner's upload to a storage server,
+a kfrag delivery to a proxy) with the key of the account the chain already names (the file's
+registered owner), so that a server checks them against the chain and nothing else. A digest is
+signed as ``personal_sign`` (``"\\x19Ethereum Signed Message:\\n32" || digest``), so a signature
+can never be replayed as a transaction.
+
+Any of these can sign: an ``eth_account`` key (``Account.create()``), a Brownie ``LocalAccount``
+(``accounts.add(...)``, which holds its private key), or an account the node holds unlocked
+(Ganache's and Anvil's test accounts, through the node's ``eth_sign``).
 """
 
 from __future__ import annotations
@@ -13,68 +17,60 @@ from typing import Any
 
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from eth_keys.exceptions import BadSignature
 from eth_utils import to_checksum_address
 from hexbytes import HexBytes
 
-from offchain.chain.contracts import require_address, require_bytes32
-from offchain.errors import ChainError, InvalidInputError
+from offchain.errors import InvalidInputError, VerificationError
 
-__all__ = ["SECP256K1_HALF_ORDER", "recover_digest_signer", "sign_digest"]
+__all__ = ["recover_digest_signer", "sign_digest"]
 
-#: Half the order of secp256k1: an s above it is the malleable twin (contracts refuse it).
-SECP256K1_HALF_ORDER = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+_DIGEST_BYTES = 32
 
 
-def _normalise(signature: bytes) -> bytes:
-    if len(signature) != 65:
-        raise ChainError(f"a signature is 65 bytes, the signer returned {len(signature)}")
-    v = signature[64]
-    return signature[:64] + bytes([v + 27 if v < 27 else v])
+def _require_digest(digest: bytes) -> bytes:
+    if not isinstance(digest, (bytes, bytearray)) or len(digest) != _DIGEST_BYTES:
+        raise InvalidInputError(f"a signed digest must be {_DIGEST_BYTES} bytes, got {len(digest)!r}")
+    return bytes(digest)
 
 
-def sign_digest(signer: Any, digest: bytes) -> bytes:
-    """Sign ``digest`` as an Ethereum signed message (EIP-191 version 0x45).
+def sign_digest(account: Any, digest: bytes) -> bytes:
+    """The 65-byte EIP-191 signature of ``digest`` by ``account``'s key.
 
     Args:
-        signer: An account with ``private_key`` (signed locally), or an account the node
-            unlocks (signed with ``eth_sign``); a bare address string is not a signer.
-        digest: The 32 bytes to sign.
-
-    Returns:
-        r ‖ s ‖ v, 65 bytes.
+        account: An ``eth_account`` key, a Brownie ``LocalAccount``, or a Brownie account whose
+            key the node holds (signed through ``eth_sign``).
+        digest: The 32 bytes to sign (a keccak256 of a domain-separated message).
 
     Raises:
-        InvalidInputError: ``digest`` is not 32 bytes, or ``signer`` is not an account.
-        ChainError: The node refused to sign (the account is not unlocked there).
+        InvalidInputError: if ``digest`` is not 32 bytes or ``account`` cannot sign.
     """
-    message = require_bytes32(digest, "digest", nonzero=False)
-    if isinstance(signer, str) or not hasattr(signer, "address"):
-        raise InvalidInputError(f"a signer (an account object) is needed, got {type(signer).__name__}")
-    key = getattr(signer, "private_key", None) or getattr(signer, "key", None)
-    if key is not None:
-        signed = Account.sign_message(encode_defunct(primitive=message), private_key=key)
-        return _normalise(bytes(signed.signature))
-    from brownie import web3
+    message = encode_defunct(primitive=_require_digest(digest))
+    if hasattr(account, "sign_message") and hasattr(account, "key"):  # eth_account LocalAccount
+        return bytes(account.sign_message(message).signature)
+    private_key = getattr(account, "private_key", None)  # Brownie LocalAccount
+    if private_key is not None:
+        return bytes(Account.sign_message(message, private_key=private_key).signature)
+    address = getattr(account, "address", None)
+    if address is None:
+        raise InvalidInputError(f"cannot sign with {type(account).__name__}: it has no key and no address")
+    from brownie import web3  # the node signs for the accounts it holds unlocked
 
-    address = require_address(signer, "signer", nonzero=True)
-    try:
-        raw = web3.eth.sign(address, data=message)
-    except Exception as exc:  # the node's refusal comes in many shapes
-        raise ChainError(f"the node did not sign for {address}: {exc}") from exc
-    return _normalise(bytes(HexBytes(raw)))
+    signature = bytes(HexBytes(web3.eth.sign(to_checksum_address(address), data=bytes(digest))))
+    if len(signature) == 65 and signature[64] < 27:  # some nodes answer v ∈ {0, 1}; contracts want 27/28
+        signature = signature[:64] + bytes([signature[64] + 27])
+    if recover_digest_signer(digest, signature) != to_checksum_address(address):
+        raise InvalidInputError(f"the node's eth_sign for {address} is not an EIP-191 signature of the digest")
+    return signature
 
 
 def recover_digest_signer(digest: bytes, signature: bytes) -> str:
-    """The address that signed ``digest`` (as :func:`sign_digest` does).
+    """The checksummed address whose key made ``signature`` (see :func:`sign_digest`) of ``digest``.
 
     Raises:
-        InvalidInputError: The digest or signature is malformed, or the signature recovers no key.
+        VerificationError: if ``signature`` is not a valid 65-byte Ethereum signature.
     """
-    message = require_bytes32(digest, "digest", nonzero=False)
-    if not isinstance(signature, (bytes, bytearray)) or len(signature) != 65:
-        raise InvalidInputError("a signature is 65 bytes")
+    message = encode_defunct(primitive=_require_digest(digest))
     try:
-        return to_checksum_address(Account.recover_message(encode_defunct(primitive=message), signature=signature))
-    except (BadSignature, ValueError) as exc:
-        raise InvalidInputError(f"the signature recovers no signer: {exc}") from exc
+        return str(Account.recover_message(message, signature=bytes(signature)))
+    except Exception as exc:  # eth_account raises several types for malformed signatures
+        raise VerificationError(f"signature is malformed: {exc}") from None

@@ -95,11 +95,13 @@ __all__ = [
     "MembershipCertificate",
     "Opening",
     "canonical_certificate",
+    "certificate_matches_commitment",
     "certificate_primes",
     "generate_group",
     "join",
     "open_signature",
     "sign",
+    "signer_certificate",
     "verify",
     "verify_opening",
 ]
@@ -969,6 +971,35 @@ def open_signature(
         power=lambda terms: _crt_product(manager, terms),
     )
     return Opening(a_cert, proof.c, proof.responses[0])
+
+
+def signer_certificate(manager: GroupManagerKey, signature: GroupSignature) -> mpz:
+    """The canonical certificate min(A, n − A) of the member who made ``signature``, A = T1 / T2^{X_j}.
+
+    The manager's own look-up, without the public proof of :func:`open_signature`: an agency
+    uses it to check that an upload comes from a member it listed. The caller must have
+    verified the signature (an invalid one names nobody in particular).
+    """
+    n = manager.public.n
+    if not (_is_unit(signature.t1, n) and _is_unit(signature.t2, n)):
+        raise InvalidInputError("T1 and T2 must be units modulo n")
+    return canonical_certificate(signature.t1 * gmpy2.invert(manager.crt_pow(signature.t2, manager.x), n) % n, n)
+
+
+def certificate_matches_commitment(public: GroupPublicKey, certificate: mpz | int, e: mpz | int, c2: mpz | int) -> bool:
+    """Whether the certificate (canonical form) A satisfies A^e = ±C2·a0 (mod n) with e ∈ Γ.
+
+    C2 = a^{x_i} is the commitment the member sent in the join (ACJT §4, Join step 3); the
+    manager computed A_i = (C2 a0)^{1/e_i}. Since e is odd, the canonical form n − A_i gives
+    −C2·a0, hence the ±. A member's join receipt is a signature over C2, so this equation ties
+    an opened certificate to the receipt of the member who holds its secret x_i: a manager
+    cannot attach another member's receipt to a certificate.
+    """
+    n, e, c2 = public.n, mpz(e), mpz(c2)
+    if not _in_gamma(public.params, e) or not _is_unit(c2, n) or not _is_unit(mpz(certificate), n):
+        return False
+    target = c2 * public.a0 % n
+    return bool(gmpy2.powmod(mpz(certificate), e, n) in (target, n - target))
 
 
 def _crt_product(manager: GroupManagerKey, terms: Sequence[tuple[FixedBase | mpz, mpz]]) -> mpz:

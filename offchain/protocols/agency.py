@@ -8,11 +8,18 @@ H(R) and the Merkle tree rebuilt from the stored blocks) and records it in the `
 contract from its own account, never the user's. A signer is revealed only after ⌈2n/3⌉ of the n
 agencies approve a trace request on chain; :meth:`Agency.open_trace` refuses otherwise. The
 opening goes on chain with a proof anyone can check (:func:`check_published_opening`): the
-Chaum–Pedersen proof that the certificate is the signer's, and the user's own join receipt
-that ties the certificate to the user's address.
+Chaum–Pedersen proof that the certificate is the signer's, the equation A^e = ±C2·a0 that ties
+the certificate to the member's join commitment C2, and the user's own join receipt over C2
+that ties the commitment to the user's address.
 
-The member list (certificate → user, receipt) lives with the agency, in memory; persist it
-with :meth:`Agency.members_json` (it holds no secret, but it does de-anonymise).
+Every member is traceable: the agency admits an identity (:meth:`Agency.admit`), certifies a
+join only together with that identity's receipt over (group, join id, C2)
+(:meth:`Agency.certify`), and records an upload only if the signature's certificate is one it
+listed with a receipt (:meth:`Agency.accept_upload`). Before these rules, a member who never
+sent its receipt held a valid certificate, uploaded, and could not be named after an approved trace.
+
+The member list (certificate → user, join id, C2, e, receipt) lives with the agency, in memory;
+persist it with :meth:`Agency.members_json` (it holds no secret, but it does de-anonymise).
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+
+from eth_utils import to_checksum_address
 
 from offchain.chain.consortium import Ballot, BallotKind, BallotStatus, ConsortiumClient, ConsortiumRecord, TraceOpening
 from offchain.crypto import group_signature as gs
@@ -34,7 +43,15 @@ __all__ = ["Agency", "PublishedOpening", "check_published_opening", "reason_hash
 
 logger = logging.getLogger(__name__)
 
-_OPENING_FORMAT = "datashare/trace-opening/v1"
+_OPENING_FORMAT = "datashare/trace-opening/v2"
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A listed member: its receipt (user, join id, C2, signature) and certificate exponent e."""
+
+    receipt: JoinReceipt
+    e: int
 
 
 def reason_hash(reason: str) -> bytes:
@@ -54,6 +71,9 @@ class PublishedOpening:
         signer: The user's address, from its join receipt.
         opening: The certificate and the Chaum–Pedersen proof.
         receipt: The user's join receipt signature.
+        join_id: The user's join id (signed in the receipt).
+        c2: The user's join commitment C2 (signed in the receipt; A^e = ±C2·a0).
+        e: The certificate's exponent.
     """
 
     ballot_id: int
@@ -61,6 +81,9 @@ class PublishedOpening:
     signer: str
     opening: gs.Opening
     receipt: bytes
+    join_id: bytes
+    c2: int
+    e: int
 
     def to_bytes(self) -> bytes:
         """The bytes published on chain: canonical JSON."""
@@ -71,6 +94,9 @@ class PublishedOpening:
             "signer": self.signer,
             "opening": json.loads(self.opening.to_json()),
             "receipt": "0x" + self.receipt.hex(),
+            "join_id": "0x" + self.join_id.hex(),
+            "c2": hex(self.c2),
+            "e": hex(self.e),
         }
         return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
 
@@ -91,6 +117,9 @@ class PublishedOpening:
                 signer=str(obj["signer"]),
                 opening=gs.Opening.from_json(json.dumps(obj["opening"])),
                 receipt=bytes.fromhex(obj["receipt"][2:]),
+                join_id=bytes.fromhex(obj["join_id"][2:]),
+                c2=int(obj["c2"], 16),
+                e=int(obj["e"], 16),
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidInputError(f"not a published trace opening: {exc}") from None
@@ -103,16 +132,23 @@ def check_published_opening(
 
     Anyone can run this. It checks that the trace was approved; that ``group`` is the key the
     record was made under and ``signature`` the recorded one; the opening proof (the
-    certificate is the signer's); and the join receipt (the user acknowledged that certificate).
+    certificate is the signer's); that the certificate satisfies A^e = ±C2·a0 for the
+    published join commitment C2 and exponent e ∈ Γ; and the join receipt (the named user
+    signed that C2 in its join).
 
     Raises:
         VerificationError: if any check fails.
     """
     ballot = consortium.get_ballot(ballot_id)
-    if ballot.kind != BallotKind.TRACE or ballot.status != BallotStatus.APPROVED or ballot.file_id is None:
+    if (
+        ballot.kind != BallotKind.TRACE
+        or ballot.status != BallotStatus.APPROVED
+        or ballot.file_id is None
+        or ballot.record_agency is None
+    ):
         raise VerificationError(f"ballot {ballot_id} is not an approved trace request")
     published = consortium.get_opening(ballot_id)
-    record = consortium.get_record(ballot.file_id)
+    record = consortium.get_record(ballot.record_agency, ballot.file_id)
     if record.group_key_hash != group.fingerprint():
         raise VerificationError("the group key given is not the one the record was made under")
     if record.signature_hash != signature.digest():
@@ -123,7 +159,9 @@ def check_published_opening(
     message = _record_message(record)
     if not gs.verify_opening(group, message, signature, opened.opening):
         raise VerificationError("the opening proof does not show that the certificate is the signer's")
-    if recover_receipt_signer(group, int(opened.opening.certificate), opened.receipt) != opened.signer:
+    if not gs.certificate_matches_commitment(group, opened.opening.certificate, opened.e, opened.c2):
+        raise VerificationError("the opened certificate does not satisfy A^e = C2·a0 for the published commitment")
+    if recover_receipt_signer(group, opened.join_id, opened.c2, opened.receipt) != opened.signer:
         raise VerificationError("the join receipt was not signed by the named signer")
     return opened.signer
 
@@ -147,8 +185,9 @@ class Agency:
         self.manager = gs.GroupManager(manager_key)
         self.account = account
         self.consortium = consortium
-        self._joins: dict[bytes, gs.MembershipCertificate] = {}
-        self._members: dict[int, JoinReceipt] = {}
+        self._admitted: set[str] = set()
+        self._joins: dict[bytes, str] = {}  # join id -> the admitted identity running it
+        self._members: dict[int, _Member] = {}  # canonical certificate -> member
         self._signatures: dict[bytes, gs.GroupSignature] = {}
 
     @property
@@ -167,42 +206,78 @@ class Agency:
 
     # ---- join (Algorithm 1) ----------------------------------------------------------------
 
-    def challenge_join(self, request: gs.JoinRequest) -> gs.JoinChallenge:
-        """Join step 2 (see :meth:`GroupManager.challenge`)."""
-        return self.manager.challenge(request)
-
-    def certify(self, response: gs.JoinResponse) -> gs.MembershipCertificate:
-        """Join step 4: issue the certificate; the member is listed once its receipt arrives."""
-        certificate = self.manager.certify(response)
-        self._joins[response.join_id] = certificate
-        return certificate
-
-    def record_receipt(self, join_id: bytes, receipt: JoinReceipt) -> None:
-        """List a member: check that ``receipt`` is the user's signature on the certificate issued.
+    def admit(self, user: str) -> None:
+        """Admit the identity ``user`` (an Ethereum address, checked out of band) to one join.
 
         Raises:
-            InvalidInputError: if no certificate was issued for ``join_id``.
-            VerificationError: if the receipt is for another certificate or not signed by its user.
+            InvalidInputError: if ``user`` is not an address.
         """
-        issued = self._joins.pop(join_id, None)
-        if issued is None:
-            raise InvalidInputError("no certificate awaits a receipt for this join")
-        certificate = int(gs.canonical_certificate(issued.a_cert, self.public.n))
-        if receipt.certificate != certificate:
-            raise VerificationError("the join receipt is for another certificate")
-        if recover_receipt_signer(self.public, certificate, receipt.signature) != receipt.user:
+        try:
+            self._admitted.add(to_checksum_address(user))
+        except ValueError:
+            raise InvalidInputError(f"an admitted identity must be an address, got {user!r}") from None
+
+    def challenge_join(self, request: gs.JoinRequest, user: str) -> gs.JoinChallenge:
+        """Join step 2 (see :meth:`GroupManager.challenge`) for the admitted identity ``user``.
+
+        Raises:
+            AccessDeniedError: if ``user`` was not admitted (or its admission was used).
+        """
+        identity = to_checksum_address(user)
+        if identity not in self._admitted:
+            raise AccessDeniedError(f"{self.name} did not admit {identity} to join")
+        challenge = self.manager.challenge(request)
+        self._joins[request.join_id] = identity
+        return challenge
+
+    def certify(self, response: gs.JoinResponse, receipt: JoinReceipt) -> gs.MembershipCertificate:
+        """Join step 4: issue the certificate, only with the admitted user's receipt, and list the member.
+
+        The receipt must be the identity admitted for this join, signing (group, join id, C2)
+        of this very response; only then is the certificate issued (A = (C2·a0)^{1/e}).
+
+        Raises:
+            InvalidInputError: if no join with this id was challenged.
+            AccessDeniedError: if the receipt names another identity than the one admitted.
+            VerificationError: if the receipt is for another join or commitment, or not signed
+                by the identity it names; or the response's proof fails.
+        """
+        identity = self._joins.pop(response.join_id, None)
+        if identity is None:
+            raise InvalidInputError("no join with this id was challenged (challenge_join first)")
+        if identity not in self._admitted:  # two joins started on one admission: the first one won
+            raise AccessDeniedError(f"the admission of {identity} to {self.name} was used by another join")
+        if receipt.user.lower() != identity.lower():
+            raise AccessDeniedError(f"the join receipt names {receipt.user}; {self.name} admitted {identity}")
+        if receipt.join_id != response.join_id or receipt.c2 != int(response.c2):
+            raise VerificationError("the join receipt is for another join or commitment C2")
+        if receipt.signer(self.public) != identity:
             raise VerificationError("the join receipt is not signed by the user it names")
-        self._members[certificate] = receipt
+        certificate = self.manager.certify(response)
+        self._members[int(gs.canonical_certificate(certificate.a_cert, self.public.n))] = _Member(
+            receipt, int(certificate.e)
+        )
+        self._admitted.discard(identity)  # one admission, one join
+        return certificate
 
     @property
     def member_count(self) -> int:
-        """Members listed (with a receipt)."""
+        """Members listed (each with its receipt)."""
         return len(self._members)
 
     def members_json(self) -> str:
-        """The member list (certificate → user address and receipt) as JSON, for safekeeping."""
+        """The member list (certificate → user, join id, C2, e and receipt) as JSON, for safekeeping."""
         return json.dumps(
-            {hex(c): {"user": r.user, "receipt": "0x" + r.signature.hex()} for c, r in self._members.items()},
+            {
+                hex(c): {
+                    "user": m.receipt.user,
+                    "join_id": "0x" + m.receipt.join_id.hex(),
+                    "c2": hex(m.receipt.c2),
+                    "e": hex(m.e),
+                    "receipt": "0x" + m.receipt.signature.hex(),
+                }
+                for c, m in self._members.items()
+            },
             sort_keys=True,
             indent=1,
         )
@@ -213,17 +288,24 @@ class Agency:
         """Check a member's upload and record it on chain from the agency's account.
 
         Checks, in order: the upload is for this group; the group signature on
-        H(R) || file id || block count verifies; the Merkle tree rebuilt from the blocks the
-        server holds has root H(R). Only then is the record submitted.
+        H(R) || file id || block count verifies; the signer's certificate is one this agency
+        listed with a join receipt (so that an approved trace can name the signer); the Merkle
+        tree rebuilt from the blocks the server holds has root H(R). Only then is the record
+        submitted.
 
         Raises:
             VerificationError: if the signature does not verify for this group.
+            AccessDeniedError: if the signer's certificate has no join receipt with this agency.
             IntegrityError: if the stored blocks do not rebuild to the signed root.
         """
         if upload.group != self.public.fingerprint():
             raise VerificationError("the upload is signed for another group")
         if not gs.verify(self.public, upload.message, upload.signature):
             raise VerificationError(f"the group signature of upload 0x{upload.file_id.hex()} does not verify")
+        if int(gs.signer_certificate(self.manager.key, upload.signature)) not in self._members:
+            raise AccessDeniedError(
+                f"upload 0x{upload.file_id.hex()} refused: its signer's certificate has no receipt with {self.name}"
+            )
         answers = server.answer_challenge(upload.file_id, tuple(range(upload.block_count)))
         if any(len(answer.block) > upload.block_size for answer in answers):
             raise IntegrityError("a stored block is larger than the upload's block size")
@@ -250,9 +332,12 @@ class Agency:
 
     # ---- traces (§3.5) ---------------------------------------------------------------------
 
-    def request_trace(self, file_id: bytes, reason: str) -> Ballot:
-        """Ask the consortium to trace the signer of a record (the request counts as our vote)."""
-        return self.consortium.request_trace(sender=self.account, file_id=file_id, reason_hash=reason_hash(reason))
+    def request_trace(self, record_agency: str, file_id: bytes, reason: str) -> Ballot:
+        """Ask the consortium to trace the signer of record (``record_agency``, ``file_id``)
+        (the request counts as our vote)."""
+        return self.consortium.request_trace(
+            sender=self.account, agency=record_agency, file_id=file_id, reason_hash=reason_hash(reason)
+        )
 
     def vote(self, ballot_id: int, *, support: bool = True) -> Ballot:
         """Vote on a ballot (trace, admission or removal)."""
@@ -267,7 +352,8 @@ class Agency:
         Raises:
             AccessDeniedError: if the trace is not approved on chain, or not this agency's.
             IntegrityError: if the signature held does not match the record.
-            VerificationError: if the certificate opened belongs to no listed member.
+            VerificationError: if the certificate opened belongs to no listed member, or does not
+                satisfy A^e = C2·a0 for the listed member's commitment.
         """
         ballot = self.consortium.get_ballot(ballot_id)
         if ballot.kind != BallotKind.TRACE or ballot.file_id is None:
@@ -278,19 +364,26 @@ class Agency:
                 f"trace {ballot_id} is {ballot.status.name.lower()} on chain "
                 f"({ballot.approvals} approvals of the {quorum} needed): refusing to open"
             )
-        record = self.consortium.get_record(ballot.file_id)
-        if record.agency.lower() != self.address.lower():
+        if ballot.record_agency is None or ballot.record_agency.lower() != self.address.lower():
             raise AccessDeniedError(f"record 0x{ballot.file_id.hex()} was submitted by another agency")
+        record = self.consortium.get_record(self.address, ballot.file_id)
         signature = self.signature_of(ballot.file_id)
         if signature.digest() != record.signature_hash:
             raise IntegrityError("the signature held is not the one recorded on chain")
         # verified: accept_upload kept this signature only after it verified for the very fields
         # now on chain, and its digest was just matched against the record.
         opening = gs.open_signature(self.manager.key, _record_message(record), signature, verified=True)
-        receipt = self._members.get(int(opening.certificate))
-        if receipt is None:
+        member = self._members.get(int(opening.certificate))
+        if member is None:
             raise VerificationError("the signer's certificate belongs to no listed member")
-        published = PublishedOpening(ballot_id, ballot.file_id, receipt.user, opening, receipt.signature)
+        receipt = member.receipt
+        if not gs.certificate_matches_commitment(self.public, opening.certificate, member.e, receipt.c2):
+            raise VerificationError(
+                f"the opened certificate does not satisfy A^e = C2·a0 for the commitment of member {receipt.user}"
+            )
+        published = PublishedOpening(
+            ballot_id, ballot.file_id, receipt.user, opening, receipt.signature, receipt.join_id, receipt.c2, member.e
+        )
         result: TraceOpening = self.consortium.publish_opening(
             sender=self.account, ballot_id=ballot_id, signer=receipt.user, opening=published.to_bytes()
         )

@@ -15,20 +15,44 @@ The roles:
 * :class:`AggregationCloud`: collects contributions, multiplies them, runs the decryption.
 
 Vectors are aggregated element-wise with one partial decryption per element, so the same roles
-carry the per-round sums of collaborative training. Trust model (as in the paper): the cloud
-and the users are semi-honest; the parties may be malicious (their proofs are checked); the
-key was dealt by a trusted CA (:func:`~offchain.crypto.threshold_paillier.generate_threshold_keypair`).
+carry the per-round sums of collaborative training. Trust model: the key was dealt by a trusted
+CA (:func:`~offchain.crypto.threshold_paillier.generate_threshold_keypair`); the parties may be
+malicious (their proofs are checked); the cloud is semi-honest (it follows the protocol).
+
+Contributors are authenticated, and one of them cannot stop a round:
+
+* every contributor has an Ethereum signing key registered with the cloud
+  (:meth:`AggregationCloud.register`) and signs its contribution together with the round id
+  (:func:`contribution_message`), so names are not self-declared and a contribution cannot be
+  replayed into another round;
+* every ciphertext must be a unit modulo n² (``0 < c < n²`` and ``gcd(c, n) = 1``): a non-unit
+  (``n`` itself, or any multiple of p or q) would make the product a non-unit, which no partial
+  decryption can open. A malformed contribution is refused with
+  :class:`MalformedContributionError` naming its (authenticated) sender, who is excluded from
+  the round (:attr:`AggregationCloud.excluded`); the round finishes with the others.
+
+Remaining semi-honest limit (no range proofs): a registered contributor can still encrypt any
+value of Z_n, so one contributor can shift the total by any amount. Values are not range-checked;
+the total is only as right as the least honest contributor.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+import gmpy2
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from eth_utils import to_checksum_address
 
 from offchain.crypto import threshold_paillier as tp
+from offchain.crypto.hashing import keccak256
 from offchain.crypto.paillier import EncryptedVector, FixedPoint, NoisePool
-from offchain.errors import InvalidInputError, VerificationError
+from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, VerificationError
 
 __all__ = [
     "AggregationCloud",
@@ -38,9 +62,15 @@ __all__ = [
     "Contributor",
     "DecryptionParty",
     "GatheredPartials",
+    "MalformedContributionError",
     "PartialBatch",
+    "contribution_message",
     "gather_partials",
 ]
+
+_CONTRIBUTION_DOMAIN = b"datashare/aggregation-contribution/v1"
+#: Length of a round id, in bytes.
+ROUND_ID_BYTES = 32
 
 logger = logging.getLogger(__name__)
 
@@ -57,12 +87,46 @@ class CheatingPartiesError(VerificationError):
         super().__init__(f"{detail}; rejected: {', '.join(self.names) or 'none'}")
 
 
+class MalformedContributionError(IntegrityError):
+    """A registered contributor sent a contribution that cannot enter the aggregate; it is excluded.
+
+    Attributes:
+        contributor: The (authenticated) name of the contributor.
+    """
+
+    def __init__(self, contributor: str, detail: str) -> None:
+        self.contributor = contributor
+        super().__init__(f"contribution of {contributor} refused and {contributor} excluded from the round: {detail}")
+
+
+def contribution_message(round_id: bytes, contributor: str, vector: EncryptedVector) -> bytes:
+    """The 32 bytes a contributor signs: keccak256(domain || round id || name || scale || ciphertexts).
+
+    Every field is length-prefixed, so no two contributions share a message.
+    """
+    if len(round_id) != ROUND_ID_BYTES:
+        raise InvalidInputError(f"round id must be {ROUND_ID_BYTES} bytes, got {len(round_id)}")
+    parts = [_CONTRIBUTION_DOMAIN, round_id, contributor.encode("utf-8")]
+    parts += [int(v).to_bytes(int(v).bit_length() // 8 + 1, "big", signed=True) for v in (vector.scale_power,)]
+    parts += [int(c).to_bytes(int(c).bit_length() // 8 + 1, "big", signed=True) for c in vector.ciphertexts]
+    return keccak256(b"".join(len(part).to_bytes(4, "big") + part for part in parts))
+
+
 @dataclass(frozen=True)
 class Contribution:
-    """One user's encrypted vector, as sent to the cloud."""
+    """One user's encrypted vector, signed with its registered key for one round.
+
+    Attributes:
+        contributor: The name the contributor is registered under.
+        vector: Its encrypted values.
+        round_id: The round it is for.
+        signature: 65-byte EIP-191 signature of :func:`contribution_message`.
+    """
 
     contributor: str
     vector: EncryptedVector
+    round_id: bytes
+    signature: bytes
 
 
 @dataclass(frozen=True)
@@ -83,12 +147,14 @@ class AggregationResult:
         contributors: Who contributed, in submission order.
         decrypted_by: The names of the t parties whose partials were combined.
         rejected: The names of parties whose partial decryptions failed their proofs.
+        excluded: The names of contributors excluded for a malformed contribution (not in the total).
     """
 
     totals: tuple[float, ...]
     contributors: tuple[str, ...]
     decrypted_by: tuple[str, ...]
     rejected: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
 
 class Contributor:
@@ -99,6 +165,8 @@ class Contributor:
         public_key: The consortium's threshold public key.
         encoding: The fixed-point encoding every contributor uses (agree on it beforehand).
         pool: Optional precomputed r^n values for fast encryption.
+        signing_key: The ``eth_account`` key that signs contributions (a new one if omitted);
+            the cloud must have registered its address (:attr:`address`) under ``name``.
     """
 
     def __init__(
@@ -107,6 +175,7 @@ class Contributor:
         public_key: tp.ThresholdPublicKey,
         encoding: FixedPoint | None = None,
         pool: NoisePool | None = None,
+        signing_key: Any | None = None,
     ) -> None:
         if not name:
             raise InvalidInputError("a contributor needs a name")
@@ -114,15 +183,27 @@ class Contributor:
         self.public_key = public_key
         self.encoding = encoding or FixedPoint.for_key(public_key.paillier)
         self._pool = pool
+        self._signing_key = signing_key or Account.create()
 
-    def contribute(self, values: Sequence[float | int]) -> Contribution:
-        """E(v) for the values (fresh randomness for each).
+    @property
+    def address(self) -> str:
+        """The address of the contributor's signing key (what the cloud registers)."""
+        return str(self._signing_key.address)
+
+    def contribute(self, values: Sequence[float | int], *, round_id: bytes) -> Contribution:
+        """E(v) for the values (fresh randomness for each), signed for round ``round_id``.
 
         Raises:
             EncodingOverflowError: A value does not fit the encoding.
         """
         vector = EncryptedVector.encrypt(self.public_key.paillier, values, encoding=self.encoding, pool=self._pool)
-        return Contribution(self.name, vector)
+        return self.sign(vector, round_id=round_id)
+
+    def sign(self, vector: EncryptedVector, *, round_id: bytes) -> Contribution:
+        """Sign an already encrypted ``vector`` for round ``round_id``."""
+        message = encode_defunct(primitive=contribution_message(round_id, self.name, vector))
+        signature = bytes(self._signing_key.sign_message(message).signature)
+        return Contribution(self.name, vector, round_id, signature)
 
 
 class DecryptionParty:
@@ -158,44 +239,102 @@ class AggregationCloud:
         public_key: The consortium's threshold public key.
         length: The length of every contributed vector.
         encoding: The encoding the contributors use.
+        round_id: The round's id, which contributions are signed for (random if omitted; give
+            contributors :attr:`round_id`).
     """
 
     public_key: tp.ThresholdPublicKey
     length: int
     encoding: FixedPoint | None = None
+    round_id: bytes = field(default_factory=lambda: secrets.token_bytes(ROUND_ID_BYTES))
+    _registered: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _contributions: dict[str, Contribution] = field(default_factory=dict, init=False, repr=False)
+    _excluded: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _aggregate: EncryptedVector | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.length, bool) or not isinstance(self.length, int) or self.length < 1:
             raise InvalidInputError(f"vector length must be a positive int, got {self.length!r}")
+        if len(self.round_id) != ROUND_ID_BYTES:
+            raise InvalidInputError(f"round id must be {ROUND_ID_BYTES} bytes, got {len(self.round_id)}")
         if self.encoding is None:
             self.encoding = FixedPoint.for_key(self.public_key.paillier)
+
+    def register(self, name: str, address: str) -> None:
+        """Register contributor ``name`` with the address of its signing key.
+
+        Raises:
+            InvalidInputError: An empty name, a malformed address, or a name already registered.
+        """
+        if not name:
+            raise InvalidInputError("a contributor needs a name")
+        if name in self._registered:
+            raise InvalidInputError(f"{name} is already registered with key {self._registered[name]}")
+        try:
+            self._registered[name] = to_checksum_address(address)
+        except ValueError as exc:
+            raise InvalidInputError(f"{name}'s key address is malformed: {exc}") from None
 
     @property
     def contributors(self) -> tuple[str, ...]:
         """Who contributed so far, in order."""
         return tuple(self._contributions)
 
+    @property
+    def excluded(self) -> tuple[str, ...]:
+        """Registered contributors excluded from this round for a malformed contribution, in order."""
+        return tuple(self._excluded)
+
     def submit(self, contribution: Contribution) -> None:
-        """Accept one contribution and fold it into the running product.
+        """Authenticate one contribution, check it, and fold it into the running product.
+
+        The signature is checked first, so that a malformed contribution is blamed on the
+        registered contributor who signed it and on nobody else.
 
         Raises:
-            InvalidInputError: A second contribution from the same user, or one of another
-                length, key or encoding.
+            AccessDeniedError: The name is not registered, or its sender is excluded.
+            VerificationError: The signature is not the registered key's, or is for another round.
+            MalformedContributionError: A ciphertext is not a unit modulo n², or the vector is
+                under another key or encoding, or of another length or scale; the contributor is
+                excluded from the round.
+            InvalidInputError: A second contribution from the same user.
         """
-        vector = contribution.vector
-        if contribution.contributor in self._contributions:
-            raise InvalidInputError(f"{contribution.contributor} has already contributed")
-        if vector.public_key != self.public_key.paillier or vector.encoding != self.encoding:
-            raise InvalidInputError(f"{contribution.contributor}'s contribution is under another key or encoding")
-        if len(vector) != self.length or vector.scale_power != 1:
-            raise InvalidInputError(
-                f"{contribution.contributor}'s contribution has {len(vector)} values at scale "
-                f"{vector.scale_power}; expected {self.length} at scale 1"
+        name = contribution.contributor
+        address = self._registered.get(name)
+        if address is None:
+            raise AccessDeniedError(f"{name!r} is not a registered contributor")
+        if name in self._excluded:
+            raise AccessDeniedError(f"{name} is excluded from this round: {self._excluded[name]}")
+        if contribution.round_id != self.round_id:
+            raise VerificationError(
+                f"{name}'s contribution is signed for round 0x{contribution.round_id.hex()}, "
+                f"this round is 0x{self.round_id.hex()}"
             )
+        signer = _recover(contribution)
+        if signer != address:
+            raise VerificationError(f"the contribution in {name}'s name is signed by {signer}, not by {address}")
+        if name in self._contributions:
+            raise InvalidInputError(f"{name} has already contributed")
+        problem = self._malformation(contribution.vector)
+        if problem is not None:
+            self._excluded[name] = problem
+            logger.warning("contribution of %s refused, contributor excluded: %s", name, problem)
+            raise MalformedContributionError(name, problem)
+        vector = contribution.vector
         self._aggregate = vector if self._aggregate is None else self._aggregate + vector
-        self._contributions[contribution.contributor] = contribution
+        self._contributions[name] = contribution
+
+    def _malformation(self, vector: EncryptedVector) -> str | None:
+        """Why ``vector`` cannot enter the aggregate, or None."""
+        if vector.public_key != self.public_key.paillier or vector.encoding != self.encoding:
+            return "it is under another key or encoding"
+        if len(vector) != self.length or vector.scale_power != 1:
+            return f"it has {len(vector)} values at scale {vector.scale_power}; expected {self.length} at scale 1"
+        n, nsquare = self.public_key.n, self.public_key.nsquare
+        for position, c in enumerate(vector.ciphertexts):
+            if not 0 < c < nsquare or gmpy2.gcd(c, n) != 1:
+                return f"ciphertext {position} is not a unit modulo n² (need 0 < c < n² and gcd(c, n) = 1)"
+        return None
 
     def aggregate(self) -> EncryptedVector:
         """E(Σ v_k), element-wise (§4.2, step 2).
@@ -213,6 +352,8 @@ class AggregationCloud:
         The first t parties are asked; each one whose proofs fail is named in the result and
         replaced by the next party in ``parties`` (see :func:`gather_partials`).
 
+        Contributors excluded at submission are listed in the result; the total is over the others.
+
         Raises:
             CheatingPartiesError: Fewer than t parties returned valid partials; names the cheats.
             InvalidInputError: Two parties hold the same share index, or no contributions.
@@ -223,7 +364,15 @@ class AggregationCloud:
         residues = [tp.combine(self.public_key, element) for element in gathered.partials]
         assert self.encoding is not None
         totals = tuple(self.encoding.decode(r) for r in residues)
-        return AggregationResult(totals, self.contributors, gathered.decrypted_by, gathered.rejected)
+        return AggregationResult(totals, self.contributors, gathered.decrypted_by, gathered.rejected, self.excluded)
+
+
+def _recover(contribution: Contribution) -> str:
+    message = contribution_message(contribution.round_id, contribution.contributor, contribution.vector)
+    try:
+        return str(Account.recover_message(encode_defunct(primitive=message), signature=contribution.signature))
+    except Exception as exc:  # eth_account raises several types for malformed signatures
+        raise VerificationError(f"{contribution.contributor}'s contribution signature is malformed: {exc}") from None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from offchain.crypto.hashing import sha256
 from offchain.crypto.merkle import verify_inclusion
 from offchain.errors import OffchainError
 from offchain.protocols.cloud_server import CloudServer
-from offchain.protocols.metadata import FileMetadata
+from offchain.protocols.metadata import FileMetadata, check_capsule
 
 __all__ = ["AuditReport", "Auditor", "audit_root"]
 
@@ -56,7 +56,9 @@ class Auditor:
         self.registry = registry
 
     def audit(self, file_id: bytes, server: CloudServer, *, k: int = 10, nonce: bytes | None = None) -> AuditReport:
-        """Challenge ``server`` for ``k`` blocks of ``file_id`` and verify its answers.
+        """Challenge ``server`` for ``k`` blocks of ``file_id`` and verify its answers, and check
+        that the sealed key capsule it hands out is the registered one (else the report's
+        ``error`` says so and the audit fails).
 
         Args:
             file_id: The file to audit.
@@ -67,7 +69,7 @@ class Auditor:
         """
         record = self.registry.get_file(file_id)
         metadata = FileMetadata.from_bytes(record.metadata)
-        return audit_root(
+        report = audit_root(
             file_id,
             server,
             root=record.merkle_root,
@@ -76,6 +78,14 @@ class Auditor:
             k=k,
             nonce=nonce,
         )
+        if report.error is not None:
+            return report
+        try:
+            check_capsule(metadata, server.sealed_key(file_id), file_id)
+        except OffchainError as exc:
+            logger.warning("audit of 0x%s: %s", file_id.hex(), exc)
+            return AuditReport(file_id, report.challenge, report.failed_indices, error=str(exc))
+        return report
 
 
 def audit_root(

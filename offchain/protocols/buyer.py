@@ -23,7 +23,7 @@ from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError
 from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.data_owner import Recipient
 from offchain.protocols.keys import FileKeys
-from offchain.protocols.metadata import FileMetadata
+from offchain.protocols.metadata import FileMetadata, check_capsule
 from offchain.protocols.retrieval import CommitmentCheck, retrieve_checked
 from offchain.zk import Proof, Record, Requirement, record_opens, verify
 
@@ -93,16 +93,18 @@ class Buyer:
         The file's delegating public key is read from its on-chain metadata (from ``record``
         when the caller already read it, else from the chain); ``verifying_pk`` is the owner's
         signing key, which the buyer must know from an authentic source. Proxies that refuse,
-        or whose cfrag does not verify, are skipped (and logged).
+        or whose cfrag does not verify, are skipped (and logged). The sealed capsule the storage
+        server hands out is checked against the hash in the registration before any use.
 
         Raises:
+            IntegrityError: if the storage server's capsule is not the registered one.
             AccessDeniedError: if fewer than ``threshold`` proxies produced a valid cfrag.
         """
         if record is None or record.file_id != file_id:
             record = self.registry.get_file(file_id)
         metadata = FileMetadata.from_bytes(record.metadata)
         delegating_pk = pre.public_key_from_bytes(metadata.delegating_pk)
-        sealed = storage.sealed_key(file_id)
+        sealed = check_capsule(metadata, storage.sealed_key(file_id), file_id)
         cfrags: list[pre.VerifiedCFrag] = []
         refusals: list[str] = []
         for proxy in proxies:

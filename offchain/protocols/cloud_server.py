@@ -11,6 +11,28 @@ integrity and availability: receivers and auditors check everything it returns a
 chain. As a proxy it re-encrypts only while the grant on chain is active and its policy
 matches the kfrag it holds.
 
+What an honest server accepts, so that nobody else can make it misbehave:
+
+* an upload of a registered file (:meth:`CloudServer.store_file`) only after the file is
+  registered on chain, and only if the ciphertext hashes to the registered ``K_f**``, its
+  Merkle tree has the registered root and block count, the sealed key capsule has the hash in
+  the registered metadata, and the registered owner signed :func:`upload_message` (file id,
+  version, ``K_f**``, root, capsule hash) with its Ethereum key. An accepted file is never
+  replaced: a changed file is a new registered version, with a new file id;
+* an anonymous group upload (:meth:`CloudServer.store_anonymous`) only with a valid group
+  signature on :func:`anonymous_upload_message` (file id, root, block count) for the group key
+  given, the root rebuilt from the ciphertext; first come, never replaced (the file id is
+  unknown to anyone until the member stores it);
+* a kfrag (:meth:`CloudServer.accept_kfrag`) only for a grant active on chain, whose policy hash
+  it matches, made from the file's registered delegating key, and delivered to this server by
+  the registered owner (a signature on :func:`kfrag_delivery_message`, which names the server,
+  so that one proxy cannot hand its kfrag to another); never replaced while that grant stands.
+
+The download gate (Zheng et al. §4.3) is *not* access control: ``K_f* = H(f*)``, and
+:meth:`CloudServer.answer_challenge` serves any block to any auditor (audits need that, and a
+challenger picking fresh nonces would collect every block anyway), so anyone can reassemble
+``f*`` and ``K_f*``. The ciphertext is public in effect; only the data key protects the content.
+
 This class keeps its index in memory; blobs go to any :class:`~offchain.storage.BlobStore`.
 """
 
@@ -20,19 +42,87 @@ import hmac
 import logging
 from dataclasses import dataclass
 
-from offchain.chain.registry import DataRegistryClient, policy_hash
+from eth_utils import to_checksum_address
+
+from offchain.chain.registry import DataRegistryClient, FileRegistration, policy_hash
+from offchain.chain.signing import recover_digest_signer
+from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
-from offchain.crypto.hashing import sha256
+from offchain.crypto.hashing import keccak256, sha256
 from offchain.crypto.merkle import InclusionProof, MerkleTree
-from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, StorageError
+from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, StorageError, VerificationError
+from offchain.protocols.metadata import FileMetadata, check_capsule
 from offchain.storage.base import BlobStore
 
-__all__ = ["AuditResponse", "CloudServer"]
+__all__ = [
+    "AuditResponse",
+    "CloudServer",
+    "anonymous_upload_message",
+    "kfrag_delivery_message",
+    "upload_message",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Scheme of the locators this server registers: ``cloud://<server name>/<K_f** hex>``.
 LOCATOR_SCHEME = "cloud://"
+
+_UPLOAD_DOMAIN = b"datashare/storage-upload/v1"
+_KFRAG_DOMAIN = b"datashare/kfrag-delivery/v1"
+_ANONYMOUS_UPLOAD_DOMAIN = b"datashare/group-upload/v1"
+
+
+def upload_message(
+    *, file_id: bytes, version: int, ciphertext_hash: bytes, merkle_root: bytes, capsule_hash: bytes
+) -> bytes:
+    """The digest a registered owner signs to upload a file version:
+    keccak256(domain || file id || version (4 bytes) || K_f** || Merkle root || capsule hash)."""
+    for name, value in (
+        ("file_id", file_id),
+        ("ciphertext_hash", ciphertext_hash),
+        ("merkle_root", merkle_root),
+        ("capsule_hash", capsule_hash),
+    ):
+        if len(value) != 32:
+            raise InvalidInputError(f"{name} must be 32 bytes, got {len(value)}")
+    if not 0 < version < 1 << 32:
+        raise InvalidInputError(f"version must be in 1..2**32 - 1, got {version}")
+    return keccak256(
+        _UPLOAD_DOMAIN + file_id + version.to_bytes(4, "big") + ciphertext_hash + merkle_root + capsule_hash
+    )
+
+
+def kfrag_delivery_message(*, server: str, file_id: bytes, grantee: str, kfrag: bytes, granted_at: int) -> bytes:
+    """The digest an owner signs to deliver one kfrag to one proxy for one grant:
+    keccak256(domain || keccak(server name) || file id || grantee || keccak(kfrag) || granted_at (8 bytes)).
+
+    The server's name stops a proxy from passing its kfrag on to another proxy (two proxies
+    holding one share would leave the receiver a share short); ``granted_at`` (the on-chain
+    grant's time) stops a kfrag of a revoked grant from being replayed into a new one.
+    """
+    if len(file_id) != 32:
+        raise InvalidInputError(f"file_id must be 32 bytes, got {len(file_id)}")
+    if not 0 <= granted_at < 1 << 64:
+        raise InvalidInputError(f"granted_at must be a uint64 timestamp, got {granted_at}")
+    address = bytes.fromhex(to_checksum_address(grantee)[2:])
+    return keccak256(
+        _KFRAG_DOMAIN
+        + keccak256(server.encode("utf-8"))
+        + file_id
+        + address
+        + keccak256(bytes(kfrag))
+        + granted_at.to_bytes(8, "big")
+    )
+
+
+def anonymous_upload_message(file_id: bytes, merkle_root: bytes, block_count: int) -> bytes:
+    """The bytes a group member signs for an upload: domain || file id || H(R) || block count
+    (Huang et al. 2020 §3.4; the agency checks the same signature and records these fields)."""
+    if len(file_id) != 32 or len(merkle_root) != 32:
+        raise InvalidInputError("file id and Merkle root must be 32 bytes each")
+    if not 0 < block_count < 1 << 64:
+        raise InvalidInputError(f"block count must be in 1..2**64 - 1, got {block_count}")
+    return _ANONYMOUS_UPLOAD_DOMAIN + file_id + merkle_root + block_count.to_bytes(8, "big")
 
 
 @dataclass(frozen=True)
@@ -57,6 +147,7 @@ class _StoredFile:
 class _HeldKFrag:
     kfrag: pre.VerifiedKFrag
     policy: bytes
+    granted_at: int
 
 
 class CloudServer:
@@ -84,29 +175,111 @@ class CloudServer:
         return f"{LOCATOR_SCHEME}{self.name}/{index_hash.hex()}"
 
     def store_file(
-        self, *, file_id: bytes, ciphertext: bytes, index_hash: bytes, block_size: int, sealed_key: pre.SealedKey
+        self, *, file_id: bytes, ciphertext: bytes, sealed_key: pre.SealedKey, owner_signature: bytes
     ) -> str:
-        """Accept an upload: check ``H(H(f*)) = K_f**``, store ``f*``, keep ``K_f**`` and the sealed key.
+        """Accept the upload of a registered file version from its registered owner.
 
-        The server also builds the ciphertext's Merkle tree now, to answer audits without
-        reading the whole file again.
+        Checks, against the registration read from the chain: the owner signed
+        :func:`upload_message`; ``H(H(f*))`` is the registered ``K_f**``; the ciphertext's Merkle
+        tree (at the registered block size) has the registered root and block count; the
+        capsule's hash is the registered one. A file already held is never replaced (an upload
+        that passes these checks is byte for byte the one held, so it is acknowledged as is).
+
+        The server builds the ciphertext's Merkle tree now, to answer audits without reading
+        the whole file again.
 
         Returns:
-            The locator to register on chain.
+            The file's locator on this server.
 
         Raises:
-            IntegrityError: if ``index_hash`` is not ``H(H(ciphertext))``.
+            UnknownFileError: if ``file_id`` is not registered.
+            VerificationError: if the registered owner did not sign this upload.
+            IntegrityError: if the ciphertext, its tree or the capsule do not match the chain.
         """
-        if sha256(sha256(ciphertext)) != index_hash:
-            raise IntegrityError("upload refused: K_f** is not H(H(f*)) of the ciphertext sent")
+        record = self.registry.get_file(file_id)
+        metadata = FileMetadata.from_bytes(record.metadata)
+        if metadata.capsule_hash is None:
+            raise IntegrityError(f"upload refused: file 0x{file_id.hex()} is registered without a capsule hash")
+        signed = upload_message(
+            file_id=file_id,
+            version=record.version,
+            ciphertext_hash=record.ciphertext_hash,
+            merkle_root=record.merkle_root,
+            capsule_hash=metadata.capsule_hash,
+        )
+        signer = recover_digest_signer(signed, owner_signature)
+        if signer != record.owner:
+            raise VerificationError(
+                f"upload of file 0x{file_id.hex()} refused: signed by {signer}, the registered owner is {record.owner}"
+            )
+        tree = self._check_ciphertext(record, metadata, ciphertext)
+        check_capsule(metadata, sealed_key, file_id)
+        held = self._files.get(file_id)
+        if held is not None:  # same K_f**, same capsule hash: the very upload already held
+            logger.info("%s already holds file 0x%s; nothing replaced", self.name, file_id.hex())
+            return self.locator_for(held.index_hash)
         blob_locator = self.store.put(ciphertext)
-        tree = MerkleTree.from_bytes(ciphertext, block_size)
-        self._files[file_id] = _StoredFile(index_hash, blob_locator, block_size, sealed_key, tree)
+        self._files[file_id] = _StoredFile(record.ciphertext_hash, blob_locator, metadata.block_size, sealed_key, tree)
         logger.info("%s stored file 0x%s (%d bytes)", self.name, file_id.hex(), len(ciphertext))
+        return self.locator_for(record.ciphertext_hash)
+
+    @staticmethod
+    def _check_ciphertext(record: FileRegistration, metadata: FileMetadata, ciphertext: bytes) -> MerkleTree:
+        index_hash = sha256(sha256(ciphertext))
+        if index_hash != record.ciphertext_hash:
+            raise IntegrityError(
+                f"upload refused: H(H(f*)) = 0x{index_hash.hex()}, registered K_f** 0x{record.ciphertext_hash.hex()}"
+            )
+        tree = MerkleTree.from_bytes(ciphertext, metadata.block_size)
+        if tree.root != record.merkle_root or tree.size != metadata.block_count:
+            raise IntegrityError(
+                f"upload refused: the ciphertext's Merkle tree has root 0x{tree.root.hex()} and {tree.size} blocks, "
+                f"registered 0x{record.merkle_root.hex()} and {metadata.block_count}"
+            )
+        return tree
+
+    def store_anonymous(
+        self,
+        *,
+        file_id: bytes,
+        ciphertext: bytes,
+        block_size: int,
+        sealed_key: pre.SealedKey,
+        group: gs.GroupPublicKey,
+        signature: gs.GroupSignature,
+    ) -> str:
+        """Accept a group member's anonymous upload (Huang et al. 2020 §3.4).
+
+        The file id is fresh (it hashes the member's salted commitment), so nobody can know it
+        before the member stores it; the server accepts the first upload carrying a valid group
+        signature on :func:`anonymous_upload_message` over the root it rebuilds from the
+        ciphertext, and never replaces it.
+
+        Returns:
+            The file's locator on this server.
+
+        Raises:
+            AccessDeniedError: if a file is already held under ``file_id``.
+            VerificationError: if the group signature does not verify for ``group``.
+        """
+        if file_id in self._files:
+            raise AccessDeniedError(f"{self.name} already holds file 0x{file_id.hex()}; it is never replaced")
+        tree = MerkleTree.from_bytes(ciphertext, block_size)
+        if not gs.verify(group, anonymous_upload_message(file_id, tree.root, tree.size), signature):
+            raise VerificationError(
+                f"anonymous upload 0x{file_id.hex()} refused: the group signature does not verify over its blocks"
+            )
+        index_hash = sha256(sha256(ciphertext))
+        blob_locator = self.store.put(ciphertext)
+        self._files[file_id] = _StoredFile(index_hash, blob_locator, block_size, sealed_key, tree)
+        logger.info("%s stored anonymous file 0x%s (%d bytes)", self.name, file_id.hex(), len(ciphertext))
         return self.locator_for(index_hash)
 
     def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
         """Serve ``f*`` to whoever shows ``K_f*`` with ``H(K_f*) = K_f**``.
+
+        NOTE: the gate of Zheng et al. §4.3, not access control: anyone can reassemble ``f*``
+        from :meth:`answer_challenge` and hash it into ``K_f*`` (see the module docstring).
 
         Raises:
             AccessDeniedError: if the token is wrong.
@@ -129,27 +302,59 @@ class CloudServer:
         file_id: bytes,
         grantee: str,
         kfrag: bytes,
-        delegating_pk: pre.PublicKey,
         receiving_pk: pre.PublicKey,
         verifying_pk: pre.PublicKey,
         threshold: int,
         shares: int,
+        owner_signature: bytes,
     ) -> None:
-        """Verify and keep a kfrag the owner made for ``grantee``.
+        """Verify and keep a kfrag the registered owner made for ``grantee`` and delivered to this server.
+
+        Checks: the grant is active on chain and its policy hash is this kfrag's policy; the
+        kfrag verifies for the file's registered delegating key (from its on-chain metadata,
+        never from the caller); the registered owner signed :func:`kfrag_delivery_message` for
+        this server, file, grantee, kfrag and grant. A kfrag held for the same grant (same time
+        and policy on chain) is never replaced; a new grant (after a revocation) replaces it.
 
         Raises:
-            VerificationError: if the kfrag does not verify for these keys.
+            UnknownFileError: if ``file_id`` is not registered.
+            AccessDeniedError: if the grant is not active, its policy is another, or a kfrag is
+                already held for this grant.
+            VerificationError: if the kfrag does not verify or the owner did not deliver it here.
         """
-        verified = pre.verify_kfrag(
-            kfrag, delegating_pk=delegating_pk, receiving_pk=receiving_pk, verifying_pk=verifying_pk
-        )
+        record = self.registry.get_file(file_id)
+        grant = self.registry.get_grant(file_id, grantee)
         policy = policy_hash(
             receiving_pk=pre.public_key_to_bytes(receiving_pk),
             verifying_pk=pre.public_key_to_bytes(verifying_pk),
             threshold=threshold,
             shares=shares,
         )
-        self._kfrags[(file_id, grantee.lower())] = _HeldKFrag(verified, policy)
+        if not grant.active or grant.policy_hash != policy:
+            raise AccessDeniedError(
+                f"{self.name}: kfrag of file 0x{file_id.hex()} for {grantee} refused: "
+                + ("no active grant on chain" if not grant.active else "its policy is not the on-chain grant's")
+            )
+        signed = kfrag_delivery_message(
+            server=self.name, file_id=file_id, grantee=grantee, kfrag=kfrag, granted_at=grant.granted_at
+        )
+        signer = recover_digest_signer(signed, owner_signature)
+        if signer != record.owner:
+            raise VerificationError(
+                f"{self.name}: kfrag of file 0x{file_id.hex()} refused: delivered under {signer}'s signature, "
+                f"the registered owner is {record.owner}"
+            )
+        key = (file_id, grantee.lower())
+        held = self._kfrags.get(key)
+        if held is not None and (held.granted_at, held.policy) == (grant.granted_at, grant.policy_hash):
+            raise AccessDeniedError(
+                f"{self.name}: already holds a kfrag of file 0x{file_id.hex()} for {grantee} under this grant"
+            )
+        delegating_pk = pre.public_key_from_bytes(FileMetadata.from_bytes(record.metadata).delegating_pk)
+        verified = pre.verify_kfrag(
+            kfrag, delegating_pk=delegating_pk, receiving_pk=receiving_pk, verifying_pk=verifying_pk
+        )
+        self._kfrags[key] = _HeldKFrag(verified, policy, grant.granted_at)
 
     def reencrypt(self, file_id: bytes, grantee: str, sealed: pre.SealedKey) -> bytes:
         """Re-encrypt the file's key capsule ``sealed`` for ``grantee``, if its grant on chain is active.
@@ -175,7 +380,7 @@ class CloudServer:
     # ---- auditing (Huang et al. §3.3) ------------------------------------------------------
 
     def answer_challenge(self, file_id: bytes, indices: tuple[int, ...]) -> list[AuditResponse]:
-        """The challenged blocks of ``f*`` with their Merkle paths.
+        """The challenged blocks of ``f*`` with their Merkle paths, to anyone (audits are public).
 
         Raises:
             StorageError: if the server does not hold the file.

@@ -34,17 +34,18 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from offchain.chain.arbiter_policy import ArbiterPolicy
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import AccessGrant, DataRegistryClient, FileRegistration, file_id_of, policy_hash
+from offchain.chain.signing import sign_digest
 from offchain.crypto import envelope, pre
 from offchain.crypto.hashing import content_commitment, new_salt, sha256
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE, MerkleTree
 from offchain.errors import IntegrityError, InvalidInputError
-from offchain.protocols.cloud_server import CloudServer
+from offchain.protocols.cloud_server import CloudServer, kfrag_delivery_message, upload_message
 from offchain.protocols.keys import FileKeys
-from offchain.protocols.metadata import FileMetadata
+from offchain.protocols.metadata import FileMetadata, capsule_hash, check_capsule
 from offchain.protocols.retrieval import CommitmentCheck, retrieve_checked
 from offchain.zk import Record, Requirement, prove
 
-__all__ = ["DataOwner", "Recipient", "StoredCiphertext", "UploadReceipt", "derive_file_keypair", "encrypt_and_store"]
+__all__ = ["DataOwner", "EncryptedFile", "Recipient", "UploadReceipt", "derive_file_keypair", "encrypt_file"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,48 +95,58 @@ def derive_file_keypair(master_secret: bytes, file_id: bytes) -> pre.KeyPair:
     raise InvalidInputError("no valid key derived in 256 attempts")  # probability ~2^-32000
 
 
-@dataclass(frozen=True)
-class StoredCiphertext:
-    """A file encrypted and handed to a server (Zheng et al. 2018 §4.3), before any record is made.
+@dataclass(frozen=True, repr=False)
+class EncryptedFile:
+    """A file encrypted for storage (Zheng et al. 2018 §4.3), before it is registered or stored.
 
     Attributes:
-        keys: Data key, commitment salt and download token ``K_f*``.
+        ciphertext: ``f*``.
+        keys: Data key, commitment salt and download token ``K_f*`` (secret).
         tree: Merkle tree of the ciphertext's blocks (for audits).
-        index_hash: ``K_f** = H(K_f*)``, what the server keeps.
-        locator: Where the server says the file is.
-        ciphertext_bytes: Size of the ciphertext.
+        index_hash: ``K_f** = H(K_f*)``, what the chain and the server keep.
+        sealed_key: The keys sealed under the file's delegating key (public).
+        block_size: Merkle block size of the ciphertext, in bytes.
     """
 
+    ciphertext: bytes
     keys: FileKeys
     tree: MerkleTree
     index_hash: bytes
-    locator: str
-    ciphertext_bytes: int
+    sealed_key: pre.SealedKey
+    block_size: int
+
+    @property
+    def capsule_hash(self) -> bytes:
+        """The hash of :attr:`sealed_key` that the registration's metadata carries."""
+        return capsule_hash(self.sealed_key)
+
+    def __repr__(self) -> str:  # never print secrets
+        return f"EncryptedFile({len(self.ciphertext)} bytes, {self.tree.size} blocks)"
 
 
-def encrypt_and_store(
+def encrypt_file(
     content: bytes,
     *,
     salt: bytes,
     file_id: bytes,
-    server: CloudServer,
     sealing_pk: pre.PublicKey,
     block_size: int = DEFAULT_BLOCK_SIZE,
-) -> StoredCiphertext:
-    """Encrypt ``content`` under a fresh data key, store ``f*`` on ``server`` with the keys sealed
-    to ``sealing_pk``: the part of an upload shared by owners who register under their account
-    (:class:`DataOwner`) and anonymous group members (:mod:`offchain.protocols.group_member`)."""
+) -> EncryptedFile:
+    """Encrypt ``content`` under a fresh data key and seal the keys to ``sealing_pk``: the part of
+    an upload shared by owners who register under their account (:class:`DataOwner`) and
+    anonymous group members (:mod:`offchain.protocols.group_member`)."""
     data_key = envelope.new_data_key()
     ciphertext = envelope.encrypt(content, data_key, file_id=file_id)
     token = sha256(ciphertext)  # K_f*
-    index_hash = sha256(token)  # K_f**
-    tree = MerkleTree.from_bytes(ciphertext, block_size)
     keys = FileKeys(data_key=data_key, salt=salt, download_token=token)
-    sealed = pre.seal(sealing_pk, keys.to_bytes())
-    locator = server.store_file(
-        file_id=file_id, ciphertext=ciphertext, index_hash=index_hash, block_size=block_size, sealed_key=sealed
+    return EncryptedFile(
+        ciphertext=ciphertext,
+        keys=keys,
+        tree=MerkleTree.from_bytes(ciphertext, block_size),
+        index_hash=sha256(token),  # K_f**
+        sealed_key=pre.seal(sealing_pk, keys.to_bytes()),
+        block_size=block_size,
     )
-    return StoredCiphertext(keys, tree, index_hash, locator, len(ciphertext))
 
 
 class DataOwner:
@@ -200,7 +211,12 @@ class DataOwner:
         name: str = "",
         previous: bytes | None = None,
     ) -> UploadReceipt:
-        """Encrypt ``content``, store it on ``server`` and register it on chain.
+        """Encrypt ``content``, register it on chain, then store it on ``server``.
+
+        The registration comes first: an honest server accepts only a registered file, from
+        its registered owner (this account signs the upload, see
+        :func:`~offchain.protocols.cloud_server.upload_message`). If storing fails, the
+        registration stands and the error is raised; upload again (a new salt, a new file id).
 
         Args:
             content: The plaintext file.
@@ -251,35 +267,54 @@ class DataOwner:
     ) -> UploadReceipt:
         file_id = file_id_of(self.address, commitment)
         file_keys = self.file_keypair(file_id)
-        stored = encrypt_and_store(
-            content, salt=salt, file_id=file_id, server=server, sealing_pk=file_keys.public_key, block_size=block_size
+        encrypted = encrypt_file(
+            content, salt=salt, file_id=file_id, sealing_pk=file_keys.public_key, block_size=block_size
         )
-        keys, tree, index_hash, locator = stored.keys, stored.tree, stored.index_hash, stored.locator
         metadata = FileMetadata(
             block_size=block_size,
-            block_count=tree.size,
-            ciphertext_bytes=stored.ciphertext_bytes,
+            block_count=encrypted.tree.size,
+            ciphertext_bytes=len(encrypted.ciphertext),
             delegating_pk=file_keys.public_bytes(),
             name=name,
+            capsule_hash=encrypted.capsule_hash,
         )
         fields: dict[str, Any] = dict(
             sender=self.account,
             content_commitment=commitment,
-            ciphertext_hash=index_hash,
-            merkle_root=tree.root,
-            locator=locator,
+            ciphertext_hash=encrypted.index_hash,
+            merkle_root=encrypted.tree.root,
+            locator=server.locator_for(encrypted.index_hash),
             metadata=metadata.to_bytes(),
         )
         if previous is None:
             registration = self.registry.register_file(**fields)
         else:
             registration = self.registry.register_version(previous_file_id=previous, **fields)
-        logger.info("uploaded file 0x%s (%d bytes, %d blocks)", file_id.hex(), len(content), tree.size)
-        return UploadReceipt(registration=registration, keys=keys, metadata=metadata, server=server.name)
+        signature = sign_digest(
+            self.account,
+            upload_message(
+                file_id=file_id,
+                version=registration.version,
+                ciphertext_hash=encrypted.index_hash,
+                merkle_root=encrypted.tree.root,
+                capsule_hash=encrypted.capsule_hash,
+            ),
+        )
+        server.store_file(
+            file_id=file_id, ciphertext=encrypted.ciphertext, sealed_key=encrypted.sealed_key, owner_signature=signature
+        )
+        logger.info("uploaded file 0x%s (%d bytes, %d blocks)", file_id.hex(), len(content), encrypted.tree.size)
+        return UploadReceipt(registration=registration, keys=encrypted.keys, metadata=metadata, server=server.name)
 
     def open_keys(self, server: CloudServer, file_id: bytes) -> FileKeys:
-        """Recover a file's keys from its sealed capsule (the owner needs no receipt for that)."""
-        return FileKeys.from_bytes(pre.open_sealed(self.file_keypair(file_id).secret_key, server.sealed_key(file_id)))
+        """Recover a file's keys from its sealed capsule, checked against the registration first.
+
+        Raises:
+            IntegrityError: if the capsule the server holds is not the registered one.
+        """
+        metadata = FileMetadata.from_bytes(self.registry.get_file(file_id).metadata)
+        sealed = check_capsule(metadata, server.sealed_key(file_id), file_id)
+        return FileKeys.from_bytes(pre.open_sealed(self.file_keypair(file_id).secret_key, sealed))
 
     def download(self, server: CloudServer, file_id: bytes, *, opens: CommitmentCheck | None = None) -> bytes:
         """Download, check against the chain and decrypt one of the owner's files.
@@ -332,15 +367,18 @@ class DataOwner:
             shares=shares,
         )
         for proxy, kfrag in zip(proxies, kfrags, strict=True):
+            delivery = kfrag_delivery_message(
+                server=proxy.name, file_id=file_id, grantee=recipient.address, kfrag=kfrag, granted_at=grant.granted_at
+            )
             proxy.accept_kfrag(
                 file_id=file_id,
                 grantee=recipient.address,
                 kfrag=kfrag,
-                delegating_pk=file_keys.public_key,
                 receiving_pk=recipient.receiving_pk,
                 verifying_pk=self.signer.public_key,
                 threshold=threshold,
                 shares=shares,
+                owner_signature=sign_digest(self.account, delivery),
             )
         logger.info(
             "granted file 0x%s to %s through %d-of-%d proxies", file_id.hex(), recipient.address, threshold, shares

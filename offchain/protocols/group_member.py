@@ -1,15 +1,18 @@
 """A user of an agency's group: joins it, then uploads files anonymously under group signatures.
 
-Research: Huang, Chen, Wang 2020 §3.3–3.4. A user joins its agency's group (ACJT join, see
-:mod:`offchain.crypto.group_signature`) and acknowledges its certificate with a *join receipt*,
-an Ethereum signature (EIP-191) by the user's own key over the group and the certificate. The
-receipt is what later ties an opened certificate to a person: the agency cannot make one up, so
-it cannot name a user who never joined.
+Research: Huang, Chen, Wang 2020 §3.3–3.4. A user whose identity (an Ethereum address) its
+agency admitted joins the agency's group (ACJT join, see :mod:`offchain.crypto.group_signature`)
+and signs a *join receipt*, an Ethereum signature (EIP-191) by the user's own key over the
+group, the join id and its commitment C2 = a^{x_i}, *before* the agency certifies: the agency
+issues no certificate without it. The receipt is what later ties an opened certificate to a
+person (the certificate A satisfies A^e = C2·a0): the agency cannot make one up, so it cannot
+name a user who never joined, and no member can stay untraceable by withholding it.
 
-An upload reuses the encrypted-sharing parts (:func:`~offchain.protocols.data_owner.encrypt_and_store`:
-envelope encryption, ``K_f* / K_f**``, the ciphertext's Merkle tree on the cloud server). The user
-group-signs :func:`upload_message` (the paper's H(R), bound to the file id and block count) and
-hands the upload to its agency, which checks it and records it on chain. The file id is derived
+An upload reuses the encrypted-sharing parts (:func:`~offchain.protocols.data_owner.encrypt_file`:
+envelope encryption, ``K_f* / K_f**``, the ciphertext's Merkle tree). The user group-signs
+:func:`upload_message` (the paper's H(R), bound to the file id and block count), stores the file
+on the cloud server with that signature (:meth:`CloudServer.store_anonymous`, which checks it)
+and hands the upload to its agency, which checks it and records it on chain. The file id is derived
 from the group and the salted commitment, never from an account, and each file has its own
 Umbral key, so two uploads of one user share no public value.
 """
@@ -21,15 +24,15 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from offchain.chain.signing import recover_digest_signer
 from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import content_commitment, keccak256, new_salt
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE
 from offchain.errors import InvalidInputError, VerificationError
-from offchain.protocols.cloud_server import CloudServer
-from offchain.protocols.data_owner import derive_file_keypair, encrypt_and_store
+from offchain.protocols.cloud_server import CloudServer, anonymous_upload_message
+from offchain.protocols.data_owner import derive_file_keypair, encrypt_file
 from offchain.protocols.keys import FileKeys
 
 __all__ = [
@@ -44,18 +47,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_UPLOAD_DOMAIN = b"datashare/group-upload/v1"
-_RECEIPT_DOMAIN = b"datashare/join-receipt/v1"
+_RECEIPT_DOMAIN = b"datashare/join-receipt/v2"
 _FILE_ID_DOMAIN = b"datashare/anonymous-file/v1"
 
 
 def upload_message(file_id: bytes, merkle_root: bytes, block_count: int) -> bytes:
-    """The bytes a member group-signs for an upload: domain || file id || H(R) || block count."""
-    if len(file_id) != 32 or len(merkle_root) != 32:
-        raise InvalidInputError("file id and Merkle root must be 32 bytes each")
-    if not 0 < block_count < 1 << 64:
-        raise InvalidInputError(f"block count must be in 1..2**64 - 1, got {block_count}")
-    return _UPLOAD_DOMAIN + file_id + merkle_root + block_count.to_bytes(8, "big")
+    """The bytes a member group-signs for an upload: domain || file id || H(R) || block count
+    (the storage server checks the same message, :func:`~offchain.protocols.cloud_server.anonymous_upload_message`)."""
+    return anonymous_upload_message(file_id, merkle_root, block_count)
 
 
 def anonymous_file_id(group: gs.GroupPublicKey, commitment: bytes) -> bytes:
@@ -63,40 +62,58 @@ def anonymous_file_id(group: gs.GroupPublicKey, commitment: bytes) -> bytes:
     return keccak256(_FILE_ID_DOMAIN + group.fingerprint() + commitment)
 
 
-def join_receipt_message(group: gs.GroupPublicKey, certificate: int) -> bytes:
-    """What a user signs to acknowledge its certificate (canonical form) in ``group``."""
+def join_receipt_message(group: gs.GroupPublicKey, join_id: bytes, c2: int) -> bytes:
+    """The digest a user signs in the join, before it is certified:
+    keccak256(domain || group fingerprint || len(join id) || join id || C2 (fixed width))."""
+    if not 0 < len(join_id) < 256:
+        raise InvalidInputError(f"join id must be 1..255 bytes, got {len(join_id)}")
+    if not 0 < c2 < group.n:
+        raise InvalidInputError("C2 must lie in ]0, n[")
+    width = (int(group.n).bit_length() + 7) // 8
     return keccak256(
-        _RECEIPT_DOMAIN + group.fingerprint() + int(certificate).to_bytes(group.n.bit_length() // 8 + 1, "big")
+        _RECEIPT_DOMAIN + group.fingerprint() + bytes([len(join_id)]) + join_id + int(c2).to_bytes(width, "big")
     )
 
 
-def recover_receipt_signer(group: gs.GroupPublicKey, certificate: int, signature: bytes) -> str:
-    """The checksummed address that signed the join receipt of ``certificate``.
+def recover_receipt_signer(group: gs.GroupPublicKey, join_id: bytes, c2: int, signature: bytes) -> str:
+    """The checksummed address that signed the join receipt of (``join_id``, ``c2``) in ``group``.
 
     Raises:
         VerificationError: if ``signature`` is not a valid Ethereum signature.
     """
     try:
-        return str(
-            Account.recover_message(encode_defunct(join_receipt_message(group, certificate)), signature=signature)
-        )
-    except Exception as exc:  # eth_account raises several types for malformed signatures
+        return recover_digest_signer(join_receipt_message(group, join_id, c2), signature)
+    except VerificationError as exc:
         raise VerificationError(f"join receipt signature is malformed: {exc}") from None
 
 
 @dataclass(frozen=True)
 class JoinReceipt:
-    """A user's signed acknowledgement of its certificate.
+    """A user's signature binding its identity to its join, sent before it is certified.
 
     Attributes:
         user: The user's checksummed address (its identity, not a chain account it must fund).
-        certificate: The certificate's canonical form.
+        join_id: The join's id.
+        c2: The user's commitment C2 = a^{x_i} of the join (its certificate will satisfy
+            A^e = C2·a0).
         signature: 65-byte EIP-191 signature of :func:`join_receipt_message`.
     """
 
     user: str
-    certificate: int
+    join_id: bytes
+    c2: int
     signature: bytes
+
+    @classmethod
+    def sign(cls, identity: Any, group: gs.GroupPublicKey, response: gs.JoinResponse) -> JoinReceipt:
+        """The receipt of join ``response`` signed with the ``eth_account`` key ``identity``."""
+        digest = join_receipt_message(group, response.join_id, int(response.c2))
+        signature = bytes(identity.sign_message(encode_defunct(primitive=digest)).signature)
+        return cls(str(identity.address), response.join_id, int(response.c2), signature)
+
+    def signer(self, group: gs.GroupPublicKey) -> str:
+        """Who signed this receipt (compare with :attr:`user`)."""
+        return recover_receipt_signer(group, self.join_id, self.c2, self.signature)
 
 
 class AgencyEndpoint(Protocol):
@@ -105,11 +122,9 @@ class AgencyEndpoint(Protocol):
     @property
     def public(self) -> gs.GroupPublicKey: ...
 
-    def challenge_join(self, request: gs.JoinRequest) -> gs.JoinChallenge: ...
+    def challenge_join(self, request: gs.JoinRequest, user: str) -> gs.JoinChallenge: ...
 
-    def certify(self, response: gs.JoinResponse) -> gs.MembershipCertificate: ...
-
-    def record_receipt(self, join_id: bytes, receipt: JoinReceipt) -> None: ...
+    def certify(self, response: gs.JoinResponse, receipt: JoinReceipt) -> gs.MembershipCertificate: ...
 
 
 @dataclass(frozen=True)
@@ -162,23 +177,22 @@ class GroupMember:
         return str(self.identity.address)
 
     @classmethod
-    def join(cls, agency: AgencyEndpoint, identity: Any | None = None) -> GroupMember:
-        """Run the ACJT join with ``agency`` and send it the signed join receipt.
+    def join(cls, agency: AgencyEndpoint, identity: Any) -> GroupMember:
+        """Run the ACJT join with ``agency``, sending the signed join receipt with the response.
 
         Args:
-            agency: The agency whose group to join.
-            identity: The user's ``eth_account`` key; a new one if omitted.
+            agency: The agency whose group to join; it must have admitted ``identity``'s address.
+            identity: The user's ``eth_account`` key.
+
+        Raises:
+            AccessDeniedError: if the agency did not admit this identity.
         """
-        identity = identity or Account.create()
         applicant = gs.JoinApplicant(agency.public)
         request = applicant.request()
-        challenge = agency.challenge_join(request)
-        member_key = applicant.complete(agency.certify(applicant.respond(request, challenge)))
-        message = encode_defunct(join_receipt_message(agency.public, member_key.certificate))
-        signature = bytes(identity.sign_message(message).signature)
-        agency.record_receipt(
-            request.join_id, JoinReceipt(str(identity.address), int(member_key.certificate), signature)
-        )
+        challenge = agency.challenge_join(request, str(identity.address))
+        response = applicant.respond(request, challenge)
+        certificate = agency.certify(response, JoinReceipt.sign(identity, agency.public, response))
+        member_key = applicant.complete(certificate)
         logger.info("%s joined group 0x%s", identity.address, agency.public.fingerprint().hex()[:12])
         return cls(member_key, identity)
 
@@ -193,18 +207,26 @@ class GroupMember:
         salt = new_salt()
         file_id = anonymous_file_id(self.key.public, content_commitment(content, salt))
         keypair = derive_file_keypair(self._master_secret, file_id)
-        stored = encrypt_and_store(
-            content, salt=salt, file_id=file_id, server=server, sealing_pk=keypair.public_key, block_size=block_size
+        encrypted = encrypt_file(
+            content, salt=salt, file_id=file_id, sealing_pk=keypair.public_key, block_size=block_size
         )
-        message = upload_message(file_id, stored.tree.root, stored.tree.size)
+        signature = gs.sign(self.key, upload_message(file_id, encrypted.tree.root, encrypted.tree.size))
+        locator = server.store_anonymous(
+            file_id=file_id,
+            ciphertext=encrypted.ciphertext,
+            block_size=block_size,
+            sealed_key=encrypted.sealed_key,
+            group=self.key.public,
+            signature=signature,
+        )
         upload = GroupUpload(
             file_id=file_id,
-            merkle_root=stored.tree.root,
-            block_count=stored.tree.size,
+            merkle_root=encrypted.tree.root,
+            block_count=encrypted.tree.size,
             block_size=block_size,
-            locator=stored.locator,
+            locator=locator,
             group=self.key.public.fingerprint(),
-            signature=gs.sign(self.key, message),
+            signature=signature,
         )
-        logger.info("anonymous upload 0x%s (%d blocks)", file_id.hex(), stored.tree.size)
-        return upload, stored.keys
+        logger.info("anonymous upload 0x%s (%d blocks)", file_id.hex(), encrypted.tree.size)
+        return upload, encrypted.keys

@@ -48,6 +48,9 @@ def pick(index: int, preferred: list, everyone: list):
     return everyone[index % len(everyone)]
 
 
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
 @dataclass
 class ModelBallot:
     kind: BallotKind
@@ -58,6 +61,7 @@ class ModelBallot:
     approvals: int = 1
     rejections: int = 0
     stored: BallotStatus = BallotStatus.PENDING
+    record_agency: str = ZERO_ADDRESS  # the traced record's agency; zero for other kinds
 
 
 @dataclass
@@ -66,7 +70,7 @@ class Model:
     epoch_members: list[frozenset[str]]  # the membership of every epoch so far
     keys: dict[str, bytes]
     ballots: dict[int, ModelBallot] = field(default_factory=dict)
-    records: list[bytes] = field(default_factory=list)
+    records: list[tuple[str, bytes]] = field(default_factory=list)  # (agency, file id), the record's key
 
     @property
     def epoch(self) -> int:
@@ -111,12 +115,17 @@ class ConsortiumStateMachine:
         with brownie.reverts(custom_error(error, *args)):
             transaction()
 
-    def open_ballot(self, tx, kind: BallotKind, subject) -> None:
+    def open_ballot(self, tx, kind: BallotKind, subject, record_agency: str = ZERO_ADDRESS) -> None:
         event = tx.events["BallotOpened"]
         ballot_id = int(event["ballotId"])
         assert ballot_id == len(self.model.ballots) + 1
-        assert (int(event["kind"]), int(event["epoch"])) == (kind, self.model.epoch)
-        ballot = ModelBallot(kind, subject, self.model.epoch, int(event["deadline"]), voters={tx.sender.address})
+        assert (int(event["kind"]), int(event["epoch"]), event["recordAgency"]) == (
+            kind,
+            self.model.epoch,
+            record_agency,
+        )
+        opened = (kind, subject, self.model.epoch, int(event["deadline"]), {tx.sender.address})
+        ballot = ModelBallot(*opened, record_agency=record_agency)
         self.model.ballots[ballot_id] = ballot
         self.touched.add(ballot_id)
         self.check_counted_vote(tx, ballot_id, ballot)
@@ -141,15 +150,19 @@ class ConsortiumStateMachine:
 
     def initialize_open_ballots(self, candidate="st_index", member="st_index"):
         """Every example starts with a record and a ballot of each kind, so that votes count from the start."""
-        self.rule_submit_record(agency=1)
+        self.rule_submit_record(agency=1, file=0)
         self.rule_propose_admission(proposer=1, candidate=candidate | 1)  # an odd index picks a preferred one
         self.rule_propose_removal(proposer=2, member=member | 1)
         self.rule_request_trace(proposer=3, record=0)
 
-    def rule_submit_record(self, agency="st_index"):
-        """A record; an admitted agency is refused until it has set its group key, which it then does."""
+    def rule_submit_record(self, agency="st_index", file="st_index"):
+        """A record; an admitted agency is refused until it has set its group key, which it then does.
+
+        File ids come from a set of four, so agencies often submit ids other agencies used (which
+        must never block them, issue 23 finding 6) and sometimes their own again (refused).
+        """
         sender = pick(agency, self.model.members, self.everyone)
-        file_id = keccak(b"file %d" % len(self.model.records))
+        file_id = keccak(b"file %d" % (file % 4))
         transaction = partial(self.consortium.submitRecord, file_id, HASH, 1, HASH, {"from": sender})
         if sender not in self.model.members:
             self.refused(transaction, "ConsortiumNotMember", sender)
@@ -159,9 +172,12 @@ class ConsortiumStateMachine:
             key = keccak(b"group key %d of %s" % (len(self.model.records), sender.encode()))
             assert self.send(partial(self.consortium.setGroupKey, key, {"from": sender})).events["GroupKeySet"]
             self.model.keys[sender] = key
+        if (sender, file_id) in self.model.records:
+            self.refused(transaction, "ConsortiumRecordAlreadySubmitted", file_id, sender)
+            return
         event = self.send(transaction).events["RecordSubmitted"]
-        assert event["groupKeyHash"] == "0x" + self.model.keys[sender].hex()
-        self.model.records.append(file_id)
+        assert (event["agency"], event["groupKeyHash"]) == (sender, "0x" + self.model.keys[sender].hex())
+        self.model.records.append((sender, file_id))
 
     def rule_propose_admission(self, proposer="st_index", candidate="st_index"):
         sender = pick(proposer, self.model.members, self.everyone)
@@ -191,12 +207,12 @@ class ConsortiumStateMachine:
         if not self.model.records:
             return
         sender = pick(proposer, self.model.members, self.everyone)
-        file_id = self.model.records[record % len(self.model.records)]
-        transaction = partial(self.consortium.requestTrace, file_id, REASON, {"from": sender})
+        record_agency, file_id = self.model.records[record % len(self.model.records)]
+        transaction = partial(self.consortium.requestTrace, record_agency, file_id, REASON, {"from": sender})
         if sender not in self.model.members:
             self.refused(transaction, "ConsortiumNotMember", sender)
         else:
-            self.open_ballot(self.send(transaction), BallotKind.TRACE, file_id)
+            self.open_ballot(self.send(transaction), BallotKind.TRACE, file_id, record_agency)
 
     def rule_vote(self, ballot="st_index", voter="st_index", count="st_count", support="st_support"):
         """Up to ``count`` votes alike, mostly on the oldest open ballot by members who have not voted
@@ -281,6 +297,10 @@ class ConsortiumStateMachine:
                 len(members),
                 quorum_of(len(members)),
             )
+            assert (event["fileId"], event["recordAgency"]) == (
+                "0x" + bytes(expected.subject).hex(),
+                expected.record_agency,
+            )
             return
         subject = str(expected.subject)
         if expected.kind == BallotKind.ADMISSION:
@@ -324,8 +344,8 @@ class ConsortiumStateMachine:
         model, timestamp = self.model, now()
         for ballot_id in ballot_ids:
             expected = model.ballots[ballot_id]
-            _, _, kind, status, epoch, approvals, rejections, _, _ = self.consortium.ballotOf(ballot_id)
-            assert (int(kind), int(epoch)) == (expected.kind, expected.epoch)
+            _, _, kind, status, epoch, approvals, rejections, _, _, record_agency = self.consortium.ballotOf(ballot_id)
+            assert (int(kind), int(epoch), record_agency) == (expected.kind, expected.epoch, expected.record_agency)
             assert int(status) == model.status(expected, timestamp)
             if int(status) == BallotStatus.STALE:
                 self.seen_stale.add(ballot_id)

@@ -18,7 +18,7 @@ from offchain.chain.registry import DataRegistryClient
 from offchain.crypto import group_signature as gs
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, UnknownRecordError, VerificationError
 from offchain.protocols import CloudServer
-from offchain.protocols.agency import Agency, PublishedOpening, check_published_opening
+from offchain.protocols.agency import Agency, check_published_opening
 from offchain.protocols.auditor import audit_root
 from offchain.protocols.cloud_server import AuditResponse
 from offchain.protocols.group_member import GroupMember, JoinReceipt, join_receipt_message
@@ -51,7 +51,7 @@ def client(consortium) -> ConsortiumClient:
 @pytest.fixture(scope="module")
 def hospital(group_keys, agencies, client) -> Agency:
     agency = Agency("hospital", group_keys[0], agencies[0], client)
-    agency.manager.stock_primes(4)
+    agency.manager.stock_primes(6)
     return agency
 
 
@@ -62,19 +62,26 @@ def bank(group_keys, agencies, client) -> Agency:
     return agency
 
 
+def admitted_join(agency: Agency) -> GroupMember:
+    """A new user whom ``agency`` admits, then the user's join."""
+    identity = Account.create()
+    agency.admit(identity.address)
+    return GroupMember.join(agency, identity)
+
+
 @pytest.fixture(scope="module")
 def alice(hospital) -> GroupMember:
-    return GroupMember.join(hospital)
+    return admitted_join(hospital)
 
 
 @pytest.fixture(scope="module")
 def bob(hospital) -> GroupMember:
-    return GroupMember.join(hospital)
+    return admitted_join(hospital)
 
 
 @pytest.fixture(scope="module")
 def erin(bank) -> GroupMember:
-    return GroupMember.join(bank)
+    return admitted_join(bank)
 
 
 @pytest.fixture
@@ -107,7 +114,7 @@ def voters(bank, agencies, client, group_keys) -> list[Agency]:
 
 
 def test_upload_is_recorded_from_the_agency_account(recorded, hospital, client, bob) -> None:
-    record = client.get_record(recorded.file_id)
+    record = client.get_record(hospital.address, recorded.file_id)
     assert record.agency == hospital.address
     assert record.merkle_root == recorded.merkle_root and record.block_count == recorded.block_count
     assert record.signature_hash == recorded.signature.digest()
@@ -122,7 +129,7 @@ def test_upload_with_a_signature_on_another_root_is_refused(published_keys, hosp
     with pytest.raises(VerificationError, match="does not verify"):
         hospital.accept_upload(forged, server)
     with pytest.raises(UnknownRecordError):
-        client.get_record(upload.file_id)
+        client.get_record(hospital.address, upload.file_id)
 
 
 def test_upload_signed_for_another_group_is_refused(published_keys, hospital, erin, server) -> None:
@@ -138,8 +145,42 @@ def test_upload_whose_stored_blocks_differ_is_refused(published_keys, hospital, 
         hospital.accept_upload(upload, bad)
 
 
-def test_recorded_file_passes_an_audit_against_its_chain_root(recorded, client, server) -> None:
-    record = client.get_record(recorded.file_id)
+def test_the_server_refuses_an_anonymous_upload_whose_group_signature_is_not_over_its_blocks(
+    published_keys, bob, server
+) -> None:
+    upload, _ = bob.upload(CONTENT, server, block_size=BLOCK)
+    other, _ = bob.upload(CONTENT + b"x", server, block_size=BLOCK)
+    with pytest.raises(VerificationError, match="does not verify over its blocks"):
+        server.store_anonymous(
+            file_id=gs_file_id(),
+            ciphertext=b"another ciphertext" * 40,
+            block_size=BLOCK,
+            sealed_key=server.sealed_key(upload.file_id),
+            group=bob.key.public,
+            signature=other.signature,
+        )
+
+
+def test_the_server_never_replaces_an_anonymous_upload(published_keys, bob, server) -> None:
+    upload, keys = bob.upload(CONTENT, server, block_size=BLOCK)
+    with pytest.raises(AccessDeniedError, match="never replaced"):
+        server.store_anonymous(
+            file_id=upload.file_id,
+            ciphertext=b"junk" * 100,
+            block_size=BLOCK,
+            sealed_key=server.sealed_key(upload.file_id),
+            group=bob.key.public,
+            signature=upload.signature,
+        )
+    assert server.fetch(upload.file_id, keys.download_token)
+
+
+def gs_file_id() -> bytes:
+    return bytes(range(32))
+
+
+def test_recorded_file_passes_an_audit_against_its_chain_root(recorded, hospital, client, server) -> None:
+    record = client.get_record(hospital.address, recorded.file_id)
     report = audit_root(
         recorded.file_id, server, root=record.merkle_root, block_count=record.block_count, block_size=BLOCK
     )
@@ -147,13 +188,13 @@ def test_recorded_file_passes_an_audit_against_its_chain_root(recorded, client, 
 
 
 def test_open_without_approval_is_refused(recorded, hospital, bank) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     with pytest.raises(AccessDeniedError, match="1 approvals of the 3 needed"):
         hospital.open_trace(ballot.ballot_id)
 
 
 def test_open_after_two_votes_of_four_is_refused(recorded, hospital, bank, voters) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     ballot = voters[0].vote(ballot.ballot_id)
     assert ballot.status == BallotStatus.PENDING
     with pytest.raises(AccessDeniedError, match="refusing to open"):
@@ -161,7 +202,7 @@ def test_open_after_two_votes_of_four_is_refused(recorded, hospital, bank, voter
 
 
 def test_approved_trace_opens_to_the_true_signer(recorded, hospital, bank, voters, bob, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     published = hospital.open_trace(ballot.ballot_id)
     assert published.signer == bob.address
@@ -169,14 +210,14 @@ def test_approved_trace_opens_to_the_true_signer(recorded, hospital, bank, voter
 
 
 def test_anyone_checks_a_published_opening(recorded, hospital, bank, voters, bob, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     hospital.open_trace(ballot.ballot_id)
     assert check_published_opening(client, ballot.ballot_id, hospital.public, recorded.signature) == bob.address
 
 
 def test_published_opening_check_rejects_another_signature(recorded, hospital, bank, voters, bob, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     hospital.open_trace(ballot.ballot_id)
     other = gs.sign(bob.key, recorded.message)
@@ -185,11 +226,31 @@ def test_published_opening_check_rejects_another_signature(recorded, hospital, b
 
 
 def test_published_opening_check_rejects_a_framed_signer(recorded, hospital, bank, voters, alice, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     honest = hospital.open_trace(ballot.ballot_id)
-    framed = PublishedOpening(honest.ballot_id, honest.file_id, alice.address, honest.opening, honest.receipt)
+    framed = replace(honest, signer=alice.address)
     with pytest.raises(VerificationError, match="join receipt"):
+        _check_blob(client, ballot.ballot_id, hospital, recorded, framed)
+
+
+def test_published_opening_check_rejects_another_members_receipt_on_the_certificate(
+    recorded, hospital, bank, voters, alice, client
+) -> None:
+    """A manager that attaches alice's genuine receipt (her C2) to bob's certificate is caught: A^e ≠ C2·a0."""
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
+    _approve(voters, ballot.ballot_id)
+    honest = hospital.open_trace(ballot.ballot_id)
+    alices = hospital._members[int(alice.key.certificate)]
+    framed = replace(
+        honest,
+        signer=alice.address,
+        receipt=alices.receipt.signature,
+        join_id=alices.receipt.join_id,
+        c2=alices.receipt.c2,
+        e=alices.e,
+    )
+    with pytest.raises(VerificationError, match=r"A\^e = C2·a0"):
         _check_blob(client, ballot.ballot_id, hospital, recorded, framed)
 
 
@@ -205,15 +266,15 @@ def _check_blob(client, ballot_id, hospital, recorded, framed) -> None:
         client.get_opening = original  # type: ignore[method-assign]
 
 
-def test_only_the_record_agency_can_open(recorded, bank, voters, client) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+def test_only_the_record_agency_can_open(recorded, hospital, bank, voters, client) -> None:
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     _approve(voters, ballot.ballot_id)
     with pytest.raises(AccessDeniedError, match="another agency"):
         bank.open_trace(ballot.ballot_id)
 
 
 def test_rejected_trace_cannot_be_opened(recorded, hospital, bank, voters) -> None:
-    ballot = bank.request_trace(recorded.file_id, "disputed record")
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
     for agency in voters:
         ballot = agency.vote(ballot.ballot_id, support=False)
     assert ballot.status == BallotStatus.REJECTED
@@ -221,28 +282,108 @@ def test_rejected_trace_cannot_be_opened(recorded, hospital, bank, voters) -> No
         hospital.open_trace(ballot.ballot_id)
 
 
-def test_trace_request_needs_a_reason(recorded, bank) -> None:
+def test_trace_request_needs_a_reason(recorded, hospital, bank) -> None:
     with pytest.raises(InvalidInputError, match="reason"):
-        bank.request_trace(recorded.file_id, "  ")
+        bank.request_trace(hospital.address, recorded.file_id, "  ")
 
 
-def test_join_receipt_signed_by_someone_else_is_refused(hospital) -> None:
-    applicant = gs.JoinApplicant(hospital.public)
+# ---- joins and traceability (issue 24, finding 2) ------------------------------------------------
+
+
+def started_join(agency: Agency, user):
+    """An admitted user's join up to its response: (applicant, request, response)."""
+    agency.admit(user.address)
+    applicant = gs.JoinApplicant(agency.public)
     request = applicant.request()
-    member = applicant.complete(hospital.certify(applicant.respond(request, hospital.challenge_join(request))))
-    user, impostor = Account.create(), Account.create()
-    message = encode_defunct(join_receipt_message(hospital.public, member.certificate))
-    signature = bytes(impostor.sign_message(message).signature)
-    with pytest.raises(VerificationError, match="not signed by the user"):
-        hospital.record_receipt(request.join_id, JoinReceipt(user.address, int(member.certificate), signature))
+    response = applicant.respond(request, agency.challenge_join(request, user.address))
+    return applicant, request, response
 
 
-def test_join_receipt_for_another_certificate_is_refused(hospital, alice) -> None:
-    applicant = gs.JoinApplicant(hospital.public)
-    request = applicant.request()
-    applicant.complete(hospital.certify(applicant.respond(request, hospital.challenge_join(request))))
+def test_a_join_by_an_identity_the_agency_did_not_admit_is_refused(hospital) -> None:
+    request = gs.JoinApplicant(hospital.public).request()
+    with pytest.raises(AccessDeniedError, match="did not admit"):
+        hospital.challenge_join(request, Account.create().address)
+
+
+def test_one_admission_allows_one_join(hospital) -> None:
     user = Account.create()
-    message = encode_defunct(join_receipt_message(hospital.public, alice.key.certificate))
-    receipt = JoinReceipt(user.address, int(alice.key.certificate), bytes(user.sign_message(message).signature))
-    with pytest.raises(VerificationError, match="another certificate"):
-        hospital.record_receipt(request.join_id, receipt)
+    hospital.admit(user.address)
+    GroupMember.join(hospital, user)
+    with pytest.raises(AccessDeniedError, match="did not admit"):
+        GroupMember.join(hospital, user)
+
+
+def test_two_joins_started_on_one_admission_certify_only_the_first(hospital) -> None:
+    user = Account.create()
+    hospital.admit(user.address)
+    first, second = gs.JoinApplicant(hospital.public), gs.JoinApplicant(hospital.public)
+    requests = [first.request(), second.request()]
+    responses = [
+        applicant.respond(request, hospital.challenge_join(request, user.address))
+        for applicant, request in zip((first, second), requests, strict=True)
+    ]
+    hospital.certify(responses[0], JoinReceipt.sign(user, hospital.public, responses[0]))
+    with pytest.raises(AccessDeniedError, match="used by another join"):
+        hospital.certify(responses[1], JoinReceipt.sign(user, hospital.public, responses[1]))
+
+
+def test_join_receipt_signed_by_someone_else_is_refused_and_no_certificate_issued(hospital) -> None:
+    user, impostor = Account.create(), Account.create()
+    _, _, response = started_join(hospital, user)
+    forged = JoinReceipt.sign(impostor, hospital.public, response)
+    members = hospital.member_count
+    with pytest.raises(VerificationError, match="not signed by the user"):
+        hospital.certify(response, replace(forged, user=user.address))
+    assert hospital.member_count == members
+
+
+def test_join_receipt_naming_another_identity_than_the_admitted_one_is_refused(hospital) -> None:
+    user, other = Account.create(), Account.create()
+    _, _, response = started_join(hospital, user)
+    with pytest.raises(AccessDeniedError, match="admitted"):
+        hospital.certify(response, JoinReceipt.sign(other, hospital.public, response))
+
+
+def test_join_receipt_for_another_commitment_is_refused(hospital) -> None:
+    user = Account.create()
+    _, _, response = started_join(hospital, user)
+    receipt = JoinReceipt.sign(user, hospital.public, replace(response, c2=hospital.public.a))
+    with pytest.raises(VerificationError, match="another join or commitment"):
+        hospital.certify(response, receipt)
+
+
+def test_the_receipt_signs_the_group_the_join_id_and_the_commitment(hospital) -> None:
+    user = Account.create()
+    _, request, response = started_join(hospital, user)
+    receipt = JoinReceipt.sign(user, hospital.public, response)
+    assert receipt.join_id == request.join_id and receipt.c2 == int(response.c2)
+    digest = join_receipt_message(hospital.public, request.join_id, int(response.c2))
+    assert Account.recover_message(encode_defunct(primitive=digest), signature=receipt.signature) == user.address
+
+
+def test_an_upload_from_a_certificate_without_a_receipt_is_refused(published_keys, hospital, server, client) -> None:
+    """The attack of issue 24 finding 2: a certificate issued without a receipt (straight from the
+    group manager) signs an upload; the agency must not record it, as no trace could name its signer."""
+    user = Account.create()
+    applicant, _, response = started_join(hospital, user)
+    silent = GroupMember(applicant.complete(hospital.manager.certify(response)), user)
+    upload, _ = silent.upload(CONTENT, server, block_size=BLOCK)
+    with pytest.raises(AccessDeniedError, match="no receipt"):
+        hospital.accept_upload(upload, server)
+    with pytest.raises(UnknownRecordError):
+        client.get_record(hospital.address, upload.file_id)
+
+
+def test_opening_refuses_a_listed_member_whose_commitment_does_not_match_the_certificate(
+    recorded, hospital, bank, voters, bob, alice
+) -> None:
+    ballot = bank.request_trace(hospital.address, recorded.file_id, "disputed record")
+    _approve(voters, ballot.ballot_id)
+    bobs = int(bob.key.certificate)
+    honest = hospital._members[bobs]
+    hospital._members[bobs] = replace(honest, receipt=hospital._members[int(alice.key.certificate)].receipt)
+    try:
+        with pytest.raises(VerificationError, match=r"A\^e = C2·a0"):
+            hospital.open_trace(ballot.ballot_id)
+    finally:
+        hospital._members[bobs] = honest

@@ -30,6 +30,22 @@ def test_metadata_without_a_name_is_51_bytes():
     assert len(FileMetadata(16384, 8, 131104, PK).to_bytes()) == 51
 
 
+def test_metadata_with_a_capsule_hash_is_version_2_of_83_bytes_and_round_trips():
+    meta = FileMetadata(16384, 8, 131104, PK, name="scan", capsule_hash=b"\x42" * 32)
+    raw = meta.to_bytes()
+    assert (raw[0], len(raw)) == (2, 83 + 4)
+    assert FileMetadata.from_bytes(raw) == meta
+
+
+def test_version_1_metadata_reads_without_a_capsule_hash():
+    assert FileMetadata.from_bytes(FileMetadata(1, 1, 1, PK).to_bytes()).capsule_hash is None
+
+
+def test_a_capsule_hash_of_the_wrong_size_is_refused():
+    with pytest.raises(InvalidInputError, match="capsule_hash must be 32 bytes"):
+        FileMetadata(1, 1, 1, PK, capsule_hash=b"\x01" * 31)
+
+
 @pytest.mark.parametrize("raw", [b"", b"\x02" + bytes(50), bytes(10)])
 def test_foreign_or_short_metadata_raises_integrity_error(raw):
     with pytest.raises(IntegrityError, match="version 1"):

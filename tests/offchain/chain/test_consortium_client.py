@@ -60,7 +60,7 @@ def record(client, agencies):
 @pytest.fixture
 def approved_trace(client, agencies, record):
     """A trace of FILE_ID requested by agency 1 and approved by agencies 2 and 3."""
-    ballot = client.request_trace(sender=agencies[1], file_id=FILE_ID, reason_hash=REASON)
+    ballot = client.request_trace(sender=agencies[1], agency=agencies[0].address, file_id=FILE_ID, reason_hash=REASON)
     client.vote(sender=agencies[2], ballot_id=ballot.ballot_id)
     return client.vote(sender=agencies[3], ballot_id=ballot.ballot_id)
 
@@ -112,13 +112,22 @@ def test_submit_record_returns_the_record_with_its_transaction(client, agencies,
     assert record.gas_used is not None and 0 < record.gas_used <= 120_000
 
 
-def test_get_record_reads_back_what_was_submitted(client, record):
-    assert client.get_record(FILE_ID) == without_transaction(record)
+def test_get_record_reads_back_what_was_submitted(client, agencies, record):
+    assert client.get_record(agencies[0].address, FILE_ID) == without_transaction(record)
 
 
-def test_get_record_of_an_unknown_id_raises_unknown_record_error(client):
-    with pytest.raises(UnknownRecordError, match=f"file id 0x{FILE_ID.hex()}"):
-        client.get_record(FILE_ID)
+def test_get_record_of_an_unknown_id_raises_unknown_record_error(client, agencies):
+    with pytest.raises(UnknownRecordError, match=f"by agency {agencies[0].address} under file id 0x{FILE_ID.hex()}"):
+        client.get_record(agencies[0].address, FILE_ID)
+
+
+def test_a_rival_agencys_record_under_the_same_file_id_is_a_record_of_its_own(client, agencies, record):
+    client.set_group_key(sender=agencies[1], key_hash=GROUP_KEY)
+    rival = client.submit_record(
+        sender=agencies[1], file_id=FILE_ID, merkle_root=ROOT, block_count=1, signature_hash=SIGNATURE_HASH
+    )
+    assert rival.agency == agencies[1].address
+    assert client.get_record(agencies[0].address, FILE_ID) == without_transaction(record)
 
 
 def test_submit_record_without_a_group_key_raises_the_contracts_error(client, agencies):
@@ -153,18 +162,25 @@ def test_propose_removal_names_the_member(client, agencies):
 
 
 def test_request_trace_names_the_record_and_the_reason(client, agencies, record):
-    ballot = client.request_trace(sender=agencies[1], file_id=FILE_ID, reason_hash=REASON)
-    assert (ballot.kind, ballot.file_id, ballot.account, ballot.reason_hash) == (
+    ballot = client.request_trace(sender=agencies[1], agency=agencies[0].address, file_id=FILE_ID, reason_hash=REASON)
+    assert (ballot.kind, ballot.file_id, ballot.record_agency, ballot.account, ballot.reason_hash) == (
         BallotKind.TRACE,
         FILE_ID,
+        agencies[0].address,
         None,
         REASON,
     )
+    assert client.get_ballot(ballot.ballot_id).record_agency == agencies[0].address
+
+
+def test_an_admission_ballot_names_no_record_agency(client, agencies, candidate):
+    ballot = client.propose_admission(sender=agencies[0], candidate=candidate.address)
+    assert ballot.record_agency is None and client.get_ballot(ballot.ballot_id).record_agency is None
 
 
 def test_request_trace_of_an_unknown_record_raises_unknown_record_error(client, agencies):
     with pytest.raises(UnknownRecordError):
-        client.request_trace(sender=agencies[1], file_id=FILE_ID, reason_hash=REASON)
+        client.request_trace(sender=agencies[1], agency=agencies[0].address, file_id=FILE_ID, reason_hash=REASON)
 
 
 def test_a_vote_short_of_the_quorum_leaves_the_ballot_pending(client, agencies, candidate):
@@ -219,7 +235,7 @@ def test_a_refused_vote_raises_the_contracts_error(client, agencies, candidate, 
 
 
 def test_a_ballot_of_an_earlier_membership_reads_stale_and_refuses_votes(client, agencies, candidate, record):
-    trace = client.request_trace(sender=agencies[1], file_id=FILE_ID, reason_hash=REASON)
+    trace = client.request_trace(sender=agencies[1], agency=agencies[0].address, file_id=FILE_ID, reason_hash=REASON)
     admission = client.propose_admission(sender=agencies[0], candidate=candidate.address)
     client.vote(sender=agencies[1], ballot_id=admission.ballot_id)
     client.vote(sender=agencies[2], ballot_id=admission.ballot_id)
@@ -352,7 +368,11 @@ RECORD_FIELDS = {"file_id": FILE_ID, "merkle_root": ROOT, "block_count": 16, "si
         ),
         (lambda c, a: c.propose_removal(sender=a, member="0x1234"), "member must be an address"),
         (
-            lambda c, a: c.request_trace(sender=a, file_id=FILE_ID, reason_hash=bytes(32)),
+            lambda c, a: c.request_trace(sender=a, agency=ZERO_ADDRESS, file_id=FILE_ID, reason_hash=REASON),
+            "agency must not be the zero address",
+        ),
+        (
+            lambda c, a: c.request_trace(sender=a, agency=a.address, file_id=FILE_ID, reason_hash=bytes(32)),
             "reason_hash must not be all zero",
         ),
         (lambda c, a: c.vote(sender=a, ballot_id=-1), r"ballot_id must be in 0\.\.2\*\*256 - 1, got -1"),

@@ -422,3 +422,29 @@ def test_manager_refuses_to_open_an_invalid_signature(manager: gs.GroupManager, 
 def test_manager_of_another_group_cannot_open(other_group: gs.GroupManager, signature: gs.GroupSignature) -> None:
     with pytest.raises(VerificationError, match="refusing to open"):
         other_group.open(MESSAGE, signature)
+
+
+# --- the agency's look-ups (issue 24, finding 2) -------------------------------------------------
+
+
+def test_signer_certificate_names_the_signers_canonical_certificate(
+    manager_key: gs.GroupManagerKey, signature: gs.GroupSignature, alice: gs.MemberKey
+) -> None:
+    assert gs.signer_certificate(manager_key, signature) == alice.certificate
+
+
+def _commitment(member: gs.MemberKey) -> gmpy2.mpz:
+    """C2 = a^x, the member's join commitment."""
+    return gmpy2.powmod(member.public.a, member.x, member.public.n)
+
+
+def test_a_certificate_matches_its_members_commitment(alice: gs.MemberKey) -> None:
+    assert gs.certificate_matches_commitment(alice.public, alice.certificate, alice.e, _commitment(alice))
+
+
+def test_a_certificate_does_not_match_another_members_commitment(alice: gs.MemberKey, bob: gs.MemberKey) -> None:
+    assert not gs.certificate_matches_commitment(alice.public, alice.certificate, alice.e, _commitment(bob))
+
+
+def test_a_certificate_does_not_match_with_an_exponent_outside_gamma(alice: gs.MemberKey) -> None:
+    assert not gs.certificate_matches_commitment(alice.public, alice.certificate, 3, _commitment(alice))

@@ -8,13 +8,16 @@ from dataclasses import replace
 import pytest
 
 from offchain.crypto import threshold_paillier as tp
-from offchain.crypto.paillier import FixedPoint
-from offchain.errors import InvalidInputError, VerificationError
+from offchain.crypto.paillier import EncryptedVector, FixedPoint
+from offchain.crypto.primes import safe_prime
+from offchain.errors import AccessDeniedError, InvalidInputError, VerificationError
 from offchain.protocols.aggregation import (
     AggregationCloud,
     CheatingPartiesError,
+    Contribution,
     Contributor,
     DecryptionParty,
+    MalformedContributionError,
     PartialBatch,
 )
 
@@ -58,10 +61,17 @@ class ImpersonatingParty(DecryptionParty):
         return PartialBatch(self.name, self.index, tuple(replace(p, index=self.index) for p in batch.partials))
 
 
+def enrol(cloud, name, public_key, **kwargs):
+    """A contributor whose signing key the cloud registered under ``name``."""
+    contributor = Contributor(name, public_key, **kwargs)
+    cloud.register(name, contributor.address)
+    return contributor
+
+
 def run(public_key, parties, contributions):
     cloud = AggregationCloud(public_key, length=len(contributions[0][1]))
     for name, values in contributions:
-        cloud.submit(Contributor(name, public_key).contribute(values))
+        cloud.submit(enrol(cloud, name, public_key).contribute(values, round_id=cloud.round_id))
     return cloud.decrypt(parties)
 
 
@@ -109,23 +119,104 @@ def test_t_minus_one_parties_cannot_decrypt(public_key, parties):
 
 def test_a_second_contribution_from_one_user_is_refused(public_key):
     cloud = AggregationCloud(public_key, length=1)
-    user = Contributor("u1", public_key)
-    cloud.submit(user.contribute([1]))
+    user = enrol(cloud, "u1", public_key)
+    cloud.submit(user.contribute([1], round_id=cloud.round_id))
     with pytest.raises(InvalidInputError, match="already contributed"):
-        cloud.submit(user.contribute([2]))
+        cloud.submit(user.contribute([2], round_id=cloud.round_id))
 
 
-def test_a_contribution_of_the_wrong_length_is_refused(public_key):
+def test_a_contribution_of_the_wrong_length_is_refused_and_its_sender_excluded(public_key):
     cloud = AggregationCloud(public_key, length=2)
-    with pytest.raises(InvalidInputError, match="expected 2"):
-        cloud.submit(Contributor("u1", public_key).contribute([1]))
+    with pytest.raises(MalformedContributionError, match="expected 2"):
+        cloud.submit(enrol(cloud, "u1", public_key).contribute([1], round_id=cloud.round_id))
+    assert cloud.excluded == ("u1",)
 
 
-def test_a_contribution_under_another_encoding_is_refused(public_key):
+def test_a_contribution_under_another_encoding_is_refused_and_its_sender_excluded(public_key):
     cloud = AggregationCloud(public_key, length=1)
-    other = Contributor("u1", public_key, encoding=FixedPoint(public_key.n, 8))
-    with pytest.raises(InvalidInputError, match="another key or encoding"):
-        cloud.submit(other.contribute([1]))
+    other = enrol(cloud, "u1", public_key, encoding=FixedPoint(public_key.n, 8))
+    with pytest.raises(MalformedContributionError, match="another key or encoding"):
+        cloud.submit(other.contribute([1], round_id=cloud.round_id))
+    assert cloud.excluded == ("u1",)
+
+
+# ---- malicious contributors (issue 24, finding 3) ----------------------------------------------
+
+
+def a_prime_factor_of(n: int) -> int:
+    """p of the fixture's seeded key, found by replaying its seeded generator (tests only)."""
+    p = int(safe_prime(512, random.Random(42)))
+    assert n % p == 0 and 1 < p < n
+    return p
+
+
+@pytest.mark.parametrize("bad", ["n", "7n", "p", "3p", "zero", "n_squared"])
+def test_a_non_unit_ciphertext_is_refused_naming_its_sender_and_the_round_finishes(public_key, parties, bad):
+    """Not a range check alone: p and 3p are in range and not multiples of n, yet not units."""
+    n = public_key.n
+    p = a_prime_factor_of(n)
+    value = {"n": n, "7n": 7 * n, "p": p, "3p": 3 * p, "zero": 0, "n_squared": n * n}[bad]
+    cloud = AggregationCloud(public_key, length=1)
+    cloud.submit(enrol(cloud, "u1", public_key).contribute([2], round_id=cloud.round_id))
+    mallory = enrol(cloud, "mallory", public_key)
+    forged = EncryptedVector(public_key.paillier, cloud.encoding, (value,))
+    with pytest.raises(MalformedContributionError, match=r"mallory.*not a unit") as info:
+        cloud.submit(mallory.sign(forged, round_id=cloud.round_id))
+    assert info.value.contributor == "mallory"
+    cloud.submit(enrol(cloud, "u2", public_key).contribute([3], round_id=cloud.round_id))
+    result = cloud.decrypt(parties)
+    assert result.totals == (5.0,)
+    assert result.excluded == ("mallory",) and result.contributors == ("u1", "u2")
+
+
+def test_an_excluded_contributor_cannot_submit_again_in_the_round(public_key):
+    cloud = AggregationCloud(public_key, length=1)
+    mallory = enrol(cloud, "mallory", public_key)
+    with pytest.raises(MalformedContributionError):
+        forged = EncryptedVector(public_key.paillier, cloud.encoding, (public_key.n,))
+        cloud.submit(mallory.sign(forged, round_id=cloud.round_id))
+    with pytest.raises(AccessDeniedError, match="excluded"):
+        cloud.submit(mallory.contribute([1], round_id=cloud.round_id))
+
+
+def test_a_contribution_under_someone_elses_name_is_refused(public_key):
+    cloud = AggregationCloud(public_key, length=1)
+    enrol(cloud, "hospital-a", public_key)
+    mallory = Contributor("hospital-a", public_key)  # claims the name, holds another key
+    with pytest.raises(VerificationError, match="not by"):
+        cloud.submit(mallory.contribute([10**6], round_id=cloud.round_id))
+    assert cloud.contributors == () and cloud.excluded == ()
+
+
+def test_a_contribution_from_an_unregistered_name_is_refused(public_key):
+    cloud = AggregationCloud(public_key, length=1)
+    with pytest.raises(AccessDeniedError, match="not a registered contributor"):
+        cloud.submit(Contributor("stranger", public_key).contribute([1], round_id=cloud.round_id))
+    assert cloud.contributors == () and cloud.excluded == ()
+
+
+def test_a_contribution_signed_for_another_round_is_refused(public_key):
+    earlier = AggregationCloud(public_key, length=1)
+    cloud = AggregationCloud(public_key, length=1)
+    user = enrol(cloud, "u1", public_key)
+    with pytest.raises(VerificationError, match="signed for round"):
+        cloud.submit(user.contribute([1], round_id=earlier.round_id))
+    assert cloud.contributors == () and cloud.excluded == ()
+
+
+def test_a_contribution_whose_ciphertext_was_changed_after_signing_is_refused(public_key):
+    cloud = AggregationCloud(public_key, length=1)
+    user = enrol(cloud, "u1", public_key)
+    signed = user.contribute([1], round_id=cloud.round_id)
+    other = user.contribute([2], round_id=cloud.round_id).vector
+    with pytest.raises(VerificationError, match="not by"):
+        cloud.submit(Contribution("u1", other, signed.round_id, signed.signature))
+
+
+def test_a_registered_contributor_can_still_shift_the_total_by_any_value(public_key, parties):
+    """The semi-honest limit the README states: no range proofs, any value of Z_n is accepted."""
+    result = run(public_key, parties, [("u1", [2]), ("mallory", [10**9])])
+    assert result.totals == (1_000_000_002.0,) and result.excluded == ()
 
 
 def test_decrypting_nothing_is_refused(public_key, parties):
@@ -135,14 +226,14 @@ def test_decrypting_nothing_is_refused(public_key, parties):
 
 def test_two_parties_with_one_share_are_refused(public_key, parties, key):
     cloud = AggregationCloud(public_key, length=1)
-    cloud.submit(Contributor("u1", public_key).contribute([1]))
+    cloud.submit(enrol(cloud, "u1", public_key).contribute([1], round_id=cloud.round_id))
     with pytest.raises(InvalidInputError, match="same key share"):
         cloud.decrypt([parties[0], DecryptionParty("copy", key[1][0]), parties[1]])
 
 
 def test_the_cloud_holds_only_ciphertexts(public_key):
     cloud = AggregationCloud(public_key, length=1)
-    cloud.submit(Contributor("u1", public_key).contribute([123]))
+    cloud.submit(enrol(cloud, "u1", public_key).contribute([123], round_id=cloud.round_id))
     aggregate = cloud.aggregate()
     assert all(int(c) != 123 for c in aggregate.ciphertexts)
     assert aggregate.public_key == public_key.paillier
