@@ -127,7 +127,6 @@ def bytes32(value: int) -> bytes:
 
 def market_terms(arbiter: object, commitment: int, **overrides: object) -> tuple:
     """``IDataMarket.RequirementTerms`` in struct order: the defaults above, expiring in DURATION_S."""
-    from brownie import chain
 
     values = {
         "arbiter": arbiter,
@@ -137,7 +136,7 @@ def market_terms(arbiter: object, commitment: int, **overrides: object) -> tuple
         "capacity": CAPACITY,
         "fieldCount": FIELD_COUNT,
         "minSatisfied": MIN_SATISFIED,
-        "expiresAt": chain.time() + DURATION_S,
+        "expiresAt": chain_now() + DURATION_S,
         "grantPeriod": GRANT_PERIOD_S,
         "reviewPeriod": REVIEW_PERIOD_S,
         "bondWei": BOND_WEI,
@@ -200,6 +199,17 @@ def requirement_of(market, requirement_id: int) -> dict:
 
 def match_of(market, match_id: int) -> dict:
     return dict(zip(MATCH_FIELDS, market.matchOf(match_id), strict=True))
+
+
+def chain_now() -> int:
+    """The latest block's timestamp: the clock contracts see, on Ganache and Anvil alike.
+
+    Brownie's ``chain.time()`` is the wall clock plus Brownie's own record of the time travelled,
+    which drifts from the node's clock across snapshots and reverts on Anvil.
+    """
+    from brownie import web3
+
+    return int(web3.eth.get_block("latest")["timestamp"])
 
 
 def sleep(seconds: int) -> None:

@@ -292,8 +292,23 @@ def selector(signature: str) -> str:
     return "0x" + keccak(signature.encode())[:4].hex()
 
 
+@pytest.fixture
+def reaches_2_128_wei():
+    """Skip on Anvil: it refuses any transaction whose value plus gas · price reaches 2^128 wei,
+    whatever the sender's balance (a limit of the node: 2^128 − 2^100 goes through, 2^128 − 1
+    never does), so the contract's bound at MAX_AMOUNT = 2^128 − 1 cannot be reached there.
+    Ganache reaches it, and CI runs these tests on Ganache."""
+    if "anvil" in str(brownie.network.show_active()):
+        pytest.skip("Anvil refuses a transaction whose value plus fee reaches 2^128 wei")
+
+
 def set_balance(account, amount_wei: int) -> None:
-    web3.provider.make_request("evm_setAccountBalance", [str(account), hex(amount_wei)])
+    """Give ``account`` ``amount_wei`` (Ganache's ``evm_setAccountBalance``, else Anvil's ``anvil_setBalance``)."""
+    for method in ("evm_setAccountBalance", "anvil_setBalance"):
+        answer = web3.provider.make_request(method, [str(account), hex(amount_wei)])
+        if "error" not in answer:
+            return
+    raise AssertionError(f"the node sets no balances: {answer['error']}")
 
 
 # --- constructor ----------------------------------------------------------------------------
@@ -522,6 +537,7 @@ def test_a_second_deposit_adds_to_the_first(ledger, book, alice, private_key):
     assert stored_hash(ledger, alice) == book.hash_of(alice)
 
 
+@pytest.mark.usefixtures("reaches_2_128_wei")
 def test_a_deposit_of_the_maximum_amount_is_accepted(ledger, book, alice, private_key):
     set_balance(alice, 2 * MAX_AMOUNT)
     deposit(ledger, book, alice, MAX_AMOUNT)
@@ -533,6 +549,7 @@ def test_a_deposit_of_nothing_reverts(ledger, book, alice):
         ledger.deposit(book.encoded(alice), {"from": alice, "value": 0})
 
 
+@pytest.mark.usefixtures("reaches_2_128_wei")
 def test_a_deposit_above_the_maximum_amount_reverts(ledger, book, alice):
     set_balance(alice, 2 * MAX_AMOUNT)
     with brownie.reverts(custom_error("ConfidentialLedgerInvalidAmount", MAX_AMOUNT + 1, MAX_AMOUNT)):

@@ -29,6 +29,7 @@ from tests.helpers import (
     REVIEW_PERIOD_S,
     RULING_HASH,
     bytes32,
+    chain_now,
     custom_error,
     file_id_of,
     grant_access,
@@ -268,7 +269,7 @@ def test_posting_an_expiry_out_of_range_reverts(market, buyer, arbiter, offset):
 
 
 def test_posting_an_expiry_just_within_a_year_works(market, buyer, arbiter):
-    expires_at = chain.time() + MAX_DURATION_S - 100
+    expires_at = chain_now() + MAX_DURATION_S - 100
     post_requirement(market, buyer, market_terms(arbiter, 101, expiresAt=expires_at))
     assert requirement_of(market, 1)["expiresAt"] == expires_at
 
@@ -451,11 +452,15 @@ def test_the_public_signals_the_market_builds_are_the_proofs(market, owner, zk_r
     ]
 
 
-def verifier_call_gas(tx, verifier) -> int:
-    """Gas of the market's call to ``verifier`` in ``tx`` (all it costs), from the node's trace."""
+def verifier_call_gas(tx, verifier) -> int | None:
+    """Gas of the market's call to ``verifier`` in ``tx`` (all it costs), from the node's step
+    trace; ``None`` when the node keeps none (Anvil records steps only when launched with
+    ``--steps-tracing``, which Brownie's launcher cannot pass)."""
     trace = web3.provider.make_request(
         "debug_traceTransaction", [tx.txid, {"disableStorage": True, "disableMemory": True}]
     )["result"]["structLogs"]
+    if not trace:
+        return None
     target = int(verifier.address, 16)
     for i, step in enumerate(trace):
         if step["op"] == "STATICCALL" and step["depth"] == 1 and int(step["stack"][-2], 16) == target:
@@ -464,9 +469,15 @@ def verifier_call_gas(tx, verifier) -> int:
     raise AssertionError(f"no call to {verifier.address} in {tx.txid}")
 
 
-def test_the_proof_check_stays_within_its_gas_goal(market, verifiers, owner, requirement_id, file_id, owner_proof):
+def test_the_proof_check_stays_within_its_gas_goal(
+    market, verifiers, owner, requirement_id, file_id, owner_proof, VerifierGasProbe, deployer
+):
     tx = submit_proof(market, owner, requirement_id, owner_proof)
-    assert verifier_call_gas(tx, verifiers[8]) <= PROOF_CHECK_GAS_GOAL
+    gas = verifier_call_gas(tx, verifiers[8])
+    if gas is None:  # no step trace: the same call, measured from inside a contract
+        valid, gas = VerifierGasProbe.deploy({"from": deployer}).measure(verifiers[8], *owner_proof.solidity_args())
+        assert valid
+    assert gas <= PROOF_CHECK_GAS_GOAL
 
 
 def test_a_submission_stays_within_its_gas_goal(

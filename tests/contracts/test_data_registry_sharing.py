@@ -8,7 +8,7 @@ from brownie import chain
 from eth_abi import encode
 from eth_utils import keccak
 
-from tests.helpers import custom_error
+from tests.helpers import chain_now, custom_error
 
 POLICY = keccak(b"receiving key, proxies, threshold")
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -112,7 +112,7 @@ def test_grant_access_records_time_and_policy(registry, owner, first, buyer):
 
 
 def test_a_grant_with_an_expiry_lapses_at_the_expiry(registry, owner, first, buyer):
-    expires = chain.time() + 3600
+    expires = chain_now() + 3600
     registry.grantAccess(first, buyer, POLICY, expires, {"from": owner})
     assert registry.isGranted(first, buyer) is True
     chain.sleep(3601)
@@ -139,7 +139,7 @@ def test_grant_to_the_zero_address_or_the_owner_reverts(registry, owner, first, 
 
 
 def test_grant_with_an_expiry_in_the_past_reverts(registry, owner, first, buyer):
-    past = chain.time() - 10
+    past = chain_now() - 10
     with pytest.raises(brownie.exceptions.VirtualMachineError) as info:
         registry.grantAccess(first, buyer, POLICY, past, {"from": owner})
     assert info.value.revert_msg.startswith(f"DataRegistryInvalidExpiry: {past}, ")
@@ -172,7 +172,7 @@ def test_revoke_by_someone_else_reverts(registry, owner, first, buyer, stranger)
 
 
 def test_revoking_an_expired_grant_reverts(registry, owner, first, buyer):
-    registry.grantAccess(first, buyer, POLICY, chain.time() + 60, {"from": owner})
+    registry.grantAccess(first, buyer, POLICY, chain_now() + 60, {"from": owner})
     chain.sleep(61)
     chain.mine()
     with brownie.reverts(custom_error("DataRegistryNoActiveGrant", bytes(first), buyer.address)):

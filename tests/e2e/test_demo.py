@@ -32,7 +32,7 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert "refused on chain: ConfidentialLedgerNotAUnit" in printed
     assert "dave has 3 offenses, frozen: True" in printed
     assert "refused: ConfidentialLedgerAccountFrozen" in printed
-    assert "audit of erin       1.00 ETH  in range" in printed
+    assert "audit of erin    1.00 ETH  in range" in printed
     assert ": balanced" in printed
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()

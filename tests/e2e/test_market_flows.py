@@ -27,7 +27,7 @@ from offchain.errors import (
 from offchain.protocols import Buyer, CloudServer, DataOwner
 from offchain.storage import FilesystemBlobStore
 from offchain.zk import FieldRange, Record, Requirement, prove, record_opens
-from tests.helpers import VOTING_PERIOD_S
+from tests.helpers import VOTING_PERIOD_S, chain_now
 
 DAY = 24 * 3600
 PRICE = 10**16
@@ -108,7 +108,7 @@ def terms(chain, **changes):
     return {
         "price_wei": PRICE,
         "capacity": 2,
-        "expires_at": chain.time() + 7 * DAY,
+        "expires_at": chain_now() + 7 * DAY,
         "grant_period_s": DAY,
         "review_period_s": DAY,
         "bond_wei": BOND,
