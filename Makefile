@@ -1,7 +1,7 @@
 # The project's two commands (see README):
 #   make demo   install what is missing, then run the end-to-end demo on a fresh local Ganache
 #   make test   install what is missing, then run every test (contracts on Ganache, offchain units),
-#               the contract and chain-client tests again on Anvil, then the linters (ruff, mypy)
+#               then the linters (ruff, mypy)
 # Both are idempotent: installs are redone only when requirements.lock or package-lock.json change.
 
 SHELL := /bin/bash
@@ -16,8 +16,6 @@ NETWORK ?= ganache-cli
 # Test files run in this many processes, each with a chain of its own (Brownie's xdist support:
 # worker k's chain listens on the network's port + k).
 TEST_WORKERS ?= 2
-# The tests that talk to a chain (contracts, chain clients): `make test` runs them on Anvil too.
-ANVIL_TESTS := tests/contracts tests/offchain/chain
 SOLC_VERSION := $(shell node -p "require('./package.json').devDependencies.solc" 2>/dev/null)
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
@@ -66,11 +64,6 @@ test: setup
 	@# prunes a stale build file, and workers pruning it at once would race (and disagree).
 	$(BROWNIE) compile >/dev/null
 	$(BROWNIE) test tests --network $(NETWORK) -n $(TEST_WORKERS)
-	@# Both local chains stay green: the chain-facing tests run again on Anvil.
-	@if [ "$(NETWORK)" != anvil ]; then \
-		echo "$(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS)"; \
-		$(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS); \
-	fi
 	$(MAKE) --no-print-directory lint
 
 test-anvil:

@@ -26,31 +26,6 @@ def pytest_configure(config):
         config.pluginmanager.register(_NoChain(), "datashare-no-chain")
 
 
-#: The test files that take longest (seconds on Ganache, 2-core machine), heaviest first.
-#: ``make test`` hands whole files to its workers in collection order (xdist's LoadFileScheduling),
-#: so running these first keeps one worker from being left alone with a long file at the end.
-SLOWEST_FILES = (
-    "tests/contracts/test_data_market.py",  # 210
-    "tests/contracts/test_data_market_stateful.py",  # 123
-    "tests/contracts/test_confidential_ledger.py",  # 102
-    "tests/contracts/test_consortium_stateful.py",  # 83
-    "tests/offchain/chain/test_anchor_client.py",  # 61
-    "tests/contracts/test_consortium.py",  # 55
-    "tests/contracts/test_consortium_arbiter.py",  # 42
-    "tests/offchain/chain/test_market_client.py",  # 39
-    "tests/offchain/chain/test_ledger_client.py",  # 32
-    "tests/offchain/chain/test_ledger_stateful.py",  # 30
-    "tests/e2e/test_market_flows.py",  # 29
-    "tests/offchain/test_toolchain.py",  # 28
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Run :data:`SLOWEST_FILES` first, heaviest first; every other file after them, as collected."""
-    rank = {path: i for i, path in enumerate(SLOWEST_FILES)}
-    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))  # stable
-
-
 @pytest.fixture(scope="module")
 def deployer(accounts):
     return accounts[0]
