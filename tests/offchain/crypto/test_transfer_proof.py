@@ -275,3 +275,30 @@ def test_the_product_of_honest_deltas_is_an_nth_residue(n, honest):
     for r in opening.randomness:
         root = root * r % n
     assert product == gmpy2.powmod(root, n, n * n)
+
+
+def _shape(proof: tf.TransferProof) -> list[dict[str, int]]:
+    """Each range proof's field sizes in bits: what an observer of the proof could compare."""
+    return [
+        {
+            name: max(abs(v).bit_length() for v in value) if isinstance(value, tuple) else abs(value).bit_length()
+            for name, value in vars(part).items()
+            if name != "y"
+        }
+        for part in proof.ranges
+    ]
+
+
+def test_the_proof_does_not_single_out_the_receiver(n, context):
+    """Paying account 1 or account 3 of the same set gives proofs of the same shape: one range
+    proof per credited account, whose sizes come from the masks, not from the amount."""
+    shapes = []
+    for receiver in (1, 3):
+        credits = [0, 0, 0, 0]
+        credits[receiver] = 2**127
+        deltas, opening = tf.make_deltas(n, credits, 0)
+        shapes.append(_shape(tf.prove_transfer(tf.TransferStatement(n, context, deltas, 0), opening)))
+    assert len(shapes[0]) == len(shapes[1]) == 3
+    for first, second in zip(shapes[0], shapes[1], strict=True):
+        for name, bits in first.items():
+            assert abs(bits - second[name]) <= 16, name
