@@ -75,8 +75,8 @@ class TransferProofError(VerificationError):
         reason: What failed.
     """
 
-    def __init__(self, reason: str, index: int | None = None) -> None:
-        where = "conservation" if index is None else f"account {index}"
+    def __init__(self, reason: str, index: int | None = None, *, whole: bool = False) -> None:
+        where = "the proof as a whole" if whole else "conservation" if index is None else f"account {index}"
         super().__init__(f"transfer proof rejected ({where}): {reason}")
         self.index = index
         self.reason = reason
@@ -307,7 +307,7 @@ def verify_transfer(statement: TransferStatement, proof: TransferProof) -> None:
             raise TransferProofError("the delta is not a unit modulo n²", index)
     credited = [i for i in range(len(statement.deltas)) if i != statement.sender_index]
     if len(proof.ranges) != len(credited):
-        raise TransferProofError(f"{len(credited)} credited accounts but {len(proof.ranges)} range proofs")
+        raise TransferProofError(f"{len(credited)} credited accounts but {len(proof.ranges)} range proofs", whole=True)
     for index, range_proof in zip(credited, proof.ranges, strict=True):
         if not verify_range(statement.n, statement.deltas[index], range_proof, statement.range_context(index)):
             raise TransferProofError(f"the credit is not proved to lie in [0, 2^{RANGE_BITS})", index)
