@@ -49,7 +49,7 @@ from offchain.toolchain import PROJECT_ROOT
 if TYPE_CHECKING:
     from offchain.chain.market import DataMarketClient
 
-__all__ = ["ARBITER_CONTRACT", "ArbiterPolicy"]
+__all__ = ["ARBITER_CONTRACT", "ArbiterPolicy", "TrustsArbiters"]
 
 logger = logging.getLogger(__name__)
 
@@ -162,3 +162,23 @@ def _address_view(contract: str, signature: str) -> str | None:
     if len(raw) != 32 or any(raw[:12]):
         return None
     return str(to_checksum_address(raw[12:]))
+
+
+class TrustsArbiters:
+    """A market role that checks arbiters against a policy: the one it was given, else the
+    active network's default, read on first use (``DataOwner`` accepts only these arbiters,
+    ``Buyer`` names only these)."""
+
+    _arbiters: ArbiterPolicy | None = None
+
+    @property
+    def arbiters(self) -> ArbiterPolicy:
+        """The arbiter policy this role applies.
+
+        Raises:
+            DeploymentRecordError: without a policy given, if the active network has no
+                deployment record with a ``ConsortiumArbiter``.
+        """
+        if self._arbiters is None:
+            self._arbiters = ArbiterPolicy.for_active_network()
+        return self._arbiters

@@ -383,6 +383,24 @@ class ConfidentialLedgerClient(ContractClient):
                     return self._remember(data)
         raise ChainError(f"no ledger event holds the current balance of {address} (hash 0x{target.hex()})")
 
+    def settled_holdings(self, account: Any) -> int:
+        """E(what ``account`` owns once settled): its balance times its verified, unfolded credits.
+
+        A sender with a pending transfer counts with the balance it had before it (restored if
+        the transfer fails); credits of pending transfers do not count.
+        """
+        address = require_address(account, "account", nonzero=True)
+        nsquare = self.modulus**2
+        pending = self.pending_transfer(address)
+        if pending:
+            owned = self.balance_ciphertext(address, self.transfer_of(pending).previous_balance_hash)
+        else:
+            owned = self.balance_ciphertext(address)
+        for credit in self.credits_to(address):
+            if credit.state is TransferState.VERIFIED:
+                owned = owned * credit.ciphertext % nsquare
+        return owned
+
     def accounts(self) -> tuple[str, ...]:
         """Every account that ever held a balance or a credit (from the events), each once."""
         seen: dict[str, None] = {}
@@ -525,11 +543,11 @@ class ConfidentialLedgerClient(ContractClient):
             UnknownTransferError: No transfer has this id.
             ChainError: Its event or its deltas cannot be found (the node pruned its logs).
         """
-        record = self.transfer_of(transfer_id)
         logs = get_events(
             self.contract, "Transferred", from_block=self.from_block, argument_filters={"transferId": transfer_id}
         )
         if not logs:
+            self.transfer_of(transfer_id)  # UnknownTransferError for an id never used
             raise ChainError(f"no Transferred event for transfer {transfer_id}")
         event = logs[-1]
         from brownie import web3
@@ -540,7 +558,7 @@ class ConfidentialLedgerClient(ContractClient):
         deltas = tuple(int.from_bytes(bytes(d), "big") for d in arguments[2])
         return LedgerTransfer(
             transfer_id=transfer_id,
-            sender=record.sender,
+            sender=to_checksum_address(event.args["sender"]),
             accounts=accounts,
             deltas=deltas,
             sender_balance=self._remember(bytes(event.args[TRANSFERRED_BALANCE_FIELD])),

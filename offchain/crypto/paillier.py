@@ -53,6 +53,7 @@ import gmpy2
 import phe
 from gmpy2 import mpz
 
+from offchain.crypto.primes import random_unit
 from offchain.errors import InvalidInputError
 
 __all__ = [
@@ -216,10 +217,7 @@ def _check_ciphertext(public_key: phe.PaillierPublicKey, ciphertext: int | mpz) 
 
 
 def _fresh_noise(n: int | mpz, nsquare: mpz) -> mpz:
-    while True:
-        r = mpz(secrets.randbelow(int(n) - 1) + 1)
-        if gmpy2.gcd(r, n) == 1:
-            return gmpy2.powmod(r, n, nsquare)
+    return gmpy2.powmod(random_unit(n), n, nsquare)
 
 
 def _noise_batch(n: int, count: int) -> list[int]:

@@ -26,7 +26,7 @@ from gmpy2 import mpz
 
 from offchain.errors import InvalidInputError
 
-__all__ = ["SIEVE_BOUND", "random_bits", "random_prime", "random_prime_in_interval", "safe_prime"]
+__all__ = ["SIEVE_BOUND", "random_bits", "random_prime", "random_prime_in_interval", "random_unit", "safe_prime"]
 
 #: Candidates are sieved by every odd prime below this bound before any modular exponentiation.
 SIEVE_BOUND = 1 << 16
@@ -71,6 +71,15 @@ def random_bits(bits: int, rng: random.Random | None = None) -> mpz:
     if bits <= 0:
         raise InvalidInputError(f"bits must be positive, got {bits}")
     return mpz(rng.getrandbits(bits) if rng is not None else secrets.randbits(bits))
+
+
+def random_unit(modulus: int | mpz) -> mpz:
+    """A uniform unit of Z*_modulus, from ``secrets`` (the noise of encryptions and proof masks)."""
+    n = mpz(modulus)
+    while True:
+        value = mpz(secrets.randbelow(int(n) - 1) + 1)
+        if gmpy2.gcd(value, n) == 1:
+            return value
 
 
 def _check_bits(bits: int, minimum: int) -> None:

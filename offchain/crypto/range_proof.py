@@ -54,6 +54,7 @@ import gmpy2
 from gmpy2 import mpz
 
 from offchain.crypto.modexp import FixedBase, multi_exp
+from offchain.crypto.primes import random_unit
 from offchain.errors import InvalidInputError
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "STATISTICAL_BITS",
     "CommitmentBases",
     "RangeProof",
+    "fiat_shamir_challenge",
     "four_squares",
     "prove_range",
     "verify_range",
@@ -284,15 +286,21 @@ def _parse_hex(value: Any, name: str) -> int:
     return -number if value.startswith("-") else number
 
 
-def _challenge(context: bytes, n: mpz, ciphertext: mpz, bits: int, *values: int | mpz) -> int:
-    """SHA-256 over the domain, context, n, k, the ciphertext and every value (length-prefixed)."""
+def fiat_shamir_challenge(domain: bytes, context: bytes, *values: int | mpz) -> int:
+    """A :data:`CHALLENGE_BITS`-bit challenge: SHA-256 over the domain, the context and every
+    value, each length-prefixed (integers in two's complement, so any sign encodes unambiguously)."""
     digest = hashlib.sha256()
-    digest.update(_DOMAIN)
+    digest.update(domain)
     digest.update(len(context).to_bytes(4, "big") + context)
-    for value in (n, bits, ciphertext, *values):
+    for value in values:
         raw = int(value).to_bytes((int(gmpy2.bit_length(value)) + 8) // 8 or 1, "big", signed=True)
         digest.update(len(raw).to_bytes(4, "big") + raw)
     return int.from_bytes(digest.digest(), "big") >> (256 - CHALLENGE_BITS)
+
+
+def _challenge(context: bytes, n: mpz, ciphertext: mpz, bits: int, *values: int | mpz) -> int:
+    """The range proof's challenge over n, k, the ciphertext and every commitment and first message."""
+    return fiat_shamir_challenge(_DOMAIN, context, n, bits, ciphertext, *values)
 
 
 @dataclass(frozen=True)
@@ -316,13 +324,6 @@ class _Sizes:
 
     def mask(self, bits: int) -> int:
         return bits + CHALLENGE_BITS + STATISTICAL_BITS
-
-
-def _random_unit(n: mpz) -> mpz:
-    while True:
-        value = mpz(secrets.randbelow(int(n) - 1) + 1)
-        if gmpy2.gcd(value, n) == 1:
-            return value
 
 
 def _squares_first_messages(
@@ -386,7 +387,7 @@ def prove_range(
     def draw(size: int) -> mpz:
         return mpz(secrets.randbits(sizes.mask(size)))
 
-    rho_m, rho_s, rho_r = draw(k), draw(sizes.s), _random_unit(gn)
+    rho_m, rho_s, rho_r = draw(k), draw(sizes.s), random_unit(gn)
     rho_low, rho_low_s = [draw(sizes.square) for _ in range(4)], [draw(sizes.s) for _ in range(4)]
     rho_high, rho_high_s = [draw(sizes.square) for _ in range(4)], [draw(sizes.s) for _ in range(4)]
     rho_t_low, rho_t_high = draw(sizes.t), draw(sizes.t)

@@ -34,9 +34,7 @@ conservation proof is sound with challenges below the smallest prime factor of n
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,7 +42,15 @@ import gmpy2
 from eth_utils import keccak
 from gmpy2 import mpz
 
-from offchain.crypto.range_proof import CHALLENGE_BITS, RANGE_BITS, RangeProof, prove_range, verify_range
+from offchain.crypto.primes import random_unit
+from offchain.crypto.range_proof import (
+    CHALLENGE_BITS,
+    RANGE_BITS,
+    RangeProof,
+    fiat_shamir_challenge,
+    prove_range,
+    verify_range,
+)
 from offchain.errors import InvalidInputError, VerificationError
 
 __all__ = [
@@ -196,13 +202,6 @@ class TransferProof:
         return bytes(keccak(self.to_bytes()))
 
 
-def _random_unit(n: mpz) -> mpz:
-    while True:
-        value = mpz(secrets.randbelow(int(n) - 1) + 1)
-        if gmpy2.gcd(value, n) == 1:
-            return value
-
-
 def make_deltas(n: int, credits: Sequence[int], sender_index: int) -> tuple[tuple[int, ...], TransferOpening]:
     """The deltas of a transfer: E(credit_j) for every account j but the sender, E(−Σ credits) for it.
 
@@ -229,7 +228,7 @@ def make_deltas(n: int, credits: Sequence[int], sender_index: int) -> tuple[tupl
     nsquare = gn * gn
     total = sum(credits)
     amounts = tuple(int((gn - total) % gn) if i == sender_index else c for i, c in enumerate(credits))
-    randomness = tuple(int(_random_unit(gn)) for _ in credits)
+    randomness = tuple(int(random_unit(gn)) for _ in credits)
     deltas = tuple(
         int((1 + mpz(m) * gn) * gmpy2.powmod(mpz(r), gn, nsquare) % nsquare)
         for m, r in zip(amounts, randomness, strict=True)
@@ -238,13 +237,9 @@ def make_deltas(n: int, credits: Sequence[int], sender_index: int) -> tuple[tupl
 
 
 def _conservation_challenge(statement: TransferStatement, product: mpz, first: mpz) -> int:
-    digest = hashlib.sha256()
-    digest.update(_DOMAIN)
-    digest.update(statement.context)
-    for value in (statement.n, statement.sender_index, *statement.deltas, product, first):
-        raw = int(value).to_bytes((int(value).bit_length() + 7) // 8 or 1, "big")
-        digest.update(len(raw).to_bytes(4, "big") + raw)
-    return int.from_bytes(digest.digest(), "big") >> (256 - CHALLENGE_BITS)
+    return fiat_shamir_challenge(
+        _DOMAIN, statement.context, statement.n, statement.sender_index, *statement.deltas, product, first
+    )
 
 
 def _product(statement: TransferStatement) -> mpz:
@@ -280,7 +275,7 @@ def prove_transfer(statement: TransferStatement, opening: TransferOpening) -> Tr
     root = mpz(1)
     for r in opening.randomness:
         root = root * r % gn
-    rho = _random_unit(gn)
+    rho = random_unit(gn)
     first = gmpy2.powmod(rho, gn, nsquare)
     e = _conservation_challenge(statement, _product(statement), first)
     response = rho * gmpy2.powmod(root, e, gn) % gn

@@ -15,7 +15,7 @@ from typing import Any
 
 from eth_utils import keccak
 
-from offchain.chain.arbiter_policy import ArbiterPolicy
+from offchain.chain.arbiter_policy import ArbiterPolicy, TrustsArbiters
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import DataRegistryClient, FileRegistration
 from offchain.crypto import pre
@@ -32,7 +32,7 @@ __all__ = ["Buyer", "Delivery"]
 logger = logging.getLogger(__name__)
 
 
-class Buyer:
+class Buyer(TrustsArbiters):
     """A buyer with an account and an Umbral key pair (``receiving_sk``).
 
     Args:
@@ -55,18 +55,6 @@ class Buyer:
         self.registry = registry
         self.keys = keys or pre.KeyPair.generate()
         self._arbiters = arbiters
-
-    @property
-    def arbiters(self) -> ArbiterPolicy:
-        """The arbiters this buyer names (the default policy is read on first use).
-
-        Raises:
-            DeploymentRecordError: without a policy given, if the active network has no
-                deployment record with a ``ConsortiumArbiter``.
-        """
-        if self._arbiters is None:
-            self._arbiters = ArbiterPolicy.for_active_network()
-        return self._arbiters
 
     @property
     def address(self) -> str:

@@ -31,7 +31,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from offchain.chain.arbiter_policy import ArbiterPolicy
+from offchain.chain.arbiter_policy import ArbiterPolicy, TrustsArbiters
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import AccessGrant, DataRegistryClient, FileRegistration, file_id_of, policy_hash
 from offchain.chain.signing import sign_digest
@@ -149,7 +149,7 @@ def encrypt_file(
     )
 
 
-class DataOwner:
+class DataOwner(TrustsArbiters):
     """A data owner with an account, a master secret for per-file Umbral keys, and a signing key.
 
     Args:
@@ -180,18 +180,6 @@ class DataOwner:
         self._master_secret = master_secret or secrets.token_bytes(32)
         self.signer = signer or pre.KeyPair.generate()
         self._arbiters = arbiters
-
-    @property
-    def arbiters(self) -> ArbiterPolicy:
-        """The arbiters this owner accepts (the default policy is read on first use).
-
-        Raises:
-            DeploymentRecordError: without a policy given, if the active network has no
-                deployment record with a ``ConsortiumArbiter``.
-        """
-        if self._arbiters is None:
-            self._arbiters = ArbiterPolicy.for_active_network()
-        return self._arbiters
 
     def file_keypair(self, file_id: bytes) -> pre.KeyPair:
         """The Umbral key pair of one file: HKDF-SHA256(master secret, info = prefix || file id)."""

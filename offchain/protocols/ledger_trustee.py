@@ -48,6 +48,7 @@ from offchain.chain.ledger import (
     WithdrawalState,
     WithdrawalVote,
     transfer_proof_context,
+    verdict_digest,
 )
 from offchain.chain.signing import sign_digest
 from offchain.crypto import threshold_paillier as tp
@@ -249,8 +250,9 @@ class TrusteeBoard:
         submitted = self.ledger.submitted_transfer(transfer_id)
         if given.digest() != submitted.proof_hash:
             raise IntegrityError(f"this is not the proof the sender of transfer {transfer_id} committed to")
+        chain_id = self.ledger.chain_id()
         context = transfer_proof_context(
-            chain_id=self.ledger.chain_id(),
+            chain_id=chain_id,
             ledger=self.ledger.address,
             sender=record.sender,
             nonce=self.ledger.transfer_nonce(record.sender) - 1,  # the sender is locked: its latest
@@ -276,7 +278,9 @@ class TrusteeBoard:
                 reason = f"the sender's balance after it would be {balance_after} wei"
         accept = reason is None
         review_s = time.perf_counter() - started
-        digest = self.ledger.verdict_digest(transfer_id, accept)
+        digest = verdict_digest(
+            chain_id=chain_id, ledger=self.ledger.address, transfer_id=transfer_id, digest=record.digest, accept=accept
+        )
         signatures = [trustee.sign(digest) for trustee in signers]
         state = self.ledger.settle_transfer(
             sender=signers[0].account, transfer_id=transfer_id, accept=accept, signatures=signatures
@@ -329,16 +333,7 @@ class TrusteeBoard:
         product = 1
         credited = 0
         for account in accounts:
-            pending = self.ledger.pending_transfer(account)
-            if pending:
-                previous = self.ledger.transfer_of(pending).previous_balance_hash
-                balance = self.ledger.balance_ciphertext(account, previous)
-            else:
-                balance = self.ledger.balance_ciphertext(account)
-            product = product * balance % nsquare
-            for credit in self.ledger.credits_to(account):
-                if credit.state is TransferState.VERIFIED:
-                    product = product * credit.ciphertext % nsquare
+            product = product * self.ledger.settled_holdings(account) % nsquare
             credited += self.ledger.credits(account)
         total = self.decrypt(product) if accounts else 0
         backing = self.ledger.held_wei() - credited

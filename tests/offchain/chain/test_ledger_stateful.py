@@ -219,26 +219,13 @@ class LedgerAdversaries:
         ledger, nsquare = self.ledger, self.n**2
         total = 1
         for address in self.everyone:
-            owned = self.owned_ciphertext(address)
+            owned = ledger.settled_holdings(address)
             total = total * owned % nsquare
             if address in self.holders:
                 assert self.board.decrypt(owned) == self.model.balances[address], address
                 assert not ledger.frozen(address)
                 assert ledger.credits(address) == self.model.payouts[address]
         assert self.board.decrypt(total) + sum(self.model.payouts.values()) == ledger.held_wei()
-
-    def owned_ciphertext(self, address: str) -> int:
-        """The account's settled balance times its verified credits not yet folded."""
-        ledger, nsquare = self.ledger, self.n**2
-        pending = ledger.pending_transfer(address)
-        if pending:
-            owned = ledger.balance_ciphertext(address, ledger.transfer_of(pending).previous_balance_hash)
-        else:
-            owned = ledger.balance_ciphertext(address)
-        for credit in ledger.credits_to(address):
-            if credit.state is TransferState.VERIFIED:
-                owned = owned * credit.ciphertext % nsquare
-        return owned
 
 
 @dataclass
