@@ -22,8 +22,6 @@ MAX_MODULUS_BYTES = 512
 REVIEW_PERIOD_S = 24 * 3600
 MAX_FOLD = 16
 MAX_OFFENSES = 3
-PROOF_DOMAIN = keccak(b"datashare/ledger/transfer-proof/v1")
-VERDICT_DOMAIN = keccak(b"datashare/ledger/transfer-verdict/v1")
 NONE, PENDING, EXECUTED, REJECTED, CANCELLED = range(5)  # IConfidentialLedger.WithdrawalState
 VERIFIED = 2  # IConfidentialLedger.TransferState: None, Pending, Verified, Rejected, Cancelled
 WITHDRAWAL_FIELDS = ("account", "amountWei", "state", "approvals", "rejections", "newBalanceHash")
@@ -92,46 +90,9 @@ def random_ciphertexts(n_squared: int, count: int, seed: int) -> list[int]:
     return [rng.randrange(1, n_squared) for _ in range(count)]
 
 
-def proof_context(
-    chain_id: int,
-    ledger_address: str,
-    sender: str,
-    nonce: int,
-    previous_balance_hash: bytes,
-    accounts: list,
-    delta_hashes: list[bytes],
-) -> bytes:
-    """What a transfer's proofs are bound to, computed as ``ConfidentialLedger.proofContextOf`` does."""
-    return keccak(
-        abi_encode(
-            ["bytes32", "uint256", "address", "address", "uint256", "bytes32", "address[]", "bytes32[]"],
-            [
-                PROOF_DOMAIN,
-                chain_id,
-                str(ledger_address),
-                str(sender),
-                nonce,
-                previous_balance_hash,
-                [str(a) for a in accounts],
-                delta_hashes,
-            ],
-        )
-    )
-
-
 def transfer_digest(context: bytes, proof_hash: bytes) -> bytes:
     """keccak256(abi.encode(proofContext, proofHash)): the digest a transfer record keeps."""
     return keccak(abi_encode(["bytes32", "bytes32"], [context, proof_hash]))
-
-
-def verdict_digest(chain_id: int, ledger_address: str, transfer_id: int, digest: bytes, accept: bool) -> bytes:
-    """What trustees sign to settle a transfer (before the EIP-191 prefix), as ``verdictDigest`` computes it."""
-    return keccak(
-        abi_encode(
-            ["bytes32", "uint256", "address", "uint256", "bytes32", "bool"],
-            [VERDICT_DOMAIN, chain_id, str(ledger_address), transfer_id, digest, accept],
-        )
-    )
 
 
 def trustee_keys(count: int, seed: str = "trustee") -> list[bytes]:

@@ -17,6 +17,7 @@ import pytest
 from brownie import chain, web3
 from eth_utils import keccak
 
+from offchain.chain.ledger import PROOF_DOMAIN, VERDICT_DOMAIN, transfer_proof_context, verdict_digest
 from tests.contracts.ledger_support import (
     CANCELLED,
     EXECUTED,
@@ -28,10 +29,8 @@ from tests.contracts.ledger_support import (
     MAX_TRUSTEES,
     MIN_SET_SIZE,
     PENDING,
-    PROOF_DOMAIN,
     REJECTED,
     REVIEW_PERIOD_S,
-    VERDICT_DOMAIN,
     VERIFIED,
     BalanceBook,
     address_of,
@@ -44,13 +43,11 @@ from tests.contracts.ledger_support import (
     keypair,
     modulus_of,
     plaintext,
-    proof_context,
     random_ciphertexts,
     sign_verdict,
     transfer_digest,
     transfer_of,
     trustee_keys,
-    verdict_digest,
     withdrawal_of,
 )
 from tests.helpers import custom_error
@@ -300,6 +297,19 @@ def reaches_2_128_wei():
     Ganache reaches it, and CI runs these tests on Ganache."""
     if "anvil" in str(brownie.network.show_active()):
         pytest.skip("Anvil refuses a transaction whose value plus fee reaches 2^128 wei")
+
+
+def context_of(ledger, sender, nonce, previous, accounts, delta_hashes) -> bytes:
+    """The client's proof context (:func:`offchain.chain.ledger.transfer_proof_context`) for this ledger."""
+    return transfer_proof_context(
+        chain_id=chain.id,
+        ledger=ledger.address,
+        sender=sender.address,
+        nonce=nonce,
+        previous_balance_hash=previous,
+        accounts=[str(a) for a in accounts],
+        delta_hashes=delta_hashes,
+    )
 
 
 def set_balance(account, amount_wei: int) -> None:
@@ -621,7 +631,7 @@ def test_a_transfer_emits_transferred_with_its_proof_context_and_proof_hash(
     previous = stored_hash(ledger, alice)
     accounts, balance, deltas, proof_hash = transfer_arguments(book, public_key, alice, bob, decoys)
     tx = ledger.transfer(accounts, balance, deltas, proof_hash, {"from": alice})
-    context = proof_context(chain.id, ledger.address, alice, 0, previous, accounts, [keccak(d) for d in deltas])
+    context = context_of(ledger, alice, 0, previous, accounts, [keccak(d) for d in deltas])
     new_balance = encode(decode(balance) * decode(deltas[0]) % public_key.nsquare, book.ciphertext_bytes)
     assert plain(tx.events["Transferred"]) == {
         "transferId": 1,
@@ -655,15 +665,17 @@ def test_the_proof_context_computed_in_python_matches_the_view(ledger, book, pub
     accounts, _, deltas, _ = transfer_arguments(book, public_key, alice, bob, decoys)
     hashes = [keccak(d) for d in deltas]
     for nonce, previous in [(0, stored_hash(ledger, alice)), (7, b"\x42" * 32)]:
-        assert bytes(ledger.proofContextOf(alice, nonce, previous, accounts, hashes)) == proof_context(
-            chain.id, ledger.address, alice, nonce, previous, accounts, hashes
+        assert bytes(ledger.proofContextOf(alice, nonce, previous, accounts, hashes)) == context_of(
+            ledger, alice, nonce, previous, accounts, hashes
         )
 
 
 def test_the_verdict_digest_computed_in_python_matches_the_view(ledger, sent):
     digest = transfer_of(ledger, 1)["digest"]
     for accept in (True, False):
-        assert bytes(ledger.verdictDigest(1, accept)) == verdict_digest(chain.id, ledger.address, 1, digest, accept)
+        assert bytes(ledger.verdictDigest(1, accept)) == verdict_digest(
+            chain_id=chain.id, ledger=ledger.address, transfer_id=1, digest=digest, accept=accept
+        )
     assert ledger.verdictDigest(1, True) != ledger.verdictDigest(1, False)
 
 
@@ -710,7 +722,7 @@ def test_the_next_transfer_is_bound_to_the_next_nonce(ledger, book, public_key, 
     previous = stored_hash(ledger, alice)
     accounts, balance, deltas, proof_hash = transfer_arguments(book, public_key, alice, bob, [])
     tx = ledger.transfer(accounts, balance, deltas, proof_hash, {"from": alice})
-    expected = proof_context(chain.id, ledger.address, alice, 1, previous, accounts, [keccak(d) for d in deltas])
+    expected = context_of(ledger, alice, 1, previous, accounts, [keccak(d) for d in deltas])
     assert bytes(tx.events["Transferred"]["proofContext"]) == expected
 
 
