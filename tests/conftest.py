@@ -24,6 +24,10 @@ class _NoChain:
 def pytest_configure(config):
     if not config.pluginmanager.hasplugin("pytest-brownie"):
         config.pluginmanager.register(_NoChain(), "datashare-no-chain")
+    else:
+        from offchain.chain import receipts
+
+        receipts.install()  # a mined transaction is never reported dropped (see the module)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from eth_utils import to_checksum_address
 
+from offchain.chain import receipts
 from offchain.errors import (
     ChainError,
     ContractNotDeployedError,
@@ -222,6 +223,7 @@ def transact(contract: Any, function: str, *args: Any, sender: Any, value_wei: i
     Raises:
         TransactionRevertedError: with the decoded custom error if the call reverts.
     """
+    receipts.install()
     method = getattr(contract, function)
     params = {"from": sender, "value": value_wei} if value_wei else {"from": sender}
     receipt = _guarded(contract, function, lambda: method(*args, params))
