@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import re
 import socket
@@ -64,10 +65,12 @@ def with_baseline_ratios(
 
 def connect_own_chain(network_name: str) -> None:
     """Connect Brownie to ``network_name``; a local chain is launched on a free port, never one a
-    test run or another benchmark uses. Brownie stops it at exit."""
+    test run or another benchmark uses. Brownie stops it at exit, after its background threads
+    are done (:func:`offchain.chain.settle`): a thread still talking to the stopped chain would
+    print a connection traceback."""
     from brownie._config import CONFIG
 
-    from offchain.chain import connect
+    from offchain.chain import connect, settle
 
     network = CONFIG.networks.get(network_name, {})
     settings = network.get("cmd_settings")
@@ -76,6 +79,7 @@ def connect_own_chain(network_name: str) -> None:
             free.bind(("127.0.0.1", 0))
             settings["port"] = free.getsockname()[1]
     connect(network_name)
+    atexit.register(settle)  # runs before Brownie's own exit handler, registered earlier, stops the chain
 
 
 def report(name: str, figures: Mapping[str, float | int], notes: Mapping[str, str] | None = None) -> Path:

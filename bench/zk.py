@@ -94,9 +94,9 @@ def proving_figures(quick: bool) -> tuple[dict[str, float | int], dict[int, tupl
         ensure_built(count)
         record, requirement = _record(count, 1000 + count), _requirement(count, 2000 + count)
         proof = prove(record, requirement, owner)
+        figures[f"plaintext_check_ms_n{count}"] = _plaintext_check_ms(record, requirement)
         figures[f"prove_s_n{count}"] = median_ms(lambda r=record, q=requirement: prove(r, q, owner), repeats) / 1000
         figures[f"verify_py_s_n{count}"] = median_ms(lambda p=proof, c=count: verify(p, c), repeats) / 1000
-        figures[f"plaintext_check_ms_n{count}"] = _plaintext_check_ms(record, requirement)
         proofs[count] = (record, requirement, proof)
     figures["verify_snarkjs_s_n8"] = _snarkjs_verify_s(proofs[8][2], 8, repeats)
     for count in (8, 16):

@@ -19,6 +19,7 @@ from py_ecc.optimized_bn128 import field_modulus
 from offchain.zk.verifier import verify
 from tests.helpers import custom_error, file_id_of, match_of, register_record, submit_proof
 
+
 def _negated(proof):
     """(−A, −B, C): negating a point of BN254 negates its y coordinate (in F_q, or F_q² for B)."""
     (ax, ay), ((bx0, bx1), (by0, by1)) = proof.a, proof.b
@@ -70,7 +71,9 @@ def test_another_account_cannot_submit_the_mauled_proof_for_the_owners_file(
         submit_proof(market, rival, requirement_id, mauled_proof, file_id=file_id)
 
 
-def test_the_mauled_proof_cannot_count_the_owners_file_twice(market, owner, requirement_id, file_id, match_id, mauled_proof):
+def test_the_mauled_proof_cannot_count_the_owners_file_twice(
+    market, owner, requirement_id, file_id, match_id, mauled_proof
+):
     with brownie.reverts(custom_error("DataMarketAlreadySubmitted", requirement_id, file_id, match_id)):
         submit_proof(market, owner, requirement_id, mauled_proof)
 

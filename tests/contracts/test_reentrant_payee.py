@@ -58,9 +58,10 @@ def test_arming_replaces_the_calls_armed_before(payer, payee, stranger):
 def test_an_armed_call_that_reverts_is_recorded_with_its_revert_data(payer, payee, stranger):
     payee.arm([payer.pay.encode_input(payee, NESTED_PAYMENT_WEI)], {"from": stranger})
     payer.pay(payee, PAYMENT_WEI, {"from": stranger, "value": PAYMENT_WEI})  # nothing left to pay again
-    revert_data = error_selector("UnguardedPayerTransferFailed(address,uint256)") + encode(
-        ["address", "uint256"], [payee.address, NESTED_PAYMENT_WEI]
-    ).hex()
+    revert_data = (
+        error_selector("UnguardedPayerTransferFailed(address,uint256)")
+        + encode(["address", "uint256"], [payee.address, NESTED_PAYMENT_WEI]).hex()
+    )
     assert payee.reentry(0) == (False, revert_data)
 
 
