@@ -9,9 +9,7 @@ decoys, plus the sender: k + 1 accounts, k range proofs (k = 1, 5, 10):
     ledger_deltas_ms_set<k>             ``make_deltas``: the k + 1 ciphertexts of a transfer
     ledger_prove_ms_set<k>              ``prove_transfer``: k range proofs and conservation (goal
                                         for set 5: <= 500 ms); median of 3 (--quick: 1)
-    ledger_prove_over_encrypt_set<k>    that time over one phe encryption (load-independent)
     ledger_verify_ms_set<k>             ``verify_transfer``: what each trustee checks
-    ledger_verify_over_encrypt_set<k>   that time over one phe encryption
     ledger_review_ms_set<k>             ``TrusteeBoard.review_transfer`` without its transaction:
                                         proof check and threshold decryption of the sender's
                                         balance (3 partials with proofs)
@@ -19,6 +17,8 @@ decoys, plus the sender: k + 1 accounts, k range proofs (k = 1, 5, 10):
                                         review included: how long a transfer waits before it
                                         counts (the local chain mines at once; a real chain adds
                                         one block)
+    ledger_<timing>_set<k>_over_encrypt every time above over one phe encryption of the same run
+                                        (beside it; less dependent on the machine's load)
     ledger_transfer_gas_set<k>          the transfer: credits written, sender debited and locked
     ledger_settle_gas                   ``settleTransfer`` with t = 3 signatures
     ledger_verified_transfer_gas_set<k> the two together: a transfer that counts, on the attested
@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import random
 import secrets
-import socket
 import statistics
 import sys
 import time
@@ -54,7 +53,7 @@ from eth_utils import to_checksum_address
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import parse_args, report
+from _common import connect_own_chain, parse_args, report, with_baseline_ratios
 
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.range_proof import CHALLENGE_BITS, RANGE_BITS, STATISTICAL_BITS
@@ -102,25 +101,8 @@ def proof_figures(public_key: tp.ThresholdPublicKey, repeats: int) -> dict[str, 
             verify_s.append(time.perf_counter() - start)
         figures[f"ledger_deltas_ms_set{k}"] = _median_ms(deltas_s)
         figures[f"ledger_prove_ms_set{k}"] = _median_ms(prove_s)
-        figures[f"ledger_prove_over_encrypt_set{k}"] = _median_ms(prove_s) / figures["paillier_encrypt_ms_2048"]
         figures[f"ledger_verify_ms_set{k}"] = _median_ms(verify_s)
-        figures[f"ledger_verify_over_encrypt_set{k}"] = _median_ms(verify_s) / figures["paillier_encrypt_ms_2048"]
     return figures
-
-
-def _connect_own_chain(network_name: str) -> None:
-    """Connect to ``network_name``; a local chain is launched on a free port, never shared."""
-    from brownie._config import CONFIG
-
-    from offchain.chain import connect
-
-    network = CONFIG.networks.get(network_name, {})
-    settings = network.get("cmd_settings")
-    if "cmd" in network and isinstance(settings, dict):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as free:
-            free.bind(("127.0.0.1", 0))
-            settings["port"] = free.getsockname()[1]
-    connect(network_name)
 
 
 def _modexp_unit_costs(project: Any, deployer: Any, n: int) -> dict[str, int]:
@@ -171,7 +153,7 @@ def chain_figures(network_name: str, public_key: tp.ThresholdPublicKey, shares: 
     from offchain.protocols.ledger_trustee import LedgerTrustee, TrusteeBoard
 
     project = load_project()
-    _connect_own_chain(network_name)
+    connect_own_chain(network_name)
     from brownie import accounts
 
     trustee_accounts = list(accounts[10 - public_key.parties :])
@@ -266,6 +248,8 @@ def main() -> None:
     _progress("proof times")
     figures: dict[str, Any] = proof_figures(public_key, 1 if args.quick else 3)
     figures.update(chain_figures(args.network, public_key, shares))
+    timings = [key for key in figures if key.startswith("ledger_") and "_ms_" in key]
+    figures = with_baseline_ratios(figures, "paillier_encrypt_ms_2048", "encrypt", timings)
     report("ledger", figures, _notes(figures))
 
 

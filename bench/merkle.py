@@ -22,6 +22,11 @@ Figures (bench/results/merkle.json):
     anchor_gas_per_data_block_1000   anchorRoot of a 1,000-record data block (not the contract's first batch)
     anchor_gas_per_record_1000       the above / 1,000 (goal <= 100)
     anchor_gas_first_batch_1000      the same anchoring as the contract's very first batch (its counter goes 0 -> 1)
+    sha256_64b_us                    same-run baseline of the Python figures: one hashlib.sha256 of 64 bytes
+                                     (one node of a tree)
+    <timing>_over_sha256             proof_verify, record_verify and data_block_build over that baseline
+
+The chain is a private local one on a free port (never one a test run uses).
 """
 
 from __future__ import annotations
@@ -38,9 +43,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import parse_args, report
+from _common import connect_own_chain, parse_args, report, with_baseline_ratios
 
-from offchain.chain import connect, load_project
+from offchain.chain import load_project
 from offchain.crypto.batching import DataBlock, Record, verify_record
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE, MerkleTree, verify_inclusion
 
@@ -116,16 +121,21 @@ def python_figures(repeats: int) -> dict[str, float | int]:
     record_proof, record_digest = block.record_proof(537), block.record_digest(537)
     proof_us = median_us(lambda: verify_inclusion(tree.root, digest, proof), repeats)
     record_us = median_us(lambda: verify_record(block.root, record_digest, record_proof), repeats)
-    return {
+    pair = rng.randbytes(64)
+    hash_us = median_us(lambda: hashlib.sha256(pair).digest(), repeats * 10)
+    figures: dict[str, float | int] = {
         "proof_verify_us": round(proof_us, 2),
         "record_verify_us": round(record_us, 2),
         "data_block_build_ms_1000": round(build_ms, 2),
+        "sha256_64b_us": round(hash_us, 3),
     }
+    timings = ["proof_verify_us", "record_verify_us", "data_block_build_ms_1000"]
+    return with_baseline_ratios(figures, "sha256_64b_us", "sha256", timings)
 
 
 def gas_figures(network: str) -> dict[str, float | int]:
     project = load_project()
-    connect(network)
+    connect_own_chain(network)
     from brownie import accounts
 
     deployer, anchorer, verifier = accounts[0], accounts[3], accounts[4]

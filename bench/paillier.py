@@ -50,6 +50,11 @@ Figures written to bench/results/paillier.json (<bits>: 512, 1024, 2048, 3072; -
                                       proofs, then ``threshold_decrypt`` (verifies all, combines);
                                       median over 10 ciphertexts (goal for (5, 3): <= 150 ms)
     plain_decrypt_ms_2048             the baseline: phe's private-key decryption, same run
+    <timing>_over_phe_<op>            every timing of ours (``ours_*``, the pool fills, the threshold
+                                      scheme) over its same-run ``phe`` baseline at the same key
+                                      size: ``phe_<op>_*_<bits>`` for ours_<op>, phe encryption for
+                                      the fills, phe decryption for the threshold operations, phe
+                                      key generation for the threshold key generation
 
     The confidential ledger's figures (proofs, trustees' review, gas) are in bench/ledger.py.
 
@@ -68,7 +73,7 @@ import secrets
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +81,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gmpy2
 import phe
-from _common import median_ms, parse_args, report
+from _common import median_ms, parse_args, report, with_baseline_ratios
 from gmpy2 import mpz
 
 from offchain.crypto import threshold_paillier as tp
@@ -272,8 +277,26 @@ def main() -> None:
     _progress("threshold key generation at 2048 bits")
     threshold, _ = threshold_figures(keys[2048][1], args.quick)
     figures.update(threshold)
+    figures = _with_phe_ratios(figures, keys)
     notes = _notes(figures)
     report("paillier", figures, notes)
+
+
+def _with_phe_ratios(figures: dict[str, float | int], sizes: Iterable[int]) -> dict[str, float | int]:
+    """Each timing of ours beside its ratio to the same-run phe baseline of the same key size."""
+    for bits in sizes:
+        for op in ("encrypt", "decrypt", "add", "mul"):
+            unit = "ms" if op in ("encrypt", "decrypt") else "us"
+            ours = [f"ours_{op}_{unit}_{bits}", f"ours_{op}_fresh_{unit}_{bits}", f"raw_{op}_{unit}_{bits}"]
+            figures = with_baseline_ratios(figures, f"phe_{op}_{unit}_{bits}", f"phe_{op}", ours)
+        fills = [f"pool_fill{kind}_ms_per_value_{bits}" for kind in ("", "_crt", "_crt_2workers")]
+        figures = with_baseline_ratios(figures, f"phe_encrypt_ms_{bits}", "phe_encrypt", fills)
+        threshold = [key for key in figures if key.startswith("threshold_") and key.endswith(f"_{bits}")]
+        keygens = [key for key in threshold if key.startswith("threshold_keygen_")]
+        operations = [key for key in threshold if key not in keygens]
+        figures = with_baseline_ratios(figures, f"phe_keygen_ms_{bits}", "phe_keygen", keygens)
+        figures = with_baseline_ratios(figures, f"phe_decrypt_ms_{bits}", "phe_decrypt", operations)
+    return figures
 
 
 def _versus_phe(ratio: float) -> str:

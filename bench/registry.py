@@ -12,6 +12,12 @@ Figures (bench/results/registry.json):
     register_ms_median           wall time of register_file through the offchain client
     get_file_ms_median           wall time of get_file (state read + log query + digest check)
     plaintext_baseline_sha256_us time to hash the same record locally (the work registration attests to)
+    plain_transfer_ms_median     same-run baseline of register: a bare 0-wei transfer on the same chain
+    plain_call_ms_median         same-run baseline of get_file: one raw eth_call (isRegistered) on the same chain
+    register_median_over_transfer, get_file_median_over_call
+                                 each latency over its baseline (less dependent on the machine's load)
+
+The chain is a private local one on a free port (never one a test run uses).
 """
 
 from __future__ import annotations
@@ -23,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import median_ms, parse_args, report
+from _common import connect_own_chain, median_ms, parse_args, report, with_baseline_ratios
 
-from offchain.chain import DataRegistryClient, connect, load_project
+from offchain.chain import DataRegistryClient, load_project
 from offchain.protocols.metadata import FileMetadata
 
 LOCATOR = "cloud://storage/" + "ab" * 32
@@ -43,8 +49,8 @@ def main() -> None:
     args = parse_args(__doc__ or "")
     repeats = 5 if args.quick else 30
     project = load_project()
-    connect(args.network)
-    from brownie import accounts
+    connect_own_chain(args.network)
+    from brownie import accounts, web3
 
     deployer, owner = accounts[0], accounts[1]
     registry = project.DataRegistry.deploy({"from": deployer})
@@ -72,6 +78,9 @@ def main() -> None:
     register_ms = median_ms(register_via_client, repeats)
     assert last is not None
     get_ms = median_ms(lambda: client.get_file(last.file_id), repeats)
+    transfer_ms = median_ms(lambda: owner.transfer(deployer, 0, silent=True), repeats)
+    is_registered = {"to": registry.address, "data": registry.isRegistered.encode_input(last.file_id)}
+    call_ms = median_ms(lambda: web3.eth.call(is_registered), repeats)
     record = b"x" * 1024
     start = time.perf_counter()
     for _ in range(1000):
@@ -86,7 +95,11 @@ def main() -> None:
         "register_ms_median": round(register_ms, 3),
         "get_file_ms_median": round(get_ms, 3),
         "plaintext_baseline_sha256_us": round(baseline_us, 3),
+        "plain_transfer_ms_median": round(transfer_ms, 3),
+        "plain_call_ms_median": round(call_ms, 3),
     }
+    figures = with_baseline_ratios(figures, "plain_transfer_ms_median", "transfer", ["register_ms_median"])
+    figures = with_baseline_ratios(figures, "plain_call_ms_median", "call", ["get_file_ms_median"])
     report(
         "registry",
         figures,

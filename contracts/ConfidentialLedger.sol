@@ -400,11 +400,11 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
     // --- audit --------------------------------------------------------------------------------
 
     /// @inheritdoc IConfidentialLedger
-    function reportOutOfRange(address account, bytes32 balanceHash_) external {
+    function reportOutOfRange(address account, bytes32 decryptedHash) external {
         uint32 bit = _trusteeBit();
         if (_accounts[account].frozen) revert ConfidentialLedgerAccountFrozen(account);
         bytes32 current = _balanceHashOf(account);
-        if (balanceHash_ != current) revert ConfidentialLedgerStaleBalance(account, current, balanceHash_);
+        if (decryptedHash != current) revert ConfidentialLedgerStaleBalance(account, current, decryptedHash);
         Reports storage reports = _reports[account][current];
         if (reports.trustees & bit != 0) revert ConfidentialLedgerAlreadyReported(account, msg.sender, current);
         uint8 count = reports.count + 1; // ≤ MAX_TRUSTEES: one report per trustee
@@ -677,9 +677,11 @@ contract ConfidentialLedger is IConfidentialLedger, ReentrancyGuard {
         if (count > MAX_TRUSTEES) revert ConfidentialLedgerTooManySignatures(count, MAX_TRUSTEES);
         if (count < threshold) revert ConfidentialLedgerTooFewSignatures(count, threshold);
         bytes32 hash = _toEthSignedMessageHash(verdict);
-        uint256 seen;
+        uint256 seen = 0; // bit k set: trustee slot k+1 has signed
         for (uint256 i = 0; i < count; ++i) {
             // at most MAX_TRUSTEES signatures
+            // The third value (the error's argument) only details why recovery failed: any error rejects.
+            // slither-disable-next-line unused-return
             (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(hash, signatures[i]);
             uint256 slot = error == ECDSA.RecoverError.NoError ? _trusteeSlot[signer] : 0;
             if (slot == 0) revert ConfidentialLedgerInvalidSignature(i);

@@ -166,6 +166,8 @@ contract Consortium is IConsortium {
         if (ballot.proposer == address(0)) revert ConsortiumUnknownBallot(ballotId);
         BallotStatus stored = ballot.status;
         if (stored != BallotStatus.Pending) revert ConsortiumBallotNotPending(ballotId, stored);
+        // Every branch below assigns `reason` or reverts: the zero default is never emitted.
+        // slither-disable-next-line uninitialized-local
         ExpiryReason reason;
         if (ballot.epoch != _membershipEpoch) {
             reason = ExpiryReason.MembershipChanged;

@@ -305,7 +305,7 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
         matched.state = MatchState.Lapsed;
         uint256 requirementId = matched.requirementId;
         Requirement storage requirement = _requirements[requirementId];
-        uint256 refundWei;
+        uint256 refundWei = 0; // nothing to pay back while the requirement still holds the slot's escrow
         if (requirement.unfilledRefunded) {
             refundWei = requirement.priceWei; // the unfilled escrow is gone: pay this slot back directly
         } else {
@@ -344,6 +344,8 @@ contract DataMarket is IDataMarket, ReentrancyGuard {
     /// @inheritdoc IDataMarket
     function matchOf(uint256 matchId) external view returns (Match memory matched) {
         matched = _matches[matchId];
+        // `None` is the never-created sentinel of an enum, not a balance or time: equality is exact.
+        // slither-disable-next-line incorrect-equality
         if (matched.state == MatchState.None) revert DataMarketUnknownMatch(matchId);
     }
 

@@ -61,6 +61,8 @@ contract MerkleAnchor is IMerkleAnchor, AccessControl {
     /// @inheritdoc IMerkleAnchor
     function getBatch(uint256 batchId) external view returns (Batch memory batch) {
         batch = _batches[batchId];
+        // A zero root is the never-anchored sentinel (anchorRoot rejects zero roots), not a balance or time.
+        // slither-disable-next-line incorrect-equality
         if (batch.root == bytes32(0)) revert MerkleAnchorUnknownBatch(batchId);
     }
 
@@ -74,6 +76,8 @@ contract MerkleAnchor is IMerkleAnchor, AccessControl {
         // 32,000 gas per verification transaction at depth 10.
         if (proof.length > MAX_PROOF_DEPTH) revert MerkleAnchorProofTooLong(proof.length, MAX_PROOF_DEPTH);
         bytes32 root = _batches[batchId].root;
+        // The never-anchored sentinel, as in getBatch.
+        // slither-disable-next-line incorrect-equality
         if (root == bytes32(0)) revert MerkleAnchorUnknownBatch(batchId);
         return MerkleInclusion.verify(root, index, itemDigest, proof);
     }
@@ -99,6 +103,8 @@ contract MerkleAnchor is IMerkleAnchor, AccessControl {
     /// rejects zero roots), so one storage read answers both questions.
     function _rootOf(uint256 batchId) private view returns (bytes32 root) {
         root = _batches[batchId].root;
+        // The never-anchored sentinel, as in getBatch.
+        // slither-disable-next-line incorrect-equality
         if (root == bytes32(0)) revert MerkleAnchorUnknownBatch(batchId);
     }
 

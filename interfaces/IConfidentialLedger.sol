@@ -400,8 +400,8 @@ interface IConfidentialLedger {
     function VERDICT_DOMAIN() external view returns (bytes32 domain);
 
     /// @notice The Paillier modulus n of the consortium's key.
-    /// @return modulus n, big-endian, `modulusBytes()` long.
-    function modulus() external view returns (bytes memory modulus);
+    /// @return n The modulus n, big-endian, `modulusBytes()` long.
+    function modulus() external view returns (bytes memory n);
 
     /// @notice The length of n in bytes.
     /// @return length A multiple of 32.
@@ -702,16 +702,16 @@ interface IConfidentialLedger {
     /// (the credit is then kept). Zeroes the credit before sending; non-reentrant. Emits `Withdrawn`.
     function withdraw() external;
 
-    /// @notice Report that `account`'s balance `balanceHash`, which the trustee decrypted, lies
+    /// @notice Report that `account`'s balance `decryptedHash`, which the trustee decrypted, lies
     /// outside the valid range.
     /// @dev Only trustees, once per (account, balance) (`ConfidentialLedgerAlreadyReported`); reverts
     /// with `ConfidentialLedgerAccountFrozen` if it is frozen already, and with
-    /// `ConfidentialLedgerStaleBalance` unless `balanceHash` is the account's current one, so that
+    /// `ConfidentialLedgerStaleBalance` unless `decryptedHash` is the account's current one, so that
     /// a report never lands on a balance the trustee did not check. Only the account itself can
     /// change its balance hash (see the contract's trust model): nobody else can re-randomise it
     /// between reports to keep their count below the threshold. Emits `OutOfRangeReported`; at
     /// `threshold()` reports of the same balance the account is frozen (`AccountFrozen`).
     /// @param account The account.
-    /// @param balanceHash The balance hash the trustee decrypted.
-    function reportOutOfRange(address account, bytes32 balanceHash) external;
+    /// @param decryptedHash The balance hash the trustee decrypted.
+    function reportOutOfRange(address account, bytes32 decryptedHash) external;
 }

@@ -84,12 +84,12 @@ interface IConsortiumArbiter {
     error ConsortiumArbiterAlreadyVoted(uint256 matchId, uint64 epoch, address member);
 
     /// @notice The consortium whose members vote.
-    /// @return consortium The `Consortium`.
-    function consortium() external view returns (IConsortium consortium);
+    /// @return votingConsortium The `Consortium`.
+    function consortium() external view returns (IConsortium votingConsortium);
 
     /// @notice The market whose disputes this contract settles.
-    /// @return market The `DataMarket`.
-    function market() external view returns (IDataMarket market);
+    /// @return dataMarket The `DataMarket`.
+    function market() external view returns (IDataMarket dataMarket);
 
     /// @notice Vote on a disputed match: pay its owner, or refund its buyer.
     /// @dev Only current consortium members (`ConsortiumArbiterNotMember`), once per match and

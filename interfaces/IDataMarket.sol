@@ -487,8 +487,8 @@ interface IDataMarket {
     function MAX_PERIOD() external view returns (uint32 period);
 
     /// @notice The registry whose files are matched.
-    /// @return registry The `DataRegistry`.
-    function registry() external view returns (IDataRegistry registry);
+    /// @return dataRegistry The `DataRegistry`.
+    function registry() external view returns (IDataRegistry dataRegistry);
 
     /// @notice Post a requirement and escrow its payment; the caller is the buyer.
     /// @dev Reverts with `DataMarketUnsupportedFieldCount`, `DataMarketInvalidMinSatisfied`,

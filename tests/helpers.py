@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from eth_utils import keccak
+
 #: The voting period of the consortium the tests deploy: three days, the deployment default.
 VOTING_PERIOD_S = 3 * 24 * 3600
 
@@ -12,6 +14,11 @@ def custom_error(name: str, *args: object) -> str:
     An error without arguments is ``"Name: "``, with the separator (Brownie 1.22's format).
     """
     return f"{name}: " + ", ".join(_format_arg(a) for a in args)
+
+
+def error_selector(signature: str) -> str:
+    """The 4-byte selector of a custom error, ``"0x…"``, from its signature (``"Name(uint256)"``)."""
+    return "0x" + keccak(signature.encode())[:4].hex()
 
 
 def _format_arg(value: object) -> str:

@@ -6,14 +6,16 @@ pragma solidity 0.8.30;
 /// deployed outside tests.
 /// @dev Trust assumptions: none; anyone may drive it. Armed with a list of calls, its `receive`
 /// makes each call to `payer` once (inside the payer's `withdraw`), catching and recording the
-/// outcome, so that tests can show that re-entering gains nothing. Set to refuse ether, its
-/// `receive` reverts, so that tests reach the payer's transfer-failed error.
+/// outcome, so that tests can show that re-entering gains nothing. The list is disarmed before
+/// the first call: a payment received while re-entering is simply accepted (it neither makes the
+/// calls again nor interleaves its own outcomes). Set to refuse ether, its `receive` reverts, so
+/// that tests reach the payer's transfer-failed error.
 abstract contract ReentrantPayee {
     /// @notice Whether `receive` reverts.
     bool public refusesEther;
 
     address private immutable _payer;
-    bytes[] private _calls; // made by the next `receive`, then cleared
+    bytes[] private _calls; // made by the next `receive`, which clears them first
     bool[] private _succeeded;
     bytes[] private _returned;
 
@@ -23,8 +25,10 @@ abstract contract ReentrantPayee {
     }
 
     /// @notice Make `calls` (ABI-encoded calls to the payer) from the next `receive`, and record them.
+    /// @dev Replaces calls armed before and the outcomes of the last armed `receive`.
     /// @param calls The calls, in order.
     function arm(bytes[] calldata calls) external {
+        delete _calls;
         delete _succeeded;
         delete _returned;
         for (uint256 i = 0; i < calls.length; ++i) {
@@ -55,12 +59,12 @@ abstract contract ReentrantPayee {
     /// @notice Accepts the payer's payment, making the armed calls first.
     receive() external payable {
         if (refusesEther) revert("ReentrantPayee: refusing ether");
-        uint256 count = _calls.length;
-        for (uint256 i = 0; i < count; ++i) {
-            (bool succeeded, bytes memory returned) = _payer.call(_calls[i]);
+        bytes[] memory calls = _calls;
+        delete _calls; // before any call: a payment received while re-entering finds nothing armed
+        for (uint256 i = 0; i < calls.length; ++i) {
+            (bool succeeded, bytes memory returned) = _payer.call(calls[i]);
             _succeeded.push(succeeded);
             _returned.push(returned);
         }
-        delete _calls;
     }
 }

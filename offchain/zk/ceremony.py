@@ -59,6 +59,14 @@ _GENERATED_HEADER = (
     "// (offchain/zk/circuits/data_validity.circom). Public signals: [satisfied, requirementCommitment,\n"
     "// dataCommitment, owner].\n"
 )
+# Slither's incorrect-return reads snarkjs's Yul helpers as internal functions cutting their caller
+# short; they are verifyProof's own early `return false`. The whole contract body is generated.
+_SLITHER_RANGE_START = (
+    "    // snarkjs's Yul helpers (checkField, g1_mulAccC, checkPairing) answer false with\n"
+    "    // `return(0, 0x20)`: ending the call there is verifyProof's intended early return.\n"
+    "    // slither-disable-start incorrect-return\n"
+)
+_SLITHER_RANGE_END = "    // slither-disable-end incorrect-return\n"
 
 
 def solidity_verifier(zkey: Path, circuit: CircuitArtifacts) -> str:
@@ -73,10 +81,16 @@ def solidity_verifier(zkey: Path, circuit: CircuitArtifacts) -> str:
             "snarkjs", ["zkey", "export", "solidityverifier", str(zkey), str(out)], what="exporting the verifier"
         )
         source = out.read_text()
-    renamed, count = re.subn(r"\bcontract Groth16Verifier\b", f"contract {circuit.verifier_contract}", source)
-    if count != 1:
-        raise ProverError("snarkjs's verifier template changed: no single `contract Groth16Verifier` to rename")
-    license_line, _, rest = renamed.partition("\n")
+    renamed, count = re.subn(
+        r"^contract Groth16Verifier \{\n",
+        f"contract {circuit.verifier_contract} {{\n{_SLITHER_RANGE_START}",
+        source,
+        flags=re.MULTILINE,
+    )
+    body, _, closing_line = renamed.rstrip("\n").rpartition("\n")
+    if count != 1 or closing_line.strip() != "}":
+        raise ProverError("snarkjs's verifier template changed: no single `contract Groth16Verifier {` to rename")
+    license_line, _, rest = f"{body}\n{_SLITHER_RANGE_END}{closing_line}\n".partition("\n")
     header = _GENERATED_HEADER.format(zkey=circuit.zkey.name, n=circuit.field_count)
     return f"{license_line}\n{header}{rest}"
 

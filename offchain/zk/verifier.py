@@ -11,6 +11,16 @@ the scalar field. A proof breaking those rules is *malformed* and raises
 
 The three Miller loops are multiplied and share one final exponentiation; e(α, β) is computed
 once per key.
+
+Malleability: Groth16 proofs are not unique. By bilinearity e(−A, −B) = e(A, B), so for any
+valid (A, B, C), (−A, −B, C) is a different valid proof of the same public signals (negating
+A or B alone breaks it); anyone who sees a proof can make it. Both this function and the
+on-chain verifier accept it, as they must. It is harmless in this project because a proof is
+never an identifier: ``DataMarket`` binds a proof to its submitter (the owner's address is a
+public signal, filled in from ``msg.sender``) and keys matches by (requirement, file), so a
+mauled copy can neither be submitted by someone else nor count the same file twice
+(``tests/contracts/test_proof_malleability.py``). Code that stores or deduplicates proofs must
+not key them by their bytes.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ from tests.contracts.ledger_support import (
     trustee_keys,
     withdrawal_of,
 )
-from tests.helpers import custom_error
+from tests.helpers import custom_error, error_selector
 
 KEY_BITS = 1024  # behaviour tests; the gas tests use GAS_KEY_BITS
 GAS_KEY_BITS = 2048
@@ -283,10 +283,6 @@ def folded(tx) -> dict:
     """The ``Folded`` event's values, the ids as plain integers."""
     event = tx.events["Folded"]
     return {"account": event["account"], "transferIds": [int(i) for i in event["transferIds"]]}
-
-
-def selector(signature: str) -> str:
-    return "0x" + keccak(signature.encode())[:4].hex()
 
 
 @pytest.fixture
@@ -1483,7 +1479,7 @@ def test_re_entering_withdraw_from_the_payment_gets_nothing_extra(ledger, credit
     assert ledger.balance() == ALICE_WEI - WITHDRAWAL_WEI
     assert len(tx.events["Withdrawn"]) == 1
     assert credited_contract.reentryCount() == 1
-    assert credited_contract.reentry(0) == (False, selector("ReentrancyGuardReentrantCall()"))
+    assert credited_contract.reentry(0) == (False, error_selector("ReentrancyGuardReentrantCall()"))
 
 
 # --- the audit ------------------------------------------------------------------------------
