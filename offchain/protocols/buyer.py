@@ -15,6 +15,7 @@ from typing import Any
 
 from eth_utils import keccak
 
+from offchain.chain.addresses import AddressLike, require_signer
 from offchain.chain.arbiter_policy import ArbiterPolicy, TrustsArbiters
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import DataRegistryClient, FileRegistration
@@ -51,7 +52,7 @@ class Buyer(TrustsArbiters):
         *,
         arbiters: ArbiterPolicy | None = None,
     ) -> None:
-        self.account = account
+        self.account = require_signer(account, "account")
         self.registry = registry
         self.keys = keys or pre.KeyPair.generate()
         self._arbiters = arbiters
@@ -160,7 +161,7 @@ class Buyer(TrustsArbiters):
         market: DataMarketClient,
         requirement: Requirement,
         *,
-        arbiter: str,
+        arbiter: AddressLike,
         price_wei: int,
         capacity: int,
         expires_at: int,
@@ -179,10 +180,10 @@ class Buyer(TrustsArbiters):
             UntrustedArbiterError: if ``arbiter`` is outside :attr:`arbiters`; nothing was sent.
             InvalidInputError, TransactionRevertedError: as :meth:`DataMarketClient.post_requirement`.
         """
-        self.arbiters.require_trusted(market, arbiter)
+        trusted = self.arbiters.require_trusted(market, arbiter)
         return market.post_requirement(
             sender=self.account,
-            arbiter=arbiter,
+            arbiter=trusted,
             commitment=requirement.commitment_bytes,
             description_hash=requirement.description_hash,
             price_wei=price_wei,

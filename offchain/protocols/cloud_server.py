@@ -42,8 +42,7 @@ import hmac
 import logging
 from dataclasses import dataclass
 
-from eth_utils import to_checksum_address
-
+from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.registry import DataRegistryClient, FileRegistration, policy_hash
 from offchain.chain.signing import recover_digest_signer
 from offchain.crypto import group_signature as gs
@@ -92,7 +91,9 @@ def upload_message(
     )
 
 
-def kfrag_delivery_message(*, server: str, file_id: bytes, grantee: str, kfrag: bytes, granted_at: int) -> bytes:
+def kfrag_delivery_message(
+    *, server: str, file_id: bytes, grantee: AddressLike, kfrag: bytes, granted_at: int
+) -> bytes:
     """The digest an owner signs to deliver one kfrag to one proxy for one grant:
     keccak256(domain || keccak(server name) || file id || grantee || keccak(kfrag) || granted_at (8 bytes)).
 
@@ -104,7 +105,7 @@ def kfrag_delivery_message(*, server: str, file_id: bytes, grantee: str, kfrag: 
         raise InvalidInputError(f"file_id must be 32 bytes, got {len(file_id)}")
     if not 0 <= granted_at < 1 << 64:
         raise InvalidInputError(f"granted_at must be a uint64 timestamp, got {granted_at}")
-    address = bytes.fromhex(to_checksum_address(grantee)[2:])
+    address = bytes.fromhex(require_address(grantee, "grantee")[2:])
     return keccak256(
         _KFRAG_DOMAIN
         + keccak256(server.encode("utf-8"))
