@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from eth_utils import to_checksum_address
 
 from offchain.chain import receipts
-from offchain.chain.addresses import require_signer
+from offchain.chain.addresses import AddressLike, require_address, require_signer
 from offchain.errors import (
     ChainError,
     ContractNotDeployedError,
@@ -162,16 +162,17 @@ def default_account() -> Any:
     return accounts.add(key)
 
 
-def contract_at(name: str, address: str) -> Any:
+def contract_at(name: str, address: AddressLike) -> Any:
     """A Brownie handle on the deployed contract ``name`` at ``address``.
 
     Raises:
+        InvalidInputError: if ``address`` is not an address (see :func:`~offchain.chain.addresses.require_address`).
         ContractNotDeployedError: if no code is at ``address`` on the active chain.
     """
     from brownie import Contract, web3
 
     abi = load_project()[name].abi
-    checksummed = to_checksum_address(address)
+    checksummed = to_checksum_address(require_address(address, "address"))
     if len(web3.eth.get_code(checksummed)) == 0:
         raise ContractNotDeployedError(name, f"no code at {address} on chain {web3.eth.chain_id}")
     factory: Any = Contract  # Brownie types the name and address as NewTypes

@@ -301,7 +301,7 @@ class CloudServer:
         self,
         *,
         file_id: bytes,
-        grantee: str,
+        grantee: AddressLike,
         kfrag: bytes,
         receiving_pk: pre.PublicKey,
         verifying_pk: pre.PublicKey,
@@ -323,6 +323,7 @@ class CloudServer:
                 already held for this grant.
             VerificationError: if the kfrag does not verify or the owner did not deliver it here.
         """
+        grantee = require_address(grantee, "grantee")
         record = self.registry.get_file(file_id)
         grant = self.registry.get_grant(file_id, grantee)
         policy = policy_hash(
@@ -357,7 +358,7 @@ class CloudServer:
         )
         self._kfrags[key] = _HeldKFrag(verified, policy, grant.granted_at)
 
-    def reencrypt(self, file_id: bytes, grantee: str, sealed: pre.SealedKey) -> bytes:
+    def reencrypt(self, file_id: bytes, grantee: AddressLike, sealed: pre.SealedKey) -> bytes:
         """Re-encrypt the file's key capsule ``sealed`` for ``grantee``, if its grant on chain is active.
 
         The requester brings the capsule (it is public; the storage server hands it out). The
@@ -368,6 +369,7 @@ class CloudServer:
             AccessDeniedError: if no kfrag is held, the grant is not active (revoked, expired,
                 never made), or its on-chain policy is not the kfrag's.
         """
+        grantee = require_address(grantee, "grantee")
         held = self._kfrags.get((file_id, grantee.lower()))
         if held is None:
             raise AccessDeniedError(f"{self.name}: holds no kfrag of file 0x{file_id.hex()} for {grantee}")

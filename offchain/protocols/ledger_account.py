@@ -87,11 +87,11 @@ class AnonymitySetBook:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise InvalidInputError(f"{path} is not a book of anonymity sets: {exc}") from exc
 
-    def decoys_for(self, receiver: str) -> tuple[str, ...] | None:
+    def decoys_for(self, receiver: AddressLike) -> tuple[str, ...] | None:
         """The decoys used with ``receiver`` before, or ``None`` if it was never paid."""
         return self._sets.get(require_address(receiver, "receiver", nonzero=True))
 
-    def record(self, receiver: str, decoys: Sequence[str]) -> None:
+    def record(self, receiver: AddressLike, decoys: Sequence[AddressLike]) -> None:
         """Keep the decoys of the first payment to ``receiver`` (and save the book).
 
         Raises:
