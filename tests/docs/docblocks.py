@@ -10,6 +10,9 @@ Markers (HTML comments, invisible on GitHub), on the line right before a ```pyth
 A block whose lines start with ``>>> `` is console-style: it runs in a real ``brownie console``.
 Any other block is script-style: it runs in the Brownie session of the tests, on Ganache.
 
+In a script block, a one-line expression followed by a ``# True`` comment must evaluate to a
+true value (the README says so; the test checks it).
+
 Scenario scripts list their commands in their module docstring, one per line, each starting
 with ``brownie run`` or ``python``; a command whose trailing comment starts with
 ``# not run by the docs test:`` is skipped, with the rest of that comment as its reason.
@@ -20,12 +23,12 @@ from __future__ import annotations
 import ast
 import os
 import re
-import shutil
 import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pexpect
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,8 +163,8 @@ def isolated_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
     env["HOME"] = str(home)
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    env.pop("PYTEST_XDIST_WORKER", None)
-    env.pop("PYTEST_CURRENT_TEST", None)
+    for inherited in ("PYTEST_XDIST_WORKER", "PYTEST_CURRENT_TEST", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
+        env.pop(inherited, None)  # a nested `make` must not take the outer one's variables
     return env
 
 
@@ -176,10 +179,6 @@ def run_command(command: str, env: dict[str, str], timeout_s: float) -> subproce
         timeout=timeout_s,
         check=False,
     )
-
-
-def brownie_available() -> bool:
-    return shutil.which("brownie", path=str(ROOT / ".venv" / "bin")) is not None
 
 
 class ExampleFailed(AssertionError):
@@ -198,8 +197,6 @@ class BrownieConsole:
     """
 
     def __init__(self, env: dict[str, str], *, timeout_s: float = 120) -> None:
-        import pexpect
-
         self.timeout_s = timeout_s
         self.child = pexpect.spawn(
             str(ROOT / ".venv" / "bin" / "brownie"),
@@ -240,14 +237,8 @@ class BrownieConsole:
     def close(self) -> None:
         if self.child.isalive():
             self.child.sendline("exit()")
-            self.child.expect(pexpect_eof(), timeout=60)
+            self.child.expect(pexpect.EOF, timeout=60)
         self.child.close(force=True)
-
-
-def pexpect_eof() -> type:
-    import pexpect
-
-    return pexpect.EOF
 
 
 def run_console_block(console: BrownieConsole, block: Block) -> list[str]:
@@ -257,12 +248,32 @@ def run_console_block(console: BrownieConsole, block: Block) -> list[str]:
     return [console.run_checked(statement, block.id) for statement in block.console_lines()]
 
 
+_SAYS_TRUE = re.compile(r"^(?P<expr>\S.*?)\s+#\s*True\b")
+
+
+def checked_source(source: str) -> str:
+    """``source`` with every one-line expression the docs annotate ``# True`` made an assertion."""
+    lines = []
+    for line in source.splitlines():
+        says = _SAYS_TRUE.match(line)
+        if says:
+            try:
+                ast.parse(says.group("expr"), mode="eval")
+            except SyntaxError:
+                says = None
+        lines.append(f"assert {says.group('expr')}, {line.strip()!r}" if says else line)
+    return "\n".join(lines)
+
+
 def run_script_block(block: Block, namespace: dict[str, object]) -> dict[str, object]:
-    """Run ``block`` (script-style) after its preamble in ``namespace``; the namespace after."""
+    """Run ``block`` (script-style) after its preamble in ``namespace``; the namespace after.
+
+    A line the docs annotate ``# True`` must evaluate to a true value.
+    """
     if block.preamble is not None:
         exec(compile(block.preamble.read_text(encoding="utf-8"), str(block.preamble), "exec"), namespace)
     try:
-        exec(compile(block.source, block.id, "exec"), namespace)
+        exec(compile(checked_source(block.source), block.id, "exec"), namespace)
     except Exception as exc:
         raise ExampleFailed(f"{block.id} raised {type(exc).__name__}: {exc}") from exc
     return namespace

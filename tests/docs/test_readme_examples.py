@@ -101,6 +101,12 @@ consortium = session.consortium
 consortium.vote(sender=university, ballot_id=12345)   # broken: no such ballot
 ```
 
+<!-- example: preamble tests/docs/preambles/merkle_anchor.py -->
+```python
+tree = MerkleTree.from_file("scan.dcm")
+verify_inclusion(tree.root, tree.digest(3), tree.proof(4))     # True   (broken: another leaf's proof)
+```
+
 <!-- example: illustrative (shown, never run) -->
 ```python
 this is not python
@@ -124,6 +130,12 @@ def test_a_broken_console_example_fails_the_console_runner(console, broken_readm
 def test_a_broken_script_example_fails_the_script_runner(broken_readme, restore_cwd):
     block = next(b for b in docblocks.python_blocks(broken_readme) if not b.console and not b.illustrative)
     with pytest.raises(ExampleFailed, match=r"README\.md:10 raised UnknownBallotError"):
+        docblocks.run_script_block(block, {})
+
+
+def test_a_broken_claim_of_a_script_example_fails_the_script_runner(broken_readme, restore_cwd):
+    block = [b for b in docblocks.python_blocks(broken_readme) if not b.console and not b.illustrative][1]
+    with pytest.raises(ExampleFailed, match=r"README\.md:16 raised AssertionError: verify_inclusion"):
         docblocks.run_script_block(block, {})
 
 
