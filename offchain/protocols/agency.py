@@ -175,7 +175,8 @@ class Agency:
     Args:
         name: Display name (hospital, bank, …).
         manager_key: The agency's ACJT manager key.
-        account: The Brownie account the agency submits, votes and opens from.
+        account: The signer the agency submits, votes and opens from (a Brownie account or an
+            ``eth_account`` key, see :func:`~offchain.chain.addresses.require_signer`).
         consortium: Client of the ``Consortium`` contract.
     """
 

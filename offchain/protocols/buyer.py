@@ -37,7 +37,8 @@ class Buyer(TrustsArbiters):
     """A buyer with an account and an Umbral key pair (``receiving_sk``).
 
     Args:
-        account: Brownie account (the grantee on chain).
+        account: The signer (a Brownie account or an ``eth_account`` key, see
+            :func:`~offchain.chain.addresses.require_signer`); the grantee on chain.
         registry: Client of the on-chain registry.
         keys: The buyer's Umbral key pair.
         arbiters: The data market arbiters this buyer names; by default (``None``) only the

@@ -154,7 +154,8 @@ class DataOwner(TrustsArbiters):
     """A data owner with an account, a master secret for per-file Umbral keys, and a signing key.
 
     Args:
-        account: Brownie account that registers and grants.
+        account: The signer that registers and grants (a Brownie account or an ``eth_account``
+            key, see :func:`~offchain.chain.addresses.require_signer`).
         registry: Client of the on-chain registry.
         master_secret: 32 secret bytes the per-file delegating keys derive from (random if
             omitted; keep it: it opens every file of this owner).

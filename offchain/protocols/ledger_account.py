@@ -130,7 +130,8 @@ class LedgerAccount:
     """An account on the ``ConfidentialLedger`` (§4.5).
 
     Args:
-        account: The Brownie account that signs.
+        account: The signer (a Brownie account or an ``eth_account`` key, see
+            :func:`~offchain.chain.addresses.require_signer`).
         ledger: The ledger client.
         public_key: The consortium's threshold key (the ledger's n).
         book: Where the anonymity sets are kept; a fresh in-memory book by default.

@@ -10,6 +10,7 @@ from eth_utils import keccak
 from offchain.chain.addresses import require_address, require_signer
 from offchain.chain.registry import DataRegistryClient
 from offchain.errors import InvalidInputError
+from offchain.protocols import DataOwner
 
 ZERO = "0x" + "00" * 20
 
@@ -161,3 +162,17 @@ def test_a_transaction_from_an_address_string_is_refused_before_anything_is_sent
 def test_files_of_refuses_a_number_saying_what_was_expected(client):
     with pytest.raises(InvalidInputError, match="owner must be an address"):
         client.files_of(1)
+
+
+# --- through the roles ----------------------------------------------------------------------------
+
+
+def test_a_role_takes_an_eth_account_key_as_its_account(client, eth_key):
+    owner = DataOwner(eth_key, client)
+    assert owner.address == eth_key.address
+    assert owner.account is require_signer(eth_key)
+
+
+def test_a_role_refuses_an_address_string_as_its_account_saying_a_signer_is_needed(client, owner):
+    with pytest.raises(InvalidInputError, match="account must be a signer"):
+        DataOwner(owner.address, client)
