@@ -16,6 +16,10 @@ NETWORK ?= ganache-cli
 # Test files run in this many processes, each with a chain of its own (Brownie's xdist support:
 # worker k's chain listens on the network's port + k).
 TEST_WORKERS ?= 2
+# Short runs: `make test-anvil TESTS=tests/contracts/test_merkle_anchor.py`, `make bench BENCHES=bench/pre.py`.
+TESTS ?= tests
+BENCHES ?= bench/*.py
+BENCH_ARGS ?= --quick
 SOLC_VERSION := $(shell node -p "require('./package.json').devDependencies.solc" 2>/dev/null)
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
@@ -63,7 +67,7 @@ test: setup
 	@# Compile and load once before the workers start: the first load after a compilation
 	@# prunes a stale build file, and workers pruning it at once would race (and disagree).
 	$(BROWNIE) compile >/dev/null
-	$(BROWNIE) test tests --network $(NETWORK) -n $(TEST_WORKERS)
+	$(BROWNIE) test $(TESTS) --network $(NETWORK) -n $(TEST_WORKERS)
 	$(MAKE) --no-print-directory lint
 
 test-anvil:
@@ -83,7 +87,7 @@ lint: setup
 	$(VENV)/bin/slither contracts --solc $(SOLC_LINK)
 
 bench: setup
-	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b --quick; done
+	@for b in $(BENCHES); do echo "== $$b"; $(PY) $$b $(BENCH_ARGS); done
 
 lock:
 	$(PY) -m pip freeze --exclude-editable | { echo "# Exact versions of every Python package the project installs (Python 3.11, Linux x86_64)."; echo "# Regenerate with: make lock   (after changing the direct needs in pyproject.toml)"; echo "pip==$$($(PY) -m pip --version | cut -d' ' -f2)"; cat; } > requirements.lock

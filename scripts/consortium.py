@@ -1,6 +1,9 @@
 """Anonymous uploads across four agencies with traceability only by a 2/3 vote, end to end.
 
-    brownie run scripts/consortium.py --network ganache-cli
+    brownie run scripts/consortium.py --network ganache-cli   # not run by the docs test: ~100 s
+    DATASHARE_GROUP_BITS=1024 brownie run scripts/consortium.py --network ganache-cli   # quick: 1024-bit groups
+
+(The full run takes about 100 s, most of it searching certificate primes for 2048-bit groups.)
 
 Four agencies (two hospitals, a university and a bank), the founders of the ``Consortium``,
 each run an ACJT group (2048-bit modulus by default). Their users join and upload files
@@ -30,6 +33,8 @@ from offchain.protocols.auditor import audit_root
 from offchain.protocols.group_member import GroupMember
 from offchain.storage import FilesystemBlobStore
 
+#: Environment variable with the agencies' group modulus size in bits (default 2048; 1024 for a quick run).
+ENV_GROUP_BITS = "DATASHARE_GROUP_BITS"
 AGENCIES = ("hospital-a", "hospital-b", "university", "bank")
 #: Users per agency: the first agency has two, so the opening has to pick the right one.
 USERS = {"hospital-a": ("alice", "bob"), "hospital-b": ("carol",), "university": ("dave",), "bank": ("erin",)}
@@ -140,7 +145,8 @@ def main() -> None:
     """Deploy afresh on a local chain if needed, then run the scenario."""
     session = Session.load(deploy_if_missing=True)
     print(f"Network {network.show_active()}: {session}")
+    group_bits = int(os.environ.get(ENV_GROUP_BITS, gs.DEFAULT_MODULUS_BITS))
     with tempfile.TemporaryDirectory(prefix="datashare-consortium-") as tmp:
-        run(session, Path(tmp))
+        run(session, Path(tmp), group_bits=group_bits)
     settle()
     print("\nConsortium scenario finished.")

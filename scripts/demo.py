@@ -2,7 +2,8 @@
 then run the encrypted-sharing scenario (scripts/sharing.py).
 
     make demo                                  # installs what is missing, runs this on Ganache
-    brownie run scripts/demo.py --network ganache-cli
+    brownie run scripts/demo.py --network ganache-cli   # not run by the docs test: takes minutes
+                                               # (tests/e2e/test_demo.py runs its main() with small keys)
 
 Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital envelope):
 1. deploy every contract and write deployments/<network>.json;

@@ -1,9 +1,10 @@
 """Deploy the toolkit's contracts and write ``deployments/<network>.json``.
 
-brownie run scripts/deploy.py                       # local Ganache (see README)
+brownie run scripts/deploy.py --network ganache-cli   # local Ganache (see README)
 brownie run scripts/deploy.py --network anvil
-brownie run scripts/deploy.py --network consortium  # needs CONSORTIUM_RPC_URL, DATASHARE_PRIVATE_KEY
-                                                    # and DATASHARE_CONSORTIUM_FOUNDERS
+brownie run scripts/deploy.py --network consortium    # not run by the docs test: a live network
+                                                      # (needs CONSORTIUM_RPC_URL, DATASHARE_PRIVATE_KEY
+                                                      # and DATASHARE_CONSORTIUM_FOUNDERS)
 
 The Consortium's voting period is DATASHARE_TRACE_VOTING_PERIOD_S seconds (default: three days).
 """

@@ -17,10 +17,13 @@
   key, updated homomorphically on chain; transfers among decoys, withdrawals by t trustees;
   :func:`deploy_ledger` deploys one for a dealt key.
 * :func:`get_events`: range-chunked event queries.
+* :func:`require_address`, :func:`require_signer`: the one converter every account or contract
+  parameter goes through (hex strings, Brownie accounts and contracts, ``eth_account`` keys).
 * :func:`connect`, :func:`default_account`, :func:`transact`, :func:`call`: Brownie plumbing
   that turns reverts into :class:`~offchain.errors.TransactionRevertedError`.
 """
 
+from offchain.chain.addresses import AddressLike, HasAddress, require_address, require_signer
 from offchain.chain.anchor import MAX_LEAF_COUNT, AnchoredBatch, MerkleAnchorClient
 from offchain.chain.arbiter import ArbiterVote, ConsortiumArbiterClient, DisputeRuling, DisputeTally
 from offchain.chain.arbiter_policy import ArbiterPolicy
@@ -67,6 +70,7 @@ __all__ = [
     "DEPLOY_ORDER",
     "ENV_PRIVATE_KEY",
     "MAX_LEAF_COUNT",
+    "AddressLike",
     "AnchoredBatch",
     "ArbiterPolicy",
     "ArbiterVote",
@@ -86,6 +90,7 @@ __all__ = [
     "DisputeTally",
     "EventLog",
     "FileRegistration",
+    "HasAddress",
     "LedgerTransfer",
     "MarketMatch",
     "MarketPayment",
@@ -111,6 +116,8 @@ __all__ = [
     "load_project",
     "quorum_of",
     "record_digest_of",
+    "require_address",
+    "require_signer",
     "settle",
     "transact",
 ]

@@ -27,11 +27,11 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.contracts import (
     MAX_UINT256,
     ContractClient,
     call,
-    require_address,
     require_bytes32,
     require_uint,
     transact,
@@ -221,11 +221,11 @@ class MerkleAnchorClient(ContractClient):
         """The ``ANCHORER_ROLE`` id."""
         return bytes(call(self.contract, "ANCHORER_ROLE"))
 
-    def is_anchorer(self, account: str) -> bool:
+    def is_anchorer(self, account: AddressLike) -> bool:
         """Whether ``account`` holds the anchorer role."""
-        return bool(call(self.contract, "hasRole", self.anchorer_role(), to_checksum_address(str(account))))
+        return bool(call(self.contract, "hasRole", self.anchorer_role(), require_address(account, "account")))
 
-    def grant_anchorer(self, sender: Any, account: str) -> None:
+    def grant_anchorer(self, sender: Any, account: AddressLike) -> None:
         """Let ``account`` anchor roots; ``sender`` must be the admin.
 
         Raises:

@@ -25,7 +25,8 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
-from offchain.chain.contracts import MAX_UINT256, ContractClient, call, require_address, require_uint, transact
+from offchain.chain.addresses import AddressLike, require_address
+from offchain.chain.contracts import MAX_UINT256, ContractClient, call, require_uint, transact
 from offchain.errors import InvalidInputError, TransactionRevertedError, UnknownMatchError
 
 __all__ = ["ArbiterVote", "ConsortiumArbiterClient", "DisputeRuling", "DisputeTally"]
@@ -159,7 +160,7 @@ class ConsortiumArbiterClient(ContractClient):
             match_id=checked, epoch=checked_epoch, pay_owner_votes=int(pay_owner_votes), refund_votes=int(refund_votes)
         )
 
-    def has_voted(self, match_id: int, epoch: int, member: str) -> bool:
+    def has_voted(self, match_id: int, epoch: int, member: AddressLike) -> bool:
         """Whether ``member`` voted on dispute ``match_id`` in membership epoch ``epoch``."""
         checked = require_uint(match_id, "match_id", low=0, high=MAX_UINT256)
         checked_epoch = require_uint(epoch, "epoch", low=0, high=_MAX_EPOCH)

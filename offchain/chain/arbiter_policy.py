@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 from eth_typing import HexStr
 from eth_utils import keccak, to_checksum_address
 
-from offchain.chain.contracts import require_address
+from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.deployment import DeploymentRecord, deployment_path
 from offchain.errors import UntrustedArbiterError
 from offchain.toolchain import PROJECT_ROOT
@@ -104,7 +104,9 @@ class ArbiterPolicy:
         """Every arbiter address the policy names (each is still checked on chain when used)."""
         return self.allowed_contracts | {self.consortium_arbiter}
 
-    def require_trusted(self, market: DataMarketClient, arbiter: str, *, requirement_id: int | None = None) -> str:
+    def require_trusted(
+        self, market: DataMarketClient, arbiter: AddressLike, *, requirement_id: int | None = None
+    ) -> str:
         """``arbiter``, checksummed, if the policy trusts it as arbiter of ``market``'s requirements.
 
         Args:
@@ -119,8 +121,8 @@ class ArbiterPolicy:
             UntrustedArbiterError: if the arbiter is on neither list, has no code, or does not
                 answer ``market()`` with this market and ``consortium()`` with a contract.
         """
-        checksummed = to_checksum_address(arbiter)
-        address = str(checksummed)
+        address = require_address(arbiter, "arbiter")
+        checksummed = to_checksum_address(address)
 
         def refuse(reason: str) -> UntrustedArbiterError:
             return UntrustedArbiterError(address, reason, requirement_id=requirement_id)

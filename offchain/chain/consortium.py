@@ -42,11 +42,11 @@ from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 
+from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.contracts import (
     MAX_UINT256,
     ContractClient,
     call,
-    require_address,
     require_bytes32,
     require_uint,
     transact,
@@ -234,7 +234,7 @@ class ConsortiumClient(ContractClient):
         """The member agencies' checksummed addresses, in the contract's (unstable) order."""
         return [to_checksum_address(call(self.contract, "memberAt", i)) for i in range(self.member_count())]
 
-    def is_member(self, address: str) -> bool:
+    def is_member(self, address: AddressLike) -> bool:
         """Whether ``address`` is a current member."""
         return bool(call(self.contract, "isMember", require_address(address, "address", nonzero=False)))
 
@@ -262,7 +262,7 @@ class ConsortiumClient(ContractClient):
         checked = require_bytes32(key_hash, "key_hash", nonzero=True)
         transact(self.contract, "setGroupKey", checked, sender=sender)
 
-    def group_key_of(self, agency: str) -> bytes | None:
+    def group_key_of(self, agency: AddressLike) -> bytes | None:
         """The group key hash ``agency`` set, or ``None`` (never set, or removed since)."""
         key = bytes(call(self.contract, "groupKeyOf", require_address(agency, "agency", nonzero=False)))
         return key if any(key) else None
@@ -310,7 +310,7 @@ class ConsortiumClient(ContractClient):
             **_transaction_of(receipt),
         )
 
-    def get_record(self, agency: str, file_id: bytes) -> ConsortiumRecord:
+    def get_record(self, agency: AddressLike, file_id: bytes) -> ConsortiumRecord:
         """The record ``agency`` submitted under ``file_id``.
 
         Raises:
@@ -335,7 +335,7 @@ class ConsortiumClient(ContractClient):
 
     # --- ballots ------------------------------------------------------------------------------
 
-    def propose_admission(self, *, sender: Any, candidate: str) -> Ballot:
+    def propose_admission(self, *, sender: Any, candidate: AddressLike) -> Ballot:
         """Open a ballot to admit ``candidate``; ``sender``'s approval counts at once.
 
         Raises:
@@ -345,7 +345,7 @@ class ConsortiumClient(ContractClient):
         address = require_address(candidate, "candidate", nonzero=True)
         return self._opened(transact(self.contract, "proposeAdmission", address, sender=sender))
 
-    def propose_removal(self, *, sender: Any, member: str) -> Ballot:
+    def propose_removal(self, *, sender: Any, member: AddressLike) -> Ballot:
         """Open a ballot to remove ``member``; ``sender``'s approval counts at once.
 
         Raises:
@@ -356,7 +356,7 @@ class ConsortiumClient(ContractClient):
         address = require_address(member, "member", nonzero=True)
         return self._opened(transact(self.contract, "proposeRemoval", address, sender=sender))
 
-    def request_trace(self, *, sender: Any, agency: str, file_id: bytes, reason_hash: bytes) -> Ballot:
+    def request_trace(self, *, sender: Any, agency: AddressLike, file_id: bytes, reason_hash: bytes) -> Ballot:
         """Open a ballot to approve opening the group signature of record (``agency``, ``file_id``).
 
         Args:
@@ -457,14 +457,14 @@ class ConsortiumClient(ContractClient):
         """The number of ballots opened, which is also the latest ballot's id."""
         return int(call(self.contract, "ballotCount"))
 
-    def has_voted(self, ballot_id: int, member: str) -> bool:
+    def has_voted(self, ballot_id: int, member: AddressLike) -> bool:
         """Whether ``member`` voted on ballot ``ballot_id`` (the proposer did, at opening)."""
         checked = require_uint(ballot_id, "ballot_id", low=0, high=MAX_UINT256)
         return bool(call(self.contract, "hasVoted", checked, require_address(member, "member", nonzero=False)))
 
     # --- openings -----------------------------------------------------------------------------
 
-    def publish_opening(self, *, sender: Any, ballot_id: int, signer: str, opening: bytes) -> TraceOpening:
+    def publish_opening(self, *, sender: Any, ballot_id: int, signer: AddressLike, opening: bytes) -> TraceOpening:
         """Publish who signed the record of approved trace ``ballot_id``.
 
         Only the agency that submitted the record may, while it is a member, once. The contract

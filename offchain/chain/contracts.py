@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from eth_utils import to_checksum_address
 
 from offchain.chain import receipts
+from offchain.chain.addresses import AddressLike, require_address, require_signer
 from offchain.errors import (
     ChainError,
     ContractNotDeployedError,
@@ -37,7 +38,6 @@ __all__ = [
     "default_account",
     "is_local_network",
     "load_project",
-    "require_address",
     "require_bytes32",
     "require_uint",
     "settle",
@@ -76,17 +76,6 @@ def require_uint(value: object, name: str, *, low: int, high: int) -> int:
         shown = "2**256 - 1" if high == MAX_UINT256 else str(high)
         raise InvalidInputError(f"{name} must be in {low}..{shown}, got {value}")
     return value
-
-
-def require_address(value: object, name: str, *, nonzero: bool) -> str:
-    """``value`` (a hex address or a Brownie account) checksummed, or InvalidInputError naming ``name``."""
-    try:
-        address = str(to_checksum_address(str(value)))
-    except ValueError as exc:
-        raise InvalidInputError(f"{name} must be an address, got {value!r}") from exc
-    if nonzero and int(address, 16) == 0:
-        raise InvalidInputError(f"{name} must not be the zero address")
-    return address
 
 
 class ContractClient:
@@ -173,16 +162,17 @@ def default_account() -> Any:
     return accounts.add(key)
 
 
-def contract_at(name: str, address: str) -> Any:
+def contract_at(name: str, address: AddressLike) -> Any:
     """A Brownie handle on the deployed contract ``name`` at ``address``.
 
     Raises:
+        InvalidInputError: if ``address`` is not an address (see :func:`~offchain.chain.addresses.require_address`).
         ContractNotDeployedError: if no code is at ``address`` on the active chain.
     """
     from brownie import Contract, web3
 
     abi = load_project()[name].abi
-    checksummed = to_checksum_address(address)
+    checksummed = to_checksum_address(require_address(address, "address"))
     if len(web3.eth.get_code(checksummed)) == 0:
         raise ContractNotDeployedError(name, f"no code at {address} on chain {web3.eth.chain_id}")
     factory: Any = Contract  # Brownie types the name and address as NewTypes
@@ -217,15 +207,19 @@ def _guarded(contract: Any, function: str, action: Callable[[], T]) -> T:
 def transact(contract: Any, function: str, *args: Any, sender: Any, value_wei: int = 0) -> Any:
     """Send a transaction calling ``contract.function(*args)`` from ``sender``, with ``value_wei`` attached.
 
+    ``sender`` is any signer :func:`~offchain.chain.addresses.require_signer` accepts.
+
     Returns:
         Brownie's ``TransactionReceipt``, already confirmed.
 
     Raises:
+        InvalidInputError: if ``sender`` cannot sign (an address string, a contract).
         TransactionRevertedError: with the decoded custom error if the call reverts.
     """
     receipts.install()
     method = getattr(contract, function)
-    params = {"from": sender, "value": value_wei} if value_wei else {"from": sender}
+    signer = require_signer(sender)
+    params = {"from": signer, "value": value_wei} if value_wei else {"from": signer}
     receipt = _guarded(contract, function, lambda: method(*args, params))
     logger.debug("%s.%s mined in block %s, gas %s", contract._name, function, receipt.block_number, receipt.gas_used)
     return receipt

@@ -25,8 +25,9 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from offchain.chain.addresses import AddressLike, require_address, require_signer
 from offchain.chain.consortium import MAX_VOTING_PERIOD_S, MIN_MEMBERS
-from offchain.chain.contracts import is_local_network, load_project, require_address, require_uint
+from offchain.chain.contracts import is_local_network, load_project, require_uint
 from offchain.chain.deployment import ContractDeployment, DeploymentRecord, deployment_path
 from offchain.errors import InvalidInputError
 
@@ -72,7 +73,7 @@ class _ConsortiumSettings:
     voting_period_s: int
 
 
-def _consortium_settings(founders: Sequence[Any] | None, voting_period_s: int | None) -> _ConsortiumSettings:
+def _consortium_settings(founders: Sequence[AddressLike] | None, voting_period_s: int | None) -> _ConsortiumSettings:
     """The founders and voting period, checked before anything is deployed.
 
     Raises:
@@ -135,13 +136,14 @@ def deploy_all(
     account: Any,
     *,
     path: Path | None = None,
-    consortium_founders: Sequence[Any] | None = None,
+    consortium_founders: Sequence[AddressLike] | None = None,
     trace_voting_period_s: int | None = None,
 ) -> DeploymentRecord:
     """Deploy every contract from ``account`` and write the record of the active network.
 
     Args:
-        account: A Brownie account that pays for and owns the deployments.
+        account: A signer (:func:`~offchain.chain.addresses.require_signer`) that pays for and
+            owns the deployments.
         path: Where to write the record; ``deployments/<network>.json`` by default.
         consortium_founders: The ``Consortium``'s founding agencies (addresses or accounts, at
             least three, distinct); by default the addresses in ``DATASHARE_CONSORTIUM_FOUNDERS``,
@@ -160,6 +162,7 @@ def deploy_all(
 
     import offchain
 
+    account = require_signer(account, "account")
     consortium = _consortium_settings(consortium_founders, trace_voting_period_s)
     project = load_project()
     network_id = str(network.show_active())

@@ -41,12 +41,12 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
+from offchain.chain.addresses import AddressLike, require_address, require_signer
 from offchain.chain.contracts import (
     MAX_UINT256,
     ContractClient,
     call,
     load_project,
-    require_address,
     require_bytes32,
     require_uint,
     transact,
@@ -128,11 +128,11 @@ class TransferState(enum.IntEnum):
 def transfer_proof_context(
     *,
     chain_id: int,
-    ledger: str,
-    sender: str,
+    ledger: AddressLike,
+    sender: AddressLike,
     nonce: int,
     previous_balance_hash: bytes,
-    accounts: Sequence[str],
+    accounts: Sequence[AddressLike],
     delta_hashes: Sequence[bytes],
 ) -> bytes:
     """The 32-byte context a transfer's proof is bound to, as the contract computes it.
@@ -148,11 +148,11 @@ def transfer_proof_context(
                 [
                     PROOF_DOMAIN,
                     chain_id,
-                    to_checksum_address(ledger),
-                    to_checksum_address(sender),
+                    require_address(ledger, "ledger"),
+                    require_address(sender, "sender"),
                     nonce,
                     previous_balance_hash,
-                    [to_checksum_address(a) for a in accounts],
+                    [require_address(a, "account") for a in accounts],
                     list(delta_hashes),
                 ],
             )
@@ -160,7 +160,7 @@ def transfer_proof_context(
     )
 
 
-def verdict_digest(*, chain_id: int, ledger: str, transfer_id: int, digest: bytes, accept: bool) -> bytes:
+def verdict_digest(*, chain_id: int, ledger: AddressLike, transfer_id: int, digest: bytes, accept: bool) -> bytes:
     """What each trustee signs to accept (or reject) a transfer, as the contract computes it.
 
     keccak256(abi.encode(VERDICT_DOMAIN, chainid, ledger, transferId, digest, accept)), where
@@ -170,7 +170,7 @@ def verdict_digest(*, chain_id: int, ledger: str, transfer_id: int, digest: byte
         keccak(
             abi_encode(
                 ["bytes32", "uint256", "address", "uint256", "bytes32", "bool"],
-                [VERDICT_DOMAIN, chain_id, to_checksum_address(ledger), transfer_id, digest, accept],
+                [VERDICT_DOMAIN, chain_id, require_address(ledger, "ledger"), transfer_id, digest, accept],
             )
         )
     )
@@ -349,11 +349,11 @@ class ConfidentialLedgerClient(ContractClient):
 
     # --- balances ----------------------------------------------------------------------------
 
-    def balance_hash(self, account: Any) -> bytes:
+    def balance_hash(self, account: AddressLike) -> bytes:
         """keccak256 of ``account``'s current balance ciphertext."""
         return bytes(call(self.contract, "balanceHash", require_address(account, "account", nonzero=True)))
 
-    def balance_ciphertext(self, account: Any, balance_hash: bytes | None = None) -> int:
+    def balance_ciphertext(self, account: AddressLike, balance_hash: bytes | None = None) -> int:
         """``account``'s balance ciphertext, found in the events by its hash.
 
         Args:
@@ -383,7 +383,7 @@ class ConfidentialLedgerClient(ContractClient):
                     return self._remember(data)
         raise ChainError(f"no ledger event holds the current balance of {address} (hash 0x{target.hex()})")
 
-    def settled_holdings(self, account: Any) -> int:
+    def settled_holdings(self, account: AddressLike) -> int:
         """E(what ``account`` owns once settled): its balance times its verified, unfolded credits.
 
         A sender with a pending transfer counts with the balance it had before it (restored if
@@ -415,15 +415,15 @@ class ConfidentialLedgerClient(ContractClient):
 
         return int(web3.eth.get_balance(to_checksum_address(self.address)))
 
-    def credits(self, account: Any) -> int:
+    def credits(self, account: AddressLike) -> int:
         """Wei credited to ``account`` by executed withdrawals and not yet withdrawn."""
         return int(call(self.contract, "credits", require_address(account, "account", nonzero=True)))
 
-    def frozen(self, account: Any) -> bool:
+    def frozen(self, account: AddressLike) -> bool:
         """Whether ``account`` was frozen by the trustees' audit."""
         return bool(call(self.contract, "frozen", require_address(account, "account", nonzero=True)))
 
-    def pending_withdrawal(self, account: Any) -> int:
+    def pending_withdrawal(self, account: AddressLike) -> int:
         """The id of ``account``'s pending withdrawal request (it locks the account), 0 if none."""
         return int(call(self.contract, "pendingWithdrawal", require_address(account, "account", nonzero=True)))
 
@@ -447,19 +447,19 @@ class ConfidentialLedgerClient(ContractClient):
 
         return int(web3.eth.chain_id)
 
-    def transfer_nonce(self, account: Any) -> int:
+    def transfer_nonce(self, account: AddressLike) -> int:
         """How many transfers ``account`` has sent: the nonce its next transfer's proof binds."""
         return int(call(self.contract, "transferNonce", require_address(account, "account", nonzero=True)))
 
-    def pending_transfer(self, account: Any) -> int:
+    def pending_transfer(self, account: AddressLike) -> int:
         """The id of ``account``'s transfer awaiting the trustees (it locks the account), 0 if none."""
         return int(call(self.contract, "pendingTransfer", require_address(account, "account", nonzero=True)))
 
-    def offenses(self, account: Any) -> int:
+    def offenses(self, account: AddressLike) -> int:
         """How many of ``account``'s transfers the trustees rejected."""
         return int(call(self.contract, "offenses", require_address(account, "account", nonzero=True)))
 
-    def proof_context(self, *, sender: Any, accounts: Sequence[Any], deltas: Sequence[int]) -> bytes:
+    def proof_context(self, *, sender: AddressLike, accounts: Sequence[AddressLike], deltas: Sequence[int]) -> bytes:
         """The context the next transfer of ``sender`` over ``accounts`` with ``deltas`` binds its proof to."""
         address = require_address(sender, "sender", nonzero=True)
         return transfer_proof_context(
@@ -473,7 +473,7 @@ class ConfidentialLedgerClient(ContractClient):
         )
 
     def transfer(
-        self, *, sender: Any, accounts: Sequence[Any], deltas: Sequence[int], proof_hash: bytes
+        self, *, sender: Any, accounts: Sequence[AddressLike], deltas: Sequence[int], proof_hash: bytes
     ) -> LedgerTransfer:
         """Submit a transfer: credit each account its delta, debit the sender (§4.5).
 
@@ -606,13 +606,13 @@ class ConfidentialLedgerClient(ContractClient):
         with _known_transfer(checked):
             transact(self.contract, "cancelTransfer", checked, sender=sender)
 
-    def credit_hash(self, account: Any, transfer_id: int) -> bytes:
+    def credit_hash(self, account: AddressLike, transfer_id: int) -> bytes:
         """keccak256 of the credit ``transfer_id`` wrote for ``account`` (zero once folded, or never written)."""
         address = require_address(account, "account", nonzero=True)
         checked = require_uint(transfer_id, "transfer_id", low=1, high=MAX_UINT256)
         return bytes(call(self.contract, "creditOf", address, checked))
 
-    def credits_to(self, account: Any) -> tuple[Credit, ...]:
+    def credits_to(self, account: AddressLike) -> tuple[Credit, ...]:
         """The credits ``account`` holds and has not folded, oldest first (from the events)."""
         address = require_address(account, "account", nonzero=True)
         out = []
@@ -730,7 +730,7 @@ class ConfidentialLedgerClient(ContractClient):
         receipt = transact(self.contract, "withdraw", sender=sender)
         return int(receipt.events["Withdrawn"]["amountWei"])
 
-    def report_out_of_range(self, *, sender: Any, account: Any, balance_hash: bytes) -> bool:
+    def report_out_of_range(self, *, sender: Any, account: AddressLike, balance_hash: bytes) -> bool:
         """A trustee's audit report on the balance of ``account`` it decrypted (``balance_hash``,
         which must still be current); True if the report froze the account."""
         address = require_address(account, "account", nonzero=True)
@@ -773,14 +773,14 @@ def deploy_ledger(
     account: Any,
     *,
     modulus: int,
-    trustees: Sequence[Any],
+    trustees: Sequence[AddressLike],
     threshold: int,
     record_path: Path | None = None,
 ) -> ConfidentialLedgerClient:
     """Deploy a ``ConfidentialLedger`` for the consortium key n and add it to the deployment record.
 
     Args:
-        account: Pays for the deployment.
+        account: Pays for the deployment: a signer (:func:`~offchain.chain.addresses.require_signer`).
         modulus: n of the dealt threshold key (:class:`~offchain.crypto.threshold_paillier.ThresholdPublicKey`).
         trustees: The key-share holders' accounts, share 1 first.
         threshold: t.
@@ -792,11 +792,12 @@ def deploy_ledger(
     """
     from brownie import network
 
+    signer = require_signer(account, "account")
     addresses = [require_address(t, "trustee", nonzero=True) for t in trustees]
     if len(set(addresses)) != len(addresses):
         raise InvalidInputError("a trustee is listed twice")
     checked = require_uint(threshold, "threshold", low=1, high=max(1, len(addresses)))
-    contract = load_project()[LEDGER_CONTRACT].deploy(encode_modulus(modulus), addresses, checked, {"from": account})
+    contract = load_project()[LEDGER_CONTRACT].deploy(encode_modulus(modulus), addresses, checked, {"from": signer})
     receipt = contract.tx
     logger.info("deployed %s at %s (gas %s)", LEDGER_CONTRACT, contract.address, receipt.gas_used)
     target = record_path or deployment_path(str(network.show_active()))

@@ -50,11 +50,11 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from offchain.chain.addresses import AddressLike, require_address, require_signer
 from offchain.chain.contracts import (
     MAX_UINT256,
     ContractClient,
     call,
-    require_address,
     require_bytes32,
     require_uint,
     transact,
@@ -229,7 +229,7 @@ class DataMarketClient(ContractClient):
         self,
         *,
         sender: Any,
-        arbiter: str,
+        arbiter: AddressLike,
         commitment: bytes,
         description_hash: bytes,
         price_wei: int,
@@ -271,7 +271,7 @@ class DataMarketClient(ContractClient):
                 ``DataMarketUnsupportedFieldCount``.
         """
         arbiter_address = require_address(arbiter, "arbiter", nonzero=True)
-        if arbiter_address == _address_of(sender):
+        if arbiter_address == require_address(require_signer(sender), "sender"):
             raise InvalidInputError("the arbiter must not be the buyer")
         commitment32 = _require_field_element(commitment, "commitment")
         description = require_bytes32(description_hash, "description_hash", nonzero=True)
@@ -594,7 +594,7 @@ class DataMarketClient(ContractClient):
         event = receipt.events["Withdrawn"]
         return _payment(receipt, event["account"], event["amountWei"])
 
-    def credit_of(self, account: str) -> int:
+    def credit_of(self, account: AddressLike) -> int:
         """What ``account`` may withdraw, in wei."""
         return int(call(self.contract, "creditOf", require_address(account, "account", nonzero=False)))
 
@@ -612,7 +612,7 @@ class DataMarketClient(ContractClient):
         """The number of matches, which is also the latest match's id."""
         return int(call(self.contract, "matchCount"))
 
-    def requirement_id_of(self, buyer: str, commitment: bytes) -> int | None:
+    def requirement_id_of(self, buyer: AddressLike, commitment: bytes) -> int | None:
         """The requirement ``buyer`` posted with ``commitment``, or ``None`` (commitments are
         unique per buyer: other buyers may post the same one)."""
         buyer_address = require_address(buyer, "buyer", nonzero=False)
@@ -674,14 +674,6 @@ def _require_field_element(value: object, name: str) -> bytes:
     if int.from_bytes(checked, "big") >= SNARK_SCALAR_FIELD:
         raise InvalidInputError(f"{name} must be below the BN254 scalar field order")
     return checked
-
-
-def _address_of(sender: Any) -> str | None:
-    """The checksummed address of a Brownie account or an address, or ``None``."""
-    try:
-        return str(to_checksum_address(str(getattr(sender, "address", sender))))
-    except ValueError:
-        return None
 
 
 def _transaction_of(receipt: Any) -> dict[str, Any]:

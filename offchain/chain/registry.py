@@ -17,6 +17,7 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
+from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.contracts import ContractClient, call, require_bytes32, transact
 from offchain.chain.events import EventLog, get_events
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
@@ -95,10 +96,10 @@ class AccessGrant:
     active: bool
 
 
-def file_id_of(owner: str, content_commitment: bytes) -> bytes:
+def file_id_of(owner: AddressLike, content_commitment: bytes) -> bytes:
     """The id a file gets on chain: ``keccak256(abi.encode(owner, content_commitment))``."""
     commitment = require_bytes32(content_commitment, "content_commitment", nonzero=False)
-    return keccak(encode(["address", "bytes32"], [to_checksum_address(owner), commitment]))
+    return keccak(encode(["address", "bytes32"], [require_address(owner, "owner"), commitment]))
 
 
 def record_digest_of(
@@ -223,14 +224,14 @@ class DataRegistryClient(ContractClient):
         return self._registration_from_receipt(receipt, fields, version=version)
 
     def grant_access(
-        self, *, sender: Any, file_id: bytes, grantee: str, policy: bytes, expires_at: int = 0
+        self, *, sender: Any, file_id: bytes, grantee: AddressLike, policy: bytes, expires_at: int = 0
     ) -> AccessGrant:
         """Record on chain that ``sender`` (the owner) grants ``grantee`` access to ``file_id``.
 
         Args:
             sender: The file's owner.
             file_id: The file.
-            grantee: Address of the receiver.
+            grantee: The receiver (an address, or an account or contract with one).
             policy: :func:`policy_hash` of the re-encryption policy.
             expires_at: Timestamp from which the grant lapses; 0 for none.
 
@@ -242,23 +243,25 @@ class DataRegistryClient(ContractClient):
         policy32 = require_bytes32(policy, "policy", nonzero=False)
         if not 0 <= expires_at < 2**40:
             raise InvalidInputError(f"expires_at must be a uint40 timestamp, got {expires_at}")
-        transact(self.contract, "grantAccess", fid, to_checksum_address(grantee), policy32, expires_at, sender=sender)
-        return self.get_grant(fid, grantee)
+        address = require_address(grantee, "grantee", nonzero=True)
+        transact(self.contract, "grantAccess", fid, address, policy32, expires_at, sender=sender)
+        return self.get_grant(fid, address)
 
-    def revoke_access(self, *, sender: Any, file_id: bytes, grantee: str) -> AccessGrant:
+    def revoke_access(self, *, sender: Any, file_id: bytes, grantee: AddressLike) -> AccessGrant:
         """Revoke ``grantee``'s active grant on ``file_id`` (``sender`` must own it).
 
         Raises:
             TransactionRevertedError: e.g. ``DataRegistryNoActiveGrant``.
         """
         fid = require_bytes32(file_id, "file_id", nonzero=True)
-        transact(self.contract, "revokeAccess", fid, to_checksum_address(grantee), sender=sender)
-        return self.get_grant(fid, grantee)
+        address = require_address(grantee, "grantee")
+        transact(self.contract, "revokeAccess", fid, address, sender=sender)
+        return self.get_grant(fid, address)
 
-    def get_grant(self, file_id: bytes, grantee: str) -> AccessGrant:
+    def get_grant(self, file_id: bytes, grantee: AddressLike) -> AccessGrant:
         """The grant of ``grantee`` on ``file_id`` as the chain has it now."""
         fid = require_bytes32(file_id, "file_id", nonzero=False)
-        address = to_checksum_address(grantee)
+        address = require_address(grantee, "grantee")
         granted_at, expires_at, revoked_at, policy = call(self.contract, "getGrant", fid, address)
         active = bool(call(self.contract, "isGranted", fid, address))
         return AccessGrant(
@@ -271,10 +274,10 @@ class DataRegistryClient(ContractClient):
             active=active,
         )
 
-    def is_granted(self, file_id: bytes, grantee: str) -> bool:
+    def is_granted(self, file_id: bytes, grantee: AddressLike) -> bool:
         """Whether ``grantee`` holds an active grant on ``file_id``."""
         fid = require_bytes32(file_id, "file_id", nonzero=False)
-        return bool(call(self.contract, "isGranted", fid, to_checksum_address(grantee)))
+        return bool(call(self.contract, "isGranted", fid, require_address(grantee, "grantee")))
 
     def successor_of(self, file_id: bytes) -> bytes | None:
         """The next version of ``file_id``, or ``None`` if it is the latest."""
@@ -326,13 +329,17 @@ class DataRegistryClient(ContractClient):
         logs = get_events(self.contract, "FileRegistered", from_block=self.from_block, argument_filters={"fileId": fid})
         return self._verified(fid, logs)
 
-    def files_of(self, owner: str) -> list[FileRegistration]:
-        """Every file registered by ``owner``, oldest first (each checked as in :meth:`get_file`)."""
+    def files_of(self, owner: AddressLike) -> list[FileRegistration]:
+        """Every file registered by ``owner``, oldest first (each checked as in :meth:`get_file`).
+
+        Args:
+            owner: An address, or an account with one (``accounts[1]`` in ``brownie console``).
+        """
         logs = get_events(
             self.contract,
             "FileRegistered",
             from_block=self.from_block,
-            argument_filters={"owner": to_checksum_address(owner)},
+            argument_filters={"owner": require_address(owner, "owner")},
         )
         return [self._verified(bytes(log.args["fileId"]), [log]) for log in logs]
 

@@ -29,8 +29,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_checksum_address
-
+from offchain.chain.addresses import AddressLike, require_address, require_signer
 from offchain.chain.consortium import Ballot, BallotKind, BallotStatus, ConsortiumClient, ConsortiumRecord, TraceOpening
 from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import keccak256
@@ -176,14 +175,15 @@ class Agency:
     Args:
         name: Display name (hospital, bank, …).
         manager_key: The agency's ACJT manager key.
-        account: The Brownie account the agency submits, votes and opens from.
+        account: The signer the agency submits, votes and opens from (a Brownie account or an
+            ``eth_account`` key, see :func:`~offchain.chain.addresses.require_signer`).
         consortium: Client of the ``Consortium`` contract.
     """
 
     def __init__(self, name: str, manager_key: gs.GroupManagerKey, account: Any, consortium: ConsortiumClient) -> None:
         self.name = name
         self.manager = gs.GroupManager(manager_key)
-        self.account = account
+        self.account = require_signer(account, "account")
         self.consortium = consortium
         self._admitted: set[str] = set()
         self._joins: dict[bytes, str] = {}  # join id -> the admitted identity running it
@@ -206,24 +206,21 @@ class Agency:
 
     # ---- join (Algorithm 1) ----------------------------------------------------------------
 
-    def admit(self, user: str) -> None:
+    def admit(self, user: AddressLike) -> None:
         """Admit the identity ``user`` (an Ethereum address, checked out of band) to one join.
 
         Raises:
             InvalidInputError: if ``user`` is not an address.
         """
-        try:
-            self._admitted.add(to_checksum_address(user))
-        except ValueError:
-            raise InvalidInputError(f"an admitted identity must be an address, got {user!r}") from None
+        self._admitted.add(require_address(user, "user", nonzero=True))
 
-    def challenge_join(self, request: gs.JoinRequest, user: str) -> gs.JoinChallenge:
+    def challenge_join(self, request: gs.JoinRequest, user: AddressLike) -> gs.JoinChallenge:
         """Join step 2 (see :meth:`GroupManager.challenge`) for the admitted identity ``user``.
 
         Raises:
             AccessDeniedError: if ``user`` was not admitted (or its admission was used).
         """
-        identity = to_checksum_address(user)
+        identity = require_address(user, "user")
         if identity not in self._admitted:
             raise AccessDeniedError(f"{self.name} did not admit {identity} to join")
         challenge = self.manager.challenge(request)

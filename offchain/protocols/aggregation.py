@@ -47,8 +47,8 @@ from typing import Any
 import gmpy2
 from eth_account import Account
 from eth_account.messages import encode_defunct
-from eth_utils import to_checksum_address
 
+from offchain.chain.addresses import AddressLike, require_address
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.hashing import keccak256
 from offchain.crypto.paillier import EncryptedVector, FixedPoint, NoisePool
@@ -260,7 +260,7 @@ class AggregationCloud:
         if self.encoding is None:
             self.encoding = FixedPoint.for_key(self.public_key.paillier)
 
-    def register(self, name: str, address: str) -> None:
+    def register(self, name: str, address: AddressLike) -> None:
         """Register contributor ``name`` with the address of its signing key.
 
         Raises:
@@ -270,10 +270,7 @@ class AggregationCloud:
             raise InvalidInputError("a contributor needs a name")
         if name in self._registered:
             raise InvalidInputError(f"{name} is already registered with key {self._registered[name]}")
-        try:
-            self._registered[name] = to_checksum_address(address)
-        except ValueError as exc:
-            raise InvalidInputError(f"{name}'s key address is malformed: {exc}") from None
+        self._registered[name] = require_address(address, f"{name}'s key address")
 
     @property
     def contributors(self) -> tuple[str, ...]:

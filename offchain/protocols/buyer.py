@@ -15,6 +15,7 @@ from typing import Any
 
 from eth_utils import keccak
 
+from offchain.chain.addresses import AddressLike, require_signer
 from offchain.chain.arbiter_policy import ArbiterPolicy, TrustsArbiters
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import DataRegistryClient, FileRegistration
@@ -36,7 +37,8 @@ class Buyer(TrustsArbiters):
     """A buyer with an account and an Umbral key pair (``receiving_sk``).
 
     Args:
-        account: Brownie account (the grantee on chain).
+        account: The signer (a Brownie account or an ``eth_account`` key, see
+            :func:`~offchain.chain.addresses.require_signer`); the grantee on chain.
         registry: Client of the on-chain registry.
         keys: The buyer's Umbral key pair.
         arbiters: The data market arbiters this buyer names; by default (``None``) only the
@@ -51,7 +53,7 @@ class Buyer(TrustsArbiters):
         *,
         arbiters: ArbiterPolicy | None = None,
     ) -> None:
-        self.account = account
+        self.account = require_signer(account, "account")
         self.registry = registry
         self.keys = keys or pre.KeyPair.generate()
         self._arbiters = arbiters
@@ -160,7 +162,7 @@ class Buyer(TrustsArbiters):
         market: DataMarketClient,
         requirement: Requirement,
         *,
-        arbiter: str,
+        arbiter: AddressLike,
         price_wei: int,
         capacity: int,
         expires_at: int,
@@ -179,10 +181,10 @@ class Buyer(TrustsArbiters):
             UntrustedArbiterError: if ``arbiter`` is outside :attr:`arbiters`; nothing was sent.
             InvalidInputError, TransactionRevertedError: as :meth:`DataMarketClient.post_requirement`.
         """
-        self.arbiters.require_trusted(market, arbiter)
+        trusted = self.arbiters.require_trusted(market, arbiter)
         return market.post_requirement(
             sender=self.account,
-            arbiter=arbiter,
+            arbiter=trusted,
             commitment=requirement.commitment_bytes,
             description_hash=requirement.description_hash,
             price_wei=price_wei,

@@ -42,8 +42,7 @@ import hmac
 import logging
 from dataclasses import dataclass
 
-from eth_utils import to_checksum_address
-
+from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.registry import DataRegistryClient, FileRegistration, policy_hash
 from offchain.chain.signing import recover_digest_signer
 from offchain.crypto import group_signature as gs
@@ -92,7 +91,9 @@ def upload_message(
     )
 
 
-def kfrag_delivery_message(*, server: str, file_id: bytes, grantee: str, kfrag: bytes, granted_at: int) -> bytes:
+def kfrag_delivery_message(
+    *, server: str, file_id: bytes, grantee: AddressLike, kfrag: bytes, granted_at: int
+) -> bytes:
     """The digest an owner signs to deliver one kfrag to one proxy for one grant:
     keccak256(domain || keccak(server name) || file id || grantee || keccak(kfrag) || granted_at (8 bytes)).
 
@@ -104,7 +105,7 @@ def kfrag_delivery_message(*, server: str, file_id: bytes, grantee: str, kfrag: 
         raise InvalidInputError(f"file_id must be 32 bytes, got {len(file_id)}")
     if not 0 <= granted_at < 1 << 64:
         raise InvalidInputError(f"granted_at must be a uint64 timestamp, got {granted_at}")
-    address = bytes.fromhex(to_checksum_address(grantee)[2:])
+    address = bytes.fromhex(require_address(grantee, "grantee")[2:])
     return keccak256(
         _KFRAG_DOMAIN
         + keccak256(server.encode("utf-8"))
@@ -300,7 +301,7 @@ class CloudServer:
         self,
         *,
         file_id: bytes,
-        grantee: str,
+        grantee: AddressLike,
         kfrag: bytes,
         receiving_pk: pre.PublicKey,
         verifying_pk: pre.PublicKey,
@@ -322,6 +323,7 @@ class CloudServer:
                 already held for this grant.
             VerificationError: if the kfrag does not verify or the owner did not deliver it here.
         """
+        grantee = require_address(grantee, "grantee")
         record = self.registry.get_file(file_id)
         grant = self.registry.get_grant(file_id, grantee)
         policy = policy_hash(
@@ -356,7 +358,7 @@ class CloudServer:
         )
         self._kfrags[key] = _HeldKFrag(verified, policy, grant.granted_at)
 
-    def reencrypt(self, file_id: bytes, grantee: str, sealed: pre.SealedKey) -> bytes:
+    def reencrypt(self, file_id: bytes, grantee: AddressLike, sealed: pre.SealedKey) -> bytes:
         """Re-encrypt the file's key capsule ``sealed`` for ``grantee``, if its grant on chain is active.
 
         The requester brings the capsule (it is public; the storage server hands it out). The
@@ -367,6 +369,7 @@ class CloudServer:
             AccessDeniedError: if no kfrag is held, the grant is not active (revoked, expired,
                 never made), or its on-chain policy is not the kfrag's.
         """
+        grantee = require_address(grantee, "grantee")
         held = self._kfrags.get((file_id, grantee.lower()))
         if held is None:
             raise AccessDeniedError(f"{self.name}: holds no kfrag of file 0x{file_id.hex()} for {grantee}")

@@ -31,6 +31,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from offchain.chain.addresses import AddressLike, require_address, require_signer
 from offchain.chain.arbiter_policy import ArbiterPolicy, TrustsArbiters
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import AccessGrant, DataRegistryClient, FileRegistration, file_id_of, policy_hash
@@ -153,7 +154,8 @@ class DataOwner(TrustsArbiters):
     """A data owner with an account, a master secret for per-file Umbral keys, and a signing key.
 
     Args:
-        account: Brownie account that registers and grants.
+        account: The signer that registers and grants (a Brownie account or an ``eth_account``
+            key, see :func:`~offchain.chain.addresses.require_signer`).
         registry: Client of the on-chain registry.
         master_secret: 32 secret bytes the per-file delegating keys derive from (random if
             omitted; keep it: it opens every file of this owner).
@@ -175,7 +177,7 @@ class DataOwner(TrustsArbiters):
     ) -> None:
         if master_secret is not None and len(master_secret) != 32:
             raise InvalidInputError(f"master_secret must be 32 bytes, got {len(master_secret)}")
-        self.account = account
+        self.account = require_signer(account, "account")
         self.registry = registry
         self._master_secret = master_secret or secrets.token_bytes(32)
         self.signer = signer or pre.KeyPair.generate()
@@ -373,7 +375,7 @@ class DataOwner(TrustsArbiters):
         )
         return grant
 
-    def revoke(self, file_id: bytes, grantee: str) -> AccessGrant:
+    def revoke(self, file_id: bytes, grantee: AddressLike) -> AccessGrant:
         """Revoke a grant on chain; honest proxies then refuse to re-encrypt for it."""
         return self.registry.revoke_access(sender=self.account, file_id=file_id, grantee=grantee)
 
@@ -386,7 +388,7 @@ class DataOwner(TrustsArbiters):
         requirement_id: int,
         opening: Requirement,
         record: Record,
-        buyer: str,
+        buyer: AddressLike,
     ) -> MarketMatch:
         """Prove that ``record`` meets the posted requirement and submit the proof, with the
         requirement's bond (back with the payment; forfeited if no grant is recorded in time).
@@ -403,7 +405,7 @@ class DataOwner(TrustsArbiters):
             requirement_id: The requirement.
             opening: The requirement's opening, as the buyer gave it.
             record: The record, registered with :meth:`upload_record`.
-            buyer: The address of the buyer the opening came from.
+            buyer: The buyer the opening came from (an address, or an account with one).
 
         Raises:
             IntegrityError: if the requirement was posted by another account than ``buyer``, or
@@ -412,7 +414,9 @@ class DataOwner(TrustsArbiters):
             RequirementNotMetError: if the record does not meet it (no proof exists).
             TransactionRevertedError: if the market refuses the submission.
         """
-        posted = self._check_requirement(market, market.get_requirement(requirement_id), buyer)
+        posted = self._check_requirement(
+            market, market.get_requirement(requirement_id), require_address(buyer, "buyer")
+        )
         if posted.commitment != opening.commitment_bytes or posted.description_hash != opening.description_hash:
             raise IntegrityError(
                 f"the requirement opening does not match requirement {requirement_id} on chain "
@@ -467,7 +471,7 @@ class DataOwner(TrustsArbiters):
 
     def _check_requirement(self, market: DataMarketClient, posted: MarketRequirement, buyer: str) -> MarketRequirement:
         """``posted`` if ``buyer`` posted it and its arbiter is trusted, else the error."""
-        if posted.buyer.lower() != str(buyer).lower():
+        if posted.buyer != buyer:
             raise IntegrityError(
                 f"requirement {posted.requirement_id} was posted by {posted.buyer}, not by the expected buyer {buyer} "
                 "(anyone may post a copy of a buyer's commitment)"

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from eth_account.messages import encode_defunct
 
+from offchain.chain.addresses import AddressLike
 from offchain.chain.signing import recover_digest_signer
 from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import content_commitment, keccak256, new_salt
@@ -122,7 +123,7 @@ class AgencyEndpoint(Protocol):
     @property
     def public(self) -> gs.GroupPublicKey: ...
 
-    def challenge_join(self, request: gs.JoinRequest, user: str) -> gs.JoinChallenge: ...
+    def challenge_join(self, request: gs.JoinRequest, user: AddressLike) -> gs.JoinChallenge: ...
 
     def certify(self, response: gs.JoinResponse, receipt: JoinReceipt) -> gs.MembershipCertificate: ...
 

@@ -36,7 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from offchain.atomic_io import atomic_write_text
-from offchain.chain.contracts import require_address, require_uint
+from offchain.chain.addresses import AddressLike, require_address, require_signer
+from offchain.chain.contracts import require_uint
 from offchain.chain.ledger import (
     MAX_AMOUNT_WEI,
     MAX_FOLD,
@@ -86,11 +87,11 @@ class AnonymitySetBook:
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise InvalidInputError(f"{path} is not a book of anonymity sets: {exc}") from exc
 
-    def decoys_for(self, receiver: str) -> tuple[str, ...] | None:
+    def decoys_for(self, receiver: AddressLike) -> tuple[str, ...] | None:
         """The decoys used with ``receiver`` before, or ``None`` if it was never paid."""
         return self._sets.get(require_address(receiver, "receiver", nonzero=True))
 
-    def record(self, receiver: str, decoys: Sequence[str]) -> None:
+    def record(self, receiver: AddressLike, decoys: Sequence[AddressLike]) -> None:
         """Keep the decoys of the first payment to ``receiver`` (and save the book).
 
         Raises:
@@ -129,7 +130,8 @@ class LedgerAccount:
     """An account on the ``ConfidentialLedger`` (§4.5).
 
     Args:
-        account: The Brownie account that signs.
+        account: The signer (a Brownie account or an ``eth_account`` key, see
+            :func:`~offchain.chain.addresses.require_signer`).
         ledger: The ledger client.
         public_key: The consortium's threshold key (the ledger's n).
         book: Where the anonymity sets are kept; a fresh in-memory book by default.
@@ -148,8 +150,8 @@ class LedgerAccount:
     ) -> None:
         if ledger.modulus != public_key.n:
             raise InvalidInputError("the threshold key is not the ledger's: their moduli differ")
-        self.account = account
-        self.address = require_address(account, "account", nonzero=True)
+        self.account = require_signer(account, "account")
+        self.address = require_address(self.account, "account", nonzero=True)
         self.ledger = ledger
         self.public_key = public_key
         self.book = book if book is not None else AnonymitySetBook()  # an empty book is falsy
@@ -171,7 +173,9 @@ class LedgerAccount:
         """Deposit ether (the chain adds E(amount) itself)."""
         return self.ledger.deposit(sender=self.account, amount_wei=amount_wei)
 
-    def anonymity_set(self, receiver: Any, candidates: Sequence[Any], set_size: int | None) -> tuple[str, ...]:
+    def anonymity_set(
+        self, receiver: AddressLike, candidates: Sequence[AddressLike], set_size: int | None
+    ) -> tuple[str, ...]:
         """The receiver and its decoys for a payment, under the anonymity-set rule.
 
         On the first payment to ``receiver``: ``set_size`` − 1 decoys drawn uniformly (from

@@ -41,7 +41,7 @@ from typing import Any
 
 from eth_utils import keccak
 
-from offchain.chain.contracts import require_address
+from offchain.chain.addresses import require_address
 from offchain.chain.ledger import (
     ConfidentialLedgerClient,
     TransferState,
