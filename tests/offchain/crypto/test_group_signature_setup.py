@@ -274,3 +274,32 @@ def test_the_modulus_proof_does_not_exclude_blum_primes_that_are_not_safe() -> N
     p, q = _blum_prime(512, rng), _blum_prime(512, rng)
     assert not gmpy2.is_prime((p - 1) // 2) and not gmpy2.is_prime((q - 1) // 2)
     assert gs.modulus_proof_failure(p * q, SEED, gs.prove_modulus(p, q, SEED)) is None
+
+
+def test_the_fingerprint_covers_the_seed_and_the_setup_proof(honest_key: gs.GroupManagerKey) -> None:
+    pk = honest_key.public
+    other_proof = replace(pk.setup_proof, nth_roots=pk.setup_proof.nth_roots[::-1])
+    assert replace(pk, seed=bytes(32)).fingerprint() != pk.fingerprint()
+    assert replace(pk, setup_proof=other_proof).fingerprint() != pk.fingerprint()
+
+
+@pytest.mark.parametrize(
+    ("proof", "message"),
+    [
+        (None, "expected a JSON object"),
+        ({"w": "0x3", "x": ["0x1"], "ab": "", "z": []}, "ab a string as long as x"),
+        ({"w": "0x3", "x": ["0x1"], "ab": "4", "z": []}, "digits 0-3"),
+        ({"w": "3", "x": [], "ab": "", "z": []}, "hex string"),
+    ],
+)
+def test_a_malformed_setup_proof_is_refused(honest_key: gs.GroupManagerKey, proof: object, message: str) -> None:
+    data = honest_key.public.to_dict()
+    data["setup_proof"] = proof
+    with pytest.raises(InvalidInputError, match=message):
+        gs.GroupPublicKey.from_dict(data)
+
+
+def test_a_setup_proof_with_too_few_rounds_is_refused(honest_key: gs.GroupManagerKey) -> None:
+    pk = honest_key.public
+    short = replace(pk.setup_proof, fourth_roots=pk.setup_proof.fourth_roots[:-1])
+    assert "128 fourth roots" in str(gs.modulus_proof_failure(pk.n, pk.seed, short))
