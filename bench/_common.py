@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import statistics
 import time
 from collections.abc import Callable, Mapping
@@ -19,6 +20,21 @@ def parse_args(description: str) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a short run (fewer repetitions)")
     parser.add_argument("--network", default="ganache-cli", help="Brownie network for on-chain figures")
     return parser.parse_args()
+
+
+def connect_own_chain(network_name: str) -> None:
+    """Connect to ``network_name``; a local chain is launched on a free port, never shared."""
+    from brownie._config import CONFIG
+
+    from offchain.chain import connect
+
+    network = CONFIG.networks.get(network_name, {})
+    settings = network.get("cmd_settings")
+    if "cmd" in network and isinstance(settings, dict):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as free:
+            free.bind(("127.0.0.1", 0))
+            settings["port"] = free.getsockname()[1]
+    connect(network_name)
 
 
 def median_ms(action: Callable[[], object], repeats: int) -> float:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import random
 import secrets
-import socket
 import statistics
 import sys
 import time
@@ -54,7 +53,7 @@ from eth_utils import to_checksum_address
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import parse_args, report
+from _common import connect_own_chain, parse_args, report
 
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.range_proof import CHALLENGE_BITS, RANGE_BITS, STATISTICAL_BITS
@@ -108,21 +107,6 @@ def proof_figures(public_key: tp.ThresholdPublicKey, repeats: int) -> dict[str, 
     return figures
 
 
-def _connect_own_chain(network_name: str) -> None:
-    """Connect to ``network_name``; a local chain is launched on a free port, never shared."""
-    from brownie._config import CONFIG
-
-    from offchain.chain import connect
-
-    network = CONFIG.networks.get(network_name, {})
-    settings = network.get("cmd_settings")
-    if "cmd" in network and isinstance(settings, dict):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as free:
-            free.bind(("127.0.0.1", 0))
-            settings["port"] = free.getsockname()[1]
-    connect(network_name)
-
-
 def _modexp_unit_costs(project: Any, deployer: Any, n: int) -> dict[str, int]:
     """The precompile's measured price for each class of exponentiation a verifier makes."""
     probe = project.ModExpGasProbe.deploy({"from": deployer}, silent=True)
@@ -171,7 +155,7 @@ def chain_figures(network_name: str, public_key: tp.ThresholdPublicKey, shares: 
     from offchain.protocols.ledger_trustee import LedgerTrustee, TrusteeBoard
 
     project = load_project()
-    _connect_own_chain(network_name)
+    connect_own_chain(network_name)
     from brownie import accounts
 
     trustee_accounts = list(accounts[10 - public_key.parties :])
