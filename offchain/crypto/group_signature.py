@@ -442,21 +442,33 @@ def modulus_proof_failure(n: mpz, seed: bytes, proof: ModulusProof) -> str | Non
     return None
 
 
+def _setup_failure(public: GroupPublicKey) -> str | None:
+    """Why ``public``'s setup does not check, or None."""
+    try:
+        derived = derive_bases(public.n, public.seed)
+    except InvalidInputError as exc:
+        return f"group key: no bases derivable ({exc})"
+    for name in _BASE_NAMES:
+        if getattr(public, name) != derived[name]:
+            return f"group key: {name} is not the base derived from the group's seed"
+    failure = modulus_proof_failure(public.n, public.seed, public.setup_proof)
+    if failure is not None:
+        return f"group key: the proof that n is a Paillier-Blum modulus fails: {failure}"
+    return None
+
+
 def check_group_setup(public: GroupPublicKey) -> None:
     """Check that a group key's bases are those of its seed and that its modulus proof holds.
 
-    Run wherever a group key is published or loaded (:meth:`GroupPublicKey.from_dict` does).
+    Run wherever a group key is published or loaded: :meth:`GroupPublicKey.from_dict` and
+    :func:`verify` run it (once per key object: the verdict is cached on the key).
 
     Raises:
         VerificationError: naming the base or the proof round that fails.
     """
-    derived = derive_bases(public.n, public.seed)
-    for name in _BASE_NAMES:
-        if getattr(public, name) != derived[name]:
-            raise VerificationError(f"group key: {name} is not the base derived from the group's seed")
-    failure = modulus_proof_failure(public.n, public.seed, public.setup_proof)
+    failure = public._setup_failure
     if failure is not None:
-        raise VerificationError(f"group key: the proof that n is a Paillier-Blum modulus fails: {failure}")
+        raise VerificationError(failure)
 
 
 @dataclass(frozen=True)
@@ -495,6 +507,10 @@ class GroupPublicKey:
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, no spaces): what :meth:`fingerprint` hashes."""
         return self._canonical_json
+
+    @cached_property
+    def _setup_failure(self) -> str | None:
+        return _setup_failure(self)
 
     @cached_property
     def _canonical_json(self) -> str:
@@ -1131,9 +1147,15 @@ def sign(member: MemberKey, message: bytes, rng: Rng = None) -> GroupSignature:
 
 def verify(public: GroupPublicKey, message: bytes, signature: GroupSignature) -> bool:
     """Whether ``signature`` is a valid group signature on ``message`` for ``public``
-    (ACJT §4, Verify; Algorithm 2). Malformed values make it False, never an exception."""
+    (ACJT §4, Verify; Algorithm 2). Malformed signature values make it False, never an exception.
+
+    Raises:
+        VerificationError: if ``public``'s setup does not check (:func:`check_group_setup`):
+            under bases its manager chose, a valid signature proves nothing about the signer.
+    """
     if not isinstance(message, bytes | bytearray) or not isinstance(signature, GroupSignature):
         raise InvalidInputError("verify takes bytes and a GroupSignature")
+    check_group_setup(public)
     pk, pr, n = public, public.params, public.n
     sig = signature
     if not (0 <= sig.c < (mpz(1) << pr.k)):

@@ -38,7 +38,7 @@ def _framing_signature(
     assert gs._in_gamma(pr, e_forged) and gs._in_lambda(pr, x_forged)
     forged_key = gs.MemberKey(manager_key.public, victim.a_cert, e_forged, x_forged)
     signature = gs.sign(forged_key, MESSAGE)
-    return signature, gs.open_signature(manager_key, MESSAGE, signature)
+    return signature, gs.open_signature(manager_key, MESSAGE, signature, verified=True)
 
 
 def _framing_is_accepted(published: str, signature: gs.GroupSignature, opening: gs.Opening, victim: mpz) -> bool:
@@ -70,6 +70,14 @@ def test_a_rigged_base_is_refused_when_the_key_is_loaded(honest_key: gs.GroupMan
     rigged = replace(pk, a0=gmpy2.powmod(pk.a, 12345, pk.n))
     with pytest.raises(VerificationError, match="a0 is not the base derived from the group's seed"):
         gs.GroupPublicKey.from_json(rigged.to_json())
+
+
+def test_verify_refuses_a_group_key_with_a_rigged_base(honest_key: gs.GroupManagerKey) -> None:
+    pk = honest_key.public
+    rigged = replace(pk, a0=gmpy2.powmod(pk.a, 12345, pk.n))
+    member = gs.join(gs.GroupManager(replace(honest_key, public=rigged)))
+    with pytest.raises(VerificationError, match="a0 is not the base derived from the group's seed"):
+        gs.verify(rigged, MESSAGE, gs.sign(member, MESSAGE))
 
 
 # --- bases hashed from the seed -----------------------------------------------------------------
