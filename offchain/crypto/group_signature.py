@@ -60,13 +60,11 @@ the member's certificate A, the witness e' = m p'q' ∈ Γ and x' ≡ −k (mod 
 A^{e'} = 1 = a0 a^{x'}, so :func:`sign` makes a valid signature that opens, with a valid opening
 proof, to that member, who never signed (the test suite runs this attack). Hence:
 
-* a, a0, g, h are hashed from a public 32-byte seed and n (:func:`derive_bases`: SHAKE-256 with a
-  domain tag, |n| + 128 bits reduced mod n, squared into QR(n), degenerate values skipped), the
-  "nothing up my sleeve" generation of Camenisch–Michels, "Proving in zero-knowledge that a
-  number is the product of two safe primes", EUROCRYPT 1999 (its public generation of the
-  bases from a hash). Nobody chooses them, so no
-  relation between them is known unless discrete logarithms in QR(n) are easy. y = g^{X_j} is
-  the manager's own (its log is the opening key).
+* a, a0, g, h are hashed from a public 32-byte seed and n ("nothing up my sleeve";
+  :func:`derive_bases`: SHAKE-256 with a domain tag, |n| + 128 bits reduced mod n, squared into
+  QR(n), degenerate values skipped). Nobody chooses them, so no relation between them is known
+  unless discrete logarithms in QR(n) are easy. y = g^{X_j} is the manager's own (its log is
+  the opening key). The seed is recorded on chain with the key's hash (``Consortium``).
 * The key carries a non-interactive proof that n is a Paillier–Blum modulus, n = pq with p, q
   distinct primes ≡ 3 (mod 4) and gcd(n, φ(n)) = 1 (:func:`prove_modulus`): the fourth-root
   test of Canetti, Gennaro, Goldfeder, Makriyannis, Peled, "UC non-interactive, proactive,
@@ -74,22 +72,28 @@ proof, to that member, who never signed (the test suite runs this attack). Hence
   the n-th-root square-freeness test and small-factor check of Goldberg, Reyzin, Sagga,
   Baldimtsi, "Efficient noninteractive certification of RSA moduli and beyond", ASIACRYPT 2019
   (GRSB19): trial division to 2^16, so 8 n-th roots give 2^-128; 128 fourth-root rounds give 2^-128.
-* :func:`check_group_setup` checks both; :meth:`GroupPublicKey.from_dict` runs it on every key
-  loaded, and the agency runs it before publishing the key's fingerprint and seed on chain.
+* :func:`check_group_setup` checks both. :meth:`GroupPublicKey.from_dict` (every key loaded)
+  and :func:`verify` run it; so do the agency before publishing the key's hash and seed, a user
+  before joining, and anyone checking a published trace (:mod:`offchain.protocols`).
 
-What remains without the full safe-prime proof (Camenisch–Michels 1999, not implemented: it
-proves primality of committed p, p', q, q' and costs thousands of exponentiations): the proof
+Who learns what: the seed, the bases and the proof are public; the proof reveals nothing about
+p and q beyond n's form (the fourth and n-th roots are of random challenges).
+
+What remains without the full safe-prime proof (Camenisch, Michels, "Proving in zero-knowledge
+that a number is the product of two safe primes", EUROCRYPT 1999; not implemented: it proves
+the primality of committed p, p', q, q' and costs thousands of exponentiations): the proof
 above does not show that p' = (p − 1)/2 and q' = (q − 1)/2 are prime. A manager may pick Blum
-primes with p − 1 and q − 1 smooth; the proof still verifies (a test shows it), and then
+primes with p − 1 and q − 1 smooth; the proof still verifies (a test shows Blum primes that are
+not safe passing it), and then
 
 1. discrete logarithms in QR(n) are easy for it (Pohlig–Hellman), so it learns k = log_a a0 of
    the hashed bases and frames any member by the attack above;
 2. it learns each member's x_i mod ord(a) from the join commitment C2 = a^{x_i} and signs as
    that member directly (certificate (A_i, e_i) with x' ≡ x_i);
-3. QR(n) need not be cyclic and the bases need not generate it, so the statistical hiding of
-   C1 = g^{x̃} h^{r̃} in the join rests on h generating a large subgroup, which is unchecked.
+3. QR(n) need not be cyclic, so g ∈ ⟨h⟩ need not hold, and the join's commitment
+   C1 = g^{x̃} h^{r̃} may then leak x̃ modulo the order of the part of g outside ⟨h⟩.
 
-These need the manager to factor nothing (it knows p, q); they are excluded only by proving
+Each uses only the factors the manager already holds; they are excluded only by proving
 that p' and q' are prime (or that p − 1 and q − 1 have a large prime factor). Against anyone
 but the manager the scheme's guarantees are unchanged. Seeded ``random.Random`` generators are
 for reproducible tests only.
