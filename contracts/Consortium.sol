@@ -37,11 +37,18 @@ contract Consortium is IConsortium {
 
     mapping(uint256 index => address member) private _memberAt;
     mapping(address account => uint256 indexPlusOne) private _memberSlot; // 0 for non-members
-    mapping(address agency => bytes32 groupKeyHash) private _groupKeys; // cleared on removal
+    mapping(address agency => GroupKey) private _groupKeys; // cleared on removal
     mapping(address agency => mapping(bytes32 fileId => Record)) private _records;
     mapping(uint256 ballotId => Ballot) private _ballots;
     mapping(uint256 ballotId => mapping(address member => bool)) private _hasVoted;
     mapping(uint256 ballotId => Opening) private _openings;
+
+    /// @dev An agency's group key (two slots): the hash of its public key (which covers the
+    /// seed and the setup proof) and the seed its bases are hashed from.
+    struct GroupKey {
+        bytes32 keyHash;
+        bytes32 seed;
+    }
 
     /// @dev What `publishOpening` stores (two slots); the bytes are in `TraceOpened`.
     struct Opening {
@@ -79,16 +86,17 @@ contract Consortium is IConsortium {
     // --- group keys and records ---------------------------------------------------------------
 
     /// @inheritdoc IConsortium
-    function setGroupKey(bytes32 groupKeyHash) external onlyMember {
+    function setGroupKey(bytes32 groupKeyHash, bytes32 groupKeySeed) external onlyMember {
         if (groupKeyHash == bytes32(0)) revert ConsortiumZeroField("groupKeyHash");
-        _groupKeys[msg.sender] = groupKeyHash;
-        emit GroupKeySet(msg.sender, groupKeyHash);
+        if (groupKeySeed == bytes32(0)) revert ConsortiumZeroField("groupKeySeed");
+        _groupKeys[msg.sender] = GroupKey(groupKeyHash, groupKeySeed);
+        emit GroupKeySet(msg.sender, groupKeyHash, groupKeySeed);
     }
 
     /// @inheritdoc IConsortium
     function submitRecord(bytes32 fileId, bytes32 merkleRoot, uint64 blockCount, bytes32 signatureHash) external {
         // Only members have a group key (removal clears it): one storage read checks both.
-        bytes32 groupKeyHash = _groupKeys[msg.sender];
+        bytes32 groupKeyHash = _groupKeys[msg.sender].keyHash;
         if (groupKeyHash == bytes32(0)) {
             if (_memberSlot[msg.sender] == 0) revert ConsortiumNotMember(msg.sender);
             revert ConsortiumGroupKeyNotSet(msg.sender);
@@ -236,7 +244,12 @@ contract Consortium is IConsortium {
 
     /// @inheritdoc IConsortium
     function groupKeyOf(address agency) external view returns (bytes32 groupKeyHash) {
-        return _groupKeys[agency];
+        return _groupKeys[agency].keyHash;
+    }
+
+    /// @inheritdoc IConsortium
+    function groupKeySeedOf(address agency) external view returns (bytes32 groupKeySeed) {
+        return _groupKeys[agency].seed;
     }
 
     /// @inheritdoc IConsortium

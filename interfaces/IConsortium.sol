@@ -96,8 +96,9 @@ interface IConsortium {
 
     /// @notice An agency set or rotated its group key.
     /// @param agency The member.
-    /// @param groupKeyHash Hash of its group public key.
-    event GroupKeySet(address indexed agency, bytes32 groupKeyHash);
+    /// @param groupKeyHash Hash of its group public key (covering the seed and the setup proof).
+    /// @param groupKeySeed The public seed the key's bases a, a0, g, h are hashed from.
+    event GroupKeySet(address indexed agency, bytes32 groupKeyHash, bytes32 groupKeySeed);
 
     /// @notice An agency submitted the record of a group-signed upload.
     /// @param fileId The upload's id.
@@ -217,8 +218,8 @@ interface IConsortium {
     error ConsortiumInvalidVotingPeriod(uint64 votingPeriod, uint64 maxVotingPeriod);
 
     /// @notice A required argument was zero (or the zero address).
-    /// @param field Its name ("founder", "candidate", "groupKeyHash", "fileId", "merkleRoot",
-    /// "blockCount", "signatureHash", "reasonHash" or "signer").
+    /// @param field Its name ("founder", "candidate", "groupKeyHash", "groupKeySeed", "fileId",
+    /// "merkleRoot", "blockCount", "signatureHash", "reasonHash" or "signer").
     error ConsortiumZeroField(string field);
 
     /// @notice The member has not set a group key, so its records could not be checked.
@@ -301,11 +302,17 @@ interface IConsortium {
     /// @return maxVotingPeriod 365 days.
     function MAX_VOTING_PERIOD() external view returns (uint64 maxVotingPeriod);
 
-    /// @notice Set or rotate the caller's group key hash.
+    /// @notice Set or rotate the caller's group key: its hash and the public seed of its bases.
     /// @dev Only members (`ConsortiumNotMember`); reverts with `ConsortiumZeroField("groupKeyHash")`
-    /// on zero. Records keep the key hash of their submission. Emits `GroupKeySet`.
-    /// @param groupKeyHash Hash of the agency's group public key.
-    function setGroupKey(bytes32 groupKeyHash) external;
+    /// or `ConsortiumZeroField("groupKeySeed")` on zero. Records keep the key hash of their
+    /// submission. Emits `GroupKeySet`.
+    /// WARNING: the contract cannot check the key. Anyone loading it checks off chain that its
+    /// hash is `groupKeyHash`, that its bases are those hashed from `groupKeySeed` and that its
+    /// proof about the modulus holds (`offchain.crypto.group_signature.check_group_setup`).
+    /// @param groupKeyHash Hash of the agency's group public key (covers the seed and the
+    /// setup proof).
+    /// @param groupKeySeed The seed the key's bases a, a0, g, h are hashed from (nonzero).
+    function setGroupKey(bytes32 groupKeyHash, bytes32 groupKeySeed) external;
 
     /// @notice Record an upload that one of the caller's users group-signed, as record
     /// (caller, `fileId`).
@@ -410,6 +417,11 @@ interface IConsortium {
     /// @param agency The account.
     /// @return groupKeyHash The hash.
     function groupKeyOf(address agency) external view returns (bytes32 groupKeyHash);
+
+    /// @notice The seed of the group key `agency` set (zero if none, or if it was removed since).
+    /// @param agency The account.
+    /// @return groupKeySeed The seed the key's bases are hashed from.
+    function groupKeySeedOf(address agency) external view returns (bytes32 groupKeySeed);
 
     /// @notice The record `agency` submitted under `fileId`.
     /// @dev Reverts with `ConsortiumUnknownRecord` if it submitted none.

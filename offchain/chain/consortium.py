@@ -7,7 +7,9 @@ ACJT group signature group. A user uploads data group-signed, so anonymously; th
 after at least ⌈2n/3⌉ of the n current agencies approved the trace request on chain
 (:func:`quorum_of`), so no single manager can frame an honest user or shield a dishonest one.
 
-What is on chain: the member set, each agency's group key hash, per upload (keyed by the
+What is on chain: the member set, each agency's group key hash and the public seed its bases
+are hashed from (so anyone can re-derive them, see
+:func:`offchain.crypto.group_signature.check_group_setup`), per upload (keyed by the
 submitting agency and the file id, so no agency can block another's record by submitting its
 file id first) its Merkle root, block count, signature hash and the agency's key hash at submission; every ballot and
 vote; for an approved trace, the signer's account and the hash of the opening, whose bytes
@@ -22,7 +24,7 @@ approval on a ballot comes from one and the same membership.
 Example (three agencies of four approve a trace; the record's agency opens it)::
 
     client = ConsortiumClient(contract, from_block=deployment_block)
-    client.set_group_key(sender=hospital, key_hash=keccak(group_public_key))
+    client.set_group_key(sender=hospital, key_hash=group.fingerprint(), seed=group.seed)
     client.submit_record(sender=hospital, file_id=fid, merkle_root=root, block_count=16,
                          signature_hash=keccak(signature))
     ballot = client.request_trace(sender=bank, agency=hospital.address, file_id=fid,
@@ -252,20 +254,34 @@ class ConsortiumClient(ContractClient):
 
     # --- group keys and records ---------------------------------------------------------------
 
-    def set_group_key(self, *, sender: Any, key_hash: bytes) -> None:
-        """Set or rotate ``sender``'s group key hash (``sender`` must be a member).
+    def set_group_key(self, *, sender: Any, key_hash: bytes, seed: bytes) -> None:
+        """Set or rotate ``sender``'s group key hash and seed (``sender`` must be a member).
+
+        The contract checks neither against the key: whoever publishes a key checks its setup
+        first (:meth:`offchain.protocols.agency.Agency.publish_group_key` does).
+
+        Args:
+            sender: The agency's account.
+            key_hash: The group public key's fingerprint (it covers the seed and setup proof).
+            seed: The 32-byte seed the key's bases are hashed from.
 
         Raises:
-            InvalidInputError: on a zero or wrong-sized hash.
+            InvalidInputError: on a zero or wrong-sized hash or seed.
             TransactionRevertedError: ``ConsortiumNotMember`` if ``sender`` is not a member.
         """
         checked = require_bytes32(key_hash, "key_hash", nonzero=True)
-        transact(self.contract, "setGroupKey", checked, sender=sender)
+        checked_seed = require_bytes32(seed, "seed", nonzero=True)
+        transact(self.contract, "setGroupKey", checked, checked_seed, sender=sender)
 
     def group_key_of(self, agency: AddressLike) -> bytes | None:
         """The group key hash ``agency`` set, or ``None`` (never set, or removed since)."""
         key = bytes(call(self.contract, "groupKeyOf", require_address(agency, "agency", nonzero=False)))
         return key if any(key) else None
+
+    def group_key_seed_of(self, agency: str) -> bytes | None:
+        """The seed of the group key ``agency`` set, or ``None`` (never set, or removed since)."""
+        seed = bytes(call(self.contract, "groupKeySeedOf", require_address(agency, "agency", nonzero=False)))
+        return seed if any(seed) else None
 
     def submit_record(
         self, *, sender: Any, file_id: bytes, merkle_root: bytes, block_count: int, signature_hash: bytes

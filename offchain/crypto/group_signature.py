@@ -54,9 +54,49 @@ Choices of this implementation (each a documented deviation):
 * The signer computes d1 = A^{r1} y^{w r1 − r3} a^{−r2} and d2 = g^{w r1 − r3}, the same
   values as ACJT's T1^{r1}/(a^{r2} y^{r3}) and T2^{r1}/g^{r3} but with fixed bases only.
 
-Security notes: the manager's setup is trusted to be honest (ACJT assumes a proof that n is a
-product of safe primes and a, a0, g, h ∈ QR(n); that proof is not implemented). Seeded
-``random.Random`` generators are for reproducible tests only.
+Verifiable setup (issue 12). ACJT's non-frameability assumes an honest setup. A manager who
+knows the order p'q' of QR(n) (it always does) and any k with a0 = a^k frames any member: with
+the member's certificate A, the witness e' = m p'q' ∈ Γ and x' ≡ −k (mod p'q') in Λ satisfies
+A^{e'} = 1 = a0 a^{x'}, so :func:`sign` makes a valid signature that opens, with a valid opening
+proof, to that member, who never signed (the test suite runs this attack). Hence:
+
+* a, a0, g, h are hashed from a public 32-byte seed and n ("nothing up my sleeve";
+  :func:`derive_bases`: SHAKE-256 with a domain tag, |n| + 128 bits reduced mod n, squared into
+  QR(n), degenerate values skipped). Nobody chooses them, so no relation between them is known
+  unless discrete logarithms in QR(n) are easy. y = g^{X_j} is the manager's own (its log is
+  the opening key). The seed is recorded on chain with the key's hash (``Consortium``).
+* The key carries a non-interactive proof that n is a Paillier–Blum modulus, n = pq with p, q
+  distinct primes ≡ 3 (mod 4) and gcd(n, φ(n)) = 1 (:func:`prove_modulus`): the fourth-root
+  test of Canetti, Gennaro, Goldfeder, Makriyannis, Peled, "UC non-interactive, proactive,
+  threshold ECDSA with identifiable aborts", ePrint 2021/060 (CGGMP21), Fig. 16, Πmod, with
+  the n-th-root square-freeness test and small-factor check of Goldberg, Reyzin, Sagga,
+  Baldimtsi, "Efficient noninteractive certification of RSA moduli and beyond", ASIACRYPT 2019
+  (GRSB19): trial division to 2^16, so 8 n-th roots give 2^-128; 128 fourth-root rounds give 2^-128.
+* :func:`check_group_setup` checks both. :meth:`GroupPublicKey.from_dict` (every key loaded)
+  and :func:`verify` run it; so do the agency before publishing the key's hash and seed, a user
+  before joining, and anyone checking a published trace (:mod:`offchain.protocols`).
+
+Who learns what: the seed, the bases and the proof are public; the proof reveals nothing about
+p and q beyond n's form (the fourth and n-th roots are of random challenges).
+
+What remains without the full safe-prime proof (Camenisch, Michels, "Proving in zero-knowledge
+that a number is the product of two safe primes", EUROCRYPT 1999; not implemented: it proves
+the primality of committed p, p', q, q' and costs thousands of exponentiations): the proof
+above does not show that p' = (p − 1)/2 and q' = (q − 1)/2 are prime. A manager may pick Blum
+primes with p − 1 and q − 1 smooth; the proof still verifies (a test shows Blum primes that are
+not safe passing it), and then
+
+1. discrete logarithms in QR(n) are easy for it (Pohlig–Hellman), so it learns k = log_a a0 of
+   the hashed bases and frames any member by the attack above;
+2. it learns each member's x_i mod ord(a) from the join commitment C2 = a^{x_i} and signs as
+   that member directly (certificate (A_i, e_i) with x' ≡ x_i);
+3. QR(n) need not be cyclic, so g ∈ ⟨h⟩ need not hold, and the join's commitment
+   C1 = g^{x̃} h^{r̃} may then leak x̃ modulo the order of the part of g outside ⟨h⟩.
+
+Each uses only the factors the manager already holds; they are excluded only by proving
+that p' and q' are prime (or that p − 1 and q − 1 have a large prime factor). Against anyone
+but the manager the scheme's guarantees are unchanged. Seeded ``random.Random`` generators are
+for reproducible tests only.
 """
 
 from __future__ import annotations
@@ -93,13 +133,18 @@ __all__ = [
     "JoinResponse",
     "MemberKey",
     "MembershipCertificate",
+    "ModulusProof",
     "Opening",
     "canonical_certificate",
     "certificate_matches_commitment",
     "certificate_primes",
+    "check_group_setup",
+    "derive_bases",
     "generate_group",
     "join",
+    "modulus_proof_failure",
     "open_signature",
+    "prove_modulus",
     "sign",
     "signer_certificate",
     "verify",
@@ -113,7 +158,7 @@ MIN_MODULUS_BITS = 1024
 #: Statistical slack, in bits, of the smallest nonce (r4 of a signature): ε is chosen for it.
 SLACK_BITS = 128
 _K = 256
-_FORMAT = "datashare/acjt-group/v1"
+_FORMAT = "datashare/acjt-group/v2"
 _DOMAIN_SIGN = b"datashare/acjt/sign/v1"
 _DOMAIN_PROOF = b"datashare/acjt/proof/v1"
 _SIGNATURE_VERSION = 1
@@ -228,13 +273,219 @@ class GroupParameters:
         return self.nonce_bits(2 * self.lp + self.k)
 
 
+# --- Verifiable setup: bases hashed from a seed, and a proof about n (issue 12) -----------------
+
+#: Rounds of the fourth-root (Blum, two-prime) test: each catches a bad modulus with probability ≥ 1/2.
+BLUM_ROUNDS = 128
+#: Every prime below this bound is excluded as a factor of n by trial division (GRSB19).
+SMALL_FACTOR_BOUND = 1 << 16
+#: Rounds of the n-th-root (square-free) test: with no factor below 2^16, each catches a square
+#: factor with probability ≥ 1 − 2^-16, so 8 rounds give 2^-128 (GRSB19).
+SQUARE_FREE_ROUNDS = 8
+SEED_BYTES = 32
+_BASE_NAMES = ("a", "a0", "g", "h")
+_DOMAIN_BASES = b"datashare/acjt/bases/v1"
+_MAX_BASE_CANDIDATES = 256  # a candidate is degenerate with probability ~2^-500 for an RSA modulus
+_DOMAIN_MODULUS = b"datashare/acjt/modulus-proof/v1"
+
+
+def _small_primorial(bound: int) -> mpz:
+    product, prime = mpz(1), mpz(2)
+    while prime < bound:
+        product *= prime
+        prime = gmpy2.next_prime(prime)
+    return product
+
+
+_SMALL_PRIMORIAL = _small_primorial(SMALL_FACTOR_BOUND)
+
+
+def _hash_to_zn(n: mpz, domain: bytes, *parts: bytes) -> mpz:
+    """SHAKE-256 of the length-prefixed ``parts``, |n| + 128 bits long, reduced mod n (bias < 2^-128)."""
+    xof = hashlib.shake_256(domain)
+    for part in parts:
+        xof.update(len(part).to_bytes(8, "big") + part)
+    return mpz(int.from_bytes(xof.digest((n.bit_length() + 128 + 7) // 8), "big")) % n
+
+
+def derive_bases(n: mpz | int, seed: bytes) -> dict[str, mpz]:
+    """The bases a, a0, g, h of the group with modulus ``n`` and public ``seed``, hashed into QR(n).
+
+    Each is v = H(domain, n, seed, name, counter)² mod n for the first counter whose v is a unit
+    other than 1 with gcd(v − 1, n) = 1; for n = (2p' + 1)(2q' + 1) that makes v a generator of
+    QR(n) (its order is neither 1, p' nor q'). Nobody chooses the bases, so nobody knows a
+    relation between them such as a0 = a^k (which would let the manager frame a member), as long
+    as discrete logarithms in QR(n) are hard for the manager (see the module docstring).
+
+    Raises:
+        InvalidInputError: if ``seed`` is not 32 bytes, n is not an odd integer > 3, or 256
+            candidates in a row are degenerate (n is not an RSA modulus).
+    """
+    n = mpz(n)
+    if not isinstance(seed, bytes) or len(seed) != SEED_BYTES:
+        raise InvalidInputError(f"group seed must be {SEED_BYTES} bytes")
+    if n <= 3 or n % 2 == 0:
+        raise InvalidInputError("group modulus must be an odd integer > 3")
+    n_bytes = _magnitude_bytes(n)
+    bases: dict[str, mpz] = {}
+    for name in _BASE_NAMES:
+        for counter in range(_MAX_BASE_CANDIDATES):
+            r = _hash_to_zn(n, _DOMAIN_BASES, n_bytes, seed, name.encode(), counter.to_bytes(4, "big"))
+            v = r * r % n
+            if v > 1 and gmpy2.gcd(v, n) == 1 and gmpy2.gcd(v - 1, n) == 1:
+                bases[name] = v
+                break
+        else:
+            raise InvalidInputError(f"no base {name} derivable: {_MAX_BASE_CANDIDATES} candidates were degenerate")
+    return bases
+
+
+@dataclass(frozen=True)
+class ModulusProof:
+    """A non-interactive proof that n is a Paillier–Blum modulus: n = pq with p, q distinct
+    primes ≡ 3 (mod 4) and gcd(n, φ(n)) = 1 (CGGMP21 Fig. 16, Πmod; GRSB19).
+
+    Attributes:
+        w: A unit of Jacobi symbol −1.
+        fourth_roots: For each Blum round i, (x_i, a_i, b_i) with x_i⁴ = (−1)^{a_i} w^{b_i} y_i.
+        nth_roots: For each square-free round i, z_i with z_i^n = y_i.
+    """
+
+    w: mpz
+    fourth_roots: tuple[tuple[mpz, int, int], ...]
+    nth_roots: tuple[mpz, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (integers in hex; each (a_i, b_i) as the digit 2a_i + b_i)."""
+        return {
+            "w": hex(self.w),
+            "x": [hex(x) for x, _, _ in self.fourth_roots],
+            "ab": "".join(str(2 * a + b) for _, a, b in self.fourth_roots),
+            "z": [hex(z) for z in self.nth_roots],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ModulusProof:
+        """Read :meth:`to_dict` output.
+
+        Raises:
+            InvalidInputError: a missing or malformed field.
+        """
+        if not isinstance(data, dict):
+            raise InvalidInputError("setup proof: expected a JSON object")
+        xs, zs, ab = data.get("x"), data.get("z"), data.get("ab")
+        if not isinstance(xs, list) or not isinstance(zs, list) or not isinstance(ab, str) or len(ab) != len(xs):
+            raise InvalidInputError("setup proof: x and z must be lists and ab a string as long as x")
+        if any(ch not in "0123" for ch in ab):
+            raise InvalidInputError("setup proof: ab must consist of the digits 0-3")
+        w = _parse_int(data, "w")
+        roots = tuple((_parse_int({"x": x}, "x"), int(d) >> 1, int(d) & 1) for x, d in zip(xs, ab, strict=True))
+        return cls(w, roots, tuple(_parse_int({"z": z}, "z") for z in zs))
+
+
+def _modulus_challenges(n: mpz, seed: bytes, w: mpz, count: int) -> list[mpz]:
+    n_bytes = _magnitude_bytes(n)
+    return [
+        _hash_to_zn(n, _DOMAIN_MODULUS, n_bytes, seed, _magnitude_bytes(w), i.to_bytes(4, "big")) for i in range(count)
+    ]
+
+
+def prove_modulus(p: mpz, q: mpz, seed: bytes, rng: Rng = None) -> ModulusProof:
+    """Prove that n = pq is a Paillier–Blum modulus (CGGMP21 Fig. 16, Πmod), bound to ``seed``.
+
+    Args:
+        p, q: The distinct primes, both ≡ 3 (mod 4) (safe primes are).
+        seed: The group's seed (the challenges hash n, the seed and w).
+
+    Raises:
+        InvalidInputError: if p or q is not ≡ 3 (mod 4) or p = q.
+    """
+    p, q = mpz(p), mpz(q)
+    if p % 4 != 3 or q % 4 != 3 or p == q:
+        raise InvalidInputError("a Paillier-Blum modulus needs distinct primes p, q ≡ 3 (mod 4)")
+    n = p * q
+    while True:
+        w = random_bits(n.bit_length() + 64, rng) % n
+        if gmpy2.jacobi(w, n) == -1:
+            break
+    ys = _modulus_challenges(n, seed, w, BLUM_ROUNDS)
+    fourth_p, fourth_q = ((p + 1) // 4) ** 2 % (p - 1), ((q + 1) // 4) ** 2 % (q - 1)
+    p_inv = gmpy2.invert(p, q)
+    roots: list[tuple[mpz, int, int]] = []
+    for y in ys:
+        for a, b in ((0, 0), (1, 0), (0, 1), (1, 1)):
+            v = (-y if a else y) * (w if b else 1) % n
+            if gmpy2.legendre(v, p) == 1 and gmpy2.legendre(v, q) == 1:
+                break
+        else:  # pragma: no cover - y shares a factor with n (probability ~2^-1000)
+            raise InvalidInputError("setup proof: a challenge is not a unit")
+        xp, xq = gmpy2.powmod(v % p, fourth_p, p), gmpy2.powmod(v % q, fourth_q, q)
+        roots.append((xp + p * ((xq - xp) * p_inv % q), a, b))
+    n_inv = gmpy2.invert(n, (p - 1) * (q - 1))
+    return ModulusProof(w, tuple(roots), tuple(gmpy2.powmod(y, n_inv, n) for y in ys[:SQUARE_FREE_ROUNDS]))
+
+
+def modulus_proof_failure(n: mpz, seed: bytes, proof: ModulusProof) -> str | None:
+    """Why ``proof`` does not show that n is a Paillier–Blum modulus, or None if it does."""
+    if n % 2 == 0 or gmpy2.is_prime(n, 50):
+        return "n is even or prime"
+    if gmpy2.gcd(n, _SMALL_PRIMORIAL) != 1:
+        return f"n has a prime factor below {SMALL_FACTOR_BOUND}"
+    if not _is_unit(proof.w, n) or gmpy2.jacobi(proof.w, n) != -1:
+        return "w is not a unit of Jacobi symbol -1"
+    if len(proof.fourth_roots) != BLUM_ROUNDS or len(proof.nth_roots) != SQUARE_FREE_ROUNDS:
+        return f"the proof must have {BLUM_ROUNDS} fourth roots and {SQUARE_FREE_ROUNDS} n-th roots"
+    ys = _modulus_challenges(n, seed, proof.w, BLUM_ROUNDS)
+    for i, ((x, a, b), y) in enumerate(zip(proof.fourth_roots, ys, strict=True)):
+        target = (-y if a else y) * (proof.w if b else 1) % n
+        if not _is_unit(x, n) or gmpy2.powmod(x, 4, n) != target:
+            return f"fourth root {i} fails (n is not a product of two primes ≡ 3 mod 4)"
+    for i, (z, y) in enumerate(zip(proof.nth_roots, ys, strict=False)):
+        if not _is_unit(z, n) or gmpy2.powmod(z, n, n) != y:
+            return f"n-th root {i} fails (n is not square-free)"
+    return None
+
+
+def _setup_failure(public: GroupPublicKey) -> str | None:
+    """Why ``public``'s setup does not check, or None."""
+    try:
+        derived = derive_bases(public.n, public.seed)
+    except InvalidInputError as exc:
+        return f"group key: no bases derivable ({exc})"
+    for name in _BASE_NAMES:
+        if getattr(public, name) != derived[name]:
+            return f"group key: {name} is not the base derived from the group's seed"
+    failure = modulus_proof_failure(public.n, public.seed, public.setup_proof)
+    if failure is not None:
+        return f"group key: the proof that n is a Paillier-Blum modulus fails: {failure}"
+    return None
+
+
+def check_group_setup(public: GroupPublicKey) -> None:
+    """Check that a group key's bases are those of its seed and that its modulus proof holds.
+
+    Run wherever a group key is published or loaded: :meth:`GroupPublicKey.from_dict` and
+    :func:`verify` run it (once per key object: the verdict is cached on the key).
+
+    Raises:
+        VerificationError: naming the base or the proof round that fails.
+    """
+    failure = public._setup_failure
+    if failure is not None:
+        raise VerificationError(failure)
+
+
 @dataclass(frozen=True)
 class GroupPublicKey:
-    """An agency's group public key (n, a, a0, y, g, h) (ACJT §4, Setup).
+    """An agency's group public key (n, a, a0, y, g, h) (ACJT §4, Setup), with its seed and
+    the proof about n that make the setup checkable (:func:`check_group_setup`).
 
     Attributes:
         params: The lengths, derived from the size of n.
-        n, a, a0, y, g, h: The key's integers; y = Y_j = g^{X_j}.
+        n, a, a0, y, g, h: The key's integers; y = Y_j = g^{X_j}; a, a0, g, h are
+            :func:`derive_bases` of (n, seed).
+        seed: The 32-byte public seed the bases are hashed from.
+        setup_proof: The proof that n is a Paillier–Blum modulus, bound to the seed.
     """
 
     params: GroupParameters
@@ -244,6 +495,8 @@ class GroupPublicKey:
     y: mpz
     g: mpz
     h: mpz
+    seed: bytes
+    setup_proof: ModulusProof = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (integers in hex)."""
@@ -251,19 +504,32 @@ class GroupPublicKey:
             "format": _FORMAT,
             "modulus_bits": self.params.modulus_bits,
             **{name: hex(getattr(self, name)) for name in ("n", "a", "a0", "y", "g", "h")},
+            "seed": "0x" + self.seed.hex(),
+            "setup_proof": self.setup_proof.to_dict(),
         }
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, no spaces): what :meth:`fingerprint` hashes."""
+        return self._canonical_json
+
+    @cached_property
+    def _setup_failure(self) -> str | None:
+        return _setup_failure(self)
+
+    @cached_property
+    def _canonical_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GroupPublicKey:
-        """Read a key written by :meth:`to_dict`; the lengths are recomputed from the size of n.
+        """Read a key written by :meth:`to_dict`, checking its setup (:func:`check_group_setup`);
+        the lengths are recomputed from the size of n.
 
         Raises:
             InvalidInputError: wrong format, missing or malformed field, or an element that is
                 not a unit of n.
+            VerificationError: a base that is not derived from the seed, or a modulus proof
+                that fails.
         """
         if not isinstance(data, dict) or data.get("format") != _FORMAT:
             raise InvalidInputError(f"not a group public key (format must be {_FORMAT!r})")
@@ -276,7 +542,16 @@ class GroupPublicKey:
             v = values[name]
             if v == 1 or not _is_unit(v, n):
                 raise InvalidInputError(f"{name} must be a unit modulo n other than 1")
-        return cls(params, **values)
+        raw_seed = data.get("seed")
+        if not isinstance(raw_seed, str) or not raw_seed.startswith("0x") or len(raw_seed) != 2 + 2 * SEED_BYTES:
+            raise InvalidInputError(f"field 'seed' must be {SEED_BYTES} bytes in 0x-prefixed hex")
+        try:
+            seed = bytes.fromhex(raw_seed[2:])
+        except ValueError:
+            raise InvalidInputError("field 'seed' is not valid hex") from None
+        public = cls(params, **values, seed=seed, setup_proof=ModulusProof.from_dict(data.get("setup_proof")))
+        check_group_setup(public)
+        return public
 
     @classmethod
     def from_json(cls, text: str) -> GroupPublicKey:
@@ -389,17 +664,12 @@ class GroupManagerKey:
         return bool(gmpy2.legendre(value, p) == 1 and gmpy2.legendre(value, q) == 1)
 
 
-def _random_qr_generator(n: mpz, p1: mpz, q1: mpz, rng: Rng) -> mpz:
-    """A random generator of QR(n) (order p'q')."""
-    while True:
-        r = random_bits(n.bit_length() + 64, rng) % n
-        v = r * r % n
-        if v > 1 and gmpy2.gcd(v, n) == 1 and gmpy2.powmod(v, p1, n) != 1 and gmpy2.powmod(v, q1, n) != 1:
-            return v
-
-
 def generate_group(modulus_bits: int = DEFAULT_MODULUS_BITS, rng: Rng = None) -> GroupManagerKey:
     """Create an agency's group (ACJT §4, Setup; Huang et al. §3.3, Algorithm 1).
+
+    The bases a, a0, g, h are hashed from a fresh public seed (:func:`derive_bases`) and the key
+    carries the proof that n is a Paillier–Blum modulus (:func:`prove_modulus`), so that anyone
+    can check the setup (:func:`check_group_setup`).
 
     Args:
         modulus_bits: Size of n; 2048 by default, 1024 allowed for tests.
@@ -413,13 +683,25 @@ def generate_group(modulus_bits: int = DEFAULT_MODULUS_BITS, rng: Rng = None) ->
         if p != q and n.bit_length() == modulus_bits:
             break
     p1, q1 = (p - 1) // 2, (q - 1) // 2
-    a, a0, g, h = (_random_qr_generator(n, p1, q1, rng) for _ in range(4))
+    seed = bytes(random_bits(8 * SEED_BYTES, rng).to_bytes(SEED_BYTES, "big"))
+    bases = derive_bases(n, seed)
+    g = bases["g"]
     order = p1 * q1
     while True:
         x = random_bits(order.bit_length() + 64, rng) % order
         if x > 1 and gmpy2.gcd(x, order) == 1:
             break
-    public = GroupPublicKey(params, n, a, a0, gmpy2.powmod(g, x, n), g, h)
+    public = GroupPublicKey(
+        params,
+        n,
+        bases["a"],
+        bases["a0"],
+        gmpy2.powmod(g, x, n),
+        g,
+        bases["h"],
+        seed,
+        prove_modulus(p, q, seed, rng),
+    )
     return GroupManagerKey(public, p1, q1, x)
 
 
@@ -869,9 +1151,15 @@ def sign(member: MemberKey, message: bytes, rng: Rng = None) -> GroupSignature:
 
 def verify(public: GroupPublicKey, message: bytes, signature: GroupSignature) -> bool:
     """Whether ``signature`` is a valid group signature on ``message`` for ``public``
-    (ACJT §4, Verify; Algorithm 2). Malformed values make it False, never an exception."""
+    (ACJT §4, Verify; Algorithm 2). Malformed signature values make it False, never an exception.
+
+    Raises:
+        VerificationError: if ``public``'s setup does not check (:func:`check_group_setup`):
+            under bases its manager chose, a valid signature proves nothing about the signer.
+    """
     if not isinstance(message, bytes | bytearray) or not isinstance(signature, GroupSignature):
         raise InvalidInputError("verify takes bytes and a GroupSignature")
+    check_group_setup(public)
     pk, pr, n = public, public.params, public.n
     sig = signature
     if not (0 <= sig.c < (mpz(1) << pr.k)):

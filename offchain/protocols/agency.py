@@ -130,7 +130,8 @@ def check_published_opening(
     """Check a trace opening published on chain; return the revealed signer's address.
 
     Anyone can run this. It checks that the trace was approved; that ``group`` is the key the
-    record was made under and ``signature`` the recorded one; the opening proof (the
+    record was made under, with a checkable setup (its bases hashed from its seed, its proof
+    about n), and ``signature`` the recorded one; the opening proof (the
     certificate is the signer's); that the certificate satisfies A^e = ±C2·a0 for the
     published join commitment C2 and exponent e ∈ Γ; and the join receipt (the named user
     signed that C2 in its join).
@@ -150,6 +151,7 @@ def check_published_opening(
     record = consortium.get_record(ballot.record_agency, ballot.file_id)
     if record.group_key_hash != group.fingerprint():
         raise VerificationError("the group key given is not the one the record was made under")
+    gs.check_group_setup(group)  # a manager who chose related bases could frame the signer
     if record.signature_hash != signature.digest():
         raise VerificationError("the signature given is not the recorded one")
     opened = PublishedOpening.from_bytes(published.opening)
@@ -201,8 +203,15 @@ class Agency:
         return str(self.account.address)
 
     def publish_group_key(self) -> None:
-        """Put the group key's fingerprint on chain, so records name the key they were made under."""
-        self.consortium.set_group_key(sender=self.account, key_hash=self.public.fingerprint())
+        """Check the group key's setup, then put its fingerprint and seed on chain, so records name
+        the key they were made under and anyone can re-derive its bases.
+
+        Raises:
+            VerificationError: if the key's bases are not those of its seed or its proof about n
+                fails (:func:`~offchain.crypto.group_signature.check_group_setup`).
+        """
+        gs.check_group_setup(self.public)
+        self.consortium.set_group_key(sender=self.account, key_hash=self.public.fingerprint(), seed=self.public.seed)
 
     # ---- join (Algorithm 1) ----------------------------------------------------------------
 

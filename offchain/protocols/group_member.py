@@ -187,7 +187,11 @@ class GroupMember:
 
         Raises:
             AccessDeniedError: if the agency did not admit this identity.
+            VerificationError: if the group key's setup does not check
+                (:func:`~offchain.crypto.group_signature.check_group_setup`): a manager who chose
+                related bases could frame its members, so nobody joins such a group.
         """
+        gs.check_group_setup(agency.public)
         applicant = gs.JoinApplicant(agency.public)
         request = applicant.request()
         challenge = agency.challenge_join(request, str(identity.address))

@@ -23,6 +23,7 @@ PENDING, APPROVED, REJECTED, EXPIRED, STALE = range(5)  # IConsortium.BallotStat
 DEADLINE_PASSED, MEMBERSHIP_CHANGED = range(2)  # IConsortium.ExpiryReason
 RECORD_GAS_GOAL = 120_000
 VOTE_GAS_GOAL = 62_000
+SET_GROUP_KEY_GAS_GOAL = 71_000  # measured 70,723 (47,744 before the seed was stored)
 APPROVING_VOTE_GAS_GOAL = 70_000  # measured 69,887 with the record agency in TraceApproved
 BALLOT_FIELDS = (
     "proposer",
@@ -45,6 +46,10 @@ def hex32(value: bytes) -> str:
 
 def group_key(i: int) -> bytes:
     return keccak(b"group public key %d" % i)
+
+
+def group_seed(i: int) -> bytes:
+    return keccak(b"group key seed %d" % i)
 
 
 def subject_of(address: str) -> bytes:
@@ -78,7 +83,7 @@ def pass_deadline():
 def keyed(consortium, agencies):
     """Every founding agency has set its group key."""
     for i, agency in enumerate(agencies):
-        consortium.setGroupKey(group_key(i), {"from": agency})
+        consortium.setGroupKey(group_key(i), group_seed(i), {"from": agency})
 
 
 @pytest.fixture
@@ -220,30 +225,50 @@ def test_a_ballot_is_rejected_once_the_quorum_is_out_of_reach(sized, quorum):
 # --- setGroupKey ----------------------------------------------------------------------------
 
 
-def test_set_group_key_stores_the_hash_and_emits_group_key_set(consortium, agencies):
-    tx = consortium.setGroupKey(group_key(0), {"from": agencies[0]})
-    assert dict(tx.events["GroupKeySet"]) == {"agency": agencies[0], "groupKeyHash": hex32(group_key(0))}
+def test_set_group_key_emits_group_key_set_with_the_hash_and_seed(consortium, agencies):
+    tx = consortium.setGroupKey(group_key(0), group_seed(0), {"from": agencies[0]})
+    assert dict(tx.events["GroupKeySet"]) == {
+        "agency": agencies[0],
+        "groupKeyHash": hex32(group_key(0)),
+        "groupKeySeed": hex32(group_seed(0)),
+    }
+
+
+def test_set_group_key_stores_the_hash_and_the_seed(consortium, agencies):
+    consortium.setGroupKey(group_key(0), group_seed(0), {"from": agencies[0]})
     assert consortium.groupKeyOf(agencies[0]) == hex32(group_key(0))
+    assert consortium.groupKeySeedOf(agencies[0]) == hex32(group_seed(0))
 
 
-def test_a_member_may_rotate_its_group_key(consortium, agencies):
-    consortium.setGroupKey(group_key(0), {"from": agencies[0]})
-    consortium.setGroupKey(group_key(9), {"from": agencies[0]})
+def test_a_member_may_rotate_its_group_key_and_seed(consortium, agencies):
+    consortium.setGroupKey(group_key(0), group_seed(0), {"from": agencies[0]})
+    consortium.setGroupKey(group_key(9), group_seed(9), {"from": agencies[0]})
     assert consortium.groupKeyOf(agencies[0]) == hex32(group_key(9))
+    assert consortium.groupKeySeedOf(agencies[0]) == hex32(group_seed(9))
 
 
-def test_group_key_of_an_agency_without_one_is_zero(consortium, agencies):
+def test_group_key_and_seed_of_an_agency_without_one_are_zero(consortium, agencies):
     assert consortium.groupKeyOf(agencies[0]) == hex32(bytes(32))
+    assert consortium.groupKeySeedOf(agencies[0]) == hex32(bytes(32))
 
 
 def test_set_group_key_by_a_non_member_reverts(consortium, stranger):
     with brownie.reverts(custom_error("ConsortiumNotMember", stranger.address)):
-        consortium.setGroupKey(group_key(0), {"from": stranger})
+        consortium.setGroupKey(group_key(0), group_seed(0), {"from": stranger})
 
 
 def test_set_group_key_to_zero_reverts(consortium, agencies):
     with brownie.reverts(custom_error("ConsortiumZeroField", "groupKeyHash")):
-        consortium.setGroupKey(bytes(32), {"from": agencies[0]})
+        consortium.setGroupKey(bytes(32), group_seed(0), {"from": agencies[0]})
+
+
+def test_set_group_key_with_a_zero_seed_reverts(consortium, agencies):
+    with brownie.reverts(custom_error("ConsortiumZeroField", "groupKeySeed")):
+        consortium.setGroupKey(group_key(0), bytes(32), {"from": agencies[0]})
+
+
+def test_setting_a_group_key_costs_at_most_71000_gas(consortium, agencies):
+    assert consortium.setGroupKey(group_key(0), group_seed(0), {"from": agencies[0]}).gas_used <= SET_GROUP_KEY_GAS_GOAL
 
 
 # --- submitRecord ---------------------------------------------------------------------------
@@ -269,7 +294,7 @@ def test_submit_record_stores_every_field(consortium, agencies, keyed):
 
 
 def test_a_record_keeps_the_group_key_of_its_submission_after_a_rotation(consortium, agencies, record):
-    consortium.setGroupKey(group_key(9), {"from": agencies[0]})
+    consortium.setGroupKey(group_key(9), group_seed(9), {"from": agencies[0]})
     assert consortium.recordOf(agencies[0], FILE_ID)[3] == hex32(group_key(0))
 
 
@@ -623,6 +648,7 @@ def test_a_removed_agency_loses_its_group_key_and_cannot_submit(consortium, agen
     ballot = consortium.proposeRemoval(agencies[3], {"from": agencies[0]}).return_value
     approve(consortium, ballot, agencies[1:3])
     assert consortium.groupKeyOf(agencies[3]) == hex32(bytes(32))
+    assert consortium.groupKeySeedOf(agencies[3]) == hex32(bytes(32))
     with brownie.reverts(custom_error("ConsortiumNotMember", agencies[3].address)):
         submit(consortium, agencies[3])
 

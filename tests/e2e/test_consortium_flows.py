@@ -122,6 +122,32 @@ def test_upload_is_recorded_from_the_agency_account(recorded, hospital, client, 
     assert bob.address.lower()[2:] not in recorded.signature.to_bytes().hex()
 
 
+def test_publishing_a_group_key_records_its_seed_on_chain(published_keys, hospital, client) -> None:
+    assert client.group_key_seed_of(hospital.address) == hospital.public.seed
+    assert client.group_key_of(hospital.address) == hospital.public.fingerprint()
+
+
+@pytest.fixture(scope="module")
+def rigged_agency(group_keys, agencies, client) -> Agency:
+    """An agency whose manager replaced a0 by a^k (a relation it knows: it could frame members)."""
+    key = group_keys[1]
+    rigged = replace(key.public, a0=pow(key.public.a, 0xC0FFEE, key.public.n))
+    return Agency("rigged", replace(key, public=rigged), agencies[2], client)
+
+
+def test_an_agency_whose_bases_are_not_derived_from_its_seed_cannot_publish(rigged_agency, client) -> None:
+    with pytest.raises(VerificationError, match="a0 is not the base derived from the group's seed"):
+        rigged_agency.publish_group_key()
+    assert client.group_key_of(rigged_agency.address) is None
+
+
+def test_a_user_refuses_to_join_a_group_whose_bases_are_not_derived_from_its_seed(rigged_agency) -> None:
+    identity = Account.create()
+    rigged_agency.admit(identity.address)
+    with pytest.raises(VerificationError, match="a0 is not the base derived from the group's seed"):
+        GroupMember.join(rigged_agency, identity)
+
+
 def test_upload_with_a_signature_on_another_root_is_refused(published_keys, hospital, bob, server, client) -> None:
     upload, _ = bob.upload(CONTENT, server, block_size=BLOCK)
     other, _ = bob.upload(CONTENT + b"x", server, block_size=BLOCK)

@@ -33,6 +33,7 @@ FILE_ID = keccak(b"upload: lab-results-7.csv")
 ROOT = keccak(b"merkle root")
 SIGNATURE_HASH = keccak(b"group signature")
 GROUP_KEY = keccak(b"group public key")
+GROUP_SEED = keccak(b"group key seed")
 REASON = keccak(b"dispute 2026-31")
 OPENING = b"certificate|join receipt|chaum-pedersen proof" * 20
 ZERO_ADDRESS = "0x" + "00" * 20
@@ -51,7 +52,7 @@ def client(consortium):
 @pytest.fixture
 def record(client, agencies):
     """Agency 0 set its group key and submitted FILE_ID."""
-    client.set_group_key(sender=agencies[0], key_hash=GROUP_KEY)
+    client.set_group_key(sender=agencies[0], key_hash=GROUP_KEY, seed=GROUP_SEED)
     return client.submit_record(
         sender=agencies[0], file_id=FILE_ID, merkle_root=ROOT, block_count=16, signature_hash=SIGNATURE_HASH
     )
@@ -96,12 +97,21 @@ def test_epoch_and_voting_period_are_read_from_the_contract(client):
 
 
 def test_group_key_of_round_trips_set_group_key(client, agencies):
-    client.set_group_key(sender=agencies[1], key_hash=GROUP_KEY)
+    client.set_group_key(sender=agencies[1], key_hash=GROUP_KEY, seed=GROUP_SEED)
     assert client.group_key_of(agencies[1].address) == GROUP_KEY
 
 
 def test_group_key_of_an_agency_without_one_is_none(client, agencies):
     assert client.group_key_of(agencies[1].address) is None
+
+
+def test_group_key_seed_of_round_trips_set_group_key(client, agencies):
+    client.set_group_key(sender=agencies[1], key_hash=GROUP_KEY, seed=GROUP_SEED)
+    assert client.group_key_seed_of(agencies[1].address) == GROUP_SEED
+
+
+def test_group_key_seed_of_an_agency_without_one_is_none(client, agencies):
+    assert client.group_key_seed_of(agencies[1].address) is None
 
 
 def test_submit_record_returns_the_record_with_its_transaction(client, agencies, record):
@@ -122,7 +132,7 @@ def test_get_record_of_an_unknown_id_raises_unknown_record_error(client, agencie
 
 
 def test_a_rival_agencys_record_under_the_same_file_id_is_a_record_of_its_own(client, agencies, record):
-    client.set_group_key(sender=agencies[1], key_hash=GROUP_KEY)
+    client.set_group_key(sender=agencies[1], key_hash=GROUP_KEY, seed=GROUP_SEED)
     rival = client.submit_record(
         sender=agencies[1], file_id=FILE_ID, merkle_root=ROOT, block_count=1, signature_hash=SIGNATURE_HASH
     )
@@ -340,7 +350,8 @@ RECORD_FIELDS = {"file_id": FILE_ID, "merkle_root": ROOT, "block_count": 16, "si
 @pytest.mark.parametrize(
     ("action", "message"),
     [
-        (lambda c, a: c.set_group_key(sender=a, key_hash=bytes(32)), "key_hash must not be all zero"),
+        (lambda c, a: c.set_group_key(sender=a, key_hash=bytes(32), seed=GROUP_SEED), "key_hash must not be all zero"),
+        (lambda c, a: c.set_group_key(sender=a, key_hash=GROUP_KEY, seed=bytes(32)), "seed must not be all zero"),
         (
             lambda c, a: c.submit_record(sender=a, **{**RECORD_FIELDS, "file_id": b"short"}),
             "file_id must be 32 bytes, got 5 bytes",
