@@ -1,7 +1,7 @@
 # The project's two commands (see README):
 #   make demo   install what is missing, then run the end-to-end demo on a fresh local Ganache
-#   make test   install what is missing, then run every test (contracts on Ganache, offchain units),
-#               then the linters (ruff, mypy)
+#   make test   install what is missing, then run every test on Ganache, the contract and chain-client
+#               tests again on Anvil, then the linters (ruff, mypy, Slither)
 # Both are idempotent: installs are redone only when requirements.lock or package-lock.json change.
 
 SHELL := /bin/bash
@@ -19,6 +19,10 @@ TEST_WORKERS ?= 2
 # Short runs: `make test-anvil TESTS=tests/contracts/test_merkle_anchor.py`, `make bench BENCHES=bench/pre.py`.
 TESTS ?= tests
 BENCHES ?= bench/*.py
+# After the suite, `make test` runs the contract and chain-client tests a second time on Anvil,
+# the other local chain the README offers, so that both stay green (ANVIL_TESTS= skips it).
+ANVIL_TESTS ?= tests/contracts tests/offchain/chain
+ANVIL_ARGS ?=
 BENCH_ARGS ?= --quick
 SOLC_VERSION := $(shell node -p "require('./package.json').devDependencies.solc" 2>/dev/null)
 PY_STAMP := $(VENV)/.installed
@@ -68,10 +72,12 @@ test: setup
 	@# prunes a stale build file, and workers pruning it at once would race (and disagree).
 	$(BROWNIE) compile >/dev/null
 	$(BROWNIE) test $(TESTS) --network $(NETWORK) -n $(TEST_WORKERS)
+	$(if $(ANVIL_TESTS),$(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS) $(ANVIL_ARGS))
 	$(MAKE) --no-print-directory lint
 
-test-anvil:
-	$(MAKE) test NETWORK=anvil
+test-anvil: setup
+	$(BROWNIE) compile >/dev/null
+	$(BROWNIE) test $(TESTS) --network anvil -n $(TEST_WORKERS)
 
 demo: setup
 	$(BROWNIE) run scripts/demo.py --network $(NETWORK)

@@ -278,7 +278,7 @@ class ConsortiumClient(ContractClient):
         key = bytes(call(self.contract, "groupKeyOf", require_address(agency, "agency", nonzero=False)))
         return key if any(key) else None
 
-    def group_key_seed_of(self, agency: str) -> bytes | None:
+    def group_key_seed_of(self, agency: AddressLike) -> bytes | None:
         """The seed of the group key ``agency`` set, or ``None`` (never set, or removed since)."""
         seed = bytes(call(self.contract, "groupKeySeedOf", require_address(agency, "agency", nonzero=False)))
         return seed if any(seed) else None

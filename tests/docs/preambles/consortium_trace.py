@@ -22,4 +22,6 @@ hospital, bank, university, clinic = accounts[6:10]
 fid, root = keccak(secrets.token_bytes(32)), keccak(b"readme: merkle root")
 signature, court_order = b"readme: group signature", b"readme: court order"
 user, data = accounts[2], b"readme: opening (certificate, proof, receipt)"
-session.consortium.set_group_key(sender=hospital, key_hash=keccak(b"readme: hospital's group key"))
+session.consortium.set_group_key(
+    sender=hospital, key_hash=keccak(b"readme: hospital's group key"), seed=keccak(b"readme: the key's seed")
+)
