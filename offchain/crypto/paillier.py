@@ -229,6 +229,8 @@ def decrypt_raw(private_key: phe.PaillierPrivateKey, ciphertext: int | mpz) -> i
 
 
 def _check_ciphertext(public_key: phe.PaillierPublicKey, ciphertext: int | mpz) -> None:
+    if isinstance(ciphertext, bool) or not isinstance(ciphertext, int | type(mpz(0))):
+        raise InvalidInputError(f"a ciphertext must be an int, got {type(ciphertext).__name__}")
     if not 0 < ciphertext < public_key.nsquare:
         raise InvalidInputError("a ciphertext must be in [1, n²)")
 
@@ -448,7 +450,7 @@ class FixedPoint:
     def decode(self, residue: int, scale_power: int = 1) -> float:
         """The float value of a residue at scale 2^(f · scale_power) (see :meth:`decode_int`)."""
         integer = self.decode_int(residue)
-        shift = self.fraction_bits * scale_power
+        shift = self.fraction_bits * _check_scale_power(scale_power)
         return integer / (1 << shift)  # int / int is correctly rounded in Python
 
 
@@ -494,8 +496,13 @@ class EncryptedVector:
     bounds: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.public_key, phe.PaillierPublicKey) or not isinstance(self.encoding, FixedPoint):
+            raise InvalidInputError("an encrypted vector needs a phe.PaillierPublicKey and a FixedPoint encoding")
         if self.encoding.n != self.public_key.n:
             raise KeyMismatchError("the encoding's n is not the key's")
+        _check_scale_power(self.scale_power)
+        if not isinstance(self.ciphertexts, tuple) or not isinstance(self.bounds, tuple):
+            raise InvalidInputError("ciphertexts and bounds must be tuples")
         if not self.bounds:
             object.__setattr__(self, "bounds", (self.encoding.max_int,) * len(self.ciphertexts))
         if len(self.bounds) != len(self.ciphertexts):
@@ -557,6 +564,10 @@ class EncryptedVector:
             InvalidInputError: A ciphertext is not an int in [1, n²), or ``bound`` is not in
                 [0, max_int].
         """
+        if not isinstance(public_key, phe.PaillierPublicKey):
+            raise InvalidInputError(f"expected a phe.PaillierPublicKey, got {type(public_key).__name__}")
+        if isinstance(ciphertexts, str | bytes) or not isinstance(ciphertexts, Iterable):
+            raise InvalidInputError(f"ciphertexts must be a sequence of ints, got {type(ciphertexts).__name__}")
         values = tuple(_as_ciphertext(public_key, c) for c in ciphertexts)
         encoding = encoding or FixedPoint.for_key(public_key)
         bounds = () if bound is None else (bound,) * len(values)
@@ -824,10 +835,15 @@ def _as_reals(values: Any, what: str) -> list[float | int]:
 
 def _as_ciphertext(public_key: phe.PaillierPublicKey, ciphertext: Any) -> mpz:
     """``ciphertext`` as an mpz after checking it is an int in [1, n²)."""
-    if isinstance(ciphertext, bool) or not isinstance(ciphertext, int | type(mpz(0))):
-        raise InvalidInputError(f"a ciphertext must be an int, got {type(ciphertext).__name__}")
     _check_ciphertext(public_key, ciphertext)
     return mpz(ciphertext)
+
+
+def _check_scale_power(scale_power: object) -> int:
+    """``scale_power`` if it is an int in [0, 65535] (what the serialised header holds)."""
+    if isinstance(scale_power, bool) or not isinstance(scale_power, int) or not 0 <= scale_power <= 0xFFFF:
+        raise InvalidInputError(f"scale_power must be an int in [0, 65535], got {scale_power!r}")
+    return scale_power
 
 
 def _short_exponent(residue: mpz, n: int) -> mpz:

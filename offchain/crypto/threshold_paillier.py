@@ -128,8 +128,8 @@ class ThresholdPublicKey:
 
     def __post_init__(self) -> None:
         n = self.n
-        if isinstance(n, bool) or not isinstance(n, int) or n % 2 == 0 or n.bit_length() < 128:
-            raise InvalidInputError("n must be an odd int of at least 128 bits")
+        if isinstance(n, bool) or not isinstance(n, int) or n % 2 == 0 or not 128 <= n.bit_length() <= 8192:
+            raise InvalidInputError("n must be an odd int of 128 to 8192 bits")
         if not 1 <= self.threshold <= self.parties <= MAX_PARTIES:
             raise InvalidInputError(
                 f"need 1 ≤ threshold ≤ parties ≤ {MAX_PARTIES}, got t = {self.threshold}, p = {self.parties}"
@@ -208,6 +208,8 @@ class ThresholdPublicKey:
 
     def check_ciphertext(self, ciphertext: int) -> mpz:
         """The ciphertext as an mpz after checking it is a unit of Z*_(n²)."""
+        if isinstance(ciphertext, bool) or not isinstance(ciphertext, int | type(mpz(0))):
+            raise InvalidInputError(f"a ciphertext must be an int, got {type(ciphertext).__name__}")
         c = mpz(ciphertext)
         if not 0 < c < self.nsquare or gmpy2.gcd(c, self.n) != 1:
             raise InvalidInputError("a ciphertext must be a unit of Z*_(n²)")
@@ -337,6 +339,12 @@ class PartialDecryption:
     commitment_v: int
     response: int
 
+    def __post_init__(self) -> None:
+        for name in ("index", "value", "commitment_c", "commitment_v", "response"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | type(mpz(0))):
+                raise InvalidInputError(f"partial decryption field {name} must be an int, got {type(value).__name__}")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (integers in hex)."""
         return {
@@ -354,6 +362,8 @@ class PartialDecryption:
         Raises:
             InvalidInputError: A field is missing or malformed.
         """
+        if not isinstance(data, dict):
+            raise InvalidInputError(f"a partial decryption is a JSON object, got {type(data).__name__}")
         try:
             return cls(
                 _as_int(data["index"], "index"),
@@ -363,7 +373,7 @@ class PartialDecryption:
                 int(data["response"], 16),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInputError(f"partial decryption: missing or malformed field ({exc})") from exc
+            raise InvalidInputError(f"partial decryption: missing or malformed field ({exc!r})") from None
 
 
 @dataclass(frozen=True)
@@ -499,6 +509,8 @@ class _Statement:
 
 def _statement(pk: ThresholdPublicKey, c4: mpz, partial: PartialDecryption) -> _Statement:
     """Range-check a partial's values and recompute its challenge (raises naming the party)."""
+    if not isinstance(partial, PartialDecryption):
+        raise InvalidInputError(f"expected a PartialDecryption, got {type(partial).__name__}")
     pk.check_index(partial.index)
     nsquare = pk.nsquare
     for name, value in (("c_i", partial.value), ("a", partial.commitment_c), ("b", partial.commitment_v)):
@@ -577,6 +589,11 @@ def verify_partials(
     """
     pk = public_key
     c = pk.check_ciphertext(ciphertext)
+    if isinstance(partials, str | bytes) or not isinstance(partials, Sequence):
+        raise InvalidInputError(f"partials must be a sequence of PartialDecryption, got {type(partials).__name__}")
+    for partial in partials:
+        if not isinstance(partial, PartialDecryption):
+            raise InvalidInputError(f"expected a PartialDecryption, got {type(partial).__name__}")
     if len(partials) <= 1:
         return [verify_partial(pk, int(c), p) for p in partials]
     nsquare = pk.nsquare
@@ -646,6 +663,8 @@ def combine(public_key: ThresholdPublicKey, partials: Sequence[VerifiedPartial])
         InsufficientSharesError: Fewer than t distinct parties.
         InvalidInputError: An unverified partial, or partials of different ciphertexts.
     """
+    if isinstance(partials, str | bytes) or not isinstance(partials, Iterable):
+        raise InvalidInputError(f"partials must be a sequence of VerifiedPartial, got {type(partials).__name__}")
     chosen: dict[int, VerifiedPartial] = {}
     for partial in partials:
         if not isinstance(partial, VerifiedPartial):
