@@ -28,10 +28,12 @@ from dataclasses import dataclass
 from offchain.crypto.hashing import keccak256
 from offchain.errors import InvalidInputError
 
-__all__ = ["NONCE_BYTES", "Challenge", "challenge_indices", "challenge_seed", "new_challenge"]
+__all__ = ["MAX_K", "NONCE_BYTES", "Challenge", "challenge_indices", "challenge_seed", "new_challenge"]
 
 #: Length of an auditor's random challenge nonce.
 NONCE_BYTES = 32
+#: Most blocks one challenge asks for (the seed costs k hashes: an unbounded k never returns).
+MAX_K = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -54,13 +56,17 @@ class Challenge:
 
 
 def challenge_seed(root: bytes, k: int, nonce: bytes) -> bytes:
-    """``keccak256(H^k(root) || nonce)``, see the module docstring."""
-    if len(root) != 32:
-        raise InvalidInputError(f"root must be 32 bytes, got {len(root)}")
-    if k < 1:
-        raise InvalidInputError(f"k must be at least 1, got {k}")
-    if not nonce:
-        raise InvalidInputError("nonce must not be empty: a seed from the root alone is predictable")
+    """``keccak256(H^k(root) || nonce)``, see the module docstring.
+
+    Raises:
+        InvalidInputError: ``root`` is not 32 bytes, ``nonce`` not non-empty bytes, or ``k`` not
+            an int in 1..:data:`MAX_K`.
+    """
+    if not isinstance(root, bytes) or len(root) != 32:
+        raise InvalidInputError(f"root must be 32 bytes, got {_describe(root)}")
+    _check_k(k)
+    if not isinstance(nonce, bytes) or not nonce:
+        raise InvalidInputError("nonce must be non-empty bytes: a seed from the root alone is predictable")
     digest = root
     for _ in range(k):
         digest = keccak256(digest)
@@ -71,12 +77,15 @@ def challenge_indices(seed: bytes, k: int, block_count: int) -> tuple[int, ...]:
     """``k`` block indices in ``[0, block_count)`` from ``seed``, distinct while ``k <= block_count``.
 
     Raises:
-        InvalidInputError: if ``block_count < 1`` or ``k < 1``.
+        InvalidInputError: if ``seed`` is not bytes, ``block_count`` is not an int in 1..2^64 − 1, or
+            ``k`` not an int in 1..:data:`MAX_K`.
     """
-    if block_count < 1:
-        raise InvalidInputError(f"block_count must be at least 1, got {block_count}")
-    if k < 1:
-        raise InvalidInputError(f"k must be at least 1, got {k}")
+    if not isinstance(seed, bytes):
+        raise InvalidInputError(f"seed must be bytes, got {_describe(seed)}")
+    if isinstance(block_count, bool) or not isinstance(block_count, int) or not 1 <= block_count < 1 << 64:
+        # above 2^256 no hash value would be below the rejection limit: the loop would never end
+        raise InvalidInputError(f"block_count must be an int in 1..2^64 − 1, got {block_count!r}")
+    _check_k(k)
     distinct = k <= block_count
     bound = 1 << 256
     limit = bound - bound % block_count  # values at or above it would bias the modulo
@@ -94,6 +103,15 @@ def challenge_indices(seed: bytes, k: int, block_count: int) -> tuple[int, ...]:
         seen.add(index)
         chosen.append(index)
     return tuple(chosen)
+
+
+def _check_k(k: object) -> None:
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise InvalidInputError(f"k must be an int in 1..{MAX_K}, got {k!r}")
+
+
+def _describe(value: object) -> str:
+    return f"{len(value)} bytes" if isinstance(value, bytes) else f"a {type(value).__name__}"
 
 
 def new_challenge(root: bytes, block_count: int, k: int, nonce: bytes | None = None) -> Challenge:

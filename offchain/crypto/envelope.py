@@ -180,6 +180,8 @@ def decrypt(ciphertext: bytes, data_key: bytes, *, file_id: bytes) -> bytes:
     """
     _check_data_key(data_key)
     _check_file_id(file_id)
+    if not isinstance(ciphertext, bytes | bytearray | memoryview):
+        raise InvalidInputError(f"an envelope is bytes, got {_describe(ciphertext)}")
     plaintext = io.BytesIO()
     decrypt_stream(_ViewReader(ciphertext), plaintext, data_key, file_id=file_id)  # type: ignore[arg-type]
     return plaintext.getvalue()
@@ -243,6 +245,10 @@ def decrypt_stream(src: BinaryIO, dst: BinaryIO, data_key: bytes, *, file_id: by
     """
     _check_data_key(data_key)
     _check_file_id(file_id)
+    if not callable(getattr(src, "read", None)) or not callable(getattr(dst, "write", None)):
+        raise InvalidInputError(
+            f"decrypt_stream reads a binary stream and writes one, got {_describe(src)} and {_describe(dst)}"
+        )
     header = bytes(_read_exact(src, HEADER_BYTES))
     chunk_size, nonce_prefix = _parse_header(header)
     aead = AESGCM(data_key)
@@ -447,18 +453,26 @@ def _chunk_count(plaintext_size: int, chunk_size: int) -> int:
 
 def _read_exact(src: BinaryIO, size: int) -> bytes:
     """Read ``size`` bytes, or fewer only at the end of the stream (``read`` may return short)."""
-    data = src.read(size)
+    data = _bytes_read(src, size)
     if len(data) == size or not data:
         return data
     parts = [data]
     remaining = size - len(data)
     while remaining:
-        more = src.read(remaining)
+        more = _bytes_read(src, remaining)
         if not more:
             break
         parts.append(more)
         remaining -= len(more)
     return b"".join(parts)
+
+
+def _bytes_read(src: BinaryIO, size: int) -> bytes:
+    """``src.read(size)``, checked to be bytes (a text stream is not an envelope)."""
+    data = src.read(size)
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InvalidInputError(f"the envelope stream must yield bytes, got {type(data).__name__}")
+    return data  # type: ignore[return-value]
 
 
 def _describe(value: object) -> str:

@@ -584,7 +584,7 @@ def _parse_int(data: dict[str, Any], name: str) -> mpz:
 def _load_json(text: str, what: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
-    except (TypeError, json.JSONDecodeError) as exc:
+    except (TypeError, ValueError) as exc:  # ValueError: also bytes that are not UTF-8
         raise InvalidInputError(f"{what}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise InvalidInputError(f"{what}: expected a JSON object")
@@ -1307,6 +1307,8 @@ def verify_opening(public: GroupPublicKey, message: bytes, signature: GroupSigna
     certificate whose canonical form is ``opening.certificate``. Anyone can run it; it needs
     no secret. Compare the certificate with :attr:`MemberKey.certificate` (or the agency's
     member list) to name the member."""
+    if not isinstance(opening, Opening):
+        raise InvalidInputError(f"verify_opening takes an Opening, got {type(opening).__name__}")
     if not verify(public, message, signature):
         return False
     a_cert = opening.certificate

@@ -111,9 +111,12 @@ def verify_commitment(content: bytes, salt: bytes, commitment: bytes) -> bool:
         ``True`` if the commitment matches, else ``False``.
 
     Raises:
-        InvalidInputError: if ``salt`` is not 32 bytes.
+        InvalidInputError: if ``salt`` is not 32 bytes, or ``content`` or ``commitment`` is not bytes.
     """
-    return hmac.compare_digest(content_commitment(content, salt), commitment)
+    for name, value in (("content", content), ("commitment", commitment)):
+        if not isinstance(value, bytes | bytearray):
+            raise InvalidInputError(f"{name} must be bytes, got {type(value).__name__}")
+    return hmac.compare_digest(content_commitment(bytes(content), salt), bytes(commitment))
 
 
 def sha256_file(path: Path, chunk_size: int = _DEFAULT_FILE_CHUNK_BYTES) -> bytes:

@@ -597,6 +597,8 @@ def verify_multiproof(root: bytes, digests_by_index: Mapping[int, bytes], proof:
     expected = _check_digest(root, "root")
     if not isinstance(proof, MultiProof):
         raise InvalidInputError(f"proof must be a MultiProof, got {type(proof).__name__}")
+    if not isinstance(digests_by_index, Mapping):
+        raise InvalidInputError(f"digests_by_index must map indices to digests, got {type(digests_by_index).__name__}")
     items = {i: _check_digest(d, f"digests_by_index[{i}]") for i, d in digests_by_index.items()}
     if set(items) != set(proof.indices) or proof.indices[-1] >> proof.depth:
         return False

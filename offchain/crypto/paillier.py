@@ -13,10 +13,26 @@ with the threshold keys of :mod:`offchain.crypto.threshold_paillier`. What this 
   integer round(x · 2^f) modulo n, negatives as n − |m|. phe picks a floating exponent per
   number; here one precision serves a whole vector, so additions need no exponent alignment
   and the range is explicit: every encoded or decoded magnitude must stay at most
-  ``max_int`` (by default ⌊n/3⌋, as phe). **An overflow is an error, never a silent wrap**:
-  encoding a too-large value raises :class:`EncodingOverflowError`, and so does decoding a
-  residue in the gap (max_int, n − max_int), which is where sums and products that wrapped
-  around land.
+  ``max_int`` (by default ⌊n/3⌋, as phe).
+* **Overflow is an error, never a silent wrap** (:class:`EncodingOverflowError`). Decoding
+  alone cannot promise that: a residue in the gap (max_int, n − max_int) is caught, but a sum
+  of three values near max_int, or a product by a scalar ≥ 3, wraps *past* the gap and lands on
+  a wrong number of the valid range. So every :class:`EncryptedVector` carries, per element, a
+  bound B ≥ |m| on the signed integer m it encrypts (:attr:`EncryptedVector.bounds`) and every
+  homomorphic operation computes the result's bound *before* computing the result: a + b has
+  B_a + B_b, a + k (plaintext) has B_a + |k|, k·a has |k|·B_a, Σ k_i a_i has Σ |k_i| B_i. An
+  operation whose bound would exceed max_int raises; so does encoding a too-large value; and
+  decryption still refuses a residue in the gap. What is checked, exactly: the bound of a
+  value encrypted here is its own |m| (the encrypter knows it); the bound of a ciphertext
+  received from elsewhere (:meth:`EncryptedVector.from_bytes`, :meth:`~EncryptedVector.from_ciphertexts`,
+  the constructor) is max_int, which holds for every ciphertext that decrypts at all — unless
+  the *caller* passes a smaller ``bound`` it has its own reason to believe (a protocol limit that
+  honest senders enforce, a verified range proof). A bound is never read from serialised data:
+  a sender's claimed bound is only a claim, and a dishonest sender who lies about it can make
+  the total wrong in any way it likes anyway (it could just as well encrypt a wrong value).
+  The guarantee is therefore: if every input's bound holds, a decrypted result is the exact
+  integer result of the operations, or an :class:`EncodingOverflowError` was raised before it.
+  The bounds are conservative (a + (−a) has bound 2·B_a, not 0).
 * **Vectors** (:class:`EncryptedVector`): element-wise addition of ciphertexts and of plaintexts,
   multiplication by plaintext scalars and vectors, dot products with plaintext vectors and sums,
   all on gmpy2 integers. Each multiplication by an encoded fraction doubles the scale; the
@@ -84,7 +100,8 @@ _MAX_KEY_BITS = 8192
 
 
 class EncodingOverflowError(InvalidInputError, OverflowError):
-    """A value does not fit the fixed-point encoding, or a decrypted residue wrapped around."""
+    """A value does not fit the fixed-point encoding, a homomorphic operation's result could
+    leave the encoding's range, or a decrypted residue lies in the overflow gap."""
 
 
 class KeyMismatchError(InvalidInputError):
@@ -212,6 +229,8 @@ def decrypt_raw(private_key: phe.PaillierPrivateKey, ciphertext: int | mpz) -> i
 
 
 def _check_ciphertext(public_key: phe.PaillierPublicKey, ciphertext: int | mpz) -> None:
+    if isinstance(ciphertext, bool) or not isinstance(ciphertext, int | type(mpz(0))):
+        raise InvalidInputError(f"a ciphertext must be an int, got {type(ciphertext).__name__}")
     if not 0 < ciphertext < public_key.nsquare:
         raise InvalidInputError("a ciphertext must be in [1, n²)")
 
@@ -375,7 +394,16 @@ class FixedPoint:
         return self.max_int / 2.0 ** (self.fraction_bits * scale_power)
 
     def encode(self, value: float | int, scale_power: int = 1) -> int:
-        """The residue of ``value`` at scale 2^(f · scale_power).
+        """The residue of ``value`` at scale 2^(f · scale_power): :meth:`encode_int` mod n.
+
+        Raises:
+            EncodingOverflowError: |round(value · 2^(f·scale))| > max_int.
+            InvalidInputError: ``value`` is NaN, infinite, or not a number.
+        """
+        return self.encode_int(value, scale_power) % self.n
+
+    def encode_int(self, value: float | int, scale_power: int = 1) -> int:
+        """The signed integer round(value · 2^(f · scale_power)), checked against max_int.
 
         Ints are encoded exactly; floats are rounded to the nearest multiple of 2^-(f·scale).
 
@@ -399,7 +427,7 @@ class FixedPoint:
                 f"{value!r} overflows the encoding: |value · 2^{shift}| must be at most max_int "
                 f"(≈2^{self.max_int.bit_length()}), so |value| ≤ {self.max_value(scale_power):.6g}"
             )
-        return integer % self.n
+        return integer
 
     def decode_int(self, residue: int) -> int:
         """The signed integer m with m ≡ residue (mod n), |m| ≤ max_int.
@@ -408,8 +436,8 @@ class FixedPoint:
             EncodingOverflowError: The residue lies in the overflow gap (max_int, n − max_int):
                 the computation that produced it wrapped around n.
         """
-        if not 0 <= residue < self.n:
-            raise InvalidInputError("a residue must be in [0, n)")
+        if isinstance(residue, bool) or not isinstance(residue, int | type(mpz(0))) or not 0 <= residue < self.n:
+            raise InvalidInputError(f"a residue must be an int in [0, n), got {type(residue).__name__}")
         if residue <= self.max_int:
             return residue
         if residue >= self.n - self.max_int:
@@ -422,7 +450,7 @@ class FixedPoint:
     def decode(self, residue: int, scale_power: int = 1) -> float:
         """The float value of a residue at scale 2^(f · scale_power) (see :meth:`decode_int`)."""
         integer = self.decode_int(residue)
-        shift = self.fraction_bits * scale_power
+        shift = self.fraction_bits * _check_scale_power(scale_power)
         return integer / (1 << shift)  # int / int is correctly rounded in Python
 
 
@@ -446,7 +474,9 @@ class EncryptedVector:
 
     Build one with :meth:`encrypt`; combine with ``+`` (ciphertexts or plaintexts),
     :meth:`scale_by` (plaintext scalars or vectors), :meth:`dot` and :meth:`sum`; decrypt with
-    :meth:`decrypt`. Every operation returns a new vector.
+    :meth:`decrypt`. Every operation returns a new vector, and raises
+    :class:`EncodingOverflowError` instead when the result's bound would exceed max_int (see
+    the module docstring: this, not decoding, is what rules out a silent wrap).
 
     Attributes:
         public_key: The key.
@@ -454,16 +484,33 @@ class EncryptedVector:
         ciphertexts: One ciphertext per element, each in [1, n²).
         scale_power: Values are integers / 2^(f · scale_power); 1 after encryption, +1 per
             multiplication by encoded fractions.
+        bounds: Per element, a bound on |m| for the signed integer m encrypted (before the
+            division by 2^(f · scale_power)), each in [0, max_int]. Empty (the default) means
+            max_int for every element: what holds for a ciphertext of unknown origin.
     """
 
     public_key: phe.PaillierPublicKey
     encoding: FixedPoint
     ciphertexts: tuple[mpz, ...]
     scale_power: int = 1
+    bounds: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        if not isinstance(self.public_key, phe.PaillierPublicKey) or not isinstance(self.encoding, FixedPoint):
+            raise InvalidInputError("an encrypted vector needs a phe.PaillierPublicKey and a FixedPoint encoding")
         if self.encoding.n != self.public_key.n:
             raise KeyMismatchError("the encoding's n is not the key's")
+        _check_scale_power(self.scale_power)
+        if not isinstance(self.ciphertexts, tuple) or not isinstance(self.bounds, tuple):
+            raise InvalidInputError("ciphertexts and bounds must be tuples")
+        if not self.bounds:
+            object.__setattr__(self, "bounds", (self.encoding.max_int,) * len(self.ciphertexts))
+        if len(self.bounds) != len(self.ciphertexts):
+            raise InvalidInputError(f"{len(self.bounds)} bounds for {len(self.ciphertexts)} ciphertexts")
+        for bound in self.bounds:
+            if isinstance(bound, bool) or not isinstance(bound, int) or bound < 0:
+                raise InvalidInputError(f"a bound must be a non-negative int, got {bound!r}")
+        _check_bounds(self.encoding, self.bounds, "these bounds")
 
     # --- construction ------------------------------------------------------------------------
 
@@ -483,7 +530,14 @@ class EncryptedVector:
         """
         encoding = encoding or FixedPoint.for_key(public_key)
         noise = _noise_source(public_key, pool)
-        return cls(public_key, encoding, tuple(encrypt_raw(public_key, encoding.encode(v), noise()) for v in values))
+        integers = [encoding.encode_int(v) for v in values]
+        n = encoding.n
+        return cls(
+            public_key,
+            encoding,
+            tuple(encrypt_raw(public_key, m % n, noise()) for m in integers),
+            bounds=tuple(abs(m) for m in integers),  # the encrypter knows each |m| exactly
+        )
 
     @classmethod
     def from_ciphertexts(
@@ -493,30 +547,65 @@ class EncryptedVector:
         *,
         encoding: FixedPoint | None = None,
         scale_power: int = 1,
+        bound: int | None = None,
     ) -> EncryptedVector:
-        """Wrap raw ciphertexts (each checked to be in [1, n²))."""
-        values = tuple(mpz(c) for c in ciphertexts)
-        for c in values:
-            _check_ciphertext(public_key, c)
-        return cls(public_key, encoding or FixedPoint.for_key(public_key), values, scale_power)
+        """Wrap raw ciphertexts (each checked to be an int in [1, n²)).
+
+        Args:
+            public_key: The key.
+            ciphertexts: The raw ciphertexts.
+            encoding: Their encoding (the key's default if omitted).
+            scale_power: Their scale.
+            bound: A bound on every element's |m| that the *caller* vouches for (a limit its
+                protocol makes honest senders enforce, or a verified range proof); nothing here
+                can check it. Default: the encoding's max_int, true of any decryptable ciphertext.
+
+        Raises:
+            InvalidInputError: A ciphertext is not an int in [1, n²), or ``bound`` is not in
+                [0, max_int].
+        """
+        if not isinstance(public_key, phe.PaillierPublicKey):
+            raise InvalidInputError(f"expected a phe.PaillierPublicKey, got {type(public_key).__name__}")
+        if isinstance(ciphertexts, str | bytes) or not isinstance(ciphertexts, Iterable):
+            raise InvalidInputError(f"ciphertexts must be a sequence of ints, got {type(ciphertexts).__name__}")
+        values = tuple(_as_ciphertext(public_key, c) for c in ciphertexts)
+        encoding = encoding or FixedPoint.for_key(public_key)
+        bounds = () if bound is None else (bound,) * len(values)
+        return cls(public_key, encoding, values, scale_power, bounds)
 
     @classmethod
-    def from_phe(cls, numbers: Sequence[phe.EncryptedNumber], encoding: FixedPoint | None = None) -> EncryptedVector:
+    def from_phe(
+        cls,
+        numbers: Sequence[phe.EncryptedNumber],
+        encoding: FixedPoint | None = None,
+        *,
+        max_abs_value: float | int | None = None,
+    ) -> EncryptedVector:
         """Adopt phe ``EncryptedNumber``s, re-expressing phe's base-16 exponents at one scale.
 
         Each number's mantissa is multiplied by 16^e · 2^f (a plaintext scalar, exact when
-        16^e · 2^f is an integer) so that all share scale 2^f.
+        16^e · 2^f is an integer) so that all share scale 2^f. phe only promises |mantissa| ≤
+        its own max_int, so without ``max_abs_value`` an element's bound is that times 2^(4e + f),
+        and a number whose exponent needs a shift (4e + f > 0) is refused: the multiplication
+        could wrap around n.
+
+        Args:
+            numbers: The phe numbers, all under one key.
+            encoding: The encoding to adopt them into (the key's default if omitted).
+            max_abs_value: A bound on every number's |value| that the caller vouches for.
 
         Raises:
             KeyMismatchError: The numbers are under different keys.
+            EncodingOverflowError: The numbers' bound does not fit the encoding.
             InvalidInputError: An exponent is too negative to re-express exactly at f bits.
         """
-        if not numbers:
-            raise InvalidInputError("from_phe needs at least one number")
+        if not numbers or not all(isinstance(x, phe.EncryptedNumber) for x in numbers):
+            raise InvalidInputError("from_phe needs a non-empty sequence of phe.EncryptedNumber")
         public_key = numbers[0].public_key
         encoding = encoding or FixedPoint.for_key(public_key)
+        vouched = None if max_abs_value is None else abs(encoding.encode_int(max_abs_value)) + 1  # +1: rounding
         nsquare = mpz(public_key.nsquare)
-        out = []
+        out, bounds = [], []
         for number in numbers:
             if number.public_key != public_key:
                 raise KeyMismatchError("phe numbers under different keys")
@@ -525,8 +614,10 @@ class EncryptedVector:
                 raise InvalidInputError(
                     f"a phe number with exponent {number.exponent} needs at least {-4 * number.exponent} fraction bits"
                 )
+            bounds.append(min(vouched, encoding.max_int) if vouched is not None else public_key.max_int << shift)
+            _check_bounds(encoding, bounds[-1:], "adopting a phe number without max_abs_value")
             out.append(gmpy2.powmod(mpz(number.ciphertext(be_secure=False)), mpz(1) << shift, nsquare))
-        return cls(public_key, encoding, tuple(out))
+        return cls(public_key, encoding, tuple(out), bounds=tuple(bounds))
 
     def to_phe(self) -> list[phe.EncryptedNumber]:
         """The ciphertexts as phe ``EncryptedNumber``s (exact when f is a multiple of 4)."""
@@ -540,11 +631,16 @@ class EncryptedVector:
     def __len__(self) -> int:
         return len(self.ciphertexts)
 
-    def _like(self, ciphertexts: Iterable[mpz], scale_power: int | None = None) -> EncryptedVector:
+    def _like(
+        self, ciphertexts: Iterable[mpz], bounds: Sequence[int], scale_power: int | None = None
+    ) -> EncryptedVector:
+        """A vector of ``ciphertexts`` under this key and encoding; ``bounds`` already checked."""
         power = self.scale_power if scale_power is None else scale_power
-        return EncryptedVector(self.public_key, self.encoding, tuple(ciphertexts), power)
+        return EncryptedVector(self.public_key, self.encoding, tuple(ciphertexts), power, tuple(bounds))
 
     def _check_same(self, other: EncryptedVector) -> None:
+        if not isinstance(other, EncryptedVector):
+            raise InvalidInputError(f"expected an EncryptedVector, got {type(other).__name__}")
         if other.public_key != self.public_key or other.encoding != self.encoding:
             raise KeyMismatchError("vectors under different keys or encodings")
         if other.scale_power != self.scale_power:
@@ -553,69 +649,101 @@ class EncryptedVector:
             raise InvalidInputError(f"vectors of lengths {len(self)} and {len(other)} cannot be added")
 
     def __add__(self, other: EncryptedVector | Sequence[float | int]) -> EncryptedVector:
-        """Element-wise E(a) · E(b) = E(a + b); a plaintext vector is encoded at this scale."""
+        """Element-wise E(a) · E(b) = E(a + b); a plaintext vector is encoded at this scale.
+
+        Raises:
+            EncodingOverflowError: A sum's bound (B_a + B_b, or B_a + |b|) exceeds max_int.
+        """
         nsquare = mpz(self.public_key.nsquare)
         if isinstance(other, EncryptedVector):
             self._check_same(other)
-            return self._like(a * b % nsquare for a, b in zip(self.ciphertexts, other.ciphertexts, strict=True))
-        plain = list(other)
+            bounds = _check_bounds(
+                self.encoding, [a + b for a, b in zip(self.bounds, other.bounds, strict=True)], "this addition"
+            )
+            return self._like(
+                (a * b % nsquare for a, b in zip(self.ciphertexts, other.ciphertexts, strict=True)), bounds
+            )
+        plain = _as_reals(other, "a plaintext vector")
         if len(plain) != len(self):
             raise InvalidInputError(f"cannot add {len(plain)} plaintexts to {len(self)} ciphertexts")
         n = mpz(self.public_key.n)
-        encode = self.encoding.encode
+        integers = [self.encoding.encode_int(v, self.scale_power) for v in plain]
+        bounds = _check_bounds(
+            self.encoding, [b + abs(m) for b, m in zip(self.bounds, integers, strict=True)], "this addition"
+        )
         return self._like(
-            c * (1 + mpz(encode(v, self.scale_power)) * n) % nsquare
-            for c, v in zip(self.ciphertexts, plain, strict=True)
+            (c * (1 + mpz(m % n) * n) % nsquare for c, m in zip(self.ciphertexts, integers, strict=True)), bounds
         )
 
     def scale_by(self, factors: float | int | Sequence[float | int]) -> EncryptedVector:
         """Element-wise E(a) ↦ E(a · k): ints keep the scale, floats are encoded (scale + 1).
 
         ``factors`` is one scalar for every element or one per element.
+
+        Raises:
+            EncodingOverflowError: A product's bound |k|·B_a exceeds max_int.
         """
-        scalars = [factors] * len(self) if isinstance(factors, int | float) else list(factors)
+        scalars = [factors] * len(self) if isinstance(factors, int | float) else _as_reals(factors, "factors")
         if len(scalars) != len(self):
             raise InvalidInputError(f"{len(scalars)} factors for {len(self)} ciphertexts")
-        exponents, power = self._encode_factors(scalars)
-        nsquare = mpz(self.public_key.nsquare)
+        multipliers, power = self._encode_factors(scalars)
+        bounds = _check_bounds(
+            self.encoding, [abs(k) * b for k, b in zip(multipliers, self.bounds, strict=True)], "this multiplication"
+        )
+        n, nsquare = self.public_key.n, mpz(self.public_key.nsquare)
         return self._like(
-            (gmpy2.powmod(c, k, nsquare) for c, k in zip(self.ciphertexts, exponents, strict=True)), power
+            (
+                gmpy2.powmod(c, _short_exponent(mpz(k) % n, n), nsquare)
+                for c, k in zip(self.ciphertexts, multipliers, strict=True)
+            ),
+            bounds,
+            power,
         )
 
-    def _encode_factors(self, scalars: list[float | int]) -> tuple[list[mpz], int]:
-        exact = all(isinstance(s, int) and not isinstance(s, bool) for s in scalars)
-        if exact:
-            residues = [mpz(s) % self.public_key.n for s in scalars]
-            return [_short_exponent(r, self.public_key.n) for r in residues], self.scale_power
-        encode = self.encoding.encode
-        return [_short_exponent(mpz(encode(s)), self.public_key.n) for s in scalars], self.scale_power + 1
+    def _encode_factors(self, scalars: list[float | int]) -> tuple[list[int], int]:
+        """The signed integer multipliers of ``scalars`` and the scale of the product."""
+        if all(isinstance(s, int) and not isinstance(s, bool) for s in scalars):
+            return [int(s) for s in scalars], self.scale_power
+        encode = self.encoding.encode_int
+        return [encode(s) for s in scalars], self.scale_power + 1
 
     def dot(self, factors: Sequence[float | int]) -> EncryptedVector:
         """E(Σ a_i · k_i) as a one-element vector: Π E(a_i)^(k_i) mod n² (negative k_i as short
-        inverse powers)."""
-        scalars = list(factors)
+        inverse powers).
+
+        Raises:
+            EncodingOverflowError: The bound Σ |k_i|·B_i exceeds max_int.
+        """
+        scalars = _as_reals(factors, "factors")
         if len(scalars) != len(self):
             raise InvalidInputError(f"dot product of {len(self)} ciphertexts with {len(scalars)} factors")
-        exponents, power = self._encode_factors(scalars)
-        nsquare = mpz(self.public_key.nsquare)
+        multipliers, power = self._encode_factors(scalars)
+        bound = sum(abs(k) * b for k, b in zip(multipliers, self.bounds, strict=True))
+        bounds = _check_bounds(self.encoding, [bound], "this dot product")
+        n, nsquare = self.public_key.n, mpz(self.public_key.nsquare)
         acc = mpz(1)
-        for c, k in zip(self.ciphertexts, exponents, strict=True):
-            acc = acc * gmpy2.powmod(c, k, nsquare) % nsquare
-        return self._like((acc,), power)
+        for c, k in zip(self.ciphertexts, multipliers, strict=True):
+            acc = acc * gmpy2.powmod(c, _short_exponent(mpz(k) % n, n), nsquare) % nsquare
+        return self._like((acc,), bounds, power)
 
     def sum(self) -> EncryptedVector:
-        """E(Σ a_i) as a one-element vector."""
+        """E(Σ a_i) as a one-element vector.
+
+        Raises:
+            EncodingOverflowError: The bound Σ B_i exceeds max_int.
+        """
+        bounds = _check_bounds(self.encoding, [sum(self.bounds)], "this sum")
         nsquare = mpz(self.public_key.nsquare)
         acc = mpz(1)
         for c in self.ciphertexts:
             acc = acc * c % nsquare
-        return self._like((acc,))
+        return self._like((acc,), bounds)
 
     def rerandomize(self, pool: NoisePool | None = None) -> EncryptedVector:
         """The same plaintexts under fresh randomness: E(m, r1 r2) = E(m, r1) · E(0, r2) (§4.5)."""
         nsquare = mpz(self.public_key.nsquare)
         noise = _noise_source(self.public_key, pool)
-        return self._like(c * noise() % nsquare for c in self.ciphertexts)
+        return self._like((c * noise() % nsquare for c in self.ciphertexts), self.bounds)
 
     # --- decryption --------------------------------------------------------------------------
 
@@ -645,13 +773,21 @@ class EncryptedVector:
         return header + b"".join(int(c).to_bytes(width, "big") for c in self.ciphertexts)
 
     @classmethod
-    def from_bytes(cls, data: bytes, public_key: phe.PaillierPublicKey) -> EncryptedVector:
+    def from_bytes(cls, data: bytes, public_key: phe.PaillierPublicKey, *, bound: int | None = None) -> EncryptedVector:
         """The vector of :meth:`to_bytes`, under ``public_key``.
+
+        The bytes carry no bound (a sender's claim would prove nothing): every element gets
+        ``bound`` if the caller vouches for one (see :meth:`from_ciphertexts`), else max_int.
 
         Raises:
             InvalidInputError: Not a serialised vector, truncated, or a ciphertext out of range.
             KeyMismatchError: It was serialised under another key.
         """
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InvalidInputError(f"a serialised vector is bytes, got {type(data).__name__}")
+        if not isinstance(public_key, phe.PaillierPublicKey):
+            raise InvalidInputError(f"expected a phe.PaillierPublicKey, got {type(public_key).__name__}")
+        data = bytes(data)
         if len(data) < _HEADER.size:
             raise InvalidInputError(f"serialised vector too short: {len(data)} bytes, header is {_HEADER.size}")
         magic, fingerprint, fraction_bits, scale_power, length = _HEADER.unpack_from(data)
@@ -667,8 +803,47 @@ class EncryptedVector:
             )
         ciphertexts = [mpz(int.from_bytes(body[i * width : (i + 1) * width], "big")) for i in range(length)]
         return cls.from_ciphertexts(
-            public_key, ciphertexts, encoding=FixedPoint(int(public_key.n), fraction_bits), scale_power=scale_power
+            public_key,
+            ciphertexts,
+            encoding=FixedPoint(int(public_key.n), fraction_bits),
+            scale_power=scale_power,
+            bound=bound,
         )
+
+
+def _check_bounds(encoding: FixedPoint, bounds: Sequence[int], operation: str) -> Sequence[int]:
+    """``bounds`` if each is at most the encoding's max_int, else raise naming ``operation``."""
+    worst = max(bounds, default=0)
+    if worst > encoding.max_int:
+        raise EncodingOverflowError(
+            f"{operation} could overflow the encoding: a result's |integer| may reach ≈2^{worst.bit_length()}, "
+            f"above max_int ≈2^{encoding.max_int.bit_length()}, and would then wrap around n; nothing was computed"
+        )
+    return bounds
+
+
+def _as_reals(values: Any, what: str) -> list[float | int]:
+    """``values`` as a list of real numbers (each checked again when encoded)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise InvalidInputError(f"{what} must be a sequence of numbers, got {type(values).__name__}")
+    out = list(values)
+    for v in out:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise InvalidInputError(f"{what} must hold real numbers, got {type(v).__name__} {v!r}")
+    return out
+
+
+def _as_ciphertext(public_key: phe.PaillierPublicKey, ciphertext: Any) -> mpz:
+    """``ciphertext`` as an mpz after checking it is an int in [1, n²)."""
+    _check_ciphertext(public_key, ciphertext)
+    return mpz(ciphertext)
+
+
+def _check_scale_power(scale_power: object) -> int:
+    """``scale_power`` if it is an int in [0, 65535] (what the serialised header holds)."""
+    if isinstance(scale_power, bool) or not isinstance(scale_power, int) or not 0 <= scale_power <= 0xFFFF:
+        raise InvalidInputError(f"scale_power must be an int in [0, 65535], got {scale_power!r}")
+    return scale_power
 
 
 def _short_exponent(residue: mpz, n: int) -> mpz:

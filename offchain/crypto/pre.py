@@ -516,6 +516,8 @@ def verify_kfrag(
         parsed = umbral_pre.KeyFrag.from_bytes(kfrag)
     except ValueError as exc:
         raise InvalidInputError(f"not a serialised kfrag: {exc}") from None
+    if bytes(parsed) != kfrag:  # Umbral's parser ignores trailing bytes: one kfrag, one encoding
+        raise InvalidInputError("not a canonical serialised kfrag (trailing or non-canonical bytes)")
     try:
         verified = parsed.verify(verifying_pk, delegating_pk, receiving_pk)
     except _UmbralVerificationError as exc:
@@ -592,6 +594,8 @@ def verify_cfrag(
         parsed = umbral_pre.CapsuleFrag.from_bytes(cfrag)
     except ValueError as exc:
         raise InvalidInputError(f"not a serialised cfrag: {exc}") from None
+    if bytes(parsed) != cfrag:  # Umbral's parser ignores trailing bytes: one cfrag, one encoding
+        raise InvalidInputError("not a canonical serialised cfrag (trailing or non-canonical bytes)")
     try:
         verified = parsed.verify(sealed._umbral_capsule, verifying_pk, delegating_pk, receiving_pk)
     except _UmbralVerificationError as exc:

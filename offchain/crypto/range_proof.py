@@ -473,6 +473,13 @@ def verify_range(
     """
     if not isinstance(proof, RangeProof):
         raise InvalidInputError(f"expected a RangeProof, got {type(proof).__name__}")
+    for name, value in (("n", n), ("ciphertext", ciphertext)):
+        if isinstance(value, bool) or not isinstance(value, int | type(mpz(0))):
+            raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
+    if n <= 3 or n % 2 == 0:
+        raise InvalidInputError("n must be an odd modulus above 3")
+    if not isinstance(context, bytes):
+        raise InvalidInputError(f"context must be bytes, got {type(context).__name__}")
     bases = CommitmentBases.for_modulus(int(n))
     gn, nsquare = mpz(n), mpz(n) * n
     k = _check_bits(bits, gn)

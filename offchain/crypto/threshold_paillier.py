@@ -21,8 +21,9 @@ system", PKC 2001, §5), here with s = 1 and a trusted dealer:
   log_v(v_i) (= Δ s_i): commitments a = (c⁴)^r and b = v^r, challenge e = H(statement, a, b),
   response z = r + e·Δ·s_i, r uniform with 128 bits of statistical slack over e·Δ·s_i.
 * **Verification** (:func:`verify_partial`): (c⁴)^z = a · (c_i²)^e and v^z = b · v_i^e, with e
-  recomputed; :func:`verify_partials` checks the t proofs of one ciphertext in one batch. Only
-  a :class:`VerifiedPartial` can reach :func:`combine`.
+  recomputed, each up to a factor of order 2 (see below); :func:`verify_partials` checks the t
+  proofs of one ciphertext in one batch and accepts exactly the same partials (but for a
+  probability 2^-127). Only a :class:`VerifiedPartial` can reach :func:`combine`.
 * **Combination** (:func:`combine`): for a set S of t parties, λ_i = Δ · Π_{j∈S∖i} j/(j − i)
   (an integer), c' = Π c_i^(2λ_i) = c^(4Δ² d) = (1 + n)^(4Δ² M), so
   M = L(c') · (4Δ²)^-1 mod n with L(u) = (u − 1)/n.
@@ -85,7 +86,7 @@ MAX_PARTIES = 64
 CHALLENGE_BITS = 256
 _STATISTICAL_BITS = 128  # slack of the proof's mask r over e·Δ·s_i
 _DOMAIN = b"datashare/threshold-paillier/partial/v1"
-_BATCH_WEIGHT_BITS = 128  # small-exponents test: soundness error 2^-128
+_BATCH_WEIGHT_BITS = 128  # small-exponents test with odd weights: soundness error 2^-127
 _V_COMB_ROWS = 12  # v's comb: 4,096 entries (2 MiB at 2048-bit keys), ~1/3 fewer steps than 8 rows
 
 
@@ -127,8 +128,8 @@ class ThresholdPublicKey:
 
     def __post_init__(self) -> None:
         n = self.n
-        if isinstance(n, bool) or not isinstance(n, int) or n % 2 == 0 or n.bit_length() < 128:
-            raise InvalidInputError("n must be an odd int of at least 128 bits")
+        if isinstance(n, bool) or not isinstance(n, int) or n % 2 == 0 or not 128 <= n.bit_length() <= 8192:
+            raise InvalidInputError("n must be an odd int of 128 to 8192 bits")
         if not 1 <= self.threshold <= self.parties <= MAX_PARTIES:
             raise InvalidInputError(
                 f"need 1 ≤ threshold ≤ parties ≤ {MAX_PARTIES}, got t = {self.threshold}, p = {self.parties}"
@@ -207,6 +208,8 @@ class ThresholdPublicKey:
 
     def check_ciphertext(self, ciphertext: int) -> mpz:
         """The ciphertext as an mpz after checking it is a unit of Z*_(n²)."""
+        if isinstance(ciphertext, bool) or not isinstance(ciphertext, int | type(mpz(0))):
+            raise InvalidInputError(f"a ciphertext must be an int, got {type(ciphertext).__name__}")
         c = mpz(ciphertext)
         if not 0 < c < self.nsquare or gmpy2.gcd(c, self.n) != 1:
             raise InvalidInputError("a ciphertext must be a unit of Z*_(n²)")
@@ -336,6 +339,12 @@ class PartialDecryption:
     commitment_v: int
     response: int
 
+    def __post_init__(self) -> None:
+        for name in ("index", "value", "commitment_c", "commitment_v", "response"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | type(mpz(0))):
+                raise InvalidInputError(f"partial decryption field {name} must be an int, got {type(value).__name__}")
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (integers in hex)."""
         return {
@@ -353,6 +362,8 @@ class PartialDecryption:
         Raises:
             InvalidInputError: A field is missing or malformed.
         """
+        if not isinstance(data, dict):
+            raise InvalidInputError(f"a partial decryption is a JSON object, got {type(data).__name__}")
         try:
             return cls(
                 _as_int(data["index"], "index"),
@@ -362,7 +373,7 @@ class PartialDecryption:
                 int(data["response"], 16),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidInputError(f"partial decryption: missing or malformed field ({exc})") from exc
+            raise InvalidInputError(f"partial decryption: missing or malformed field ({exc!r})") from None
 
 
 @dataclass(frozen=True)
@@ -498,6 +509,8 @@ class _Statement:
 
 def _statement(pk: ThresholdPublicKey, c4: mpz, partial: PartialDecryption) -> _Statement:
     """Range-check a partial's values and recompute its challenge (raises naming the party)."""
+    if not isinstance(partial, PartialDecryption):
+        raise InvalidInputError(f"expected a PartialDecryption, got {type(partial).__name__}")
     pk.check_index(partial.index)
     nsquare = pk.nsquare
     for name, value in (("c_i", partial.value), ("a", partial.commitment_c), ("b", partial.commitment_v)):
@@ -513,9 +526,19 @@ def _statement(pk: ThresholdPublicKey, c4: mpz, partial: PartialDecryption) -> _
 
 
 def verify_partial(public_key: ThresholdPublicKey, ciphertext: int, partial: PartialDecryption) -> VerifiedPartial:
-    """Check party i's proof that c_i = c^(2Δ s_i) for the s_i behind its published v_i.
+    """Check party i's proof that c_i² = c^(4Δ s_i) for the s_i behind its published v_i.
 
-    Checks (c⁴)^z = a · (c_i²)^e and v^z = b · v_i^e exactly, with e = H(statement, a, b).
+    Checks (c⁴)^z = τ · a · (c_i²)^e and v^z = τ' · b · v_i^e with e = H(statement, a, b), for
+    some τ, τ' of order at most 2 (τ² = τ'² = 1), by comparing both sides squared. Z*_(n²) is
+    the direct product of its squares G (odd order n·p'q', prime factors of about |n|/2 bits)
+    and the four square roots of 1, so the squared equations are the Chaum–Pedersen equations
+    in G for the commitments a², b²; since c⁴, c_i², v and v_i lie in G and squaring is a
+    bijection of G, they prove c_i² = (c⁴)^(Δ s_i) exactly as the unsquared ones would. What the
+    factor forgives is a commitment multiplied by −1 (or by a non-trivial root of 1, which only
+    whoever knows the factors of n can compute): harmless, because the statement is unchanged and
+    :func:`combine` uses c_i only squared. It is there so that this check and the batch check
+    (:func:`verify_partials`, which cannot see such factors) accept the same partials, and a
+    party's verdict never depends on whether another party cheated in the same batch.
     To check several partials of one ciphertext, :func:`verify_partials` is ~2× faster.
 
     Raises:
@@ -529,7 +552,7 @@ def verify_partial(public_key: ThresholdPublicKey, ciphertext: int, partial: Par
     st = _statement(pk, c4, partial)
     lhs_c = multi_exp(nsquare, [(c4, st.z), (st.ci2, -st.e)])
     lhs_v = multi_exp(nsquare, [(pk.fixed_v(), st.z), (pk.fixed_verification_key(st.index), -st.e)])
-    if lhs_c != st.a or lhs_v != st.b:
+    if lhs_c * lhs_c % nsquare != st.a * st.a % nsquare or lhs_v * lhs_v % nsquare != st.b * st.b % nsquare:
         raise InvalidPartialError([partial.index], "the equality-of-logarithms proof does not verify")
     return VerifiedPartial(partial.index, partial.value, int(c))
 
@@ -540,19 +563,37 @@ def verify_partials(
     """Check several parties' partials of one ciphertext at once; name every one that fails.
 
     Batch check (Bellare, Garay, Rabin, "Fast batch verification for modular exponentiation
-    and digital signatures", EUROCRYPT '98, the small-exponents test): with secret random
-    128-bit weights w_i, (c⁴)^(Σ w_i z_i) = Π a_i^(w_i) (c_i²)^(w_i e_i) and likewise for v,
-    both compared squared. Squaring puts every term in the squares of Z*_(n²), whose order
-    n·p'q' has no prime factor below 2^128, so a batch with one false equation passes with
-    probability at most 2^-128; what squaring forgives is a factor ±1, which the combination
-    removes anyway (partials enter it squared, as in Shoup's scheme). When the batch fails,
-    each partial is checked alone (:func:`verify_partial`) to name the culprits.
+    and digital signatures", EUROCRYPT '98, the small-exponents test): with secret random odd
+    128-bit weights w_i, drawn here after the partials are fixed, (c⁴)^(Σ w_i z_i) =
+    Π a_i^(w_i) (c_i²)^(w_i e_i) and likewise for v, both compared squared.
+
+    Exactly what it accepts: write ε_i = (c⁴)^(z_i) · a_i^(−1) · (c_i²)^(−e_i) for partial i's
+    error in the c-equation (1 for an honest proof; likewise for v). The batch computes
+    Π ε_i^(w_i) and accepts iff its square is 1, i.e. iff Π (ε_i²)^(w_i) = 1 in the squares G
+    of Z*_(n²), whose order n·p'q' has only prime factors of about |n|/2 bits (> 128). If some
+    ε_j² ≠ 1, the 2^127 possible odd w_j are distinct modulo its order, so at most one of them
+    passes: probability ≤ 2^-127. Hence, but for that probability, the batch accepts iff every
+    ε_i² = 1 — exactly :func:`verify_partial`'s condition (each error of order at most 2).
+    In particular it does **not** forgive errors that cancel across shares (a wrong c_1 whose
+    error a colluding party 2 offsets in its own commitment: with distinct secret weights
+    the errors no longer cancel), nor a wrong c_i in a batch of one (checked alone). Before
+    issue 12 the single check compared unsquared values, so the batch alone forgave a
+    commitment multiplied by −1; harmless (see :func:`verify_partial`), but it made a party's
+    verdict depend on the others: accepted in a clean batch, named by the fallback when another
+    party cheated. Both checks now test the same relation.
+
+    When the batch fails, each partial is checked alone (:func:`verify_partial`) to name the culprits.
 
     Raises:
         InvalidPartialError: Naming every party whose partial does not verify.
     """
     pk = public_key
     c = pk.check_ciphertext(ciphertext)
+    if isinstance(partials, str | bytes) or not isinstance(partials, Sequence):
+        raise InvalidInputError(f"partials must be a sequence of PartialDecryption, got {type(partials).__name__}")
+    for partial in partials:
+        if not isinstance(partial, PartialDecryption):
+            raise InvalidInputError(f"expected a PartialDecryption, got {type(partial).__name__}")
     if len(partials) <= 1:
         return [verify_partial(pk, int(c), p) for p in partials]
     nsquare = pk.nsquare
@@ -622,6 +663,8 @@ def combine(public_key: ThresholdPublicKey, partials: Sequence[VerifiedPartial])
         InsufficientSharesError: Fewer than t distinct parties.
         InvalidInputError: An unverified partial, or partials of different ciphertexts.
     """
+    if isinstance(partials, str | bytes) or not isinstance(partials, Iterable):
+        raise InvalidInputError(f"partials must be a sequence of VerifiedPartial, got {type(partials).__name__}")
     chosen: dict[int, VerifiedPartial] = {}
     for partial in partials:
         if not isinstance(partial, VerifiedPartial):

@@ -295,6 +295,8 @@ def verify_transfer(statement: TransferStatement, proof: TransferProof) -> None:
     """
     if not isinstance(proof, TransferProof):
         raise InvalidInputError(f"expected a TransferProof, got {type(proof).__name__}")
+    if not isinstance(statement, TransferStatement):
+        raise InvalidInputError(f"expected a TransferStatement, got {type(statement).__name__}")
     gn = mpz(statement.n)
     nsquare = gn * gn
     for index, delta in enumerate(statement.deltas):

@@ -120,7 +120,7 @@ class PublishedOpening:
                 c2=int(obj["c2"], 16),
                 e=int(obj["e"], 16),
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, OverflowError) as exc:  # OverflowError: int(inf)
             raise InvalidInputError(f"not a published trace opening: {exc}") from None
 
 

@@ -31,8 +31,25 @@ Contributors are authenticated, and one of them cannot stop a round:
   :class:`MalformedContributionError` naming its (authenticated) sender, who is excluded from
   the round (:attr:`AggregationCloud.excluded`); the round finishes with the others.
 
+Overflow (issue 12): a sum of K values each near the encoding's max_int would wrap around n
+and decrypt to a wrong number of the valid range, which decoding alone cannot notice. So the
+round has a limit ``max_contributors`` known to all, and each contribution's values must stay
+within ``contribution_bound`` = ⌊max_int / max_contributors⌋ (:func:`contribution_bound`):
+
+* an honest :class:`Contributor` knows its values and refuses to encrypt any beyond that bound
+  (:class:`~offchain.crypto.paillier.EncodingOverflowError`);
+* the cloud does not trust the bound a contribution carries: it re-wraps every received vector
+  with the agreed per-contribution bound, refuses a contribution beyond ``max_contributors``
+  (:class:`~offchain.crypto.paillier.EncodingOverflowError`, nothing folded in), and the
+  aggregate's tracked bound (:attr:`~offchain.crypto.paillier.EncryptedVector.bounds`) can then
+  never exceed max_int; decoding still refuses a total in the overflow gap.
+
+So, if every contributor respects the bound, the decrypted total is the exact sum or an error
+was raised. What the cloud cannot check (no range proofs): that a contributor respected it.
+
 Remaining semi-honest limit (no range proofs): a registered contributor can still encrypt any
-value of Z_n, so one contributor can shift the total by any amount. Values are not range-checked;
+value of Z_n, so one contributor can shift the total by any amount (including past the bound,
+which then wraps: the same power as encrypting a wrong value). Values are not range-checked;
 the total is only as right as the least honest contributor.
 """
 
@@ -51,10 +68,11 @@ from eth_account.messages import encode_defunct
 from offchain.chain.addresses import AddressLike, require_address
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.hashing import keccak256
-from offchain.crypto.paillier import EncryptedVector, FixedPoint, NoisePool
+from offchain.crypto.paillier import EncodingOverflowError, EncryptedVector, FixedPoint, NoisePool
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, VerificationError
 
 __all__ = [
+    "DEFAULT_MAX_CONTRIBUTORS",
     "AggregationCloud",
     "AggregationResult",
     "CheatingPartiesError",
@@ -64,6 +82,7 @@ __all__ = [
     "GatheredPartials",
     "MalformedContributionError",
     "PartialBatch",
+    "contribution_bound",
     "contribution_message",
     "gather_partials",
 ]
@@ -72,7 +91,25 @@ _CONTRIBUTION_DOMAIN = b"datashare/aggregation-contribution/v1"
 #: Length of a round id, in bytes.
 ROUND_ID_BYTES = 32
 
+#: Default limit on the contributors of one round: costs 20 bits of the encoding's range.
+DEFAULT_MAX_CONTRIBUTORS = 1 << 20
+
 logger = logging.getLogger(__name__)
+
+
+def contribution_bound(encoding: FixedPoint, max_contributors: int) -> int:
+    """⌊max_int / max_contributors⌋: the largest |encoded integer| one contribution may hold, so
+    that the sum of ``max_contributors`` of them cannot leave the encoding's range.
+
+    Raises:
+        InvalidInputError: ``max_contributors`` is not a positive int, or leaves a bound of 0.
+    """
+    if isinstance(max_contributors, bool) or not isinstance(max_contributors, int) or max_contributors < 1:
+        raise InvalidInputError(f"max_contributors must be a positive int, got {max_contributors!r}")
+    bound = encoding.max_int // max_contributors
+    if bound < 1:
+        raise InvalidInputError(f"{max_contributors} contributors leave no range in this encoding")
+    return bound
 
 
 class CheatingPartiesError(VerificationError):
@@ -167,6 +204,8 @@ class Contributor:
         pool: Optional precomputed r^n values for fast encryption.
         signing_key: The ``eth_account`` key that signs contributions (a new one if omitted);
             the cloud must have registered its address (:attr:`address`) under ``name``.
+        max_contributors: The round's limit (agree on it with the cloud): this contributor's
+            values must stay within :func:`contribution_bound`.
     """
 
     def __init__(
@@ -176,12 +215,14 @@ class Contributor:
         encoding: FixedPoint | None = None,
         pool: NoisePool | None = None,
         signing_key: Any | None = None,
+        max_contributors: int = DEFAULT_MAX_CONTRIBUTORS,
     ) -> None:
         if not name:
             raise InvalidInputError("a contributor needs a name")
         self.name = name
         self.public_key = public_key
         self.encoding = encoding or FixedPoint.for_key(public_key.paillier)
+        self.bound = contribution_bound(self.encoding, max_contributors)
         self._pool = pool
         self._signing_key = signing_key or Account.create()
 
@@ -194,9 +235,15 @@ class Contributor:
         """E(v) for the values (fresh randomness for each), signed for round ``round_id``.
 
         Raises:
-            EncodingOverflowError: A value does not fit the encoding.
+            EncodingOverflowError: A value does not fit the encoding, or exceeds this round's
+                per-contribution bound (:func:`contribution_bound`).
         """
         vector = EncryptedVector.encrypt(self.public_key.paillier, values, encoding=self.encoding, pool=self._pool)
+        if max(vector.bounds, default=0) > self.bound:
+            raise EncodingOverflowError(
+                f"{self.name}'s values exceed the per-contribution bound of this round "
+                f"(|value| ≤ {self.bound / 2.0**self.encoding.fraction_bits:.6g}): the total could wrap around n"
+            )
         return self.sign(vector, round_id=round_id)
 
     def sign(self, vector: EncryptedVector, *, round_id: bytes) -> Contribution:
@@ -241,16 +288,20 @@ class AggregationCloud:
         encoding: The encoding the contributors use.
         round_id: The round's id, which contributions are signed for (random if omitted; give
             contributors :attr:`round_id`).
+        max_contributors: How many contributions the round accepts; each is assumed within
+            :func:`contribution_bound` (the contributors' own check), so the total cannot wrap.
     """
 
     public_key: tp.ThresholdPublicKey
     length: int
     encoding: FixedPoint | None = None
     round_id: bytes = field(default_factory=lambda: secrets.token_bytes(ROUND_ID_BYTES))
+    max_contributors: int = DEFAULT_MAX_CONTRIBUTORS
     _registered: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _contributions: dict[str, Contribution] = field(default_factory=dict, init=False, repr=False)
     _excluded: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _aggregate: EncryptedVector | None = field(default=None, init=False, repr=False)
+    _bound: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.length, bool) or not isinstance(self.length, int) or self.length < 1:
@@ -259,6 +310,7 @@ class AggregationCloud:
             raise InvalidInputError(f"round id must be {ROUND_ID_BYTES} bytes, got {len(self.round_id)}")
         if self.encoding is None:
             self.encoding = FixedPoint.for_key(self.public_key.paillier)
+        self._bound = contribution_bound(self.encoding, self.max_contributors)
 
     def register(self, name: str, address: AddressLike) -> None:
         """Register contributor ``name`` with the address of its signing key.
@@ -295,6 +347,7 @@ class AggregationCloud:
                 under another key or encoding, or of another length or scale; the contributor is
                 excluded from the round.
             InvalidInputError: A second contribution from the same user.
+            EncodingOverflowError: The round already holds ``max_contributors`` contributions.
         """
         name = contribution.contributor
         address = self._registered.get(name)
@@ -317,7 +370,15 @@ class AggregationCloud:
             self._excluded[name] = problem
             logger.warning("contribution of %s refused, contributor excluded: %s", name, problem)
             raise MalformedContributionError(name, problem)
-        vector = contribution.vector
+        if len(self._contributions) >= self.max_contributors:
+            raise EncodingOverflowError(
+                f"the round holds {len(self._contributions)} contributions, its limit: one more could make "
+                "the total wrap around n"
+            )
+        # The bound the vector carries is the sender's claim: replace it with the agreed one.
+        vector = EncryptedVector.from_ciphertexts(
+            self.public_key.paillier, contribution.vector.ciphertexts, encoding=self.encoding, bound=self._bound
+        )
         self._aggregate = vector if self._aggregate is None else self._aggregate + vector
         self._contributions[name] = contribution
 

@@ -48,8 +48,14 @@ class FileKeys:
 
     @classmethod
     def from_bytes(cls, payload: bytes) -> FileKeys:
-        """Parse a payload made by :meth:`to_bytes`."""
+        """Parse a payload made by :meth:`to_bytes`.
+
+        Raises:
+            InvalidInputError: if ``payload`` is not bytes of the right length.
+        """
         expected = DATA_KEY_BYTES + SALT_BYTES + _TOKEN_BYTES
+        if not isinstance(payload, bytes):
+            raise InvalidInputError(f"file keys payload must be bytes, got {type(payload).__name__}")
         if len(payload) != expected:
             raise InvalidInputError(f"file keys payload must be {expected} bytes, got {len(payload)}")
         return cls(

@@ -105,6 +105,9 @@ class FileMetadata:
         Raises:
             IntegrityError: if it is not metadata of this format.
         """
+        if not isinstance(raw, bytes | bytearray):
+            raise IntegrityError(f"file metadata is bytes, got {type(raw).__name__}")
+        raw = bytes(raw)
         layout = {1: _LAYOUT_V1, FORMAT_VERSION: _LAYOUT}.get(raw[0]) if raw else None
         if layout is None or len(raw) < layout.size:
             raise IntegrityError(

@@ -16,7 +16,7 @@ from typing import BinaryIO, Protocol, runtime_checkable
 
 from offchain.errors import InvalidInputError
 
-__all__ = ["LOCATOR_PREFIX", "BlobStore", "locator_for", "parse_locator"]
+__all__ = ["LOCATOR_PREFIX", "MAX_RANGE_BYTES", "BlobStore", "check_range", "locator_for", "parse_locator"]
 
 #: Prefix of every content locator; names the hash function.
 LOCATOR_PREFIX = "sha256:"
@@ -27,6 +27,21 @@ _LOCATOR_PATTERN = re.compile(r"sha256:[0-9a-f]{64}")
 def locator_for(data: bytes) -> str:
     """Return the content locator of ``data``: ``"sha256:" + sha256(data).hex()``."""
     return LOCATOR_PREFIX + hashlib.sha256(data).hexdigest()
+
+
+#: Largest offset or length of a ranged read (a file position is a signed 64-bit integer).
+MAX_RANGE_BYTES = (1 << 63) - 1
+
+
+def check_range(offset: object, length: object) -> None:
+    """Raise unless ``offset`` and ``length`` are ints in [0, :data:`MAX_RANGE_BYTES`].
+
+    Raises:
+        InvalidInputError: naming the value that is not.
+    """
+    for name, value in (("offset", offset), ("length", length)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RANGE_BYTES:
+            raise InvalidInputError(f"{name} must be an int in [0, 2^63 − 1], got {value!r}")
 
 
 def parse_locator(locator: str) -> bytes:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from offchain.atomic_io import atomic_write_bytes
-from offchain.errors import IntegrityError, InvalidInputError, StorageError
-from offchain.storage.base import LOCATOR_PREFIX, locator_for, parse_locator
+from offchain.errors import IntegrityError, StorageError
+from offchain.storage.base import LOCATOR_PREFIX, check_range, locator_for, parse_locator
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -186,13 +186,13 @@ class FilesystemBlobStore:
             InvalidInputError: if ``locator`` is malformed or ``offset``/``length`` negative.
             StorageError: if no blob is stored under ``locator`` or it cannot be read.
         """
-        if offset < 0 or length < 0:
-            raise InvalidInputError(f"offset and length must be >= 0, got {offset} and {length}")
+        check_range(offset, length)
         path = self.path_for(locator)
         try:
             with path.open("rb") as handle:
+                available = max(0, os.fstat(handle.fileno()).st_size - offset)
                 handle.seek(offset)
-                return handle.read(length)
+                return handle.read(min(length, available))  # never a buffer larger than the blob
         except FileNotFoundError:
             raise StorageError(f"no blob {locator} in the store at {self.root}") from None
         except OSError as exc:

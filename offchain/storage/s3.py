@@ -62,7 +62,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 
 from offchain.errors import IntegrityError, InvalidInputError, StorageError
-from offchain.storage.base import LOCATOR_PREFIX, parse_locator
+from offchain.storage.base import LOCATOR_PREFIX, check_range, parse_locator
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -312,8 +312,7 @@ class S3BlobStore:
             InvalidInputError: if ``locator`` is malformed or ``offset``/``length`` negative.
             StorageError: if no blob is stored under ``locator`` or it cannot be read.
         """
-        if offset < 0 or length < 0:
-            raise InvalidInputError(f"offset and length must be >= 0, got {offset} and {length}")
+        check_range(offset, length)
         key = self.key_for(locator)
         if length == 0:
             if self._stored_size(key, locator) is None:

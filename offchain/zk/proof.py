@@ -171,8 +171,8 @@ class Proof:
         """
         try:
             parsed = json.loads(text)
-        except ValueError as error:
-            raise InvalidInputError(f"a proof must be JSON: {error}") from error
+        except (TypeError, ValueError) as error:
+            raise InvalidInputError(f"a proof must be JSON text: {error}") from error
         if not isinstance(parsed, dict) or "publicSignals" not in parsed:
             raise InvalidInputError("a proof's JSON needs its publicSignals")
         return cls.from_snarkjs(parsed, parsed["publicSignals"])

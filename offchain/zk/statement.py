@@ -164,7 +164,7 @@ class Record:
             parsed = json.loads(content)
             values = tuple(int(v) for v in parsed["fields"])
             salt = int(parsed["salt"])
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, OverflowError) as error:  # OverflowError: int(inf)
             raise InvalidInputError(f"not a record: {error}") from error
         return cls(values, salt)
 
@@ -274,7 +274,7 @@ class Requirement:
             parsed: Any = json.loads(text)
             ranges = tuple(FieldRange(int(lo), int(hi), required) for lo, hi, required in parsed["ranges"])
             return cls(ranges, int(parsed["min_satisfied"]), int(parsed["nonce"]))
-        except (ValueError, KeyError, TypeError) as error:
+        except (ValueError, KeyError, TypeError, OverflowError) as error:  # OverflowError: int(inf)
             raise InvalidInputError(f"not a requirement: {error}") from error
 
 

@@ -131,8 +131,9 @@ class VerificationKey:
             )
         except (KeyError, TypeError, ValueError, IndexError) as error:
             raise MalformedProofError(f"not a snarkjs verification key: {error!r}") from error
-        if len(key.ic) != int(parsed.get("nPublic", len(key.ic) - 1)) + 1:
-            raise MalformedProofError("the key's IC count does not match its nPublic")
+        n_public = parsed.get("nPublic", len(key.ic) - 1)
+        if isinstance(n_public, bool) or not isinstance(n_public, int) or len(key.ic) != n_public + 1:
+            raise MalformedProofError(f"the key's IC count {len(key.ic)} does not match its nPublic {n_public!r}")
         _ = key._curve  # check every point now, not at the first verification
         return key
 
@@ -143,6 +144,8 @@ class VerificationKey:
         Raises:
             MalformedProofError: if it is not a valid key.
         """
+        if not isinstance(path, Path):
+            raise MalformedProofError(f"a verification key is read from a Path, got {type(path).__name__}")
         try:
             parsed = json.loads(path.read_text())
         except (OSError, ValueError) as error:
@@ -186,8 +189,12 @@ def verify(proof: Proof, key: VerificationKey | int) -> bool:
     Raises:
         MalformedProofError: if the proof is not well formed (see the module docstring).
     """
-    if isinstance(key, int):
+    if not isinstance(proof, Proof):
+        raise MalformedProofError(f"expected a Proof, got {type(proof).__name__}")
+    if isinstance(key, int) and not isinstance(key, bool):
         key = verification_key(key)
+    if not isinstance(key, VerificationKey):
+        raise MalformedProofError(f"expected a VerificationKey or a record width, got {type(key).__name__}")
     if len(proof.public_signals) != key.public_count:
         raise MalformedProofError(f"the key expects {key.public_count} public signals, got {len(proof.public_signals)}")
     for name, value in zip(PUBLIC_SIGNAL_NAMES, proof.public_signals, strict=True):

@@ -209,30 +209,73 @@ def test_a_batch_of_valid_partials_verifies(public_key, ciphertext, partials):
     assert [v.index for v in verified] == [1, 2, 3, 4, 5]
 
 
-def signed_commitment_partial(share: tp.KeyShare, ciphertext: int) -> tp.PartialDecryption:
-    """A proof made honestly but with the commitment −(c⁴)^r: a factor of order 2."""
+def partial_with_errors(
+    share: tp.KeyShare, ciphertext: int, *, value_factor: int = 1, commitment_factor: int = 1
+) -> tp.PartialDecryption:
+    """A proof made honestly for c_i · ``value_factor`` with the commitment (c⁴)^r · ``commitment_factor``.
+
+    Its error in the c-equation, ε = (c⁴)^z · a^(−1) · (c_i²)^(−e), is then
+    ``commitment_factor``^(−1) · ``value_factor``^(−2e) (the v-equation holds exactly).
+    """
     pk = share.public_key
     nsquare = pk.nsquare
     c4 = pow(ciphertext, 4, nsquare)
-    ci = pow(ciphertext, 2 * pk.delta * share.share, nsquare)
+    ci = pow(ciphertext, 2 * pk.delta * share.share, nsquare) * value_factor % nsquare
     r = random.getrandbits(pk.mask_bits)
-    a, b = nsquare - pow(c4, r, nsquare), pow(pk.v, r, nsquare)
+    a, b = pow(c4, r, nsquare) * commitment_factor % nsquare, pow(pk.v, r, nsquare)
     e = tp._challenge(pk, share.index, c4, ci * ci % nsquare, a, b)
     return tp.PartialDecryption(share.index, ci, a, b, r + e * pk.delta * share.share)
 
 
-def test_a_batch_forgives_only_a_sign_which_the_combination_removes(
+def c_equation_error(public_key, ciphertext, partial) -> int:
+    """ε = (c⁴)^z · a^(−1) · (c_i²)^(−e) mod n²: 1 for an honest proof."""
+    nsquare = public_key.nsquare
+    c4 = pow(ciphertext, 4, nsquare)
+    ci2 = partial.value * partial.value % nsquare
+    e = tp._challenge(public_key, partial.index, c4, ci2, partial.commitment_c, partial.commitment_v)
+    return pow(c4, partial.response, nsquare) * pow(partial.commitment_c, -1, nsquare) * pow(ci2, -e, nsquare) % nsquare
+
+
+def test_a_commitment_times_minus_one_is_accepted_by_both_checks_and_decrypts(
     public_key, shares, ciphertext, partials, plaintext
 ):
-    # The exact check refuses −a; the squared batch forgives it. c_i enters the combination
-    # squared, so the result is the plaintext all the same (as for Shoup's ±c_i).
-    signed = signed_commitment_partial(shares[0], ciphertext)
-    with pytest.raises(tp.InvalidPartialError):
-        tp.verify_partial(public_key, ciphertext, signed)
+    # An error of order 2 is what both checks forgive: the proved statement c_i² = c^(4Δ s_i)
+    # is unchanged, and c_i enters the combination squared (as for Shoup's ±c_i).
+    signed = partial_with_errors(shares[0], ciphertext, commitment_factor=public_key.nsquare - 1)
+    assert c_equation_error(public_key, ciphertext, signed) == public_key.nsquare - 1
+    tp.verify_partial(public_key, ciphertext, signed)
     negated = replace(partials[1], value=public_key.nsquare - partials[1].value)
-    tp.verify_partial(public_key, ciphertext, negated)  # Shoup's c_i is defined up to its sign
     verified = tp.verify_partials(public_key, ciphertext, [signed, negated, partials[2]])
     assert tp.combine(public_key, verified) == plaintext
+
+
+def test_a_partial_with_an_order_two_error_is_not_named_when_another_party_cheats(
+    public_key, shares, ciphertext, partials
+):
+    signed = partial_with_errors(shares[0], ciphertext, commitment_factor=public_key.nsquare - 1)
+    forged = replace(partials[2], value=partials[2].value * 4 % public_key.nsquare)
+    with pytest.raises(tp.InvalidPartialError) as info:
+        tp.verify_partials(public_key, ciphertext, [signed, partials[1], forged])
+    assert info.value.parties == (3,)
+
+
+def test_errors_that_cancel_across_shares_are_not_forgiven_by_the_batch(public_key, shares, ciphertext, plaintext):
+    """Party 1 sends a wrong c_1; party 2, colluding, offsets its error in its own commitment.
+
+    The errors cancel in the unweighted product, so a batch without (secret, random) weights
+    would accept both and combine a wrong plaintext; the weighted batch names both parties.
+    """
+    nsquare = public_key.nsquare
+    y = 3  # c_1 · 3: a wrong partial decryption
+    wrong = partial_with_errors(shares[0], ciphertext, value_factor=y)
+    offset = c_equation_error(public_key, ciphertext, wrong)  # y^(−2e_1)
+    accomplice = partial_with_errors(shares[1], ciphertext, commitment_factor=offset)
+    errors = [c_equation_error(public_key, ciphertext, p) for p in (wrong, accomplice)]
+    assert errors[0] != 1 and errors[0] * errors[1] % nsquare == 1  # they cancel unweighted
+    assert tp.raw_combine(public_key, [wrong, accomplice, tp.partial_decrypt(shares[2], ciphertext)]) != plaintext
+    with pytest.raises(tp.InvalidPartialError) as info:
+        tp.verify_partials(public_key, ciphertext, [wrong, accomplice, tp.partial_decrypt(shares[2], ciphertext)])
+    assert info.value.parties == (1, 2)
 
 
 @pytest.mark.parametrize("value", [0, -1, "nsquare"])

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from offchain.crypto import threshold_paillier as tp
-from offchain.crypto.paillier import EncryptedVector, FixedPoint
+from offchain.crypto.paillier import EncodingOverflowError, EncryptedVector, FixedPoint
 from offchain.crypto.primes import safe_prime
 from offchain.errors import AccessDeniedError, InvalidInputError, VerificationError
 from offchain.protocols.aggregation import (
@@ -237,3 +237,48 @@ def test_the_cloud_holds_only_ciphertexts(public_key):
     aggregate = cloud.aggregate()
     assert all(int(c) != 123 for c in aggregate.ciphertexts)
     assert aggregate.public_key == public_key.paillier
+
+
+# ---- overflow across contributors (issue 12) ---------------------------------------------------
+
+
+def near_max_value(cloud) -> float:
+    """0.9 of the largest value the encoding holds: three such sum past the overflow gap."""
+    return cloud.encoding.max_value() * 0.9
+
+
+def test_three_contributions_near_the_range_raise_instead_of_wrapping(public_key, parties):
+    """Before issue 12 this decrypted to a wrong total: 2.7 · max_int wrapped past the gap."""
+    cloud = AggregationCloud(public_key, length=1)
+    big = near_max_value(cloud)
+    with pytest.raises(EncodingOverflowError):
+        for name in ("u1", "u2", "u3"):
+            cloud.submit(enrol(cloud, name, public_key).contribute([big], round_id=cloud.round_id))
+        cloud.decrypt(parties)
+
+
+def test_a_contributor_refuses_values_beyond_the_per_contribution_bound(public_key):
+    cloud = AggregationCloud(public_key, length=1, max_contributors=4)
+    user = enrol(cloud, "u1", public_key, max_contributors=4)
+    with pytest.raises(EncodingOverflowError, match="per-contribution bound"):
+        user.contribute([cloud.encoding.max_value() / 3], round_id=cloud.round_id)
+
+
+def test_a_contribution_beyond_max_contributors_is_refused_and_not_folded_in(public_key, parties):
+    cloud = AggregationCloud(public_key, length=1, max_contributors=2)
+    for name, value in (("u1", 3), ("u2", 4)):
+        cloud.submit(enrol(cloud, name, public_key, max_contributors=2).contribute([value], round_id=cloud.round_id))
+    late = enrol(cloud, "u3", public_key, max_contributors=2)
+    with pytest.raises(EncodingOverflowError, match="its limit"):
+        cloud.submit(late.contribute([5], round_id=cloud.round_id))
+    assert cloud.contributors == ("u1", "u2")
+    assert cloud.decrypt(parties).totals == (7.0,)
+
+
+def test_the_cloud_ignores_the_bound_a_contribution_claims(public_key):
+    cloud = AggregationCloud(public_key, length=1, max_contributors=2)
+    mallory = enrol(cloud, "mallory", public_key)
+    claimed = EncryptedVector.encrypt(public_key.paillier, [1], encoding=cloud.encoding)
+    assert claimed.bounds == (1 << cloud.encoding.fraction_bits,)
+    cloud.submit(mallory.sign(claimed, round_id=cloud.round_id))
+    assert cloud.aggregate().bounds == (cloud.encoding.max_int // 2,)
