@@ -50,7 +50,7 @@ def test_encrypted_training_yields_the_plaintext_model_and_costs(keypair, datase
 
 def test_the_analyst_decrypts_only_the_total_over_providers(keypair):
     schedule = replace(SCHEDULE, iterations=1)
-    rows, labels, providers = split_rows("bcw", 45)
+    _rows, _labels, providers = split_rows("bcw", 45)
     analyst = DataAnalyst(schedule, keypair=keypair)
     transcript = []
     train_secure_svm(analyst, providers, processes=False, transcript=transcript)
@@ -101,7 +101,7 @@ def test_a_tampered_provider_message_is_rejected(keypair):
 
 
 def test_a_provider_message_under_another_key_is_rejected(keypair):
-    analyst, providers, broadcast, _ = first_blinded(keypair)
+    analyst, providers, _broadcast, _ = first_blinded(keypair)
     other_public, _ = generate_keypair(512)
     foreign = EncryptedVector.encrypt(other_public, [1, 2, 3]).to_bytes()
     mac_key = providers[0].session_key
@@ -120,7 +120,7 @@ def test_a_message_replayed_into_another_iteration_is_rejected(keypair):
 
 
 def test_an_aggregate_from_a_provider_other_than_the_chain_head_is_rejected(keypair):
-    analyst, providers, broadcast, message = first_blinded(keypair)
+    analyst, providers, _broadcast, message = first_blinded(keypair)
     forged = replace(message, kind="aggregate", sender=providers[1].name)
     with pytest.raises(VerificationError, match="chain's head"):
         analyst.apply(forged, 0)
