@@ -54,9 +54,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -64,6 +65,9 @@ from typing import Any
 import phe
 from gmpy2 import mpz
 
+from offchain.chain.registry import DataRegistryClient, FileRegistration
+from offchain.crypto.hashing import content_commitment, new_salt, sha256
+from offchain.crypto.merkle import MerkleTree
 from offchain.crypto.paillier import EncryptedVector, FixedPoint, NoisePool, generate_keypair
 from offchain.crypto.secure_comparison import (
     BlindingSecret,
@@ -73,7 +77,7 @@ from offchain.crypto.secure_comparison import (
     check_ciphertext,
 )
 from offchain.crypto.secure_polynomial import encrypted_hinge_sums, encrypted_margins, margin_bound
-from offchain.errors import InvalidInputError, VerificationError
+from offchain.errors import IntegrityError, InvalidInputError, VerificationError
 from offchain.learning.svm import (
     HingeSums,
     Schedule,
@@ -83,13 +87,18 @@ from offchain.learning.svm import (
     batch_schedule,
     gradient_step,
 )
+from offchain.storage.base import BlobStore
 
 __all__ = [
     "DataAnalyst",
     "DataProvider",
     "ModelBroadcast",
+    "PinnedDataset",
     "SignedMessage",
     "SinglePartyBatchError",
+    "check_registered_dataset",
+    "fetch_registered_dataset",
+    "register_dataset",
     "train_secure_svm",
 ]
 
@@ -202,6 +211,25 @@ class DataProvider:
         self._pending: dict[int, tuple[list[int], list[BlindingSecret]]] = {}
         self._contribution: dict[int, list[mpz]] = {}
         self._mask: dict[int, list[int]] = {}
+        #: The provider's own Paillier key pair for its registered dataset (set by :func:`register_dataset`).
+        self.dataset_keypair: tuple[phe.PaillierPublicKey, phe.PaillierPrivateKey] | None = None
+        #: The salt of the registered commitment to its plaintext rows.
+        self.commitment_salt: bytes | None = None
+
+    def check_pinned(self, pinned: PinnedDataset, fraction_bits: int) -> None:
+        """Refuse to train unless this provider's rows are the ones it registered on chain.
+
+        Raises:
+            IntegrityError: The rows (or their count) differ from the registered commitment.
+        """
+        if self.commitment_salt is None:
+            raise IntegrityError(f"provider {self.name!r} has no registered dataset")
+        found = content_commitment(_plaintext_bytes(self.rows, self.labels, fraction_bits), self.commitment_salt)
+        if pinned.rows != len(self.rows) or found != pinned.content_commitment:
+            raise IntegrityError(
+                f"provider {self.name!r}: the rows offered for training are not the registered dataset "
+                f"0x{pinned.file_id.hex()}; training refused"
+            )
 
     def join(
         self, public_key: phe.PaillierPublicKey, offset: int, schedule: Schedule, analyst: str, chain_next: str
@@ -447,6 +475,7 @@ def train_secure_svm(
     processes: bool = True,
     transcript: list[SignedMessage | ModelBroadcast] | None = None,
     progress: Callable[[int, float], None] | None = None,
+    pinned: Mapping[str, PinnedDataset] | None = None,
 ) -> TrainingTrace:
     """Run Algorithm 3 over ``providers`` with the analyst's schedule; the trained model and costs.
 
@@ -456,14 +485,24 @@ def train_secure_svm(
         processes: Run each provider in a process of its own.
         transcript: If given, every message on the wire is appended to it.
         progress: Called with (iteration, cost) after each step.
+        pinned: Each provider's dataset as checked against the chain
+            (:func:`fetch_registered_dataset`); training is refused unless every provider's
+            rows are its registered ones.
 
     Raises:
         SinglePartyBatchError: A batch of the schedule holds rows of one provider only.
         InvalidInputError: Fewer than two providers, or providers of different widths.
+        IntegrityError: ``pinned`` is given and a provider has no pinned dataset or its rows
+            are not the registered ones.
     """
     if len(providers) < 2:
         raise InvalidInputError("secureSVM needs at least two providers (the analyst decrypts only their total)")
     names = [p.name for p in providers]
+    if pinned is not None:
+        for provider in providers:
+            if provider.name not in pinned:
+                raise IntegrityError(f"provider {provider.name!r} has no dataset pinned on chain")
+            provider.check_pinned(pinned[provider.name], analyst.schedule.fraction_bits)
     for provider, chain_next in zip(providers, [*names[1:], names[0]], strict=True):
         offset = analyst.enrol(provider.name, len(provider.rows), provider.session_key, len(provider.rows[0]))
         provider.join(analyst.public_key, offset, analyst.schedule, analyst.name, chain_next)
@@ -503,3 +542,129 @@ def train_secure_svm(
         for runner in runners:
             runner.close()
     return TrainingTrace(analyst.model, list(analyst.costs))
+
+
+# --- pinning the providers' encrypted datasets on chain ---------------------------------------
+
+_DATASET_MAGIC = b"SVMDS1"
+
+
+@dataclass(frozen=True)
+class PinnedDataset:
+    """A provider's encrypted dataset as registered in the ``DataRegistry`` and checked against it.
+
+    Attributes:
+        file_id: Its registry id.
+        owner: The registering account (the provider).
+        rows: Number of rows; each row is a Merkle leaf.
+        features: Features per row (the label is the row's last ciphertext).
+        merkle_root: Root over the rows' ciphertext bytes, as registered.
+        content_commitment: Salted commitment to the plaintext rows, as registered.
+    """
+
+    file_id: bytes
+    owner: str
+    rows: int
+    features: int
+    merkle_root: bytes
+    content_commitment: bytes
+
+
+def _plaintext_bytes(rows: Sequence[Sequence[int]], labels: Sequence[int], fraction_bits: int) -> bytes:
+    """The canonical bytes the content commitment is over."""
+    body = {"fraction_bits": fraction_bits, "rows": [list(r) for r in rows], "labels": list(labels)}
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _split_dataset(blob: bytes) -> list[bytes]:
+    if not blob.startswith(_DATASET_MAGIC) or len(blob) < len(_DATASET_MAGIC) + 4:
+        raise IntegrityError("not an encrypted secureSVM dataset (bad magic)")
+    offset = len(_DATASET_MAGIC)
+    count = int.from_bytes(blob[offset : offset + 4], "big")
+    offset += 4
+    rows = []
+    for _ in range(count):
+        size = int.from_bytes(blob[offset : offset + 4], "big")
+        rows.append(blob[offset + 4 : offset + 4 + size])
+        offset += 4 + size
+    if offset != len(blob) or any(not row for row in rows):
+        raise IntegrityError("encrypted secureSVM dataset is truncated or has trailing bytes")
+    return rows
+
+
+def check_registered_dataset(record: FileRegistration, blob: bytes) -> PinnedDataset:
+    """Check an encrypted dataset against its on-chain record; what the analyst may train on.
+
+    Raises:
+        IntegrityError: The rows do not match the registered Merkle root, the blob's hash is not
+            the registered one, or the blob or metadata is malformed.
+    """
+    rows = _split_dataset(blob)
+    root = MerkleTree.from_blocks(rows).root
+    if root != record.merkle_root:
+        raise IntegrityError(
+            f"dataset 0x{record.file_id.hex()}: its rows no longer match the registered Merkle root "
+            f"(registered 0x{record.merkle_root.hex()}, found 0x{root.hex()}); training refused"
+        )
+    if sha256(blob) != record.ciphertext_hash:
+        raise IntegrityError(f"dataset 0x{record.file_id.hex()}: ciphertext hash differs from the registered one")
+    try:
+        meta = json.loads(record.metadata)
+        features, count = int(meta["features"]), int(meta["rows"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise IntegrityError(f"dataset 0x{record.file_id.hex()}: unreadable metadata ({exc})") from exc
+    if meta.get("kind") != "secure-svm-dataset" or count != len(rows):
+        raise IntegrityError(f"dataset 0x{record.file_id.hex()}: metadata says {count} rows, blob has {len(rows)}")
+    return PinnedDataset(record.file_id, record.owner, count, features, record.merkle_root, record.content_commitment)
+
+
+def fetch_registered_dataset(registry: DataRegistryClient, store: BlobStore, file_id: bytes) -> PinnedDataset:
+    """Read a provider's dataset record from the chain, fetch its blob, check it (:func:`check_registered_dataset`)."""
+    record = registry.get_file(file_id)
+    return check_registered_dataset(record, store.get(record.locator))
+
+
+def register_dataset(
+    provider: DataProvider,
+    registry: DataRegistryClient,
+    store: BlobStore,
+    account: Any,
+    *,
+    fraction_bits: int,
+    key_bits: int = 2048,
+    workers: int = 1,
+) -> PinnedDataset:
+    """Encrypt ``provider``'s rows under its own Paillier key, store them, register them on chain.
+
+    Each row (features, then label) is one serialised :class:`EncryptedVector` and one Merkle
+    leaf; the blob goes to ``store`` and the ``DataRegistry`` record carries the Merkle root over
+    the rows, the blob's hash, its locator and a salted commitment to the plaintext rows (the
+    provider keeps the salt and checks its training rows against it). Ciphertexts are not
+    written into contract storage.
+    """
+    public_key, private_key = provider.dataset_keypair or generate_keypair(key_bits)
+    provider.dataset_keypair = (public_key, private_key)
+    pool = NoisePool(public_key, private_key, workers=workers)
+    pool.fill(len(provider.rows) * (len(provider.rows[0]) + 1))
+    encoding = FixedPoint.for_key(public_key, 0)
+    encrypted = [
+        EncryptedVector.encrypt(public_key, [*row, label], encoding=encoding, pool=pool).to_bytes()
+        for row, label in zip(provider.rows, provider.labels, strict=True)
+    ]
+    blob = _DATASET_MAGIC + len(encrypted).to_bytes(4, "big")
+    blob += b"".join(len(row).to_bytes(4, "big") + row for row in encrypted)
+    provider.commitment_salt = new_salt()
+    commitment = content_commitment(
+        _plaintext_bytes(provider.rows, provider.labels, fraction_bits), provider.commitment_salt
+    )
+    metadata = {"kind": "secure-svm-dataset", "rows": len(encrypted), "features": len(provider.rows[0])}
+    record = registry.register_file(
+        sender=account,
+        content_commitment=commitment,
+        ciphertext_hash=sha256(blob),
+        locator=store.put(blob),
+        merkle_root=MerkleTree.from_blocks(encrypted).root,
+        metadata=json.dumps(metadata, sort_keys=True).encode(),
+    )
+    logger.info("provider %s registered %d encrypted rows as 0x%s", provider.name, len(encrypted), record.file_id.hex())
+    return check_registered_dataset(record, blob)

@@ -67,9 +67,7 @@ def test_the_analyst_decrypts_only_the_total_over_providers(keypair):
     partials = [[sum(v) for v in zip(*own[: k + 1], strict=True)] for k in range(len(own))]
     carried = [m for m in transcript if isinstance(m, SignedMessage) and m.kind in ("chain", "aggregate")]
     to_analyst = [m for m in carried if m.recipient == analyst.name]
-    decrypted = {
-        id(m): EncryptedVector.from_bytes(m.payload, keypair[0]).decrypt_residues(keypair[1]) for m in carried
-    }
+    decrypted = {id(m): EncryptedVector.from_bytes(m.payload, keypair[0]).decrypt_residues(keypair[1]) for m in carried}
     encode = [[v % keypair[0].n for v in values] for values in (*own, *partials)]
     assert [m.kind for m in to_analyst] == ["aggregate"]
     assert decrypted[id(to_analyst[0])] == [v % keypair[0].n for v in total]
