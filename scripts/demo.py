@@ -30,6 +30,9 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
    decoys under the anonymity-set rule with zero-knowledge proofs settled by 3 of the 4
    agencies, withdrawals decided the same way, an overdraft refused, a thief's decoy theft and
    overdraft rejected and rolled back, the books checked (scripts/ledger.py).
+11. secureSVM: three providers pin their Paillier-encrypted Breast Cancer Wisconsin rows on
+   chain, the analyst trains a linear SVM over them, decrypting only totals, and gets the
+   plaintext run's model; the cost per iteration is plotted (scripts/secure_svm.py).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from offchain.errors import TransactionRevertedError
 from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
-from scripts import aggregation, consortium, ledger, market, sharing
+from scripts import aggregation, consortium, ledger, market, secure_svm, sharing
 
 OUTPUT = PROJECT_ROOT / "demo-output"
 
@@ -128,5 +131,10 @@ def main(
 
     print("\n== 10. A confidential ledger: encrypted balances, payments among decoys")
     ledger.run(session, output / "ledger", bits=paillier_bits)
+
+    print("\n== 11. secureSVM: SVM training over three providers' encrypted, chain-pinned rows")
+    secure_svm.run(
+        session, output / "secure-svm", list(accounts[1:4]), key_bits=paillier_bits, plot=output / "secure_svm_cost.png"
+    )
     settle()
     print("\nDemo finished.")
