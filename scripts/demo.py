@@ -44,6 +44,7 @@ from brownie import accounts, network
 from offchain.chain import Session, default_account, deploy_all, deployment_path, settle
 from offchain.crypto.group_signature import DEFAULT_MODULUS_BITS
 from offchain.errors import TransactionRevertedError
+from offchain.learning import Schedule
 from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
@@ -66,6 +67,7 @@ def main(
     record_path: Path | None = None,
     group_bits: int = DEFAULT_MODULUS_BITS,
     paillier_bits: int = 2048,
+    svm_iterations: int = 80,
 ) -> None:
     """Run the demo on the active (local) network.
 
@@ -73,7 +75,9 @@ def main(
         output: Folder of the demo's blob store.
         record_path: Where to write the deployment record (``deployments/<network>.json``).
         group_bits: Modulus size of the agencies' group signatures (1024 only to test quickly).
-        paillier_bits: Modulus size of the threshold Paillier keys (1024 only to test quickly).
+        paillier_bits: Modulus size of the Paillier keys (threshold, ledger, secureSVM; 1024 only
+            to test quickly).
+        svm_iterations: Gradient steps of the secureSVM training (80: the default schedule).
     """
     print(f"== 1. Deploy on {network.show_active()}")
     record_path = record_path or deployment_path(str(network.show_active()))
@@ -134,7 +138,12 @@ def main(
 
     print("\n== 11. secureSVM: SVM training over three providers' encrypted, chain-pinned rows")
     secure_svm.run(
-        session, output / "secure-svm", list(accounts[1:4]), key_bits=paillier_bits, plot=output / "secure_svm_cost.png"
+        session,
+        output / "secure-svm",
+        list(accounts[1:4]),
+        key_bits=paillier_bits,
+        schedule=Schedule(iterations=svm_iterations),
+        plot=output / "secure_svm_cost.png",
     )
     settle()
     print("\nDemo finished.")

@@ -10,7 +10,10 @@ the blinder holds a fresh ciphertext [[I]] of the bit I = [d < 0], ready for hom
 
 Variants, and who learns what:
 
-* ``paper`` (the research's Algorithm 2, as we read it): the blinder draws random integers
+* ``paper`` (the research's Algorithm 2; the thesis text was not at hand when this was written,
+  so this follows the published secureSVM description of it: multiplicative and additive
+  blinding by positive random integers, decrypted and compared by the key holder; check it
+  against Fig. 4.4 before relying on its exact leakage): the blinder draws random integers
   r1 > r2 > 0 (r1 of ``paper_factor_bits`` bits) and sends [[r1·d + r2]]; the key holder decrypts
   v = r1·d + r2, whose sign is the sign of d (d ≥ 1 ⇒ v > 0, d ≤ −1 ⇒ v < 0, d = 0 ⇒ v > 0), and
   returns [[I]] with I = [v < 0]. **Leakage to the key holder:** the bit I itself, and the

@@ -8,7 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from offchain.crypto.paillier import EncryptedVector, KeyMismatchError, generate_keypair
+from offchain.crypto.paillier import EncryptedVector, FixedPoint, KeyMismatchError, generate_keypair
+from offchain.crypto.secure_comparison import ComparisonVariant, MalformedCiphertextError
 from offchain.errors import InvalidInputError, VerificationError
 from offchain.learning import Schedule, hinge_sums, load_dataset, prepare, quantize, train_plaintext
 from offchain.protocols.secure_svm import (
@@ -28,20 +29,27 @@ def keypair():
     return generate_keypair(512)
 
 
-def split_rows(name, count, parts=3):
+def split_rows(name, count, parts=3, variant=ComparisonVariant.BLINDED):
     prepared = prepare(load_dataset(name), seed=0)
     rows = quantize(prepared.x_train, SCHEDULE.fraction_bits)[:count]
     labels = prepared.y_train.tolist()[:count]
     providers = [
-        DataProvider(f"provider-{k}", [rows[i] for i in part], [labels[i] for i in part])
+        DataProvider(f"provider-{k}", [rows[i] for i in part], [labels[i] for i in part], variant=variant)
         for k, part in enumerate(np.array_split(np.arange(count), parts))
     ]
     return rows, labels, providers
 
 
-@pytest.mark.parametrize(("dataset", "processes"), [("bcw", True), ("hdd", False)])
-def test_encrypted_training_yields_the_plaintext_model_and_costs(keypair, dataset, processes):
-    rows, labels, providers = split_rows(dataset, 60)
+@pytest.mark.parametrize(
+    ("dataset", "processes", "variant"),
+    [
+        ("bcw", True, ComparisonVariant.BLINDED),
+        ("hdd", False, ComparisonVariant.BLINDED),
+        ("bcw", False, ComparisonVariant.PAPER),
+    ],
+)
+def test_encrypted_training_yields_the_plaintext_model_and_costs(keypair, dataset, processes, variant):
+    rows, labels, providers = split_rows(dataset, 60, variant=variant)
     trace = train_secure_svm(DataAnalyst(SCHEDULE, keypair=keypair), providers, processes=processes)
     plain = train_plaintext(rows, labels, SCHEDULE)
     assert trace.model == plain.model
@@ -109,6 +117,22 @@ def test_a_provider_message_under_another_key_is_rejected(keypair):
     forged = replace(forged, tag=secure_svm._mac(mac_key, "blinded", forged.sender, forged.recipient, 0, foreign))
     with pytest.raises(KeyMismatchError):
         analyst.answer(forged, 0)
+
+
+def signed_by(provider, analyst, ciphertexts):
+    """A blinded message with a valid tag from ``provider`` carrying ``ciphertexts``."""
+    from offchain.protocols import secure_svm
+
+    encoding = FixedPoint.for_key(analyst.public_key, 0)
+    payload = EncryptedVector(analyst.public_key, encoding, tuple(ciphertexts)).to_bytes()
+    tag = secure_svm._mac(provider.session_key, "blinded", provider.name, analyst.name, 0, payload)
+    return SignedMessage("blinded", provider.name, analyst.name, 0, payload, tag)
+
+
+def test_a_provider_ciphertext_sharing_a_factor_with_n_is_rejected(keypair):
+    analyst, providers, _, _ = first_blinded(keypair)
+    with pytest.raises(MalformedCiphertextError):
+        analyst.answer(signed_by(providers[0], analyst, [keypair[1].p]), 0)
 
 
 def test_a_message_replayed_into_another_iteration_is_rejected(keypair):
