@@ -31,6 +31,9 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
    decoys under the anonymity-set rule with zero-knowledge proofs settled by 3 of the 4
    agencies, withdrawals decided the same way, an overdraft refused, a thief's decoy theft and
    overdraft rejected and rolled back, the books checked (scripts/ledger.py).
+11. secureSVM: three providers pin their Paillier-encrypted Breast Cancer Wisconsin rows on
+   chain, the analyst trains a linear SVM over them, decrypting only totals, and gets the
+   plaintext run's model; the cost per iteration is plotted (scripts/secure_svm.py).
 """
 
 from __future__ import annotations
@@ -42,10 +45,11 @@ from brownie import accounts, network
 from offchain.chain import Session, default_account, deploy_all, deployment_path, settle
 from offchain.crypto.group_signature import DEFAULT_MODULUS_BITS
 from offchain.errors import TransactionRevertedError
+from offchain.learning import Schedule
 from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
-from scripts import aggregation, consortium, ledger, market, sharing
+from scripts import aggregation, consortium, ledger, market, secure_svm, sharing
 
 OUTPUT = PROJECT_ROOT / "demo-output"
 
@@ -64,6 +68,7 @@ def main(
     record_path: Path | None = None,
     group_bits: int = DEFAULT_MODULUS_BITS,
     paillier_bits: int = 2048,
+    svm_iterations: int = 80,
 ) -> None:
     """Run the demo on the active (local) network.
 
@@ -71,7 +76,9 @@ def main(
         output: Folder of the demo's blob store.
         record_path: Where to write the deployment record (``deployments/<network>.json``).
         group_bits: Modulus size of the agencies' group signatures (1024 only to test quickly).
-        paillier_bits: Modulus size of the threshold Paillier keys (1024 only to test quickly).
+        paillier_bits: Modulus size of the Paillier keys (threshold, ledger, secureSVM; 1024 only
+            to test quickly).
+        svm_iterations: Gradient steps of the secureSVM training (80: the default schedule).
     """
     print(f"== 1. Deploy on {network.show_active()}")
     record_path = record_path or deployment_path(str(network.show_active()))
@@ -129,5 +136,15 @@ def main(
 
     print("\n== 10. A confidential ledger: encrypted balances, payments among decoys")
     ledger.run(session, output / "ledger", bits=paillier_bits)
+
+    print("\n== 11. secureSVM: SVM training over three providers' encrypted, chain-pinned rows")
+    secure_svm.run(
+        session,
+        output / "secure-svm",
+        list(accounts[1:4]),
+        key_bits=paillier_bits,
+        schedule=Schedule(iterations=svm_iterations),
+        plot=output / "secure_svm_cost.png",
+    )
     settle()
     print("\nDemo finished.")

@@ -6,7 +6,13 @@ from scripts import demo
 
 
 def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
-    demo.main(output=tmp_path / "out", record_path=tmp_path / "deployment.json", group_bits=1024, paillier_bits=1024)
+    demo.main(
+        output=tmp_path / "out",
+        record_path=tmp_path / "deployment.json",
+        group_bits=1024,
+        paillier_bits=1024,
+        svm_iterations=10,
+    )
     printed = capsys.readouterr().out
     assert "DataRegistry" in printed
     assert "commitment opens: OK" in printed
@@ -34,6 +40,8 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert "refused: ConfidentialLedgerAccountFrozen" in printed
     assert "audit of erin    1.00 ETH  in range" in printed
     assert ": balanced" in printed
+    assert "analyst: every blob matches its on-chain Merkle root and hash" in printed
+    assert "same model as the plaintext run of the same schedule: True" in printed
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()
     assert any(p.is_file() for p in (tmp_path / "out" / "blobs").rglob("*"))
