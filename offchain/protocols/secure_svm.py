@@ -302,9 +302,15 @@ class DataProvider:
     def chain_add(self, message: SignedMessage) -> SignedMessage:
         """Step 4, inside the chain: multiply this provider's sums into the running (masked) total."""
         public_key, _, _, _, chain_next, _ = self._state()
-        running = EncryptedVector.from_bytes(message.payload, public_key)
-        total = running + _wrap(public_key, self._contribution.pop(message.iteration))
-        return SignedMessage(CHAIN, self.name, chain_next, message.iteration, total.to_bytes())
+        nsquare = mpz(public_key.nsquare)
+        running = EncryptedVector.from_bytes(message.payload, public_key).ciphertexts
+        own = self._contribution.pop(message.iteration)
+        if len(running) != len(own):
+            raise InvalidInputError(f"the running total has {len(running)} sums, this provider {len(own)}")
+        # the running total carries the head's uniform mask (chain_start), so it is no bounded value:
+        # added by raw arithmetic like the mask; the unmasked total's bound is the batch's (check_sum_bound)
+        total = [a * b % nsquare for a, b in zip(running, own, strict=True)]
+        return SignedMessage(CHAIN, self.name, chain_next, message.iteration, _wrap(public_key, total).to_bytes())
 
     def chain_finish(self, message: SignedMessage) -> SignedMessage:
         """Step 4, back at the head: remove the mask and send the total to the analyst."""
