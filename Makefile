@@ -20,9 +20,11 @@ TEST_WORKERS ?= 2
 TESTS ?= tests
 BENCHES ?= bench/*.py
 # After the suite, `make test` runs the contract and chain-client tests a second time on Anvil,
-# the other local chain the README offers, so that both stay green (ANVIL_TESTS= skips it).
+# the other local chain the README offers, so that both stay green (ANVIL_TESTS= skips it). The
+# stateful machines run 5 examples there: their models are chain-agnostic and just ran in full
+# on Ganache (`make test-anvil` runs everything in full on Anvil).
 ANVIL_TESTS ?= tests/contracts tests/offchain/chain
-ANVIL_ARGS ?=
+ANVIL_STATEFUL_EXAMPLES ?= 5
 BENCH_ARGS ?= --quick
 SOLC_VERSION := $(shell node -p "require('./package.json').devDependencies.solc" 2>/dev/null)
 PY_STAMP := $(VENV)/.installed
@@ -72,7 +74,7 @@ test: setup
 	@# prunes a stale build file, and workers pruning it at once would race (and disagree).
 	$(BROWNIE) compile >/dev/null
 	$(BROWNIE) test $(TESTS) --network $(NETWORK) -n $(TEST_WORKERS)
-	$(if $(ANVIL_TESTS),$(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS) $(ANVIL_ARGS))
+	$(if $(ANVIL_TESTS),DATASHARE_STATEFUL_EXAMPLES=$(ANVIL_STATEFUL_EXAMPLES) $(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS))
 	$(MAKE) --no-print-directory lint
 
 test-anvil: setup

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 from eth_utils import keccak
+
+#: Environment variable capping the examples of every stateful test (``run_state_machine``):
+#: ``make test``'s second pass on Anvil sets it, since the machines' models are chain-agnostic
+#: and run in full on Ganache in the same run (``make test-anvil`` runs them in full on Anvil).
+STATEFUL_EXAMPLES_CAP = "DATASHARE_STATEFUL_EXAMPLES"
 
 #: The voting period of the consortium the tests deploy: three days, the deployment default.
 VOTING_PERIOD_S = 3 * 24 * 3600
@@ -37,7 +44,8 @@ def run_state_machine(rules_object: type, *args: object, settings: dict | None =
     ``args``; the chain is snapshotted once and reverted before every example. Brownie 1.22.2
     ships that function compiled with mypyc, and its compiled base class refuses the subclass it
     generates (``TypeError: ..._BrownieStateMachine object expected``), so this plain Python
-    equivalent runs the same rules objects until Brownie's works again.
+    equivalent runs the same rules objects until Brownie's works again. ``max_examples`` is
+    capped by the environment variable named in :data:`STATEFUL_EXAMPLES_CAP` when it is set.
     """
     import inspect
     from types import FunctionType
@@ -71,7 +79,11 @@ def run_state_machine(rules_object: type, *args: object, settings: dict | None =
     if "__init__" in vars(rules_object):
         rules_object.__init__(Machine, *args)
     chain.snapshot()
-    stateful.run_state_machine_as_test(Machine, settings=hypothesis_settings(**(settings or {})))
+    chosen = dict(settings or {})
+    cap = os.environ.get(STATEFUL_EXAMPLES_CAP)
+    if cap:
+        chosen["max_examples"] = min(int(cap), chosen.get("max_examples", int(cap)))
+    stateful.run_state_machine_as_test(Machine, settings=hypothesis_settings(**chosen))
 
 
 # --- the data market ------------------------------------------------------------------------
