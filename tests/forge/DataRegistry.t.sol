@@ -166,3 +166,57 @@ contract DataRegistryHandler is Checks {
         return string(new bytes(lengths[choice % 5]));
     }
 }
+
+/// @title DataRegistryInvariants
+/// @notice Invariants of `DataRegistry` over random sequences: every registered file keeps its
+/// owner (who is the one in its id), its version is its predecessor's plus one, a file has at
+/// most one successor, owned by the same account; `verifyRecord` accepts the registered fields
+/// and rejects a changed one; `isGranted` is exactly the model's active grant (expiry included).
+contract DataRegistryInvariants is InvariantTest {
+    DataRegistryHandler internal handler;
+
+    function setUp() public {
+        handler = new DataRegistryHandler();
+        targetContract(address(handler));
+    }
+
+    /// @notice All of them, after every call (one campaign for the suite).
+    function invariant_dataRegistry() external {
+        DataRegistry registry = handler.registry();
+        vm.warp(handler.now_());
+        address[3] memory actors = [handler.actors(0), handler.actors(1), handler.actors(2)];
+        for (uint256 i = 0; i < handler.fileCount(); ++i) {
+            bytes32 fileId = handler.fileIds(i);
+            DataRegistryHandler.GhostFile memory expected = handler.fileOf(fileId);
+            IDataRegistry.FileRecord memory stored = registry.getFile(fileId);
+            check(stored.owner == expected.owner, "a file's owner changed");
+            check(registry.fileIdOf(stored.owner, expected.contentCommitment) == fileId, "owner and id disagree");
+            check(stored.version == expected.version, "a version number is wrong");
+            bytes32 successor = registry.successorOf(fileId);
+            check(successor == expected.successor, "a successor differs from the model");
+            if (successor != 0) {
+                IDataRegistry.FileRecord memory next = registry.getFile(successor);
+                check(next.owner == stored.owner, "a successor has another owner");
+                check(next.version == stored.version + 1, "a successor's version is not the next");
+            }
+            check(
+                registry.verifyRecord(
+                    fileId, expected.contentCommitment, expected.ciphertextHash, expected.merkleRoot, expected.locator, ""
+                ),
+                "verifyRecord rejects the registered fields"
+            );
+            check(
+                !registry.verifyRecord(
+                    fileId, expected.contentCommitment, expected.ciphertextHash, expected.merkleRoot, expected.locator, "x"
+                ),
+                "verifyRecord accepts changed metadata"
+            );
+            for (uint256 a = 0; a < 3; ++a) {
+                check(
+                    registry.isGranted(fileId, actors[a]) == handler.activeGrant(fileId, actors[a]),
+                    "isGranted differs from the model"
+                );
+            }
+        }
+    }
+}
