@@ -1,7 +1,7 @@
 # The project's two commands (see README):
 #   make demo   install what is missing, then run the end-to-end demo on a fresh local Ganache
 #   make test   install what is missing, then run every test on Ganache, the contract and chain-client
-#               tests again on Anvil, then the linters (ruff, mypy, Slither)
+#               tests again on Anvil, the forge invariant campaigns, then the linters (ruff, mypy, Slither)
 # Both are idempotent: installs are redone only when requirements.lock or package-lock.json change.
 
 SHELL := /bin/bash
@@ -25,6 +25,8 @@ BENCHES ?= bench/*.py
 # on Ganache (`make test-anvil` runs everything in full on Anvil).
 ANVIL_TESTS ?= tests/contracts tests/offchain/chain
 ANVIL_STATEFUL_EXAMPLES ?= 5
+# Then the forge invariant campaigns (tests/forge; FORGE_TESTS= skips them).
+FORGE_TESTS ?= tests/forge/*.t.sol
 BENCH_ARGS ?= --quick
 SOLC_VERSION := $(shell node -p "require('./package.json').devDependencies.solc" 2>/dev/null)
 PY_STAMP := $(VENV)/.installed
@@ -34,7 +36,7 @@ SOLC_STAMP := .toolchain/.solc-$(SOLC_VERSION)-linked
 HOOK_STAMP := $(VENV)/.hook-installed
 NETWORKS_STAMP := $(VENV)/.networks-imported
 
-.PHONY: help setup test test-anvil demo lint bench lock clean
+.PHONY: help setup test test-forge test-anvil demo lint bench lock clean
 
 help:
 	@echo "make demo    - install what is missing, run the end-to-end demo on a fresh local Ganache"
@@ -75,7 +77,13 @@ test: setup
 	$(BROWNIE) compile >/dev/null
 	$(BROWNIE) test $(TESTS) --network $(NETWORK) -n $(TEST_WORKERS)
 	$(if $(ANVIL_TESTS),DATASHARE_STATEFUL_EXAMPLES=$(ANVIL_STATEFUL_EXAMPLES) $(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS))
+	$(if $(FORGE_TESTS),$(MAKE) --no-print-directory test-forge)
 	$(MAKE) --no-print-directory lint
+
+# Invariant (stateful) fuzzing of the contracts with forge (foundry.toml: 256 runs x 50 calls),
+# compiled by the same solc-js shim; nothing is downloaded.
+test-forge: setup
+	node_modules/.bin/forge test --match-path '$(FORGE_TESTS)'
 
 test-anvil: setup
 	$(BROWNIE) compile >/dev/null
