@@ -57,7 +57,7 @@ contract ConsortiumHandler is Checks {
     }
 
     function proposeAdmission(uint256 who, uint256 whom) external {
-        (address actor, address candidate) = (_actor(who), _actor(whom));
+        (address actor, address candidate) = (_proposer(who), _actor(whom));
         bool ok = ghostMember[actor] && !ghostMember[candidate];
         vm.warp(now_);
         vm.prank(actor);
@@ -71,7 +71,7 @@ contract ConsortiumHandler is Checks {
     }
 
     function proposeRemoval(uint256 who, uint256 whom) external {
-        (address actor, address member) = (_actor(who), _actor(whom));
+        (address actor, address member) = (_proposer(who), _actor(whom));
         bool ok = ghostMember[actor] && ghostMember[member] && ghostMemberCount > 3;
         vm.warp(now_);
         vm.prank(actor);
@@ -113,7 +113,7 @@ contract ConsortiumHandler is Checks {
     }
 
     function requestTrace(uint256 who, uint256 agencyIndex, uint256 fileSeed) external {
-        (address actor, address agency) = (_actor(who), _actor(agencyIndex));
+        (address actor, address agency) = (_proposer(who), _actor(agencyIndex));
         bytes32 fileId = bytes32(fileSeed % 4);
         bool ok = ghostMember[actor] && ghostRecord[agency][fileId];
         vm.warp(now_);
@@ -127,12 +127,17 @@ contract ConsortiumHandler is Checks {
         }
     }
 
-    function vote(uint256 who, uint256 ballotIndex, bool support) external {
+    /// @notice Actor `who` (mostly a member) votes on ballot `ballotIndex` (mostly one of the
+    /// latest three), for it three times in four.
+    function vote(uint256 who, uint256 ballotIndex, uint256 supportSeed) external {
+        bool support = supportSeed % 4 != 0;
         if (_ballots.length == 0) return;
-        uint256 index = ballotIndex % _ballots.length;
+        // mostly one of the three latest ballots, by a member: otherwise quorums are rare
+        uint256 index = ballotIndex % 4 == 0 ? ballotIndex % _ballots.length : _latest(ballotIndex);
         GhostBallot storage ballot = _ballots[index];
-        address actor = _actor(who);
-        uint256 bit = 1 << (who % ACTORS);
+        uint256 actorIndex = who % 4 == 0 ? who % ACTORS : _memberIndex(who);
+        address actor = actors[actorIndex];
+        uint256 bit = 1 << actorIndex;
         bool ok = ghostMember[actor] && ballot.status == IConsortium.BallotStatus.Pending
             && ballot.epoch == ghostEpoch && now_ <= ballot.deadline && ballot.voters & bit == 0;
         vm.warp(now_);
@@ -199,6 +204,28 @@ contract ConsortiumHandler is Checks {
 
     function ballotAt(uint256 index) external view returns (GhostBallot memory) {
         return _ballots[index];
+    }
+
+    /// @dev One of the three latest ballots.
+    function _latest(uint256 seed) internal view returns (uint256) {
+        uint256 back = (seed >> 8) % 3;
+        return _ballots.length > back ? _ballots.length - 1 - back : 0;
+    }
+
+    /// @dev The index of a current member (the `seed`-th, cyclically).
+    function _memberIndex(uint256 seed) internal view returns (uint256) {
+        uint256 skip = (seed >> 8) % ghostMemberCount;
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            if (!ghostMember[actors[i]]) continue;
+            if (skip == 0) return i;
+            skip -= 1;
+        }
+        revert CheckFailed("member count differs from the members");
+    }
+
+    /// @dev Mostly a member (three times in four), else any actor.
+    function _proposer(uint256 seed) internal view returns (address) {
+        return seed % 4 == 0 ? _actor(seed) : actors[_memberIndex(seed)];
     }
 
     function _actor(uint256 seed) internal view returns (address) {
