@@ -41,7 +41,7 @@ NETWORKS_STAMP := $(VENV)/.networks-imported
 help:
 	@echo "make demo    - install what is missing, run the end-to-end demo on a fresh local Ganache"
 	@echo "make test    - install what is missing, run the whole test suite"
-	@echo "make test-anvil, make lint, make bench, make lock, make clean"
+	@echo "make test-forge (forge invariant fuzzing), make test-anvil, make lint, make bench, make lock, make clean"
 
 $(PY_STAMP): requirements.lock
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 (Debian: apt-get install python3.11 python3.11-venv)"; exit 1; }
