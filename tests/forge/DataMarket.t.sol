@@ -12,7 +12,7 @@ import {DataMarket} from "../../contracts/DataMarket.sol";
 import {DataRegistry} from "../../contracts/DataRegistry.sol";
 import {Groth16VerifierN8} from "../../contracts/Groth16VerifierN8.sol";
 import {MarketProofs} from "./fixtures/MarketProofs.sol";
-import {Checks, InvariantTest} from "./utils/InvariantTest.sol";
+import {Checks, Handler, InvariantTest} from "./utils/InvariantTest.sol";
 
 /// @title DataMarketHandler
 /// @notice Drives a `DataMarket` (with the real 8-field Groth16 verifier and real proofs from
@@ -21,7 +21,7 @@ import {Checks, InvariantTest} from "./utils/InvariantTest.sol";
 /// confirmations, releases, disputes ruled by the arbiter's votes or by a plain account
 /// arbiter, lapses, refunds and cancellations of unfilled escrow, withdrawals and time jumps.
 /// Its model predicts every outcome; a disagreement reverts the handler and fails the run.
-contract DataMarketHandler is Checks {
+contract DataMarketHandler is Handler {
     uint32 public constant GRANT_PERIOD = 2 days;
     uint32 public constant REVIEW_PERIOD = 3 days;
 
@@ -63,7 +63,6 @@ contract DataMarketHandler is Checks {
     mapping(uint256 requirementId => mapping(address owner => bool)) public submitted;
     uint256 public totalIn;
     uint256 public totalOut;
-    uint256 public refused;
 
     constructor() {
         vm.warp(now_);
@@ -122,8 +121,7 @@ contract DataMarketHandler is Checks {
             _requirements.push(r);
             totalIn += escrowWei;
         } catch {
-            check(!ok, "a valid requirement was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid requirement was refused");
         }
     }
 
@@ -138,8 +136,7 @@ contract DataMarketHandler is Checks {
             r.unfilledRefunded = true;
             ghostCredit[r.buyer] += r.priceWei * (r.capacity - r.filled);
         } catch {
-            check(!ok, "a valid refund was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid refund was refused");
         }
     }
 
@@ -155,8 +152,7 @@ contract DataMarketHandler is Checks {
             r.unfilledRefunded = true;
             ghostCredit[r.buyer] += r.priceWei * (r.capacity - r.filled);
         } catch {
-            check(!ok, "a valid cancellation was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid cancellation was refused");
         }
     }
 
@@ -187,8 +183,7 @@ contract DataMarketHandler is Checks {
             );
             totalIn += r.bondWei;
         } catch {
-            check(!ok, "a valid submission with a real proof was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid submission with a real proof was refused");
         }
     }
 
@@ -196,9 +191,7 @@ contract DataMarketHandler is Checks {
     /// and records the grant.
     function recordGrant(uint256 index) external {
         if (_matches.length == 0) return;
-        uint256 matchId = 1 + index % _matches.length;
-        GhostMatch storage m = _matches[matchId - 1];
-        GhostRequirement storage r = _requirements[m.requirementId - 1];
+        (uint256 matchId, GhostMatch storage m, GhostRequirement storage r) = _match(index);
         bytes32 fileId = market.matchOf(matchId).fileId;
         vm.warp(now_);
         if (!registry.isGranted(fileId, r.buyer)) {
@@ -212,16 +205,13 @@ contract DataMarketHandler is Checks {
             m.state = IDataMarket.MatchState.Granted;
             m.deadline = now_ + REVIEW_PERIOD;
         } catch {
-            check(!ok, "a valid grant was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid grant was refused");
         }
     }
 
     function confirmReceipt(uint256 index) external {
         if (_matches.length == 0) return;
-        uint256 matchId = 1 + index % _matches.length;
-        GhostMatch storage m = _matches[matchId - 1];
-        GhostRequirement storage r = _requirements[m.requirementId - 1];
+        (uint256 matchId, GhostMatch storage m, GhostRequirement storage r) = _match(index);
         bool ok = m.state == IDataMarket.MatchState.Granted;
         vm.warp(now_);
         vm.prank(r.buyer);
@@ -229,32 +219,26 @@ contract DataMarketHandler is Checks {
             check(ok, "a receipt was confirmed out of state");
             _pay(m, r, m.owner, IDataMarket.MatchState.Released);
         } catch {
-            check(!ok, "a valid confirmation was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid confirmation was refused");
         }
     }
 
     function release(uint256 index) external {
         if (_matches.length == 0) return;
-        uint256 matchId = 1 + index % _matches.length;
-        GhostMatch storage m = _matches[matchId - 1];
-        GhostRequirement storage r = _requirements[m.requirementId - 1];
+        (uint256 matchId, GhostMatch storage m, GhostRequirement storage r) = _match(index);
         bool ok = m.state == IDataMarket.MatchState.Granted && now_ >= m.deadline;
         vm.warp(now_);
         try market.release(matchId) {
             check(ok, "a payment was released out of state or early");
             _pay(m, r, m.owner, IDataMarket.MatchState.Released);
         } catch {
-            check(!ok, "a valid release was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid release was refused");
         }
     }
 
     function dispute(uint256 index) external {
         if (_matches.length == 0) return;
-        uint256 matchId = 1 + index % _matches.length;
-        GhostMatch storage m = _matches[matchId - 1];
-        GhostRequirement storage r = _requirements[m.requirementId - 1];
+        (uint256 matchId, GhostMatch storage m, GhostRequirement storage r) = _match(index);
         bool ok = m.state == IDataMarket.MatchState.Granted && now_ < m.deadline;
         vm.warp(now_);
         vm.prank(r.buyer);
@@ -262,17 +246,14 @@ contract DataMarketHandler is Checks {
             check(ok, "a dispute was opened out of state or late");
             m.state = IDataMarket.MatchState.Disputed;
         } catch {
-            check(!ok, "a valid dispute was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid dispute was refused");
         }
     }
 
     /// @notice Member `who` of the arbiter's consortium votes on match `index`.
     function arbiterVote(uint256 index, uint256 who, bool payOwner) external {
         if (_matches.length == 0) return;
-        uint256 matchId = 1 + index % _matches.length;
-        GhostMatch storage m = _matches[matchId - 1];
-        GhostRequirement storage r = _requirements[m.requirementId - 1];
+        (uint256 matchId, GhostMatch storage m, GhostRequirement storage r) = _match(index);
         uint256 bit = 1 << (who % 3);
         bool ok = m.state == IDataMarket.MatchState.Disputed && r.arbiter == address(arbiter) && !m.decided
             && m.votes & bit == 0;
@@ -290,17 +271,14 @@ contract DataMarketHandler is Checks {
                 _pay(m, r, payOwner ? m.owner : r.buyer, payOwner ? IDataMarket.MatchState.Released : IDataMarket.MatchState.Refunded);
             }
         } catch {
-            check(!ok, "a valid arbiter vote was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid arbiter vote was refused");
         }
     }
 
     /// @notice The plain account arbiter rules on match `index`.
     function plainRuling(uint256 index, bool payOwner) external {
         if (_matches.length == 0) return;
-        uint256 matchId = 1 + index % _matches.length;
-        GhostMatch storage m = _matches[matchId - 1];
-        GhostRequirement storage r = _requirements[m.requirementId - 1];
+        (uint256 matchId, GhostMatch storage m, GhostRequirement storage r) = _match(index);
         bool ok = m.state == IDataMarket.MatchState.Disputed && r.arbiter == PLAIN_ARBITER;
         vm.warp(now_);
         vm.prank(PLAIN_ARBITER);
@@ -308,16 +286,13 @@ contract DataMarketHandler is Checks {
             check(ok, "a dispute was settled by another than its arbiter or out of state");
             _pay(m, r, payOwner ? m.owner : r.buyer, payOwner ? IDataMarket.MatchState.Released : IDataMarket.MatchState.Refunded);
         } catch {
-            check(!ok, "a valid ruling was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid ruling was refused");
         }
     }
 
     function reclaimUngranted(uint256 index) external {
         if (_matches.length == 0) return;
-        uint256 matchId = 1 + index % _matches.length;
-        GhostMatch storage m = _matches[matchId - 1];
-        GhostRequirement storage r = _requirements[m.requirementId - 1];
+        (uint256 matchId, GhostMatch storage m, GhostRequirement storage r) = _match(index);
         bool ok = m.state == IDataMarket.MatchState.Matched && now_ >= m.deadline;
         vm.warp(now_);
         try market.reclaimUngranted(matchId) {
@@ -327,8 +302,7 @@ contract DataMarketHandler is Checks {
             else r.filled -= 1;
             ghostCredit[r.buyer] += r.bondWei;
         } catch {
-            check(!ok, "a valid lapse was refused");
-            refused += 1;
+            refusedAsPredicted(ok, "a valid lapse was refused");
         }
     }
 
@@ -346,8 +320,7 @@ contract DataMarketHandler is Checks {
             ghostCredit[account] = 0;
             totalOut += owed;
         } catch {
-            check(owed == 0, "a valid withdrawal was refused");
-            refused += 1;
+            refusedAsPredicted(owed > 0, "a valid withdrawal was refused");
         }
     }
 
@@ -371,6 +344,17 @@ contract DataMarketHandler is Checks {
 
     function matchAt(uint256 i) external view returns (GhostMatch memory) {
         return _matches[i];
+    }
+
+    /// @dev Match `1 + index % count` and its requirement (there is at least one match).
+    function _match(uint256 index)
+        internal
+        view
+        returns (uint256 matchId, GhostMatch storage m, GhostRequirement storage r)
+    {
+        matchId = 1 + index % _matches.length;
+        m = _matches[matchId - 1];
+        r = _requirements[m.requirementId - 1];
     }
 
     function _pay(GhostMatch storage m, GhostRequirement storage r, address recipient, IDataMarket.MatchState state)

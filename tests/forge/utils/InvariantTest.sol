@@ -29,6 +29,19 @@ abstract contract Checks {
     }
 }
 
+/// @title Handler
+/// @notice Base of the handlers: counts the refusals the model predicted.
+abstract contract Handler is Checks {
+    /// @notice Calls the contract refused, as the model predicted.
+    uint256 public refused;
+
+    /// @dev After a refused call: reverts with `CheckFailed(what)` if the model expected success.
+    function refusedAsPredicted(bool ok, string memory what) internal {
+        check(!ok, what);
+        refused += 1;
+    }
+}
+
 /// @title InvariantTest
 /// @notice Base of the project's forge invariant tests: the target list forge reads
 /// (`targetContracts`, as forge-std's `StdInvariant` names it).
