@@ -124,16 +124,32 @@ contract ConfidentialLedgerHandler is Handler, LedgerModel {
     // --- transfers -----------------------------------------------------------------------------
 
     /// @notice A transfer from `who` to `to`, with the other accounts in `decoyMask` as decoys;
-    /// honest (amount ≤ balance) unless `cheat % 4 == 0` (amount = balance + 1 + x).
+    /// honest (amount ≤ balance) unless `cheat % 3 == 0` (amount = balance + 1 + x). Mostly
+    /// from accounts 0 and 1, so that some account reaches MAX_OFFENSES rejections.
     function transfer(uint256 who, uint256 to, uint256 decoyMask, uint256 amountSeed, uint256 cheat) external {
-        address sender = accounts[who % ACCOUNTS];
+        _transfer(who, to, decoyMask, amountSeed, cheat % 3 != 0);
+    }
+
+    /// @notice An overdrawing transfer, at once rejected by the trustees: a compound step, so that
+    /// accounts reach MAX_OFFENSES rejections (and a freeze) within a run.
+    function overdrawAndBeRejected(uint256 who, uint256 to, uint256 decoyMask, uint256 amountSeed) external {
+        uint256 transferId = _transfer(who, to, decoyMask, amountSeed, false);
+        if (transferId != 0) _settle(transferId, false, amountSeed);
+    }
+
+    /// @dev See `transfer`; returns the transfer's id, or 0 if the ledger refused it.
+    function _transfer(uint256 who, uint256 to, uint256 decoyMask, uint256 amountSeed, bool honest)
+        internal
+        returns (uint256 id)
+    {
+        uint256 senderIndex = who % 4 == 0 ? who % ACCOUNTS : (who >> 8) % 2; // mostly accounts 0 and 1
+        address sender = accounts[senderIndex];
         address receiver = accounts[to % ACCOUNTS];
-        if (receiver == sender) receiver = accounts[(who % ACCOUNTS + 1) % ACCOUNTS];
+        if (receiver == sender) receiver = accounts[(senderIndex + 1) % ACCOUNTS];
         Account storage s = ghost[sender];
-        bool honest = cheat % 4 != 0;
         int256 amount;
         if (honest) {
-            if (s.balance <= 0) return;
+            if (s.balance <= 0) return 0;
             amount = 1 + int256(amountSeed % uint256(s.balance));
         } else {
             amount = (s.balance > 0 ? s.balance : int256(0)) + 1 + int256(amountSeed % 1 ether);
@@ -152,6 +168,7 @@ contract ConfidentialLedgerHandler is Handler, LedgerModel {
             for (uint256 i = 0; i < set.length; ++i) {
                 if (set[i] != sender) _inbox[set[i]].push(Credit(transferId, set[i] == receiver ? amount : int256(0)));
             }
+            id = transferId;
         } catch {
             refusedAsPredicted(ok, "a valid transfer was refused");
         }
@@ -161,7 +178,11 @@ contract ConfidentialLedgerHandler is Handler, LedgerModel {
     /// `tooFew`, one signature only, which must be refused.
     function settle(uint256 index, bool tooFew, uint256 signerSeed) external {
         if (transferTotal == 0) return;
-        uint256 transferId = 1 + index % transferTotal;
+        _settle(index % 4 == 0 ? 1 + (index >> 8) % transferTotal : transferTotal, tooFew, signerSeed); // mostly the latest
+    }
+
+    /// @dev See `settle`.
+    function _settle(uint256 transferId, bool tooFew, uint256 signerSeed) internal {
         Transfer storage t = transfers[transferId];
         bool pending = t.state == IConfidentialLedger.TransferState.Pending;
         bool accept = t.honest;
@@ -270,7 +291,7 @@ contract ConfidentialLedgerHandler is Handler, LedgerModel {
     /// the account is not frozen.
     function voteWithdrawal(uint256 index, uint256 trustee) external {
         if (requestTotal == 0) return;
-        uint256 requestId = 1 + index % requestTotal;
+        uint256 requestId = index % 4 == 0 ? 1 + (index >> 8) % requestTotal : requestTotal; // mostly the latest
         Request storage r = requests[requestId];
         Account storage a = ghost[r.account];
         trustee %= TRUSTEES;
