@@ -6,7 +6,7 @@ import {Consortium} from "../../contracts/Consortium.sol";
 import {Checks, Handler, InvariantTest} from "./utils/InvariantTest.sol";
 
 /// @title ConsortiumHandler
-/// @notice Drives a `Consortium` of 4 founders (out of 7 actors) with random admissions,
+/// @notice Drives a `Consortium` of 5 founders (out of 7 actors) with random admissions,
 /// removals, votes, expiries, group keys, records, trace requests, openings and time jumps. Its
 /// ghost model predicts every outcome (acceptance or refusal, and what an approved ballot does);
 /// a call that disagrees reverts the handler, which fails the run.
@@ -47,12 +47,13 @@ contract ConsortiumHandler is Handler {
         for (uint256 i = 0; i < ACTORS; ++i) {
             actors[i] = address(uint160(0xA0 + i));
         }
-        address[] memory founders = new address[](4);
-        for (uint256 i = 0; i < 4; ++i) {
+        // 5 founders: quorum 4, the first count where 2/3 rounded up differs from rounded to nearest
+        address[] memory founders = new address[](5);
+        for (uint256 i = 0; i < 5; ++i) {
             founders[i] = actors[i];
             ghostMember[actors[i]] = true;
         }
-        ghostMemberCount = 4;
+        ghostMemberCount = 5;
         vm.warp(now_);
         consortium = new Consortium(founders, VOTING_PERIOD);
     }
@@ -197,6 +198,14 @@ contract ConsortiumHandler is Handler {
 
     function warp(uint256 seconds_) external {
         now_ += seconds_ % 2 days;
+    }
+
+    /// @notice Jump to the deadline of ballot `ballotIndex`, or one second past it (the boundary
+    /// where votes stop and expiry starts), if it is still ahead.
+    function warpToDeadline(uint256 ballotIndex, bool past) external {
+        if (_ballots.length == 0) return;
+        uint256 deadline = _ballots[_latest(ballotIndex)].deadline + (past ? 1 : 0);
+        if (deadline > now_) now_ = deadline;
     }
 
     // --- ghost ---------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ contract DataRegistryHandler is Handler {
     bytes32[] public fileIds;
     mapping(bytes32 fileId => GhostFile) internal _files;
     mapping(bytes32 fileId => mapping(address grantee => GhostGrant)) internal _grants;
+    uint256[] internal _expiries; // of the grants made, for boundary jumps
 
     /// @notice Register a new file (version 1) as actor `who`, commitment `commitmentSeed % 8 + 1`.
     function register(uint256 who, uint256 commitmentSeed, bytes32 ciphertextHash, uint256 locatorLength)
@@ -94,6 +95,7 @@ contract DataRegistryHandler is Handler {
         try registry.grantAccess(fileId, grantee, keccak256("policy"), expiresAt) {
             check(ok, "an invalid or duplicate grant was accepted");
             _grants[fileId][grantee] = GhostGrant(uint40(now_), expiresAt, 0);
+            if (expiresAt != 0) _expiries.push(expiresAt);
         } catch {
             refusedAsPredicted(ok, "a valid grant was refused");
         }
@@ -119,6 +121,14 @@ contract DataRegistryHandler is Handler {
     /// @notice Let time pass (up to 6 days: grants expire now and then).
     function warp(uint256 seconds_) external {
         now_ += seconds_ % 6 days;
+    }
+
+    /// @notice Jump to the expiry of grant `index` (the boundary where it stops), or one second
+    /// before it, if it is still ahead.
+    function warpToExpiry(uint256 index, bool before) external {
+        if (_expiries.length == 0) return;
+        uint256 expiresAt = _expiries[index % _expiries.length] - (before ? 1 : 0);
+        if (expiresAt > now_) now_ = expiresAt;
     }
 
     // --- ghost ---------------------------------------------------------------------------------
