@@ -92,3 +92,25 @@ def test_activate_puts_node_tools_on_path_once(monkeypatch: pytest.MonkeyPatch):
     parts = os.environ["PATH"].split(os.pathsep)
     assert parts.count(str(toolchain.node_bin_dir())) == 1
     assert parts[-1] == "/usr/bin"
+
+
+def test_forge_is_the_pinned_npm_build():
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["@foundry-rs/forge-linux-amd64"]
+    forge = ROOT / "node_modules" / ".bin" / "forge"
+    out = subprocess.run([str(forge), "--version"], capture_output=True, text=True, check=True).stdout
+    assert f"forge Version: {pinned}" in out
+
+
+def test_forge_compiles_with_the_project_shim_offline_and_as_brownie_does():
+    import tomllib
+
+    config = tomllib.loads((ROOT / "foundry.toml").read_text())
+    profile = config["profile"]["default"]
+    assert ROOT / profile["solc"] == SOLC
+    assert profile["offline"] is True
+    assert profile["auto_detect_solc"] is False
+    brownie = (ROOT / "brownie-config.yaml").read_text()
+    assert f"evm_version: {profile['evm_version']}" in brownie
+    assert f"runs: {profile['optimizer_runs']}" in brownie
+    assert config["invariant"]["runs"] >= 256
+    assert config["invariant"]["depth"] >= 50
