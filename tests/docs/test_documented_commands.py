@@ -24,6 +24,7 @@ MAKE_SHORT_FORMS = {
     "bench": ("make bench BENCHES='bench/envelope.py bench/pre.py' BENCH_ARGS=--quick", 300),
     "lint": ("make lint", 600),
     "test-anvil": ("make test-anvil TESTS=tests/contracts/test_merkle_inclusion.py TEST_WORKERS=0", 600),
+    "test-forge": ("make test-forge FORGE_TESTS=tests/forge/MerkleAnchor.t.sol", 600),
 }
 #: The README's make targets not run here, and why.
 MAKE_NOT_RUN = {

@@ -38,6 +38,7 @@ contract ConsortiumHandler is Handler {
     uint256 public ghostMemberCount;
     uint64 public ghostEpoch;
     mapping(address => bytes32) public ghostGroupKey;
+    mapping(address => bytes32) public ghostGroupKeySeed;
     mapping(address agency => mapping(bytes32 fileId => bool)) public ghostRecord;
     GhostBallot[] internal _ballots;
     address[] internal _recordAgencies; // the submitted records, in order
@@ -84,13 +85,13 @@ contract ConsortiumHandler is Handler {
         }
     }
 
-    function setGroupKey(uint256 who, bytes32 keyHash) external {
+    function setGroupKey(uint256 who, bytes32 keyHash, bytes32 keySeed) external {
         address actor = _actor(who);
-        bool ok = ghostMember[actor] && keyHash != 0;
+        bool ok = ghostMember[actor] && keyHash != 0 && keySeed != 0;
         vm.prank(actor);
-        try consortium.setGroupKey(keyHash) {
+        try consortium.setGroupKey(keyHash, keySeed) {
             check(ok, "an invalid group key was set");
-            ghostGroupKey[actor] = keyHash;
+            (ghostGroupKey[actor], ghostGroupKeySeed[actor]) = (keyHash, keySeed);
         } catch {
             refusedAsPredicted(ok, "a valid group key was refused");
         }
@@ -280,7 +281,7 @@ contract ConsortiumHandler is Handler {
         } else if (ballot.kind == IConsortium.BallotKind.Removal) {
             ghostMember[ballot.subject] = false;
             ghostMemberCount -= 1;
-            ghostGroupKey[ballot.subject] = 0;
+            (ghostGroupKey[ballot.subject], ghostGroupKeySeed[ballot.subject]) = (0, 0);
             ghostEpoch += 1;
         }
     }
@@ -326,6 +327,9 @@ contract ConsortiumInvariants is InvariantTest {
             address actor = handler.actors(a);
             check(consortium.isMember(actor) == handler.ghostMember(actor), "isMember differs from the model");
             check(consortium.groupKeyOf(actor) == handler.ghostGroupKey(actor), "a group key differs from the model");
+            check(
+                consortium.groupKeySeedOf(actor) == handler.ghostGroupKeySeed(actor), "a group key seed differs from the model"
+            );
         }
         check(listed == count, "memberAt does not enumerate memberCount members");
     }
