@@ -80,10 +80,11 @@ test: setup
 	$(if $(FORGE_TESTS),$(MAKE) --no-print-directory test-forge)
 	$(MAKE) --no-print-directory lint
 
-# Invariant (stateful) fuzzing of the contracts with forge (foundry.toml: 256 runs x 50 calls),
-# compiled by the same solc-js shim; nothing is downloaded.
+# Invariant (stateful) fuzzing of the contracts with forge (tests/forge/foundry.toml: 256 runs x 50
+# calls), compiled by the same solc-js shim; nothing is downloaded. The settings live there, not at
+# the root, so that Slither (crytic-compile) does not take the project for a Foundry one.
 test-forge: setup
-	node_modules/.bin/forge test --match-path '$(FORGE_TESTS)'
+	FOUNDRY_CONFIG=tests/forge/foundry.toml node_modules/.bin/forge test --match-path '$(FORGE_TESTS)'
 
 test-anvil: setup
 	$(BROWNIE) compile >/dev/null

@@ -104,7 +104,7 @@ def test_forge_is_the_pinned_npm_build():
 def test_forge_compiles_with_the_project_shim_offline_and_as_brownie_does():
     import tomllib
 
-    config = tomllib.loads((ROOT / "foundry.toml").read_text())
+    config = tomllib.loads((ROOT / "tests" / "forge" / "foundry.toml").read_text())
     profile = config["profile"]["default"]
     assert ROOT / profile["solc"] == SOLC
     assert profile["offline"] is True
