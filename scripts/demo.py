@@ -68,7 +68,7 @@ def main(
     record_path: Path | None = None,
     group_bits: int = DEFAULT_MODULUS_BITS,
     paillier_bits: int = 2048,
-    svm_iterations: int = 80,
+    svm_iterations: int = 20,
 ) -> None:
     """Run the demo on the active (local) network.
 
@@ -78,7 +78,8 @@ def main(
         group_bits: Modulus size of the agencies' group signatures (1024 only to test quickly).
         paillier_bits: Modulus size of the Paillier keys (threshold, ledger, secureSVM; 1024 only
             to test quickly).
-        svm_iterations: Gradient steps of the secureSVM training (80: the default schedule).
+        svm_iterations: Gradient steps of the secureSVM training (20 keeps the demo short;
+            ``scripts/secure_svm.py`` trains the default schedule of 80).
     """
     print(f"== 1. Deploy on {network.show_active()}")
     record_path = record_path or deployment_path(str(network.show_active()))
