@@ -114,7 +114,7 @@ def test_partial_models_combine_into_the_full_model(setup):
 
 def test_a_missing_partial_model_is_refused(setup):
     partials = [vs.decode_model(vs.encode_model(i, [0, 0, 0], 0, 16)) for i in range(2)]
-    with pytest.raises(InvalidInputError, match="0..2"):
+    with pytest.raises(InvalidInputError, match=r"0\.\.2"):
         vs.combine_models(setup, partials)
 
 
