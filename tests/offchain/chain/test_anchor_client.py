@@ -199,7 +199,7 @@ def tampered_inclusion(tree: MerkleTree, i: int, tampering: str, rng: random.Ran
     return EMPTY_LEAF, InclusionProof(last + 1, tuple(siblings))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(tree_choice=strategy("uint8", max_value=len(TREE_SIZES) - 1), seed=strategy("uint32"))
 def test_python_built_proofs_are_accepted_on_chain(client, anchored_trees, tree_choice, seed):
     batch_id, tree = anchored_trees[tree_choice]
@@ -251,7 +251,7 @@ def test_a_proof_against_a_batch_id_never_anchored_raises_unknown_batch_error(cl
         client.verify_inclusion(client.batch_count() + 1, tree.digest(0), tree.proof(0))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(record=strategy("uint16", max_value=999))
 def test_record_proofs_of_an_anchored_data_block_are_accepted_on_chain(client, anchored_data_block, record):
     batch_id, block = anchored_data_block
