@@ -3,7 +3,7 @@ chain, the analyst trains a linear SVM over them without seeing any row, and the
 printed beside the plaintext run of the same schedule, with a PNG of the cost per iteration.
 
     brownie run scripts/secure_svm.py --network ganache-cli   # not run by the docs test: ~2 min at 2048 bits
-    DATASHARE_SVM_BITS=1024 DATASHARE_SVM_ITERATIONS=10 brownie run scripts/secure_svm.py --network ganache-cli   # quick
+    DATASHARE_SVM_BITS=1024 DATASHARE_SVM_ITERATIONS=10 brownie run scripts/secure_svm.py --network ganache-cli  # quick
 
 (The quick form runs the same steps with 1024-bit keys and 10 iterations of the schedule.)
 
