@@ -237,3 +237,86 @@ def sleep(seconds: int) -> None:
 
     chain.sleep(seconds)
     chain.mine()
+
+
+# --- the training board ---------------------------------------------------------------------
+
+#: The sessions tests open: a key fingerprint and a sample-order commitment (the contract checks
+#: neither), three rounds, a step timeout of one hour.
+KEY_FINGERPRINT = keccak(b"threshold paillier public key")
+SAMPLE_COMMITMENT = keccak(b"sample order")
+ROUNDS = 3
+STEP_TIMEOUT_S = 3600
+#: ITrainingBoard.SessionStatus and AbortReason.
+SESSION_NONE, TRAINING, FINISHING, COMPLETED, ABORTED = range(5)
+STALLED, INVALID_DECRYPTION = range(2)
+SESSION_FIELDS = (
+    "status",
+    "ordered",
+    "participantCount",
+    "intermediateCount",
+    "decryptionCount",
+    "modelCount",
+    "rounds",
+    "round",
+    "stepTimeout",
+    "deadline",
+    "intermediateMask",
+    "decryptionMask",
+    "modelMask",
+    "keyFingerprint",
+    "sampleCommitment",
+)
+
+
+def open_session(board, participants, *, sender=None, **overrides):
+    """``sender`` (the first participant by default) opens a session of ``participants`` with the
+    defaults above, changed by ``overrides`` (``rounds=``, ``ordered=``…); the receipt."""
+    values = {
+        "keyFingerprint": KEY_FINGERPRINT,
+        "sampleCommitment": SAMPLE_COMMITMENT,
+        "rounds": ROUNDS,
+        "stepTimeout": STEP_TIMEOUT_S,
+        "ordered": False,
+    }
+    values.update(overrides)
+    return board.openSession(list(participants), *values.values(), {"from": sender or participants[0]})
+
+
+def session_of(board, session_id: int) -> dict:
+    """``board.sessionOf(session_id)`` by field name, as plain ``int``, ``bool`` and ``"0x…"`` values."""
+    values = dict(zip(SESSION_FIELDS, board.sessionOf(session_id), strict=True))
+    plain = {
+        name: int(value)
+        for name, value in values.items()
+        if name not in ("ordered", "keyFingerprint", "sampleCommitment")
+    }
+    plain["ordered"] = bool(values["ordered"])
+    for name in ("keyFingerprint", "sampleCommitment"):
+        plain[name] = "0x" + bytes(values[name]).hex()
+    return plain
+
+
+def masks_of(board, session_id: int) -> tuple[int, int, int]:
+    """``board.postedMasks(session_id)`` as plain ints: (IV mask, DV mask, model mask)."""
+    return tuple(int(mask) for mask in board.postedMasks(session_id))
+
+
+def payload_of(size: int, label: bytes = b"") -> bytes:
+    """``size`` pseudo-random bytes (a ciphertext's look: nearly all nonzero), fixed by ``label``."""
+    out = bytearray()
+    counter = 0
+    while len(out) < size:
+        out += keccak(label + counter.to_bytes(8, "big"))
+        counter += 1
+    return bytes(out[:size])
+
+
+def play_round(board, session_id: int, round_: int, participants, size: int = 64) -> None:
+    """Every participant posts its IV, in order, then its DV of ``round_``."""
+    for p in participants:
+        board.postIntermediate(
+            session_id, round_, payload_of(size, b"iv %d %s" % (round_, str(p).encode())), {"from": p}
+        )
+    for p in participants:
+        board.postDecryption(session_id, round_, payload_of(size, b"dv %d %s" % (round_, str(p).encode())), {"from": p})

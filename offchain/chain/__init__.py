@@ -1,7 +1,7 @@
 """The single place where Python talks to the contracts.
 
 * :class:`Session`: the active network's deployment with typed clients (``session.registry``, ``session.anchor``,
-  ``session.consortium``, ``session.market``, ``session.arbiter``).
+  ``session.consortium``, ``session.market``, ``session.arbiter``, ``session.training_board``).
 * :class:`DeploymentRecord`: the JSON record ``scripts/deploy.py`` writes.
 * :class:`DataRegistryClient`: register and read files, checked against on-chain digests;
   versions and access grants.
@@ -16,6 +16,9 @@
 * :class:`ConfidentialLedgerClient`: Paillier-encrypted balances under the consortium's threshold
   key, updated homomorphically on chain; transfers among decoys, withdrawals by t trustees;
   :func:`deploy_ledger` deploys one for a dealt key.
+* :class:`TrainingBoardClient`: vertical training sessions: each round's intermediate and
+  decrypted values (read back in participant order, checked against the chain), partial model
+  hashes, accusations and stalled aborts, and waits with timeouts for the other participants.
 * :func:`get_events`: range-chunked event queries.
 * :func:`require_address`, :func:`require_signer`: the one converter every account or contract
   parameter goes through (hex strings, Brownie accounts and contracts, ``eth_account`` keys).
@@ -64,6 +67,16 @@ from offchain.chain.ledger import (
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketPayment, MarketRequirement, MatchState
 from offchain.chain.registry import DataRegistryClient, FileRegistration, file_id_of, record_digest_of
 from offchain.chain.session import Session
+from offchain.chain.training_board import (
+    BoardTimeoutError,
+    PostedModel,
+    PostedValue,
+    SessionAbortedError,
+    SessionStatus,
+    TrainingBoardClient,
+    TrainingSession,
+    UnknownSessionError,
+)
 
 __all__ = [
     "DEFAULT_NETWORK",
@@ -78,6 +91,7 @@ __all__ = [
     "Ballot",
     "BallotKind",
     "BallotStatus",
+    "BoardTimeoutError",
     "ConfidentialLedgerClient",
     "ConsortiumArbiterClient",
     "ConsortiumClient",
@@ -97,8 +111,15 @@ __all__ = [
     "MarketRequirement",
     "MatchState",
     "MerkleAnchorClient",
+    "PostedModel",
+    "PostedValue",
     "Session",
+    "SessionAbortedError",
+    "SessionStatus",
     "TraceOpening",
+    "TrainingBoardClient",
+    "TrainingSession",
+    "UnknownSessionError",
     "UnknownWithdrawalError",
     "WithdrawalRequest",
     "WithdrawalState",

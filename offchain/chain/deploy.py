@@ -11,6 +11,8 @@ accounts, and three days.
 The ``DataMarket`` takes the ``DataRegistry`` and one generated Groth16 verifier per record
 width (:data:`MARKET_FIELD_COUNTS`); the ``ConsortiumArbiter`` takes the ``Consortium`` and the
 ``DataMarket``, so that buyers can name the consortium's 2/3 vote as a requirement's arbiter.
+The ``TrainingBoard`` (vertical training sessions) takes nothing: each session names its own
+participants.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ DEPLOY_ORDER: tuple[str, ...] = (
     *(f"Groth16VerifierN{n}" for n in MARKET_FIELD_COUNTS),
     "DataMarket",
     "ConsortiumArbiter",
+    "TrainingBoard",
 )
 
 #: Environment variable with the consortium's founding agencies: comma-separated addresses.

@@ -20,6 +20,7 @@ from offchain.chain.deployment import DeploymentRecord, deployment_path
 from offchain.chain.ledger import LEDGER_CONTRACT, ConfidentialLedgerClient
 from offchain.chain.market import DataMarketClient
 from offchain.chain.registry import DataRegistryClient
+from offchain.chain.training_board import TRAINING_BOARD_CONTRACT, TrainingBoardClient
 from offchain.errors import ContractNotDeployedError, DeploymentRecordError
 
 __all__ = ["Session"]
@@ -130,6 +131,11 @@ class Session:
             DeploymentRecordError: The record has no ledger yet.
         """
         return self._client(ConfidentialLedgerClient, LEDGER_CONTRACT)
+
+    @cached_property
+    def training_board(self) -> TrainingBoardClient:
+        """Client of the deployed ``TrainingBoard`` (vertical training sessions: IVs, DVs, models)."""
+        return self._client(TrainingBoardClient, TRAINING_BOARD_CONTRACT)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{n}@{c.address}" for n, c in sorted(self.record.contracts.items()))

@@ -43,6 +43,7 @@ def test_deploy_all_writes_a_record_of_this_chain(deployer, record_path):
         "Groth16VerifierN16",
         "DataMarket",
         "ConsortiumArbiter",
+        "TrainingBoard",
     }
 
 
@@ -113,6 +114,14 @@ def test_session_gives_an_arbiter_wired_to_the_consortium_and_the_market(deploye
         record.address_of("Consortium"),
         record.address_of("DataMarket"),
     )
+
+
+def test_session_gives_a_training_board_client_at_the_recorded_address(deployer, record_path):
+    record = deploy_all(deployer, path=record_path)
+    board = Session.load(record_path).training_board
+    assert board.address == record.address_of("TrainingBoard")
+    assert board.from_block == record.contracts["TrainingBoard"].block_number
+    assert board.session_count() == 0
 
 
 def test_deploy_all_founds_the_consortium_with_the_last_four_local_accounts(deployer, accounts, record_path):
