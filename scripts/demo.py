@@ -34,10 +34,14 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
 11. secureSVM: three providers pin their Paillier-encrypted Breast Cancer Wisconsin rows on
    chain, the analyst trains a linear SVM over them, decrypting only totals, and gets the
    plaintext run's model; the cost per iteration is plotted (scripts/secure_svm.py).
+12. vertical SVM: three participant processes hold 3/3/3 of the features, train through the
+   TrainingBoard under a (3, 3)-threshold Paillier key with the chained judge, and publish
+   partial models that combine into the centralised plaintext model (scripts/vertical_svm.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from brownie import accounts, network
@@ -49,7 +53,7 @@ from offchain.learning import Schedule
 from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
-from scripts import aggregation, consortium, ledger, market, secure_svm, sharing
+from scripts import aggregation, consortium, ledger, market, secure_svm, sharing, vertical_svm
 
 OUTPUT = PROJECT_ROOT / "demo-output"
 
@@ -69,6 +73,7 @@ def main(
     group_bits: int = DEFAULT_MODULUS_BITS,
     paillier_bits: int = 2048,
     svm_iterations: int = 20,
+    vertical_rounds: int = 10,
 ) -> None:
     """Run the demo on the active (local) network.
 
@@ -80,6 +85,7 @@ def main(
             to test quickly).
         svm_iterations: Gradient steps of the secureSVM training (20 keeps the demo short;
             ``scripts/secure_svm.py`` trains the default schedule of 80).
+        vertical_rounds: Rounds of the vertical SVM training (``scripts/vertical_svm.py`` trains 30).
     """
     print(f"== 1. Deploy on {network.show_active()}")
     record_path = record_path or deployment_path(str(network.show_active()))
@@ -146,6 +152,16 @@ def main(
         key_bits=paillier_bits,
         schedule=Schedule(iterations=svm_iterations),
         plot=output / "secure_svm_cost.png",
+    )
+
+    print("\n== 12. Vertical SVM: three participant processes, features split 3/3/3, through the TrainingBoard")
+    vertical_svm.run(
+        session,
+        output / "vertical-svm",
+        [accounts[1], accounts[2], accounts[3]],
+        key_bits=paillier_bits,
+        schedule=dataclasses.replace(vertical_svm.SCHEDULE, iterations=vertical_rounds),
+        plot=output / "vertical_svm.png",
     )
     settle()
     print("\nDemo finished.")

@@ -12,8 +12,10 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
         group_bits=1024,
         paillier_bits=1024,
         svm_iterations=10,
+        vertical_rounds=3,
     )
     printed = capsys.readouterr().out
+    assert "same model as centralised plaintext training of the same schedule: True" in printed
     assert "DataRegistry" in printed
     assert "commitment opens: OK" in printed
     assert "refused by the contract: DataRegistryAlreadyRegistered" in printed

@@ -1,0 +1,156 @@
+"""Benchmark of vertical SVM training (Shen, Zhu, Xu ch. 5) against the research's Table 5.6–5.7.
+
+    python bench/vertical_svm.py [--quick]
+
+Figures written to bench/results/vertical_svm.json. Breast Cancer Wisconsin (559 training rows),
+features split 3/3/3 among three participant processes that talk only through the
+``TrainingBoard`` on a chain this benchmark starts; (3, 3)-threshold Paillier; the scenario's
+schedule (30 rounds of 50 samples: 1,500 judged samples, η = 0.5, λ = 0.001, f = 16). Times are
+wall-clock seconds from the session's opening to the last participant's exit (every chain
+transaction included; the dealer's key generation excluded):
+
+    bcw_total_s_2048                 the default (chained) judge, one verdict per decryption
+    bcw_judge_ms_per_sample_2048     the judge's share of it (the research's GUJT) per sample
+    bcw_total_s_2048_slots4          the same with 4 verdicts packed per joint decryption
+    bcw_total_s_2048_paper           the research's comparison (``paper`` variant), 8 per decryption
+    gas_per_round, gas_per_round_max  gas of the 3 IVs and 3 DVs of a round (mean, max)
+    rounds, samples_judged
+    bcw_{accuracy,precision,recall,f1}_encrypted, bcw_accuracy_plaintext, bcw_accuracy_sklearn
+    same_model                       1 if the published model equals centralised plaintext training
+    participants_<k>_s_1024          3 rounds of 50 samples with k participants (k = 2 … 8, §5.7.4)
+    samples_<m>_s_1024               3 rounds of m samples each, three participants (§5.7.4)
+    *_over_modexp                    each time over one 2048-bit exponentiation mod n² (same run)
+    *_over_plaintext                 each time over centralised plaintext training (same run)
+    load_average_1min                the machine's load when the run ended (2 cores, shared)
+
+--quick runs the 2048-bit training with 6 rounds and fewer scaling points.
+The research (256-bit keys, 1,500 SGD iterations, learning rate 0.00095): total 384,649 ms,
+judge 8,064 ms, precision 0.916 (Table 5.6–5.7).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import gmpy2
+from _common import connect_own_chain, median_ms, parse_args, report, with_baseline_ratios
+
+from offchain.crypto import joint_comparison as jc
+from offchain.learning import load_dataset, prepare, quantize, train_plaintext
+from scripts import vertical_svm
+
+RESEARCH_TOTAL_MS = 384_649
+RESEARCH_JUDGE_MS = 8_064
+RESEARCH_PRECISION = 0.916
+GOAL_TOTAL_S = 30.0
+
+
+def _progress(message: str) -> None:
+    print(f"-- {message}", flush=True)
+
+
+def main() -> None:
+    args = parse_args(__doc__.splitlines()[0])
+    connect_own_chain(args.network)
+    from brownie import accounts
+
+    from offchain.chain.deploy import deploy_all
+    from offchain.chain.session import Session
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-vertical-svm-"))
+    session = Session(deploy_all(accounts[0], path=tmp / "deployment.json"))
+    schedule = vertical_svm.SCHEDULE
+    if args.quick:
+        schedule = dataclasses.replace(schedule, iterations=6)
+
+    modulus = gmpy2.mpz(secrets.randbits(4096) | 1 << 4095 | 1)
+    base, exponent = gmpy2.mpz(secrets.randbits(4000)), gmpy2.mpz(secrets.randbits(2048))
+    figures: dict[str, float | int] = {"modexp_ms": median_ms(lambda: gmpy2.powmod(base, exponent, modulus), 30)}
+    prepared = prepare(load_dataset("bcw"), seed=0)
+    rows, labels = quantize(prepared.x_train, schedule.fraction_bits), [int(v) for v in prepared.y_train]
+    figures["plaintext_ms"] = median_ms(lambda: train_plaintext(rows, labels, schedule), 5)
+
+    three = [accounts[1], accounts[2], accounts[3]]
+    _progress(f"2048-bit key, chained judge, {schedule.iterations} rounds")
+    main_run = vertical_svm.run(session, tmp / "main", three, key_bits=2048, schedule=schedule, plot=None)
+    figures.update(
+        {
+            "bcw_total_s_2048": main_run["train_s"],
+            "bcw_judge_ms_per_sample_2048": main_run["judge_ms_per_sample"],
+            "rounds": main_run["rounds"],
+            "samples_judged": main_run["samples"],
+            "gas_per_round": round(main_run["gas_per_round"]),
+            "gas_per_round_max": main_run["gas_per_round_max"],
+            "open_session_gas": main_run["open_gas"],
+            "same_model": 1,  # run() raises unless the model equals centralised plaintext training
+            "bcw_accuracy_encrypted": main_run["accuracy_encrypted"],
+            "bcw_accuracy_plaintext": main_run["accuracy_plaintext"],
+            "bcw_accuracy_sklearn": main_run["accuracy_sklearn"],
+            "bcw_precision_encrypted": main_run["precision"],
+            "bcw_recall_encrypted": main_run["recall"],
+            "bcw_f1_encrypted": main_run["f1"],
+        }
+    )
+    _progress("2048-bit key, chained judge, 4 verdicts per decryption")
+    packed = vertical_svm.run(session, tmp / "slots4", three, key_bits=2048, schedule=schedule, slots=4, plot=None)
+    figures["bcw_total_s_2048_slots4"] = packed["train_s"]
+    _progress("2048-bit key, the research's comparison (paper variant), 8 verdicts per decryption")
+    paper = vertical_svm.run(
+        session,
+        tmp / "paper",
+        three,
+        key_bits=2048,
+        schedule=schedule,
+        variant=jc.JudgeVariant.PAPER,
+        slots=8,
+        plot=None,
+    )
+    figures["bcw_total_s_2048_paper"] = paper["train_s"]
+
+    scaling = dataclasses.replace(schedule, iterations=3)
+    for count in (2, 4, 8) if args.quick else (2, 3, 4, 5, 6, 7, 8):
+        _progress(f"scaling: {count} participants, 1024-bit key, 3 rounds of 50")
+        run = vertical_svm.run(
+            session,
+            tmp / f"p{count}",
+            [accounts[i] for i in range(1, count + 1)],
+            key_bits=1024,
+            schedule=scaling,
+            plot=None,
+        )
+        figures[f"participants_{count}_s_1024"] = run["train_s"]
+    for size in (25, 100) if args.quick else (25, 50, 100, 200):
+        _progress(f"scaling: 3 rounds of {size} samples, 1024-bit key")
+        run = vertical_svm.run(
+            session,
+            tmp / f"m{size}",
+            three,
+            key_bits=1024,
+            schedule=dataclasses.replace(scaling, batch_size=size),
+            plot=None,
+        )
+        figures[f"samples_{size}_s_1024"] = run["train_s"]
+    figures["load_average_1min"] = os.getloadavg()[0]
+
+    timings = [k for k in figures if re.search(r"_s(_|$)", k)]
+    figures = with_baseline_ratios(figures, "modexp_ms", "modexp", timings)
+    figures = with_baseline_ratios(figures, "plaintext_ms", "plaintext", ["bcw_total_s_2048"])
+    notes = {
+        "bcw_total_s_2048": f"goal ≤ {GOAL_TOTAL_S:.0f} s; research {RESEARCH_TOTAL_MS / 1000:.0f} s at 256 bits",
+        "bcw_judge_ms_per_sample_2048": f"research {RESEARCH_JUDGE_MS / 1500:.1f} ms per sample at 256 bits",
+        "bcw_precision_encrypted": f"research {RESEARCH_PRECISION}",
+    }
+    report("vertical_svm", figures, notes)
+
+
+if __name__ == "__main__":
+    main()

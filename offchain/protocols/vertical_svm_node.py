@@ -1,0 +1,209 @@
+"""A vertical SVM participant as a process of its own, talking to the others only through the chain.
+
+Research: Shen, Zhu, Xu, *Blockchain-based privacy-preserving data sharing*, ch. 5 §5.6: the
+participants exchange their intermediate and decrypted values through the blockchain service
+platform, never directly. Each node reads a spec file (:class:`NodeSpec`), attaches to the chain
+the spec names, runs :class:`~offchain.protocols.vertical_svm.VerticalParticipant` over a
+:class:`ChainBoard` (the ``TrainingBoard`` contract), and writes its result (partial model,
+verdict counts, timings) atomically to the spec's result path; the partial model's keccak256 is
+what it posts on chain, so anyone can check the published file against the board.
+
+    python -m offchain.protocols.vertical_svm_node spec.json
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak
+
+from offchain.atomic_io import atomic_write_bytes, atomic_write_text
+from offchain.chain.training_board import TrainingBoardClient
+from offchain.crypto import threshold_paillier as tp
+from offchain.errors import ChainError, InvalidInputError, OffchainError, TransactionRevertedError
+from offchain.protocols.vertical_svm import TrainingAbortedError, VerticalParticipant, VerticalSetup
+
+__all__ = ["ChainBoard", "NodeSpec", "attach", "main", "run_node"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """What a participant process needs (paths to files only it can read hold its secrets).
+
+    Attributes:
+        network: The Brownie network id of the chain.
+        rpc: The chain's RPC URL (the node attaches to it; it never starts a chain).
+        board: Address of the ``TrainingBoard``.
+        session_id: The training session.
+        account: The participant's unlocked account on the local chain.
+        index: Its participant index (0-based).
+        setup: Path of the setup JSON (public).
+        share: Path of its key share JSON (secret).
+        data: Path of its columns and the labels (JSON: {"columns": [[…]], "labels": […]}).
+        result: Where to write its result JSON.
+        model: Where to write its published partial model (bytes whose keccak256 goes on chain).
+        timeout_s: How long to wait for another participant.
+    """
+
+    network: str
+    rpc: str
+    board: str
+    session_id: int
+    account: str
+    index: int
+    setup: str
+    share: str
+    data: str
+    result: str
+    model: str
+    timeout_s: float = 300.0
+
+    def to_json(self) -> str:
+        """The spec as JSON."""
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> NodeSpec:
+        """The spec of :meth:`to_json`.
+
+        Raises:
+            InvalidInputError: Malformed.
+        """
+        try:
+            return cls(**json.loads(text))
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(f"vertical SVM node spec: {exc}") from None
+
+
+class ChainBoard:
+    """The :class:`~offchain.protocols.vertical_svm.Board` of one participant on a ``TrainingBoard``.
+
+    Args:
+        client: The board's client.
+        session_id: The session.
+        sender: The participant's account.
+        model_path: Where :meth:`post_model` writes the model whose hash it posts.
+        poll_s: Polling interval while waiting for other participants.
+    """
+
+    def __init__(
+        self, client: TrainingBoardClient, session_id: int, sender: Any, model_path: Path, poll_s: float = 0.02
+    ):
+        self.client, self.session_id, self.sender = client, session_id, sender
+        self.session = client.get_session(session_id)
+        self.model_path, self.poll_s = model_path, poll_s
+
+    def post_intermediate(self, round_: int, payload: bytes) -> None:
+        """Post this participant's IV."""
+        self.client.post_intermediate(sender=self.sender, session_id=self.session_id, round_=round_, payload=payload)
+
+    def post_decryption(self, round_: int, payload: bytes) -> None:
+        """Post this participant's DV."""
+        self.client.post_decryption(sender=self.sender, session_id=self.session_id, round_=round_, payload=payload)
+
+    def intermediate(self, round_: int, index: int, timeout_s: float) -> bytes:
+        """Participant ``index``'s IV (in an ordered session the first index + 1 IVs are 0..index)."""
+        count = index + 1 if self.session.ordered else None
+        values = self.client.wait_for_intermediates(
+            self.session_id, round_, count=count, timeout_s=timeout_s, poll_s=self.poll_s
+        )
+        for value in values:
+            if value.index == index:
+                return value.payload
+        raise ChainError(f"session {self.session_id}: no IV of participant {index} in round {round_}")
+
+    def decryptions(self, round_: int, timeout_s: float) -> list[bytes]:
+        """Every DV of the round, in participant order."""
+        values = self.client.wait_for_decryptions(self.session_id, round_, timeout_s=timeout_s, poll_s=self.poll_s)
+        return [value.payload for value in values]
+
+    def report_invalid(self, round_: int, accused: int) -> None:
+        """Name participant ``accused`` (another participant may have done it first: then nothing to do)."""
+        try:
+            self.client.report_invalid_decryption(
+                sender=self.sender,
+                session_id=self.session_id,
+                round_=round_,
+                accused=self.session.participants[accused],
+            )
+        except TransactionRevertedError as exc:
+            logger.info("session %d: the accusation was not recorded (%s)", self.session_id, exc)
+
+    def post_model(self, model: bytes) -> None:
+        """Publish the partial model: the file first, then its hash on chain."""
+        atomic_write_bytes(self.model_path, model)
+        self.client.post_model(sender=self.sender, session_id=self.session_id, model_hash=keccak(model))
+
+
+def attach(network: str, rpc: str) -> None:
+    """Load the project and attach Brownie to the running chain at ``rpc`` (never start one)."""
+    from brownie import network as brownie_network
+    from brownie._config import CONFIG
+
+    from offchain.chain.contracts import load_project
+
+    load_project()
+    if brownie_network.is_connected():
+        return
+    if network not in CONFIG.networks:
+        raise ChainError(f"unknown network {network!r}")
+    CONFIG.networks[network]["host"] = rpc
+    try:
+        brownie_network.connect(network, launch_rpc=False)
+    except Exception as exc:  # brownie raises many unrelated types here
+        raise ChainError(f"could not attach to {rpc}: {exc}") from exc
+
+
+def run_node(spec: NodeSpec) -> dict[str, Any]:
+    """Run one participant to the end; returns (and writes) its result.
+
+    Raises:
+        TrainingAbortedError: A participant posted a wrong partial decryption (named on chain).
+        OffchainError: The spec's files are malformed, or the chain refused a post.
+    """
+    from brownie import accounts
+
+    from offchain.chain.contracts import contract_at
+
+    setup = VerticalSetup.from_json(Path(spec.setup).read_text())
+    share = tp.KeyShare.from_json(Path(spec.share).read_text())
+    data = json.loads(Path(spec.data).read_text())
+    attach(spec.network, spec.rpc)
+    client = TrainingBoardClient(contract_at("TrainingBoard", spec.board))
+    board = ChainBoard(client, spec.session_id, accounts.at(spec.account, force=True), Path(spec.model))
+    participant = VerticalParticipant(
+        setup, spec.index, share, data["columns"], data["labels"], board, timeout_s=spec.timeout_s
+    )
+    result = participant.run()
+    out = asdict(result)
+    atomic_write_text(Path(spec.result), json.dumps(out))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: ``python -m offchain.protocols.vertical_svm_node spec.json``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        sys.stderr.write("usage: python -m offchain.protocols.vertical_svm_node SPEC.json\n")
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        run_node(NodeSpec.from_json(Path(args[0]).read_text()))
+    except TrainingAbortedError as exc:
+        logger.error("aborted: %s", exc)
+        return 3
+    except OffchainError as exc:
+        logger.error("error: %s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
