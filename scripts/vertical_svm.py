@@ -231,6 +231,11 @@ def run(
     if [keccak(m) for m in models] != on_chain:
         raise RuntimeError("a published partial model does not match its hash on the board")
     model = combine_models(setup, [decode_model(m) for m in models])
+    for name, r in zip(names, results, strict=True):
+        crypto = r["judge_s"] - r["post_s"] - r["wait_s"]
+        print(
+            f"   {name}: judge {r['judge_s']:.1f} s = computing {crypto:.1f} + posting {r['post_s']:.1f} + waiting {r['wait_s']:.1f}"
+        )
     print(
         f"   {len(names)} processes trained {schedule.iterations} rounds of {schedule.batch_size} samples "
         f"in {train_s:.1f} s (judge: {max(r['judge_s'] for r in results):.1f} s); partial models match the board"

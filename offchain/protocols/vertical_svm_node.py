@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -99,21 +100,29 @@ class ChainBoard:
         self.client, self.session_id, self.sender = client, session_id, sender
         self.session = client.get_session(session_id)
         self.model_path, self.poll_s = model_path, poll_s
+        #: Seconds spent sending transactions, and waiting for (and reading) other participants' posts.
+        self.post_s = self.wait_s = 0.0
 
     def post_intermediate(self, round_: int, payload: bytes) -> None:
         """Post this participant's IV."""
+        started = time.perf_counter()
         self.client.post_intermediate(sender=self.sender, session_id=self.session_id, round_=round_, payload=payload)
+        self.post_s += time.perf_counter() - started
 
     def post_decryption(self, round_: int, payload: bytes) -> None:
         """Post this participant's DV."""
+        started = time.perf_counter()
         self.client.post_decryption(sender=self.sender, session_id=self.session_id, round_=round_, payload=payload)
+        self.post_s += time.perf_counter() - started
 
     def intermediate(self, round_: int, index: int, timeout_s: float) -> bytes:
         """Participant ``index``'s IV (in an ordered session the first index + 1 IVs are 0..index)."""
         count = index + 1 if self.session.ordered else None
+        started = time.perf_counter()
         values = self.client.wait_for_intermediates(
             self.session_id, round_, count=count, timeout_s=timeout_s, poll_s=self.poll_s
         )
+        self.wait_s += time.perf_counter() - started
         for value in values:
             if value.index == index:
                 return value.payload
@@ -121,7 +130,9 @@ class ChainBoard:
 
     def decryptions(self, round_: int, timeout_s: float) -> list[bytes]:
         """Every DV of the round, in participant order."""
+        started = time.perf_counter()
         values = self.client.wait_for_decryptions(self.session_id, round_, timeout_s=timeout_s, poll_s=self.poll_s)
+        self.wait_s += time.perf_counter() - started
         return [value.payload for value in values]
 
     def report_invalid(self, round_: int, accused: int) -> None:
@@ -182,7 +193,7 @@ def run_node(spec: NodeSpec) -> dict[str, Any]:
         setup, spec.index, share, data["columns"], data["labels"], board, timeout_s=spec.timeout_s
     )
     result = participant.run()
-    out = asdict(result)
+    out = {**asdict(result), "post_s": board.post_s, "wait_s": board.wait_s}
     atomic_write_text(Path(spec.result), json.dumps(out))
     return out
 
