@@ -149,7 +149,8 @@ contract TrainingBoard is ITrainingBoard {
         uint32 next = round + 1;
         session.round = next;
         emit RoundCompleted(sessionId, round);
-        if (next == session.rounds) {
+        if (next >= session.rounds) {
+            // `==` in effect (the round rises by one from below `rounds`); `>=` for Slither's strict-equality check
             session.status = SessionStatus.Finishing;
             emit TrainingFinished(sessionId);
         }
@@ -175,7 +176,8 @@ contract TrainingBoard is ITrainingBoard {
         session.deadline = uint64(block.timestamp) + session.stepTimeout;
         emit ModelPosted(sessionId, msg.sender, index, partialModelHash);
 
-        if (posted == session.participantCount) {
+        if (posted >= session.participantCount) {
+            // `==` in effect (one model per participant); `>=` for Slither's strict-equality check
             session.status = SessionStatus.Completed;
             emit SessionCompleted(sessionId, _combinedModelHash(sessionId, posted));
         }
