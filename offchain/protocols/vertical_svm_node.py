@@ -24,7 +24,7 @@ from typing import Any
 from eth_utils import keccak
 
 from offchain.atomic_io import atomic_write_bytes, atomic_write_text
-from offchain.chain.training_board import TrainingBoardClient
+from offchain.chain.training_board import BoardTimeoutError, TrainingBoardClient
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import ChainError, InvalidInputError, OffchainError, TransactionRevertedError
 from offchain.protocols.vertical_svm import TrainingAbortedError, VerticalParticipant, VerticalSetup
@@ -42,7 +42,9 @@ class NodeSpec:
         network: The Brownie network id of the chain.
         rpc: The chain's RPC URL (the node attaches to it; it never starts a chain).
         board: Address of the ``TrainingBoard``.
-        session_id: The training session.
+        session_id: The training session; 0: the first session whose key fingerprint and sample
+            commitment are the setup's (the node attaches first, writes ``<result>.ready``, then
+            waits for it, so that start-up stays out of the training time).
         account: The participant's unlocked account on the local chain.
         index: Its participant index (0-based).
         setup: Path of the setup JSON (public).
@@ -172,6 +174,30 @@ def attach(network: str, rpc: str) -> None:
         raise ChainError(f"could not attach to {rpc}: {exc}") from exc
 
 
+def wait_for_session(client: TrainingBoardClient, setup: VerticalSetup, spec: NodeSpec, ready: Path) -> int:
+    """Signal readiness, then wait for the session opened for this setup (newest first).
+
+    Raises:
+        BoardTimeoutError: None within the spec's timeout.
+    """
+    atomic_write_text(ready, "attached\n")
+    deadline = time.monotonic() + spec.timeout_s
+    seen = 0
+    while time.monotonic() < deadline:
+        count = client.session_count()
+        for session_id in range(count, seen, -1):
+            session = client.get_session(session_id)
+            if (
+                session.key_fingerprint == setup.key_fingerprint()
+                and session.sample_commitment == setup.sample_commitment()
+                and spec.account in session.participants
+            ):
+                return session_id
+        seen = count
+        time.sleep(0.05)
+    raise BoardTimeoutError(0, "a session for this setup", spec.timeout_s)
+
+
 def run_node(spec: NodeSpec) -> dict[str, Any]:
     """Run one participant to the end; returns (and writes) its result.
 
@@ -188,7 +214,8 @@ def run_node(spec: NodeSpec) -> dict[str, Any]:
     data = json.loads(Path(spec.data).read_text())
     attach(spec.network, spec.rpc)
     client = TrainingBoardClient(contract_at("TrainingBoard", spec.board))
-    board = ChainBoard(client, spec.session_id, accounts.at(spec.account, force=True), Path(spec.model))
+    session_id = spec.session_id or wait_for_session(client, setup, spec, Path(spec.result + ".ready"))
+    board = ChainBoard(client, session_id, accounts.at(spec.account, force=True), Path(spec.model))
     participant = VerticalParticipant(
         setup, spec.index, share, data["columns"], data["labels"], board, timeout_s=spec.timeout_s
     )

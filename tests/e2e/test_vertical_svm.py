@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -24,20 +25,22 @@ def session(accounts, tmp_path_factory):
     return Session(deploy_all(accounts[0], path=tmp_path_factory.mktemp("vsvm") / "deployment.json"))
 
 
-@pytest.mark.parametrize(("variant", "slots"), [(jc.JudgeVariant.CHAINED, 1), (jc.JudgeVariant.PAPER, 2)])
-def test_three_processes_train_the_centralised_plaintext_model(session, accounts, tmp_path, variant, slots):
+@pytest.mark.parametrize(
+    ("variant", "slots", "rounds"), [(jc.JudgeVariant.CHAINED, 1, 3), (jc.JudgeVariant.PAPER, 2, 2)]
+)
+def test_three_processes_train_the_centralised_plaintext_model(session, accounts, tmp_path, variant, slots, rounds):
     figures = vertical_svm.run(
         session,
         tmp_path,
         [accounts[1], accounts[2], accounts[3]],
         key_bits=1024,
-        schedule=SHORT,
+        schedule=dataclasses.replace(SHORT, iterations=rounds),
         variant=variant,
         slots=slots,
         plot=tmp_path / "curve.png",
         timeout_s=240,
     )  # raises unless the published model equals train_plaintext's
-    assert figures["rounds"] == 3 and figures["samples"] == 60
+    assert figures["rounds"] == rounds and figures["samples"] == 20 * rounds
     assert session.training_board.get_session(session.training_board.session_count()).status == SessionStatus.COMPLETED
     assert (tmp_path / "curve.png").stat().st_size > 0
 
