@@ -618,13 +618,18 @@ class GroupManagerKey:
         """Read a key written by :meth:`to_json`, checking that the secrets match the public key.
 
         Raises:
-            InvalidInputError: malformed JSON, or secrets that do not match the public key.
+            InvalidInputError: malformed JSON, secrets that do not match the public key, or
+                secrets outside their ranges (p', q' > 0, 1 < x < p'q').
+            VerificationError: a public key whose setup does not check (:func:`check_group_setup`).
         """
         data = _load_json(text, "group manager key")
         public = GroupPublicKey.from_dict(data.get("public"))  # type: ignore[arg-type]
         p1, q1, x = (_parse_int(data, name) for name in ("p_prime", "q_prime", "x"))
-        if (2 * p1 + 1) * (2 * q1 + 1) != public.n:
-            raise InvalidInputError("group manager key: p' and q' do not factor n")
+        if p1 <= 0 or q1 <= 0 or (2 * p1 + 1) * (2 * q1 + 1) != public.n:
+            # Negated factors, -(p'+1) and -(q'+1), multiply to n too; openings made with them fail.
+            raise InvalidInputError("group manager key: p' and q' do not factor n as positive (2p'+1)(2q'+1)")
+        if not 1 < x < p1 * q1:
+            raise InvalidInputError("group manager key: x must lie in (1, p'q')")
         if gmpy2.powmod(public.g, x, public.n) != public.y:
             raise InvalidInputError("group manager key: y is not g^x")
         return cls(public, p1, q1, x)
@@ -1025,11 +1030,15 @@ class MemberKey:
         """Read a key written by :meth:`to_json`, checking A^e = a0 a^x and the ranges.
 
         Raises:
-            InvalidInputError: malformed JSON or a certificate that does not hold.
+            InvalidInputError: malformed JSON, A, e or x outside its range, or a certificate
+                that does not hold.
+            VerificationError: a public key whose setup does not check (:func:`check_group_setup`).
         """
         data = _load_json(text, "member key")
         public = GroupPublicKey.from_dict(data.get("public"))  # type: ignore[arg-type]
         a_cert, e, x = (_parse_int(data, name) for name in ("A", "e", "x"))
+        if not 0 < a_cert < public.n:
+            raise InvalidInputError("member key: A must lie in (0, n)")
         if not _in_gamma(public.params, e) or not _in_lambda(public.params, x):
             raise InvalidInputError("member key: e or x outside its range")
         if not _certificate_holds(public, a_cert, e, x):
