@@ -18,7 +18,7 @@ from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from offchain.chain.addresses import AddressLike, require_address
-from offchain.chain.contracts import ContractClient, call, require_bytes32, transact
+from offchain.chain.contracts import ContractClient, call, require_bytes32, require_uint, transact
 from offchain.chain.events import EventLog, get_events
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
 
@@ -125,8 +125,17 @@ def policy_hash(*, receiving_pk: bytes, verifying_pk: bytes, threshold: int, sha
 
     ``keccak256(abi.encode(bytes receiving_pk, bytes verifying_pk, uint8 threshold, uint8 shares))``:
     proxies check that the kfrags they hold were made for this receiving key and signer.
+
+    Raises:
+        InvalidInputError: if a key is not bytes, or the threshold and shares are not ints with
+            1 <= threshold <= shares <= 255.
     """
-    if not 1 <= threshold <= shares <= 255:
+    for name, value in (("receiving_pk", receiving_pk), ("verifying_pk", verifying_pk)):
+        if not isinstance(value, bytes | bytearray):
+            raise InvalidInputError(f"{name} must be bytes, got {type(value).__name__}")
+    threshold = require_uint(threshold, "threshold", low=1, high=255)
+    shares = require_uint(shares, "shares", low=1, high=255)
+    if not threshold <= shares:
         raise InvalidInputError(f"need 1 <= threshold <= shares <= 255, got threshold={threshold}, shares={shares}")
     return keccak(
         encode(

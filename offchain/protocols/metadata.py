@@ -147,8 +147,13 @@ def check_capsule(metadata: FileMetadata, sealed: pre.SealedKey, file_id: bytes)
     Every reader of a capsule (owner, buyer, auditor, storage server) calls this before use.
 
     Raises:
-        IntegrityError: if the metadata has no capsule hash (version 1) or another one.
+        IntegrityError: if ``sealed`` is not a sealed key capsule, or the metadata has no
+            capsule hash (version 1) or another one.
     """
+    if not isinstance(sealed, pre.SealedKey):
+        raise IntegrityError(
+            f"the sealed key capsule of file 0x{file_id.hex()} is a {type(sealed).__name__}, not a SealedKey"
+        )
     if metadata.capsule_hash is None:
         raise IntegrityError(
             f"file 0x{file_id.hex()} was registered without a capsule hash (metadata version 1): "
