@@ -243,11 +243,16 @@ class Agency:
         of this very response; only then is the certificate issued (A = (C2·a0)^{1/e}).
 
         Raises:
-            InvalidInputError: if no join with this id was challenged.
+            InvalidInputError: if ``response`` or ``receipt`` is malformed, or no join with this id
+                was challenged.
             AccessDeniedError: if the receipt names another identity than the one admitted.
             VerificationError: if the receipt is for another join or commitment, or not signed
                 by the identity it names; or the response's proof fails.
         """
+        if not isinstance(response, gs.JoinResponse) or not isinstance(response.join_id, bytes):
+            raise InvalidInputError(f"expected a JoinResponse, got {type(response).__name__}")
+        if not isinstance(receipt, JoinReceipt) or not isinstance(receipt.user, str):
+            raise InvalidInputError(f"expected a JoinReceipt naming its user, got {type(receipt).__name__}")
         identity = self._joins.pop(response.join_id, None)
         if identity is None:
             raise InvalidInputError("no join with this id was challenged (challenge_join first)")
