@@ -797,7 +797,7 @@ def _is_integer(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | type(mpz(0)))
 
 
-def _check_join_message(message: object, kind: type, integers: tuple[str, ...], *, proof: bool = False) -> None:
+def _check_join_message(message: Any, kind: type[Any], integers: tuple[str, ...], *, proof: bool = False) -> None:
     """Raise InvalidInputError unless ``message`` is a ``kind`` whose join id is 1..255 bytes,
     whose ``integers`` are ints and whose proof (if ``proof``) is a well-typed proof."""
     what = kind.__name__
