@@ -18,7 +18,7 @@ from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from offchain.chain.addresses import AddressLike, require_address
-from offchain.chain.contracts import ContractClient, call, require_bytes32, require_uint, transact
+from offchain.chain.contracts import ContractClient, call, require_bytes32, transact
 from offchain.chain.events import EventLog, get_events
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
 
@@ -133,9 +133,10 @@ def policy_hash(*, receiving_pk: bytes, verifying_pk: bytes, threshold: int, sha
     for name, value in (("receiving_pk", receiving_pk), ("verifying_pk", verifying_pk)):
         if not isinstance(value, bytes | bytearray):
             raise InvalidInputError(f"{name} must be bytes, got {type(value).__name__}")
-    threshold = require_uint(threshold, "threshold", low=1, high=255)
-    shares = require_uint(shares, "shares", low=1, high=255)
-    if not threshold <= shares:
+    for name, value in (("threshold", threshold), ("shares", shares)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
+    if not 1 <= threshold <= shares <= 255:
         raise InvalidInputError(f"need 1 <= threshold <= shares <= 255, got threshold={threshold}, shares={shares}")
     return keccak(
         encode(
