@@ -138,7 +138,7 @@ def sha256_file(path: Path, chunk_size: int = _DEFAULT_FILE_CHUNK_BYTES) -> byte
         OSError: if the file cannot be read.
     """
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InvalidInputError(f"chunk_size must be an int of at least 1, got {chunk_size!r}")
+        raise InvalidInputError(f"chunk_size must be at least 1, got {chunk_size!r} (an int)")
     if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
         raise InvalidInputError(f"path must be a path (str or os.PathLike), got {type(path).__name__}")
     step = min(chunk_size, _MAX_FILE_CHUNK_BYTES)  # the digest does not depend on it; memory does
