@@ -105,7 +105,13 @@ def file_id_of(owner: AddressLike, content_commitment: bytes) -> bytes:
 def record_digest_of(
     content_commitment: bytes, ciphertext_hash: bytes, merkle_root: bytes, locator: str, metadata: bytes
 ) -> bytes:
-    """The digest the contract stores for a record (``DataRegistry.recordDigestOf``)."""
+    """The digest the contract stores for a record (``DataRegistry.recordDigestOf``).
+
+    Raises:
+        InvalidInputError: if a hash is not 32 bytes, the locator not a str or the metadata not bytes.
+    """
+    _validate_locator(locator)
+    _validate_metadata(metadata)
     return keccak(
         encode(
             ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32"],

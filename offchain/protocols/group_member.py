@@ -28,6 +28,7 @@ from eth_account.messages import encode_defunct
 from gmpy2 import mpz
 
 from offchain.chain.addresses import AddressLike
+from offchain.chain.contracts import require_bytes32
 from offchain.chain.signing import recover_digest_signer
 from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import content_commitment, keccak256, new_salt
@@ -60,7 +61,14 @@ def upload_message(file_id: bytes, merkle_root: bytes, block_count: int) -> byte
 
 
 def anonymous_file_id(group: gs.GroupPublicKey, commitment: bytes) -> bytes:
-    """keccak256(domain || group fingerprint || salted content commitment): no account in it."""
+    """keccak256(domain || group fingerprint || salted content commitment): no account in it.
+
+    Raises:
+        InvalidInputError: if ``group`` is not a group public key or ``commitment`` not 32 bytes.
+    """
+    if not isinstance(group, gs.GroupPublicKey):
+        raise InvalidInputError(f"expected a GroupPublicKey, got {type(group).__name__}")
+    commitment = require_bytes32(commitment, "commitment", nonzero=False)
     return keccak256(_FILE_ID_DOMAIN + group.fingerprint() + commitment)
 
 

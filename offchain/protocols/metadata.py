@@ -43,7 +43,13 @@ _LAYOUT = struct.Struct(">BIIQ33sB32s")
 
 
 def capsule_hash(sealed: pre.SealedKey) -> bytes:
-    """SHA-256 of a sealed key capsule's serialised form: what the metadata commits to."""
+    """SHA-256 of a sealed key capsule's serialised form: what the metadata commits to.
+
+    Raises:
+        InvalidInputError: if ``sealed`` is not a :class:`~offchain.crypto.pre.SealedKey`.
+    """
+    if not isinstance(sealed, pre.SealedKey):
+        raise InvalidInputError(f"expected a SealedKey, got {type(sealed).__name__}")
     return sha256(sealed.to_bytes())
 
 
