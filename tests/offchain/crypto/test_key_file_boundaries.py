@@ -26,6 +26,8 @@ BITS = 1024
 KEY_FILES = settings(fz.COSTLY, max_examples=40)
 #: Each example writes and reads a file.
 FILES = settings(fz.CHEAP, max_examples=100)
+#: A path of the wrong type is refused before any I/O: a type check needs few examples.
+PATHS = settings(fz.CHEAP, max_examples=100)
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +169,7 @@ def test_decrypt_file_refuses_a_wrong_file_id(tmp_path_factory, sealed_file, fil
 not_paths = fz.junk.filter(lambda value: not isinstance(value, str))
 
 
-@fz.CHEAP
+@PATHS
 @given(path=not_paths)
 def test_decrypt_file_refuses_a_source_that_is_not_a_path(tmp_path_factory, path):
     folder = tmp_path_factory.mktemp("dec")
@@ -175,7 +177,7 @@ def test_decrypt_file_refuses_a_source_that_is_not_a_path(tmp_path_factory, path
     assert not (folder / "dst").exists()
 
 
-@fz.CHEAP
+@PATHS
 @given(path=not_paths)
 def test_decrypt_file_refuses_a_destination_that_is_not_a_path(tmp_path_factory, sealed_file, path):
     src = tmp_path_factory.mktemp("dec") / "src"
@@ -195,7 +197,7 @@ def test_merkle_tree_from_file_raises_only_project_errors(tmp_path_factory, bloc
     assert tree is fz.REFUSED or tree.root == merkle.MerkleTree.from_bytes(PLAINTEXT, block_size).root
 
 
-@fz.CHEAP
+@PATHS
 @given(path=not_paths)
 def test_merkle_tree_from_file_refuses_paths_that_are_not_paths(path):
     assert fz.project_errors_only(merkle.MerkleTree.from_file, path) is fz.REFUSED
