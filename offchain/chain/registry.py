@@ -136,12 +136,12 @@ def policy_hash(*, receiving_pk: bytes, verifying_pk: bytes, threshold: int, sha
         InvalidInputError: if a key is not bytes, or the threshold and shares are not ints with
             1 <= threshold <= shares <= 255.
     """
-    for name, value in (("receiving_pk", receiving_pk), ("verifying_pk", verifying_pk)):
-        if not isinstance(value, bytes | bytearray):
-            raise InvalidInputError(f"{name} must be bytes, got {type(value).__name__}")
-    for name, value in (("threshold", threshold), ("shares", shares)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
+    for key_name, key in (("receiving_pk", receiving_pk), ("verifying_pk", verifying_pk)):
+        if not isinstance(key, bytes | bytearray):
+            raise InvalidInputError(f"{key_name} must be bytes, got {type(key).__name__}")
+    for count_name, count in (("threshold", threshold), ("shares", shares)):
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise InvalidInputError(f"{count_name} must be an int, got {type(count).__name__}")
     if not 1 <= threshold <= shares <= 255:
         raise InvalidInputError(f"need 1 <= threshold <= shares <= 255, got threshold={threshold}, shares={shares}")
     return keccak(
