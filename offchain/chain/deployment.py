@@ -24,6 +24,7 @@ Example record::
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -167,7 +168,8 @@ class DeploymentRecord:
             )
         except DeploymentRecordError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
+            # OverflowError: an infinite number (JSON's Infinity) where an integer belongs.
             raise DeploymentRecordError(f"{source}: not a valid deployment record ({exc!r})") from exc
 
     def save(self, path: Path) -> None:
@@ -179,12 +181,19 @@ class DeploymentRecord:
         """Read a record from ``path``.
 
         Raises:
-            DeploymentRecordError: if the file is missing or not a valid record.
+            DeploymentRecordError: if ``path`` is not a path, or the file is missing, unreadable,
+                not UTF-8 or not a valid record.
         """
+        if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+            raise DeploymentRecordError(f"a deployment record's path must be a path, got {type(path).__name__}")
         try:
-            text = path.read_text(encoding="utf-8")
+            text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:
             raise DeploymentRecordError(
                 f"no deployment record at {path}: run `brownie run scripts/deploy.py --network <network>` first"
             ) from None
+        except OSError as exc:
+            raise DeploymentRecordError(f"cannot read the deployment record at {path}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise DeploymentRecordError(f"{path}: a deployment record is UTF-8 JSON ({exc.reason})") from None
         return cls.from_json(text, source=str(path))

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi import encode as abi_encode
+from eth_abi.exceptions import EncodingError
 from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 
@@ -140,24 +141,36 @@ def transfer_proof_context(
     keccak256(abi.encode(PROOF_DOMAIN, chainid, ledger, sender, nonce, previousBalanceHash,
     accounts, deltaHashes)): a proof made for one chain, ledger, sender nonce, sender balance,
     set or deltas does not verify for any other.
+
+    Raises:
+        InvalidInputError: if a field does not fit its ABI type.
     """
-    return bytes(
-        keccak(
-            abi_encode(
-                ["bytes32", "uint256", "address", "address", "uint256", "bytes32", "address[]", "bytes32[]"],
-                [
-                    PROOF_DOMAIN,
-                    chain_id,
-                    require_address(ledger, "ledger"),
-                    require_address(sender, "sender"),
-                    nonce,
-                    previous_balance_hash,
-                    [require_address(a, "account") for a in accounts],
-                    list(delta_hashes),
-                ],
-            )
-        )
+    if isinstance(accounts, str | bytes) or not isinstance(accounts, Sequence):
+        raise InvalidInputError(f"accounts must be a sequence of addresses, got {type(accounts).__name__}")
+    if isinstance(delta_hashes, str | bytes) or not isinstance(delta_hashes, Sequence):
+        raise InvalidInputError(f"delta_hashes must be a sequence of 32-byte hashes, got {type(delta_hashes).__name__}")
+    return _abi_keccak(
+        "transfer proof context",
+        ["bytes32", "uint256", "address", "address", "uint256", "bytes32", "address[]", "bytes32[]"],
+        [
+            PROOF_DOMAIN,
+            chain_id,
+            require_address(ledger, "ledger"),
+            require_address(sender, "sender"),
+            nonce,
+            previous_balance_hash,
+            [require_address(a, "account") for a in accounts],
+            list(delta_hashes),
+        ],
     )
+
+
+def _abi_keccak(what: str, types: list[str], values: list[Any]) -> bytes:
+    """keccak256 of the ABI encoding of ``values``, or InvalidInputError if one does not fit its type."""
+    try:
+        return bytes(keccak(abi_encode(types, values)))
+    except EncodingError as exc:
+        raise InvalidInputError(f"{what}: a field does not fit its ABI type ({exc})") from None
 
 
 def verdict_digest(*, chain_id: int, ledger: AddressLike, transfer_id: int, digest: bytes, accept: bool) -> bytes:
@@ -165,14 +178,14 @@ def verdict_digest(*, chain_id: int, ledger: AddressLike, transfer_id: int, dige
 
     keccak256(abi.encode(VERDICT_DOMAIN, chainid, ledger, transferId, digest, accept)), where
     ``digest`` = keccak256(abi.encode(proofContext, proofHash)) is the transfer's record.
+
+    Raises:
+        InvalidInputError: if a field does not fit its ABI type.
     """
-    return bytes(
-        keccak(
-            abi_encode(
-                ["bytes32", "uint256", "address", "uint256", "bytes32", "bool"],
-                [VERDICT_DOMAIN, chain_id, require_address(ledger, "ledger"), transfer_id, digest, accept],
-            )
-        )
+    return _abi_keccak(
+        "verdict digest",
+        ["bytes32", "uint256", "address", "uint256", "bytes32", "bool"],
+        [VERDICT_DOMAIN, chain_id, require_address(ledger, "ledger"), transfer_id, digest, accept],
     )
 
 

@@ -105,7 +105,13 @@ def file_id_of(owner: AddressLike, content_commitment: bytes) -> bytes:
 def record_digest_of(
     content_commitment: bytes, ciphertext_hash: bytes, merkle_root: bytes, locator: str, metadata: bytes
 ) -> bytes:
-    """The digest the contract stores for a record (``DataRegistry.recordDigestOf``)."""
+    """The digest the contract stores for a record (``DataRegistry.recordDigestOf``).
+
+    Raises:
+        InvalidInputError: if a hash is not 32 bytes, the locator not a str or the metadata not bytes.
+    """
+    _validate_locator(locator)
+    _validate_metadata(metadata)
     return keccak(
         encode(
             ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32"],
@@ -125,7 +131,17 @@ def policy_hash(*, receiving_pk: bytes, verifying_pk: bytes, threshold: int, sha
 
     ``keccak256(abi.encode(bytes receiving_pk, bytes verifying_pk, uint8 threshold, uint8 shares))``:
     proxies check that the kfrags they hold were made for this receiving key and signer.
+
+    Raises:
+        InvalidInputError: if a key is not bytes, or the threshold and shares are not ints with
+            1 <= threshold <= shares <= 255.
     """
+    for key_name, key in (("receiving_pk", receiving_pk), ("verifying_pk", verifying_pk)):
+        if not isinstance(key, bytes | bytearray):
+            raise InvalidInputError(f"{key_name} must be bytes, got {type(key).__name__}")
+    for count_name, count in (("threshold", threshold), ("shares", shares)):
+        if isinstance(count, bool) or not isinstance(count, int):
+            raise InvalidInputError(f"{count_name} must be an int, got {type(count).__name__}")
     if not 1 <= threshold <= shares <= 255:
         raise InvalidInputError(f"need 1 <= threshold <= shares <= 255, got threshold={threshold}, shares={shares}")
     return keccak(

@@ -29,7 +29,8 @@ _DIGEST_BYTES = 32
 
 def _require_digest(digest: bytes) -> bytes:
     if not isinstance(digest, (bytes, bytearray)) or len(digest) != _DIGEST_BYTES:
-        raise InvalidInputError(f"a signed digest must be {_DIGEST_BYTES} bytes, got {len(digest)!r}")
+        found = f"{len(digest)} bytes" if isinstance(digest, (bytes, bytearray)) else type(digest).__name__
+        raise InvalidInputError(f"a signed digest must be {_DIGEST_BYTES} bytes, got {found}")
     return bytes(digest)
 
 
@@ -70,6 +71,8 @@ def recover_digest_signer(digest: bytes, signature: bytes) -> str:
         VerificationError: if ``signature`` is not a valid 65-byte Ethereum signature.
     """
     message = encode_defunct(primitive=_require_digest(digest))
+    if not isinstance(signature, (bytes, bytearray)):
+        raise VerificationError(f"signature is malformed: expected bytes, got {type(signature).__name__}")
     try:
         return str(Account.recover_message(message, signature=bytes(signature)))
     except Exception as exc:  # eth_account raises several types for malformed signatures

@@ -209,8 +209,11 @@ class DataBlock:
         """The data block of records given by their :func:`record_digest`, in order.
 
         Raises:
-            InvalidInputError: if there is no digest or one is not 32 bytes.
+            InvalidInputError: if ``digests`` is not an iterable, or holds no digest or one that
+                is not 32 bytes.
         """
+        if isinstance(digests, bytes | bytearray | memoryview | str) or not isinstance(digests, Iterable):
+            raise InvalidInputError(f"digests must be an iterable of 32-byte digests, got {type(digests).__name__}")
         listed = list(digests)
         if not listed:
             raise InvalidInputError("a data block needs at least one record, got none")

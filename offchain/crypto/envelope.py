@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import BinaryIO
@@ -310,12 +311,13 @@ def encrypt_file(
         The number of ciphertext bytes written.
 
     Raises:
-        InvalidInputError: if the key, file id or chunk size has the wrong size.
+        InvalidInputError: if the key, file id or chunk size has the wrong size, or a path is not a path.
         OSError: if a file cannot be read or written.
     """
     _check_data_key(data_key)
     _check_file_id(file_id)
     _check_chunk_size(chunk_size)
+    src_path, dst_path = _check_path(src_path, "src_path"), _check_path(dst_path, "dst_path")
     with src_path.open("rb") as src, atomic_writer(dst_path) as dst:
         return encrypt_stream(src, dst, data_key, file_id=file_id, chunk_size=chunk_size)
 
@@ -338,12 +340,13 @@ def decrypt_file(src_path: Path, dst_path: Path, data_key: bytes, *, file_id: by
         The number of plaintext bytes written.
 
     Raises:
-        InvalidInputError: if the key or file id has the wrong size.
+        InvalidInputError: if the key or file id has the wrong size, or a path is not a path.
         VerificationError: if the envelope is not authentic (see :func:`decrypt`).
         OSError: if a file cannot be read or written.
     """
     _check_data_key(data_key)
     _check_file_id(file_id)
+    src_path, dst_path = _check_path(src_path, "src_path"), _check_path(dst_path, "dst_path")
     with src_path.open("rb") as src, atomic_writer(dst_path) as dst:
         return decrypt_stream(src, dst, data_key, file_id=file_id)
 
@@ -477,6 +480,12 @@ def _bytes_read(src: BinaryIO, size: int) -> bytes:
 
 def _describe(value: object) -> str:
     return f"{len(value)} bytes" if isinstance(value, bytes) else f"a {type(value).__name__}"
+
+
+def _check_path(path: object, name: str) -> Path:
+    if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+        raise InvalidInputError(f"{name} must be a path (str or os.PathLike), got {_describe(path)}")
+    return Path(path)
 
 
 def _check_data_key(data_key: object) -> None:

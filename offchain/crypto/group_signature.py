@@ -618,13 +618,18 @@ class GroupManagerKey:
         """Read a key written by :meth:`to_json`, checking that the secrets match the public key.
 
         Raises:
-            InvalidInputError: malformed JSON, or secrets that do not match the public key.
+            InvalidInputError: malformed JSON, secrets that do not match the public key, or
+                secrets outside their ranges (p', q' > 0, 1 < x < p'q').
+            VerificationError: a public key whose setup does not check (:func:`check_group_setup`).
         """
         data = _load_json(text, "group manager key")
         public = GroupPublicKey.from_dict(data.get("public"))  # type: ignore[arg-type]
         p1, q1, x = (_parse_int(data, name) for name in ("p_prime", "q_prime", "x"))
-        if (2 * p1 + 1) * (2 * q1 + 1) != public.n:
-            raise InvalidInputError("group manager key: p' and q' do not factor n")
+        if p1 <= 0 or q1 <= 0 or (2 * p1 + 1) * (2 * q1 + 1) != public.n:
+            # Negated factors, -(p'+1) and -(q'+1), multiply to n too; openings made with them fail.
+            raise InvalidInputError("group manager key: p' and q' do not factor n as positive (2p'+1)(2q'+1)")
+        if not 1 < x < p1 * q1:
+            raise InvalidInputError("group manager key: x must lie in (1, p'q')")
         if gmpy2.powmod(public.g, x, public.n) != public.y:
             raise InvalidInputError("group manager key: y is not g^x")
         return cls(public, p1, q1, x)
@@ -788,6 +793,33 @@ class MembershipCertificate:
     e: mpz
 
 
+def _is_integer(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | type(mpz(0)))
+
+
+def _check_join_message(message: Any, kind: type[Any], integers: tuple[str, ...], *, proof: bool = False) -> None:
+    """Raise InvalidInputError unless ``message`` is a ``kind`` whose join id is 1..255 bytes,
+    whose ``integers`` are ints and whose proof (if ``proof``) is a well-typed proof."""
+    what = kind.__name__
+    if not isinstance(message, kind):
+        raise InvalidInputError(f"expected a {what}, got {type(message).__name__}")
+    join_id = message.join_id
+    if not isinstance(join_id, bytes) or not 0 < len(join_id) < 256:
+        raise InvalidInputError(f"{what}: the join id must be 1..255 bytes")
+    for name in integers:
+        if not _is_integer(getattr(message, name)):
+            raise InvalidInputError(f"{what}: {name} must be an int, got {type(getattr(message, name)).__name__}")
+    if proof:
+        value = message.proof
+        if (
+            not isinstance(value, _Proof)
+            or not _is_integer(value.c)
+            or not isinstance(value.responses, tuple | list)
+            or not all(_is_integer(r) for r in value.responses)
+        ):
+            raise InvalidInputError(f"{what}: malformed proof")
+
+
 def _c1_statement(pk: GroupPublicKey, c1: mpz) -> _Statement:
     return _Statement(
         [(c1, [(pk.base("g"), 0), (pk.base("h"), 1)])], [pk.params.lambda2, 2 * pk.params.modulus_bits], pk.params
@@ -843,6 +875,8 @@ class JoinApplicant:
 
     def respond(self, request: JoinRequest, challenge: JoinChallenge) -> JoinResponse:
         """Step 3: x_i = 2^λ1 + (α x̃ + β mod 2^λ2), C2 = a^{x_i} and the proof of its form."""
+        _check_join_message(request, JoinRequest, ("c1",), proof=True)
+        _check_join_message(challenge, JoinChallenge, ("alpha", "beta"))
         if challenge.join_id != self._join_id or request.join_id != self._join_id:
             raise InvalidInputError("the challenge belongs to another join")
         pk, pr = self.public, self.public.params
@@ -864,11 +898,15 @@ class JoinApplicant:
         """Step 5: check A_i^{e_i} = a0 a^{x_i} and e_i ∈ Γ, and return the member key.
 
         Raises:
+            InvalidInputError: if ``certificate`` is not a well-typed certificate of this join.
             VerificationError: if the certificate is not valid for this member's secret.
         """
+        _check_join_message(certificate, MembershipCertificate, ("a_cert", "e"))
         if self._x is None or certificate.join_id != self._join_id:
             raise InvalidInputError("the certificate does not belong to this join (call respond first)")
         pk = self.public
+        if not 0 < certificate.a_cert < pk.n:
+            raise VerificationError("certificate A is outside ]0, n[")
         if not _in_gamma(pk.params, certificate.e):
             raise VerificationError("certificate exponent e is outside Γ")
         if not _certificate_holds(pk, certificate.a_cert, certificate.e, self._x):
@@ -953,8 +991,10 @@ class GroupManager:
         """Step 2: check C1 ∈ QR(n) and its proof, and answer with fresh α, β.
 
         Raises:
+            InvalidInputError: if ``request`` is not a well-typed JoinRequest.
             VerificationError: if C1 is not a quadratic residue or its proof fails.
         """
+        _check_join_message(request, JoinRequest, ("c1",), proof=True)
         pk = self.public
         if not 0 < request.c1 < pk.n or not self.key.is_quadratic_residue(request.c1):
             raise VerificationError("join request: C1 is not in QR(n)")
@@ -973,9 +1013,11 @@ class GroupManager:
         """Step 4: check C2 and its proof, and issue (A_i, e_i), A_i = (C2 a0)^{1/e_i}.
 
         Raises:
-            InvalidInputError: if no join with this id is pending.
+            InvalidInputError: if ``response`` is not a well-typed JoinResponse, or no join with
+                this id is pending.
             VerificationError: if C2 is not in QR(n) or its proof fails.
         """
+        _check_join_message(response, JoinResponse, ("c2",), proof=True)
         pending = self._pending.pop(response.join_id, None)
         if pending is None:
             raise InvalidInputError("no pending join with this id (challenge it first; each join is answered once)")
@@ -1025,11 +1067,15 @@ class MemberKey:
         """Read a key written by :meth:`to_json`, checking A^e = a0 a^x and the ranges.
 
         Raises:
-            InvalidInputError: malformed JSON or a certificate that does not hold.
+            InvalidInputError: malformed JSON, A, e or x outside its range, or a certificate
+                that does not hold.
+            VerificationError: a public key whose setup does not check (:func:`check_group_setup`).
         """
         data = _load_json(text, "member key")
         public = GroupPublicKey.from_dict(data.get("public"))  # type: ignore[arg-type]
         a_cert, e, x = (_parse_int(data, name) for name in ("A", "e", "x"))
+        if not 0 < a_cert < public.n:
+            raise InvalidInputError("member key: A must lie in (0, n)")
         if not _in_gamma(public.params, e) or not _in_lambda(public.params, x):
             raise InvalidInputError("member key: e or x outside its range")
         if not _certificate_holds(public, a_cert, e, x):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from pathlib import Path
 
@@ -51,6 +52,7 @@ COMMITMENT_DOMAIN = b"datashare/content-commitment/v1"
 SALT_BYTES = 32
 
 _DEFAULT_FILE_CHUNK_BYTES = 1 << 20  # 1 MiB: large enough for throughput, small enough for memory
+_MAX_FILE_CHUNK_BYTES = 1 << 26  # a larger chunk_size reads 64 MiB at a time (a huge one cannot be allocated)
 
 
 def sha256(data: bytes) -> bytes:
@@ -84,8 +86,10 @@ def content_commitment(content: bytes, salt: bytes) -> bytes:
         The 32-byte commitment.
 
     Raises:
-        InvalidInputError: if ``salt`` is not 32 bytes.
+        InvalidInputError: if ``salt`` is not 32 bytes or ``content`` is not bytes.
     """
+    if not isinstance(content, bytes | bytearray | memoryview):
+        raise InvalidInputError(f"content must be bytes, got {type(content).__name__}")
     if not isinstance(salt, bytes) or len(salt) != SALT_BYTES:
         found = f"{len(salt)} bytes" if isinstance(salt, bytes) else type(salt).__name__
         raise InvalidInputError(f"salt must be {SALT_BYTES} bytes, got {found}")
@@ -130,13 +134,16 @@ def sha256_file(path: Path, chunk_size: int = _DEFAULT_FILE_CHUNK_BYTES) -> byte
         The 32-byte digest, equal to ``sha256(path.read_bytes())``.
 
     Raises:
-        InvalidInputError: if ``chunk_size`` is less than 1.
+        InvalidInputError: if ``path`` is not a path or ``chunk_size`` is not an int of at least 1.
         OSError: if the file cannot be read.
     """
-    if chunk_size < 1:
-        raise InvalidInputError(f"chunk_size must be at least 1, got {chunk_size}")
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidInputError(f"chunk_size must be at least 1, got {chunk_size!r} (an int)")
+    if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+        raise InvalidInputError(f"path must be a path (str or os.PathLike), got {type(path).__name__}")
+    step = min(chunk_size, _MAX_FILE_CHUNK_BYTES)  # the digest does not depend on it; memory does
     hasher = hashlib.sha256()
-    with path.open("rb") as src:
-        while chunk := src.read(chunk_size):
+    with Path(path).open("rb") as src:
+        while chunk := src.read(step):
             hasher.update(chunk)
     return hasher.digest()

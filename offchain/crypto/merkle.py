@@ -382,8 +382,11 @@ class MerkleTree:
             digests: One or more 32-byte item digests.
 
         Raises:
-            InvalidInputError: if there is no digest or one is not 32 bytes.
+            InvalidInputError: if ``digests`` is not an iterable, or holds no digest or one that is
+                not 32 bytes.
         """
+        if isinstance(digests, bytes | bytearray | memoryview | str) or not isinstance(digests, Iterable):
+            raise InvalidInputError(f"digests must be an iterable of 32-byte digests, got {type(digests).__name__}")
         checked = [_check_digest(d, f"digests[{k}]") for k, d in enumerate(digests)]
         if not checked:
             raise InvalidInputError("a Merkle tree needs at least one item digest, got none")
@@ -415,7 +418,7 @@ class MerkleTree:
         """The file tree of ``data`` cut into blocks of ``block_size`` bytes (:func:`block_digests`).
 
         Raises:
-            InvalidInputError: if ``block_size`` is less than 1.
+            InvalidInputError: if ``data`` is not bytes or ``block_size`` is not an int of at least 1.
         """
         return cls.from_digests(block_digests(data, block_size))
 
@@ -437,15 +440,22 @@ class MerkleTree:
             workers: Hashing threads; ``min(4, os.cpu_count())`` by default. 1 hashes inline.
 
         Raises:
-            InvalidInputError: if ``block_size`` or ``workers`` is less than 1.
+            InvalidInputError: if ``path`` is not a path, or ``block_size`` or ``workers`` is
+                not an int of at least 1.
             OSError: if the file cannot be read.
         """
         size = _check_block_size(block_size)
+        if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
+            raise InvalidInputError(f"path must be a path (str or os.PathLike), got {type(path).__name__}")
         threads = _default_workers() if workers is None else workers
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise InvalidInputError(f"workers must be an int of at least 1, got {workers!r}")
+        file_path = Path(path)
+        # A block as large as the file is the whole file: reading no more keeps a huge
+        # block_size from asking the OS for an impossible read.
+        size = min(size, max(1, file_path.stat().st_size))
         chunk_height = max(0, (_READ_BYTES // size).bit_length() - 1)  # 2**h blocks per read
-        chunks = list(_file_subtrees(Path(path), size, chunk_height, threads))
+        chunks = list(_file_subtrees(file_path, size, chunk_height, threads))
         if not chunks:
             return cls.from_digests([hashlib.sha256(b"").digest()])
         if len(chunks) == 1:
@@ -638,9 +648,11 @@ def block_digests(data: bytes | bytearray | memoryview, block_size: int = DEFAUL
         One 32-byte digest per block.
 
     Raises:
-        InvalidInputError: if ``block_size`` is less than 1.
+        InvalidInputError: if ``data`` is not bytes or ``block_size`` is not an int of at least 1.
     """
     size = _check_block_size(block_size)
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InvalidInputError(f"data must be bytes, got {type(data).__name__}")
     view = memoryview(data).cast("B")
     if not len(view):
         return [hashlib.sha256(b"").digest()]

@@ -217,8 +217,10 @@ def make_deltas(n: int, credits: Sequence[int], sender_index: int) -> tuple[tupl
     Raises:
         InvalidInputError: A credit is out of [0, :data:`MAX_CREDIT`], or the sender credits itself.
     """
-    if not 0 <= sender_index < len(credits):
-        raise InvalidInputError(f"the sender index {sender_index} is outside the {len(credits)} accounts")
+    if isinstance(credits, str | bytes) or not isinstance(credits, Sequence):
+        raise InvalidInputError(f"credits must be a sequence of ints, got {type(credits).__name__}")
+    if isinstance(sender_index, bool) or not isinstance(sender_index, int) or not 0 <= sender_index < len(credits):
+        raise InvalidInputError(f"the sender index {sender_index!r} is outside the {len(credits)} accounts")
     for index, credit in enumerate(credits):
         if isinstance(credit, bool) or not isinstance(credit, int) or not 0 <= credit <= MAX_CREDIT:
             raise InvalidInputError(f"credit {index} must be an int in [0, 2^{RANGE_BITS})")

@@ -135,7 +135,7 @@ def load_dataset(name: str) -> Dataset:
         InvalidInputError: Unknown name, or a malformed line.
         IntegrityError: The file's hash is not the recorded one.
     """
-    spec = DATASETS.get(name)
+    spec = DATASETS.get(name) if isinstance(name, str) else None
     if spec is None:
         raise InvalidInputError(f"unknown dataset {name!r}; known: {sorted(DATASETS)}")
     raw = (DATA_DIR / spec.filename).read_bytes()

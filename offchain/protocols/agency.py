@@ -31,11 +31,12 @@ from typing import Any
 
 from offchain.chain.addresses import AddressLike, require_address, require_signer
 from offchain.chain.consortium import Ballot, BallotKind, BallotStatus, ConsortiumClient, ConsortiumRecord, TraceOpening
+from offchain.chain.contracts import MAX_UINT256, require_uint
 from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import keccak256
 from offchain.crypto.merkle import MerkleTree
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, VerificationError
-from offchain.protocols.cloud_server import CloudServer
+from offchain.protocols.cloud_server import AuditResponse, CloudServer
 from offchain.protocols.group_member import GroupUpload, JoinReceipt, recover_receipt_signer, upload_message
 
 __all__ = ["Agency", "PublishedOpening", "check_published_opening", "reason_hash"]
@@ -137,8 +138,14 @@ def check_published_opening(
     signed that C2 in its join).
 
     Raises:
+        InvalidInputError: if ``group`` is not a group public key or ``signature`` not a group signature.
         VerificationError: if any check fails.
     """
+    if not isinstance(group, gs.GroupPublicKey) or not isinstance(signature, gs.GroupSignature):
+        raise InvalidInputError(
+            f"a trace opening is checked for a GroupPublicKey and a GroupSignature, got "
+            f"{type(group).__name__} and {type(signature).__name__}"
+        )
     ballot = consortium.get_ballot(ballot_id)
     if (
         ballot.kind != BallotKind.TRACE
@@ -243,11 +250,16 @@ class Agency:
         of this very response; only then is the certificate issued (A = (C2·a0)^{1/e}).
 
         Raises:
-            InvalidInputError: if no join with this id was challenged.
+            InvalidInputError: if ``response`` or ``receipt`` is malformed, or no join with this id
+                was challenged.
             AccessDeniedError: if the receipt names another identity than the one admitted.
             VerificationError: if the receipt is for another join or commitment, or not signed
                 by the identity it names; or the response's proof fails.
         """
+        if not isinstance(response, gs.JoinResponse) or not isinstance(response.join_id, bytes):
+            raise InvalidInputError(f"expected a JoinResponse, got {type(response).__name__}")
+        if not isinstance(receipt, JoinReceipt) or not isinstance(receipt.user, str):
+            raise InvalidInputError(f"expected a JoinReceipt naming its user, got {type(receipt).__name__}")
         identity = self._joins.pop(response.join_id, None)
         if identity is None:
             raise InvalidInputError("no join with this id was challenged (challenge_join first)")
@@ -300,10 +312,15 @@ class Agency:
         submitted.
 
         Raises:
+            InvalidInputError: if ``upload`` is not a well-formed :class:`GroupUpload`.
             VerificationError: if the signature does not verify for this group.
             AccessDeniedError: if the signer's certificate has no join receipt with this agency.
-            IntegrityError: if the stored blocks do not rebuild to the signed root.
+            IntegrityError: if the server's answer is not blocks, or the stored blocks do not
+                rebuild to the signed root.
         """
+        if not isinstance(upload, GroupUpload):
+            raise InvalidInputError(f"expected a GroupUpload, got {type(upload).__name__}")
+        block_size = require_uint(upload.block_size, "block size", low=1, high=MAX_UINT256)
         if upload.group != self.public.fingerprint():
             raise VerificationError("the upload is signed for another group")
         if not gs.verify(self.public, upload.message, upload.signature):
@@ -313,7 +330,11 @@ class Agency:
                 f"upload 0x{upload.file_id.hex()} refused: its signer's certificate has no receipt with {self.name}"
             )
         answers = server.answer_challenge(upload.file_id, tuple(range(upload.block_count)))
-        if any(len(answer.block) > upload.block_size for answer in answers):
+        if not isinstance(answers, list | tuple) or not all(
+            isinstance(answer, AuditResponse) and isinstance(answer.block, bytes | bytearray) for answer in answers
+        ):
+            raise IntegrityError("the server did not answer the agency's challenge with blocks")
+        if any(len(answer.block) > block_size for answer in answers):
             raise IntegrityError("a stored block is larger than the upload's block size")
         rebuilt = MerkleTree.from_blocks(answer.block for answer in answers)
         if rebuilt.root != upload.merkle_root:

@@ -141,8 +141,15 @@ def contribution_message(round_id: bytes, contributor: str, vector: EncryptedVec
 
     Every field is length-prefixed, so no two contributions share a message.
     """
-    if len(round_id) != ROUND_ID_BYTES:
-        raise InvalidInputError(f"round id must be {ROUND_ID_BYTES} bytes, got {len(round_id)}")
+    if not isinstance(round_id, bytes | bytearray) or len(round_id) != ROUND_ID_BYTES:
+        found = f"{len(round_id)} bytes" if isinstance(round_id, bytes | bytearray) else type(round_id).__name__
+        raise InvalidInputError(f"round id must be {ROUND_ID_BYTES} bytes, got {found}")
+    if not isinstance(contributor, str) or not isinstance(vector, EncryptedVector):
+        raise InvalidInputError(
+            f"a contribution names its contributor (str) and carries an EncryptedVector, got "
+            f"{type(contributor).__name__} and {type(vector).__name__}"
+        )
+    round_id = bytes(round_id)
     parts = [_CONTRIBUTION_DOMAIN, round_id, contributor.encode("utf-8")]
     parts += [int(v).to_bytes(int(v).bit_length() // 8 + 1, "big", signed=True) for v in (vector.scale_power,)]
     parts += [int(c).to_bytes(int(c).bit_length() // 8 + 1, "big", signed=True) for c in vector.ciphertexts]
@@ -273,8 +280,14 @@ class DecryptionParty:
         return self.share.index
 
     def partially_decrypt(self, ciphertexts: Sequence[int]) -> PartialBatch:
-        """Partial decryptions with proofs of each ciphertext (§4.2, step 3)."""
-        partials = tuple(tp.partial_decrypt(self.share, int(c)) for c in ciphertexts)
+        """Partial decryptions with proofs of each ciphertext (§4.2, step 3).
+
+        Raises:
+            InvalidInputError: ``ciphertexts`` is not a sequence of units of Z*_(n²).
+        """
+        if isinstance(ciphertexts, str | bytes) or not isinstance(ciphertexts, Sequence):
+            raise InvalidInputError(f"ciphertexts must be a sequence of ints, got {type(ciphertexts).__name__}")
+        partials = tuple(tp.partial_decrypt(self.share, c) for c in ciphertexts)  # each checked there
         return PartialBatch(self.name, self.index, partials)
 
 
@@ -342,14 +355,22 @@ class AggregationCloud:
 
         Raises:
             AccessDeniedError: The name is not registered, or its sender is excluded.
-            VerificationError: The signature is not the registered key's, or is for another round.
+            VerificationError: The signature is not the registered key's, or is for another round,
+                or the round id or signature is not bytes.
             MalformedContributionError: A ciphertext is not a unit modulo n², or the vector is
                 under another key or encoding, or of another length or scale; the contributor is
                 excluded from the round.
-            InvalidInputError: A second contribution from the same user.
+            InvalidInputError: Not a :class:`Contribution`, a vector that is not an
+                :class:`EncryptedVector`, or a second contribution from the same user.
             EncodingOverflowError: The round already holds ``max_contributors`` contributions.
         """
+        if not isinstance(contribution, Contribution):
+            raise InvalidInputError(f"expected a Contribution, got {type(contribution).__name__}")
         name = contribution.contributor
+        if not isinstance(name, str):
+            raise AccessDeniedError(f"a contributor is named by a str, got {type(name).__name__}")
+        if not isinstance(contribution.round_id, bytes) or not isinstance(contribution.signature, bytes):
+            raise VerificationError(f"{name}'s contribution carries a round id or signature that is not bytes")
         address = self._registered.get(name)
         if address is None:
             raise AccessDeniedError(f"{name!r} is not a registered contributor")
@@ -453,6 +474,16 @@ class GatheredPartials:
         return tuple(p.name for p in self.parties)
 
 
+def _well_formed(batch: object, index: int, count: int) -> bool:
+    """Whether ``batch`` holds ``count`` partial decryptions, each under share ``index``."""
+    return (
+        isinstance(batch, PartialBatch)
+        and isinstance(batch.partials, tuple | list)
+        and len(batch.partials) == count
+        and all(isinstance(p, tp.PartialDecryption) and p.index == index for p in batch.partials)
+    )
+
+
 def gather_partials(
     public_key: tp.ThresholdPublicKey, ciphertexts: Sequence[int], parties: Sequence[DecryptionParty]
 ) -> GatheredPartials:
@@ -480,7 +511,7 @@ def gather_partials(
         while len(candidates) < threshold and waiting:
             party = waiting.pop(0)
             batch = party.partially_decrypt(ciphertexts)
-            if len(batch.partials) != len(ciphertexts) or any(p.index != party.index for p in batch.partials):
+            if not _well_formed(batch, party.index, len(ciphertexts)):
                 rejected.append(party.name)  # it would make another party's proof fail in its name
                 logger.warning("partial decryptions from %s rejected: malformed batch", party.name)
                 continue

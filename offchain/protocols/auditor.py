@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from offchain.chain.registry import DataRegistryClient
 from offchain.crypto.challenge import Challenge, new_challenge
 from offchain.crypto.hashing import sha256
-from offchain.crypto.merkle import verify_inclusion
+from offchain.crypto.merkle import InclusionProof, verify_inclusion
 from offchain.errors import OffchainError
-from offchain.protocols.cloud_server import CloudServer
+from offchain.protocols.cloud_server import AuditResponse, CloudServer
 from offchain.protocols.metadata import FileMetadata, check_capsule
 
 __all__ = ["AuditReport", "Auditor", "audit_root"]
@@ -109,18 +109,35 @@ def audit_root(
     except OffchainError as exc:
         logger.warning("audit of 0x%s: the server could not answer: %s", file_id.hex(), exc)
         return AuditReport(file_id, challenge, challenge.indices, error=str(exc))
-    by_index = {answer.index: answer for answer in answers}
-    failed = []
-    for index in challenge.indices:
-        answer = by_index.get(index)
-        ok = (
-            answer is not None
-            and answer.proof.index == index
-            and len(answer.block) <= block_size
-            and verify_inclusion(root, sha256(answer.block), answer.proof)
-        )
-        if not ok:
-            failed.append(index)
+    if not isinstance(answers, list | tuple):
+        error = f"the server answered with a {type(answers).__name__}, not a list of blocks"
+        logger.warning("audit of 0x%s: %s", file_id.hex(), error)
+        return AuditReport(file_id, challenge, challenge.indices, error=error)
+    # A server may answer anything: an answer counts only if it is a well-formed block and path.
+    well_formed = [answer for answer in answers if _well_formed(answer)]
+    failed = [
+        index
+        for index in challenge.indices
+        if not any(_answer_verifies(answer, index, root, block_size) for answer in well_formed)
+    ]
     report = AuditReport(file_id, challenge, tuple(failed))
     logger.info("audit of 0x%s: %s (%d blocks)", file_id.hex(), "passed" if report.passed else "FAILED", k)
     return report
+
+
+def _well_formed(answer: object) -> bool:
+    return (
+        isinstance(answer, AuditResponse)
+        and isinstance(answer.block, bytes | bytearray)
+        and isinstance(answer.proof, InclusionProof)
+    )
+
+
+def _answer_verifies(answer: AuditResponse, index: int, root: bytes, block_size: int) -> bool:
+    """Whether ``answer`` (well formed) is block ``index`` with a path to ``root``."""
+    return (
+        answer.index == index
+        and answer.proof.index == index
+        and len(answer.block) <= block_size
+        and verify_inclusion(root, sha256(answer.block), answer.proof)
+    )

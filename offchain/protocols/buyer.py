@@ -17,6 +17,7 @@ from eth_utils import keccak
 
 from offchain.chain.addresses import AddressLike, require_signer
 from offchain.chain.arbiter_policy import ArbiterPolicy, TrustsArbiters
+from offchain.chain.contracts import require_uint
 from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequirement
 from offchain.chain.registry import DataRegistryClient, FileRegistration
 from offchain.crypto import pre
@@ -87,9 +88,12 @@ class Buyer(TrustsArbiters):
         server hands out is checked against the hash in the registration before any use.
 
         Raises:
+            InvalidInputError: if ``file_id``, ``threshold`` or ``verifying_pk`` is malformed.
             IntegrityError: if the storage server's capsule is not the registered one.
             AccessDeniedError: if fewer than ``threshold`` proxies produced a valid cfrag.
         """
+        threshold = require_uint(threshold, "threshold", low=1, high=255)
+        pre.public_key_to_bytes(verifying_pk)  # InvalidInputError unless a public key
         if record is None or record.file_id != file_id:
             record = self.registry.get_file(file_id)
         metadata = FileMetadata.from_bytes(record.metadata)
@@ -111,7 +115,7 @@ class Buyer(TrustsArbiters):
                         verifying_pk=verifying_pk,
                     )
                 )
-            except (AccessDeniedError, VerificationError) as exc:
+            except (AccessDeniedError, VerificationError, InvalidInputError) as exc:  # junk from a proxy
                 logger.warning("proxy %s: %s", proxy.name, exc)
                 refusals.append(f"{proxy.name}: {exc}")
         if len(cfrags) < threshold:

@@ -43,6 +43,7 @@ import logging
 from dataclasses import dataclass
 
 from offchain.chain.addresses import AddressLike, require_address
+from offchain.chain.contracts import require_bytes32, require_uint
 from offchain.chain.registry import DataRegistryClient, FileRegistration, policy_hash
 from offchain.chain.signing import recover_digest_signer
 from offchain.crypto import group_signature as gs
@@ -76,16 +77,16 @@ def upload_message(
 ) -> bytes:
     """The digest a registered owner signs to upload a file version:
     keccak256(domain || file id || version (4 bytes) || K_f** || Merkle root || capsule hash)."""
-    for name, value in (
-        ("file_id", file_id),
-        ("ciphertext_hash", ciphertext_hash),
-        ("merkle_root", merkle_root),
-        ("capsule_hash", capsule_hash),
-    ):
-        if len(value) != 32:
-            raise InvalidInputError(f"{name} must be 32 bytes, got {len(value)}")
-    if not 0 < version < 1 << 32:
-        raise InvalidInputError(f"version must be in 1..2**32 - 1, got {version}")
+    file_id, ciphertext_hash, merkle_root, capsule_hash = (
+        require_bytes32(value, name, nonzero=False)
+        for name, value in (
+            ("file_id", file_id),
+            ("ciphertext_hash", ciphertext_hash),
+            ("merkle_root", merkle_root),
+            ("capsule_hash", capsule_hash),
+        )
+    )
+    version = require_uint(version, "version", low=1, high=(1 << 32) - 1)
     return keccak256(
         _UPLOAD_DOMAIN + file_id + version.to_bytes(4, "big") + ciphertext_hash + merkle_root + capsule_hash
     )
@@ -101,10 +102,11 @@ def kfrag_delivery_message(
     holding one share would leave the receiver a share short); ``granted_at`` (the on-chain
     grant's time) stops a kfrag of a revoked grant from being replayed into a new one.
     """
-    if len(file_id) != 32:
-        raise InvalidInputError(f"file_id must be 32 bytes, got {len(file_id)}")
-    if not 0 <= granted_at < 1 << 64:
-        raise InvalidInputError(f"granted_at must be a uint64 timestamp, got {granted_at}")
+    if not isinstance(server, str):
+        raise InvalidInputError(f"server must be a name (str), got {type(server).__name__}")
+    file_id = require_bytes32(file_id, "file_id", nonzero=False)
+    kfrag = _require_bytes(kfrag, "kfrag")
+    granted_at = require_uint(granted_at, "granted_at", low=0, high=(1 << 64) - 1)
     address = bytes.fromhex(require_address(grantee, "grantee")[2:])
     return keccak256(
         _KFRAG_DOMAIN
@@ -119,11 +121,23 @@ def kfrag_delivery_message(
 def anonymous_upload_message(file_id: bytes, merkle_root: bytes, block_count: int) -> bytes:
     """The bytes a group member signs for an upload: domain || file id || H(R) || block count
     (Huang et al. 2020 §3.4; the agency checks the same signature and records these fields)."""
-    if len(file_id) != 32 or len(merkle_root) != 32:
-        raise InvalidInputError("file id and Merkle root must be 32 bytes each")
-    if not 0 < block_count < 1 << 64:
-        raise InvalidInputError(f"block count must be in 1..2**64 - 1, got {block_count}")
+    file_id = require_bytes32(file_id, "file_id", nonzero=False)
+    merkle_root = require_bytes32(merkle_root, "merkle_root", nonzero=False)
+    block_count = require_uint(block_count, "block_count", low=1, high=(1 << 64) - 1)
     return _ANONYMOUS_UPLOAD_DOMAIN + file_id + merkle_root + block_count.to_bytes(8, "big")
+
+
+def _require_bytes(value: object, name: str) -> bytes:
+    """``value`` as ``bytes``, or InvalidInputError naming ``name``."""
+    if not isinstance(value, bytes | bytearray):
+        raise InvalidInputError(f"{name} must be bytes, got {type(value).__name__}")
+    return bytes(value)
+
+
+def _require_sealed_key(value: object) -> pre.SealedKey:
+    if not isinstance(value, pre.SealedKey):
+        raise InvalidInputError(f"sealed_key must be a SealedKey, got {type(value).__name__}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -193,10 +207,15 @@ class CloudServer:
             The file's locator on this server.
 
         Raises:
+            InvalidInputError: if an argument has the wrong type or size.
             UnknownFileError: if ``file_id`` is not registered.
             VerificationError: if the registered owner did not sign this upload.
             IntegrityError: if the ciphertext, its tree or the capsule do not match the chain.
         """
+        file_id = require_bytes32(file_id, "file_id", nonzero=False)
+        ciphertext = _require_bytes(ciphertext, "ciphertext")
+        sealed_key = _require_sealed_key(sealed_key)
+        owner_signature = _require_bytes(owner_signature, "owner_signature")
         record = self.registry.get_file(file_id)
         metadata = FileMetadata.from_bytes(record.metadata)
         if metadata.capsule_hash is None:
@@ -260,9 +279,18 @@ class CloudServer:
             The file's locator on this server.
 
         Raises:
+            InvalidInputError: if an argument has the wrong type or size.
             AccessDeniedError: if a file is already held under ``file_id``.
             VerificationError: if the group signature does not verify for ``group``.
         """
+        file_id = require_bytes32(file_id, "file_id", nonzero=False)
+        ciphertext = _require_bytes(ciphertext, "ciphertext")
+        sealed_key = _require_sealed_key(sealed_key)
+        if not isinstance(group, gs.GroupPublicKey) or not isinstance(signature, gs.GroupSignature):
+            raise InvalidInputError(
+                f"an anonymous upload carries a GroupPublicKey and a GroupSignature, got "
+                f"{type(group).__name__} and {type(signature).__name__}"
+            )
         if file_id in self._files:
             raise AccessDeniedError(f"{self.name} already holds file 0x{file_id.hex()}; it is never replaced")
         tree = MerkleTree.from_bytes(ciphertext, block_size)
@@ -283,16 +311,23 @@ class CloudServer:
         from :meth:`answer_challenge` and hash it into ``K_f*`` (see the module docstring).
 
         Raises:
+            InvalidInputError: if the file id or token is not 32 bytes.
             AccessDeniedError: if the token is wrong.
             StorageError: if the server does not hold the file.
         """
         stored = self._stored(file_id)
-        if not hmac.compare_digest(sha256(download_token), stored.index_hash):
+        token = require_bytes32(download_token, "download_token", nonzero=False)
+        if not hmac.compare_digest(sha256(token), stored.index_hash):
             raise AccessDeniedError(f"{self.name}: wrong download token for file 0x{file_id.hex()}")
         return self.store.get(stored.blob_locator)
 
     def sealed_key(self, file_id: bytes) -> pre.SealedKey:
-        """The owner's sealed key capsule of ``file_id`` (safe to hand out: it is encrypted)."""
+        """The owner's sealed key capsule of ``file_id`` (safe to hand out: it is encrypted).
+
+        Raises:
+            InvalidInputError: if the file id is not 32 bytes.
+            StorageError: if the server does not hold the file.
+        """
         return self._stored(file_id).sealed_key
 
     # ---- proxy re-encryption (Feng et al. §6.8–6.9) ------------------------------------------
@@ -318,12 +353,16 @@ class CloudServer:
         and policy on chain) is never replaced; a new grant (after a revocation) replaces it.
 
         Raises:
+            InvalidInputError: if an argument has the wrong type or size.
             UnknownFileError: if ``file_id`` is not registered.
             AccessDeniedError: if the grant is not active, its policy is another, or a kfrag is
                 already held for this grant.
             VerificationError: if the kfrag does not verify or the owner did not deliver it here.
         """
         grantee = require_address(grantee, "grantee")
+        file_id = require_bytes32(file_id, "file_id", nonzero=False)
+        kfrag = _require_bytes(kfrag, "kfrag")
+        owner_signature = _require_bytes(owner_signature, "owner_signature")
         record = self.registry.get_file(file_id)
         grant = self.registry.get_grant(file_id, grantee)
         policy = policy_hash(
@@ -366,10 +405,13 @@ class CloudServer:
         but that file's capsule.
 
         Raises:
+            InvalidInputError: if an argument has the wrong type or size.
             AccessDeniedError: if no kfrag is held, the grant is not active (revoked, expired,
                 never made), or its on-chain policy is not the kfrag's.
         """
         grantee = require_address(grantee, "grantee")
+        file_id = require_bytes32(file_id, "file_id", nonzero=False)
+        sealed = _require_sealed_key(sealed)
         held = self._kfrags.get((file_id, grantee.lower()))
         if held is None:
             raise AccessDeniedError(f"{self.name}: holds no kfrag of file 0x{file_id.hex()} for {grantee}")
@@ -390,6 +432,10 @@ class CloudServer:
             InvalidInputError: if an index is out of range.
         """
         stored = self._stored(file_id)
+        if not isinstance(indices, tuple | list):
+            raise InvalidInputError(f"challenged indices are a tuple of ints, got {type(indices).__name__}")
+        for i in indices:
+            require_uint(i, "challenged index", low=0, high=stored.tree.size - 1)
         size = stored.block_size
         return [
             AuditResponse(i, self.store.read_range(stored.blob_locator, i * size, size), stored.tree.proof(i))
@@ -397,6 +443,7 @@ class CloudServer:
         ]
 
     def _stored(self, file_id: bytes) -> _StoredFile:
+        file_id = require_bytes32(file_id, "file_id", nonzero=False)
         try:
             return self._files[file_id]
         except KeyError:

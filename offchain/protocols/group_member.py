@@ -25,8 +25,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from eth_account.messages import encode_defunct
+from gmpy2 import mpz
 
 from offchain.chain.addresses import AddressLike
+from offchain.chain.contracts import require_bytes32
 from offchain.chain.signing import recover_digest_signer
 from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import content_commitment, keccak256, new_salt
@@ -59,17 +61,27 @@ def upload_message(file_id: bytes, merkle_root: bytes, block_count: int) -> byte
 
 
 def anonymous_file_id(group: gs.GroupPublicKey, commitment: bytes) -> bytes:
-    """keccak256(domain || group fingerprint || salted content commitment): no account in it."""
+    """keccak256(domain || group fingerprint || salted content commitment): no account in it.
+
+    Raises:
+        InvalidInputError: if ``group`` is not a group public key or ``commitment`` not 32 bytes.
+    """
+    if not isinstance(group, gs.GroupPublicKey):
+        raise InvalidInputError(f"expected a GroupPublicKey, got {type(group).__name__}")
+    commitment = require_bytes32(commitment, "commitment", nonzero=False)
     return keccak256(_FILE_ID_DOMAIN + group.fingerprint() + commitment)
 
 
 def join_receipt_message(group: gs.GroupPublicKey, join_id: bytes, c2: int) -> bytes:
     """The digest a user signs in the join, before it is certified:
     keccak256(domain || group fingerprint || len(join id) || join id || C2 (fixed width))."""
-    if not 0 < len(join_id) < 256:
-        raise InvalidInputError(f"join id must be 1..255 bytes, got {len(join_id)}")
-    if not 0 < c2 < group.n:
-        raise InvalidInputError("C2 must lie in ]0, n[")
+    if not isinstance(group, gs.GroupPublicKey):
+        raise InvalidInputError(f"expected a GroupPublicKey, got {type(group).__name__}")
+    if not isinstance(join_id, bytes) or not 0 < len(join_id) < 256:
+        found = f"{len(join_id)} bytes" if isinstance(join_id, bytes) else type(join_id).__name__
+        raise InvalidInputError(f"join id must be 1..255 bytes, got {found}")
+    if isinstance(c2, bool) or not isinstance(c2, int | type(mpz(0))) or not 0 < c2 < group.n:
+        raise InvalidInputError("C2 must be an int in ]0, n[")
     width = (int(group.n).bit_length() + 7) // 8
     return keccak256(
         _RECEIPT_DOMAIN + group.fingerprint() + bytes([len(join_id)]) + join_id + int(c2).to_bytes(width, "big")

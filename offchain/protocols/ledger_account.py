@@ -67,7 +67,7 @@ class AnonymitySetBook:
             each new set); in memory only when ``None``.
 
     Raises:
-        InvalidInputError: The file exists but is not a book of anonymity sets.
+        InvalidInputError: The file exists but cannot be read or is not a book of anonymity sets.
     """
 
     def __init__(self, path: Path | None = None) -> None:
@@ -84,8 +84,10 @@ class AnonymitySetBook:
                     )
                     for r, decoys in data["sets"].items()
                 }
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:  # ValueError: also not UTF-8
                 raise InvalidInputError(f"{path} is not a book of anonymity sets: {exc}") from exc
+            except OSError as exc:
+                raise InvalidInputError(f"cannot read the book of anonymity sets {path}: {exc.strerror}") from None
 
     def decoys_for(self, receiver: AddressLike) -> tuple[str, ...] | None:
         """The decoys used with ``receiver`` before, or ``None`` if it was never paid."""
@@ -95,9 +97,12 @@ class AnonymitySetBook:
         """Keep the decoys of the first payment to ``receiver`` (and save the book).
 
         Raises:
-            InvalidInputError: ``receiver`` already has a set (the rule: it is reused, never replaced).
+            InvalidInputError: ``receiver`` or a decoy is not an address, or ``receiver`` already has
+                a set (the rule: it is reused, never replaced).
         """
         key = require_address(receiver, "receiver", nonzero=True)
+        if isinstance(decoys, str | bytes) or not isinstance(decoys, Sequence):
+            raise InvalidInputError(f"decoys must be a sequence of addresses, got {type(decoys).__name__}")
         if key in self._sets:
             raise InvalidInputError(f"{key} already has an anonymity set: it is reused, never replaced")
         self._sets[key] = tuple(require_address(d, "decoy", nonzero=True) for d in decoys)

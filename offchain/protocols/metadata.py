@@ -43,7 +43,13 @@ _LAYOUT = struct.Struct(">BIIQ33sB32s")
 
 
 def capsule_hash(sealed: pre.SealedKey) -> bytes:
-    """SHA-256 of a sealed key capsule's serialised form: what the metadata commits to."""
+    """SHA-256 of a sealed key capsule's serialised form: what the metadata commits to.
+
+    Raises:
+        InvalidInputError: if ``sealed`` is not a :class:`~offchain.crypto.pre.SealedKey`.
+    """
+    if not isinstance(sealed, pre.SealedKey):
+        raise InvalidInputError(f"expected a SealedKey, got {type(sealed).__name__}")
     return sha256(sealed.to_bytes())
 
 
@@ -147,8 +153,13 @@ def check_capsule(metadata: FileMetadata, sealed: pre.SealedKey, file_id: bytes)
     Every reader of a capsule (owner, buyer, auditor, storage server) calls this before use.
 
     Raises:
-        IntegrityError: if the metadata has no capsule hash (version 1) or another one.
+        IntegrityError: if ``sealed`` is not a sealed key capsule, or the metadata has no
+            capsule hash (version 1) or another one.
     """
+    if not isinstance(sealed, pre.SealedKey):
+        raise IntegrityError(
+            f"the sealed key capsule of file 0x{file_id.hex()} is a {type(sealed).__name__}, not a SealedKey"
+        )
     if metadata.capsule_hash is None:
         raise IntegrityError(
             f"file 0x{file_id.hex()} was registered without a capsule hash (metadata version 1): "

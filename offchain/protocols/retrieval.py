@@ -18,7 +18,7 @@ from offchain.chain.registry import DataRegistryClient, FileRegistration
 from offchain.crypto import envelope
 from offchain.crypto.hashing import sha256, verify_commitment
 from offchain.crypto.merkle import MerkleTree
-from offchain.errors import IntegrityError
+from offchain.errors import IntegrityError, InvalidInputError
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata
 
@@ -67,13 +67,18 @@ def retrieve_checked(
         The plaintext and the on-chain record it was checked against.
 
     Raises:
+        InvalidInputError: if ``keys`` are not :class:`FileKeys` or ``file_id`` is not 32 bytes.
         UnknownFileError: if ``file_id`` is not registered.
         IntegrityError: if the ciphertext, its Merkle root or the plaintext do not match the chain.
         VerificationError: if the envelope does not authenticate under the data key.
     """
+    if not isinstance(keys, FileKeys):
+        raise InvalidInputError(f"keys must be FileKeys, got {type(keys).__name__}")
     if record is None or record.file_id != file_id:
         record = registry.get_file(file_id)
     ciphertext = source.fetch(file_id, keys.download_token)
+    if not isinstance(ciphertext, bytes | bytearray):
+        raise IntegrityError(f"the source served a {type(ciphertext).__name__} for file 0x{file_id.hex()}, not bytes")
     if sha256(sha256(ciphertext)) != record.ciphertext_hash:
         raise IntegrityError(
             f"ciphertext of file 0x{file_id.hex()} does not match the chain: H(H(f*)) = "

@@ -583,6 +583,8 @@ def _plaintext_bytes(rows: Sequence[Sequence[int]], labels: Sequence[int], fract
 
 
 def _split_dataset(blob: bytes) -> list[bytes]:
+    if not isinstance(blob, bytes | bytearray):
+        raise IntegrityError(f"an encrypted secureSVM dataset is bytes, got {type(blob).__name__}")
     if not blob.startswith(_DATASET_MAGIC) or len(blob) < len(_DATASET_MAGIC) + 4:
         raise IntegrityError("not an encrypted secureSVM dataset (bad magic)")
     offset = len(_DATASET_MAGIC)
@@ -590,6 +592,8 @@ def _split_dataset(blob: bytes) -> list[bytes]:
     offset += 4
     rows = []
     for _ in range(count):
+        if offset + 4 > len(blob):  # a count beyond the blob: stop at its end, not after 2**32 rows
+            raise IntegrityError("encrypted secureSVM dataset is truncated")
         size = int.from_bytes(blob[offset : offset + 4], "big")
         rows.append(blob[offset + 4 : offset + 4 + size])
         offset += 4 + size
@@ -617,7 +621,7 @@ def check_registered_dataset(record: FileRegistration, blob: bytes) -> PinnedDat
     try:
         meta = json.loads(record.metadata)
         features, count = int(meta["features"]), int(meta["rows"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:  # OverflowError: int(Infinity)
         raise IntegrityError(f"dataset 0x{record.file_id.hex()}: unreadable metadata ({exc})") from exc
     if meta.get("kind") != "secure-svm-dataset" or count != len(rows):
         raise IntegrityError(f"dataset 0x{record.file_id.hex()}: metadata says {count} rows, blob has {len(rows)}")
