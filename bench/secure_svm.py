@@ -22,6 +22,10 @@ dataset registration excluded):
                                          providers (k = 2 … 8): cost per row ~constant, plus one
                                          chain hop per provider
     load_average_1min                    the machine's load when the run ended (2 cores, shared)
+    *_over_modexp                        each time over one 2048-bit exponentiation mod a 4096-bit
+                                         modulus (modexp_ms, same run), steadier than the times
+    bcw_train_over_plaintext_1024        the 1024-bit training over plaintext training of the same
+                                         schedule (plaintext_train_ms, same run)
 
 --quick skips the 2048-bit training and uses fewer scaling points.
 """
@@ -29,20 +33,31 @@ dataset registration excluded):
 from __future__ import annotations
 
 import os
+import re
 import resource
+import secrets
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import gmpy2
 import numpy as np
-from _common import parse_args, report
+from _common import median_ms, parse_args, report, with_baseline_ratios
 
 from offchain.crypto.paillier import FixedPoint, encrypt_raw, generate_keypair
 from offchain.crypto.secure_comparison import ComparisonBlinder, ComparisonKeyHolder
 from offchain.crypto.secure_polynomial import margin_bound
-from offchain.learning import Schedule, classification_metrics, load_dataset, prepare, quantize, train_plaintext
+from offchain.learning import (
+    Schedule,
+    TrainingTrace,
+    classification_metrics,
+    load_dataset,
+    prepare,
+    quantize,
+    train_plaintext,
+)
 from offchain.learning.baselines import linear_svc_metrics
 from offchain.protocols.secure_svm import DataAnalyst, DataProvider, train_secure_svm
 
@@ -70,7 +85,9 @@ def _cpu_s() -> float:
 LAST_CPU_S = [0.0]
 
 
-def timed_training(rows: list[list[int]], labels: list[int], schedule: Schedule, bits: int, count: int = 3):
+def timed_training(
+    rows: list[list[int]], labels: list[int], schedule: Schedule, bits: int, count: int = 3
+) -> tuple[float, TrainingTrace]:
     analyst = DataAnalyst(schedule, key_bits=bits)
     cpu, start = _cpu_s(), time.perf_counter()
     trace = train_secure_svm(analyst, providers_for(rows, labels, count))
@@ -134,7 +151,15 @@ def scaling_figures(figures: dict[str, float | int], quick: bool) -> None:
 
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
-    figures: dict[str, float | int] = {}
+    modulus = gmpy2.mpz(secrets.randbits(4096) | 1 << 4095 | 1)
+    base, exponent = gmpy2.mpz(secrets.randbits(4000)), gmpy2.mpz(secrets.randbits(2048))
+    schedule = Schedule()
+    prepared = prepare(load_dataset("bcw"), seed=0)
+    rows, labels = quantize(prepared.x_train, schedule.fraction_bits), [int(v) for v in prepared.y_train]
+    figures: dict[str, float | int] = {
+        "modexp_ms": median_ms(lambda: gmpy2.powmod(base, exponent, modulus), 30),
+        "plaintext_train_ms": median_ms(lambda: train_plaintext(rows, labels, schedule), 5),
+    }
     training_figures("bcw", 1024, figures, with_metrics=True)
     training_figures("hdd", 1024, figures, with_metrics=False)
     if not args.quick:
@@ -142,6 +167,9 @@ def main() -> None:
     comparison_figures(figures, 40 if args.quick else 200)
     scaling_figures(figures, args.quick)
     figures["load_average_1min"] = os.getloadavg()[0]
+    timings = [k for k in figures if re.search(r"_s(_|$)", k) and "_cpu_" not in k and "_per_s" not in k]
+    figures = with_baseline_ratios(figures, "modexp_ms", "modexp", timings)
+    figures = with_baseline_ratios(figures, "plaintext_train_ms", "plaintext", ["bcw_train_s_1024"])
     notes = {
         "bcw_train_s_1024": f"research {RESEARCH_BCW_S:,.0f} s: {RESEARCH_BCW_S / figures['bcw_train_s_1024']:.0f}x; "
         f"goal <= {GOAL_BCW_S:.0f} s: {'met' if figures['bcw_train_s_1024'] <= GOAL_BCW_S else 'MISSED'}",
