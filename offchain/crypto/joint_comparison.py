@@ -42,10 +42,19 @@ Packing (both variants): s final ciphertexts are packed into one, [[Σ_j (v_j + 
 with L = (|n| − 2) // s (Horner's rule: (s − 1)·L squarings), so one joint decryption yields s
 verdicts; the slots never carry into each other because every |v_j| < 2^(L−1) by construction.
 
-Both variants assume that participants follow the blinding rules (a participant who blinds
-wrongly only changes verdicts, which it could do as well by lying about its data); partial
-decryptions are proven (:func:`~offchain.crypto.threshold_paillier.partial_decrypt_batch`) and
-checked by everyone, so a wrong one is caught and its author named.
+What is proven and what is not. Partial decryptions are proven
+(:func:`~offchain.crypto.threshold_paillier.partial_decrypt_batch`) and checked by everyone, so
+a wrong one is caught and its author named. The blinding steps are **not** proven: the
+leakage above holds when every participant follows the blinding rules (semi-honest blinding).
+A participant who deviates can change verdicts (as it could by lying about its data) and,
+worse, can put other ciphertexts in front of the joint decryption: the last participant of the
+chain could submit a re-randomised Q_1 and V_1 as its "final" values, so that everyone decrypts
+ρ_1 and ρ_1·a_1 + ε_1 and learns participant 1's partial margin a_1 exactly; nobody can tell,
+since every final value is a fresh-looking ciphertext. Closing that needs a zero-knowledge
+proof that each V_k, Q_k is the prescribed function of V_{k−1}, Q_{k−1} (a Σ-protocol for
+knowledge of ρ_k, a_k, ε_k and the noise over Z*_(n²)); until then the chained judge protects
+margins against honest-but-curious participants and outsiders only, which is still strictly
+more than the paper variant, which reveals them to everyone.
 """
 
 from __future__ import annotations

@@ -40,9 +40,11 @@ decrypted blinded values, whose magnitude hides the margin as stated in
 |log2 of the ratio of two margins| / K; ``paper``: the margin itself). Nothing else: IVs are
 ciphertexts under the threshold key, which fewer than t participants cannot decrypt; nobody
 sees another participant's columns, weights or partial margins. The final partial models are
-published (that is the research's output). Participants are assumed to follow the protocol
-when they blind (a participant who blinds wrongly corrupts only verdicts, as it could by
-lying about its data); partial decryptions are proven and checked.
+published (that is the research's output). Partial decryptions are proven and checked; the
+blinding steps are not, so the margin hiding above holds against participants who blind as
+prescribed: a participant who deviates can corrupt verdicts and can have the others decrypt an
+earlier participant's values, learning that participant's partial margins
+(:mod:`offchain.crypto.joint_comparison` says how, and what proof would close it).
 """
 
 from __future__ import annotations
