@@ -185,3 +185,15 @@ def test_a_packed_residue_out_of_range_is_refused(keys):
 def test_the_paper_verdicts_need_references(keys):
     with pytest.raises(InvalidInputError, match="r3"):
         jc.verdicts(params(keys, jc.JudgeVariant.PAPER), [1])
+
+
+def test_a_deviating_last_participant_can_reveal_the_first_ones_margin(keys):
+    """The limitation the module states: blinding is not proven, so the last participant can put
+    participant 1's re-randomised Q_1, V_1 before the joint decryption and learn a_1 exactly."""
+    pk = keys[0]
+    prm = params(keys)
+    noise = jc.SubgroupNoise(pk)
+    first = jc.open_chain(prm, [987654321], noise)[0]
+    rerandomised = [int(c * noise.take() % pk.nsquare) for c in (first.scale, first.value)]
+    factor, value = jc.unpack(prm, decrypt(keys, jc.pack(prm, rerandomised)), 2)
+    assert value // factor == 987654321
