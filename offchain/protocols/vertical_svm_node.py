@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,13 @@ from typing import Any
 from eth_utils import keccak
 
 from offchain.atomic_io import atomic_write_bytes, atomic_write_text
-from offchain.chain.training_board import BoardTimeoutError, TrainingBoardClient
+from offchain.chain.training_board import (
+    BoardTimeoutError,
+    SessionAbortedError,
+    SessionStatus,
+    TrainingBoardClient,
+    TrainingSession,
+)
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import ChainError, InvalidInputError, OffchainError, TransactionRevertedError
 from offchain.protocols.vertical_svm import TrainingAbortedError, VerticalParticipant, VerticalSetup
@@ -118,12 +125,14 @@ class ChainBoard:
         self.post_s += time.perf_counter() - started
 
     def intermediate(self, round_: int, index: int, timeout_s: float) -> bytes:
-        """Participant ``index``'s IV (in an ordered session the first index + 1 IVs are 0..index)."""
-        count = index + 1 if self.session.ordered else None
+        """Participant ``index``'s IV of ``round_``, once the board shows it posted."""
         started = time.perf_counter()
-        values = self.client.wait_for_intermediates(
-            self.session_id, round_, count=count, timeout_s=timeout_s, poll_s=self.poll_s
+        self._wait_until(
+            lambda s: s.round > round_ or (s.round == round_ and bool(s.intermediate_mask >> index & 1)),
+            f"the IV of participant {index} in round {round_}",
+            timeout_s,
         )
+        values = self.client.intermediates(self.session_id, round_)
         self.wait_s += time.perf_counter() - started
         for value in values:
             if value.index == index:
@@ -131,11 +140,30 @@ class ChainBoard:
         raise ChainError(f"session {self.session_id}: no IV of participant {index} in round {round_}")
 
     def decryptions(self, round_: int, timeout_s: float) -> list[bytes]:
-        """Every DV of the round, in participant order."""
+        """Every DV of the round, in participant order (the round advances when the last is posted)."""
         started = time.perf_counter()
-        values = self.client.wait_for_decryptions(self.session_id, round_, timeout_s=timeout_s, poll_s=self.poll_s)
+        self._wait_until(lambda s: s.round > round_, f"every DV of round {round_}", timeout_s)
+        values = self.client.decryptions(self.session_id, round_)
         self.wait_s += time.perf_counter() - started
         return [value.payload for value in values]
+
+    def _wait_until(self, ready: Callable[[TrainingSession], bool], what: str, timeout_s: float) -> None:
+        """Poll the session's state (one view call) until ``ready`` holds.
+
+        Raises:
+            SessionAbortedError: The session was aborted meanwhile.
+            BoardTimeoutError: Not within ``timeout_s``.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            state = self.client.get_session(self.session_id)
+            if ready(state):
+                return
+            if state.status == SessionStatus.ABORTED:
+                raise SessionAbortedError(self.session_id, what)
+            if time.monotonic() > deadline:
+                raise BoardTimeoutError(self.session_id, what, timeout_s)
+            time.sleep(self.poll_s)
 
     def report_invalid(self, round_: int, accused: int) -> None:
         """Name participant ``accused`` (another participant may have done it first: then nothing to do)."""
