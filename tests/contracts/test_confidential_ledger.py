@@ -78,7 +78,8 @@ SETTLE_3_GAS_GOALS = {True: 63_000, False: 71_000}
 TRANSFER_AND_SETTLE_GAS_GOAL = 400_000
 #: Folding 1 and 5 verified credits (each a product, a keccak256 and a deleted slot): measured
 #: 71,400 and 163,200.
-FOLD_GAS_GOALS = {1: 75_000, 5: 169_000}  # measured 71,500-72,500 and 164,500-167,600: the cost moves with the ciphertexts
+#: Measured 71,500-72,500 and 164,500-167,600: the cost moves with the ciphertexts.
+FOLD_GAS_GOALS = {1: 75_000, 5: 169_000}
 FIRST_DEPOSIT_GAS_GOAL = 88_000  # measured 85,200
 DEPOSIT_GAS_GOAL = 75_000  # measured 72,000
 REQUEST_WITHDRAWAL_GAS_GOAL = 152_000  # measured 149,000: two new slots and the lock
