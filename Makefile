@@ -1,7 +1,8 @@
 # The project's two commands (see README):
 #   make demo   install what is missing, then run the end-to-end demo on a fresh local Ganache
-#   make test   install what is missing, then run every test on Ganache, the contract and chain-client
-#               tests again on Anvil, the forge invariant campaigns, then the linters (ruff, mypy, Slither)
+#   make test   install what is missing, then run every test (those needing no chain under plain pytest,
+#               the others on Ganache), the contract and chain-client tests again on Anvil, the forge
+#               invariant campaigns, then the linters (ruff, mypy, Slither)
 # Both are idempotent: installs are redone only when requirements.lock or package-lock.json change.
 
 SHELL := /bin/bash
@@ -16,15 +17,24 @@ NETWORK ?= ganache-cli
 # Test files run in this many processes, each with a chain of its own (Brownie's xdist support:
 # worker k's chain listens on the network's port + k).
 TEST_WORKERS ?= 2
-# Short runs: `make test-anvil TESTS=tests/contracts/test_merkle_anchor.py`, `make bench BENCHES=bench/pre.py`.
-TESTS ?= tests
+# The tests that need no chain run under plain pytest (in TEST_WORKERS processes): Brownie's
+# snapshot and revert around every test would more than double their time. Every other test runs
+# under Brownie on a local chain. tests/docs/test_suite_layout.py checks that the two lists
+# together hold every test file.
+PY_TESTS ?= tests/offchain/crypto tests/offchain/learning tests/offchain/protocols tests/offchain/storage \
+	tests/offchain/zk $(wildcard tests/offchain/test_*.py)
+# Short runs: `make test-anvil TESTS=tests/contracts/test_merkle_anchor.py PY_TESTS=`,
+# `make bench BENCHES=bench/pre.py`.
+TESTS ?= tests/contracts tests/offchain/chain tests/e2e tests/docs
 BENCHES ?= bench/*.py
 # After the suite, `make test` runs the contract and chain-client tests a second time on Anvil,
 # the other local chain the README offers, so that both stay green (ANVIL_TESTS= skips it). The
 # stateful machines run 5 examples there: their models are chain-agnostic and just ran in full
-# on Ganache (`make test-anvil` runs everything in full on Anvil).
+# on Ganache (`make test-anvil` runs everything in full on Anvil); every property test is capped
+# at ANVIL_MAX_EXAMPLES examples there for the same reason.
 ANVIL_TESTS ?= tests/contracts tests/offchain/chain
 ANVIL_STATEFUL_EXAMPLES ?= 5
+ANVIL_MAX_EXAMPLES ?= 10
 # Then the forge invariant campaigns (tests/forge; FORGE_TESTS= skips them).
 FORGE_TESTS ?= tests/forge/*.t.sol
 BENCH_ARGS ?= --quick
@@ -75,8 +85,10 @@ test: setup
 	@# Compile and load once before the workers start: the first load after a compilation
 	@# prunes a stale build file, and workers pruning it at once would race (and disagree).
 	$(BROWNIE) compile >/dev/null
+	$(if $(PY_TESTS),$(PY) -m pytest -p no:pytest-brownie -o addopts="" $(PY_TESTS) $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)))
 	$(BROWNIE) test $(TESTS) --network $(NETWORK) -n $(TEST_WORKERS)
-	$(if $(ANVIL_TESTS),DATASHARE_STATEFUL_EXAMPLES=$(ANVIL_STATEFUL_EXAMPLES) $(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS))
+	$(if $(ANVIL_TESTS),DATASHARE_STATEFUL_EXAMPLES=$(ANVIL_STATEFUL_EXAMPLES) DATASHARE_MAX_EXAMPLES=$(ANVIL_MAX_EXAMPLES) \
+		$(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS))
 	$(if $(FORGE_TESTS),$(MAKE) --no-print-directory test-forge)
 	$(MAKE) --no-print-directory lint
 
@@ -88,6 +100,7 @@ test-forge: setup
 
 test-anvil: setup
 	$(BROWNIE) compile >/dev/null
+	$(if $(PY_TESTS),$(PY) -m pytest -p no:pytest-brownie -o addopts="" $(PY_TESTS) $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)))
 	$(BROWNIE) test $(TESTS) --network anvil -n $(TEST_WORKERS)
 
 demo: setup

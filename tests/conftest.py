@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import os
 
-from tests.helpers import VOTING_PERIOD_S
+import pytest
+from hypothesis import settings
+
+from tests.helpers import MAX_EXAMPLES_CAP, VOTING_PERIOD_S
 
 
 @pytest.fixture(autouse=True)
@@ -24,10 +27,26 @@ class _NoChain:
 def pytest_configure(config):
     if not config.pluginmanager.hasplugin("pytest-brownie"):
         config.pluginmanager.register(_NoChain(), "datashare-no-chain")
+        # The hypothesis settings Brownie would load from brownie-config.yaml.
+        settings.register_profile("datashare", max_examples=50, deadline=None)
+        settings.load_profile("datashare")
     else:
         from offchain.chain import receipts
 
         receipts.install()  # a mined transaction is never reported dropped (see the module)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Cap every property test's examples at ``$DATASHARE_MAX_EXAMPLES`` when it is set (the
+    second chain's pass of ``make test``: the properties just ran in full on the first)."""
+    cap = os.environ.get(MAX_EXAMPLES_CAP)
+    if not cap:
+        return
+    for item in items:
+        test = getattr(item, "obj", None)
+        current = getattr(test, "_hypothesis_internal_use_settings", None)
+        if current is not None and current.max_examples > int(cap):
+            test._hypothesis_internal_use_settings = settings(current, max_examples=int(cap))
 
 
 @pytest.fixture(scope="module")

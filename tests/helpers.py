@@ -10,6 +10,8 @@ from eth_utils import keccak
 #: ``make test``'s second pass on Anvil sets it, since the machines' models are chain-agnostic
 #: and run in full on Ganache in the same run (``make test-anvil`` runs them in full on Anvil).
 STATEFUL_EXAMPLES_CAP = "DATASHARE_STATEFUL_EXAMPLES"
+#: Environment variable capping the examples of every @given test (see tests/conftest.py).
+MAX_EXAMPLES_CAP = "DATASHARE_MAX_EXAMPLES"
 
 #: The voting period of the consortium the tests deploy: three days, the deployment default.
 VOTING_PERIOD_S = 3 * 24 * 3600

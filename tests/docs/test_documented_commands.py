@@ -22,7 +22,7 @@ RUN = [c for c in COMMANDS if c.skipped is None]
 #: The README's make targets run here, each in a short form, with its time limit in seconds.
 MAKE_SHORT_FORMS = {
     "bench": ("make bench BENCHES='bench/envelope.py bench/pre.py' BENCH_ARGS=--quick", 300),
-    "test-anvil": ("make test-anvil TESTS=tests/contracts/test_merkle_inclusion.py TEST_WORKERS=0", 600),
+    "test-anvil": ("make test-anvil TESTS=tests/contracts/test_merkle_inclusion.py PY_TESTS= TEST_WORKERS=0", 600),
 }
 #: The README's make targets not run here, and why.
 MAKE_NOT_RUN = {
