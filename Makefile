@@ -34,7 +34,7 @@ BENCHES ?= bench/*.py
 # at ANVIL_MAX_EXAMPLES examples there for the same reason.
 ANVIL_TESTS ?= tests/contracts tests/offchain/chain
 ANVIL_STATEFUL_EXAMPLES ?= 5
-ANVIL_MAX_EXAMPLES ?= 10
+ANVIL_MAX_EXAMPLES ?= 5
 # Then the forge invariant campaigns (tests/forge; FORGE_TESTS= skips them).
 FORGE_TESTS ?= tests/forge/*.t.sol
 BENCH_ARGS ?= --quick

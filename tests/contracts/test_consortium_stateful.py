@@ -22,10 +22,10 @@ from hypothesis import HealthCheck
 from offchain.chain.consortium import MIN_MEMBERS, BallotKind, BallotStatus, quorum_of
 from tests.helpers import VOTING_PERIOD_S, custom_error, run_state_machine
 
-#: 12 derandomised runs of 20 steps here on Ganache (every run, the same sequences); the deep
+#: 8 derandomised runs of 20 steps here on Ganache (every run, the same sequences); the deep
 #: campaign is forge's invariant fuzzing of the same contract, 256 runs × 50 steps (tests/forge).
 SETTINGS = {
-    "max_examples": 12,
+    "max_examples": 8,
     "derandomize": True,
     "stateful_step_count": 20,
     "deadline": None,

@@ -38,10 +38,10 @@ from tests.helpers import (
     run_state_machine,
 )
 
-#: 12 derandomised runs of 25 steps here on Ganache (every run, the same sequences); the deep
+#: 8 derandomised runs of 25 steps here on Ganache (every run, the same sequences); the deep
 #: campaign is forge's invariant fuzzing of the same contract, 256 runs × 50 steps (tests/forge).
 SETTINGS = {
-    "max_examples": 12,
+    "max_examples": 8,
     "derandomize": True,
     "stateful_step_count": 25,
     "deadline": None,
