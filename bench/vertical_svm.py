@@ -59,7 +59,10 @@ def _progress(message: str) -> None:
 
 
 def main() -> None:
+    from offchain.chain.contracts import load_project
+
     args = parse_args(__doc__.splitlines()[0])
+    load_project()  # the project's chain settings (Shanghai) before the chain starts
     connect_own_chain(args.network)
     from brownie import accounts
 
