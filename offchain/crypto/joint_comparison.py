@@ -69,7 +69,7 @@ import gmpy2
 from gmpy2 import mpz
 
 from offchain.crypto.modexp import FixedBase
-from offchain.crypto.paillier import EncodingOverflowError
+from offchain.crypto.paillier import EncodingOverflowError, encrypt_raw
 from offchain.crypto.primes import random_bits, random_unit
 from offchain.crypto.threshold_paillier import ThresholdPublicKey
 from offchain.errors import InvalidInputError
@@ -213,7 +213,7 @@ class SubgroupNoise:
         h = (n - y * y % n) % n
         self._bits = int(n.bit_length()) + 128
         self._base = FixedBase(gmpy2.powmod(h, n, nsquare), nsquare, rows=10)
-        self._n, self._nsquare = n, nsquare
+        self._n, self._paillier = n, public_key.paillier
 
     def take(self) -> mpz:
         """One fresh re-randomiser."""
@@ -221,7 +221,7 @@ class SubgroupNoise:
 
     def encrypt(self, value: int) -> mpz:
         """[[value]] for a signed value (|value| < n/2), with fresh noise."""
-        return (1 + mpz(value) % self._n * self._n) * self.take() % self._nsquare
+        return encrypt_raw(self._paillier, int(mpz(value) % self._n), self.take())
 
 
 # -- chained (default) ---------------------------------------------------------------------

@@ -169,6 +169,11 @@ class ThresholdPublicKey:
         return mpz(self.n) * self.n
 
     @cached_property
+    def ciphertext_bytes(self) -> int:
+        """Bytes of a ciphertext (or any value mod n²) written at fixed width, big-endian."""
+        return (int(self.nsquare).bit_length() + 7) // 8
+
+    @cached_property
     def delta(self) -> int:
         """Δ = p!."""
         return math.factorial(self.parties)
@@ -461,7 +466,7 @@ def _evaluate(coefficients: Sequence[mpz], x: int, modulus: mpz) -> mpz:
 
 
 def _challenge(pk: ThresholdPublicKey, index: int, c4: mpz, ci2: mpz, a: mpz, b: mpz) -> int:
-    width = (int(pk.nsquare).bit_length() + 7) // 8
+    width = pk.ciphertext_bytes
     h = hashlib.sha256(_DOMAIN)
     h.update(index.to_bytes(2, "big"))
     for value in (pk.n, pk.v, pk.verification_key(index), c4, ci2, a, b):
@@ -515,18 +520,33 @@ class _Statement:
     e: mpz
 
 
+def _check_ranges(pk: ThresholdPublicKey, index: int, units: Iterable[tuple[str, int]], response: int) -> mpz:
+    """Party ``index``'s named values must be units of Z*_(n²) and its response in range; the response."""
+    for name, value in units:
+        if not 0 < value < pk.nsquare or gmpy2.gcd(value, pk.n) != 1:
+            raise InvalidPartialError([index], f"{name} is not a unit of Z*_(n²)")
+    z = mpz(response)
+    if not 0 <= z < (mpz(1) << (pk.mask_bits + 1)):
+        raise InvalidPartialError([index], "the proof's response is out of range")
+    return z
+
+
+def _proof_holds(pk: ThresholdPublicKey, index: int, c4: mpz, ci2: mpz, a: mpz, b: mpz, z: mpz, e: mpz) -> bool:
+    """(c⁴)^z = a·(c_i²)^e and v^z = b·v_i^e, both compared squared (see :func:`verify_partial`)."""
+    nsquare = pk.nsquare
+    lhs_c = multi_exp(nsquare, [(c4, z), (ci2, -e)])
+    lhs_v = multi_exp(nsquare, [(pk.fixed_v(), z), (pk.fixed_verification_key(index), -e)])
+    return bool(lhs_c * lhs_c % nsquare == a * a % nsquare and lhs_v * lhs_v % nsquare == b * b % nsquare)
+
+
 def _statement(pk: ThresholdPublicKey, c4: mpz, partial: PartialDecryption) -> _Statement:
     """Range-check a partial's values and recompute its challenge (raises naming the party)."""
     if not isinstance(partial, PartialDecryption):
         raise InvalidInputError(f"expected a PartialDecryption, got {type(partial).__name__}")
     pk.check_index(partial.index)
     nsquare = pk.nsquare
-    for name, value in (("c_i", partial.value), ("a", partial.commitment_c), ("b", partial.commitment_v)):
-        if not 0 < value < nsquare or gmpy2.gcd(value, pk.n) != 1:
-            raise InvalidPartialError([partial.index], f"{name} is not a unit of Z*_(n²)")
-    z = mpz(partial.response)
-    if not 0 <= z < (mpz(1) << (pk.mask_bits + 1)):
-        raise InvalidPartialError([partial.index], "the proof's response is out of range")
+    units = (("c_i", partial.value), ("a", partial.commitment_c), ("b", partial.commitment_v))
+    z = _check_ranges(pk, partial.index, units, partial.response)
     ci = mpz(partial.value)
     ci2 = ci * ci % nsquare
     a, b = mpz(partial.commitment_c), mpz(partial.commitment_v)
@@ -558,9 +578,7 @@ def verify_partial(public_key: ThresholdPublicKey, ciphertext: int, partial: Par
     nsquare = pk.nsquare
     c4 = gmpy2.powmod(c, 4, nsquare)
     st = _statement(pk, c4, partial)
-    lhs_c = multi_exp(nsquare, [(c4, st.z), (st.ci2, -st.e)])
-    lhs_v = multi_exp(nsquare, [(pk.fixed_v(), st.z), (pk.fixed_verification_key(st.index), -st.e)])
-    if lhs_c * lhs_c % nsquare != st.a * st.a % nsquare or lhs_v * lhs_v % nsquare != st.b * st.b % nsquare:
+    if not _proof_holds(pk, st.index, c4, st.ci2, st.a, st.b, st.z, st.e):
         raise InvalidPartialError([partial.index], "the equality-of-logarithms proof does not verify")
     return VerifiedPartial(partial.index, partial.value, int(c))
 
@@ -778,7 +796,7 @@ def _batch_weights(
     pk: ThresholdPublicKey, index: int, cs: Sequence[mpz], cis: Sequence[mpz]
 ) -> tuple[bytes, list[mpz]]:
     """The seed binding (key, party, every c_j, every c_ij) and the odd 128-bit weights from it."""
-    width = (int(pk.nsquare).bit_length() + 7) // 8
+    width = pk.ciphertext_bytes
     h = hashlib.sha256(_BATCH_DOMAIN)
     h.update(index.to_bytes(2, "big") + len(cs).to_bytes(4, "big"))
     for value in (pk.n, pk.v, pk.verification_key(index), *cs, *cis):
@@ -864,27 +882,20 @@ def verify_batch_partial(
     if not isinstance(partial, BatchPartialDecryption):
         raise InvalidInputError(f"expected a BatchPartialDecryption, got {type(partial).__name__}")
     pk.check_index(partial.index)
-    nsquare = pk.nsquare
     if len(partial.values) != len(cs):
         raise InvalidPartialError([partial.index], f"{len(partial.values)} partials for {len(cs)} ciphertexts")
-    for name, value in (
+    units = (
         *((f"c_i[{j}]", v) for j, v in enumerate(partial.values)),
         ("a", partial.commitment_c),
         ("b", partial.commitment_v),
-    ):
-        if not 0 < value < nsquare or gmpy2.gcd(value, pk.n) != 1:
-            raise InvalidPartialError([partial.index], f"{name} is not a unit of Z*_(n²)")
-    z = mpz(partial.response)
-    if not 0 <= z < (mpz(1) << (pk.mask_bits + 1)):
-        raise InvalidPartialError([partial.index], "the proof's response is out of range")
+    )
+    z = _check_ranges(pk, partial.index, units, partial.response)
     cis = [mpz(v) for v in partial.values]
     seed, weights = _batch_weights(pk, partial.index, cs, cis)
     c4, ci2 = _batch_bases(pk, cs, cis, weights)
     a, b = mpz(partial.commitment_c), mpz(partial.commitment_v)
     e = mpz(_batch_challenge(pk, partial.index, seed, c4, ci2, a, b))
-    lhs_c = multi_exp(nsquare, [(c4, z), (ci2, -e)])
-    lhs_v = multi_exp(nsquare, [(pk.fixed_v(), z), (pk.fixed_verification_key(partial.index), -e)])
-    if lhs_c * lhs_c % nsquare != a * a % nsquare or lhs_v * lhs_v % nsquare != b * b % nsquare:
+    if not _proof_holds(pk, partial.index, c4, ci2, a, b, z, e):
         raise InvalidPartialError([partial.index], "the batched equality-of-logarithms proof does not verify")
     return [VerifiedPartial(partial.index, int(v), int(c)) for v, c in zip(cis, cs, strict=True)]
 
