@@ -64,7 +64,7 @@ ENV_BITS, ENV_ROUNDS, ENV_VARIANT, ENV_SLOTS = (
 DEFAULT_SLOTS = 1
 
 
-def plot_training(violations: list[int], plaintext: TrainingTrace, plaintext_violations: list[int], path: Path) -> None:
+def plot_training(violations: list[int], plaintext: TrainingTrace, path: Path) -> None:
     """Margin violations per round (encrypted, plaintext) and the plaintext batch cost, to ``path``."""
     import matplotlib
 
@@ -73,7 +73,7 @@ def plot_training(violations: list[int], plaintext: TrainingTrace, plaintext_vio
 
     fig, (ax, cost) = plt.subplots(1, 2, figsize=(10, 4))
     rounds = np.arange(1, len(violations) + 1)
-    ax.plot(rounds, plaintext_violations, label="plaintext, centralised", linewidth=2)
+    ax.plot(rounds, plaintext.violations, label="plaintext, centralised", linewidth=2)
     ax.plot(rounds, violations, "o", markersize=4, label="vertical, encrypted")
     ax.set(xlabel="round", ylabel="samples with y(w·x − b) < 1", title="gradient update judge")
     ax.legend()
@@ -85,20 +85,6 @@ def plot_training(violations: list[int], plaintext: TrainingTrace, plaintext_vio
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
-
-
-def plaintext_violations(rows: list[list[int]], labels: list[int], setup: VerticalSetup) -> list[int]:
-    """The verdict counts of centralised plaintext training, round by round."""
-    from offchain.learning.svm import gradient_step, hinge_sums
-
-    s = setup.schedule
-    weights: tuple[int, ...] = (0,) * len(rows[0])
-    bias, counts = 0, []
-    for batch in setup.batches():
-        sums = hinge_sums(weights, bias, [rows[i] for i in batch], [labels[i] for i in batch], s.fraction_bits)
-        counts.append(sums.violations)
-        weights, bias = gradient_step(weights, bias, sums, len(batch), s)
-    return counts
 
 
 def round_gas(board: Any, session_id: int, rounds: int) -> dict[str, float]:
@@ -123,8 +109,12 @@ def write_node_files(
     session_id: int,
     account: Any,
     index: int,
+    *,
+    timeout_s: float,
 ) -> Path:
-    """Write one participant's setup, share (mode 0600), data and spec files; return the spec's path."""
+    """Write one participant's setup, share (mode 0600), data and spec files; return the spec's path.
+
+    ``timeout_s`` is how long the node waits for another participant's post."""
     from brownie import web3
 
     (output / "setup.json").write_text(setup.to_json())
@@ -145,16 +135,15 @@ def write_node_files(
         data=str(data_path),
         result=str(output / f"{name}.result.json"),
         model=str(output / f"{name}.model"),
+        timeout_s=timeout_s,
     )
     spec_path = output / f"{name}.spec.json"
     spec_path.write_text(spec.to_json())
     return spec_path
 
 
-def launch_node(output: Path, name: str, spec_path: Path, timeout_s: float) -> subprocess.Popen[bytes]:
+def launch_node(output: Path, name: str, spec_path: Path) -> subprocess.Popen[bytes]:
     """Start one participant process (its output goes to ``<output>/<name>.log``)."""
-    spec = NodeSpec.from_json(spec_path.read_text())
-    spec_path.write_text(dataclasses.replace(spec, timeout_s=timeout_s).to_json())
     with (output / f"{name}.log").open("wb") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "offchain.protocols.vertical_svm_node", str(spec_path)],
@@ -220,8 +209,10 @@ def run(
     processes = []
     for i, (name, account, share) in enumerate(zip(names, accounts, shares, strict=True)):
         columns = [[r[c] for c in partition[i]] for r in rows]
-        spec = write_node_files(output, name, setup, share, columns, labels, session, 0, account, i)
-        processes.append(launch_node(output, name, spec, timeout_s))
+        spec = write_node_files(
+            output, name, setup, share, columns, labels, session, 0, account, i, timeout_s=timeout_s
+        )
+        processes.append(launch_node(output, name, spec))
     wait_until_ready(output, names, processes, timeout_s)  # start-up (loading Brownie) is not training
     started = time.perf_counter()
     opened = board.open_session(
@@ -270,7 +261,7 @@ def run(
         f"   gas per round ({len(names)} IVs + {len(names)} DVs): {gas['mean']:,.0f} on average, {gas['max']:,} at most"
     )
     if plot is not None:
-        plot_training(results[0]["violations"], plaintext, plaintext_violations(rows, labels, setup), plot)
+        plot_training(results[0]["violations"], plaintext, plot)
         print(f"   training curve written to {plot}")
     if not same:
         raise AssertionError("the vertical training did not reproduce the centralised plaintext model")

@@ -38,6 +38,7 @@ __all__ = [
     "gradient_step",
     "hinge_sums",
     "train_plaintext",
+    "verdict_sums",
 ]
 
 
@@ -117,10 +118,12 @@ class HingeSums:
 
 @dataclass
 class TrainingTrace:
-    """The model after training and the batch cost before each step."""
+    """The model after training, and the batch cost and the number of margin violations
+    (rows with y(w·x − b) < 1) of each step."""
 
     model: SVMModel
     costs: list[float] = field(default_factory=list)
+    violations: list[int] = field(default_factory=list)
 
 
 def batch_schedule(rows: int, schedule: Schedule) -> list[NDArray[np.int64]]:
@@ -146,10 +149,21 @@ def hinge_sums(
     weights: Sequence[int], bias: int, rows: Sequence[Sequence[int]], labels: Sequence[int], fraction_bits: int
 ) -> HingeSums:
     """G, G_b and C over ``rows`` (plaintext; the encrypted protocol computes the same sums)."""
-    gradient = [0] * len(weights)
+    verdicts = [
+        margin_numerator(weights, bias, row, label, fraction_bits) < 0 for row, label in zip(rows, labels, strict=True)
+    ]
+    return verdict_sums(len(weights), rows, labels, verdicts)
+
+
+def verdict_sums(
+    width: int, rows: Sequence[Sequence[int]], labels: Sequence[int], verdicts: Sequence[bool]
+) -> HingeSums:
+    """G, G_b and C over ``rows`` of ``width`` columns, given each row's verdict I_j = [D_j < 0]
+    (computed in the clear by :func:`hinge_sums`, or jointly by an encrypted protocol)."""
+    gradient = [0] * width
     label_sum = violations = 0
-    for row, label in zip(rows, labels, strict=True):
-        if margin_numerator(weights, bias, row, label, fraction_bits) < 0:
+    for row, label, violated in zip(rows, labels, verdicts, strict=True):
+        if violated:
             violations += 1
             label_sum += label
             for i, x in enumerate(row):
@@ -197,12 +211,14 @@ def train_plaintext(rows: Sequence[Sequence[int]], labels: Sequence[int], schedu
         raise InvalidInputError(f"{len(rows)} rows and {len(labels)} labels")
     weights: tuple[int, ...] = (0,) * len(rows[0])
     bias = 0
-    costs: list[float] = []
+    trace = TrainingTrace(SVMModel(weights, bias, schedule.fraction_bits))
     for batch in batch_schedule(len(rows), schedule):
         sums = hinge_sums(weights, bias, [rows[i] for i in batch], [labels[i] for i in batch], schedule.fraction_bits)
-        costs.append(batch_cost(weights, bias, sums, len(batch), schedule))
+        trace.costs.append(batch_cost(weights, bias, sums, len(batch), schedule))
+        trace.violations.append(sums.violations)
         weights, bias = gradient_step(weights, bias, sums, len(batch), schedule)
-    return TrainingTrace(SVMModel(weights, bias, schedule.fraction_bits), costs)
+    trace.model = SVMModel(weights, bias, schedule.fraction_bits)
+    return trace
 
 
 class FixedPointSVM:

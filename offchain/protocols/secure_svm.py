@@ -352,6 +352,7 @@ class DataAnalyst:
         self.weights: tuple[int, ...] = ()
         self.bias = 0
         self.costs: list[float] = []
+        self.violations: list[int] = []
         self._batches: dict[int, tuple[int, ...]] = {}
         self.head: str | None = None
 
@@ -416,6 +417,7 @@ class DataAnalyst:
         cost = batch_cost(self.weights, self.bias, sums, batch_size, self.schedule)
         self.weights, self.bias = gradient_step(self.weights, self.bias, sums, batch_size, self.schedule)
         self.costs.append(cost)
+        self.violations.append(sums.violations)
         return cost
 
     def _session_key(self, name: str) -> bytes:
@@ -547,7 +549,7 @@ def train_secure_svm(
     finally:
         for runner in runners:
             runner.close()
-    return TrainingTrace(analyst.model, list(analyst.costs))
+    return TrainingTrace(analyst.model, list(analyst.costs), list(analyst.violations))
 
 
 # --- pinning the providers' encrypted datasets on chain ---------------------------------------

@@ -60,7 +60,7 @@ from typing import Any, Protocol
 from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import InvalidInputError, OffchainError
-from offchain.learning.svm import HingeSums, Schedule, SVMModel, batch_schedule, gradient_step
+from offchain.learning.svm import Schedule, SVMModel, batch_schedule, gradient_step, verdict_sums
 
 __all__ = [
     "Board",
@@ -249,10 +249,6 @@ class VerticalSetup:
 # -- payload codecs --------------------------------------------------------------------------
 
 
-def _width(pk: tp.ThresholdPublicKey) -> int:
-    return (int(pk.nsquare).bit_length() + 7) // 8
-
-
 class _Reader:
     def __init__(self, data: bytes, what: str) -> None:
         if not isinstance(data, bytes | bytearray):
@@ -276,7 +272,7 @@ class _Reader:
 
 def encode_intermediate(setup: VerticalSetup, value: list[jc.ChainLink] | jc.PaperContribution) -> bytes:
     """An IV as board payload: chained links, or a paper contribution."""
-    w = _width(setup.public_key)
+    w = setup.public_key.ciphertext_bytes
     if isinstance(value, jc.PaperContribution):
         count = len(value.margins)
         body = b"".join(c.to_bytes(w, "big") for c in (*value.margins, *value.masks))
@@ -302,7 +298,8 @@ def decode_intermediate(setup: VerticalSetup, payload: bytes, count: int) -> lis
         raise MalformedPayloadError(f"intermediate value: kind {kind!r}, the session runs {expected!r}")
     if reader.uint(4) != count:
         raise MalformedPayloadError(f"intermediate value: not {count} samples")
-    pk, w = setup.public_key, _width(setup.public_key)
+    pk = setup.public_key
+    w = pk.ciphertext_bytes
 
     def ciphertext() -> int:
         value = reader.uint(w)
@@ -326,7 +323,7 @@ def decode_intermediate(setup: VerticalSetup, payload: bytes, count: int) -> lis
 
 def encode_decryption(setup: VerticalSetup, partial: tp.BatchPartialDecryption) -> bytes:
     """A DV as board payload."""
-    w = _width(setup.public_key)
+    w = setup.public_key.ciphertext_bytes
     z = partial.response.to_bytes((partial.response.bit_length() + 7) // 8 or 1, "big")
     return (
         _DV_MAGIC
@@ -349,7 +346,7 @@ def decode_decryption(setup: VerticalSetup, payload: bytes) -> tp.BatchPartialDe
     reader = _Reader(payload, "decrypted value")
     if reader.take(4) != _DV_MAGIC:
         raise MalformedPayloadError("decrypted value: wrong magic")
-    w = _width(setup.public_key)
+    w = setup.public_key.ciphertext_bytes
     index, count = reader.uint(2), reader.uint(4)
     if not 1 <= count <= tp.MAX_BATCH:
         raise MalformedPayloadError(f"decrypted value: {count} partials")
@@ -559,16 +556,8 @@ class VerticalParticipant:
 
     def step(self, batch: Sequence[int], verdicts: Sequence[bool]) -> None:
         """The exact update of this participant's weights (and bias, for participant 0)."""
-        gradient = [0] * len(self.weights)
-        label_sum = violations = 0
-        for j, violated in zip(batch, verdicts, strict=True):
-            if violated:
-                y = self.labels[j]
-                violations += 1
-                label_sum += y
-                for k, x in enumerate(self.columns[j]):
-                    gradient[k] += y * x
-        sums = HingeSums(tuple(gradient), label_sum, violations)
+        rows, labels = [self.columns[j] for j in batch], [self.labels[j] for j in batch]
+        sums = verdict_sums(len(self.weights), rows, labels, verdicts)
         self.weights, bias = gradient_step(self.weights, self.bias, sums, len(batch), self.setup.schedule)
         if self.index == 0:
             self.bias = bias
