@@ -210,14 +210,15 @@ def wait_for_session(client: TrainingBoardClient, setup: VerticalSetup, spec: No
     """
     atomic_write_text(ready, "attached\n")
     deadline = time.monotonic() + spec.timeout_s
+    fingerprint, commitment = setup.key_fingerprint(), setup.sample_commitment()
     seen = 0
     while time.monotonic() < deadline:
         count = client.session_count()
         for session_id in range(count, seen, -1):
             session = client.get_session(session_id)
             if (
-                session.key_fingerprint == setup.key_fingerprint()
-                and session.sample_commitment == setup.sample_commitment()
+                session.key_fingerprint == fingerprint
+                and session.sample_commitment == commitment
                 and spec.account in session.participants
             ):
                 return session_id

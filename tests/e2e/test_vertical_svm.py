@@ -83,9 +83,19 @@ def test_a_wrong_partial_decryption_is_named_on_chain_and_aborts_the_session(ses
     for i in (0, 1):
         columns = [[r[c] for c in partition[i]] for r in rows]
         spec = vertical_svm.write_node_files(
-            tmp_path, f"p{i}", setup, shares[i], columns, labels, session, opened.session_id, members[i], i
+            tmp_path,
+            f"p{i}",
+            setup,
+            shares[i],
+            columns,
+            labels,
+            session,
+            opened.session_id,
+            members[i],
+            i,
+            timeout_s=240,
         )
-        processes.append(vertical_svm.launch_node(tmp_path, f"p{i}", spec, 240))
+        processes.append(vertical_svm.launch_node(tmp_path, f"p{i}", spec))
     cheat = TamperingBoard(board, opened.session_id, members[2], tmp_path / "p2.model", setup=setup)
     columns = [[r[c] for c in partition[2]] for r in rows]
     with pytest.raises(SessionAbortedError):
