@@ -6,11 +6,15 @@ import argparse
 import atexit
 import json
 import re
+import secrets
 import socket
 import statistics
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+
+import gmpy2
+from gmpy2 import mpz
 
 from offchain.atomic_io import atomic_write_text
 
@@ -36,6 +40,16 @@ def median_ms(action: Callable[[], object], repeats: int) -> float:
 
 #: Seconds per unit of a timing figure, by the unit token in its name (``prove_s_n8``, ``x_ms``).
 _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+
+
+def modexp_baseline_ms(bits: int, runs: int, exponent_bits: int | None = None) -> float:
+    """One modular exponentiation modulo a random odd ``bits``-bit modulus with an
+    ``exponent_bits``-bit exponent (``bits`` by default), median in ms: the same-run baseline of
+    the timings whose cost is exponentiations."""
+    modulus = mpz(secrets.randbits(bits)) | (mpz(1) << (bits - 1)) | 1
+    base = mpz(secrets.randbits(bits)) % modulus
+    exponent = mpz(secrets.randbits(exponent_bits or bits))
+    return median_ms(lambda: gmpy2.powmod(base, exponent, modulus), runs)
 
 
 def _seconds_per_unit(key: str) -> float:

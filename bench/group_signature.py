@@ -41,18 +41,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import gmpy2
-from gmpy2 import mpz
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import connect_own_chain, median_ms, report
+from _common import connect_own_chain, median_ms, modexp_baseline_ms, report
 
 from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import keccak256
@@ -74,13 +70,6 @@ def _timed_s(action: object) -> float:
     start = time.perf_counter()
     action()  # type: ignore[operator]
     return time.perf_counter() - start
-
-
-def modexp_baseline_ms(bits: int, runs: int) -> float:
-    """One full-size modular exponentiation modulo a random odd ``bits``-bit modulus, in ms."""
-    modulus = mpz(secrets.randbits(bits)) | (mpz(1) << (bits - 1)) | 1
-    base, exponent = mpz(secrets.randbits(bits)) % modulus, mpz(secrets.randbits(bits))
-    return median_ms(lambda: gmpy2.powmod(base, exponent, modulus), runs)
 
 
 def setup_figures(key: gs.GroupManagerKey, runs: int) -> dict[str, float | int]:

@@ -35,16 +35,14 @@ from __future__ import annotations
 import os
 import re
 import resource
-import secrets
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import gmpy2
 import numpy as np
-from _common import median_ms, parse_args, report, with_baseline_ratios
+from _common import median_ms, modexp_baseline_ms, parse_args, report, with_baseline_ratios
 
 from offchain.crypto.paillier import FixedPoint, encrypt_raw, generate_keypair
 from offchain.crypto.secure_comparison import ComparisonBlinder, ComparisonKeyHolder
@@ -151,13 +149,11 @@ def scaling_figures(figures: dict[str, float | int], quick: bool) -> None:
 
 def main() -> None:
     args = parse_args(__doc__.splitlines()[0])
-    modulus = gmpy2.mpz(secrets.randbits(4096) | 1 << 4095 | 1)
-    base, exponent = gmpy2.mpz(secrets.randbits(4000)), gmpy2.mpz(secrets.randbits(2048))
     schedule = Schedule()
     prepared = prepare(load_dataset("bcw"), seed=0)
     rows, labels = quantize(prepared.x_train, schedule.fraction_bits), [int(v) for v in prepared.y_train]
     figures: dict[str, float | int] = {
-        "modexp_ms": median_ms(lambda: gmpy2.powmod(base, exponent, modulus), 30),
+        "modexp_ms": modexp_baseline_ms(4096, 30, exponent_bits=2048),
         "plaintext_train_ms": median_ms(lambda: train_plaintext(rows, labels, schedule), 5),
     }
     training_figures("bcw", 1024, figures, with_metrics=True)

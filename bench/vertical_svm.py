@@ -33,7 +33,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -41,8 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import gmpy2
-from _common import connect_own_chain, median_ms, parse_args, report, with_baseline_ratios
+from _common import connect_own_chain, median_ms, modexp_baseline_ms, parse_args, report, with_baseline_ratios
 
 from offchain.crypto import joint_comparison as jc
 from offchain.learning import load_dataset, prepare, quantize, train_plaintext
@@ -75,9 +73,7 @@ def main() -> None:
     if args.quick:
         schedule = dataclasses.replace(schedule, iterations=6)
 
-    modulus = gmpy2.mpz(secrets.randbits(4096) | 1 << 4095 | 1)
-    base, exponent = gmpy2.mpz(secrets.randbits(4000)), gmpy2.mpz(secrets.randbits(2048))
-    figures: dict[str, float | int] = {"modexp_ms": median_ms(lambda: gmpy2.powmod(base, exponent, modulus), 30)}
+    figures: dict[str, float | int] = {"modexp_ms": modexp_baseline_ms(4096, 30, exponent_bits=2048)}
     prepared = prepare(load_dataset("bcw"), seed=0)
     rows, labels = quantize(prepared.x_train, schedule.fraction_bits), [int(v) for v in prepared.y_train]
     figures["plaintext_ms"] = median_ms(lambda: train_plaintext(rows, labels, schedule), 5)
