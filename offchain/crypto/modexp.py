@@ -13,12 +13,14 @@ and ~4 ms with a comb; the ACJT signatures of :mod:`offchain.crypto.group_signat
 such powers.
 
 Bases without a table go to ``gmpy2.powmod``. Negative exponents are allowed for units: the
-comb uses the table of the base's inverse.
+comb uses the table of the base's inverse. Many variable bases with short exponents (the
+random weights of batch verification) share their squarings in :func:`product_of_powers`
+(Straus's interleaving, "Addition chains of vectors", AMM 71, 1964; fixed 4-bit windows).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import gmpy2
 import numpy as np
@@ -26,7 +28,7 @@ from gmpy2 import mpz
 
 from offchain.errors import InvalidInputError
 
-__all__ = ["COMB_ROWS", "MAX_COMB_ROWS", "Comb", "FixedBase", "multi_exp"]
+__all__ = ["COMB_ROWS", "MAX_COMB_ROWS", "Comb", "FixedBase", "multi_exp", "product_of_powers"]
 
 #: Rows h of a comb: its table holds 2^h powers.
 COMB_ROWS = 8
@@ -136,3 +138,38 @@ def multi_exp(modulus: mpz, terms: Iterable[tuple[FixedBase | mpz | int, int | m
                 if digit:
                     acc = acc * comb.table[digit] % modulus
     return acc * result % modulus
+
+
+#: Window of :func:`product_of_powers` (tables of 2^4 powers per base).
+_STRAUS_WINDOW = 4
+
+
+def product_of_powers(modulus: mpz, bases: Sequence[mpz | int], exponents: Sequence[mpz | int]) -> mpz:
+    """Π bases[j]^exponents[j] mod ``modulus`` for non-negative exponents, squarings shared.
+
+    Costs max|e_j| squarings and about Σ_j |e_j|/4 + 15 products in Python, against Σ_j |e_j|
+    squarings in C for one ``powmod`` per base: ~3× faster for 25 bases of 128-bit exponents.
+    """
+    if len(bases) != len(exponents):
+        raise InvalidInputError(f"{len(bases)} bases but {len(exponents)} exponents")
+    es = [mpz(e) for e in exponents]
+    if any(e < 0 for e in es):
+        raise InvalidInputError("product_of_powers takes non-negative exponents only")
+    width = _STRAUS_WINDOW
+    mask = (1 << width) - 1
+    tables = []
+    for base in bases:
+        row = [mpz(1), mpz(base) % modulus]
+        for _ in range(mask - 1):
+            row.append(row[-1] * row[1] % modulus)
+        tables.append(row)
+    top = max((int(gmpy2.bit_length(e)) for e in es), default=0)
+    acc = mpz(1)
+    for shift in range(-(-top // width) * width - width, -1, -width):
+        for _ in range(width):
+            acc = acc * acc % modulus
+        for row, e in zip(tables, es, strict=True):
+            digit = int(e >> shift) & mask
+            if digit:
+                acc = acc * row[digit] % modulus
+    return acc

@@ -58,7 +58,7 @@ import gmpy2
 import phe
 from gmpy2 import mpz
 
-from offchain.crypto.modexp import Comb, FixedBase, multi_exp
+from offchain.crypto.modexp import Comb, FixedBase, multi_exp, product_of_powers
 from offchain.crypto.primes import random_bits, safe_prime
 from offchain.errors import InvalidInputError, VerificationError
 
@@ -814,10 +814,7 @@ def _batch_bases(
 ) -> tuple[mpz, mpz]:
     """C⁴ and C_i² for C = Π c_j^(w_j), C_i = Π c_ij^(w_j)."""
     nsquare = pk.nsquare
-    c_acc, ci_acc = mpz(1), mpz(1)
-    for c, ci, w in zip(cs, cis, weights, strict=True):
-        c_acc = c_acc * gmpy2.powmod(c, w, nsquare) % nsquare
-        ci_acc = ci_acc * gmpy2.powmod(ci, w, nsquare) % nsquare
+    c_acc, ci_acc = product_of_powers(nsquare, cs, weights), product_of_powers(nsquare, cis, weights)
     return gmpy2.powmod(c_acc, 4, nsquare), ci_acc * ci_acc % nsquare
 
 

@@ -19,11 +19,13 @@ every message through the training board (:class:`Board`, the ``TrainingBoard`` 
    a_ij = y_j·W^i·X^i_j (participant 0: minus y_j·B·2^f and the threshold 2^{2f}), so that
    Σ_i a_ij = D_j of :func:`offchain.learning.svm.margin_numerator`.
 2. IV: with the default ``chained`` judge (:mod:`offchain.crypto.joint_comparison`) the
-   participants post in turn, each extending the previous one's blinded links; with ``paper``
-   they post [[a_ij]] and their blinding values in any order.
-3. DV: everyone packs the final ciphertexts (public computation), posts its batched partial
-   decryptions with one proof (:func:`~offchain.crypto.threshold_paillier.partial_decrypt_batch`),
-   and checks everyone else's. A wrong partial is named on chain and the session is **aborted**
+   participants post in turn, each extending the previous one's blinded links, and the last
+   posts the final values already packed (``slots`` per ciphertext); with ``paper`` they post
+   [[a_ij]] and their blinding values in any order, and everyone forms and packs the finals
+   (public computation).
+3. DV: everyone posts its batched partial decryptions of the packed finals with one proof
+   (:func:`~offchain.crypto.threshold_paillier.partial_decrypt_batch`), and checks everyone
+   else's. A wrong partial is named on chain and the session is **aborted**
    (not redone: a participant who cheats once would cheat again; the others keep their data).
 4. Everyone combines the partials into the verdicts I_j and steps its own weights exactly as
    :func:`offchain.learning.svm.gradient_step` does: the sums it needs are its own columns'
@@ -74,6 +76,7 @@ __all__ = [
     "decode_intermediate",
     "encode_decryption",
     "encode_intermediate",
+    "noise_per_round",
     "partition_columns",
 ]
 
@@ -270,8 +273,8 @@ class _Reader:
             raise MalformedPayloadError(f"{self.what}: {len(self.data) - self.pos} trailing bytes")
 
 
-def encode_intermediate(setup: VerticalSetup, value: list[jc.ChainLink] | jc.PaperContribution) -> bytes:
-    """An IV as board payload: chained links, or a paper contribution."""
+def encode_intermediate(setup: VerticalSetup, value: list[jc.ChainLink] | jc.PaperContribution | list[int]) -> bytes:
+    """An IV as board payload: chained links, the last participant's packed finals, or a paper contribution."""
     w = setup.public_key.ciphertext_bytes
     if isinstance(value, jc.PaperContribution):
         count = len(value.margins)
@@ -279,12 +282,23 @@ def encode_intermediate(setup: VerticalSetup, value: list[jc.ChainLink] | jc.Pap
         body += b"".join(r.to_bytes(8, "big") for r in value.factors)
         body += b"".join(r.to_bytes(8, "big", signed=True) for r in value.references)
         return _IV_MAGIC + b"P" + count.to_bytes(4, "big") + body
-    body = b"".join(link.value.to_bytes(w, "big") + link.scale.to_bytes(w, "big") for link in value)
-    return _IV_MAGIC + b"C" + len(value).to_bytes(4, "big") + body
+    links = [v for v in value if isinstance(v, jc.ChainLink)]
+    if not links:  # the last participant's packed finals
+        body = b"".join(c.to_bytes(w, "big") for c in value if isinstance(c, int))
+        return _IV_MAGIC + b"F" + len(value).to_bytes(4, "big") + body
+    if len(links) != len(value):
+        raise InvalidInputError("an IV holds either chain links or packed finals, not both")
+    body = b"".join(link.value.to_bytes(w, "big") + link.scale.to_bytes(w, "big") for link in links)
+    return _IV_MAGIC + b"C" + len(links).to_bytes(4, "big") + body
 
 
-def decode_intermediate(setup: VerticalSetup, payload: bytes, count: int) -> list[jc.ChainLink] | jc.PaperContribution:
+def decode_intermediate(
+    setup: VerticalSetup, payload: bytes, count: int, *, last: bool = False
+) -> list[jc.ChainLink] | jc.PaperContribution | list[int]:
     """The IV of :func:`encode_intermediate`, checked for ``count`` samples of this key.
+
+    ``last``: the IV is the chained judge's last one, the packed finals of
+    :func:`~offchain.crypto.joint_comparison.close_chain` (one ciphertext per ``slots`` samples).
 
     Raises:
         MalformedPayloadError: Wrong magic, variant, count or length, or a value is not a ciphertext.
@@ -293,11 +307,14 @@ def decode_intermediate(setup: VerticalSetup, payload: bytes, count: int) -> lis
     if reader.take(4) != _IV_MAGIC:
         raise MalformedPayloadError("intermediate value: wrong magic")
     kind = reader.take(1)
-    expected = b"P" if setup.variant is jc.JudgeVariant.PAPER else b"C"
+    chained = setup.variant is jc.JudgeVariant.CHAINED
+    expected = b"P" if not chained else b"F" if last else b"C"
     if kind != expected:
-        raise MalformedPayloadError(f"intermediate value: kind {kind!r}, the session runs {expected!r}")
+        raise MalformedPayloadError(f"intermediate value: kind {kind!r}, expected {expected!r} here")
+    if kind == b"F":
+        count = -(-count // setup.slots)
     if reader.uint(4) != count:
-        raise MalformedPayloadError(f"intermediate value: not {count} samples")
+        raise MalformedPayloadError(f"intermediate value: not {count} values")
     pk = setup.public_key
     w = pk.ciphertext_bytes
 
@@ -316,6 +333,10 @@ def decode_intermediate(setup: VerticalSetup, payload: bytes, count: int) -> lis
         references = tuple(int.from_bytes(reader.take(8), "big", signed=True) for _ in range(count))
         reader.done()
         return jc.PaperContribution(margins, masks, factors, references)
+    if kind == b"F":
+        packed = [ciphertext() for _ in range(count)]
+        reader.done()
+        return packed
     links = [jc.ChainLink(ciphertext(), ciphertext()) for _ in range(count)]
     reader.done()
     return links
@@ -412,6 +433,14 @@ def combine_models(setup: VerticalSetup, partials: Sequence[dict[str, Any]]) -> 
 # -- the participant -------------------------------------------------------------------------
 
 
+def noise_per_round(setup: VerticalSetup, index: int) -> int:
+    """Re-randomisers participant ``index`` uses in one round (what it keeps stocked ahead)."""
+    batch = setup.schedule.batch_size
+    if setup.variant is jc.JudgeVariant.CHAINED and index == setup.participants - 1:
+        return -(-batch // setup.slots)
+    return 2 * batch
+
+
 @dataclass
 class ParticipantResult:
     """What a participant knows at the end: its partial model, the verdict counts and timings."""
@@ -435,6 +464,7 @@ class VerticalParticipant:
         labels: Every sample's ±1 label.
         board: The training board.
         timeout_s: How long to wait for another participant's message.
+        noise: Its re-randomisers (with any stocked ahead); a fresh source if None.
 
     Raises:
         InvalidInputError: The data does not match the setup.
@@ -450,6 +480,7 @@ class VerticalParticipant:
         board: Board,
         *,
         timeout_s: float = 120.0,
+        noise: jc.SubgroupNoise | None = None,
     ) -> None:
         if not 0 <= index < setup.participants:
             raise InvalidInputError(f"participant index must be in 0..{setup.participants - 1}, got {index}")
@@ -467,9 +498,13 @@ class VerticalParticipant:
         self.columns, self.labels = [list(r) for r in columns], list(labels)
         self.board, self.timeout_s = board, timeout_s
         self.params = setup.judge
-        self.noise = jc.SubgroupNoise(setup.public_key)
+        self.noise = noise if noise is not None else jc.SubgroupNoise(setup.public_key)
         self.weights: tuple[int, ...] = (0,) * width
         self.bias = 0
+
+    def precompute(self) -> bool:
+        """Compute one re-randomiser of the next round ahead (called while waiting); False when stocked."""
+        return self.noise.stock(noise_per_round(self.setup, self.index))
 
     def partial_margins(self, batch: Sequence[int]) -> list[int]:
         """a_ij for the batch (participant 0 includes −y·B·2^f − 2^{2f})."""
@@ -506,20 +541,23 @@ class VerticalParticipant:
         parts = self.partial_margins(batch)
         references: list[int] | None = None
         if setup.variant is jc.JudgeVariant.CHAINED:
-            if self.index == 0:
-                links = jc.open_chain(params, parts, self.noise)
+            previous = None if self.index == 0 else self._intermediate(round_, self.index - 1, len(batch))
+            if self.index == p - 1:
+                packed = jc.close_chain(params, previous, parts, self.noise)  # type: ignore[arg-type]
+                self.board.post_intermediate(round_, encode_intermediate(setup, packed))
             else:
-                previous = self._intermediate(round_, self.index - 1, len(batch))
-                links = jc.extend_chain(params, previous, parts, self.noise)  # type: ignore[arg-type]
-            self.board.post_intermediate(round_, encode_intermediate(setup, links))
-            last = links if self.index == p - 1 else self._intermediate(round_, p - 1, len(batch))
-            finals = [link.value for link in last]  # type: ignore[union-attr]
+                if previous is None:
+                    links = jc.open_chain(params, parts, self.noise)
+                else:
+                    links = jc.extend_chain(params, previous, parts, self.noise)  # type: ignore[arg-type]
+                self.board.post_intermediate(round_, encode_intermediate(setup, links))
+                packed = self._intermediate(round_, p - 1, len(batch), last=True)  # type: ignore[assignment]
         else:
             own = jc.paper_contribution(params, parts, self.noise)
             self.board.post_intermediate(round_, encode_intermediate(setup, own))
             contributions = [own if i == self.index else self._intermediate(round_, i, len(batch)) for i in range(p)]
             finals, references = jc.paper_finals(params, contributions)  # type: ignore[arg-type]
-        packed = jc.pack(params, finals)
+            packed = jc.pack(params, finals)
         mine = tp.partial_decrypt_batch(self.share, packed)
         self.board.post_decryption(round_, encode_decryption(setup, mine))
         verified = []
@@ -545,10 +583,12 @@ class VerticalParticipant:
         values = jc.unpack(params, tp.combine_batch(setup.public_key, verified), len(batch))
         return jc.verdicts(params, values, references)
 
-    def _intermediate(self, round_: int, index: int, count: int) -> list[jc.ChainLink] | jc.PaperContribution:
+    def _intermediate(
+        self, round_: int, index: int, count: int, *, last: bool = False
+    ) -> list[jc.ChainLink] | jc.PaperContribution | list[int]:
         payload = self.board.intermediate(round_, index, self.timeout_s)
         try:
-            return decode_intermediate(self.setup, payload, count)
+            return decode_intermediate(self.setup, payload, count, last=last)
         except MalformedPayloadError as exc:
             raise TrainingAbortedError(
                 f"participant {index}'s IV of round {round_} is malformed: {exc}", index

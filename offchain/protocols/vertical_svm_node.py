@@ -32,9 +32,10 @@ from offchain.chain.training_board import (
     TrainingBoardClient,
     TrainingSession,
 )
+from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import ChainError, InvalidInputError, OffchainError, TransactionRevertedError
-from offchain.protocols.vertical_svm import TrainingAbortedError, VerticalParticipant, VerticalSetup
+from offchain.protocols.vertical_svm import TrainingAbortedError, VerticalParticipant, VerticalSetup, noise_per_round
 
 __all__ = ["ChainBoard", "NodeSpec", "attach", "main", "run_node"]
 
@@ -109,6 +110,8 @@ class ChainBoard:
         self.client, self.session_id, self.sender = client, session_id, sender
         self.session = client.get_session(session_id)
         self.model_path, self.poll_s = model_path, poll_s
+        #: Work done instead of sleeping while waiting (one unit a call; False when none is left).
+        self.idle: Callable[[], bool] | None = None
         #: Seconds spent sending transactions, and waiting for (and reading) other participants' posts.
         self.post_s = self.wait_s = 0.0
 
@@ -148,22 +151,29 @@ class ChainBoard:
         return [value.payload for value in values]
 
     def _wait_until(self, ready: Callable[[TrainingSession], bool], what: str, timeout_s: float) -> None:
-        """Poll the session's state (one view call) until ``ready`` holds.
+        """Poll the chain's height, and the session's state (one view call) when a block came, until ``ready`` holds.
 
         Raises:
             SessionAbortedError: The session was aborted meanwhile.
             BoardTimeoutError: Not within ``timeout_s``.
         """
+        from brownie import web3
+
         deadline = time.monotonic() + timeout_s
+        seen = -1
         while True:
-            state = self.client.get_session(self.session_id)
-            if ready(state):
-                return
-            if state.status == SessionStatus.ABORTED:
-                raise SessionAbortedError(self.session_id, what)
+            height = web3.eth.block_number  # cheap for the node; the session is read only when it moved
+            if height != seen:
+                seen = height
+                state = self.client.get_session(self.session_id)
+                if ready(state):
+                    return
+                if state.status == SessionStatus.ABORTED:
+                    raise SessionAbortedError(self.session_id, what)
             if time.monotonic() > deadline:
                 raise BoardTimeoutError(self.session_id, what, timeout_s)
-            time.sleep(self.poll_s)
+            if self.idle is None or not self.idle():
+                time.sleep(self.poll_s)
 
     def report_invalid(self, round_: int, accused: int) -> None:
         """Name participant ``accused`` (another participant may have done it first: then nothing to do)."""
@@ -242,14 +252,22 @@ def run_node(spec: NodeSpec) -> dict[str, Any]:
     share = tp.KeyShare.from_json(Path(spec.share).read_text())
     data = json.loads(Path(spec.data).read_text())
     attach(spec.network, spec.rpc)
+    started = time.perf_counter()  # the offline phase: one round of re-randomisers, before any data
+    noise = jc.SubgroupNoise(setup.public_key)
+    while noise.stock(noise_per_round(setup, spec.index)):
+        pass
+    offline_s = time.perf_counter() - started
     client = TrainingBoardClient(contract_at("TrainingBoard", spec.board))
     session_id = spec.session_id or wait_for_session(client, setup, spec, Path(spec.result + ".ready"))
     board = ChainBoard(client, session_id, accounts.at(spec.account, force=True), Path(spec.model))
     participant = VerticalParticipant(
-        setup, spec.index, share, data["columns"], data["labels"], board, timeout_s=spec.timeout_s
+        setup, spec.index, share, data["columns"], data["labels"], board, timeout_s=spec.timeout_s, noise=noise
     )
+    board.idle = participant.precompute
+    cpu = time.process_time()
     result = participant.run()
-    out = {**asdict(result), "post_s": board.post_s, "wait_s": board.wait_s}
+    cpu_s = time.process_time() - cpu
+    out = {**asdict(result), "post_s": board.post_s, "wait_s": board.wait_s, "offline_s": offline_s, "cpu_s": cpu_s}
     atomic_write_text(Path(spec.result), json.dumps(out))
     return out
 

@@ -8,7 +8,7 @@ from gmpy2 import mpz
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.crypto.modexp import Comb, FixedBase, multi_exp
+from offchain.crypto.modexp import Comb, FixedBase, multi_exp, product_of_powers
 from offchain.errors import InvalidInputError
 
 MODULUS = mpz((1 << 521) - 1) * mpz((1 << 607) - 1)  # two Mersenne primes: odd, known units
@@ -62,3 +62,23 @@ def test_combs_of_any_row_count_match_powmod(rows):
 def test_comb_row_counts_out_of_range_are_refused(rows):
     with pytest.raises(InvalidInputError, match="rows"):
         Comb(mpz(3), mpz(2**127 - 1), 128, rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, int(MODULUS) - 1), st.integers(0, 1 << 300)), min_size=0, max_size=6))
+def test_product_of_powers_matches_the_product_of_powmods(terms: list[tuple[int, int]]) -> None:
+    expected = 1
+    for base, exponent in terms:
+        expected = expected * pow(base, exponent, int(MODULUS)) % MODULUS
+    bases, exponents = [b for b, _ in terms], [e for _, e in terms]
+    assert product_of_powers(MODULUS, bases, exponents) == expected
+
+
+def test_product_of_powers_refuses_negative_exponents() -> None:
+    with pytest.raises(InvalidInputError, match="non-negative"):
+        product_of_powers(MODULUS, [3], [-1])
+
+
+def test_product_of_powers_needs_one_exponent_per_base() -> None:
+    with pytest.raises(InvalidInputError, match="2 bases but 1 exponents"):
+        product_of_powers(MODULUS, [3, 5], [1])

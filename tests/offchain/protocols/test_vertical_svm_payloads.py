@@ -84,6 +84,18 @@ def test_a_chained_iv_survives_its_payload(setup, chained_iv):
     assert vs.decode_intermediate(setup, chained_iv[0], 3) == chained_iv[1]
 
 
+def test_the_last_chained_iv_survives_its_payload(setup):
+    noise = jc.SubgroupNoise(setup.public_key)
+    links = jc.open_chain(setup.judge, [1, -2, 3], noise)
+    packed = jc.close_chain(setup.judge, links, [4, 5, -6], noise)
+    assert vs.decode_intermediate(setup, vs.encode_intermediate(setup, packed), 3, last=True) == packed
+
+
+def test_links_where_the_last_iv_belongs_are_refused(setup, chained_iv):
+    with pytest.raises(vs.MalformedPayloadError, match="expected b'F'"):
+        vs.decode_intermediate(setup, chained_iv[0], 3, last=True)
+
+
 def test_a_paper_iv_survives_its_payload(paper_setup):
     contribution = jc.paper_contribution(paper_setup.judge, [5, -6], jc.SubgroupNoise(paper_setup.public_key))
     assert vs.decode_intermediate(paper_setup, vs.encode_intermediate(paper_setup, contribution), 2) == contribution
@@ -96,7 +108,7 @@ def test_a_paper_iv_in_a_chained_session_is_refused(setup, paper_setup):
 
 
 def test_an_iv_for_another_batch_size_is_refused(setup, chained_iv):
-    with pytest.raises(vs.MalformedPayloadError, match="not 4 samples"):
+    with pytest.raises(vs.MalformedPayloadError, match="not 4 values"):
         vs.decode_intermediate(setup, chained_iv[0], 4)
 
 
