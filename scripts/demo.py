@@ -85,7 +85,7 @@ def main(
             to test quickly).
         svm_iterations: Gradient steps of the secureSVM training (20 keeps the demo short;
             ``scripts/secure_svm.py`` trains the default schedule of 80).
-        vertical_rounds: Rounds of the vertical SVM training (``scripts/vertical_svm.py`` trains 30).
+        vertical_rounds: Rounds of the vertical SVM training (``scripts/vertical_svm.py`` trains 15).
     """
     print(f"== 1. Deploy on {network.show_active()}")
     record_path = record_path or deployment_path(str(network.show_active()))
