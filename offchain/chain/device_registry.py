@@ -76,6 +76,17 @@ def device_id_of(attestation_key: bytes) -> bytes:
     return bytes(keccak(_key(attestation_key)))
 
 
+class _Revocable:
+    """What a measurement version and a device share: a revocation time, 0 while not revoked."""
+
+    revoked_at: int
+
+    @property
+    def revoked(self) -> bool:
+        """Whether it was revoked."""
+        return self.revoked_at != 0
+
+
 @dataclass(frozen=True)
 class DeviceClass:
     """A device class as the registry holds it.
@@ -100,7 +111,7 @@ class DeviceClass:
 
 
 @dataclass(frozen=True)
-class GoldenMeasurement:
+class GoldenMeasurement(_Revocable):
     """One version of a class's golden PCR digest.
 
     Attributes:
@@ -121,14 +132,9 @@ class GoldenMeasurement:
     tx_hash: str | None = None
     gas_used: int | None = None
 
-    @property
-    def revoked(self) -> bool:
-        """Whether this version was revoked."""
-        return self.revoked_at != 0
-
 
 @dataclass(frozen=True)
-class AdmittedDevice:
+class AdmittedDevice(_Revocable):
     """A device admitted to a class.
 
     Attributes:
@@ -146,11 +152,6 @@ class AdmittedDevice:
     revoked_at: int = 0
     tx_hash: str | None = None
     gas_used: int | None = None
-
-    @property
-    def revoked(self) -> bool:
-        """Whether the device was revoked."""
-        return self.revoked_at != 0
 
 
 class DeviceRegistryClient(ContractClient):
