@@ -21,8 +21,8 @@ TEST_WORKERS ?= 2
 # snapshot and revert around every test would more than double their time. Every other test runs
 # under Brownie on a local chain. tests/docs/test_suite_layout.py checks that the two lists
 # together hold every test file.
-PY_TESTS ?= tests/offchain/crypto tests/offchain/learning tests/offchain/protocols tests/offchain/storage \
-	tests/offchain/zk $(wildcard tests/offchain/test_*.py)
+PY_TESTS ?= tests/offchain/attestation tests/offchain/crypto tests/offchain/learning tests/offchain/protocols \
+	tests/offchain/storage tests/offchain/zk $(wildcard tests/offchain/test_*.py)
 # Short runs: `make test-anvil TESTS=tests/contracts/test_merkle_anchor.py PY_TESTS=`,
 # `make bench BENCHES=bench/pre.py`.
 TESTS ?= tests/contracts tests/offchain/chain tests/e2e tests/docs
@@ -45,8 +45,13 @@ SOLC_LINK := .toolchain/solc/solc-v$(SOLC_VERSION)
 SOLC_STAMP := .toolchain/.solc-$(SOLC_VERSION)-linked
 HOOK_STAMP := $(VENV)/.hook-installed
 NETWORKS_STAMP := $(VENV)/.networks-imported
+# The TPM 2.0 emulator and tools the attestation tests quote with (Debian packages). Installed with
+# apt-get when a command is missing and we are root (as CI is); otherwise a warning says what to
+# install, and the TPM tests skip (they fail under CI=true).
+SYSTEM_PACKAGES := swtpm tpm2-tools libtss2-tcti-swtpm0
+SYSTEM_COMMANDS := swtpm tpm2_startup tpm2_quote
 
-.PHONY: help setup test test-forge test-anvil demo lint bench lock clean
+.PHONY: help setup system-packages test test-forge test-anvil demo lint bench lock clean
 
 help:
 	@echo "make demo    - install what is missing, run the end-to-end demo on a fresh local Ganache"
@@ -79,7 +84,17 @@ $(NETWORKS_STAMP): $(HOOK_STAMP) networks.yaml tools/import_networks.py
 	$(PY) tools/import_networks.py
 	@touch $@
 
-setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(HOOK_STAMP) $(NETWORKS_STAMP)
+system-packages:
+	@present=yes; for command in $(SYSTEM_COMMANDS); do command -v $$command >/dev/null || present=; done; \
+	if [ -n "$$present" ] && { ! command -v dpkg >/dev/null || dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; }; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "apt-get install $(SYSTEM_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+	else \
+		echo "warning: install $(SYSTEM_PACKAGES) (Debian: sudo apt-get install ...); the TPM tests skip without them"; \
+	fi
+
+setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(HOOK_STAMP) $(NETWORKS_STAMP) system-packages
 
 test: setup
 	@# Compile and load once before the workers start: the first load after a compilation

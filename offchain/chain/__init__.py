@@ -19,6 +19,8 @@
 * :class:`TrainingBoardClient`: vertical training sessions: each round's intermediate and
   decrypted values (read back in participant order, checked against the chain), partial model
   hashes, accusations and stalled aborts, and waits with timeouts for the other participants.
+* :class:`DeviceRegistryClient`: device classes with versioned golden PCR digests, devices'
+  attestation keys, their revocations (attested uploads, Peng et al.).
 * :func:`get_events`: range-chunked event queries.
 * :func:`require_address`, :func:`require_signer`: the one converter every account or contract
   parameter goes through (hex strings, Brownie accounts and contracts, ``eth_account`` keys).
@@ -53,6 +55,15 @@ from offchain.chain.contracts import (
 )
 from offchain.chain.deploy import DEPLOY_ORDER, deploy_all
 from offchain.chain.deployment import ContractDeployment, DeploymentRecord, deployment_path
+from offchain.chain.device_registry import (
+    AdmittedDevice,
+    DeviceClass,
+    DeviceRegistryClient,
+    GoldenMeasurement,
+    UnknownDeviceClassError,
+    UnknownDeviceError,
+    device_id_of,
+)
 from offchain.chain.events import EventLog, get_events
 from offchain.chain.ledger import (
     BalanceUpdate,
@@ -84,6 +95,7 @@ __all__ = [
     "ENV_PRIVATE_KEY",
     "MAX_LEAF_COUNT",
     "AddressLike",
+    "AdmittedDevice",
     "AnchoredBatch",
     "ArbiterPolicy",
     "ArbiterVote",
@@ -100,10 +112,13 @@ __all__ = [
     "DataMarketClient",
     "DataRegistryClient",
     "DeploymentRecord",
+    "DeviceClass",
+    "DeviceRegistryClient",
     "DisputeRuling",
     "DisputeTally",
     "EventLog",
     "FileRegistration",
+    "GoldenMeasurement",
     "HasAddress",
     "LedgerTransfer",
     "MarketMatch",
@@ -119,6 +134,8 @@ __all__ = [
     "TraceOpening",
     "TrainingBoardClient",
     "TrainingSession",
+    "UnknownDeviceClassError",
+    "UnknownDeviceError",
     "UnknownSessionError",
     "UnknownWithdrawalError",
     "WithdrawalRequest",
@@ -131,6 +148,7 @@ __all__ = [
     "deploy_all",
     "deploy_ledger",
     "deployment_path",
+    "device_id_of",
     "file_id_of",
     "get_events",
     "is_local_network",

@@ -12,7 +12,8 @@ The ``DataMarket`` takes the ``DataRegistry`` and one generated Groth16 verifier
 width (:data:`MARKET_FIELD_COUNTS`); the ``ConsortiumArbiter`` takes the ``Consortium`` and the
 ``DataMarket``, so that buyers can name the consortium's 2/3 vote as a requirement's arbiter.
 The ``TrainingBoard`` (vertical training sessions) takes nothing: each session names its own
-participants.
+participants. The ``DeviceRegistry`` (attested uploads) takes the ``Consortium``: its members
+register device classes and admit devices.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ DEPLOY_ORDER: tuple[str, ...] = (
     "DataMarket",
     "ConsortiumArbiter",
     "TrainingBoard",
+    "DeviceRegistry",
 )
 
 #: Environment variable with the consortium's founding agencies: comma-separated addresses.
@@ -121,6 +123,8 @@ def _constructor_args(name: str, deployed: dict[str, Any], consortium: _Consorti
         return (deployed["DataRegistry"], list(MARKET_FIELD_COUNTS), verifiers)
     if name == "ConsortiumArbiter":
         return (deployed["Consortium"], deployed["DataMarket"])
+    if name == "DeviceRegistry":
+        return (deployed["Consortium"],)
     return ()
 
 

@@ -17,6 +17,7 @@ from offchain.chain.consortium import ConsortiumClient
 from offchain.chain.contracts import ContractClient, contract_at, default_account, is_local_network
 from offchain.chain.deploy import deploy_all
 from offchain.chain.deployment import DeploymentRecord, deployment_path
+from offchain.chain.device_registry import DEVICE_REGISTRY_CONTRACT, DeviceRegistryClient
 from offchain.chain.ledger import LEDGER_CONTRACT, ConfidentialLedgerClient
 from offchain.chain.market import DataMarketClient
 from offchain.chain.registry import DataRegistryClient
@@ -136,6 +137,11 @@ class Session:
     def training_board(self) -> TrainingBoardClient:
         """Client of the deployed ``TrainingBoard`` (vertical training sessions: IVs, DVs, models)."""
         return self._client(TrainingBoardClient, TRAINING_BOARD_CONTRACT)
+
+    @cached_property
+    def device_registry(self) -> DeviceRegistryClient:
+        """Client of the deployed ``DeviceRegistry`` (device classes, golden measurements, device keys)."""
+        return self._client(DeviceRegistryClient, DEVICE_REGISTRY_CONTRACT)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{n}@{c.address}" for n, c in sorted(self.record.contracts.items()))

@@ -23,6 +23,11 @@ What an honest server accepts, so that nobody else can make it misbehave:
   signature on :func:`anonymous_upload_message` (file id, root, block count) for the group key
   given, the root rebuilt from the ciphertext; first come, never replaced (the file id is
   unknown to anyone until the member stores it);
+* an upload from a data-source device (:meth:`CloudServer.store_device_upload`, Peng et al.):
+  only if the device is admitted on chain (``DeviceRegistry``) and, when its class requires
+  attestation, only with a quote that :class:`~offchain.attestation.QuoteVerifier` accepts for
+  this very envelope and a nonce this server issued (:meth:`CloudServer.upload_nonce`); a
+  server made without a verifier refuses every device upload;
 * a kfrag (:meth:`CloudServer.accept_kfrag`) only for a grant active on chain, whose policy hash
   it matches, made from the file's registered delegating key, and delivered to this server by
   the registered owner (a signature on :func:`kfrag_delivery_message`, which names the server,
@@ -42,6 +47,8 @@ import hmac
 import logging
 from dataclasses import dataclass
 
+from offchain.attestation.quote import Quote
+from offchain.attestation.verifier import QuoteVerifier, VerifiedQuote
 from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.contracts import require_bytes32, require_uint
 from offchain.chain.registry import DataRegistryClient, FileRegistration, policy_hash
@@ -172,9 +179,13 @@ class CloudServer:
         name: The server's name, part of the locators it hands out.
         store: Where ciphertexts are kept.
         registry: Client of the on-chain registry (grants are checked there).
+        attestation: The checks of devices' attested uploads (their nonces, quotes and the
+            on-chain device registry); without it, device uploads are refused.
     """
 
-    def __init__(self, name: str, store: BlobStore, registry: DataRegistryClient) -> None:
+    def __init__(
+        self, name: str, store: BlobStore, registry: DataRegistryClient, *, attestation: QuoteVerifier | None = None
+    ) -> None:
         if not name or "/" in name:
             raise InvalidInputError(f"server name must be non-empty without '/', got {name!r}")
         self.name = name
@@ -182,6 +193,8 @@ class CloudServer:
         self.registry = registry
         self._files: dict[bytes, _StoredFile] = {}
         self._kfrags: dict[tuple[bytes, str], _HeldKFrag] = {}
+        self.attestation = attestation
+        self._device_uploads: dict[str, VerifiedQuote | None] = {}
 
     # ---- upload / download (Zheng et al. §4.3) -------------------------------------------
 
@@ -303,6 +316,65 @@ class CloudServer:
         self._files[file_id] = _StoredFile(index_hash, blob_locator, block_size, sealed_key, tree)
         logger.info("%s stored anonymous file 0x%s (%d bytes)", self.name, file_id.hex(), len(ciphertext))
         return self.locator_for(index_hash)
+
+    # ---- attested uploads from data-source devices (Peng et al., steps (1)–(5)) -------------
+
+    def upload_nonce(self) -> bytes:
+        """A fresh, single-use, expiring nonce for a device's next quote.
+
+        Raises:
+            AccessDeniedError: if this server takes no device uploads (no verifier).
+        """
+        return self._attestation().issue_nonce()
+
+    def store_device_upload(self, *, envelope: bytes, device_id: bytes, quote: Quote | None) -> str:
+        """Accept a digital envelope from a data-source device, checked by its quote first.
+
+        Args:
+            envelope: The digital envelope's bytes (:mod:`offchain.crypto.digital_envelope`).
+            device_id: The device's id on chain (keccak256 of its attestation key).
+            quote: Its quote over SHA-256 of ``envelope`` with a nonce from :meth:`upload_nonce`;
+                may be ``None`` only for a device class that does not require attestation.
+
+        Returns:
+            The blob locator the envelope is stored under.
+
+        Raises:
+            InvalidInputError: if an argument has the wrong type or size.
+            AccessDeniedError: if this server takes no device uploads.
+            AttestationError: the subclass naming why the quote was refused (nothing is stored).
+        """
+        envelope = _require_bytes(envelope, "envelope")
+        device_id = require_bytes32(device_id, "device_id", nonzero=True)
+        if quote is not None and not isinstance(quote, Quote):
+            raise InvalidInputError(f"quote must be a Quote or None, got {type(quote).__name__}")
+        verified = self._attestation().check_upload(envelope, device_id, quote)
+        locator = self.store.put(envelope)
+        self._device_uploads[locator] = verified
+        logger.info(
+            "%s stored a %d-byte envelope from device 0x%s (%s)",
+            self.name,
+            len(envelope),
+            device_id.hex(),
+            f"{verified.kind.value} quote" if verified else "no quote required",
+        )
+        return locator
+
+    def device_upload_attestation(self, locator: str) -> VerifiedQuote | None:
+        """The verified quote a stored device upload came with (``None``: its class required none).
+
+        Raises:
+            StorageError: if no device upload is stored under ``locator``.
+        """
+        try:
+            return self._device_uploads[locator]
+        except KeyError:
+            raise StorageError(f"{self.name} holds no device upload {locator!r}") from None
+
+    def _attestation(self) -> QuoteVerifier:
+        if self.attestation is None:
+            raise AccessDeniedError(f"{self.name} takes no device uploads: it was made without a quote verifier")
+        return self.attestation
 
     def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
         """Serve ``f*`` to whoever shows ``K_f*`` with ``H(K_f*) = K_f**``.

@@ -44,6 +44,7 @@ def test_deploy_all_writes_a_record_of_this_chain(deployer, record_path):
         "DataMarket",
         "ConsortiumArbiter",
         "TrainingBoard",
+        "DeviceRegistry",
     }
 
 
@@ -122,6 +123,13 @@ def test_session_gives_a_training_board_client_at_the_recorded_address(deployer,
     assert board.address == record.address_of("TrainingBoard")
     assert board.from_block == record.contracts["TrainingBoard"].block_number
     assert board.session_count() == 0
+
+
+def test_session_gives_a_device_registry_client_wired_to_the_consortium(deployer, record_path):
+    record = deploy_all(deployer, path=record_path)
+    devices = Session.load(record_path).device_registry
+    assert devices.address == record.address_of("DeviceRegistry")
+    assert devices.contract.consortium() == record.address_of("Consortium")
 
 
 def test_deploy_all_founds_the_consortium_with_the_last_four_local_accounts(deployer, accounts, record_path):
