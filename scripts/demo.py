@@ -37,6 +37,10 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
 12. vertical SVM: three participant processes hold 3/3/3 of the features, train through the
    TrainingBoard under a (3, 3)-threshold Paillier key with the chained judge, and publish
    partial models that combine into the centralised plaintext model (scripts/vertical_svm.py).
+13. attested uploads: an agency registers a device class with its golden PCR digest; a node
+   quotes its measurements (TPM 2.0 on swtpm when present, else the software path) bound to a
+   fresh nonce and to its digital envelope, and is accepted; a modified measurement, a replayed
+   quote and a revoked device are refused (scripts/attested_upload.py; Peng et al.).
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ from offchain.learning import Schedule
 from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
-from scripts import aggregation, consortium, ledger, market, secure_svm, sharing, vertical_svm
+from scripts import aggregation, attested_upload, consortium, ledger, market, secure_svm, sharing, vertical_svm
 
 OUTPUT = PROJECT_ROOT / "demo-output"
 
@@ -163,5 +167,8 @@ def main(
         schedule=dataclasses.replace(vertical_svm.SCHEDULE, iterations=vertical_rounds),
         plot=output / "vertical_svm.png",
     )
+
+    print("\n== 13. Attested uploads: device quotes bound to a nonce and to the envelope (Peng et al.)")
+    attested_upload.run(session, output / "attested-upload")
     settle()
     print("\nDemo finished.")
