@@ -28,7 +28,7 @@ from offchain.learning.svm import HingeSums, ModelBoundError, batch_cost, margin
 
 @pytest.mark.parametrize(
     ("name", "rows", "features", "missing", "positives"),
-    [("bcw", 699, 9, 16, 241), ("hdd", 294, 13, 782, 106)],
+    [("bcw", 699, 9, 16, 241), ("hdd", 294, 13, 782, 106), ("thyroid", 9172, 22, 14633, 2401)],
 )
 def test_vendored_datasets_parse_to_their_documented_shape(name, rows, features, missing, positives):
     data = load_dataset(name)
