@@ -134,13 +134,16 @@ def knn_shapley(
     rows = x_train.shape[0]
     if rows == 0 or x_test.shape[0] == 0 or y_test.shape != (x_test.shape[0],):
         raise GameError("KNN-Shapley needs training rows and labelled test rows")
-    order = nearest(x_test, x_train)
-    match = (y_train[order] == y_test[:, None]).astype(np.float64)
-    # The recursion unrolled: s_{α_j} = s_{α_N} + Σ_{l=j}^{N−1} (m_l − m_{l+1}) / K · min(K, l) / l.
+    totals = np.zeros(rows)
     ranks = np.arange(1, rows, dtype=np.float64)
-    steps = (match[:, :-1] - match[:, 1:]) / k * np.minimum(k, ranks) / ranks
-    s = np.empty_like(match)
-    s[:, -1] = match[:, -1] / rows
-    s[:, :-1] = s[:, -1:] + np.cumsum(steps[:, ::-1], axis=1)[:, ::-1]
-    totals = np.bincount(order.ravel(), weights=s.ravel(), minlength=rows).astype(np.float64)
+    block = max(1, _BLOCK_CELLS // (8 * rows))  # test rows at a time: bounds the T × N arrays
+    for start in range(0, x_test.shape[0], block):
+        order = nearest(x_test[start : start + block], x_train)
+        match = (y_train[order] == y_test[start : start + block, None]).astype(np.float64)
+        # The recursion unrolled: s_{α_j} = s_{α_N} + Σ_{l=j}^{N−1} (m_l − m_{l+1}) / K · min(K, l) / l.
+        steps = (match[:, :-1] - match[:, 1:]) / k * np.minimum(k, ranks) / ranks
+        s = np.empty_like(match)
+        s[:, -1] = match[:, -1] / rows
+        s[:, :-1] = s[:, -1:] + np.cumsum(steps[:, ::-1], axis=1)[:, ::-1]
+        totals += np.bincount(order.ravel(), weights=s.ravel(), minlength=rows)
     return np.asarray(totals / x_test.shape[0], dtype=np.float64)
