@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from offchain.learning.valuation.errors import GameError
 from offchain.learning.valuation.roles import service_shares
@@ -98,6 +99,15 @@ def role_shares_by_group_size(sizes: Sequence[int], ratio: float) -> dict[str, l
     return {role: [row[role] for row in rows] for role in ROLES}
 
 
+def _save(fig: Any, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_revenue_by_samples(points: Mapping[str, Sequence[tuple[int, float]]], path: Path) -> None:
     """One panel per model: each owner's revenue against its sample count (Fig. 7.4–7.6's trend)."""
     import matplotlib
@@ -110,10 +120,7 @@ def plot_revenue_by_samples(points: Mapping[str, Sequence[tuple[int, float]]], p
         ax.plot([s for s, _ in series], [r for _, r in series], "o-")
         ax.set(xlabel="owner's samples", ylabel="revenue", title=f"{model.upper()} utility (test F1)")
         ax.grid(alpha=0.3)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def plot_role_shares(
@@ -139,7 +146,4 @@ def plot_role_shares(
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.legend()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _save(fig, path)

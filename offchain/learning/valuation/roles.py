@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from offchain.learning.valuation.errors import GameError
-from offchain.learning.valuation.shapley import player_count
+from offchain.learning.valuation.shapley import float_worths, player_count, weighted_marginals
 
 __all__ = [
     "RoleShares",
@@ -105,17 +105,6 @@ class ServiceShares:
     third_parties: tuple[float, ...]
 
 
-def _worths(table: Sequence[float]) -> tuple[int, np.ndarray]:
-    n = player_count(table)
-    try:
-        values = np.asarray(table, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise GameError("a game table's worths must be numbers") from None
-    if values.shape != (1 << n,) or not np.isfinite(values).all():
-        raise GameError("a game table's worths must be finite numbers")
-    return n, values
-
-
 def _finite(value: float, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise GameError(f"{what} must be a finite number, got {value!r}")
@@ -136,7 +125,7 @@ def service_shares(table: Sequence[float], revenue: float) -> RoleShares:
         GameError: A malformed table, a non-finite revenue, or u(D) = 0 with R ≠ 0 (no worth to
             scale the revenue by).
     """
-    n, u = _worths(table)
+    n, u = float_worths(table)
     revenue = _finite(revenue, "revenue")
     grand = float(u[-1])
     if grand == 0:
@@ -148,12 +137,8 @@ def service_shares(table: Sequence[float], revenue: float) -> RoleShares:
     sizes = np.array([m.bit_count() for m in range(1 << n)])
     role_weight = np.array([math.factorial(s + 1) * math.factorial(n - s) / total for s in range(n + 1)])
     role = float(np.dot(role_weight[sizes], u)) * scale
-    owner_weight = np.array([math.factorial(s + 2) * math.factorial(n - s - 1) / total for s in range(n)])
-    masks = np.arange(1 << n)
-    owners = []
-    for i in range(n):
-        without = masks[(masks >> i) & 1 == 0]
-        owners.append(float(np.dot(owner_weight[sizes[without]], u[without | 1 << i] - u[without])) * scale)
+    owner_weight = [math.factorial(s + 2) * math.factorial(n - s - 1) / total for s in range(n)]
+    owners = [v * scale for v in weighted_marginals(u, owner_weight)]
     return RoleShares(tuple(owners), role, role)
 
 
@@ -186,7 +171,7 @@ def role_game_table(table: Sequence[float]) -> list[float]:
     """The full game of Theorem 2 on n + 2 players (owners 0…n−1, miners n, third party n+1):
     v(S) = u(S ∩ D) when both n and n+1 are in S, else 0. For checking the closed forms with
     :func:`~offchain.learning.valuation.shapley.shapley_values` (it has 4× the entries)."""
-    n, u = _worths(table)
+    n, u = float_worths(table)
     both = 3 << n
     return [float(u[mask & ((1 << n) - 1)]) if mask & both == both else 0.0 for mask in range(1 << (n + 2))]
 

@@ -35,12 +35,14 @@ from offchain.learning.valuation.errors import GameError
 
 __all__ = [
     "MAX_EXACT_PLAYERS",
+    "float_worths",
     "integer_shares",
     "normalised_shapley",
     "player_count",
     "shapley_fractions",
     "shapley_numerators",
     "shapley_values",
+    "weighted_marginals",
 ]
 
 #: The most players an exact computation accepts (2^20 worths, ~1 M trained models).
@@ -62,7 +64,12 @@ def player_count(table: Sequence[object]) -> int:
     return n
 
 
-def _float_table(table: Sequence[float]) -> np.ndarray:
+def float_worths(table: Sequence[float]) -> tuple[int, np.ndarray]:
+    """(n, the worths as a float array) of a table of 2^n finite numbers.
+
+    Raises:
+        GameError: A malformed table or a worth that is not a finite number.
+    """
     n = player_count(table)
     try:
         values = np.asarray(table, dtype=np.float64)
@@ -70,7 +77,7 @@ def _float_table(table: Sequence[float]) -> np.ndarray:
         raise GameError("a game table's worths must be numbers") from None
     if values.shape != (1 << n,) or not np.isfinite(values).all():
         raise GameError("a game table's worths must be finite numbers")
-    return values
+    return n, values
 
 
 def _integer_table(table: Sequence[int]) -> list[int]:
@@ -92,16 +99,23 @@ def shapley_values(table: Sequence[float]) -> list[float]:
     Raises:
         GameError: A malformed table.
     """
-    values = _float_table(table)
-    n = player_count(table)
+    n, values = float_worths(table)
+    factorial = math.factorial(n)
+    return weighted_marginals(values, [math.factorial(s) * math.factorial(n - s - 1) / factorial for s in range(n)])
+
+
+def weighted_marginals(values: np.ndarray, weights: Sequence[float]) -> list[float]:
+    """Σ_{S ∌ i} w(|S|) · (v(S ∪ {i}) − v(S)) for every player i of a float table of 2^n worths,
+    ``weights`` giving w(0) … w(n − 1): the Shapley value with w(s) = s!(n − s − 1)!/n!, and
+    the owners' closed form of Theorem 2 (:mod:`~offchain.learning.valuation.roles`)."""
+    n = len(values).bit_length() - 1
     masks = np.arange(1 << n)
-    sizes = np.array([bin(m).count("1") for m in range(1 << n)])
-    weights = np.array([math.factorial(s) * math.factorial(n - s - 1) / math.factorial(n) for s in range(n)])
+    sizes = np.array([m.bit_count() for m in range(1 << n)])
+    by_size = np.asarray(weights, dtype=np.float64)
     result = []
     for i in range(n):
         without = masks[(masks >> i) & 1 == 0]
-        marginal = values[without | (1 << i)] - values[without]
-        result.append(float(np.dot(weights[sizes[without]], marginal)))
+        result.append(float(np.dot(by_size[sizes[without]], values[without | 1 << i] - values[without])))
     return result
 
 
