@@ -14,6 +14,7 @@ One module per concept:
 - :mod:`~.sampling`: truncated Monte Carlo for many owners, with standard errors;
 - :mod:`~.knn`: exact KNN-Shapley of single records (Jia et al. 2019);
 - :mod:`~.duplicates`: exact duplicates across owners (replication robustness);
+- :mod:`~.owners`: dealing a training set to owners (sizes, noisy labels), seeded;
 - :mod:`~.record`: the valuation record anyone can recompute;
 - :mod:`~.figures` (not re-exported; needs matplotlib): the research's Fig. 7.4–7.9 trends.
 """
@@ -21,6 +22,7 @@ One module per concept:
 from offchain.learning.valuation.duplicates import DuplicateReport, drop_duplicates, find_duplicates, refuse_duplicates
 from offchain.learning.valuation.errors import DuplicateDataError, GameError, ValuationRecordError
 from offchain.learning.valuation.knn import knn_shapley, knn_utility
+from offchain.learning.valuation.owners import deal_rows
 from offchain.learning.valuation.record import (
     UTILITY_SCALE,
     ValuationRecord,
@@ -63,6 +65,7 @@ __all__ = [
     "ValuationRecord",
     "ValuationRecordError",
     "coalition_utilities",
+    "deal_rows",
     "digest_test_set",
     "drop_duplicates",
     "find_duplicates",

@@ -14,6 +14,7 @@ from offchain.learning.valuation import (
     GameError,
     ValuationRecord,
     ValuationRecordError,
+    deal_rows,
     digest_test_set,
     drop_duplicates,
     find_duplicates,
@@ -138,3 +139,26 @@ def test_refusing_duplicates_names_them():
 def test_malformed_owners_are_refused_by_the_duplicate_check(owners):
     with pytest.raises(GameError):
         find_duplicates(owners)
+
+
+def test_rows_are_dealt_disjointly_by_size_with_the_asked_share_of_labels_flipped():
+    x = np.arange(40.0).reshape(20, 2)
+    y = np.where(np.arange(20) % 2 == 0, 1, -1)
+    owners = deal_rows(x, y, [5, 10], flipped={1: 0.3}, seed=4)
+    assert [len(o[1]) for o in owners] == [5, 10]
+    rows = [int(r[0]) // 2 for o in owners for r in o[0]]
+    assert len(set(rows)) == 15
+    clean = np.where(np.array(rows) % 2 == 0, 1, -1)
+    dealt = np.concatenate([o[1] for o in owners])
+    assert (dealt[:5] == clean[:5]).all() and int((dealt[5:] != clean[5:]).sum()) == 3
+    assert [o[1].tolist() for o in deal_rows(x, y, [5, 10], flipped={1: 0.3}, seed=4)] == [
+        o[1].tolist() for o in owners
+    ]
+
+
+@pytest.mark.parametrize(
+    ("sizes", "flipped"), [([], None), ([0], None), ([30], None), ([5], {1: 0.1}), ([5], {0: 1.5}), ([True], None)]
+)
+def test_a_bad_deal_is_refused(sizes, flipped):
+    with pytest.raises(GameError):
+        deal_rows(np.zeros((20, 2)), np.ones(20), sizes, flipped=flipped)
