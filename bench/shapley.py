@@ -15,8 +15,9 @@ and 1,834 test rows); times are wall-clock seconds on this machine (2 cores, sha
                                       a fresh LinearSVC and sklearn's f1_score per coalition, no
                                       cache (--quick: 128 random coalitions, times 8)
     loop_hinge_owners10_s             the same loop with the hinge-loss dual solver of
-                                      offchain.learning.baselines (LinearSVC(loss="hinge")), the
-                                      project's other linear SVM (issue 15's ~44 s)
+                                      offchain.learning.baselines (LinearSVC(loss="hinge"), classes
+                                      weighted as well), the project's other linear SVM (issue 15's
+                                      ~44 s)
     exact_owners10_over_loop(_hinge)  exact_owners10_s over each loop's time (same run)
     loop_same_utilities               1 if the loop's utilities equal the table's
     tmc_owners100_s                   truncated Monte Carlo over 100 owners (73 rows each, KNN utility,
@@ -119,7 +120,8 @@ def loop_baseline(run: Run) -> None:
     owners = run.owners(10)
     share = 8 if run.quick else 1
     masks = sorted(np.random.default_rng(3).permutation(1024)[: 1024 // share].tolist())
-    for name, settings in (("loop_owners10_s", {"dual": False}), ("loop_hinge_owners10_s", {"loss": "hinge"})):
+    same, hinge = {"dual": False, "class_weight": "balanced"}, {"loss": "hinge", "class_weight": "balanced"}
+    for name, settings in (("loop_owners10_s", same), ("loop_hinge_owners10_s", hinge)):
         _progress(f"straightforward loop, 10 owners, {settings}: {len(masks)} coalitions in one process")
         values = {}
         start = time.perf_counter()

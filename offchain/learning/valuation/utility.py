@@ -4,10 +4,13 @@ Research: Shen, Zhu, Xu, ch. 7 §7.3 and §7.5.3: the worth v(S) of a coalition 
 the F1 score, on a held-out test set, of a model trained on the union of their records; the
 research's three models are an SVM, a random forest and KNN (scikit-learn here):
 
-- ``"svm"``: ``LinearSVC(C=1, loss="squared_hinge", dual=False)``, the L2-loss linear SVM solved
-  in the primal (liblinear's trust-region Newton; deterministic). It is ~5× faster on
-  thyroid-sized coalitions than the hinge-loss dual solver of
-  :func:`offchain.learning.baselines.linear_svc_metrics`, with the same kind of separator.
+- ``"svm"``: ``LinearSVC(C=1, loss="squared_hinge", dual=False, class_weight="balanced")``, the
+  L2-loss linear SVM solved in the primal (liblinear's trust-region Newton; deterministic). It is
+  ~5× faster on thyroid-sized coalitions than the hinge-loss dual solver of
+  :func:`offchain.learning.baselines.linear_svc_metrics`, with the same kind of separator. The
+  classes are weighted by the inverse of their frequency in the coalition's data: F1 scores the
+  minority class (thyroid: 26 % of rows have a diagnosis), and unweighted the linear model
+  mostly predicts "healthy" (test F1 0.40 on all thyroid training rows; weighted 0.61).
 - ``"rf"``: ``RandomForestClassifier(n_estimators=10, random_state=0)`` (fixed seed, one thread
   per process).
 - ``"knn"``: the K = 5 nearest neighbours by exact Euclidean distance, majority vote; the same
@@ -209,7 +212,7 @@ class CoalitionUtility:
 
 def _fit(model: str, x: NDArray[np.float64], y: NDArray[np.int64]) -> Any:
     if model == "svm":
-        return LinearSVC(C=1.0, loss="squared_hinge", dual=False).fit(x, y)
+        return LinearSVC(C=1.0, loss="squared_hinge", dual=False, class_weight="balanced").fit(x, y)
     return RandomForestClassifier(n_estimators=RF_TREES, random_state=0, n_jobs=1).fit(x, y)
 
 

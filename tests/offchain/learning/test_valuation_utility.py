@@ -50,7 +50,7 @@ def test_the_grand_coalitions_utility_is_the_f1_of_the_model_on_all_the_data(own
 def test_the_svm_utility_is_scikit_learns_linear_svc(owners, test_set):
     x = np.concatenate([owners[0][0], owners[2][0]])
     y = np.concatenate([owners[0][1], owners[2][1]])
-    model = LinearSVC(C=1.0, dual=False).fit(x, y)
+    model = LinearSVC(C=1.0, dual=False, class_weight="balanced").fit(x, y)
     assert CoalitionUtility(owners, test_set, "svm")(0b0101) == f1_score(test_set[1], model.predict(test_set[0]))
 
 
