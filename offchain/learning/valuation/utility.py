@@ -201,8 +201,9 @@ class CoalitionUtility:
             for mask in missing:
                 self(mask)
         else:
-            # Interleaved chunks: coalition sizes (and fit times) are spread evenly.
-            chunks = [missing[k :: processes * 4] for k in range(processes * 4)]
+            # Largest coalitions (slowest fits) dealt round-robin: every chunk gets the same mix.
+            by_size = sorted(missing, key=int.bit_count, reverse=True)
+            chunks = [by_size[k :: processes * 4] for k in range(processes * 4)]
             logger.info("valuing %d coalitions (%s) in %d processes", len(missing), self.model, processes)
             with ProcessPoolExecutor(processes, initializer=_start_worker, initargs=(self,)) as pool:
                 for chunk, values in zip(chunks, pool.map(_evaluate_chunk, chunks), strict=True):
