@@ -23,8 +23,8 @@ and 1,834 test rows); times are wall-clock seconds on this machine (2 cores, sha
     exact_owners10_over_loop(_hinge)  exact_owners10_s over each loop's time (same run)
     loop_same_utilities               1 if the loop's utilities equal the table's
     tmc_owners100_s                   truncated Monte Carlo over 100 owners (73 rows each, KNN utility,
-                                      τ = 0.01) until every standard error is ≤ 0.002 or 300 orders
-                                      (--quick: 60)
+                                      τ = 0.01, antithetic pairs of orders) until every standard
+                                      error is ≤ 0.002 or 300 orders (--quick: 60)
     tmc_owners100_stderr              its largest standard error (95 % ≈ ±1.96 of it, see
                                       offchain.learning.valuation.sampling), …_permutations
     knn_shapley_records5000_s         exact KNN-Shapley (K = 5) of 5,000 training records against the
@@ -160,7 +160,9 @@ def tmc_figures(run: Run) -> None:
     _progress(f"TMC Shapley, 100 owners, knn, ≤ {budget} orders")
     start = time.perf_counter()
     utility = CoalitionUtility(owners, run.test, "knn")
-    result = tmc_shapley(utility, 100, tolerance=0.002, truncation=0.01, max_permutations=budget, seed=0)
+    result = tmc_shapley(
+        utility, 100, tolerance=0.002, truncation=0.01, max_permutations=budget, antithetic=True, seed=0
+    )
     run.figures["tmc_owners100_s"] = time.perf_counter() - start
     run.figures["tmc_owners100_stderr"] = result.max_stderr
     run.figures["tmc_owners100_permutations"] = result.permutations

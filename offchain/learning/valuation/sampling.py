@@ -12,7 +12,8 @@ criterion:** sampling stops, after ``min_permutations``, as soon as max_i se_i �
 (``converged``), or after ``max_permutations`` (not converged). **Error bound:** without
 truncation the estimate is unbiased and |φ̂_i − φ_i| ≤ 1.96 se_i with probability ≈ 95 %
 (normal approximation, m large enough); Σ_i φ̂_i = v(N) − v(∅) exactly, since each order's
-marginals telescope.
+marginals telescope. With ``antithetic`` orders come in pairs (π and its reverse) and m counts
+pairs.
 
 **Truncation:** with ``truncation`` = τ > 0, once a prefix is worth within τ·|v(N)| of the grand
 coalition the rest of the order is not evaluated and its marginals count as 0 (models trained
@@ -90,6 +91,7 @@ def tmc_shapley(
     truncation: float = 0.0,
     min_permutations: int = 30,
     max_permutations: int = 1000,
+    antithetic: bool = False,
     seed: int | None = None,
 ) -> SampledShapley:
     """Estimate the Shapley values of ``players`` players by sampling orders (see the module
@@ -104,6 +106,9 @@ def tmc_shapley(
         truncation: τ ≥ 0 (0: no truncation).
         min_permutations: Orders sampled before the criterion is checked (≥ 2).
         max_permutations: The most orders sampled.
+        antithetic: Sample orders in pairs, each with its reverse, one sample being the pair's
+            mean marginals (still unbiased; the two halves are negatively correlated, which often
+            lowers the variance); the standard error is then over pairs.
         seed: Seed of the orders; ``None`` draws one from :mod:`secrets` (logged).
 
     Raises:
@@ -124,8 +129,9 @@ def tmc_shapley(
     count, mean, squares = 0, np.zeros(players), np.zeros(players)
     evaluations, truncated = 2, 0
     stderr = np.full(players, math.nan)
-    while count < max_permutations:
-        order = [int(p) for p in rng.permutation(players)]
+
+    def marginals_of(order: list[int]) -> np.ndarray:
+        nonlocal evaluations, truncated
         marginals = np.zeros(players)
         previous = empty
         scan = _prefixes(utility, order)
@@ -137,15 +143,25 @@ def tmc_shapley(
             evaluations += 1
             marginals[player] = value - previous
             previous = value
-        count += 1  # Welford's running mean and sum of squared deviations
+        return marginals
+
+    orders = 0
+    while orders < max_permutations:
+        order = [int(p) for p in rng.permutation(players)]
+        marginals = marginals_of(order)
+        orders += 1
+        if antithetic:
+            marginals = (marginals + marginals_of(order[::-1])) / 2
+            orders += 1
+        count += 1  # Welford's running mean and sum of squared deviations, over samples
         delta = marginals - mean
         mean += delta / count
         squares += delta * (marginals - mean)
         stderr = np.sqrt(squares / (count - 1) / count) if count > 1 else stderr
-        if count >= min_permutations and float(stderr.max()) <= tolerance:
+        if orders >= min_permutations and float(stderr.max()) <= tolerance:
             break
     converged = count > 1 and float(stderr.max()) <= tolerance
-    logger.info("TMC: %d orders, max stderr %.3g, converged %s", count, float(stderr.max()), converged)
+    logger.info("TMC: %d orders, max stderr %.3g, converged %s", orders, float(stderr.max()), converged)
     return SampledShapley(
-        tuple(float(v) for v in mean), tuple(float(v) for v in stderr), count, converged, evaluations, truncated
+        tuple(float(v) for v in mean), tuple(float(v) for v in stderr), orders, converged, evaluations, truncated
     )

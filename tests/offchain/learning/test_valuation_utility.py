@@ -112,12 +112,14 @@ def test_a_mask_outside_the_owners_is_refused(owners, test_set):
         CoalitionUtility(owners, test_set, "svm").table(workers=0)
 
 
-def test_tmc_is_within_its_stated_error_of_the_exact_values():
+@pytest.mark.parametrize("antithetic", [False, True])
+def test_tmc_is_within_its_stated_error_of_the_exact_values(antithetic):
     rng = np.random.default_rng(3)
     table = [0.0, *sorted(rng.random(63))]  # 6 players, a monotone-ish game
     exact = shapley_values(table)
-    estimate = tmc_shapley(table.__getitem__, 6, tolerance=0.005, max_permutations=4000, seed=7)
+    estimate = tmc_shapley(table.__getitem__, 6, tolerance=0.005, max_permutations=4000, antithetic=antithetic, seed=7)
     assert estimate.converged and estimate.max_stderr <= 0.005
+    assert estimate.permutations % 2 == 0 or not antithetic
     for value, approx, se in zip(exact, estimate.values, estimate.stderr, strict=True):
         assert abs(value - approx) <= 4 * se
     assert sum(estimate.values) == pytest.approx(table[-1] - table[0])
