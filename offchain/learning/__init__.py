@@ -3,6 +3,8 @@
 Pure and role-free (no keys, no chain): the training protocols of :mod:`offchain.protocols` build
 on it. Research: Shen, Zhu, Xu, *Blockchain-based privacy-preserving data sharing*, ch. 4 (the
 secureSVM scheme): the linear SVM trained by gradient descent on the hinge loss, Eq. 4.7–4.10.
+The valuation of data owners by Shapley values (ch. 7) is the subpackage
+:mod:`offchain.learning.valuation`, imported on its own (it loads scikit-learn).
 """
 
 from offchain.learning.datasets import DATASETS, Dataset, load_dataset

@@ -3,7 +3,13 @@
 The files live in ``offchain/learning/data/`` (see its README for sources, citations and the
 CC BY 4.0 licence); each is checked against its SHA-256 before it is parsed, so a changed file is
 an error, not a silently different experiment. Research: Shen, Zhu, Xu, ch. 4, Table 4.3–4.4
-(secureSVM is evaluated on Breast Cancer Wisconsin and the Hungarian heart-disease data).
+(secureSVM is evaluated on Breast Cancer Wisconsin and the Hungarian heart-disease data) and
+ch. 7 §7.5 (the Shapley revenue sharing is evaluated on the UCI thyroid data, ``thyroid``:
+healthy against any diagnosis).
+
+Missing cells (``?``) and values outside a feature's plausible range (the thyroid file's four
+ages of 455 and 65,511–65,526 years) are NaN here; :func:`offchain.learning.preprocessing.prepare`
+imputes training medians and drops the mostly-missing features (the thyroid file's TBG).
 """
 
 from __future__ import annotations
@@ -37,6 +43,13 @@ class DatasetSpec:
         positive_labels: Raw class values mapped to +1 (every other value is −1).
         provenance: Where the file came from (one line; the README has the full note).
         licence: Its licence.
+        codes: Columns holding category codes, each with its values in order: a cell becomes
+            the index of its value (``("f", "t")``: f → 0, t → 1); another value is an error.
+        negative_labels: When given, these raw class values map to −1 and every other value to
+            +1 (``positive_labels`` is then ignored): "healthy against any diagnosis".
+        label_cut: When given, the class cell is cut at the first occurrence of this string
+            (the thyroid file's ``-[840801013]`` → ``-``).
+        plausible: ``(column, low, high)``: a value outside [low, high] is taken as missing.
     """
 
     name: str
@@ -48,6 +61,10 @@ class DatasetSpec:
     positive_labels: tuple[str, ...]
     provenance: str
     licence: str = "CC BY 4.0 (UCI Machine Learning Repository)"
+    codes: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    negative_labels: tuple[str, ...] = ()
+    label_cut: str | None = None
+    plausible: tuple[tuple[int, float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +139,46 @@ DATASETS: dict[str, DatasetSpec] = {
         provenance="UCI Heart Disease (Hungarian), Janosi et al. 1988 / Detrano et al. 1989; "
         "copied from peter-biz/AI-Project-1@83b4c062",
     ),
+    "thyroid": DatasetSpec(
+        name="thyroid",
+        filename="thyroid0387.data",
+        sha256="4a20d104d4607afd7b1a477af5aa4381a2027f36cc7027f44bc2bd5a50c6724d",
+        # The attributes without the six "measured" flags (a NaN says the same) and the referral
+        # source (administrative, and nominal with six values).
+        feature_columns=(*range(16), 17, 19, 21, 23, 25, 27),
+        feature_names=(
+            "age",
+            "sex",
+            "on_thyroxine",
+            "query_on_thyroxine",
+            "on_antithyroid_medication",
+            "sick",
+            "pregnant",
+            "thyroid_surgery",
+            "i131_treatment",
+            "query_hypothyroid",
+            "query_hyperthyroid",
+            "lithium",
+            "goitre",
+            "tumor",
+            "hypopituitary",
+            "psych",
+            "tsh",
+            "t3",
+            "tt4",
+            "t4u",
+            "fti",
+            "tbg",
+        ),
+        label_column=29,
+        positive_labels=(),
+        negative_labels=("-",),  # "-" is no condition; any diagnosis letter is +1
+        label_cut="[",
+        codes=((1, ("F", "M")), *((column, ("f", "t")) for column in range(2, 16))),
+        plausible=((0, 0.0, 120.0),),
+        provenance="UCI Thyroid Disease (thyroid0387), Quinlan / Garvan Institute 1987; "
+        "copied from Asquator/Hyperthyroidism-ML@8763d93c",
+    ),
 }
 
 
@@ -129,7 +186,7 @@ def load_dataset(name: str) -> Dataset:
     """Parse a vendored dataset after checking its SHA-256.
 
     Args:
-        name: A key of :data:`DATASETS` (``"bcw"``, ``"hdd"``).
+        name: A key of :data:`DATASETS` (``"bcw"``, ``"hdd"``, ``"thyroid"``).
 
     Raises:
         InvalidInputError: Unknown name, or a malformed line.
@@ -143,6 +200,7 @@ def load_dataset(name: str) -> Dataset:
     if digest != spec.sha256:
         raise IntegrityError(f"{spec.filename}: expected SHA-256 {spec.sha256}, found {digest}")
     width = max(*spec.feature_columns, spec.label_column) + 1
+    codes = dict(spec.codes)
     features: list[list[float]] = []
     labels: list[int] = []
     for number, line in enumerate(raw.decode("ascii").splitlines(), start=1):
@@ -151,6 +209,30 @@ def load_dataset(name: str) -> Dataset:
         cells = line.strip().split(",")
         if len(cells) < width:
             raise InvalidInputError(f"{spec.filename} line {number}: {len(cells)} fields, expected {width}")
-        features.append([float("nan") if cells[i] == "?" else float(cells[i]) for i in spec.feature_columns])
-        labels.append(1 if cells[spec.label_column] in spec.positive_labels else -1)
-    return Dataset(spec, np.array(features, dtype=np.float64), np.array(labels, dtype=np.int64))
+        try:
+            features.append([_cell(cells[i], codes.get(i)) for i in spec.feature_columns])
+        except ValueError as exc:
+            raise InvalidInputError(f"{spec.filename} line {number}: {exc}") from None
+        label = cells[spec.label_column]
+        if spec.label_cut is not None:
+            label = label.split(spec.label_cut, 1)[0]
+        if spec.negative_labels:
+            labels.append(-1 if label in spec.negative_labels else 1)
+        else:
+            labels.append(1 if label in spec.positive_labels else -1)
+    matrix = np.array(features, dtype=np.float64)
+    for column, low, high in spec.plausible:
+        values = matrix[:, spec.feature_columns.index(column)]
+        values[(values < low) | (values > high)] = np.nan
+    return Dataset(spec, matrix, np.array(labels, dtype=np.int64))
+
+
+def _cell(cell: str, codes: tuple[str, ...] | None) -> float:
+    """A cell as a float: NaN for ``?``, the value's index for a coded column."""
+    if cell == "?":
+        return float("nan")
+    if codes is None:
+        return float(cell)
+    if cell not in codes:
+        raise ValueError(f"value {cell!r}, expected one of {codes}")
+    return float(codes.index(cell))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from fractions import Fraction
 
 import numpy as np
@@ -28,7 +30,7 @@ from offchain.learning.svm import HingeSums, ModelBoundError, batch_cost, margin
 
 @pytest.mark.parametrize(
     ("name", "rows", "features", "missing", "positives"),
-    [("bcw", 699, 9, 16, 241), ("hdd", 294, 13, 782, 106)],
+    [("bcw", 699, 9, 16, 241), ("hdd", 294, 13, 782, 106), ("thyroid", 9172, 22, 14633, 2401)],
 )
 def test_vendored_datasets_parse_to_their_documented_shape(name, rows, features, missing, positives):
     data = load_dataset(name)
@@ -145,3 +147,22 @@ def test_metrics_match_their_definitions():
 def test_metrics_refuse_labels_other_than_plus_or_minus_one():
     with pytest.raises(InvalidInputError, match="−1 or \\+1"):
         classification_metrics([0, 1], [1, 1])
+
+
+def test_thyroid_ages_beyond_120_years_are_missing_and_tbg_is_dropped():
+    data = load_dataset("thyroid")
+    ages = data.features[:, 0]
+    assert int(np.isnan(ages).sum()) == 4 and np.nanmax(ages) <= 120
+    assert prepare(data, seed=0).dropped_features == (21,)
+
+
+def test_a_thyroid_cell_outside_its_codes_is_refused(tmp_path, monkeypatch):
+    spec = datasets_module.DATASETS["thyroid"]
+    raw = (datasets_module.DATA_DIR / spec.filename).read_bytes().replace(b"29,F,", b"29,X,", 1)
+    (tmp_path / spec.filename).write_bytes(raw)
+    monkeypatch.setattr(datasets_module, "DATA_DIR", tmp_path)
+    monkeypatch.setitem(
+        datasets_module.DATASETS, "thyroid", dataclasses.replace(spec, sha256=hashlib.sha256(raw).hexdigest())
+    )
+    with pytest.raises(InvalidInputError, match="line 1: value 'X'"):
+        load_dataset("thyroid")
