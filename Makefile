@@ -1,7 +1,7 @@
 # The project's two commands (see README):
 #   make demo   install what is missing, then run the end-to-end demo on a fresh local Ganache
 #   make test   install what is missing, then run every test (those needing no chain under plain pytest,
-#               the others on Ganache), the contract and chain-client tests again on Anvil, the forge
+#               the others on Ganache), the contract tests again on Anvil, the forge
 #               invariant campaigns, then the linters (ruff, mypy, Slither)
 # Both are idempotent: installs are redone only when requirements.lock or package-lock.json change.
 
@@ -27,12 +27,13 @@ PY_TESTS ?= tests/offchain/attestation tests/offchain/crypto tests/offchain/lear
 # `make bench BENCHES=bench/pre.py`.
 TESTS ?= tests/contracts tests/offchain/chain tests/e2e tests/docs
 BENCHES ?= bench/*.py
-# After the suite, `make test` runs the contract and chain-client tests a second time on Anvil,
-# the other local chain the README offers, so that both stay green (ANVIL_TESTS= skips it). The
+# After the suite, `make test` runs the contract tests a second time on Anvil, the other local
+# chain the README offers, so that both stay green (ANVIL_TESTS= skips it; the chain clients'
+# tests run on Anvil under `make test-anvil`, kept out of `make test` for CI's time budget). The
 # stateful machines run 5 examples there: their models are chain-agnostic and just ran in full
 # on Ganache (`make test-anvil` runs everything in full on Anvil); every property test is capped
 # at ANVIL_MAX_EXAMPLES examples there for the same reason.
-ANVIL_TESTS ?= tests/contracts tests/offchain/chain
+ANVIL_TESTS ?= tests/contracts
 ANVIL_STATEFUL_EXAMPLES ?= 5
 ANVIL_MAX_EXAMPLES ?= 5
 # Then the forge invariant campaigns (tests/forge; FORGE_TESTS= skips them).
@@ -100,12 +101,18 @@ test: setup
 	@# Compile and load once before the workers start: the first load after a compilation
 	@# prunes a stale build file, and workers pruning it at once would race (and disagree).
 	$(BROWNIE) compile >/dev/null
+	@echo "== $$(date +%T) tests without a chain"
 	$(if $(PY_TESTS),$(PY) -m pytest -p no:pytest-brownie -o addopts="" $(PY_TESTS) $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)))
+	@echo "== $$(date +%T) tests on $(NETWORK)"
 	$(BROWNIE) test $(TESTS) --network $(NETWORK) -n $(TEST_WORKERS)
+	@echo "== $$(date +%T) contract tests on Anvil"
 	$(if $(ANVIL_TESTS),DATASHARE_STATEFUL_EXAMPLES=$(ANVIL_STATEFUL_EXAMPLES) DATASHARE_MAX_EXAMPLES=$(ANVIL_MAX_EXAMPLES) \
 		$(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS))
+	@echo "== $$(date +%T) forge invariant campaigns"
 	$(if $(FORGE_TESTS),$(MAKE) --no-print-directory test-forge)
+	@echo "== $$(date +%T) linters"
 	$(MAKE) --no-print-directory lint
+	@echo "== $$(date +%T) done"
 
 # Invariant (stateful) fuzzing of the contracts with forge (tests/forge/foundry.toml: 256 runs x 50
 # calls), compiled by the same solc-js shim; nothing is downloaded. The settings live there, not at

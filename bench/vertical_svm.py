@@ -10,17 +10,18 @@ Paillier; the scenario's schedule (15 rounds of 100 samples: 1,500 judged sample
 participant's exit (every chain transaction included; the dealer's key generation and each
 participant's offline phase, one round of re-randomisers computed before the session, excluded):
 
-    bcw_total_s_2048                 the default (chained) judge, 4 verdicts per joint decryption
+    bcw_total_s_2048                 the default (chained) judge, 2 verdicts per joint decryption (K = 72)
     bcw_cpu_s_2048                   the participants' CPU seconds in it (summed; the chain's own excluded)
     bcw_judge_ms_per_sample_2048     the judge's share of it (the research's GUJT) per sample
-    bcw_total_s_2048_slots1          the chained judge with one verdict per decryption (K = 661 bits)
+    bcw_total_s_2048_slots1          the chained judge with one verdict per decryption (K = 186 bits)
     bcw_total_s_2048_paper           the research's comparison (``paper`` variant), 8 per decryption
     gas_per_round, gas_per_round_max  gas of the 3 IVs and 3 DVs of a round (mean, max)
     rounds, samples_judged
     bcw_{accuracy,precision,recall,f1}_encrypted, bcw_accuracy_plaintext, bcw_accuracy_sklearn
     same_model                       1 if the published model equals centralised plaintext training
-    participants_<k>_s_1024          3 rounds of 100 samples with k participants (k = 2 … 8, §5.7.4;
-                                     one verdict per decryption, as in every scaling run)
+    participants_<k>_s_2048          3 rounds of 100 samples with k participants (k = 2 … 8, §5.7.4;
+                                     one verdict per decryption; a 2048-bit key, since the blinding
+                                     spread K shrinks as 1/p²: 1024 bits leave none for 6+)
     samples_<m>_s_1024               3 rounds of m samples each, three participants (§5.7.4)
     *_over_modexp                    each time over one 2048-bit exponentiation mod n² (same run)
     *_over_plaintext                 each time over centralised plaintext training (same run)
@@ -123,17 +124,17 @@ def main() -> None:
 
     scaling = dataclasses.replace(schedule, iterations=3)
     for count in (2, 4, 8) if args.quick else (2, 3, 4, 5, 6, 7, 8):
-        _progress(f"scaling: {count} participants, 1024-bit key, 3 rounds of {scaling.batch_size}")
+        _progress(f"scaling: {count} participants, 2048-bit key, 3 rounds of {scaling.batch_size}")
         run = vertical_svm.run(
             session,
             tmp / f"p{count}",
             [accounts[i] for i in range(1, count + 1)],
-            key_bits=1024,
+            key_bits=2048,
             schedule=scaling,
-            slots=1,  # a 1024-bit key leaves no room to pack verdicts for 4+ participants
+            slots=1,  # K = 18 bits for eight participants even so
             plot=None,
         )
-        figures[f"participants_{count}_s_1024"] = run["train_s"]
+        figures[f"participants_{count}_s_2048"] = run["train_s"]
     for size in (25, 100) if args.quick else (25, 50, 100, 200):
         _progress(f"scaling: 3 rounds of {size} samples, 1024-bit key")
         run = vertical_svm.run(

@@ -62,9 +62,9 @@ ENV_BITS, ENV_ROUNDS, ENV_VARIANT, ENV_SLOTS = (
     "DATASHARE_VSVM_VARIANT",
     "DATASHARE_VSVM_SLOTS",
 )
-#: Slots per joint decryption by default: 4 leave a blinding range of K = 150 bits per participant at
-#: 2048 bits (offchain.crypto.joint_comparison says what that hides); 1 gives K = 661 at 4× the decryptions.
-DEFAULT_SLOTS = 4
+#: Slots per joint decryption by default: 2 leave a blinding spread of K = 72 bits for three participants
+#: at 2048 bits (offchain.crypto.joint_comparison says what that hides); 1 gives K = 186 at 2× the decryptions.
+DEFAULT_SLOTS = 2
 
 
 def plot_training(violations: list[int], plaintext: TrainingTrace, path: Path) -> None:
@@ -204,7 +204,7 @@ def run(
     print(
         f"   dealer: ({len(names)}, {len(names)})-threshold Paillier key of {key_bits} bits in "
         f"{keygen_s:.1f} s; judge {variant.value}, {slots} verdict(s) per decryption, "
-        f"blinding range K = {setup.judge.factor_bits} bits"
+        f"blinding spread K = {setup.judge.factor_bits} bits"
     )
 
     output.mkdir(parents=True, exist_ok=True)
@@ -298,7 +298,8 @@ def main() -> None:
     if os.environ.get(ENV_ROUNDS):
         schedule = dataclasses.replace(schedule, iterations=int(os.environ[ENV_ROUNDS]))
     variant = jc.JudgeVariant(os.environ.get(ENV_VARIANT, jc.JudgeVariant.CHAINED.value))
-    slots = int(os.environ.get(ENV_SLOTS, str(DEFAULT_SLOTS)))
+    # below 2048 bits two verdicts per decryption leave too little blinding spread: one by default
+    slots = int(os.environ.get(ENV_SLOTS, str(DEFAULT_SLOTS if key_bits >= 2048 else 1)))
     session = Session.load(deploy_if_missing=True)
     print(f"Network {network.show_active()}: {session}")
     print("== Vertical SVM: three participants, features split 3/3/3, threshold Paillier (Shen, Zhu, Xu ch. 5)")

@@ -16,30 +16,48 @@ the chain, since the partial decryptions are public there):
   it jointly to v, and I = [v < r3]. **Leakage to everyone:** since r1 and r3 are public and
   |r3 − r2| < r1, (v − r3)/r1 is a' to within ±1: the margin itself, for every sample and round.
   Kept only for comparison.
-* ``chained`` (the default): the participants blind in turn. Participant 1 publishes, per sample,
-  V_1 = [[ρ_1·a_1 + ε_1]] and Q_1 = [[ρ_1]]; participant k > 1 computes from V_{k−1}, Q_{k−1}
-  V_k = (V_{k−1} · Q_{k−1}^(a_k))^(ρ_k) · [[ε_k]] and Q_k = Q_{k−1}^(ρ_k) · [[0]], where ρ_k is
-  log-uniform (an exponent u uniform in [0, K), then ρ_k uniform in [2^u, 2^(u+1))) and the
-  noise ε_k is uniform in [0, ρ_k). By induction V_k = [[P_k·z_k + E_k]] with P_k = Π_{i≤k} ρ_i,
-  z_k = Σ_{i≤k} a_i and 0 ≤ E_k < P_k (E_k = ρ_k E_{k−1} + ε_k ≤ ρ_k (P_{k−1} − 1) + ρ_k − 1).
-  The last participant publishes no Q_p and no per-sample V_p: it packs its V_p (below) and
-  re-randomises each packed ciphertext once (:func:`close_chain`). The packed V_p are
-  decrypted jointly to v = P·z + E per sample, and I = [v < 0] exactly (z ≥ 0 gives
-  v ≥ 0; z ≤ −1 gives v ≤ −P + E < 0). Every ciphertext is re-randomised ([[ε_k]], [[0]]) so
-  that nobody can test a guessed ρ_k against the chain. **Leakage:** every participant and
-  every reader of the chain learns I and v. A coalition of all participants but one, honest
-  participant h, knows every factor but ρ_h, so it sees ρ_h·z + (noise below ρ_h): the bit
-  length of |v| is log2|z| + u_h + O(1) with u_h uniform over K values, and two margins z_1, z_2
-  give views at statistical distance about |log2|z_1| − log2|z_2|| / K (for outsiders, who
-  know no factor, K is replaced by the sum of all p ranges). :attr:`JudgeParameters.factor_bits`
-  is K; :meth:`JudgeParameters.leakage_bound` computes the bound for a pair of margins. With a
-  2048-bit key, three participants and the SVM's bounds, K = 661 with one value per decryption
-  (a factor of 100 between two margins moves about 1 % of the mass) and K = 150 with four (the
-  vertical training's default: about 4.4 %); packing s values per decryption divides K by
-  about s. Nothing else is revealed: the ciphertexts on chain are semantically secure as long
-  as fewer than t participants collude (t − 1 partial decryptions reveal nothing), and with
-  t = p (the default of the vertical training) only all participants together can decrypt
-  anything, the intermediate V_k included.
+* ``chained`` (the default): the participants blind in turn. Participant 1 (position 0)
+  publishes, per sample, V_1 = [[ρ_1·a_1 + ε_1]] and Q_1 = [[ρ_1]]; participant k > 1 computes
+  from V_{k−1}, Q_{k−1}
+  V_k = (V_{k−1} · Q_{k−1}^(a_k))^(ρ_k) · [[ε_k]] and Q_k = Q_{k−1}^(ρ_k) · [[0]].
+  Every factor ρ_k is exactly log-uniform (Pr[ρ] ∝ 1/ρ) in [2^m, 2^(m+K)), and the noise of the
+  participant at 0-based position k is uniform in [0, ρ_k·2^(k·m)/p), 2^(k·m) being the public
+  lower bound on the product of the factors before it (:attr:`JudgeParameters.floor_bits` is m,
+  :attr:`JudgeParameters.factor_bits` is K). By induction V_k = [[P_k·z_k + E_k]] with
+  P_k = Π_{i≤k} ρ_i, z_k = Σ_{i≤k} a_i and 0 ≤ E_k < (k/p)·P_k (E_k = ρ_k E_{k−1} + ε_k
+  < ρ_k·((k−1)/p)·P_{k−1} + ρ_k·P_{k−1}/p), so E = E_p < P. The last participant publishes no
+  Q_p and no per-sample V_p: it packs its V_p (below) and re-randomises each packed ciphertext
+  once (:func:`close_chain`). The packed V_p are decrypted jointly to v = P·z + E per sample,
+  and I = [v < 0] exactly (z ≥ 0 gives v ≥ 0; z ≤ −1 gives v ≤ −P + E < 0). Every ciphertext
+  is re-randomised ([[ε_k]], [[0]]) so that nobody can test a guessed ρ_k against the chain.
+
+  **Leakage.** Every participant and every reader of the chain learns I and v. The strongest
+  semi-honest adversary is a coalition of all participants but one, honest participant h: it
+  knows every factor and noise but ρ_h, ε_h, and, since the later steps are affine maps it
+  knows, it can compute from v exactly v' = ρ_h·X + ε_h, where X = P_{h−1}·z + E_{h−1} is known
+  up to the margin z. Two things could tell margins apart in v':
+  (1) *fine structure*: v' lies in ∪_ρ [ρX, ρ(X + W)) with W = 2^((h−1)m)/p, and for ρ < X/W
+  these intervals leave gaps whose places depend on X. m = σ + vb + 1 + ⌈log2 p⌉ + (p−1)K
+  makes every factor at least 2^σ·X/W, so the intervals overlap 2^σ-fold and the support is
+  the same for every margin up to 2^−σ (σ = :data:`STATISTICAL_BITS`). (An earlier version of
+  this module drew ε_k below ρ_k alone: its views had such gaps, and a coalition could tell a
+  margin from another from the gaps in about bits(X)/K of the samples; a test pins the
+  difference.) (2) *size*: log2|v'| = log2 ρ_h + log2|X + ε_h/ρ_h| with log2 ρ_h uniform over
+  [m, m + K) and 0 ≤ ε_h/ρ_h < W ≤ P_{h−1}/p, which moves log2|X| by less than
+  δ = log2(1 + 1/p) bits; so two margins z_1, z_2 give views at statistical distance at most
+  about (|log2|z_1| − log2|z_2|| + δ) / K (outsiders, who know no factor, see a sum of p such
+  spreads).
+  :meth:`JudgeParameters.leakage_bound` computes this bound for a pair of margins. The factor
+  must be log-uniform within each octave too (not uniform in a random octave), or the
+  fractional part of log2|v| betrays that of log2|z|; a test pins this as well.
+  K = ⌊(L − 2 − vb − p(σ + vb + 1 + ⌈log2 p⌉)) / p²⌋ for slots of L bits: with a 2048-bit key,
+  three participants and the SVM's bounds (vb = 60), K = 186 with one value per decryption (a
+  factor of 100 between two margins moves about 3.6 % of the mass) and K = 72 with two (the
+  vertical training's default: about 9 %); the p² makes K small for many participants
+  (K = 18 for eight at 2048 bits, one value per decryption). Nothing else is revealed: the
+  ciphertexts on chain are semantically secure as long as fewer than t participants collude
+  (t − 1 partial decryptions reveal nothing), and with t = p (the default of the vertical
+  training) only all participants together can decrypt anything, the intermediate V_k included.
 
 Re-randomisers ([[0]] = h_s^x, :class:`SubgroupNoise`) depend on no data, so a participant
 computes them ahead, while it waits for the others (:meth:`SubgroupNoise.stock`); each is used
@@ -86,6 +104,7 @@ __all__ = [
     "MIN_FACTOR_BITS",
     "NOISE_COMB_ROWS",
     "PAPER_FACTOR_BITS",
+    "STATISTICAL_BITS",
     "ChainLink",
     "JudgeBoundError",
     "JudgeParameters",
@@ -102,8 +121,12 @@ __all__ = [
     "verdicts",
 ]
 
-#: The chained variant refuses to run with a factor range K below this many bits.
-MIN_FACTOR_BITS = 64
+#: The chained variant refuses to run with a factor spread K below this many bits (the leakage
+#: bound is about |Δlog2|z|| / K: at K = 16 a factor of 2 between two margins moves 6 % of the mass).
+MIN_FACTOR_BITS = 16
+#: σ: consecutive factors' intervals overlap by a factor 2^σ at least (see the module docstring),
+#: so the support of a view has no gaps that depend on the margin, up to 2^−σ.
+STATISTICAL_BITS = 40
 #: Bits of the paper variant's r1_i (the research leaves the size open).
 PAPER_FACTOR_BITS = 32
 #: Comb rows of the re-randomisers' fixed base: a table of 2^16 powers (32 MiB at 2048 bits,
@@ -155,7 +178,7 @@ class JudgeParameters:
         if self.variant is JudgeVariant.CHAINED and self.factor_bits < MIN_FACTOR_BITS:
             raise JudgeBoundError(
                 f"a {self.public_key.n.bit_length()}-bit key with {self.slots} slots leaves {self.factor_bits} bits of "
-                f"blinding range per participant for values of {self.value_bits} bits; {MIN_FACTOR_BITS} are needed: "
+                f"blinding spread for values of {self.value_bits} bits; {MIN_FACTOR_BITS} are needed: "
                 "use fewer slots, a larger key or smaller values"
             )
         if self.variant is JudgeVariant.PAPER and self.slot_bits - 2 < self.value_bits + PAPER_FACTOR_BITS + 8:
@@ -168,8 +191,26 @@ class JudgeParameters:
 
     @property
     def factor_bits(self) -> int:
-        """K: each chained factor ρ_k < 2^K, so that |v| < 2^(pK)·2^value_bits ≤ 2^(L−1)."""
-        return (self.slot_bits - 1 - self.value_bits) // self.participants
+        """K, the spread: each chained factor is log-uniform in [2^m, 2^(m+K)).
+
+        The largest K with p·(m + K) + value_bits + 1 ≤ L − 1, so that |v| < P·(|z| + 1) <
+        2^(L−1), for m = :attr:`floor_bits`: K = ⌊(L − 2 − vb − p(σ + vb + 1 + ⌈log2 p⌉)) / p²⌋.
+        """
+        p, vb = self.participants, self.value_bits
+        room = self.slot_bits - 2 - vb - p * (STATISTICAL_BITS + vb + 1 + (p - 1).bit_length())
+        return max(0, room // (p * p))
+
+    @property
+    def floor_bits(self) -> int:
+        """m = σ + vb + 1 + ⌈log2 p⌉ + (p − 1)K: every factor is at least 2^m.
+
+        The participant at position k adds noise below ρ_k·2^(k·m)/p, the public lower bound on
+        the factors before it, while the running value it blinds may be as large as
+        2^(k(m+K))·2^(vb+1); m is large enough that the noise still spans 2^σ times the gap
+        between consecutive multiples, at every position.
+        """
+        p = self.participants
+        return STATISTICAL_BITS + self.value_bits + 1 + (p - 1).bit_length() + (p - 1) * self.factor_bits
 
     @property
     def part_bound(self) -> int:
@@ -179,14 +220,15 @@ class JudgeParameters:
     def leakage_bound(self, margin_1: int, margin_2: int, *, outsiders: bool = False) -> float:
         """Statistical distance, about, between the views of v for z = margin_1 and z = margin_2.
 
-        For the ``chained`` variant: |log2|z_1| − log2|z_2|| / K for a coalition of all but one
-        participant (``outsiders``: divided by p·K). For ``paper``: 1 (the margin is public).
+        For the ``chained`` variant: (|log2|z_1| − log2|z_2|| + log2(1 + 1/p)) / K for a coalition
+        of all but one participant (``outsiders``: divided by p·K), up to terms of order 2^−σ.
+        For ``paper``: 1 (the margin is public).
         """
         if self.variant is JudgeVariant.PAPER:
             return 1.0
         if margin_1 == 0 or margin_2 == 0:
             raise InvalidInputError("margins must be non-zero")
-        spread = abs(math.log2(abs(margin_1)) - math.log2(abs(margin_2)))
+        spread = abs(math.log2(abs(margin_1)) - math.log2(abs(margin_2))) + math.log2(1 + 1 / self.participants)
         return min(1.0, spread / (self.factor_bits * (self.participants if outsiders else 1)))
 
     def check_parts(self, parts: Sequence[int]) -> list[int]:
@@ -270,11 +312,33 @@ class ChainLink:
     scale: int
 
 
-def _factor(bits: int) -> tuple[int, int]:
-    """A log-uniform factor ρ < 2^bits and its noise ε uniform in [0, ρ)."""
-    exponent = secrets.randbelow(bits)
-    factor = (1 << exponent) + secrets.randbelow(1 << exponent)
-    return factor, secrets.randbelow(factor)
+def _log_uniform(low_bits: int, spread_bits: int) -> int:
+    """An integer ρ in [2^low_bits, 2^(low_bits + spread_bits)) with Pr[ρ] ∝ 1/ρ (exactly log-uniform).
+
+    An octave e is drawn uniformly, then ρ uniformly in [2^e, 2^(e+1)) and accepted with
+    probability 2^e/ρ (rejection sampling; about 69 % of draws are accepted), so that within an
+    octave, too, the density falls as 1/ρ. Taking ρ uniform in its octave instead would leave a
+    saw-tooth on log2 ρ with period 1 whose phase moves with log2|z|: the fractional part of
+    log2|v| would then tell margins apart whatever the spread (a test pins this).
+    """
+    while True:
+        exponent = low_bits + secrets.randbelow(spread_bits)
+        candidate = (1 << exponent) + secrets.randbelow(1 << exponent)
+        if secrets.randbelow(candidate) < (1 << exponent):
+            return candidate
+
+
+def _blinding(params: JudgeParameters, position: int) -> tuple[int, int]:
+    """The factor ρ_k and noise ε_k of the participant at 0-based ``position`` in the chain.
+
+    ρ_k is log-uniform in [2^m, 2^(m+K)) (:meth:`JudgeParameters.floor_bits`,
+    :attr:`JudgeParameters.factor_bits`); ε_k is uniform in [0, ⌊ρ_k·2^(k·m)/p⌋), where 2^(k·m)
+    is the public lower bound on the product P_(k−1) of the factors before it (the participant
+    does not know P_(k−1) itself).
+    """
+    m, p = params.floor_bits, params.participants
+    factor = _log_uniform(m, params.factor_bits)
+    return factor, secrets.randbelow(max(1, (factor << (position * m)) // p))
 
 
 def _require(params: JudgeParameters, variant: JudgeVariant) -> None:
@@ -289,20 +353,33 @@ def open_chain(params: JudgeParameters, parts: Sequence[int], noise: SubgroupNoi
     _require(params, JudgeVariant.CHAINED)
     links = []
     for a in params.check_parts(parts):
-        factor, eps = _factor(params.factor_bits)
+        factor, eps = _blinding(params, 0)
         links.append(ChainLink(int(noise.encrypt(factor * a + eps)), int(noise.encrypt(factor))))
     return links
 
 
 def extend_chain(
-    params: JudgeParameters, previous: Sequence[ChainLink], parts: Sequence[int], noise: SubgroupNoise
+    params: JudgeParameters,
+    previous: Sequence[ChainLink],
+    parts: Sequence[int],
+    noise: SubgroupNoise,
+    *,
+    position: int,
 ) -> list[ChainLink]:
-    """Participant k's links from participant k − 1's: adds a_k, then blinds by ρ_k and ε_k.
+    """The links of the participant at 0-based ``position`` (neither first nor last) from its predecessor's.
+
+    Adds a_k, then blinds by ρ_k and ε_k (whose range depends on the position).
 
     Raises:
-        InvalidInputError: A ciphertext is malformed, or the counts differ.
+        InvalidInputError: A ciphertext is malformed, the counts differ, or the position is
+            not an inner one (0 is :func:`open_chain`'s, p − 1 :func:`close_chain`'s).
     """
     _require(params, JudgeVariant.CHAINED)
+    if isinstance(position, bool) or not isinstance(position, int) or not 0 < position < params.participants - 1:
+        raise InvalidInputError(
+            f"an inner position is 1 … {params.participants - 2} for {params.participants} participants, "
+            f"got {position!r}"
+        )
     values = params.check_parts(parts)
     if isinstance(previous, str | bytes) or not isinstance(previous, Sequence) or len(previous) != len(values):
         raise InvalidInputError(f"need one previous link per partial margin ({len(values)})")
@@ -313,7 +390,7 @@ def extend_chain(
         if not isinstance(link, ChainLink):
             raise InvalidInputError(f"expected a ChainLink, got {type(link).__name__}")
         v, q = pk.check_ciphertext(link.value), pk.check_ciphertext(link.scale)
-        factor, eps = _factor(params.factor_bits)
+        factor, eps = _blinding(params, position)
         summed = v * gmpy2.powmod(q, a, nsquare) % nsquare  # [[P z_{k−1} + E + P a_k]]
         value = gmpy2.powmod(summed, factor, nsquare) * noise.encrypt(eps) % nsquare
         scale = gmpy2.powmod(q, factor, nsquare) * noise.take() % nsquare
@@ -346,7 +423,7 @@ def close_chain(
         if not isinstance(link, ChainLink):
             raise InvalidInputError(f"expected a ChainLink, got {type(link).__name__}")
         v, q = pk.check_ciphertext(link.value), pk.check_ciphertext(link.scale)
-        factor, eps = _factor(params.factor_bits)
+        factor, eps = _blinding(params, params.participants - 1)
         summed = v * gmpy2.powmod(q, a, nsquare) % nsquare
         finals.append(gmpy2.powmod(summed, factor, nsquare) * (1 + eps * n) % nsquare)
     return [int(c * noise.take() % nsquare) for c in _pack_unchecked(params, finals)]

@@ -549,7 +549,7 @@ class VerticalParticipant:
                 if previous is None:
                     links = jc.open_chain(params, parts, self.noise)
                 else:
-                    links = jc.extend_chain(params, previous, parts, self.noise)  # type: ignore[arg-type]
+                    links = jc.extend_chain(params, previous, parts, self.noise, position=self.index)  # type: ignore[arg-type]
                 self.board.post_intermediate(round_, encode_intermediate(setup, links))
                 packed = self._intermediate(round_, p - 1, len(batch), last=True)  # type: ignore[assignment]
         else:

@@ -26,7 +26,7 @@ def session(accounts, tmp_path_factory):
 
 
 @pytest.mark.parametrize(
-    ("variant", "slots", "rounds"), [(jc.JudgeVariant.CHAINED, 2, 3), (jc.JudgeVariant.PAPER, 2, 2)]
+    ("variant", "slots", "rounds"), [(jc.JudgeVariant.CHAINED, 1, 3), (jc.JudgeVariant.PAPER, 2, 2)]
 )
 def test_three_processes_train_the_centralised_plaintext_model(session, accounts, tmp_path, variant, slots, rounds):
     figures = vertical_svm.run(
