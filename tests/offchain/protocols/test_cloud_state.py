@@ -1,12 +1,14 @@
-"""offchain.protocols.cloud_state: a CloudServer's index and kfrags persisted in SQL (SQLite here;
-PostgreSQL in test_cloud_state_postgres.py): a new server on the same database serves what the
-old one stored, and a crash between the blob write and the index commit is reconciled.
+"""offchain.protocols.cloud_state: a CloudServer's index and kfrags persisted in SQL: a new server
+on the same database serves what the old one stored, and a crash between the blob write and the
+index commit is reconciled. Every test runs on an SQLite file and on a real PostgreSQL server
+(started by the session, see postgres_server.py; skipped without it, failed under CI=true).
 
 The chain is :class:`FakeRegistry` (the real client's validators and record types, in dicts).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from offchain.protocols.cloud_state import SCHEMA_VERSION, CloudServerState, mig
 from offchain.storage.base import locator_for
 from offchain.storage.filesystem import FilesystemBlobStore
 from tests.offchain.protocols.fake_registry import FakeRegistry
+from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
 
 CONTENT = b"patient record " * 300
 BLOCK_SIZE = 256
@@ -47,9 +50,20 @@ class World:
             state.close()
 
 
-@pytest.fixture
-def world(tmp_path):
-    made = World(tmp_path, lambda name: tmp_path / f"{name}.sqlite")
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    yield from start_postgres()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request, tmp_path):
+    if request.param == "sqlite":
+        database_for = lambda name: tmp_path / f"{name}.sqlite"  # noqa: E731
+    else:
+        server: PostgresServer = request.getfixturevalue("postgres")
+        urls: dict[str, str] = {}
+        database_for = lambda name: urls.setdefault(name, server.new_database(name))  # noqa: E731
+    made = World(tmp_path, database_for)
     yield made
     made.close()
 
@@ -173,7 +187,7 @@ def test_tables_without_a_migrations_table_are_refused(world):
         CloudServerState(world.database_for("storage"))
 
 
-def test_an_unreachable_database_is_a_storage_error(tmp_path):
+def test_an_unreachable_database_is_a_storage_error():
     with pytest.raises(StorageError):
         CloudServerState("sqlite:////nonexistent-folder/x/state.sqlite")
 
