@@ -17,7 +17,7 @@ from sqlalchemy import insert, text
 
 from offchain.errors import AccessDeniedError, StateSchemaError, StorageError
 from offchain.protocols import Auditor, Buyer, CloudServer, DataOwner
-from offchain.protocols.cloud_state import SCHEMA_VERSION, CloudServerState, migrations_table
+from offchain.protocols.cloud_state import SCHEMA_VERSION, CloudServerState, ReconcileReport, migrations_table
 from offchain.storage.base import locator_for
 from offchain.storage.filesystem import FilesystemBlobStore
 from tests.offchain.protocols.fake_registry import FakeRegistry
@@ -112,7 +112,8 @@ def _token(world: World, storage: CloudServer, file_id: bytes) -> bytes:
     return world.owner.open_keys(storage, file_id).download_token
 
 
-def test_a_crash_between_blob_write_and_index_commit_is_reconciled(world, monkeypatch):
+def crashed_upload(world: World, monkeypatch) -> tuple[CloudServer, str]:
+    """An upload killed between the blob write and the index commit: the server and the blob's locator."""
     storage = world.server("storage")
 
     def crash(record):
@@ -123,29 +124,25 @@ def test_a_crash_between_blob_write_and_index_commit_is_reconciled(world, monkey
         world.owner.upload(CONTENT, storage, block_size=BLOCK_SIZE)
     (orphan,) = storage.state.pending_blobs()
     assert world.store.exists(orphan)  # the blob was written, its row never committed
+    return storage, orphan
 
-    report = world.server("storage").state.reconcile(world.store)  # idempotent: the start-up one did it
-    assert report.removed_blobs == () and report.consistent
+
+def test_a_restart_after_a_crash_between_blob_write_and_index_commit_leaves_no_orphan(world, monkeypatch):
+    _, orphan = crashed_upload(world, monkeypatch)
+    restarted = world.server("storage")  # reconciles at start-up
     assert not world.store.exists(orphan)
-    assert world.states[-1].pending_blobs() == () and world.states[-1].file_ids() == ()
+    assert restarted.state.pending_blobs() == () and restarted.state.file_ids() == ()
+    assert restarted.state.reconcile(world.store) == ReconcileReport((), 0, ())  # nothing left to do
 
 
 def test_reconcile_removes_the_orphan_blob_and_clears_its_intent(world, monkeypatch):
-    storage = world.server("storage")
-    monkeypatch.setattr(storage.state, "add_file", lambda record: (_ for _ in ()).throw(RuntimeError("crash")))
-    with pytest.raises(RuntimeError):
-        world.owner.upload(CONTENT, storage, block_size=BLOCK_SIZE)
-    (orphan,) = storage.state.pending_blobs()
+    _, orphan = crashed_upload(world, monkeypatch)
     report = CloudServerState(world.database_for("storage")).reconcile(world.store)
     assert (report.removed_blobs, report.cleared_intents, report.missing_blobs) == ((orphan,), 1, ())
 
 
 def test_reconcile_keeps_a_blob_that_was_in_the_store_before_the_failed_upload(world, monkeypatch):
-    storage = world.server("storage")
-    monkeypatch.setattr(storage.state, "add_file", lambda record: (_ for _ in ()).throw(RuntimeError("crash")))
-    with pytest.raises(RuntimeError):
-        world.owner.upload(CONTENT, storage, block_size=BLOCK_SIZE)
-    (locator,) = storage.state.pending_blobs()
+    _, locator = crashed_upload(world, monkeypatch)
     state = CloudServerState(world.database_for("other"))
     state.begin_blob(locator, preexisting=True)
     assert state.reconcile(world.store).removed_blobs == ()
