@@ -46,10 +46,12 @@ SOLC_LINK := .toolchain/solc/solc-v$(SOLC_VERSION)
 SOLC_STAMP := .toolchain/.solc-$(SOLC_VERSION)-linked
 HOOK_STAMP := $(VENV)/.hook-installed
 NETWORKS_STAMP := $(VENV)/.networks-imported
-# The TPM 2.0 emulator and tools the attestation tests quote with (Debian packages). Installed with
-# apt-get when a command is missing and we are root (as CI is); otherwise a warning says what to
-# install, and the TPM tests skip (they fail under CI=true).
-SYSTEM_PACKAGES := swtpm tpm2-tools libtss2-tcti-swtpm0
+# The TPM 2.0 emulator and tools the attestation tests quote with, and the PostgreSQL server the
+# role-state tests run against besides SQLite (Debian packages; the tests start their own
+# throw-away cluster). Installed with apt-get when a command or package is missing and we are
+# root (as CI is); otherwise a warning says what to install, and those tests skip (they fail
+# under CI=true).
+SYSTEM_PACKAGES := swtpm tpm2-tools libtss2-tcti-swtpm0 postgresql
 SYSTEM_COMMANDS := swtpm tpm2_startup tpm2_quote
 
 .PHONY: help setup system-packages test test-forge test-anvil demo lint bench lock clean
@@ -92,7 +94,7 @@ system-packages:
 		echo "apt-get install $(SYSTEM_PACKAGES)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
-		echo "warning: install $(SYSTEM_PACKAGES) (Debian: sudo apt-get install ...); the TPM tests skip without them"; \
+		echo "warning: install $(SYSTEM_PACKAGES) (Debian: sudo apt-get install ...); the TPM and PostgreSQL tests skip without them"; \
 	fi
 
 setup: $(PY_STAMP) $(NODE_STAMP) $(SOLC_STAMP) $(HOOK_STAMP) $(NETWORKS_STAMP) system-packages

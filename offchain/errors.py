@@ -13,11 +13,14 @@ __all__ = [
     "DeploymentRecordError",
     "IntegrityError",
     "InvalidInputError",
+    "KeystoreFormatError",
     "MissingAccountKeyError",
     "OffchainError",
     "ProverError",
     "RequirementNotMetError",
+    "StateSchemaError",
     "StorageError",
+    "TamperedKeystoreError",
     "TransactionRevertedError",
     "UnknownBallotError",
     "UnknownBatchError",
@@ -25,8 +28,10 @@ __all__ = [
     "UnknownMatchError",
     "UnknownRecordError",
     "UnknownRequirementError",
+    "UnknownSecretError",
     "UntrustedArbiterError",
     "VerificationError",
+    "WrongPassphraseError",
 ]
 
 
@@ -70,6 +75,42 @@ class UntrustedArbiterError(AccessDeniedError):
 
 class StorageError(OffchainError):
     """A blob store could not read or write a blob."""
+
+
+class WrongPassphraseError(VerificationError):
+    """A keystore does not open with this passphrase (its passphrase check does not match).
+
+    A changed salt or scrypt cost in the file cannot be told apart from a wrong passphrase.
+    """
+
+
+class TamperedKeystoreError(IntegrityError):
+    """A keystore opened with the right passphrase, but its header or a sealed secret was changed
+    (an AES-GCM tag did not verify); no secret was returned."""
+
+
+class KeystoreFormatError(InvalidInputError):
+    """A file is not a keystore of a format and version this toolkit reads."""
+
+
+class UnknownSecretError(OffchainError, KeyError):
+    """A keystore holds no secret under the given name.
+
+    Attributes:
+        name: The name asked for.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the keystore holds no secret named {name!r}")
+        self.name = name
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+class StateSchemaError(StorageError):
+    """A role's state database has a schema version this code does not read (or no schema table
+    where one was expected); nothing was read or written."""
 
 
 class RequirementNotMetError(InvalidInputError):

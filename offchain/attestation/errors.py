@@ -7,7 +7,7 @@ not prove what it claims", or a subclass for one reason.
 
 from __future__ import annotations
 
-from offchain.errors import OffchainError, VerificationError
+from offchain.errors import OffchainError, VerificationError, WrongPassphraseError  # the keystore's, re-exported
 
 __all__ = [
     "AttestationError",
@@ -73,10 +73,6 @@ class RevokedMeasurementError(AttestationError):
 
 class AttestationRequiredError(AttestationError):
     """The device's class requires a quote and the upload carries none."""
-
-
-class WrongPassphraseError(VerificationError):
-    """The keystore does not open with this passphrase (or the file was modified)."""
 
 
 class TpmError(OffchainError):

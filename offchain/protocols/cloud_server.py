@@ -38,7 +38,12 @@ The download gate (Zheng et al. §4.3) is *not* access control: ``K_f* = H(f*)``
 challenger picking fresh nonces would collect every block anyway), so anyone can reassemble
 ``f*`` and ``K_f*``. The ciphertext is public in effect; only the data key protects the content.
 
-This class keeps its index in memory; blobs go to any :class:`~offchain.storage.BlobStore`.
+Blobs go to any :class:`~offchain.storage.BlobStore`. The index (file id → blob, ``K_f**``,
+sealed capsule, block size) and the kfrags are kept in memory by default, or persisted in a
+:class:`~offchain.protocols.cloud_state.CloudServerState` (SQLite or PostgreSQL) given as
+``state=``: then a blob is written before its index row commits, and
+:meth:`CloudServerState.reconcile` at start-up undoes what a crash left half done. Device
+uploads' attestations (:meth:`CloudServer.device_upload_attestation`) stay in memory either way.
 """
 
 from __future__ import annotations
@@ -58,8 +63,9 @@ from offchain.crypto import pre
 from offchain.crypto.hashing import keccak256, sha256
 from offchain.crypto.merkle import InclusionProof, MerkleTree
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, StorageError, VerificationError
+from offchain.protocols.cloud_state import CloudServerState, HeldKFragRecord, IndexedFile
 from offchain.protocols.metadata import FileMetadata, check_capsule
-from offchain.storage.base import BlobStore
+from offchain.storage.base import BlobStore, locator_for
 
 __all__ = [
     "AuditResponse",
@@ -162,7 +168,9 @@ class _StoredFile:
     blob_locator: str
     block_size: int
     sealed_key: pre.SealedKey
-    tree: MerkleTree
+    tree: MerkleTree | None  # None when loaded from the state: rebuilt from the blob on the first audit
+    merkle_root: bytes
+    block_count: int
 
 
 @dataclass(frozen=True)
@@ -181,16 +189,28 @@ class CloudServer:
         registry: Client of the on-chain registry (grants are checked there).
         attestation: The checks of devices' attested uploads (their nonces, quotes and the
             on-chain device registry); without it, device uploads are refused.
+        state: Where the index and the kfrags persist; in memory when ``None`` (a restart loses
+            them). Run its :meth:`~CloudServerState.reconcile` on the same store at start-up.
     """
 
     def __init__(
-        self, name: str, store: BlobStore, registry: DataRegistryClient, *, attestation: QuoteVerifier | None = None
+        self,
+        name: str,
+        store: BlobStore,
+        registry: DataRegistryClient,
+        *,
+        attestation: QuoteVerifier | None = None,
+        state: CloudServerState | None = None,
     ) -> None:
         if not name or "/" in name:
             raise InvalidInputError(f"server name must be non-empty without '/', got {name!r}")
         self.name = name
         self.store = store
         self.registry = registry
+        if state is not None and not isinstance(state, CloudServerState):
+            raise InvalidInputError(f"state must be a CloudServerState or None, got {type(state).__name__}")
+        self.state = state
+        # Without a state, these are the index and the kfrags; with one, caches of what it holds.
         self._files: dict[bytes, _StoredFile] = {}
         self._kfrags: dict[tuple[bytes, str], _HeldKFrag] = {}
         self.attestation = attestation
@@ -247,12 +267,12 @@ class CloudServer:
             )
         tree = self._check_ciphertext(record, metadata, ciphertext)
         check_capsule(metadata, sealed_key, file_id)
-        held = self._files.get(file_id)
+        held = self._lookup(file_id)
         if held is not None:  # same K_f**, same capsule hash: the very upload already held
             logger.info("%s already holds file 0x%s; nothing replaced", self.name, file_id.hex())
             return self.locator_for(held.index_hash)
-        blob_locator = self.store.put(ciphertext)
-        self._files[file_id] = _StoredFile(record.ciphertext_hash, blob_locator, metadata.block_size, sealed_key, tree)
+        stored = _StoredFile(record.ciphertext_hash, "", metadata.block_size, sealed_key, tree, tree.root, tree.size)
+        self._keep(file_id, ciphertext, stored, anonymous=False)
         logger.info("%s stored file 0x%s (%d bytes)", self.name, file_id.hex(), len(ciphertext))
         return self.locator_for(record.ciphertext_hash)
 
@@ -304,7 +324,7 @@ class CloudServer:
                 f"an anonymous upload carries a GroupPublicKey and a GroupSignature, got "
                 f"{type(group).__name__} and {type(signature).__name__}"
             )
-        if file_id in self._files:
+        if self._lookup(file_id) is not None:
             raise AccessDeniedError(f"{self.name} already holds file 0x{file_id.hex()}; it is never replaced")
         tree = MerkleTree.from_bytes(ciphertext, block_size)
         if not gs.verify(group, anonymous_upload_message(file_id, tree.root, tree.size), signature):
@@ -312,8 +332,9 @@ class CloudServer:
                 f"anonymous upload 0x{file_id.hex()} refused: the group signature does not verify over its blocks"
             )
         index_hash = sha256(sha256(ciphertext))
-        blob_locator = self.store.put(ciphertext)
-        self._files[file_id] = _StoredFile(index_hash, blob_locator, block_size, sealed_key, tree)
+        stored = _StoredFile(index_hash, "", block_size, sealed_key, tree, tree.root, tree.size)
+        if not self._keep(file_id, ciphertext, stored, anonymous=True):
+            raise AccessDeniedError(f"{self.name} already holds file 0x{file_id.hex()}; it is never replaced")
         logger.info("%s stored anonymous file 0x%s (%d bytes)", self.name, file_id.hex(), len(ciphertext))
         return self.locator_for(index_hash)
 
@@ -458,7 +479,7 @@ class CloudServer:
                 f"the registered owner is {record.owner}"
             )
         key = (file_id, grantee.lower())
-        held = self._kfrags.get(key)
+        held = self._held_kfrag(file_id, grantee)
         if held is not None and (held.granted_at, held.policy) == (grant.granted_at, grant.policy_hash):
             raise AccessDeniedError(
                 f"{self.name}: already holds a kfrag of file 0x{file_id.hex()} for {grantee} under this grant"
@@ -467,6 +488,19 @@ class CloudServer:
         verified = pre.verify_kfrag(
             kfrag, delegating_pk=delegating_pk, receiving_pk=receiving_pk, verifying_pk=verifying_pk
         )
+        if self.state is not None:
+            self.state.put_kfrag(
+                HeldKFragRecord(
+                    file_id=file_id,
+                    grantee=key[1],
+                    kfrag=verified.to_bytes(),
+                    delegating_pk=verified.delegating_pk,
+                    receiving_pk=verified.receiving_pk,
+                    verifying_pk=verified.verifying_pk,
+                    policy_hash=policy,
+                    granted_at=grant.granted_at,
+                )
+            )
         self._kfrags[key] = _HeldKFrag(verified, policy, grant.granted_at)
 
     def reencrypt(self, file_id: bytes, grantee: AddressLike, sealed: pre.SealedKey) -> bytes:
@@ -484,7 +518,7 @@ class CloudServer:
         grantee = require_address(grantee, "grantee")
         file_id = require_bytes32(file_id, "file_id", nonzero=False)
         sealed = _require_sealed_key(sealed)
-        held = self._kfrags.get((file_id, grantee.lower()))
+        held = self._held_kfrag(file_id, grantee)
         if held is None:
             raise AccessDeniedError(f"{self.name}: holds no kfrag of file 0x{file_id.hex()} for {grantee}")
         grant = self.registry.get_grant(file_id, grantee)
@@ -507,16 +541,105 @@ class CloudServer:
         if not isinstance(indices, tuple | list):
             raise InvalidInputError(f"challenged indices are a tuple of ints, got {type(indices).__name__}")
         for i in indices:
-            require_uint(i, "challenged index", low=0, high=stored.tree.size - 1)
+            require_uint(i, "challenged index", low=0, high=stored.block_count - 1)
         size = stored.block_size
+        tree = self._tree(stored)
         return [
-            AuditResponse(i, self.store.read_range(stored.blob_locator, i * size, size), stored.tree.proof(i))
-            for i in indices
+            AuditResponse(i, self.store.read_range(stored.blob_locator, i * size, size), tree.proof(i)) for i in indices
         ]
+
+    # ---- the index and the kfrags: in memory, or in the state with these dicts as caches --------
 
     def _stored(self, file_id: bytes) -> _StoredFile:
         file_id = require_bytes32(file_id, "file_id", nonzero=False)
+        stored = self._lookup(file_id)
+        if stored is None:
+            raise StorageError(f"{self.name} holds no file 0x{file_id.hex()}")
+        return stored
+
+    def _lookup(self, file_id: bytes) -> _StoredFile | None:
+        """The file held under ``file_id`` (files are never replaced, so a cached one stays right)."""
+        stored = self._files.get(file_id)
+        if stored is not None or self.state is None:
+            return stored
+        row = self.state.file(file_id)
+        if row is None:
+            return None
         try:
-            return self._files[file_id]
-        except KeyError:
-            raise StorageError(f"{self.name} holds no file 0x{file_id.hex()}") from None
+            sealed_key = pre.SealedKey.from_bytes(row.sealed_key)
+        except (InvalidInputError, VerificationError) as exc:
+            raise StorageError(
+                f"{self.name}: the sealed key of file 0x{file_id.hex()} in {self.state} is corrupt: {exc}"
+            ) from None
+        stored = _StoredFile(
+            row.index_hash, row.blob_locator, row.block_size, sealed_key, None, row.merkle_root, row.block_count
+        )
+        self._files[file_id] = stored
+        return stored
+
+    def _keep(self, file_id: bytes, ciphertext: bytes, stored: _StoredFile, *, anonymous: bool) -> bool:
+        """Write the blob, then (with a state) the index row; ``False`` if another upload won the row.
+
+        With a state: the blob's intent commits first, then the blob is written, then the row and
+        the intent's removal commit together (see :mod:`offchain.protocols.cloud_state`).
+        """
+        if self.state is not None:
+            locator = locator_for(ciphertext)
+            self.state.begin_blob(locator, preexisting=self.store.exists(locator))
+        stored.blob_locator = self.store.put(ciphertext)
+        if self.state is not None:
+            inserted = self.state.add_file(
+                IndexedFile(
+                    file_id=file_id,
+                    index_hash=stored.index_hash,
+                    blob_locator=stored.blob_locator,
+                    block_size=stored.block_size,
+                    block_count=stored.block_count,
+                    merkle_root=stored.merkle_root,
+                    sealed_key=stored.sealed_key.to_bytes(),
+                    anonymous=anonymous,
+                )
+            )
+            if not inserted:
+                return False
+        self._files[file_id] = stored
+        return True
+
+    def _tree(self, stored: _StoredFile) -> MerkleTree:
+        """The file's Merkle tree; rebuilt from its blob (and checked against the index) once after a restart."""
+        if stored.tree is None:
+            tree = MerkleTree.from_bytes(self.store.get(stored.blob_locator), stored.block_size)
+            if (tree.root, tree.size) != (stored.merkle_root, stored.block_count):
+                raise IntegrityError(
+                    f"{self.name}: blob {stored.blob_locator} has Merkle root 0x{tree.root.hex()}, "
+                    f"indexed 0x{stored.merkle_root.hex()}"
+                )
+            stored.tree = tree
+        return stored.tree
+
+    def _held_kfrag(self, file_id: bytes, grantee: str) -> _HeldKFrag | None:
+        """The kfrag held for ``grantee``; with a state, always as the state has it now (replicas
+        may have accepted a new grant's), verified again when it differs from the cached one."""
+        key = (file_id, grantee.lower())
+        if self.state is None:
+            return self._kfrags.get(key)
+        row = self.state.kfrag(file_id, grantee)
+        if row is None:
+            self._kfrags.pop(key, None)
+            return None
+        cached = self._kfrags.get(key)
+        if cached is not None and (cached.kfrag.to_bytes(), cached.policy, cached.granted_at) == (
+            row.kfrag,
+            row.policy_hash,
+            row.granted_at,
+        ):
+            return cached
+        verified = pre.verify_kfrag(
+            row.kfrag,
+            delegating_pk=pre.public_key_from_bytes(row.delegating_pk),
+            receiving_pk=pre.public_key_from_bytes(row.receiving_pk),
+            verifying_pk=pre.public_key_from_bytes(row.verifying_pk),
+        )
+        held = _HeldKFrag(verified, row.policy_hash, row.granted_at)
+        self._kfrags[key] = held
+        return held
