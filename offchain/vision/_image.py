@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from offchain.vision.errors import EmptyImageError, ImageDtypeError, ImageShapeError
+from offchain.vision.errors import DescriptorError, EmptyImageError, ImageDtypeError, ImageShapeError
 
-__all__ = ["MIN_SIDE_PX", "as_rgb_uint8", "luminance"]
+__all__ = ["MIN_SIDE_PX", "as_rgb_uint8", "checked_codes", "luminance"]
 
 #: The smallest side the descriptors accept: the colour structure's 8 × 8 structuring element.
 MIN_SIDE_PX = 8
@@ -52,3 +52,17 @@ def luminance(rgb: NDArray[np.uint8]) -> NDArray[np.float64]:
     """The luma ``Y = 0.299 R + 0.587 G + 0.114 B`` (0–255) the edge histogram works on."""
     weights = np.array([0.299, 0.587, 0.114])
     return rgb.astype(np.float64) @ weights
+
+
+def checked_codes(codes: object, length: int, top: int, name: str) -> NDArray[np.int64]:
+    """``codes`` as int64 after checking it holds ``length`` integer codes in ``0 … top``.
+
+    Raises:
+        DescriptorError: another shape, a non-integer dtype or a code out of range.
+    """
+    array = np.asarray(codes)
+    if array.shape != (length,) or not np.issubdtype(array.dtype, np.integer):
+        raise DescriptorError(f"expected {name} as {length} integer codes, found {array.dtype} {array.shape}")
+    if array.min() < 0 or array.max() > top:
+        raise DescriptorError(f"expected {name} codes in 0..{top}, found {array.min()}..{array.max()}")
+    return array.astype(np.int64)

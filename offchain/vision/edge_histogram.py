@@ -28,8 +28,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from offchain.vision._image import as_rgb_uint8, luminance
-from offchain.vision.errors import DescriptorError
+from offchain.vision._image import as_rgb_uint8, checked_codes, luminance
 
 __all__ = [
     "DESIRED_BLOCKS",
@@ -131,8 +130,6 @@ def dequantise_edges(codes: NDArray[np.uint8]) -> NDArray[np.float64]:
     Raises:
         DescriptorError: not 80 codes in 0 … 7.
     """
-    codes = np.asarray(codes)
-    if codes.shape != (EDGE_BINS,) or codes.min() < 0 or codes.max() > 7:
-        raise DescriptorError(f"expected {EDGE_BINS} codes in 0..7, found shape {codes.shape}")
-    values: NDArray[np.float64] = QUANTISATION_TABLE[np.tile(np.arange(5), 16), codes.astype(np.int64)]
+    indices = checked_codes(codes, EDGE_BINS, 7, "edge histogram")
+    values: NDArray[np.float64] = QUANTISATION_TABLE[np.tile(np.arange(5), 16), indices]
     return values

@@ -32,8 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.filters import threshold_otsu
 
-from offchain.vision._image import as_rgb_uint8, luminance
-from offchain.vision.errors import DescriptorError, ImageDtypeError
+from offchain.vision._image import as_rgb_uint8, checked_codes, luminance
+from offchain.vision.errors import ImageDtypeError
 
 __all__ = [
     "ANGULAR_ORDERS",
@@ -70,7 +70,8 @@ RECONSTRUCTION = np.array(
 
 
 def shape_mask(image: object) -> NDArray[np.bool_]:
-    """The object of ``image`` as a mask: a bool image is taken as it is; otherwise Otsu's
+    """The object of ``image`` as a mask: a bool image is taken as it is (an empty one as a flat
+    image); otherwise Otsu's
     threshold on the luma, keeping the side that covers less of the border (a flat image is
     all object).
 
@@ -79,7 +80,7 @@ def shape_mask(image: object) -> NDArray[np.bool_]:
     """
     if isinstance(image, np.ndarray) and image.dtype == np.bool_ and image.ndim == 2:
         as_rgb_uint8(image)  # the same shape checks as every other image
-        return image
+        return image if image.any() else np.ones(image.shape, dtype=np.bool_)  # empty: flat
     luma = luminance(as_rgb_uint8(image))
     if luma.max() - luma.min() < 1e-9:
         return np.ones(luma.shape, dtype=np.bool_)
@@ -137,8 +138,5 @@ def dequantise_shape(codes: NDArray[np.uint8]) -> NDArray[np.float64]:
     Raises:
         DescriptorError: not 35 codes in 0 … 15.
     """
-    codes = np.asarray(codes)
-    if codes.shape != (ART_COEFFICIENTS,) or codes.min() < 0 or codes.max() > 15:
-        raise DescriptorError(f"expected {ART_COEFFICIENTS} codes in 0..15, found shape {codes.shape}")
-    values: NDArray[np.float64] = RECONSTRUCTION[codes.astype(np.int64)]
+    values: NDArray[np.float64] = RECONSTRUCTION[checked_codes(codes, ART_COEFFICIENTS, 15, "region shape")]
     return values

@@ -100,6 +100,14 @@ def test_region_shape_does_not_change_under_rotation(angle):
     assert np.abs(original - rotated).sum() < 0.25 * np.abs(original - dequantise_shape(region_shape(disc()))).sum()
 
 
+def test_a_flat_image_and_an_empty_mask_have_the_shape_of_the_whole_frame():
+    flat = region_shape(np.full((SIDE, SIDE, 3), 77, dtype=np.uint8))
+    assert np.array_equal(flat, region_shape(np.zeros((SIDE, SIDE), dtype=bool)))
+    assert np.array_equal(flat, region_shape(np.ones((SIDE, SIDE), dtype=bool)))
+    with pytest.raises(ImageDtypeError):
+        art_magnitudes(np.zeros((SIDE, SIDE), dtype=bool))
+
+
 def test_region_shape_is_the_same_for_the_object_of_a_colour_image():
     image = np.zeros((SIDE, SIDE, 3), dtype=np.uint8)
     image[disc()] = (250, 200, 10)
