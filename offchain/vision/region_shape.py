@@ -38,6 +38,7 @@ from offchain.vision.errors import ImageDtypeError
 __all__ = [
     "ANGULAR_ORDERS",
     "ART_COEFFICIENTS",
+    "MAX_SHAPE_SIDE_PX",
     "QUANTISATION_THRESHOLDS",
     "RADIAL_ORDERS",
     "RECONSTRUCTION",
@@ -49,6 +50,8 @@ __all__ = [
 
 RADIAL_ORDERS = 3
 ANGULAR_ORDERS = 12
+#: Masks with a longer side are subsampled (by a whole step) before the transform.
+MAX_SHAPE_SIDE_PX = 256
 #: 3 × 12 coefficients less F_00.
 ART_COEFFICIENTS = RADIAL_ORDERS * ANGULAR_ORDERS - 1
 #: Code ``c`` covers ``[QUANTISATION_THRESHOLDS[c], QUANTISATION_THRESHOLDS[c + 1])``.
@@ -126,7 +129,9 @@ def region_shape(image: object) -> NDArray[np.uint8]:
     Raises:
         ImageDtypeError, ImageShapeError, EmptyImageError: a bad image.
     """
-    magnitudes = art_magnitudes(shape_mask(image)).ravel()[1:]
+    mask = shape_mask(image)
+    step = -(-max(mask.shape) // MAX_SHAPE_SIDE_PX)  # ART is scale invariant: large masks are subsampled
+    magnitudes = art_magnitudes(mask[::step, ::step] if mask[::step, ::step].any() else mask).ravel()[1:]
     codes = np.searchsorted(QUANTISATION_THRESHOLDS, magnitudes, side="right") - 1
     quantised: NDArray[np.uint8] = np.clip(codes, 0, 15).astype(np.uint8)
     return quantised

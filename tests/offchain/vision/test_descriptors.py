@@ -174,3 +174,10 @@ def test_colour_structure_of_a_patch_is_the_same_wherever_it_sits(top, left):
     reference = np.full((SIDE, SIDE, 3), 250, dtype=np.uint8)
     reference[20:44, 20:44] = (10, 10, 200)
     assert np.array_equal(colour_structure(image), colour_structure(reference))
+
+
+def test_a_large_disc_is_subsampled_and_keeps_the_shape_of_a_disc():
+    yy, xx = np.mgrid[:600, :600]
+    large = (yy - 300) ** 2 + (xx - 300) ** 2 <= 200**2
+    codes = region_shape(large)
+    assert codes[0] == 15 and codes[2:].max() <= 2
