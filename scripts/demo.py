@@ -165,8 +165,6 @@ def main(
         [accounts[1], accounts[2], accounts[3]],
         key_bits=paillier_bits,
         schedule=dataclasses.replace(vertical_svm.SCHEDULE, iterations=vertical_rounds),
-        # below 2048 bits two verdicts per decryption leave too little blinding spread
-        slots=vertical_svm.DEFAULT_SLOTS if paillier_bits >= 2048 else 1,
         plot=output / "vertical_svm.png",
     )
 

@@ -62,9 +62,9 @@ ENV_BITS, ENV_ROUNDS, ENV_VARIANT, ENV_SLOTS = (
     "DATASHARE_VSVM_VARIANT",
     "DATASHARE_VSVM_SLOTS",
 )
-#: Slots per joint decryption by default: 2 leave a blinding spread of K = 72 bits for three participants
-#: at 2048 bits (offchain.crypto.joint_comparison says what that hides); 1 gives K = 186 at 2× the decryptions.
-DEFAULT_SLOTS = 2
+#: Slots per joint decryption by default: 1 leaves a blinding spread of K = 186 bits for three participants
+#: at 2048 bits (offchain.crypto.joint_comparison says what that hides); 2 give K = 72 at half the decryptions.
+DEFAULT_SLOTS = 1
 
 
 def plot_training(violations: list[int], plaintext: TrainingTrace, path: Path) -> None:
@@ -298,8 +298,7 @@ def main() -> None:
     if os.environ.get(ENV_ROUNDS):
         schedule = dataclasses.replace(schedule, iterations=int(os.environ[ENV_ROUNDS]))
     variant = jc.JudgeVariant(os.environ.get(ENV_VARIANT, jc.JudgeVariant.CHAINED.value))
-    # below 2048 bits two verdicts per decryption leave too little blinding spread: one by default
-    slots = int(os.environ.get(ENV_SLOTS, str(DEFAULT_SLOTS if key_bits >= 2048 else 1)))
+    slots = int(os.environ.get(ENV_SLOTS, str(DEFAULT_SLOTS)))
     session = Session.load(deploy_if_missing=True)
     print(f"Network {network.show_active()}: {session}")
     print("== Vertical SVM: three participants, features split 3/3/3, threshold Paillier (Shen, Zhu, Xu ch. 5)")

@@ -52,8 +52,8 @@ the chain, since the partial decryptions are public there):
   fractional part of log2|v| betrays that of log2|z|; a test pins this as well.
   K = ⌊(L − 2 − vb − p(σ + vb + 1 + ⌈log2 p⌉)) / p²⌋ for slots of L bits: with a 2048-bit key,
   three participants and the SVM's bounds (vb = 60), K = 186 with one value per decryption (a
-  factor of 100 between two margins moves about 3.6 % of the mass) and K = 72 with two (the
-  vertical training's default: about 9 %); the p² makes K small for many participants
+  factor of 100 between two margins moves about 3.6 % of the mass; the vertical training's
+  default) and K = 72 with two (about 9 %); the p² makes K small for many participants
   (K = 18 for eight at 2048 bits, one value per decryption). Nothing else is revealed: the
   ciphertexts on chain are semantically secure as long as fewer than t participants collude
   (t − 1 partial decryptions reveal nothing), and with t = p (the default of the vertical

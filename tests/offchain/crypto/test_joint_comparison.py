@@ -117,7 +117,7 @@ def honest_view(keys2, margin, monkeypatch, slots):
 
 
 def test_the_chained_view_of_all_but_one_participant_does_not_separate_margins_half_and_fifty(keys2, monkeypatch):
-    """One verdict per decryption: K = 188 bits here (186 for three participants at 2048 bits)."""
+    """One verdict per decryption: K = 188 bits here (the training's default: 186 at 2048 bits)."""
     prm, small = honest_view(keys2, 0.5, monkeypatch, slots=1)
     _, large = honest_view(keys2, 50, monkeypatch, slots=1)
     assert prm.factor_bits == 188
@@ -125,7 +125,7 @@ def test_the_chained_view_of_all_but_one_participant_does_not_separate_margins_h
 
 
 def test_the_chained_view_moves_no_more_mass_than_the_leakage_bound(keys2, monkeypatch):
-    """Two verdicts per decryption: K = 60 bits here (72 for the training's default at 2048 bits).
+    """Two verdicts per decryption: K = 60 bits here (72 for three participants at 2048 bits).
 
     A factor of 98 between the margins moves about 11 % of the mass, which 300 samples can see;
     the claim is the bound: the KS distance (at most the statistical distance) of the two views
