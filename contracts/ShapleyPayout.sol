@@ -90,7 +90,7 @@ contract ShapleyPayout is IShapleyPayout, ReentrancyGuard {
         if (leafCount == 0 || leafCount > MAX_LEAVES) revert ShapleyPayoutInvalidLeafCount(leafCount, MAX_LEAVES);
         roundId = _open(SplitMode.Merkle, merkleRoot, valuation, period);
         Round storage round = _rounds[roundId];
-        round.leafCount = uint32(leafCount); // ≤ MAX_LEAVES
+        round.leafCount = uint16(leafCount); // ≤ MAX_LEAVES < 2^16
         mapping(uint256 => uint256) storage claimed = _claimed[roundId];
         uint256 words = (leafCount + _BITS_PER_WORD - 1) / _BITS_PER_WORD;
         for (uint256 word = 0; word < words; ++word) {
@@ -321,7 +321,7 @@ contract ShapleyPayout is IShapleyPayout, ReentrancyGuard {
         roundId = ++_roundCount;
         Round storage round = _rounds[roundId];
         round.funder = msg.sender;
-        round.deadline = uint64(block.timestamp) + period;
+        round.deadline = uint48(block.timestamp + period); // far below 2^48 seconds
         round.mode = mode;
         round.status = RoundStatus.Proposed;
         round.poolWei = uint128(msg.value);

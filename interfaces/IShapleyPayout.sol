@@ -73,28 +73,28 @@ interface IShapleyPayout {
     /// @param status Where the round stands.
     /// @param ownerCount n of an on-chain-Shapley round (0 for Merkle rounds).
     /// @param fundingClosed Whether an agency approved already (no more `fund`).
+    /// @param leafCount The Merkle tree's leaves (0 for on-chain-Shapley rounds).
     /// @param poolWei The ether to share.
     /// @param paidWei The ether paid out so far.
     /// @param splitRoot The Merkle root, or keccak256 of the packed utility table.
     /// @param valuationHash keccak256(abi.encode(recordHash, testSetHash,
     /// keccak256(abi.encodePacked(fileIds)))).
-    /// @param leafCount The Merkle tree's leaves (0 for on-chain-Shapley rounds).
     /// @param epoch The membership epoch of the approvals counted in `approvals`.
     /// @param approvals Approvals of the current tally.
     /// @param paidMask On-chain-Shapley rounds: bit i is set once owner i was paid.
     struct Round {
-        address funder; // funder, deadline, mode, status, ownerCount, fundingClosed: one slot
-        uint64 deadline;
+        address funder; // funder .. leafCount: one slot, the one every call reads first
+        uint48 deadline;
         SplitMode mode;
         RoundStatus status;
         uint8 ownerCount;
         bool fundingClosed;
+        uint16 leafCount;
         uint128 poolWei; // poolWei and paidWei: one slot, written by every payment
         uint128 paidWei;
         bytes32 splitRoot;
         bytes32 valuationHash;
-        uint32 leafCount; // leafCount, epoch, approvals, paidMask: one slot
-        uint64 epoch;
+        uint64 epoch; // epoch, approvals, paidMask: one slot
         uint32 approvals;
         uint16 paidMask;
     }
