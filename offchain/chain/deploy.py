@@ -13,7 +13,9 @@ width (:data:`MARKET_FIELD_COUNTS`); the ``ConsortiumArbiter`` takes the ``Conso
 ``DataMarket``, so that buyers can name the consortium's 2/3 vote as a requirement's arbiter.
 The ``TrainingBoard`` (vertical training sessions) takes nothing: each session names its own
 participants. The ``DeviceRegistry`` (attested uploads) takes the ``Consortium``: its members
-register device classes and admit devices.
+register device classes and admit devices. The ``ShapleyPayout`` (revenue rounds shared by
+Shapley values) takes the ``Consortium``, whose agencies approve valuations, and the
+``DataRegistry``, whose file owners are paid.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ DEPLOY_ORDER: tuple[str, ...] = (
     "ConsortiumArbiter",
     "TrainingBoard",
     "DeviceRegistry",
+    "ShapleyPayout",
 )
 
 #: Environment variable with the consortium's founding agencies: comma-separated addresses.
@@ -125,6 +128,8 @@ def _constructor_args(name: str, deployed: dict[str, Any], consortium: _Consorti
         return (deployed["Consortium"], deployed["DataMarket"])
     if name == "DeviceRegistry":
         return (deployed["Consortium"],)
+    if name == "ShapleyPayout":
+        return (deployed["Consortium"], deployed["DataRegistry"])
     return ()
 
 

@@ -21,6 +21,7 @@ from offchain.chain.device_registry import DEVICE_REGISTRY_CONTRACT, DeviceRegis
 from offchain.chain.ledger import LEDGER_CONTRACT, ConfidentialLedgerClient
 from offchain.chain.market import DataMarketClient
 from offchain.chain.registry import DataRegistryClient
+from offchain.chain.shapley_payout import SHAPLEY_PAYOUT_CONTRACT, ShapleyPayoutClient
 from offchain.chain.training_board import TRAINING_BOARD_CONTRACT, TrainingBoardClient
 from offchain.errors import ContractNotDeployedError, DeploymentRecordError
 
@@ -142,6 +143,11 @@ class Session:
     def device_registry(self) -> DeviceRegistryClient:
         """Client of the deployed ``DeviceRegistry`` (device classes, golden measurements, device keys)."""
         return self._client(DeviceRegistryClient, DEVICE_REGISTRY_CONTRACT)
+
+    @cached_property
+    def shapley_payout(self) -> ShapleyPayoutClient:
+        """Client of the deployed ``ShapleyPayout`` (revenue rounds shared by Shapley values)."""
+        return self._client(ShapleyPayoutClient, SHAPLEY_PAYOUT_CONTRACT)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{n}@{c.address}" for n, c in sorted(self.record.contracts.items()))

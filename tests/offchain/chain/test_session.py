@@ -45,6 +45,7 @@ def test_deploy_all_writes_a_record_of_this_chain(deployer, record_path):
         "ConsortiumArbiter",
         "TrainingBoard",
         "DeviceRegistry",
+        "ShapleyPayout",
     }
 
 
@@ -130,6 +131,14 @@ def test_session_gives_a_device_registry_client_wired_to_the_consortium(deployer
     devices = Session.load(record_path).device_registry
     assert devices.address == record.address_of("DeviceRegistry")
     assert devices.contract.consortium() == record.address_of("Consortium")
+
+
+def test_session_gives_a_shapley_payout_client_wired_to_the_consortium_and_the_registry(deployer, record_path):
+    record = deploy_all(deployer, path=record_path)
+    payout = Session.load(record_path).shapley_payout
+    assert payout.address == record.address_of("ShapleyPayout")
+    assert payout.contract.consortium() == record.address_of("Consortium")
+    assert payout.contract.registry() == record.address_of("DataRegistry")
 
 
 def test_deploy_all_founds_the_consortium_with_the_last_four_local_accounts(deployer, accounts, record_path):
