@@ -249,7 +249,7 @@ contract ShapleyPayout is IShapleyPayout, ReentrancyGuard {
         uint256 returnedWei = uint256(round.poolWei) - round.paidWei;
         round.status = RoundStatus.Closed;
         emit RoundClosed(roundId, funder, returnedWei);
-        _send(funder, returnedWei);
+        _sendToCaller(returnedWei); // the caller is the funder
     }
 
     // --- reads --------------------------------------------------------------------------------
@@ -397,13 +397,15 @@ contract ShapleyPayout is IShapleyPayout, ReentrancyGuard {
         if (amountWei > pool - paid) revert ShapleyPayoutPoolExceeded(roundId, paid, amountWei, pool);
         round.paidWei = uint128(paid + amountWei); // ≤ pool < 2^128
         emit SharePaid(roundId, msg.sender, index, amountWei);
-        _send(msg.sender, amountWei);
+        _sendToCaller(amountWei);
     }
 
-    function _send(address to, uint256 amountWei) private {
+    function _sendToCaller(uint256 amountWei) private {
         if (amountWei == 0) return;
-        (bool sent,) = to.call{value: amountWei}("");
-        if (!sent) revert ShapleyPayoutTransferFailed(to, amountWei);
+        // the caller is the proven payee, the owner's payee or the funder (each checked before)
+        // slither-disable-next-line arbitrary-send-eth
+        (bool sent,) = msg.sender.call{value: amountWei}("");
+        if (!sent) revert ShapleyPayoutTransferFailed(msg.sender, amountWei);
     }
 
     function _leaf(uint256 index, address payee, uint256 amountWei) private pure returns (bytes32) {
@@ -441,8 +443,8 @@ contract ShapleyPayout is IShapleyPayout, ReentrancyGuard {
             }
         }
 
-        uint256 total;
-        uint256 best; // the largest Φ⁺, lowest index among equals
+        uint256 total = 0;
+        uint256 best = 0; // the largest Φ⁺, lowest index among equals
         for (uint256 i = 0; i < n; ++i) {
             uint256 positive = gains[i] > losses[i] ? gains[i] - losses[i] : 0;
             gains[i] = positive; // reused for Φ⁺
@@ -450,7 +452,7 @@ contract ShapleyPayout is IShapleyPayout, ReentrancyGuard {
             if (positive > gains[best]) best = i;
         }
         shares = new uint256[](n);
-        uint256 sum;
+        uint256 sum = 0;
         if (total == 0) {
             for (uint256 i = 0; i < n; ++i) {
                 shares[i] = poolWei / n;

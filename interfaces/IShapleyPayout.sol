@@ -342,12 +342,12 @@ interface IShapleyPayout {
     function MAX_PERIOD() external view returns (uint64 maximum);
 
     /// @notice The consortium whose agencies approve valuations.
-    /// @return consortium The consortium.
-    function consortium() external view returns (IConsortium consortium);
+    /// @return approvingConsortium The consortium.
+    function consortium() external view returns (IConsortium approvingConsortium);
 
     /// @notice The registry of the owners' training files.
-    /// @return registry The registry.
-    function registry() external view returns (IDataRegistry registry);
+    /// @return fileRegistry The registry.
+    function registry() external view returns (IDataRegistry fileRegistry);
 
     /// @notice Open a round whose split is a Merkle tree of (index, payee, amount) leaves, with
     /// `msg.value` as its pool; the caller is its funder.

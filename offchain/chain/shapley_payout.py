@@ -136,7 +136,9 @@ class PayoutTree:
         layers = [sorted(leaf_of(i, p, a) for i, (p, a) in enumerate(zip(self.payees, self.amounts, strict=True)))]
         while len(layers[-1]) > 1:
             below = layers[-1]
-            layers.append([_pair(below[k], below[k + 1]) if k + 1 < len(below) else below[k] for k in range(0, len(below), 2)])
+            layers.append(
+                [_pair(below[k], below[k + 1]) if k + 1 < len(below) else below[k] for k in range(0, len(below), 2)]
+            )
         object.__setattr__(self, "_layers", layers)
 
     @classmethod
@@ -297,7 +299,9 @@ class ShapleyPayoutClient(ContractClient):
         """
         pool = tree.total_wei if pool_wei is None else pool_wei
         if pool != tree.total_wei:
-            raise InvalidInputError(f"the leaves sum to {tree.total_wei} wei, the pool is {pool} wei: they must be equal")
+            raise InvalidInputError(
+                f"the leaves sum to {tree.total_wei} wei, the pool is {pool} wei: they must be equal"
+            )
         require_uint(pool, "pool_wei", low=1, high=_MAX_UINT128)
         receipt = transact(
             self.contract, "openMerkleRound", tree.root, len(tree.payees), valuation.as_tuple(), period_s,
@@ -333,7 +337,11 @@ class ShapleyPayoutClient(ContractClient):
     def approve(self, *, sender: Any, round_id: int, commitment: bytes | None = None) -> bool:
         """Approve the round's commitment as an agency (the current one unless ``commitment``
         is given: pass the one you checked); returns whether the round is now approved."""
-        checked = self.commitment_of(round_id) if commitment is None else require_bytes32(commitment, "commitment", nonzero=True)
+        checked = (
+            self.commitment_of(round_id)
+            if commitment is None
+            else require_bytes32(commitment, "commitment", nonzero=True)
+        )
         receipt = transact(self.contract, "approve", round_id, checked, sender=sender)
         return "RoundApproved" in receipt.events
 
@@ -371,7 +379,22 @@ class ShapleyPayoutClient(ContractClient):
         if not 1 <= round_id <= int(call(self.contract, "roundCount")):
             raise UnknownRoundError(round_id)
         fields = call(self.contract, "roundOf", round_id)
-        (funder, deadline, mode, status, owners, closed, leaves, pool, paid, root, valuation, epoch, approvals, mask) = fields
+        (
+            funder,
+            deadline,
+            mode,
+            status,
+            owners,
+            closed,
+            leaves,
+            pool,
+            paid,
+            root,
+            valuation,
+            epoch,
+            approvals,
+            mask,
+        ) = fields
         return PayoutRound(
             round_id, to_checksum_address(funder), int(deadline), SplitMode(int(mode)), RoundStatus(int(status)),
             int(owners), bool(closed), int(pool), int(paid), bytes(root), bytes(valuation), int(leaves), int(epoch),

@@ -67,7 +67,7 @@ def shapley_round(payout, valuation, funder, merkle_round):
 
 def fields(event) -> list:
     """An event's values as plain Python values."""
-    return [list(event[key]) if isinstance(event[key], tuple) else event[key] for key in event.keys()]
+    return [list(event[key]) if isinstance(event[key], tuple) else event[key] for key in event.keys()]  # noqa: SIM118 (an _EventItem iterates its values)
 
 
 def approve_all(payout, agencies, round_id, count=3):
@@ -105,13 +105,22 @@ def test_opening_a_merkle_round_stores_and_announces_it(payout, tree, valuation,
     event = tx.events["RoundOpened"]
     round_id = event["roundId"]
     assert (event["funder"], event["mode"], event["splitRoot"], event["count"], event["poolWei"]) == (
-        funder, MERKLE, "0x" + tree.root.hex(), 3, 1000
+        funder,
+        MERKLE,
+        "0x" + tree.root.hex(),
+        3,
+        1000,
     )
     assert (event["recordHash"], event["testSetHash"]) == ("0x" + RECORD_HASH.hex(), "0x" + TEST_SET_HASH.hex())
     assert [bytes(f) for f in event["fileIds"]] == file_ids and event["payees"] == ()
     stored = payout.roundOf(round_id)
     assert (stored[0], stored[1], stored[3], stored[7], stored[8], stored[6]) == (
-        funder, chain_now() + PERIOD_S, PROPOSED, 1000, 0, 3
+        funder,
+        chain_now() + PERIOD_S,
+        PROPOSED,
+        1000,
+        0,
+        3,
     )
     assert payout.balance() == 1000
 
@@ -166,7 +175,9 @@ def test_a_shapley_round_refuses_a_file_named_twice(payout, file_ids, funder):
 def test_a_shapley_round_refuses_an_unregistered_file(payout, funder):
     unknown = keccak(b"unknown file")
     with brownie.reverts(custom_error("ShapleyPayoutUnknownFile", unknown)):
-        payout.openShapleyRound(b"\x01" * 32, (RECORD_HASH, TEST_SET_HASH, [unknown]), PERIOD_S, {"from": funder, "value": 1})
+        payout.openShapleyRound(
+            b"\x01" * 32, (RECORD_HASH, TEST_SET_HASH, [unknown]), PERIOD_S, {"from": funder, "value": 1}
+        )
 
 
 def test_a_shapley_round_refuses_a_zero_table_hash(payout, valuation, funder):
@@ -341,7 +352,9 @@ def test_a_reentrant_payee_cannot_claim_twice(ReentrantPayoutPayee, payout, agen
     assert payee.balance() == 50 and payout.balance() == held - 50
 
 
-def test_a_payee_that_refuses_ether_is_not_marked_paid(ReentrantPayoutPayee, payout, agencies, valuation, funder, deployer):
+def test_a_payee_that_refuses_ether_is_not_marked_paid(
+    ReentrantPayoutPayee, payout, agencies, valuation, funder, deployer
+):
     payee = ReentrantPayoutPayee.deploy(payout, {"from": deployer})
     tree = PayoutTree.from_amounts([(payee, 100)])
     round_id = payout.openMerkleRound(tree.root, 1, valuation, PERIOD_S, {"from": funder, "value": 100}).return_value
@@ -361,10 +374,13 @@ def test_a_claim_costs_at_most_60000_gas_at_1000_leaves(payout, agencies, valuat
     entries = [(accounts[i % 10], rng.randrange(1, 10**15)) for i in range(1000)]
     tree = PayoutTree.from_amounts(entries)
     pool = tree.total_wei
-    round_id = payout.openMerkleRound(tree.root, 1000, valuation, PERIOD_S, {"from": funder, "value": pool}).return_value
+    round_id = payout.openMerkleRound(
+        tree.root, 1000, valuation, PERIOD_S, {"from": funder, "value": pool}
+    ).return_value
     approve_all(payout, agencies, round_id)
     gas = [
-        payout.claim(round_id, i, entries[i][1], tree.proof(i), {"from": entries[i][0]}).gas_used for i in (0, 254, 255, 999)
+        payout.claim(round_id, i, entries[i][1], tree.proof(i), {"from": entries[i][0]}).gas_used
+        for i in (0, 254, 255, 999)
     ]
     assert max(gas) <= 60_000, gas
 
