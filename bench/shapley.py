@@ -36,11 +36,29 @@ and 1,834 test rows); times are wall-clock seconds on this machine (2 cores, sha
                                       its own (see below); crosscheck_pydvl = 1 when pyDVL ran, 0 when
                                       the brute force over the 40,320 orders of an 8-owner game
                                       stood in for it
+    gas_merkle_claim_3_payees         ShapleyPayout.claim of one leaf of a 3-leaf Merkle round (median
+                                      of the three); Uniswap's merkle-distributor takes 62,824–91,650
+                                      gas per claim (printed beside)
+    gas_merkle_claim_1000_payees      the same in a 1,000-leaf round (median of leaves 0, 254, 255,
+                                      500, 999: both sides of a bitmap word's edge)
+    gas_approve, gas_approve_quorum   an agency's approval (the first), and the one reaching the
+                                      quorum (3 of 4 agencies)
+    gas_reclaim                       the funder's reclaim after the deadline of the 1,000-leaf round
+                                      (5 leaves paid: the rest goes back)
+    gas_compute_shares_n8, _n10       ShapleyPayout.computeShares (view) over a random table of 2^n
+                                      utilities, as eth_estimateGas reports it (21,000 and calldata
+                                      included)
+    gas_settle_shapley_n8, _n10       settleShapley of an approved on-chain-Shapley round of n owners:
+                                      the 2^n table as calldata, checked against its hash, split and
+                                      n shares stored
     load_average_1min                 the machine's load when the run ended
 
 pyDVL 0.10 pins numpy<2, which the project cannot take: the benchmark makes a venv of its own at
 ``$DATASHARE_PYDVL_VENV`` (default ``~/.cache/datashare-pydvl``) with ``pip install pydvl==0.10.0``
 from PyPI on its first run, and runs bench/support/pydvl_crosscheck.py there.
+
+The gas figures come from a private local chain on a free port (``--network``, default
+ganache-cli), never one a test run uses.
 
 The figures are produced by the steps of :data:`STEPS`, in order, each adding to one
 :class:`Run`; a step that needs the chain can be appended to the list.
@@ -236,8 +254,92 @@ def crosscheck(run: Run) -> None:
     run.figures["crosscheck_pydvl"] = 1
 
 
+UNISWAP_CLAIM_GAS = "62,824–91,650"  # Uniswap merkle-distributor, gas per claim
+PAYOUT_PERIOD_S = 7 * 24 * 3600
+
+
+def _median_gas(receipts: list) -> int:
+    return int(np.median([r.gas_used for r in receipts]))
+
+
+def gas_figures(run: Run) -> None:
+    """gas_* figures: ShapleyPayout's Merkle claims, approvals, reclaim and on-chain split."""
+    import random
+
+    from eth_utils import keccak
+
+    from offchain.chain import load_project
+    from offchain.chain.shapley_payout import PayoutTree, table_hash
+
+    _progress(f"ShapleyPayout gas on a private {run.network}")
+    project = load_project()
+    from _common import connect_own_chain
+
+    connect_own_chain(run.network)
+    from brownie import accounts, chain
+
+    deployer, funder, agencies = accounts[0], accounts[8], list(accounts[3:7])
+    registry = project.DataRegistry.deploy({"from": deployer}, silent=True)
+    consortium = project.Consortium.deploy(agencies, 3 * 24 * 3600, {"from": deployer}, silent=True)
+    payout = project.ShapleyPayout.deploy(consortium, registry, {"from": deployer}, silent=True)
+    file_ids = []
+    for i in range(10):
+        tx = registry.registerFile(
+            (i + 1).to_bytes(32, "big"), keccak(b"ciphertext"), bytes(32), "s3://record", b"", {"from": accounts[i]}
+        )
+        file_ids.append(bytes(tx.events["FileRegistered"]["fileId"]))
+    valuation = (keccak(b"valuation record"), keccak(b"test set"), file_ids)
+    rng = random.Random(15)
+
+    def approve_all(round_id: int) -> list:
+        commitment = payout.commitmentOf(round_id)
+        return [payout.approve(round_id, commitment, {"from": a}) for a in agencies[:3]]
+
+    def merkle_round(entries: list) -> tuple[int, PayoutTree, list]:
+        tree = PayoutTree.from_amounts(entries)
+        sent = {"from": funder, "value": tree.total_wei}
+        round_id = payout.openMerkleRound(tree.root, len(entries), valuation, PAYOUT_PERIOD_S, sent).return_value
+        return round_id, tree, approve_all(round_id)
+
+    small = [(accounts[1 + i], rng.randrange(1, 10**15)) for i in range(3)]
+    round_id, tree, approvals = merkle_round(small)
+    claims = [payout.claim(round_id, i, small[i][1], tree.proof(i), {"from": small[i][0]}) for i in range(3)]
+    run.figures["gas_merkle_claim_3_payees"] = _median_gas(claims)
+    run.notes["gas_merkle_claim_3_payees"] = f"Uniswap merkle-distributor: {UNISWAP_CLAIM_GAS} gas per claim"
+    run.figures["gas_approve"] = int(approvals[0].gas_used)
+    run.figures["gas_approve_quorum"] = int(approvals[-1].gas_used)
+
+    large = [(accounts[i % 10], rng.randrange(1, 10**15)) for i in range(1000)]
+    round_id, tree, _ = merkle_round(large)
+    indices = (0, 254, 255, 500, 999)
+    claims = [payout.claim(round_id, i, large[i][1], tree.proof(i), {"from": large[i][0]}) for i in indices]
+    run.figures["gas_merkle_claim_1000_payees"] = _median_gas(claims)
+    run.notes["gas_merkle_claim_1000_payees"] = f"Uniswap merkle-distributor: {UNISWAP_CLAIM_GAS} gas per claim"
+
+    for n in (8, 10):
+        table = [0] + [rng.randrange(1, 10**6) for _ in range((1 << n) - 1)]  # scaled F1 scores
+        pool = 10**18
+        run.figures[f"gas_compute_shares_n{n}"] = int(payout.computeShares.estimate_gas(pool, table))
+        sent = {"from": funder, "value": pool}
+        shapley_valuation = (valuation[0], valuation[1], file_ids[:n])
+        round_id = payout.openShapleyRound(table_hash(table), shapley_valuation, PAYOUT_PERIOD_S, sent).return_value
+        approve_all(round_id)
+        run.figures[f"gas_settle_shapley_n{n}"] = int(payout.settleShapley(round_id, table, {"from": funder}).gas_used)
+
+    chain.sleep(PAYOUT_PERIOD_S + 1)
+    chain.mine()
+    run.figures["gas_reclaim"] = int(payout.reclaim(2, {"from": funder}).gas_used)  # the 1,000-leaf round
+
+
 #: The steps, in order. Each adds figures to the run; append a step to add figures.
-STEPS: list[Callable[[Run], None]] = [exact_figures, loop_baseline, tmc_figures, knn_shapley_figures, crosscheck]
+STEPS: list[Callable[[Run], None]] = [
+    exact_figures,
+    loop_baseline,
+    tmc_figures,
+    knn_shapley_figures,
+    crosscheck,
+    gas_figures,
+]
 
 
 def main() -> None:
