@@ -167,15 +167,19 @@ def print_game(game: OwnerGame) -> None:
 
 
 def register_owner_files(
-    session: Session, owner_accounts: Sequence[Any], game: OwnerGame, server: CloudServer
+    session: Session,
+    owner_accounts: Sequence[Any],
+    game: OwnerGame,
+    server: CloudServer,
+    data_owners: Sequence[DataOwner] | None = None,
 ) -> list[FileRegistration]:
-    """Each owner encrypts, stores and registers its training rows (``DataOwner.upload``)."""
-    registrations = []
-    for i, (account, (x, y)) in enumerate(zip(owner_accounts, game.owners, strict=True)):
-        owner = DataOwner(account, session.registry)
-        receipt = owner.upload(owner_csv(x, y), server, name=f"thyroid-{game.label.replace(' ', '-')}-owner-{i}.csv")
-        registrations.append(receipt.registration)
-    return registrations
+    """Each owner encrypts, stores and registers its training rows (``DataOwner.upload``);
+    pass ``data_owners`` to keep the owners' keys (to download the files again)."""
+    owners = data_owners or [DataOwner(account, session.registry) for account in owner_accounts]
+    return [
+        owner.upload(owner_csv(x, y), server, name=f"thyroid-{game.label.replace(' ', '-')}-owner-{i}.csv").registration
+        for i, (owner, (x, y)) in enumerate(zip(owners, game.owners, strict=True))
+    ]
 
 
 def valuation_record(
