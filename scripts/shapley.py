@@ -441,27 +441,25 @@ def run(
     }
 
 
+def knobs_from_env() -> dict[str, Any]:
+    """``run``'s keyword arguments from the environment (see the module docstring)."""
+    return {
+        "model": os.environ.get(ENV_MODEL, "svm"),
+        "sweep_owners": int(os.environ.get(ENV_SWEEP_OWNERS, "5")),
+        "workers": int(os.environ[ENV_WORKERS]) if os.environ.get(ENV_WORKERS) else None,
+        "plot_dir": Path(os.environ.get(ENV_OUTPUT, str(OUTPUT))),
+    }
+
+
 def main() -> None:
     """Deploy afresh on a local chain if needed, then run the scenario."""
     from brownie import accounts, network
 
-    model = os.environ.get(ENV_MODEL, "svm")
-    sweep = int(os.environ.get(ENV_SWEEP_OWNERS, "5"))
-    workers = int(os.environ[ENV_WORKERS]) if os.environ.get(ENV_WORKERS) else None
-    plot_dir = Path(os.environ.get(ENV_OUTPUT, str(OUTPUT)))
+    knobs = knobs_from_env()
     session = Session.load(deploy_if_missing=True)
     print(f"Network {network.show_active()}: {session}")
     print("== Shapley revenue sharing on thyroid data, paid by ShapleyPayout (Shen, Zhu, Xu ch. 7)")
     with tempfile.TemporaryDirectory(prefix="datashare-shapley-") as tmp:
-        run(
-            session,
-            Path(tmp),
-            [accounts[i] for i in range(1, 6)],
-            accounts[0],
-            model=model,
-            sweep_owners=sweep,
-            workers=workers,
-            plot_dir=plot_dir,
-        )
+        run(session, Path(tmp), [accounts[i] for i in range(1, 6)], accounts[0], **knobs)
     settle()
     print("\nShapley scenario finished.")
