@@ -13,6 +13,7 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
         paillier_bits=1024,
         svm_iterations=10,
         vertical_rounds=3,
+        shapley_sweep_owners=2,
     )
     printed = capsys.readouterr().out
     assert "same model as centralised plaintext training of the same schedule: True" in printed
@@ -44,6 +45,10 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert ": balanced" in printed
     assert "analyst: every blob matches its on-chain Merkle root and hash" in printed
     assert "same model as the plaintext run of the same schedule: True" in printed
+    assert "every share equal to Python's: True" in printed
+    assert "every claim equal to Python's: True" in printed
+    assert "= pool 1000000000000000007 wei: True" in printed
+    assert (tmp_path / "out" / "shapley" / "revenue_by_samples.png").is_file()
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()
     assert any(p.is_file() for p in (tmp_path / "out" / "blobs").rglob("*"))

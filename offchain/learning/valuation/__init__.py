@@ -16,6 +16,7 @@ One module per concept:
 - :mod:`~.duplicates`: exact duplicates across owners (replication robustness);
 - :mod:`~.owners`: dealing a training set to owners (sizes, noisy labels), seeded;
 - :mod:`~.record`: the valuation record anyone can recompute;
+- :mod:`~.payout`: Theorem 2's split and the miners' rule in whole wei, summing to the pool;
 - :mod:`~.figures` (not re-exported; needs matplotlib): the research's Fig. 7.4–7.9 trends.
 """
 
@@ -23,6 +24,7 @@ from offchain.learning.valuation.duplicates import DuplicateReport, drop_duplica
 from offchain.learning.valuation.errors import DuplicateDataError, GameError, ValuationRecordError
 from offchain.learning.valuation.knn import knn_shapley, knn_utility
 from offchain.learning.valuation.owners import deal_rows
+from offchain.learning.valuation.payout import CONSENSUS_RULES, RoleSplitWei, apportion_wei, role_split_wei
 from offchain.learning.valuation.record import (
     UTILITY_SCALE,
     ValuationRecord,
@@ -51,6 +53,7 @@ from offchain.learning.valuation.shapley import (
 from offchain.learning.valuation.utility import MODELS, CoalitionUtility, LabelledData, coalition_utilities
 
 __all__ = [
+    "CONSENSUS_RULES",
     "MODELS",
     "UTILITY_SCALE",
     "CoalitionUtility",
@@ -59,11 +62,13 @@ __all__ = [
     "GameError",
     "LabelledData",
     "RoleShares",
+    "RoleSplitWei",
     "SampledShapley",
     "Service",
     "ServiceShares",
     "ValuationRecord",
     "ValuationRecordError",
+    "apportion_wei",
     "coalition_utilities",
     "deal_rows",
     "digest_test_set",
@@ -78,6 +83,7 @@ __all__ = [
     "pow_split",
     "refuse_duplicates",
     "role_game_table",
+    "role_split_wei",
     "scale_utilities",
     "service_shares",
     "services_shares",
