@@ -16,7 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
-from offchain.chain.contracts import connect, contract_at
+from offchain.chain.contracts import connect, contract_at, load_project
 from offchain.chain.registry import DataRegistryClient
 from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.cloud_state import CloudServerState
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
+    load_project()  # brownie-config.yaml's network settings (host, port) before connecting
     connect(args.network)
     from brownie import web3
 
