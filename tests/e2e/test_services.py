@@ -1,6 +1,6 @@
-"""The storage service and two re-encryption proxies as processes (issue 17), driven through
-the HTTP client: upload → share → fetch → audit → revoke, every service SIGKILLed and restarted
-between steps; refused signed requests over HTTP.
+"""The storage service (also the first re-encryption proxy) and a second proxy as processes
+(issue 17), driven through the HTTP client: upload → share → fetch → audit → revoke, every
+service SIGKILLed and restarted between steps; refused signed requests over HTTP.
 
 Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 2020 §3.3.
 """
@@ -71,13 +71,16 @@ class Service:
         self.process = None
 
 
-@pytest.fixture
-def services(registry, tmp_path):
+@pytest.fixture(scope="module")
+def services(registry, tmp_path_factory):
+    """Two processes (each costs a Brownie start-up of several seconds): the storage service,
+    which is also a proxy, and a second proxy."""
     from brownie import network
 
+    folder = tmp_path_factory.mktemp("services")
     started = [
-        Service(role, name, tmp_path / name, network.show_active(), registry.address)
-        for role, name in (("storage", "storage"), ("proxy", "proxy-1"), ("proxy", "proxy-2"))
+        Service(role, name, folder / name, network.show_active(), registry.address)
+        for role, name in (("storage", "storage"), ("proxy", "proxy-2"))
     ]
 
     def restart() -> None:
@@ -105,13 +108,13 @@ def funded(accounts):
 
 
 def test_upload_share_fetch_audit_revoke_survive_sigkill(services, registry, funded):
-    (storage, proxy1, proxy2), restart = services
+    (storage, proxy2), restart = services
     chain_client = DataRegistryClient(registry, from_block=registry.tx.block_number)
     owner = DataOwner(funded(), chain_client)
     buyer = Buyer(funded(), chain_client)
 
     def clients(account):
-        return [StorageClient(s.url, private_key=account.private_key) for s in (storage, proxy1, proxy2)]
+        return [StorageClient(s.url, private_key=account.private_key) for s in (storage, storage, proxy2)]
 
     owner_storage, *owner_proxies = clients(owner.account)
     receipt = owner.upload(CONTENT, owner_storage, block_size=BLOCK)
@@ -139,21 +142,21 @@ def test_upload_share_fetch_audit_revoke_survive_sigkill(services, registry, fun
 
 
 def test_a_replayed_or_foreign_request_is_refused_over_http(services, funded):
-    (storage, proxy1, _), restart = services
+    (storage, proxy2), restart = services
     caller = funded()
-    client = StorageClient(proxy1.url, private_key=caller.private_key)
+    client = StorageClient(proxy2.url, private_key=caller.private_key)
     path = "/files/" + "00" * 32 + "/reencrypt"
-    headers = sign_request(caller.private_key, chain_id=client.chain_id, service="proxy-1", method="POST", path=path)
-    first = httpx.post(f"{proxy1.url}{path}", headers=headers.as_dict())
+    headers = sign_request(caller.private_key, chain_id=client.chain_id, service="proxy-2", method="POST", path=path)
+    first = httpx.post(f"{proxy2.url}{path}", headers=headers.as_dict())
     assert first.status_code == 400 and first.json()["error"] == "InvalidInputError"  # no capsule: nonce spent
     restart()
-    replayed = httpx.post(f"{proxy1.url}{path}", headers=headers.as_dict())
+    replayed = httpx.post(f"{proxy2.url}{path}", headers=headers.as_dict())
     assert (replayed.status_code, replayed.json()["error"]) == (409, "ReplayedRequestError")
     with pytest.raises(ReplayedRequestError):
         raise_for_error(replayed)
-    again = sign_request(caller.private_key, chain_id=client.chain_id, service="proxy-1", method="POST", path=path)
-    to_other = httpx.post(f"{storage.url}{path}", headers=again.as_dict())  # signed for proxy-1
+    again = sign_request(caller.private_key, chain_id=client.chain_id, service="proxy-2", method="POST", path=path)
+    to_other = httpx.post(f"{storage.url}{path}", headers=again.as_dict())  # signed for proxy-2
     assert (to_other.status_code, to_other.json()["error"]) == (401, "VerificationError")
-    wrong_chain = sign_request(caller.private_key, chain_id=1, service="proxy-1", method="POST", path=path)
-    refused = httpx.post(f"{proxy1.url}{path}", headers=wrong_chain.as_dict())
+    wrong_chain = sign_request(caller.private_key, chain_id=1, service="proxy-2", method="POST", path=path)
+    refused = httpx.post(f"{proxy2.url}{path}", headers=wrong_chain.as_dict())
     assert (refused.status_code, refused.json()["error"]) == (401, "VerificationError")
