@@ -1,17 +1,21 @@
 """The storage service (also the first re-encryption proxy) and a second proxy as processes
 (issue 17), driven through the HTTP client: upload → share → fetch → audit → revoke, every
-service SIGKILLed and restarted between steps; refused signed requests over HTTP.
+service SIGKILLed and restarted between steps (a replayed request stays refused); a crash test under concurrent uploads;
+refused signed requests over HTTP.
 
 Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 2020 §3.3.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,10 +23,13 @@ import httpx
 import pytest
 
 from offchain.chain.registry import DataRegistryClient
-from offchain.errors import AccessDeniedError
+from offchain.crypto.hashing import sha256
+from offchain.errors import AccessDeniedError, OffchainError
 from offchain.protocols import Auditor, Buyer, DataOwner
+from offchain.protocols.cloud_state import CloudServerState
 from offchain.services.client import StorageClient, raise_for_error
 from offchain.services.signing import ReplayedRequestError, sign_request
+from offchain.storage import FilesystemBlobStore
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = b"patient_id,age,diagnosis\n" + b"P-00042,54,benign\n" * 300
@@ -121,7 +128,18 @@ def test_upload_share_fetch_audit_revoke_survive_sigkill(services, registry, fun
     file_id = receipt.registration.file_id
     assert receipt.registration.locator == f"cloud://storage/{receipt.registration.ciphertext_hash.hex()}"
 
+    path = "/files/" + "00" * 32 + "/reencrypt"
+    replay = sign_request(
+        owner.account.private_key, chain_id=owner_storage.chain_id, service="storage", method="POST", path=path
+    )
+    first = httpx.post(f"{storage.url}{path}", headers=replay.as_dict())
+    assert first.status_code == 400 and first.json()["error"] == "InvalidInputError"  # no capsule; nonce spent
+
     restart()
+    replayed = httpx.post(f"{storage.url}{path}", headers=replay.as_dict())
+    assert (replayed.status_code, replayed.json()["error"]) == (409, "ReplayedRequestError")
+    with pytest.raises(ReplayedRequestError):
+        raise_for_error(replayed)
     assert owner.download(owner_storage, file_id) == CONTENT
     owner.grant(file_id, buyer.recipient, owner_proxies, threshold=2)
 
@@ -141,22 +159,76 @@ def test_upload_share_fetch_audit_revoke_survive_sigkill(services, registry, fun
         buyer.open_keys(file_id, **opened)
 
 
-def test_a_replayed_or_foreign_request_is_refused_over_http(services, funded):
-    (storage, proxy2), restart = services
+def test_a_foreign_or_wrong_chain_request_is_refused_over_http(services, funded):
+    (storage, proxy2), _ = services
     caller = funded()
     client = StorageClient(proxy2.url, private_key=caller.private_key)
     path = "/files/" + "00" * 32 + "/reencrypt"
-    headers = sign_request(caller.private_key, chain_id=client.chain_id, service="proxy-2", method="POST", path=path)
-    first = httpx.post(f"{proxy2.url}{path}", headers=headers.as_dict())
-    assert first.status_code == 400 and first.json()["error"] == "InvalidInputError"  # no capsule: nonce spent
-    restart()
-    replayed = httpx.post(f"{proxy2.url}{path}", headers=headers.as_dict())
-    assert (replayed.status_code, replayed.json()["error"]) == (409, "ReplayedRequestError")
-    with pytest.raises(ReplayedRequestError):
-        raise_for_error(replayed)
     again = sign_request(caller.private_key, chain_id=client.chain_id, service="proxy-2", method="POST", path=path)
     to_other = httpx.post(f"{storage.url}{path}", headers=again.as_dict())  # signed for proxy-2
     assert (to_other.status_code, to_other.json()["error"]) == (401, "VerificationError")
     wrong_chain = sign_request(caller.private_key, chain_id=1, service="proxy-2", method="POST", path=path)
     refused = httpx.post(f"{proxy2.url}{path}", headers=wrong_chain.as_dict())
     assert (refused.status_code, refused.json()["error"]) == (401, "VerificationError")
+
+
+class _Captured:
+    """Where DataOwner.upload "stores": keeps the signed upload to send later, concurrently."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.uploads: list[dict[str, object]] = []
+
+    def locator_for(self, index_hash: bytes) -> str:
+        return f"cloud://{self.name}/{index_hash.hex()}"
+
+    def store_file(self, **upload: object) -> str:
+        self.uploads.append(upload)
+        return self.locator_for(b"")
+
+
+def test_storage_killed_during_concurrent_uploads_stays_consistent(services, registry, funded):
+    (storage, _), restart = services
+    chain_client = DataRegistryClient(registry, from_block=registry.tx.block_number)
+    owner = DataOwner(funded(), chain_client)
+    captured = _Captured("storage")
+    for i in range(12):  # registered on chain first, uploaded below
+        owner.upload(os.urandom(48_000 * (i + 1)), captured, block_size=4096)  # 48 KB .. 576 KB
+    acknowledged: list[bytes] = []
+    client = StorageClient(storage.url, private_key=owner.account.private_key)
+
+    def send(upload: dict[str, object]) -> None:
+        try:
+            client.store_file(**upload)  # type: ignore[arg-type]
+            acknowledged.append(upload["file_id"])  # type: ignore[arg-type]
+        except (OffchainError, httpx.TransportError):
+            pass  # killed mid-request: not acknowledged
+
+    threads = [threading.Thread(target=send, args=(u,)) for u in captured.uploads]
+    for thread in threads:
+        thread.start()
+    time.sleep(random.uniform(0.05, 0.4))
+    storage.kill()
+    for thread in threads:
+        thread.join()
+    restart()  # the service reconciles its state with its blobs at start-up
+
+    folder = Path(storage.argv[storage.argv.index("--data") + 1])
+    blobs = FilesystemBlobStore(folder / "blobs")
+    state = CloudServerState(folder / "state.sqlite")
+    try:
+        assert state.pending_blobs() == ()
+        assert state.reconcile(blobs).consistent
+        for file_id in state.file_ids():
+            assert blobs.exists(state.file(file_id).blob_locator)  # no index entry without its blob
+    finally:
+        state.close()
+    for path in (folder / "blobs").rglob("*"):  # no partial blob visible under a locator
+        if path.is_file() and not path.name.startswith("."):
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name
+    for upload in captured.uploads:
+        file_id = upload["file_id"]
+        if file_id in acknowledged:
+            keys = owner.open_keys(client, file_id)
+            ciphertext = client.fetch(file_id, keys.download_token)
+            assert sha256(sha256(ciphertext)) == chain_client.get_file(file_id).ciphertext_hash
