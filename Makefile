@@ -22,7 +22,7 @@ TEST_WORKERS ?= 2
 # under Brownie on a local chain. tests/docs/test_suite_layout.py checks that the two lists
 # together hold every test file.
 PY_TESTS ?= tests/offchain/attestation tests/offchain/crypto tests/offchain/learning tests/offchain/protocols \
-	tests/offchain/storage tests/offchain/vision tests/offchain/zk $(wildcard tests/offchain/test_*.py)
+	tests/offchain/services tests/offchain/storage tests/offchain/vision tests/offchain/zk $(wildcard tests/offchain/test_*.py)
 # Short runs: `make test-anvil TESTS=tests/contracts/test_merkle_anchor.py PY_TESTS=`,
 # `make bench BENCHES=bench/pre.py`.
 TESTS ?= tests/contracts tests/offchain/chain tests/e2e tests/docs

@@ -1,0 +1,72 @@
+"""Run a storage or proxy service as a process (issue 17).
+
+``python -m offchain.services storage --name storage --port 8800 --data var/storage \\
+--network ganache-cli --registry 0x…`` (a proxy is the same service under another name and
+folder: ``proxy --name proxy-1 …``). At start-up the state is reconciled with the blob store
+(:meth:`CloudServerState.reconcile`); it then serves until killed. Every write is committed
+before it is acknowledged, so a SIGKILL loses nothing acknowledged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import uvicorn
+
+from offchain.chain.contracts import connect, contract_at, load_project
+from offchain.chain.registry import DataRegistryClient
+from offchain.protocols.cloud_server import CloudServer
+from offchain.protocols.cloud_state import CloudServerState
+from offchain.services.signing import NonceBook
+from offchain.services.storage import ServiceConfig, create_app
+from offchain.storage.filesystem import FilesystemBlobStore
+
+logger = logging.getLogger("offchain.services")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, reconcile the state, serve."""
+    parser = argparse.ArgumentParser(prog="python -m offchain.services", description=__doc__)
+    parser.add_argument("role", choices=("storage", "proxy"))
+    parser.add_argument("--name", required=True, help="the server's name (in locators and signed requests)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--data", type=Path, required=True, help="folder of the blobs and the SQLite state")
+    parser.add_argument("--database", help="SQLAlchemy URL of the state (default: <data>/state.sqlite)")
+    parser.add_argument("--network", default=None, help="Brownie network id")
+    parser.add_argument("--registry", required=True, help="address of the DataRegistry contract")
+    parser.add_argument("--max-upload-bytes", type=int, default=256 << 20)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+    load_project()  # brownie-config.yaml's network settings (host, port) before connecting
+    connect(args.network)
+    from brownie import web3
+
+    registry = DataRegistryClient(contract_at("DataRegistry", args.registry))
+    store = FilesystemBlobStore(args.data / "blobs")
+    state = CloudServerState(args.database or args.data / "state.sqlite")
+    report = state.reconcile(store)
+    logger.info(
+        "%s %s: reconciled (%d stray blobs removed, %d intents cleared, %d index rows without blob)",
+        args.role,
+        args.name,
+        len(report.removed_blobs),
+        report.cleared_intents,
+        len(report.missing_blobs),
+    )
+    server = CloudServer(args.name, store, registry, state=state)
+    app = create_app(
+        server,
+        NonceBook(args.data / "nonces.sqlite"),
+        ServiceConfig(chain_id=int(web3.eth.chain_id), max_upload_bytes=args.max_upload_bytes),
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5, limit_concurrency=256)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

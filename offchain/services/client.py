@@ -1,0 +1,190 @@
+"""The client of the storage / proxy service: the calls of an in-process CloudServer, over HTTP.
+
+:class:`StorageClient` has the methods the owner, buyer and auditor call on a
+:class:`~offchain.protocols.cloud_server.CloudServer` (``name``, ``locator_for``,
+``store_file``, ``fetch``, ``sealed_key``, ``accept_kfrag``, ``reencrypt``,
+``answer_challenge``), so those roles work against either. Requests that need an identity are
+signed with the caller's Ethereum key (:mod:`offchain.services.signing`); a refused request
+raises the :mod:`offchain.errors` class the service named.
+
+Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 2020 §3.3 (see
+:mod:`offchain.protocols.cloud_server`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from offchain import errors
+from offchain.chain.addresses import AddressLike, require_address
+from offchain.crypto import pre
+from offchain.crypto.merkle import InclusionProof
+from offchain.errors import OffchainError, StorageError
+from offchain.protocols.cloud_server import LOCATOR_SCHEME, AuditResponse
+from offchain.services import signing
+from offchain.services.signing import sign_request
+
+__all__ = ["StorageClient", "raise_for_error"]
+
+_ERRORS: dict[str, type[OffchainError]] = {
+    name: cls
+    for module in (errors, signing)
+    for name, cls in vars(module).items()
+    if isinstance(cls, type) and issubclass(cls, OffchainError)
+}
+
+
+def raise_for_error(response: httpx.Response) -> None:
+    """Raise the error the service named, if the response is one.
+
+    Errors whose class takes other arguments than a message come back as their nearest
+    message-taking base (e.g. ``UnknownFileError`` as :class:`~offchain.errors.ChainError`).
+    """
+    if response.is_success:
+        return
+    try:
+        body = response.json()
+        name, detail = str(body["error"]), str(body["detail"])
+    except (ValueError, KeyError, TypeError):
+        raise StorageError(f"the service answered {response.status_code}: {response.text[:200]!r}") from None
+    cls = _ERRORS.get(name, OffchainError)
+    if name == "PayloadTooLargeError":
+        cls = errors.InvalidInputError
+    for candidate in cls.__mro__:
+        if isinstance(candidate, type) and issubclass(candidate, OffchainError):
+            try:
+                raise candidate(f"{name}: {detail}")
+            except TypeError:
+                continue
+    raise OffchainError(f"{name}: {detail}")
+
+
+class StorageClient:
+    """A storage service or proxy reached over HTTP.
+
+    Args:
+        base_url: E.g. ``http://127.0.0.1:8800``.
+        private_key: The caller's Ethereum key, for signed requests (owner: uploads and kfrag
+            deliveries; receiver: re-encryptions). ``None`` for public and token-gated calls only.
+        chain_id: The chain id the service expects in signatures; read from ``/health`` if omitted.
+        timeout_s: Per-request timeout.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        private_key: bytes | str | None = None,
+        chain_id: int | None = None,
+        timeout_s: float = 30.0,
+    ) -> None:
+        self._http = httpx.Client(base_url=base_url, timeout=timeout_s)
+        self._key = private_key
+        health = self.health()
+        self.name: str = str(health["name"])
+        self.chain_id: int = int(health["chain_id"]) if chain_id is None else chain_id
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def health(self) -> dict[str, Any]:
+        """The service's ``/health`` answer."""
+        response = self._http.get("/health")
+        raise_for_error(response)
+        return dict(response.json())
+
+    def locator_for(self, index_hash: bytes) -> str:
+        """The locator the service gives the file whose ``K_f**`` is ``index_hash``."""
+        return f"{LOCATOR_SCHEME}{self.name}/{index_hash.hex()}"
+
+    def _signed(
+        self, method: str, path: str, *, content: bytes = b"", headers: dict[str, str] | None = None
+    ) -> httpx.Response:
+        if self._key is None:
+            raise errors.InvalidInputError("this request must be signed: the client was made without a private_key")
+        identity = sign_request(
+            self._key, chain_id=self.chain_id, service=self.name, method=method, path=path, body=content
+        )
+        response = self._http.request(method, path, content=content, headers={**(headers or {}), **identity.as_dict()})
+        raise_for_error(response)
+        return response
+
+    def store_file(
+        self, *, file_id: bytes, ciphertext: bytes, sealed_key: pre.SealedKey, owner_signature: bytes
+    ) -> str:
+        """Upload a registered file version (see ``CloudServer.store_file``); returns its locator."""
+        response = self._signed(
+            "PUT",
+            f"/files/{file_id.hex()}",
+            content=bytes(ciphertext),
+            headers={"x-sealed-key": sealed_key.to_bytes().hex(), "x-owner-signature": owner_signature.hex()},
+        )
+        return str(response.json()["locator"])
+
+    def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
+        """Download ``f*`` with ``K_f*`` (streamed; the caller checks it against the chain)."""
+        with self._http.stream(
+            "GET", f"/files/{file_id.hex()}", headers={"x-download-token": download_token.hex()}
+        ) as response:
+            if not response.is_success:
+                response.read()
+                raise_for_error(response)
+            return b"".join(response.iter_bytes())
+
+    def sealed_key(self, file_id: bytes) -> pre.SealedKey:
+        """The sealed key capsule (the caller checks it against the registered hash)."""
+        response = self._http.get(f"/files/{file_id.hex()}/sealed-key")
+        raise_for_error(response)
+        return pre.SealedKey.from_bytes(response.content)
+
+    def answer_challenge(self, file_id: bytes, indices: tuple[int, ...]) -> list[AuditResponse]:
+        """The challenged blocks and their Merkle paths (the auditor verifies them)."""
+        response = self._http.post(f"/files/{file_id.hex()}/audit", json={"indices": list(indices)})
+        raise_for_error(response)
+        return [
+            AuditResponse(
+                int(a["index"]),
+                bytes.fromhex(a["block"]),
+                InclusionProof(int(a["proof_index"]), tuple(bytes.fromhex(s) for s in a["siblings"])),
+            )
+            for a in response.json()["answers"]
+        ]
+
+    def accept_kfrag(
+        self,
+        *,
+        file_id: bytes,
+        grantee: AddressLike,
+        kfrag: bytes,
+        receiving_pk: pre.PublicKey,
+        verifying_pk: pre.PublicKey,
+        threshold: int,
+        shares: int,
+        owner_signature: bytes,
+    ) -> None:
+        """Deliver one kfrag to this proxy (see ``CloudServer.accept_kfrag``)."""
+        body = json.dumps(
+            {
+                "kfrag": bytes(kfrag).hex(),
+                "receiving_pk": pre.public_key_to_bytes(receiving_pk).hex(),
+                "verifying_pk": pre.public_key_to_bytes(verifying_pk).hex(),
+                "threshold": threshold,
+                "shares": shares,
+                "owner_signature": owner_signature.hex(),
+            }
+        ).encode()
+        self._signed(
+            "PUT",
+            f"/files/{file_id.hex()}/kfrags/{require_address(grantee, 'grantee')}",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
+
+    def reencrypt(self, file_id: bytes, grantee: AddressLike, sealed: pre.SealedKey) -> bytes:
+        """A cfrag of ``sealed`` for the caller, who must be ``grantee`` (the signer is checked)."""
+        require_address(grantee, "grantee")
+        return self._signed("POST", f"/files/{file_id.hex()}/reencrypt", content=sealed.to_bytes()).content

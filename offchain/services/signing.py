@@ -1,0 +1,261 @@
+"""Signed requests to the services: EIP-712 typed data with a nonce and an expiry (issue 17).
+
+A request that needs an identity (an upload, a kfrag delivery, a re-encryption) carries four
+headers: ``X-Datashare-Signer`` (the caller's address), ``X-Datashare-Nonce`` (a fresh 256-bit
+number), ``X-Datashare-Expiry`` (Unix seconds) and ``X-Datashare-Signature`` (65 bytes, hex), the
+signature of the EIP-712 message::
+
+    EIP712Domain(string name, string version, uint256 chainId)   name "datashare-services", version "1"
+    Request(string service, string method, string path, bytes32 bodyHash, uint256 nonce, uint256 expiry)
+
+where ``service`` is the name of the server addressed (so that a request to one proxy cannot
+be replayed to another), ``path`` includes the query string and ``bodyHash`` is keccak256 of
+the body. The service refuses a request whose signer is not the header's address, whose expiry
+is past or further ahead than :data:`MAX_VALIDITY_S`, whose chain id is another, or whose
+(signer, nonce) it has seen; seen nonces are kept in a database (:class:`NonceBook`), so a
+restart does not reopen them.
+
+Research: the cloud server of Zheng et al. 2018 §4.3 and the proxies of Feng et al. 2022
+§6.8–6.9 act on requests from owners and receivers; this module authenticates those requests.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, create_engine, delete, insert
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
+
+from offchain.chain.addresses import require_address
+from offchain.crypto.hashing import keccak256
+from offchain.errors import InvalidInputError, VerificationError
+
+__all__ = [
+    "DOMAIN_NAME",
+    "MAX_VALIDITY_S",
+    "ExpiredRequestError",
+    "NonceBook",
+    "ReplayedRequestError",
+    "SignedHeaders",
+    "sign_request",
+    "verify_request",
+]
+
+DOMAIN_NAME = "datashare-services"
+DOMAIN_VERSION = "1"
+#: Longest validity a signed request may claim (seconds from now).
+MAX_VALIDITY_S = 600
+
+HEADER_SIGNER = "x-datashare-signer"
+HEADER_NONCE = "x-datashare-nonce"
+HEADER_EXPIRY = "x-datashare-expiry"
+HEADER_SIGNATURE = "x-datashare-signature"
+
+_TYPES = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+    ],
+    "Request": [
+        {"name": "service", "type": "string"},
+        {"name": "method", "type": "string"},
+        {"name": "path", "type": "string"},
+        {"name": "bodyHash", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "expiry", "type": "uint256"},
+    ],
+}
+
+
+class ExpiredRequestError(VerificationError):
+    """A signed request's expiry is past, or further ahead than the service accepts."""
+
+
+class ReplayedRequestError(VerificationError):
+    """A signed request's (signer, nonce) was seen before: the request is refused."""
+
+
+@dataclass(frozen=True)
+class SignedHeaders:
+    """The identity headers of one request."""
+
+    signer: str
+    nonce: int
+    expiry: int
+    signature: bytes
+
+    def as_dict(self) -> dict[str, str]:
+        """The HTTP headers."""
+        return {
+            HEADER_SIGNER: self.signer,
+            HEADER_NONCE: str(self.nonce),
+            HEADER_EXPIRY: str(self.expiry),
+            HEADER_SIGNATURE: "0x" + self.signature.hex(),
+        }
+
+    @classmethod
+    def from_headers(cls, headers: Any) -> SignedHeaders:
+        """Parse the headers of a request.
+
+        Raises:
+            VerificationError: if one is missing or malformed.
+        """
+        try:
+            signer = require_address(headers[HEADER_SIGNER], "signer")
+            nonce = int(headers[HEADER_NONCE])
+            expiry = int(headers[HEADER_EXPIRY])
+            signature = bytes.fromhex(str(headers[HEADER_SIGNATURE]).removeprefix("0x"))
+        except (KeyError, ValueError, InvalidInputError) as exc:
+            raise VerificationError(f"a signed request needs the four X-Datashare-* headers: {exc}") from None
+        if not 0 <= nonce < 1 << 256 or len(signature) != 65:
+            raise VerificationError("the nonce must be a uint256 and the signature 65 bytes")
+        return cls(signer, nonce, expiry, signature)
+
+
+def _typed_message(*, chain_id: int, service: str, method: str, path: str, body: bytes, nonce: int, expiry: int) -> Any:
+    return encode_typed_data(
+        full_message={
+            "types": _TYPES,
+            "primaryType": "Request",
+            "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id},
+            "message": {
+                "service": service,
+                "method": method.upper(),
+                "path": path,
+                "bodyHash": keccak256(body),
+                "nonce": nonce,
+                "expiry": expiry,
+            },
+        }
+    )
+
+
+def sign_request(
+    private_key: bytes | str,
+    *,
+    chain_id: int,
+    service: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    validity_s: int = 60,
+    nonce: int | None = None,
+    now: float | None = None,
+) -> SignedHeaders:
+    """Sign one request with an Ethereum key (EIP-712).
+
+    Args:
+        private_key: The caller's secp256k1 key.
+        chain_id: The chain the service checks grants on.
+        service: The name of the server addressed.
+        method: HTTP method.
+        path: Path and query string, as sent.
+        body: The request body.
+        validity_s: Seconds until the request expires.
+        nonce: Random when omitted (only tests set it).
+        now: The clock (tests only).
+    """
+    nonce = secrets.randbits(256) if nonce is None else nonce
+    expiry = int(now if now is not None else time.time()) + validity_s
+    message = _typed_message(
+        chain_id=chain_id, service=service, method=method, path=path, body=body, nonce=nonce, expiry=expiry
+    )
+    signed = Account.sign_message(message, private_key)
+    address = Account.from_key(private_key).address
+    return SignedHeaders(address, nonce, expiry, bytes(signed.signature))
+
+
+def verify_request(
+    headers: SignedHeaders,
+    *,
+    chain_id: int,
+    service: str,
+    method: str,
+    path: str,
+    body: bytes,
+    nonces: NonceBook,
+    now: float | None = None,
+) -> str:
+    """Check a signed request and spend its nonce.
+
+    Returns:
+        The checksummed address of the caller.
+
+    Raises:
+        ExpiredRequestError: if it expired or claims too long a validity.
+        VerificationError: if the signature is not the named signer's over this request.
+        ReplayedRequestError: if its nonce was already spent by this signer.
+    """
+    clock = int(now if now is not None else time.time())
+    if headers.expiry <= clock:
+        raise ExpiredRequestError(f"the request expired at {headers.expiry}, it is now {clock}")
+    if headers.expiry > clock + MAX_VALIDITY_S:
+        raise ExpiredRequestError(f"the request claims validity until {headers.expiry}, beyond {MAX_VALIDITY_S} s")
+    message = _typed_message(
+        chain_id=chain_id,
+        service=service,
+        method=method,
+        path=path,
+        body=body,
+        nonce=headers.nonce,
+        expiry=headers.expiry,
+    )
+    try:
+        recovered = Account.recover_message(message, signature=headers.signature)
+    except Exception as exc:  # eth-keys raises several types for a malformed signature
+        raise VerificationError(f"the request signature does not recover: {exc}") from None
+    if recovered.lower() != headers.signer.lower():
+        raise VerificationError(f"the request is signed by {recovered}, not by {headers.signer} as it claims")
+    nonces.spend(recovered, headers.nonce, headers.expiry)
+    return str(recovered)
+
+
+_nonce_metadata = MetaData()
+_nonces_table = Table(
+    "service_nonces",
+    _nonce_metadata,
+    Column("signer", String(42), primary_key=True),
+    Column("nonce", String(78), primary_key=True),
+    Column("expiry", BigInteger, nullable=False),
+)
+
+
+class NonceBook:
+    """Spent (signer, nonce) pairs, in a database so that a restart does not reopen them.
+
+    Rows whose request expired are pruned (an expired request is refused anyway).
+
+    Args:
+        database: A path (SQLite file) or an SQLAlchemy URL.
+    """
+
+    def __init__(self, database: str | Path) -> None:
+        if isinstance(database, Path) or "://" not in database:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            database = f"sqlite:///{database}"
+        self.engine = create_engine(database)
+        _nonce_metadata.create_all(self.engine)
+
+    def spend(self, signer: str, nonce: int, expiry: int) -> None:
+        """Record ``nonce`` as spent by ``signer``.
+
+        Raises:
+            ReplayedRequestError: if it was spent before.
+        """
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(insert(_nonces_table).values(signer=signer.lower(), nonce=str(nonce), expiry=expiry))
+                connection.execute(delete(_nonces_table).where(_nonces_table.c.expiry < int(time.time())))
+        except SqlIntegrityError:
+            raise ReplayedRequestError(f"nonce {nonce} of {signer} was already used: replay refused") from None
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()

@@ -1,0 +1,234 @@
+"""The storage service (also the first re-encryption proxy) and a second proxy as processes
+(issue 17), driven through the HTTP client: upload → share → fetch → audit → revoke, every
+service SIGKILLed and restarted between steps (a replayed request stays refused); a crash test under concurrent uploads;
+refused signed requests over HTTP.
+
+Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 2020 §3.3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from offchain.chain.registry import DataRegistryClient
+from offchain.crypto.hashing import sha256
+from offchain.errors import AccessDeniedError, OffchainError
+from offchain.protocols import Auditor, Buyer, DataOwner
+from offchain.protocols.cloud_state import CloudServerState
+from offchain.services.client import StorageClient, raise_for_error
+from offchain.services.signing import ReplayedRequestError, sign_request
+from offchain.storage import FilesystemBlobStore
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTENT = b"patient_id,age,diagnosis\n" + b"P-00042,54,benign\n" * 300
+BLOCK = 256
+START_TIMEOUT_S = 90.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Service:
+    """One service process; ``kill`` is SIGKILL, ``start`` reuses its port and folder."""
+
+    def __init__(self, role: str, name: str, data: Path, network: str, registry: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.argv = [
+            sys.executable, "-m", "offchain.services", role, "--name", name, "--port", str(self.port),
+            "--data", str(data), "--network", network, "--registry", registry,
+        ]  # fmt: skip
+        self.log = data.parent / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self.process is not None and self.process.poll() is None, self.log.read_text()[-2000:]
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError(f"{self.argv[3]} did not start: {self.log.read_text()[-2000:]}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        self.process = None
+
+
+@pytest.fixture(scope="module")
+def services(registry, tmp_path_factory):
+    """Two processes (each costs a Brownie start-up of several seconds): the storage service,
+    which is also a proxy, and a second proxy."""
+    from brownie import network
+
+    folder = tmp_path_factory.mktemp("services")
+    started = [
+        Service(role, name, folder / name, network.show_active(), registry.address)
+        for role, name in (("storage", "storage"), ("proxy", "proxy-2"))
+    ]
+
+    def restart() -> None:
+        for service in started:
+            service.kill()
+        for service in started:
+            service.start()
+        for service in started:
+            service.wait_ready()
+
+    restart()
+    yield started, restart
+    for service in started:
+        service.kill()
+
+
+@pytest.fixture
+def funded(accounts):
+    def make():
+        account = accounts.add()
+        accounts[0].transfer(account, "10 ether")
+        return account
+
+    return make
+
+
+def test_upload_share_fetch_audit_revoke_survive_sigkill(services, registry, funded):
+    (storage, proxy2), restart = services
+    chain_client = DataRegistryClient(registry, from_block=registry.tx.block_number)
+    owner = DataOwner(funded(), chain_client)
+    buyer = Buyer(funded(), chain_client)
+
+    def clients(account):
+        return [StorageClient(s.url, private_key=account.private_key) for s in (storage, storage, proxy2)]
+
+    owner_storage, *owner_proxies = clients(owner.account)
+    receipt = owner.upload(CONTENT, owner_storage, block_size=BLOCK)
+    file_id = receipt.registration.file_id
+    assert receipt.registration.locator == f"cloud://storage/{receipt.registration.ciphertext_hash.hex()}"
+
+    path = "/files/" + "00" * 32 + "/reencrypt"
+    replay = sign_request(
+        owner.account.private_key, chain_id=owner_storage.chain_id, service="storage", method="POST", path=path
+    )
+    first = httpx.post(f"{storage.url}{path}", headers=replay.as_dict())
+    assert first.status_code == 400 and first.json()["error"] == "InvalidInputError"  # no capsule; nonce spent
+
+    restart()
+    replayed = httpx.post(f"{storage.url}{path}", headers=replay.as_dict())
+    assert (replayed.status_code, replayed.json()["error"]) == (409, "ReplayedRequestError")
+    with pytest.raises(ReplayedRequestError):
+        raise_for_error(replayed)
+    assert owner.download(owner_storage, file_id) == CONTENT
+    owner.grant(file_id, buyer.recipient, owner_proxies, threshold=2)
+
+    restart()
+    buyer_storage, *buyer_proxies = clients(buyer.account)
+    opened = dict(storage=buyer_storage, proxies=buyer_proxies, threshold=2, verifying_pk=owner.signer.public_key)
+    assert buyer.receive(file_id, **opened) == CONTENT
+
+    restart()
+    report = Auditor(chain_client).audit(file_id, buyer_storage, k=8)
+    assert report.passed, report
+    assert "datashare_requests_total" in httpx.get(f"{storage.url}/metrics").text
+
+    owner.revoke(file_id, buyer.account.address)
+    restart()
+    with pytest.raises(AccessDeniedError, match="only 0 of the 2"):
+        buyer.open_keys(file_id, **opened)
+
+
+def test_a_foreign_or_wrong_chain_request_is_refused_over_http(services, funded):
+    (storage, proxy2), _ = services
+    caller = funded()
+    client = StorageClient(proxy2.url, private_key=caller.private_key)
+    path = "/files/" + "00" * 32 + "/reencrypt"
+    again = sign_request(caller.private_key, chain_id=client.chain_id, service="proxy-2", method="POST", path=path)
+    to_other = httpx.post(f"{storage.url}{path}", headers=again.as_dict())  # signed for proxy-2
+    assert (to_other.status_code, to_other.json()["error"]) == (401, "VerificationError")
+    wrong_chain = sign_request(caller.private_key, chain_id=1, service="proxy-2", method="POST", path=path)
+    refused = httpx.post(f"{proxy2.url}{path}", headers=wrong_chain.as_dict())
+    assert (refused.status_code, refused.json()["error"]) == (401, "VerificationError")
+
+
+class _Captured:
+    """Where DataOwner.upload "stores": keeps the signed upload to send later, concurrently."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.uploads: list[dict[str, object]] = []
+
+    def locator_for(self, index_hash: bytes) -> str:
+        return f"cloud://{self.name}/{index_hash.hex()}"
+
+    def store_file(self, **upload: object) -> str:
+        self.uploads.append(upload)
+        return self.locator_for(b"")
+
+
+def test_storage_killed_during_concurrent_uploads_stays_consistent(services, registry, funded):
+    (storage, _), restart = services
+    chain_client = DataRegistryClient(registry, from_block=registry.tx.block_number)
+    owner = DataOwner(funded(), chain_client)
+    captured = _Captured("storage")
+    for i in range(12):  # registered on chain first, uploaded below
+        owner.upload(os.urandom(48_000 * (i + 1)), captured, block_size=4096)  # 48 KB .. 576 KB
+    acknowledged: list[bytes] = []
+    client = StorageClient(storage.url, private_key=owner.account.private_key)
+
+    def send(upload: dict[str, object]) -> None:
+        try:
+            client.store_file(**upload)  # type: ignore[arg-type]
+            acknowledged.append(upload["file_id"])  # type: ignore[arg-type]
+        except (OffchainError, httpx.TransportError):
+            pass  # killed mid-request: not acknowledged
+
+    threads = [threading.Thread(target=send, args=(u,)) for u in captured.uploads]
+    for thread in threads:
+        thread.start()
+    time.sleep(random.uniform(0.05, 0.4))
+    storage.kill()
+    for thread in threads:
+        thread.join()
+    restart()  # the service reconciles its state with its blobs at start-up
+
+    folder = Path(storage.argv[storage.argv.index("--data") + 1])
+    blobs = FilesystemBlobStore(folder / "blobs")
+    state = CloudServerState(folder / "state.sqlite")
+    try:
+        assert state.pending_blobs() == ()
+        assert state.reconcile(blobs).consistent
+        for file_id in state.file_ids():
+            assert blobs.exists(state.file(file_id).blob_locator)  # no index entry without its blob
+    finally:
+        state.close()
+    for path in (folder / "blobs").rglob("*"):  # no partial blob visible under a locator
+        if path.is_file() and not path.name.startswith("."):
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name
+    for upload in captured.uploads:
+        file_id = upload["file_id"]
+        if file_id in acknowledged:
+            keys = owner.open_keys(client, file_id)
+            ciphertext = client.fetch(file_id, keys.download_token)
+            assert sha256(sha256(ciphertext)) == chain_client.get_file(file_id).ciphertext_hash

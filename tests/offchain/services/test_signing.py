@@ -1,0 +1,103 @@
+"""EIP-712 signed requests (offchain.services.signing): round trip and every refusal."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from eth_account import Account
+
+from offchain.errors import VerificationError
+from offchain.services.signing import (
+    MAX_VALIDITY_S,
+    ExpiredRequestError,
+    NonceBook,
+    ReplayedRequestError,
+    SignedHeaders,
+    sign_request,
+    verify_request,
+)
+
+KEY = "0x" + "11" * 32
+OTHER_KEY = "0x" + "22" * 32
+REQUEST = {"chain_id": 1337, "service": "proxy-1", "method": "POST", "path": "/files/ab/reencrypt", "body": b"capsule"}
+
+
+@pytest.fixture
+def nonces(tmp_path):
+    book = NonceBook(tmp_path / "nonces.sqlite")
+    yield book
+    book.close()
+
+
+def test_a_signed_request_verifies_as_its_signer(nonces):
+    headers = sign_request(KEY, **REQUEST)
+    assert verify_request(headers, nonces=nonces, **REQUEST) == Account.from_key(KEY).address
+
+
+def test_headers_round_trip_through_http_form(nonces):
+    headers = sign_request(KEY, **REQUEST)
+    assert SignedHeaders.from_headers(headers.as_dict()) == headers
+
+
+def test_a_request_signed_by_another_key_is_refused(nonces):
+    forged = sign_request(OTHER_KEY, **REQUEST)
+    claimed = SignedHeaders(Account.from_key(KEY).address, forged.nonce, forged.expiry, forged.signature)
+    with pytest.raises(VerificationError, match="not by"):
+        verify_request(claimed, nonces=nonces, **REQUEST)
+
+
+def test_an_expired_request_is_refused(nonces):
+    headers = sign_request(KEY, **REQUEST, now=time.time() - 120, validity_s=60)
+    with pytest.raises(ExpiredRequestError, match="expired"):
+        verify_request(headers, nonces=nonces, **REQUEST)
+
+
+def test_a_request_claiming_too_long_a_validity_is_refused(nonces):
+    headers = sign_request(KEY, **REQUEST, validity_s=MAX_VALIDITY_S + 60)
+    with pytest.raises(ExpiredRequestError, match="beyond"):
+        verify_request(headers, nonces=nonces, **REQUEST)
+
+
+def test_a_replayed_nonce_is_refused_even_after_a_restart(tmp_path):
+    book = NonceBook(tmp_path / "nonces.sqlite")
+    headers = sign_request(KEY, **REQUEST)
+    verify_request(headers, nonces=book, **REQUEST)
+    with pytest.raises(ReplayedRequestError):
+        verify_request(headers, nonces=book, **REQUEST)
+    book.close()
+    reopened = NonceBook(tmp_path / "nonces.sqlite")
+    with pytest.raises(ReplayedRequestError):
+        verify_request(headers, nonces=reopened, **REQUEST)
+    reopened.close()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("chain_id", 1),
+        ("service", "proxy-2"),
+        ("method", "PUT"),
+        ("path", "/files/cd/reencrypt"),
+        ("body", b"another capsule"),
+    ],
+)
+def test_a_tampered_field_is_refused(nonces, field, value):
+    headers = sign_request(KEY, **REQUEST)
+    with pytest.raises(VerificationError, match="not by"):
+        verify_request(headers, nonces=nonces, **{**REQUEST, field: value})
+
+
+def test_a_tampered_expiry_is_refused(nonces):
+    headers = sign_request(KEY, **REQUEST)
+    moved = SignedHeaders(headers.signer, headers.nonce, headers.expiry + 1, headers.signature)
+    with pytest.raises(VerificationError, match="not by"):
+        verify_request(moved, nonces=nonces, **REQUEST)
+
+
+@pytest.mark.parametrize("missing", ["x-datashare-signer", "x-datashare-nonce", "x-datashare-signature"])
+def test_a_request_without_its_identity_headers_is_refused(missing):
+    headers = sign_request(KEY, **REQUEST).as_dict()
+    del headers[missing]
+    with pytest.raises(VerificationError, match="X-Datashare"):
+        SignedHeaders.from_headers(headers)
