@@ -75,6 +75,7 @@ contract FeatureIndex is IFeatureIndex {
         // slither-disable-next-line reentrancy-no-eth,reentrancy-benign
         _batches[batchId] =
             FeatureBatch({hospital: msg.sender, anchorBatchId: uint48(anchorBatchId), recordCount: uint16(count)});
+        // slither-disable-next-line reentrancy-events
         emit BatchPublished(batchId, msg.sender, anchorBatchId, root, count);
     }
 
