@@ -32,7 +32,7 @@ from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from offchain.chain.addresses import AddressLike, require_address
-from offchain.chain.contracts import ContractClient, call, require_bytes32, require_uint, transact
+from offchain.chain.contracts import ContractClient, call, contract_at, require_bytes32, require_uint, transact
 from offchain.chain.events import get_events
 from offchain.errors import ChainError, InvalidInputError
 
@@ -288,6 +288,17 @@ class FeatureIndexClient(ContractClient):
     def service(self) -> str:
         """Checksummed address of the retrieval service."""
         return to_checksum_address(call(self.contract, "service"))
+
+    def anchored_root(self, anchor_batch_id: int) -> bytes:
+        """The root the ``MerkleAnchor`` holds for ``anchor_batch_id`` (read from storage, not events).
+
+        Raises:
+            TransactionRevertedError: ``MerkleAnchorUnknownBatch``.
+        """
+        anchor = contract_at("MerkleAnchor", call(self.contract, "anchor"))
+        return bytes(
+            call(anchor, "rootOf", require_uint(anchor_batch_id, "anchor_batch_id", low=1, high=(1 << 48) - 1))
+        )
 
     def is_user(self, user: AddressLike) -> bool:
         """Whether ``user`` may submit queries."""
