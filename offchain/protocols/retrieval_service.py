@@ -16,8 +16,11 @@ Who learns what:
   modulus is public, so it hides nothing from chain readers.
 * The retrieval service is trusted with the features, as in the research: it decrypts them and
   searches in plaintext (:class:`~offchain.vision.index.ExactIndex`, exact by default).
-* In this module's plaintext mode the service also sees the query vector. (Private queries, where
-  the service computes on a query encrypted to the user's key, are not built yet.)
+* In plaintext mode (:meth:`RetrievalService.answer`) the service also sees the query vector. In
+  private mode (:meth:`RetrievalService.answer_private`) the user encrypts its query under its
+  own CKKS key (:mod:`offchain.vision.private_query`); the service returns encrypted scores for
+  every indexed image with the image ids in score order, and learns nothing of the query; the
+  user decrypts, takes its top K and checks the chosen records against the chain.
 * Integrity: before indexing, every record of a batch is hashed (:func:`feature_record_digest`)
   and the batch's tree is rebuilt and compared with the root stored in ``MerkleAnchor``; a
   record that does not match (tampered by a node, a relay or a storage server), or a blob whose
@@ -62,9 +65,11 @@ from offchain.chain.feature_index import FeatureIndexClient, FeatureRecord, Publ
 from offchain.crypto import envelope, pre
 from offchain.crypto.merkle import MerkleTree
 from offchain.errors import IntegrityError, InvalidInputError, StorageError
+from offchain.vision import private_query
 from offchain.vision.index import ExactIndex
 
 __all__ = [
+    "PrivateAnswer",
     "RetrievalHit",
     "RetrievalService",
     "TamperedRecordError",
@@ -122,6 +127,38 @@ class RetrievalHit:
     image_id: bytes
     label: int
     distance: float
+
+
+@dataclass(frozen=True)
+class PrivateAnswer:
+    """The service's answer to a private query.
+
+    Attributes:
+        image_ids: The indexed images, in the order of the encrypted scores.
+        labels: Their label codes, in the same order.
+        blocks: The serialised CKKS score ciphertexts.
+    """
+
+    image_ids: tuple[bytes, ...]
+    labels: tuple[int, ...]
+    blocks: tuple[bytes, ...]
+
+    @property
+    def result_hash(self) -> bytes:
+        """keccak256 of the image ids then the ciphertexts: what goes on chain."""
+        return bytes(keccak(b"".join(self.image_ids) + b"".join(self.blocks)))
+
+    def top_k(self, context: Any, k: int) -> list[RetrievalHit]:
+        """The user's side: decrypt the scores, rank them and keep the ``k`` best.
+
+        Each hit's ``distance`` holds the decrypted score ``||x − y||² − ||x||²`` (same order
+        as the distance).
+        """
+        scores = private_query.decrypt_scores(context, list(self.blocks), len(self.image_ids))
+        return [
+            RetrievalHit(self.image_ids[int(i)], self.labels[int(i)], float(scores[int(i)]))
+            for i in private_query.top_k(scores, k)
+        ]
 
 
 def result_hash(hits: list[RetrievalHit]) -> bytes:
@@ -299,3 +336,28 @@ class RetrievalService:
         hits = self.search(query, state.top_k)
         self.client.answer_query(sender=sender, query_id=query_id, result_hash=result_hash(hits))
         return hits
+
+    def answer_private(
+        self, *, sender: Any, query_id: int, public_context: bytes, encrypted_query: bytes
+    ) -> PrivateAnswer:
+        """Answer on-chain private query ``query_id``: encrypted scores of every indexed image.
+
+        Raises:
+            IntegrityError: if ``encrypted_query`` does not hash to the on-chain query hash.
+            InvalidInputError: a bad context or ciphertext (see
+                :func:`~offchain.vision.private_query.encrypted_scores`).
+            TransactionRevertedError: ``FeatureIndexNotService``, ``FeatureIndexAlreadyAnswered``.
+        """
+        state = self.client.get_query(query_id)
+        if bytes(keccak(encrypted_query)) != state.query_hash:
+            raise IntegrityError(f"query {query_id}: the ciphertext given is not the one whose hash is on record")
+        rows = sorted(self._by_row)
+        matrix = np.stack([self.index.vector(row) for row in rows])
+        blocks = private_query.encrypted_scores(public_context, encrypted_query, matrix)
+        answer = PrivateAnswer(
+            image_ids=tuple(self._by_row[row][0] for row in rows),
+            labels=tuple(self._by_row[row][1] for row in rows),
+            blocks=tuple(blocks),
+        )
+        self.client.answer_query(sender=sender, query_id=query_id, result_hash=answer.result_hash)
+        return answer

@@ -123,3 +123,28 @@ def test_the_service_answers_an_on_chain_query(client, service, blobs, agencies,
     hits = service.answer(sender=service_account, query_id=query_id, query=query)
     assert hits[0].image_id == keccak(b"image 2") and len(hits) == 3
     assert client.get_query(query_id).result_hash == result_hash(hits)  # the user's check against the chain
+
+
+def test_a_private_query_ranks_like_the_plaintext_one_and_matches_the_chain(
+    client, service, blobs, agencies, accounts, service_account
+):
+    from offchain.vision import private_query
+
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, n, VECTORS[n]) for n in range(6)])
+    service.sync()
+    user = accounts[9]
+    client.register_user(sender=agencies[1], user=user)
+    context = private_query.new_user_context()
+    query = VECTORS[4] + 0.05
+    encrypted = private_query.encrypt_query(context, query)
+    query_id = client.submit_query(sender=user, query_hash=keccak(encrypted), top_k=3, private_mode=True)
+    answer = service.answer_private(
+        sender=service_account,
+        query_id=query_id,
+        public_context=private_query.public_context(context),
+        encrypted_query=encrypted,
+    )
+    assert client.get_query(query_id).result_hash == answer.result_hash  # the user's check against the chain
+    hits = answer.top_k(context, 3)
+    assert [h.image_id for h in hits] == [h.image_id for h in service.search(query, 3)]
+    assert query.tobytes() not in encrypted
