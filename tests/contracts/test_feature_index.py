@@ -11,7 +11,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from offchain.crypto.merkle import MerkleTree
-from tests.helpers import custom_error
+from tests.helpers import custom_error, deploy_feature_index
 
 ZERO32 = b"\x00" * 32
 QUERY_HASH = keccak(b"encrypted query")
@@ -41,11 +41,6 @@ def image_of(index, image_id) -> tuple:
 
 
 @pytest.fixture(scope="module")
-def anchor(MerkleAnchor, deployer):
-    return MerkleAnchor.deploy({"from": deployer})
-
-
-@pytest.fixture(scope="module")
 def service(accounts):
     return accounts[8]
 
@@ -56,10 +51,18 @@ def user(accounts):
 
 
 @pytest.fixture(scope="module")
-def index(FeatureIndex, consortium, anchor, service, deployer):
-    contract = FeatureIndex.deploy(consortium, anchor, service, {"from": deployer})
-    anchor.grantRole(anchor.ANCHORER_ROLE(), contract, {"from": deployer})
-    return contract
+def deployed(FeatureIndex, MerkleAnchor, consortium, service, deployer):
+    return deploy_feature_index(FeatureIndex, MerkleAnchor, consortium, service, deployer)
+
+
+@pytest.fixture(scope="module")
+def index(deployed):
+    return deployed[0]
+
+
+@pytest.fixture(scope="module")
+def anchor(deployed):
+    return deployed[1]
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from offchain.chain.feature_index import (
 )
 from offchain.crypto.merkle import MerkleTree
 from offchain.errors import InvalidInputError, TransactionRevertedError
+from tests.helpers import deploy_feature_index
 
 
 def record(n: int, version: int = 1) -> FeatureRecord:
@@ -29,9 +30,7 @@ def service(accounts):
 
 @pytest.fixture(scope="module")
 def client(FeatureIndex, MerkleAnchor, consortium, service, deployer):
-    anchor = MerkleAnchor.deploy({"from": deployer})
-    contract = FeatureIndex.deploy(consortium, anchor, service, {"from": deployer})
-    anchor.grantRole(anchor.ANCHORER_ROLE(), contract, {"from": deployer})
+    contract, _ = deploy_feature_index(FeatureIndex, MerkleAnchor, consortium, service, deployer)
     return FeatureIndexClient(contract, from_block=contract.tx.block_number)
 
 

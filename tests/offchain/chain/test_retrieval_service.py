@@ -15,6 +15,7 @@ from offchain.chain.feature_index import FeatureIndexClient, FeatureRecord
 from offchain.errors import IntegrityError
 from offchain.protocols.retrieval_service import RetrievalService, TamperedRecordError, result_hash, seal_feature
 from offchain.vision.index import ExactIndex
+from tests.helpers import deploy_feature_index
 
 DIMENSION = 8
 SERVICE_SK = SecretKey.random()
@@ -43,9 +44,7 @@ def service_account(accounts):
 
 @pytest.fixture(scope="module")
 def client(FeatureIndex, MerkleAnchor, consortium, service_account, deployer):
-    anchor = MerkleAnchor.deploy({"from": deployer})
-    contract = FeatureIndex.deploy(consortium, anchor, service_account, {"from": deployer})
-    anchor.grantRole(anchor.ANCHORER_ROLE(), contract, {"from": deployer})
+    contract, _ = deploy_feature_index(FeatureIndex, MerkleAnchor, consortium, service_account, deployer)
     return FeatureIndexClient(contract, from_block=contract.tx.block_number)
 
 
