@@ -23,6 +23,15 @@ Figures written to bench/results/image_retrieval.json (wall-clock, this machine:
     query_ms_<n>_faiss_flat_top100   the same with faiss IndexFlatL2 (exact); …_over_numpy its ratio
     query_ms_<n>_faiss_hnsw_top100   faiss HNSW (32 links, efSearch 128); …_recall_at_100 against
                                      the exact top 100
+    query_ms_<n>_private_ckks_top100 one private query (offchain.vision.private_query, CKKS
+                                     N = 8192, 128-bit): the user's encryption, the service's
+                                     encrypted scores over n descriptors, the user's decryption and
+                                     top 100 (median of 3); …_over_numpy its ratio to the same-run
+                                     plaintext numpy query
+    topk_agreement_private_vs_plain  fraction of the private top 100 equal, rank for rank, to the
+                                     exact plaintext top 100 (3 queries)
+    query_bytes_private              bytes of the encrypted query; answer_bytes_<n>_private those
+                                     of the encrypted scores
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from offchain.vision import (
     load_lfw_images,
     load_texture_images,
     mean_precision_at_k,
+    private_query,
 )
 
 RESEARCH_P_AT_20_PERCENT = 36.96
@@ -105,11 +115,37 @@ def main() -> None:
     figures[f"faiss_hnsw_recall_at_100_{size}"] = float(
         np.mean([len(set(a) & set(b)) / 100 for a, b in zip(exact_ids, hnsw_ids, strict=True)])
     )
+    context = private_query.new_user_context()
+    public = private_query.public_context(context)
+    agreement: list[float] = []
+
+    def private_top100(query: np.ndarray) -> np.ndarray:
+        blocks = private_query.encrypted_scores(public, private_query.encrypt_query(context, query), vectors)
+        return private_query.top_k(private_query.decrypt_scores(context, blocks, size), 100)
+
+    private_queries = vectors[rng.choice(size, 3, replace=False)]
+    private_probes = iter(private_queries)
+    private_ids: list[np.ndarray] = []
+    figures[f"query_ms_{size}_private_ckks_top100"] = median_ms(
+        lambda: private_ids.append(private_top100(next(private_probes))), 3
+    )
+    for query, ids in zip(private_queries, private_ids, strict=True):
+        agreement.append(float(np.mean(ids == exact.search(query, 100)[1][0])))
+    figures["topk_agreement_private_vs_plain"] = float(np.mean(agreement))
+    encrypted = private_query.encrypt_query(context, vectors[0])
+    figures["query_bytes_private"] = len(encrypted)
+    figures[f"answer_bytes_{size}_private"] = sum(
+        len(b) for b in private_query.encrypted_scores(public, encrypted, vectors)
+    )
     figures = with_baseline_ratios(
         figures,
         f"query_ms_{size}_numpy_top100",
         "numpy",
-        [f"query_ms_{size}_faiss_flat_top100", f"query_ms_{size}_faiss_hnsw_top100"],
+        [
+            f"query_ms_{size}_faiss_flat_top100",
+            f"query_ms_{size}_faiss_hnsw_top100",
+            f"query_ms_{size}_private_ckks_top100",
+        ],
     )
     report("image_retrieval", figures)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from eth_utils import keccak
 
@@ -322,3 +323,12 @@ def play_round(board, session_id: int, round_: int, participants, size: int = 64
         )
     for p in participants:
         board.postDecryption(session_id, round_, payload_of(size, b"dv %d %s" % (round_, str(p).encode())), {"from": p})
+
+
+def deploy_feature_index(feature_index: Any, merkle_anchor: Any, consortium: Any, service: Any, deployer: Any) -> Any:
+    """A FeatureIndex over ``consortium`` answered by ``service``, with its own MerkleAnchor that
+    grants it ANCHORER_ROLE (what ``deploy_all`` wires); returns ``(index, anchor)``."""
+    anchor = merkle_anchor.deploy({"from": deployer})
+    index = feature_index.deploy(consortium, anchor, service, {"from": deployer})
+    anchor.grantRole(anchor.ANCHORER_ROLE(), index, {"from": deployer})
+    return index, anchor

@@ -21,6 +21,9 @@
   hashes, accusations and stalled aborts, and waits with timeouts for the other participants.
 * :class:`DeviceRegistryClient`: device classes with versioned golden PCR digests, devices'
   attestation keys, their revocations (attested uploads, Peng et al.).
+* :class:`FeatureIndexClient`: hospitals' batches of encrypted-feature records (root anchored
+  through ``MerkleAnchor``), versions and deletions, retrieval users, queries and answers on
+  record (image retrieval, Shen, Zhu, Xu ch. 6).
 * :func:`get_events`: range-chunked event queries.
 * :func:`require_address`, :func:`require_signer`: the one converter every account or contract
   parameter goes through (hex strings, Brownie accounts and contracts, ``eth_account`` keys).
@@ -65,6 +68,14 @@ from offchain.chain.device_registry import (
     device_id_of,
 )
 from offchain.chain.events import EventLog, get_events
+from offchain.chain.feature_index import (
+    FeatureIndexClient,
+    FeatureRecord,
+    PublishedBatch,
+    QueryState,
+    UnknownQueryError,
+    feature_record_digest,
+)
 from offchain.chain.ledger import (
     BalanceUpdate,
     ConfidentialLedgerClient,
@@ -117,6 +128,8 @@ __all__ = [
     "DisputeRuling",
     "DisputeTally",
     "EventLog",
+    "FeatureIndexClient",
+    "FeatureRecord",
     "FileRegistration",
     "GoldenMeasurement",
     "HasAddress",
@@ -128,6 +141,8 @@ __all__ = [
     "MerkleAnchorClient",
     "PostedModel",
     "PostedValue",
+    "PublishedBatch",
+    "QueryState",
     "Session",
     "SessionAbortedError",
     "SessionStatus",
@@ -136,6 +151,7 @@ __all__ = [
     "TrainingSession",
     "UnknownDeviceClassError",
     "UnknownDeviceError",
+    "UnknownQueryError",
     "UnknownSessionError",
     "UnknownWithdrawalError",
     "WithdrawalRequest",
@@ -149,6 +165,7 @@ __all__ = [
     "deploy_ledger",
     "deployment_path",
     "device_id_of",
+    "feature_record_digest",
     "file_id_of",
     "get_events",
     "is_local_network",

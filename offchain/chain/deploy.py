@@ -15,7 +15,10 @@ The ``TrainingBoard`` (vertical training sessions) takes nothing: each session n
 participants. The ``DeviceRegistry`` (attested uploads) takes the ``Consortium``: its members
 register device classes and admit devices. The ``ShapleyPayout`` (revenue rounds shared by
 Shapley values) takes the ``Consortium``, whose agencies approve valuations, and the
-``DataRegistry``, whose file owners are paid.
+``DataRegistry``, whose file owners are paid. The ``FeatureIndex`` (image retrieval) takes the
+``Consortium`` (its members are the hospitals and register users), the ``MerkleAnchor`` (which
+grants it ``ANCHORER_ROLE``) and the retrieval service's account (``retrieval_service``, else
+``DATASHARE_RETRIEVAL_SERVICE``, else the deployer).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +43,7 @@ __all__ = [
     "DEFAULT_TRACE_VOTING_PERIOD_S",
     "DEPLOY_ORDER",
     "ENV_CONSORTIUM_FOUNDERS",
+    "ENV_RETRIEVAL_SERVICE",
     "ENV_TRACE_VOTING_PERIOD_S",
     "LOCAL_FOUNDER_COUNT",
     "MARKET_FIELD_COUNTS",
@@ -62,10 +66,13 @@ DEPLOY_ORDER: tuple[str, ...] = (
     "TrainingBoard",
     "DeviceRegistry",
     "ShapleyPayout",
+    "FeatureIndex",
 )
 
 #: Environment variable with the consortium's founding agencies: comma-separated addresses.
 ENV_CONSORTIUM_FOUNDERS = "DATASHARE_CONSORTIUM_FOUNDERS"
+#: Environment variable with the retrieval service's address (the ``FeatureIndex``'s answerer).
+ENV_RETRIEVAL_SERVICE = "DATASHARE_RETRIEVAL_SERVICE"
 #: Environment variable with the consortium's voting period, in seconds.
 ENV_TRACE_VOTING_PERIOD_S = "DATASHARE_TRACE_VOTING_PERIOD_S"
 #: The voting period when none is given: three days.
@@ -79,6 +86,7 @@ LOCAL_FOUNDER_COUNT = 4
 class _ConsortiumSettings:
     founders: tuple[str, ...]
     voting_period_s: int
+    retrieval_service: str = ""
 
 
 def _consortium_settings(founders: Sequence[AddressLike] | None, voting_period_s: int | None) -> _ConsortiumSettings:
@@ -130,18 +138,24 @@ def _constructor_args(name: str, deployed: dict[str, Any], consortium: _Consorti
         return (deployed["Consortium"],)
     if name == "ShapleyPayout":
         return (deployed["Consortium"], deployed["DataRegistry"])
+    if name == "FeatureIndex":
+        return (deployed["Consortium"], deployed["MerkleAnchor"], consortium.retrieval_service)
     return ()
 
 
-def _configure(name: str, contract: Any, account: Any) -> None:
+def _configure(name: str, contract: Any, account: Any, deployed: dict[str, Any]) -> None:
     """Roles and settings a contract needs after deployment.
 
     ``MerkleAnchor``: the deployer (its admin) is also granted ``ANCHORER_ROLE``, so that the
     deployment can anchor at once; grant it to the cloud servers or agencies that anchor, and
     revoke it from the deployer, with ``MerkleAnchorClient.grant_anchorer`` and AccessControl.
+    ``FeatureIndex``: granted ``ANCHORER_ROLE`` on the ``MerkleAnchor``, which it anchors through.
     """
     if name == "MerkleAnchor":
         contract.grantRole(contract.ANCHORER_ROLE(), account, {"from": account})
+    if name == "FeatureIndex":
+        anchor = deployed["MerkleAnchor"]
+        anchor.grantRole(anchor.ANCHORER_ROLE(), contract, {"from": account})
 
 
 def deploy_all(
@@ -150,6 +164,7 @@ def deploy_all(
     path: Path | None = None,
     consortium_founders: Sequence[AddressLike] | None = None,
     trace_voting_period_s: int | None = None,
+    retrieval_service: AddressLike | None = None,
 ) -> DeploymentRecord:
     """Deploy every contract from ``account`` and write the record of the active network.
 
@@ -162,6 +177,8 @@ def deploy_all(
             else on a local chain the last four test accounts.
         trace_voting_period_s: How long its ballots stay open, in seconds; by default
             ``DATASHARE_TRACE_VOTING_PERIOD_S``, else three days.
+        retrieval_service: The ``FeatureIndex``'s retrieval service; by default
+            ``DATASHARE_RETRIEVAL_SERVICE``, else the deploying account.
 
     Returns:
         The record written.
@@ -176,13 +193,15 @@ def deploy_all(
 
     account = require_signer(account, "account")
     consortium = _consortium_settings(consortium_founders, trace_voting_period_s)
+    service = retrieval_service or os.environ.get(ENV_RETRIEVAL_SERVICE, "").strip() or account.address
+    consortium = replace(consortium, retrieval_service=require_address(service, "retrieval service", nonzero=True))
     project = load_project()
     network_id = str(network.show_active())
     deployed: dict[str, Any] = {}
     entries: dict[str, ContractDeployment] = {}
     for name in DEPLOY_ORDER:
         contract = project[name].deploy(*_constructor_args(name, deployed, consortium), {"from": account})
-        _configure(name, contract, account)
+        _configure(name, contract, account, deployed)
         receipt = contract.tx
         deployed[name] = contract
         entries[name] = ContractDeployment(

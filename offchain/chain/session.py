@@ -18,6 +18,7 @@ from offchain.chain.contracts import ContractClient, contract_at, default_accoun
 from offchain.chain.deploy import deploy_all
 from offchain.chain.deployment import DeploymentRecord, deployment_path
 from offchain.chain.device_registry import DEVICE_REGISTRY_CONTRACT, DeviceRegistryClient
+from offchain.chain.feature_index import FEATURE_INDEX_CONTRACT, FeatureIndexClient
 from offchain.chain.ledger import LEDGER_CONTRACT, ConfidentialLedgerClient
 from offchain.chain.market import DataMarketClient
 from offchain.chain.registry import DataRegistryClient
@@ -148,6 +149,11 @@ class Session:
     def shapley_payout(self) -> ShapleyPayoutClient:
         """Client of the deployed ``ShapleyPayout`` (revenue rounds shared by Shapley values)."""
         return self._client(ShapleyPayoutClient, SHAPLEY_PAYOUT_CONTRACT)
+
+    @cached_property
+    def feature_index(self) -> FeatureIndexClient:
+        """Client of the deployed ``FeatureIndex`` (image feature batches, retrieval users, queries)."""
+        return self._client(FeatureIndexClient, FEATURE_INDEX_CONTRACT)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{n}@{c.address}" for n, c in sorted(self.record.contracts.items()))

@@ -12,6 +12,7 @@ from offchain.chain import Session, deploy_all
 from offchain.chain.deploy import (
     DEFAULT_TRACE_VOTING_PERIOD_S,
     ENV_CONSORTIUM_FOUNDERS,
+    ENV_RETRIEVAL_SERVICE,
     ENV_TRACE_VOTING_PERIOD_S,
 )
 from offchain.chain.deployment import ContractDeployment, DeploymentRecord
@@ -28,6 +29,7 @@ def no_consortium_environment(monkeypatch):
     """The Consortium settings come from each test, never from the developer's shell."""
     monkeypatch.delenv(ENV_CONSORTIUM_FOUNDERS, raising=False)
     monkeypatch.delenv(ENV_TRACE_VOTING_PERIOD_S, raising=False)
+    monkeypatch.delenv(ENV_RETRIEVAL_SERVICE, raising=False)
 
 
 def test_deploy_all_writes_a_record_of_this_chain(deployer, record_path):
@@ -46,6 +48,7 @@ def test_deploy_all_writes_a_record_of_this_chain(deployer, record_path):
         "TrainingBoard",
         "DeviceRegistry",
         "ShapleyPayout",
+        "FeatureIndex",
     }
 
 
@@ -197,3 +200,13 @@ def test_deploy_all_on_a_live_network_without_founders_says_how_to_give_them(dep
     monkeypatch.setattr("offchain.chain.deploy.is_local_network", lambda: False)
     with pytest.raises(InvalidInputError, match=ENV_CONSORTIUM_FOUNDERS):
         deploy_all(deployer, path=record_path)
+
+
+def test_session_gives_a_feature_index_client_that_anchors_through_the_merkle_anchor(deployer, record_path):
+    record = deploy_all(deployer, path=record_path)
+    session = Session.load(record_path)
+    index = session.feature_index
+    assert index.address == record.address_of("FeatureIndex")
+    assert index.contract.anchor() == record.address_of("MerkleAnchor")
+    assert index.service() == deployer.address  # no DATASHARE_RETRIEVAL_SERVICE: the deployer
+    assert session.anchor.is_anchorer(index.address)

@@ -1,0 +1,363 @@
+"""The retrieval service of content-based image retrieval, and the hospitals' sealing of features.
+
+Research: Shen, Zhu, Xu, *Blockchain-based privacy-preserving data sharing*, ch. 6: hospitals
+publish their images' MPEG-7 features (§6.3.1); the retrieval service syncs them from the chain
+into its index (§6.4.1), handles add, delete and update (§6.5.2), ranks by Euclidean distance
+(Eq. 6.5) and answers a registered user's on-chain query (§6.5.1).
+
+Who learns what:
+
+* Outsiders reading the chain learn a record's image id, label code, locator, version and the
+  keccak256 of its *encrypted* feature: nothing about the feature. A feature leaves its hospital
+  sealed to the service (:func:`seal_feature`): AES-256-GCM envelope under a fresh data key
+  bound to the image id, the data key sealed with Umbral to the service's public key (so the
+  hospital can also re-encrypt it to other authorised parties). The research's feature
+  encryption (Eq. 6.1–6.4) is deliberately not used: its ciphertexts preserve distances and its
+  modulus is public, so it hides nothing from chain readers.
+* The retrieval service is trusted with the features, as in the research: it decrypts them and
+  searches in plaintext (:class:`~offchain.vision.index.ExactIndex`, exact by default).
+* In plaintext mode (:meth:`RetrievalService.answer`) the service also sees the query vector. In
+  private mode (:meth:`RetrievalService.answer_private`) the user encrypts its query under its
+  own CKKS key (:mod:`offchain.vision.private_query`); the service returns encrypted scores for
+  every indexed image with the image ids in score order, and learns nothing of the query; the
+  user decrypts, takes its top K and checks the chosen records against the chain.
+* Integrity: before indexing, every record of a batch is hashed (:func:`feature_record_digest`)
+  and the batch's tree is rebuilt and compared with the root stored in ``MerkleAnchor``; a
+  record that does not match (tampered by a node, a relay or a storage server), or a blob whose
+  keccak256 is not the record's feature digest, raises :class:`TamperedRecordError` and nothing of
+  that batch is indexed. The chain records that the service answered a query and with which
+  result hash; it does not prove that the answer is the true top K.
+
+State: one SQLite file (any SQLAlchemy URL) with the indexed records and the last synced batch;
+the vectors are reloaded into the in-memory index on start.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from eth_utils import keccak
+from numpy.typing import NDArray
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
+from umbral_pre import PublicKey, SecretKey
+
+from offchain.chain.feature_index import FeatureIndexClient, FeatureRecord, PublishedBatch, feature_record_digest
+from offchain.crypto import envelope, pre
+from offchain.crypto.merkle import MerkleTree
+from offchain.errors import IntegrityError, InvalidInputError, StorageError
+from offchain.vision import private_query
+from offchain.vision.index import ExactIndex
+
+__all__ = [
+    "PrivateAnswer",
+    "RetrievalHit",
+    "RetrievalService",
+    "TamperedRecordError",
+    "open_feature",
+    "result_hash",
+    "seal_feature",
+]
+
+logger = logging.getLogger(__name__)
+
+_LENGTH = struct.Struct(">I")
+
+
+class TamperedRecordError(IntegrityError):
+    """A feature record, or its encrypted blob, does not match what the chain anchored."""
+
+
+def seal_feature(vector: NDArray[np.float32], *, image_id: bytes, service_pk: PublicKey) -> bytes:
+    """A hospital's encrypted feature blob: Umbral-sealed data key || AES-GCM envelope of the vector.
+
+    Format: ``len(sealed) (4 bytes, big-endian) || SealedKey.to_bytes() || envelope``; the
+    envelope is bound to ``image_id``, the plaintext is the vector as little-endian float32.
+
+    Raises:
+        InvalidInputError: on a non-1-D or non-finite vector or a bad image id.
+    """
+    array = np.asarray(vector, dtype="<f4")
+    if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
+        raise InvalidInputError(f"a feature is a non-empty finite 1-D vector, got shape {array.shape}")
+    data_key = envelope.new_data_key()
+    sealed = pre.seal(service_pk, data_key).to_bytes()
+    return _LENGTH.pack(len(sealed)) + sealed + envelope.encrypt(array.tobytes(), data_key, file_id=image_id)
+
+
+def open_feature(blob: bytes, *, image_id: bytes, service_sk: SecretKey) -> NDArray[np.float32]:
+    """The vector of a blob made by :func:`seal_feature`.
+
+    Raises:
+        VerificationError: wrong key, wrong image id, or a modified blob.
+        InvalidInputError: a blob of another format.
+    """
+    if len(blob) < _LENGTH.size:
+        raise InvalidInputError("a feature blob starts with a 4-byte length")
+    (length,) = _LENGTH.unpack_from(blob)
+    sealed = pre.SealedKey.from_bytes(blob[_LENGTH.size : _LENGTH.size + length])
+    data_key = pre.open_sealed(service_sk, sealed)
+    plaintext = envelope.decrypt(blob[_LENGTH.size + length :], data_key, file_id=image_id)
+    return np.frombuffer(plaintext, dtype="<f4").astype(np.float32)
+
+
+@dataclass(frozen=True)
+class RetrievalHit:
+    """One result: the image, its label code, its Euclidean distance to the query."""
+
+    image_id: bytes
+    label: int
+    distance: float
+
+
+@dataclass(frozen=True)
+class PrivateAnswer:
+    """The service's answer to a private query.
+
+    Attributes:
+        image_ids: The indexed images, in the order of the encrypted scores.
+        labels: Their label codes, in the same order.
+        blocks: The serialised CKKS score ciphertexts.
+    """
+
+    image_ids: tuple[bytes, ...]
+    labels: tuple[int, ...]
+    blocks: tuple[bytes, ...]
+
+    @property
+    def result_hash(self) -> bytes:
+        """keccak256 of the image ids then the ciphertexts: what goes on chain."""
+        return bytes(keccak(b"".join(self.image_ids) + b"".join(self.blocks)))
+
+    def top_k(self, context: Any, k: int) -> list[RetrievalHit]:
+        """The user's side: decrypt the scores, rank them and keep the ``k`` best.
+
+        Each hit's ``distance`` holds the decrypted score ``||x − y||² − ||x||²`` (same order
+        as the distance).
+        """
+        scores = private_query.decrypt_scores(context, list(self.blocks), len(self.image_ids))
+        return [
+            RetrievalHit(self.image_ids[int(i)], self.labels[int(i)], float(scores[int(i)]))
+            for i in private_query.top_k(scores, k)
+        ]
+
+
+def result_hash(hits: list[RetrievalHit]) -> bytes:
+    """keccak256 of an answer: the concatenated image ids, in rank order (what goes on chain)."""
+    return bytes(keccak(b"".join(hit.image_id for hit in hits)))
+
+
+_metadata = MetaData()
+_features = Table(
+    "retrieval_features",
+    _metadata,
+    Column("image_id", LargeBinary(32), primary_key=True),
+    Column("row_id", BigInteger, nullable=False, unique=True),
+    Column("version", Integer, nullable=False),
+    Column("label", BigInteger, nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+)
+_sync = Table(
+    "retrieval_sync",
+    _metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+
+class RetrievalService:
+    """Syncs feature batches from a ``FeatureIndex``, keeps a persisted index, answers queries.
+
+    Args:
+        client: The ``FeatureIndex`` client.
+        service_sk: The service's Umbral secret key (features are sealed to its public key).
+        fetch_blob: ``locator -> bytes``, e.g. a blob store's ``get``.
+        database: An SQLite path or SQLAlchemy URL for the persisted index.
+        dimension: The feature vectors' length.
+
+    Raises:
+        StorageError: if the database cannot be opened.
+    """
+
+    def __init__(
+        self,
+        client: FeatureIndexClient,
+        *,
+        service_sk: SecretKey,
+        fetch_blob: Callable[[str], bytes],
+        database: str | Path,
+        dimension: int,
+    ) -> None:
+        self.client = client
+        self._service_sk = service_sk
+        self._fetch_blob = fetch_blob
+        url = database if isinstance(database, str) and "://" in database else f"sqlite:///{database}"
+        try:
+            self._engine = create_engine(url)
+            _metadata.create_all(self._engine)
+        except (SQLAlchemyError, ValueError) as exc:
+            raise StorageError(f"cannot open the retrieval index {url}: {exc}") from exc
+        self.index = ExactIndex(dimension)
+        self._by_row: dict[int, tuple[bytes, int]] = {}
+        self._rows: dict[bytes, int] = {}
+        with self._engine.connect() as connection:
+            rows: list[Any] = list(connection.execute(select(_features)))
+        for image_id, row_id, _, label, vector in rows:
+            self._remember(bytes(image_id), int(row_id), int(label), np.frombuffer(vector, dtype="<f4"))
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    @property
+    def synced_batch(self) -> int:
+        """The last feature batch indexed (0: none)."""
+        with self._engine.connect() as connection:
+            value = connection.execute(select(_sync.c.value).where(_sync.c.key == "batch")).scalar()
+        return int(value or 0)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def sync(self) -> int:
+        """Index every batch published after :attr:`synced_batch`; returns how many were indexed.
+
+        Raises:
+            TamperedRecordError: a batch does not match its anchored root or a blob its digest;
+                the batches before it stay indexed, it and the later ones are not.
+        """
+        count = 0
+        for batch in self.client.batches(from_batch=self.synced_batch + 1):
+            self.ingest(batch)
+            count += 1
+        return count
+
+    def ingest(self, batch: PublishedBatch) -> None:
+        """Verify ``batch`` against its anchored root, then add, update or delete its records.
+
+        Raises:
+            TamperedRecordError: see :meth:`sync`; nothing of the batch is indexed then.
+        """
+        if batch.batch_id != self.synced_batch + 1:
+            raise InvalidInputError(f"expected batch {self.synced_batch + 1}, got {batch.batch_id}")
+        tree = MerkleTree.from_digests(
+            [feature_record_digest(self.client.address, batch.hospital, r) for r in batch.records]
+        )
+        anchored = self.client.anchored_root(batch.anchor_batch_id)
+        if tree.root != anchored:
+            raise TamperedRecordError(
+                f"batch {batch.batch_id}: its records hash to root 0x{tree.root.hex()}, "
+                f"the anchor holds 0x{anchored.hex()}"
+            )
+        vectors = [None if r.deleted else self._open(r) for r in batch.records]
+        with self._engine.begin() as connection:
+            for record, vector in zip(batch.records, vectors, strict=True):
+                self._apply(connection, record, vector)
+            connection.execute(delete(_sync).where(_sync.c.key == "batch"))
+            connection.execute(insert(_sync).values(key="batch", value=batch.batch_id))
+        logger.info("indexed batch %d (%d records)", batch.batch_id, len(batch.records))
+
+    def _open(self, record: FeatureRecord) -> NDArray[np.float32]:
+        blob = self._fetch_blob(record.locator)
+        if bytes(keccak(blob)) != record.feature_digest:
+            raise TamperedRecordError(
+                f"image 0x{record.image_id.hex()}: the blob at {record.locator} does not hash to its feature digest"
+            )
+        return open_feature(blob, image_id=record.image_id, service_sk=self._service_sk)
+
+    def _apply(self, connection: Any, record: FeatureRecord, vector: NDArray[np.float32] | None) -> None:
+        row_id = self._rows.get(record.image_id)
+        if vector is None:
+            if row_id is not None:
+                self.index.delete([row_id])
+                del self._by_row[row_id], self._rows[record.image_id]
+                connection.execute(delete(_features).where(_features.c.image_id == record.image_id))
+            return
+        stored = vector.astype("<f4").tobytes()
+        if row_id is None:
+            row_id = max(self._by_row, default=0) + 1
+            connection.execute(
+                insert(_features).values(
+                    image_id=record.image_id, row_id=row_id, version=record.version, label=record.label, vector=stored
+                )
+            )
+            self._remember(record.image_id, row_id, record.label, vector)
+        else:
+            connection.execute(
+                update(_features)
+                .where(_features.c.image_id == record.image_id)
+                .values(version=record.version, label=record.label, vector=stored)
+            )
+            self.index.update([row_id], vector[None, :])
+            self._by_row[row_id] = (record.image_id, record.label)
+
+    def _remember(self, image_id: bytes, row_id: int, label: int, vector: NDArray[np.float32]) -> None:
+        self.index.add([row_id], np.asarray(vector, dtype=np.float32)[None, :])
+        self._by_row[row_id] = (image_id, label)
+        self._rows[image_id] = row_id
+
+    def search(self, query: NDArray[np.float32], k: int) -> list[RetrievalHit]:
+        """The ``k`` nearest indexed images to ``query`` (plaintext mode), nearest first."""
+        distances, rows = self.index.search(np.asarray(query, dtype=np.float32), k)
+        return [
+            RetrievalHit(self._by_row[int(row)][0], self._by_row[int(row)][1], float(distance))
+            for distance, row in zip(distances[0], rows[0], strict=True)
+        ]
+
+    def answer(self, *, sender: Any, query_id: int, query: NDArray[np.float32]) -> list[RetrievalHit]:
+        """Answer on-chain query ``query_id`` in plaintext mode: search, then log the result hash.
+
+        Raises:
+            IntegrityError: if ``query`` does not hash to the query's on-chain hash.
+            TransactionRevertedError: ``FeatureIndexNotService``, ``FeatureIndexAlreadyAnswered``.
+        """
+        state = self.client.get_query(query_id)
+        if bytes(keccak(np.asarray(query, dtype="<f4").tobytes())) != state.query_hash:
+            raise IntegrityError(f"query {query_id}: the vector given is not the one whose hash is on record")
+        hits = self.search(query, state.top_k)
+        self.client.answer_query(sender=sender, query_id=query_id, result_hash=result_hash(hits))
+        return hits
+
+    def answer_private(
+        self, *, sender: Any, query_id: int, public_context: bytes, encrypted_query: bytes
+    ) -> PrivateAnswer:
+        """Answer on-chain private query ``query_id``: encrypted scores of every indexed image.
+
+        Raises:
+            IntegrityError: if ``encrypted_query`` does not hash to the on-chain query hash.
+            InvalidInputError: a bad context or ciphertext (see
+                :func:`~offchain.vision.private_query.encrypted_scores`).
+            TransactionRevertedError: ``FeatureIndexNotService``, ``FeatureIndexAlreadyAnswered``.
+        """
+        state = self.client.get_query(query_id)
+        if bytes(keccak(encrypted_query)) != state.query_hash:
+            raise IntegrityError(f"query {query_id}: the ciphertext given is not the one whose hash is on record")
+        rows = sorted(self._by_row)
+        matrix = np.stack([self.index.vector(row) for row in rows])
+        blocks = private_query.encrypted_scores(public_context, encrypted_query, matrix)
+        answer = PrivateAnswer(
+            image_ids=tuple(self._by_row[row][0] for row in rows),
+            labels=tuple(self._by_row[row][1] for row in rows),
+            blocks=tuple(blocks),
+        )
+        self.client.answer_query(sender=sender, query_id=query_id, result_hash=answer.result_hash)
+        return answer

@@ -1,0 +1,149 @@
+"""RetrievalService against a deployed FeatureIndex: hospitals publish sealed features, the service
+syncs, verifies each batch against its anchored root, adds, updates and deletes, persists its
+index, searches in plaintext and answers an on-chain query (Shen, Zhu, Xu §6.4–6.5)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from eth_utils import keccak
+from umbral_pre import SecretKey
+
+from offchain.chain.feature_index import FeatureIndexClient, FeatureRecord
+from offchain.errors import IntegrityError
+from offchain.protocols.retrieval_service import RetrievalService, TamperedRecordError, result_hash, seal_feature
+from offchain.vision.index import ExactIndex
+from tests.helpers import deploy_feature_index
+
+DIMENSION = 8
+SERVICE_SK = SecretKey.random()
+VECTORS = np.random.default_rng(16).normal(size=(6, DIMENSION)).astype(np.float32)
+
+
+class Blobs(dict):
+    """A content-addressed blob store in memory (locator -> blob)."""
+
+    def put(self, blob: bytes) -> str:
+        locator = "keccak:" + keccak(blob).hex()
+        self[locator] = blob
+        return locator
+
+
+def sealed_record(blobs: Blobs, n: int, vector, version: int = 1) -> FeatureRecord:
+    image_id = keccak(b"image %d" % n)
+    blob = seal_feature(vector, image_id=image_id, service_pk=SERVICE_SK.public_key())
+    return FeatureRecord(image_id, version, n % 2, keccak(blob), blobs.put(blob))
+
+
+@pytest.fixture(scope="module")
+def service_account(accounts):
+    return accounts[8]
+
+
+@pytest.fixture(scope="module")
+def client(FeatureIndex, MerkleAnchor, consortium, service_account, deployer):
+    contract, _ = deploy_feature_index(FeatureIndex, MerkleAnchor, consortium, service_account, deployer)
+    return FeatureIndexClient(contract, from_block=contract.tx.block_number)
+
+
+@pytest.fixture
+def blobs():
+    return Blobs()
+
+
+@pytest.fixture
+def service(client, blobs, tmp_path):
+    made = RetrievalService(
+        client, service_sk=SERVICE_SK, fetch_blob=blobs.__getitem__, database=tmp_path / "index.db", dimension=DIMENSION
+    )
+    yield made
+    made.close()
+
+
+def test_sync_indexes_adds_updates_and_deletes_and_survives_a_restart(client, service, blobs, agencies, tmp_path):
+    hospital = agencies[0]
+    records = [sealed_record(blobs, n, VECTORS[n]) for n in range(5)]
+    client.publish_batch(sender=hospital, records=records)
+    updated = sealed_record(blobs, 1, VECTORS[5], version=2)
+    client.publish_batch(sender=hospital, records=[updated, FeatureRecord.tombstone(records[2].image_id, 2)])
+    assert service.sync() == 2 and service.synced_batch == 2 and len(service) == 4
+    expected = ExactIndex(DIMENSION)
+    expected.add([0, 1, 3, 4], VECTORS[[0, 5, 3, 4]])
+    _, rows = expected.search(VECTORS[5], 4)
+    ids = [records[int(r)].image_id for r in rows[0]]
+    assert [hit.image_id for hit in service.search(VECTORS[5], 4)] == ids
+    assert service.search(VECTORS[5], 1)[0].distance == 0.0  # the updated vector, not the old one
+    assert service.sync() == 0
+    reopened = RetrievalService(
+        client, service_sk=SERVICE_SK, fetch_blob=blobs.__getitem__, database=tmp_path / "index.db", dimension=DIMENSION
+    )
+    assert [hit.image_id for hit in reopened.search(VECTORS[5], 4)] == ids and reopened.synced_batch == 2
+    reopened.close()
+
+
+def test_a_tampered_record_is_refused(client, service, blobs, agencies):
+    records = [sealed_record(blobs, n, VECTORS[n]) for n in range(3)]
+    client.publish_batch(sender=agencies[0], records=records)
+    batch = client.batches()[0]
+    forged = dataclasses.replace(batch, records=(dataclasses.replace(records[0], label=9), *records[1:]))
+    with pytest.raises(TamperedRecordError):
+        service.ingest(forged)
+    assert len(service) == 0 and service.synced_batch == 0
+
+
+def test_a_record_with_another_batch_root_is_refused(client, service, blobs, agencies):
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, 0, VECTORS[0])])
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, 1, VECTORS[1])])
+    first, second = client.batches()
+    with pytest.raises(TamperedRecordError):
+        service.ingest(dataclasses.replace(first, anchor_batch_id=second.anchor_batch_id))
+
+
+def test_a_swapped_blob_is_refused(client, service, blobs, agencies):
+    record = sealed_record(blobs, 0, VECTORS[0])
+    client.publish_batch(sender=agencies[0], records=[record])
+    blobs[record.locator] = seal_feature(VECTORS[1], image_id=record.image_id, service_pk=SERVICE_SK.public_key())
+    with pytest.raises(TamperedRecordError):
+        service.sync()
+    assert len(service) == 0
+
+
+def test_the_service_answers_an_on_chain_query(client, service, blobs, agencies, accounts, service_account):
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, n, VECTORS[n]) for n in range(4)])
+    service.sync()
+    user = accounts[9]
+    client.register_user(sender=agencies[1], user=user)
+    query = VECTORS[2] + 0.01
+    query_id = client.submit_query(sender=user, query_hash=keccak(query.tobytes()), top_k=3, private_mode=False)
+    with pytest.raises(IntegrityError):
+        service.answer(sender=service_account, query_id=query_id, query=VECTORS[3])
+    hits = service.answer(sender=service_account, query_id=query_id, query=query)
+    assert hits[0].image_id == keccak(b"image 2") and len(hits) == 3
+    assert client.get_query(query_id).result_hash == result_hash(hits)  # the user's check against the chain
+
+
+def test_a_private_query_ranks_like_the_plaintext_one_and_matches_the_chain(
+    client, service, blobs, agencies, accounts, service_account
+):
+    from offchain.vision import private_query
+
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, n, VECTORS[n]) for n in range(6)])
+    service.sync()
+    user = accounts[9]
+    client.register_user(sender=agencies[1], user=user)
+    context = private_query.new_user_context()
+    query = VECTORS[4] + 0.05
+    encrypted = private_query.encrypt_query(context, query)
+    query_id = client.submit_query(sender=user, query_hash=keccak(encrypted), top_k=3, private_mode=True)
+    answer = service.answer_private(
+        sender=service_account,
+        query_id=query_id,
+        public_context=private_query.public_context(context),
+        encrypted_query=encrypted,
+    )
+    assert client.get_query(query_id).result_hash == answer.result_hash  # the user's check against the chain
+    hits = answer.top_k(context, 3)
+    assert [h.image_id for h in hits] == [h.image_id for h in service.search(query, 3)]
+    assert query.tobytes() not in encrypted
