@@ -31,7 +31,7 @@ import {IShapleyPayout} from "../interfaces/IShapleyPayout.sol";
 /// Gas. A Merkle claim reads two round slots and the root, writes one slot of the claim bitmap
 /// (preset nonzero by the funder at opening: 255 leaves a word, bit 255 a sentinel, so a claim
 /// never pays for a fresh slot) and the paid total, and checks an O(log leaves) proof: about
-/// 54,000 gas at 1,000 leaves (Uniswap's merkle-distributor: 62,824–91,650). The on-chain
+/// 58,000 gas at 1,000 leaves (Uniswap's merkle-distributor: 62,824–91,650). The on-chain
 /// Shapley split reads each of the 2^n utilities once and adds it to 2n running sums (n·2^n
 /// steps, no storage), then writes n shares. Loops: the bitmap preset (at most `MAX_LEAVES` / 255
 /// words, paid by the funder), the file ids (at most `MAX_FILES`), the owners (at most
