@@ -26,6 +26,7 @@ With ``--json`` every command prints exactly one JSON object on stdout (an error
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import logging
@@ -130,14 +131,15 @@ class Output:
 
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
-        self.out = Console(highlight=False)
+        self.stream = sys.stdout  # bound now: main sends everything else printed to stderr
+        self.out = Console(file=self.stream, highlight=False)
         self.err = Console(stderr=True, highlight=False)
 
     def result(self, title: str, fields: dict[str, Any]) -> None:
         """Print a command's result."""
         if self.as_json:
-            sys.stdout.write(json.dumps(fields, sort_keys=True) + "\n")
-            sys.stdout.flush()
+            self.stream.write(json.dumps(fields, sort_keys=True) + "\n")
+            self.stream.flush()
             return
         table = Table(title=title, show_header=False, title_justify="left")
         table.add_column(style="bold")
@@ -624,7 +626,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             stream=sys.stderr,
         )
         run: Callable[[argparse.Namespace, Output], None] = args.run
-        run(args, out)
+        with contextlib.redirect_stdout(sys.stderr):  # Brownie's chatter; stdout is for results
+            run(args, out)
         return 0
     except SystemExit as exc:  # --help, --version
         return int(exc.code or 0) if isinstance(exc.code, int) else 0
@@ -645,8 +648,8 @@ def _report(out: Output, exc: BaseException) -> int:
     name = type(exc).__name__
     detail = str(exc) if not isinstance(exc, KeyError) else str(exc.args[0] if exc.args else exc)
     if out.as_json:
-        sys.stdout.write(json.dumps({"error": name, "detail": detail, "exit_code": code}) + "\n")
-        sys.stdout.flush()
+        out.stream.write(json.dumps({"error": name, "detail": detail, "exit_code": code}) + "\n")
+        out.stream.flush()
     out.err.print(Text.assemble(("error", "bold red"), f" ({name}): {detail}"), soft_wrap=True)
     return code
 
