@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -164,11 +165,20 @@ class Output:
 class ProgressClient(StorageClient):
     """A :class:`StorageClient` whose uploads and downloads move in chunks through a progress bar."""
 
-    def __init__(self, base_url: str, *, progress: Progress | None = None, **kwargs: Any) -> None:
-        try:
-            super().__init__(base_url, **kwargs)
-        except httpx.TransportError as exc:
-            raise ServiceUnavailableError(f"the service at {base_url} cannot be reached: {exc}") from None
+    def __init__(
+        self, base_url: str, *, progress: Progress | None = None, connect_wait_s: float = 0.0, **kwargs: Any
+    ) -> None:
+        deadline = time.monotonic() + connect_wait_s
+        while True:
+            try:
+                super().__init__(base_url, **kwargs)
+                break
+            except httpx.ConnectError as exc:  # nothing listens (yet): a service restarting
+                if time.monotonic() >= deadline:
+                    raise ServiceUnavailableError(f"the service at {base_url} cannot be reached: {exc}") from None
+                time.sleep(0.2)
+            except httpx.TransportError as exc:
+                raise ServiceUnavailableError(f"the service at {base_url} cannot be reached: {exc}") from None
         self.base_url = base_url
         self._progress = progress
 
@@ -188,7 +198,9 @@ class ProgressClient(StorageClient):
             raise InvalidInputError("an upload must be signed: no account key")
         path = f"/files/{file_id.hex()}"
         body = bytes(ciphertext)
-        identity = sign_request(self._key, chain_id=self.chain_id, service=self.name, method="PUT", path=path, body=body)
+        identity = sign_request(
+            self._key, chain_id=self.chain_id, service=self.name, method="PUT", path=path, body=body
+        )
         headers = {
             **identity.as_dict(),
             "x-sealed-key": sealed_key.to_bytes().hex(),
@@ -338,8 +350,10 @@ def _owner(args: argparse.Namespace, registry: Any) -> Any:
     return DataOwner(_account(args), registry, master_secret=store.get(MASTER_SECRET), signer=signer)
 
 
-def _clients(urls: Sequence[str], key: Any, progress: Progress | None) -> list[ProgressClient]:
-    return [ProgressClient(url, private_key=key, progress=progress) for url in urls]
+def _clients(args: argparse.Namespace, urls: Sequence[str], key: Any, progress: Progress | None) -> list[Any]:
+    """Clients of the services at ``urls`` (``Any``: they stand in for ``CloudServer``, which the
+    roles' annotations name; see README "Services")."""
+    return [ProgressClient(url, private_key=key, progress=progress, connect_wait_s=args.connect_wait_s) for url in urls]
 
 
 # ---- commands -------------------------------------------------------------------------------
@@ -389,7 +403,7 @@ def cmd_upload(args: argparse.Namespace, out: Output) -> None:
     registry = _registry(args)
     owner = _owner(args, registry)
     with out.progress() as progress:
-        (storage,) = _clients([args.storage], owner.account.private_key, progress)
+        (storage,) = _clients(args, [args.storage], owner.account.private_key, progress)
         receipt = owner.upload(content, storage, block_size=args.block_size, name=args.label)
     registration = receipt.registration
     out.result(
@@ -418,7 +432,7 @@ def cmd_share(args: argparse.Namespace, out: Output) -> None:
     )
     registry = _registry(args)
     owner = _owner(args, registry)
-    proxies = _clients(args.proxy, owner.account.private_key, None)
+    proxies = _clients(args, args.proxy, owner.account.private_key, None)
     grant = owner.grant(file_id, recipient, proxies, threshold=args.threshold, expires_at=args.expires_at)
     out.result(
         "shared",
@@ -456,19 +470,17 @@ def cmd_fetch(args: argparse.Namespace, out: Output) -> None:
     with out.progress() as progress:
         if not args.proxy:
             owner = _owner(args, registry)
-            (storage,) = _clients([args.storage], owner.account.private_key, progress)
+            (storage,) = _clients(args, [args.storage], owner.account.private_key, progress)
             content = owner.download(storage, file_id)
         else:
             if args.verifying_pk is None:
                 raise UsageError("fetch through proxies needs --verifying-pk (the owner's, from `keys show`)")
             verifying_pk = _public_key(args.verifying_pk, "--verifying-pk")
             store = _open_keystore(args)
-            receiver = Buyer(
-                _account(args), registry, keys=pre.KeyPair.from_secret_bytes(store.get(RECEIVING_SECRET))
-            )
+            receiver = Buyer(_account(args), registry, keys=pre.KeyPair.from_secret_bytes(store.get(RECEIVING_SECRET)))
             key = receiver.account.private_key
-            (storage,) = _clients([args.storage], key, progress)
-            proxies = _clients(args.proxy, key, None)
+            (storage,) = _clients(args, [args.storage], key, progress)
+            proxies = _clients(args, args.proxy, key, None)
             threshold = args.threshold or len(proxies)
             content = receiver.receive(
                 file_id, storage=storage, proxies=proxies, threshold=threshold, verifying_pk=verifying_pk
@@ -483,7 +495,7 @@ def cmd_audit(args: argparse.Namespace, out: Output) -> None:
 
     file_id = _file_id(args.file_id)
     registry = _registry(args)
-    (storage,) = _clients([args.storage], None, None)
+    (storage,) = _clients(args, [args.storage], None, None)
     report = Auditor(registry).audit(file_id, storage, k=args.samples)
     fields = {
         "file_id": "0x" + file_id.hex(),
@@ -495,7 +507,10 @@ def cmd_audit(args: argparse.Namespace, out: Output) -> None:
     if not report.passed:
         if out.as_json:
             out.result("audit", fields)
-        raise AuditFailedError(f"the storage service failed the audit of 0x{file_id.hex()} on blocks {list(report.failed_indices)}" + (f": {report.error}" if report.error else ""))
+        raise AuditFailedError(
+            f"the storage service failed the audit of 0x{file_id.hex()} on blocks {list(report.failed_indices)}"
+            + (f": {report.error}" if report.error else "")
+        )
     out.result("audit passed", fields)
 
 
@@ -549,6 +564,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--passphrase-file", help=f"keystore passphrase (else ${ENV_PASSPHRASE}, else a prompt)")
     parser.add_argument("--key-file", help="file holding the account's hex private key (else $DATASHARE_PRIVATE_KEY)")
     parser.add_argument("--account", help=f"Brownie keystore account id (password: ${ENV_ACCOUNT_PASSWORD} or prompt)")
+    parser.add_argument(
+        "--connect-wait-s",
+        type=float,
+        default=0.0,
+        help="keep retrying a service that refuses connections (restarting) for this long",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 

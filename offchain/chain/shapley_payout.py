@@ -41,7 +41,6 @@ from eth_utils import keccak, to_checksum_address
 from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.contracts import ContractClient, call, require_bytes32, require_uint, transact
 from offchain.errors import ChainError, InvalidInputError
-from offchain.learning.valuation.shapley import integer_shares, player_count
 
 __all__ = [
     "MAX_LEAVES",
@@ -183,6 +182,8 @@ def table_hash(table: Sequence[int]) -> bytes:
 
 def _check_table(table: Sequence[int]) -> int:
     try:
+        from offchain.learning.valuation.shapley import player_count  # lazy: the package imports scikit-learn
+
         n = player_count(table)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from None
@@ -203,6 +204,8 @@ def onchain_shares(pool_wei: int, table: Sequence[int]) -> list[int]:
     """
     _check_table(table)
     require_uint(pool_wei, "pool_wei", low=0, high=(1 << 256) - 1)
+    from offchain.learning.valuation.shapley import integer_shares  # lazy: the package imports scikit-learn
+
     return integer_shares(pool_wei, list(table))
 
 

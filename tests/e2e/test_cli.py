@@ -45,6 +45,7 @@ class Cli:
         self.global_args = [
             "--json", "--network", network, "--registry", registry,
             "--keystore", str(folder / "keystore.json"), "--passphrase-file", str(passphrase),
+            "--connect-wait-s", "60",
         ]  # fmt: skip
         self.env = {**os.environ, "DATASHARE_PRIVATE_KEY": private_key}
 
@@ -101,10 +102,11 @@ def people(registry, accounts, tmp_path_factory):
     return made["owner"], made["lab"]
 
 
-def _restart(service: Service) -> None:
+def _kill_and_start(service: Service) -> None:
+    """SIGKILL, then start again: the next ``datashare`` step (started at once, its start-up
+    overlapping the service's) waits for the service to listen (``--connect-wait-s``)."""
     service.kill()
     service.start()
-    service.wait_ready()
 
 
 def test_keys_upload_share_fetch_audit_revoke_through_the_cli_survive_sigkill(cli_services, people, tmp_path):
@@ -115,23 +117,21 @@ def test_keys_upload_share_fetch_audit_revoke_through_the_cli_survive_sigkill(cl
 
     creating = [person.start("keys", "create") for person in (owner, lab)]  # while the services start
     owner_keys, lab_keys = (Cli.finish(process) for process in creating)
-    for service in cli_services:
-        service.wait_ready()
     assert set(owner_keys["secrets"]) == {"umbral-master", "umbral-signer", "umbral-receiving"}
-    lab_address = lab("keys", "show")["address"]
-
+    showing = lab.start("keys", "show")
     uploaded = owner("upload", str(plaintext), "--storage", storage.url, "--block-size", "512", "--label", "records")
     file_id = uploaded["file_id"]
     assert uploaded["locator"].startswith("cloud://storage/") and uploaded["blocks"] > 1
+    lab_address = Cli.finish(showing)["address"]
 
-    _restart(storage)
+    _kill_and_start(storage)
     shared = owner(
         "share", file_id, "--to", lab_address, "--receiving-pk", lab_keys["receiving_pk"],
         "--proxy", storage.url, "--proxy", proxy2.url, "--threshold", "2",
     )  # fmt: skip
     assert shared["proxies"] == ["storage", "proxy-2"] and shared["verifying_pk"] == owner_keys["verifying_pk"]
 
-    _restart(storage)
+    _kill_and_start(storage)
     received = tmp_path / "received.csv"
     receive = (
         "fetch", file_id, "--storage", storage.url, "--proxy", storage.url, "--proxy", proxy2.url,
@@ -140,15 +140,13 @@ def test_keys_upload_share_fetch_audit_revoke_through_the_cli_survive_sigkill(cl
     assert lab(*receive)["plaintext_bytes"] == len(CONTENT)
     assert received.read_bytes() == CONTENT
 
-    _restart(storage)
+    _kill_and_start(storage)
     audit = lab("audit", file_id, "--storage", storage.url, "--samples", "6")
     assert audit["passed"] and len(audit["challenged"]) == 6 and audit["failed"] == []
 
-    storage.kill()
-    storage.start()
-    revoked = owner("revoke", file_id, "--grantee", lab_address)  # the chain only: while storage restarts
+    _kill_and_start(storage)
+    revoked = owner("revoke", file_id, "--grantee", lab_address)
     assert revoked["grantee"] == lab_address
-    storage.wait_ready()
     refused = lab(*receive, expect=4)
     assert refused["error"] == "AccessDeniedError" and "only 0 of the 2" in refused["detail"]
 
@@ -156,9 +154,7 @@ def test_keys_upload_share_fetch_audit_revoke_through_the_cli_survive_sigkill(cl
 def test_the_cli_maps_chain_and_service_errors_to_exit_codes(cli_services, people, tmp_path):
     storage, _ = cli_services
     owner, _lab = people
-    for service in cli_services:
-        service.wait_ready()
-    unknown = owner("audit", "0x" + "ab" * 32, "--storage", storage.url, expect=5)
-    assert unknown["error"] == "UnknownFileError"
-    unreachable = owner("upload", __file__, "--storage", "http://127.0.0.1:9", expect=7)
-    assert unreachable["error"] == "ServiceUnavailableError"
+    unknown = owner.start("audit", "0x" + "ab" * 32, "--storage", storage.url)
+    unreachable = owner.start("--connect-wait-s", "0", "audit", "0x" + "ab" * 32, "--storage", "http://127.0.0.1:9")
+    assert Cli.finish(unknown, expect=5)["error"] == "UnknownFileError"
+    assert Cli.finish(unreachable, expect=7)["error"] == "ServiceUnavailableError"
