@@ -141,12 +141,13 @@ def test_keys_upload_share_fetch_audit_revoke_through_the_cli_survive_sigkill(cl
     assert received.read_bytes() == CONTENT
 
     _kill_and_start(storage)
-    audit = lab("audit", file_id, "--storage", storage.url, "--samples", "6")
+    auditing = lab.start("audit", file_id, "--storage", storage.url, "--samples", "6")
+    revoked = owner("revoke", file_id, "--grantee", lab_address)  # on chain only, beside the audit
+    assert revoked["grantee"] == lab_address
+    audit = Cli.finish(auditing)
     assert audit["passed"] and len(audit["challenged"]) == 6 and audit["failed"] == []
 
     _kill_and_start(storage)
-    revoked = owner("revoke", file_id, "--grantee", lab_address)
-    assert revoked["grantee"] == lab_address
     refused = lab(*receive, expect=4)
     assert refused["error"] == "AccessDeniedError" and "only 0 of the 2" in refused["detail"]
 
