@@ -213,22 +213,19 @@ class ProgressClient(StorageClient):
         raise_for_error(response)
         return str(response.json()["locator"])
 
-    def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
+    def fetch(
+        self, file_id: bytes, download_token: bytes, *, on_chunk: Callable[[int, int | None], None] | None = None
+    ) -> bytes:
         """Download as ``StorageClient.fetch`` does, through the progress bar."""
-        with self._http.stream(
-            "GET", f"/files/{file_id.hex()}", headers={"x-download-token": download_token.hex()}
-        ) as response:
-            if not response.is_success:
-                response.read()
-                raise_for_error(response)
-            total = int(response.headers.get("content-length", 0)) or None
-            task = self._progress.add_task(f"download from {self.name}", total=total) if self._progress else None
-            parts = bytearray()
-            for chunk in response.iter_bytes():
-                parts += chunk
-                if self._progress is not None and task is not None:
-                    self._progress.advance(task, len(chunk))
-            return bytes(parts)
+        if self._progress is None or on_chunk is not None:
+            return super().fetch(file_id, download_token, on_chunk=on_chunk)
+        progress = self._progress
+        task = progress.add_task(f"download from {self.name}", total=None)
+
+        def advance(chunk_bytes: int, total_bytes: int | None) -> None:
+            progress.update(task, advance=chunk_bytes, total=total_bytes)
+
+        return super().fetch(file_id, download_token, on_chunk=advance)
 
 
 # ---- secrets, accounts and the chain --------------------------------------------------------

@@ -14,6 +14,7 @@ Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 20
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -125,15 +126,27 @@ class StorageClient:
         )
         return str(response.json()["locator"])
 
-    def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
-        """Download ``f*`` with ``K_f*`` (streamed; the caller checks it against the chain)."""
+    def fetch(
+        self, file_id: bytes, download_token: bytes, *, on_chunk: Callable[[int, int | None], None] | None = None
+    ) -> bytes:
+        """Download ``f*`` with ``K_f*`` (streamed; the caller checks it against the chain).
+
+        ``on_chunk(chunk_bytes, total_bytes)`` is called for each chunk received (a progress
+        bar); ``total_bytes`` is the declared length, or ``None``.
+        """
         with self._http.stream(
             "GET", f"/files/{file_id.hex()}", headers={"x-download-token": download_token.hex()}
         ) as response:
             if not response.is_success:
                 response.read()
                 raise_for_error(response)
-            return b"".join(response.iter_bytes())
+            total = int(response.headers["content-length"]) if "content-length" in response.headers else None
+            parts = bytearray()
+            for chunk in response.iter_bytes():
+                parts += chunk
+                if on_chunk is not None:
+                    on_chunk(len(chunk), total)
+            return bytes(parts)
 
     def sealed_key(self, file_id: bytes) -> pre.SealedKey:
         """The sealed key capsule (the caller checks it against the registered hash)."""
