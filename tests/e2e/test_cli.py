@@ -1,7 +1,8 @@
 """The ``datashare`` command line end to end (issue 17): the storage service and a second proxy
 run as ``datashare serve`` processes on free loopback ports; an owner and a lab, each a
-``datashare`` process with its own keystore and account, go keys → upload → share → fetch →
-audit → revoke → fetch refused, the storage service SIGKILLed and restarted between steps.
+``datashare`` process with its own keystore and account, go keys → upload → share → fetch (the
+lab's, and the owner's own) → audit → revoke → fetch refused, the storage service SIGKILLed and
+restarted between steps.
 
 Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 2020 §3.3.
 """
@@ -137,8 +138,11 @@ def test_keys_upload_share_fetch_audit_revoke_through_the_cli_survive_sigkill(cl
         "fetch", file_id, "--storage", storage.url, "--proxy", storage.url, "--proxy", proxy2.url,
         "--threshold", "2", "--verifying-pk", owner_keys["verifying_pk"], "--out", str(received),
     )  # fmt: skip
+    own_copy = owner.start("fetch", file_id, "--storage", storage.url, "--out", str(tmp_path / "own.csv"))
     assert lab(*receive)["plaintext_bytes"] == len(CONTENT)
     assert received.read_bytes() == CONTENT
+    assert Cli.finish(own_copy)["plaintext_bytes"] == len(CONTENT)  # the owner's own, no proxies
+    assert (tmp_path / "own.csv").read_bytes() == CONTENT
 
     _kill_and_start(storage)
     auditing = lab.start("audit", file_id, "--storage", storage.url, "--samples", "6")
