@@ -40,7 +40,6 @@ from typing import Any, NoReturn
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-from rich.table import Table
 from rich.text import Text
 
 from offchain import errors
@@ -128,7 +127,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 class Output:
-    """Where results go: one JSON object on stdout under ``--json``, else rich tables."""
+    """Where results go: one JSON object on stdout under ``--json``, else ``name  value`` lines."""
 
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
@@ -142,12 +141,11 @@ class Output:
             self.stream.write(json.dumps(fields, sort_keys=True) + "\n")
             self.stream.flush()
             return
-        table = Table(title=title, show_header=False, title_justify="left")
-        table.add_column(style="bold")
-        table.add_column(overflow="fold")
+        self.out.print(Text(title, style="bold"))
+        width = max(map(len, fields), default=0)
         for key, value in fields.items():
-            table.add_row(key, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
-        self.out.print(table)
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            self.out.print(Text.assemble((f"  {key:<{width}}  ", "cyan"), shown), soft_wrap=True)  # ids unbroken
 
     def progress(self) -> Progress:
         """A byte progress bar on stderr (disabled under ``--json``)."""
