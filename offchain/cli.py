@@ -56,6 +56,8 @@ __all__ = [
     "ENV_PASSPHRASE",
     "EXIT_CODES",
     "AuditFailedError",
+    "ProgressClient",
+    "ServiceUnavailableError",
     "UsageError",
     "build_parser",
     "exit_code_of",
