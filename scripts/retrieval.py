@@ -89,7 +89,7 @@ def main() -> None:
             "result hash matches the chain"
         )
 
-        context = private_query.new_user_context()
+        context = private_query.new_user_context(service.query_projection())
         encrypted = private_query.encrypt_query(context, query)
         private_id = index.submit_query(sender=user, query_hash=keccak(encrypted), top_k=TOP_K, private_mode=True)
         answer = service.answer_private(

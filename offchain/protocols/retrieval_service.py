@@ -148,11 +148,11 @@ class PrivateAnswer:
         """keccak256 of the image ids then the ciphertexts: what goes on chain."""
         return bytes(keccak(b"".join(self.image_ids) + b"".join(self.blocks)))
 
-    def top_k(self, context: Any, k: int) -> list[RetrievalHit]:
+    def top_k(self, context: private_query.UserKey, k: int) -> list[RetrievalHit]:
         """The user's side: decrypt the scores, rank them and keep the ``k`` best.
 
-        Each hit's ``distance`` holds the decrypted score ``||x − y||² − ||x||²`` (same order
-        as the distance).
+        Each hit's ``distance`` holds the decrypted score ``||x − y||² − ||x||²`` on the
+        projected descriptor (same order as that distance).
         """
         scores = private_query.decrypt_scores(context, list(self.blocks), len(self.image_ids))
         return [
@@ -193,6 +193,9 @@ class RetrievalService:
         fetch_blob: ``locator -> bytes``, e.g. a blob store's ``get``.
         database: An SQLite path or SQLAlchemy URL for the persisted index.
         dimension: The feature vectors' length.
+        private_dimension: Length of the PCA projection private queries are scored on
+            (default :data:`~offchain.vision.private_query.PCA_DIMENSION`, fitted on the index by
+            :meth:`~offchain.vision.private_query.Projection.fit`; ``None``: the full descriptor).
 
     Raises:
         StorageError: if the database cannot be opened.
@@ -206,6 +209,7 @@ class RetrievalService:
         fetch_blob: Callable[[str], bytes],
         database: str | Path,
         dimension: int,
+        private_dimension: int | None = private_query.PCA_DIMENSION,
     ) -> None:
         self.client = client
         self._service_sk = service_sk
@@ -217,6 +221,8 @@ class RetrievalService:
         except (SQLAlchemyError, ValueError) as exc:
             raise StorageError(f"cannot open the retrieval index {url}: {exc}") from exc
         self.index = ExactIndex(dimension)
+        self._private_dimension = private_dimension
+        self._plan: private_query.ScoringPlan | None = None
         self._by_row: dict[int, tuple[bytes, int]] = {}
         self._rows: dict[bytes, int] = {}
         with self._engine.connect() as connection:
@@ -269,6 +275,7 @@ class RetrievalService:
                 f"the anchor holds 0x{anchored.hex()}"
             )
         vectors = [None if r.deleted else self._open(r) for r in batch.records]
+        self._plan = None  # the private-query packing is rebuilt on the next private query
         with self._engine.begin() as connection:
             for record, vector in zip(batch.records, vectors, strict=True):
                 self._apply(connection, record, vector)
@@ -337,6 +344,30 @@ class RetrievalService:
         self.client.answer_query(sender=sender, query_id=query_id, result_hash=result_hash(hits))
         return hits
 
+    def _private_plan(self) -> tuple[private_query.ScoringPlan, list[int]]:
+        rows = sorted(self._by_row)
+        if not rows:
+            raise InvalidInputError("the index is empty: nothing to score a private query against")
+        if self._plan is None:
+            matrix = np.stack([self.index.vector(row) for row in rows]).astype(np.float64)
+            projection = (
+                private_query.Projection.identity(matrix.shape[1])
+                if self._private_dimension is None
+                else private_query.Projection.fit(matrix, self._private_dimension)
+            )
+            self._plan = private_query.ScoringPlan(matrix, projection)
+        return self._plan, rows
+
+    def query_projection(self) -> private_query.Projection:
+        """The projection private queries go through now: the user builds its key with it
+        (:func:`~offchain.vision.private_query.new_user_context`). It changes when a batch is
+        indexed; a query made with an older one is refused with ``InvalidInputError``.
+
+        Raises:
+            InvalidInputError: the index is empty.
+        """
+        return self._private_plan()[0].projection
+
     def answer_private(
         self, *, sender: Any, query_id: int, public_context: bytes, encrypted_query: bytes
     ) -> PrivateAnswer:
@@ -344,16 +375,15 @@ class RetrievalService:
 
         Raises:
             IntegrityError: if ``encrypted_query`` does not hash to the on-chain query hash.
-            InvalidInputError: a bad context or ciphertext (see
-                :func:`~offchain.vision.private_query.encrypted_scores`).
+            InvalidInputError: a bad key set or ciphertext, or one made for another projection
+                (see :meth:`~offchain.vision.private_query.ScoringPlan.scores`).
             TransactionRevertedError: ``FeatureIndexNotService``, ``FeatureIndexAlreadyAnswered``.
         """
         state = self.client.get_query(query_id)
         if bytes(keccak(encrypted_query)) != state.query_hash:
             raise IntegrityError(f"query {query_id}: the ciphertext given is not the one whose hash is on record")
-        rows = sorted(self._by_row)
-        matrix = np.stack([self.index.vector(row) for row in rows])
-        blocks = private_query.encrypted_scores(public_context, encrypted_query, matrix)
+        plan, rows = self._private_plan()
+        blocks = plan.scores(public_context, encrypted_query)
         answer = PrivateAnswer(
             image_ids=tuple(self._by_row[row][0] for row in rows),
             labels=tuple(self._by_row[row][1] for row in rows),

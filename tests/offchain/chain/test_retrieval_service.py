@@ -133,7 +133,7 @@ def test_a_private_query_ranks_like_the_plaintext_one_and_matches_the_chain(
     service.sync()
     user = accounts[9]
     client.register_user(sender=agencies[1], user=user)
-    context = private_query.new_user_context()
+    context = private_query.new_user_context(service.query_projection())
     query = VECTORS[4] + 0.05
     encrypted = private_query.encrypt_query(context, query)
     query_id = client.submit_query(sender=user, query_hash=keccak(encrypted), top_k=3, private_mode=True)
