@@ -430,8 +430,9 @@ def decrypt_scores(user: UserKey, blocks: list[bytes], count: int) -> NDArray[np
     """
     if not isinstance(user, UserKey):
         raise InvalidInputError("decrypting needs the user's key (new_user_context())")
-    if len(blocks) != -(-count // SLOTS):
-        raise VerificationError(f"expected {-(-count // SLOTS)} score ciphertexts for {count} scores, got {len(blocks)}")
+    expected = -(-count // SLOTS)
+    if len(blocks) != expected:
+        raise VerificationError(f"expected {expected} score ciphertexts for {count} scores, got {len(blocks)}")
     decryptor = seal.Decryptor(user.context, user.secret_key)
     encoder = seal.CKKSEncoder(user.context)
     values: list[float] = []

@@ -75,9 +75,7 @@ def test_a_projection_of_full_rank_keeps_the_full_ranking():
     few = FEATURES[:9]
     projection = pq.Projection.fit(few, 16)  # 9 rows: rank 8 after centring
     assert projection.dimension == 16
-    assert list(np.argsort(plain_scores(projection, few, QUERY))) == list(
-        np.argsort(((few - QUERY) ** 2).sum(axis=1))
-    )
+    assert list(np.argsort(plain_scores(projection, few, QUERY))) == list(np.argsort(((few - QUERY) ** 2).sum(axis=1)))
 
 
 def test_another_users_key_decrypts_noise_not_the_ranking(full):
