@@ -128,7 +128,7 @@ def _seal_context() -> seal.SEALContext:
     return context
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)
 def _session_keys(public: bytes) -> seal.GaloisKeys:
     """The Galois keys of a session, loaded once (loading expands the seeded keys: tens of ms).
 
