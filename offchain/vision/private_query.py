@@ -15,15 +15,20 @@ Packing (the "diagonal" matrix-vector product of Halevi–Shoup, with baby-step 
 * Both sides first map vectors through the same :class:`Projection` (the service's PCA of its
   features, :meth:`Projection.fit`, or :meth:`Projection.identity` for the full descriptor)
   and pad them with zeros to ``d``, a power of two.
-* The user encrypts ONE ciphertext: the query tiled ``SLOTS / d`` times over the slots, so
-  that a rotation by ``k`` puts ``x[(i + k) mod d]`` in every slot ``i``. It sends Galois keys
-  for the rotations the product needs once per session (:func:`public_context`), not per query.
-* For each block of :data:`SLOTS` images (rows ``X``), slot ``i`` is image ``i``; the service
-  precomputes (:class:`ScoringPlan`, once per index state) the ``d`` generalised diagonals
-  ``diag_k[i] = X[i, (i + k) mod d]``, so that ``Σ_k diag_k ⊙ rot(x, k) = X x``. With
+* Two real values per complex slot (CKKS slots are complex): the query becomes
+  ``z = x[:h] + i·x[h:]`` (``h = d / 2``) and a feature row ``w = y[:h] − i·y[h:]``, so that
+  ``Re(Σ w_k z_k) = ⟨x, y⟩``: half the diagonals, multiplications and rotations of a real packing.
+* The user encrypts ONE ciphertext: ``z`` tiled ``SLOTS / h`` times over the slots, so that a
+  rotation by ``k`` puts ``z[(i + k) mod h]`` in every slot ``i``. It sends Galois keys for the
+  rotations the product needs once per session (:func:`public_context`), not per query.
+* For each block of :data:`SLOTS` images (rows ``W``), slot ``i`` is image ``i``; the service
+  precomputes (:class:`ScoringPlan`, once per index state) the ``h`` generalised diagonals
+  ``diag_k[i] = W[i, (i + k) mod h]``, so that ``Σ_k diag_k ⊙ rot(z, k) = W z``. With
   ``k = g·b + j`` (``b`` baby steps) the ``b − 1`` baby rotations of the query are shared by all
-  blocks, the diagonals are stored pre-rotated by ``−g·b`` and each block costs ``d / b − 1``
-  giant rotations and ``d`` plaintext multiplications; then one rescale and the plaintext norms.
+  blocks, the diagonals are stored pre-rotated by ``−g·b`` and each block costs ``h / b − 1``
+  giant rotations and ``h`` plaintext multiplications; then one rescale, and the plaintext
+  norms plus a fresh uniform mask (±:data:`IMAGINARY_MASK`) over the imaginary parts, which
+  would otherwise hold the cross terms ``y_a x_b − y_b x_a``.
 
 CKKS parameters: polynomial modulus degree N = 8192 (:data:`SLOTS` = 4,096 slots), coefficient
 moduli of 60, 40 and 60 bits (:data:`COEFF_MOD_BIT_SIZES`: 160 bits, under the 218 bits the
@@ -46,6 +51,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import secrets
 import struct
 import tempfile
 from dataclasses import dataclass, field
@@ -59,6 +65,7 @@ from offchain.errors import InvalidInputError, VerificationError
 
 __all__ = [
     "COEFF_MOD_BIT_SIZES",
+    "IMAGINARY_MASK",
     "MAX_DIMENSION",
     "PCA_DIMENSION",
     "POLY_MODULUS_DEGREE",
@@ -91,6 +98,8 @@ MAX_DIMENSION = SLOTS
 #: Default PCA length of the retrieval service's private queries: on the 10,000-image synthetic
 #: set its P@20 is within 1 percentage point of the full 179-value descriptor's (README).
 PCA_DIMENSION = 32
+#: Half-width of the uniform mask the service adds to each score's imaginary part (below).
+IMAGINARY_MASK = 2.0**12
 #: Largest absolute error of a decrypted score measured over random data of norm ≤ 10 (tests).
 SCORE_TOLERANCE = 1e-4
 
@@ -101,20 +110,30 @@ _SCALE = float(2**SCALE_BITS)
 
 
 def padded_dimension(dimension: int) -> int:
-    """The power of two ``d ≥ dimension`` the vectors are padded to (so that ``d`` divides the slots)."""
+    """The power of two ``d ≥ max(dimension, 2)`` vectors are padded to (``d / 2`` divides the slots)."""
     if not 0 < dimension <= MAX_DIMENSION:
         raise InvalidInputError(f"a query has 1..{MAX_DIMENSION} values, got {dimension}")
-    return 1 << (dimension - 1).bit_length()
+    return max(2, 1 << (dimension - 1).bit_length())
 
 
-def _baby_steps(dimension: int) -> int:
-    """Baby steps ``b``: about √(3d), the optimum for three blocks (10,000 images), a power of two."""
-    return min(dimension, 1 << round(np.log2(np.sqrt(3 * dimension))))
+def _baby_steps(width: int) -> int:
+    """Baby steps ``b`` for ``width`` complex diagonals: about √(3·width), the optimum for three
+    blocks (10,000 images), a power of two."""
+    return min(width, 1 << round(np.log2(np.sqrt(3 * width))))
 
 
 def _rotations(dimension: int) -> list[int]:
-    baby = _baby_steps(dimension)
-    return sorted(set(range(1, baby)) | set(range(baby, dimension, baby)))
+    """The slot rotations the product needs for padded dimension ``dimension`` (``dimension / 2``
+    complex diagonals)."""
+    width = dimension // 2
+    baby = _baby_steps(width)
+    return sorted(set(range(1, baby)) | set(range(baby, width, baby)))
+
+
+def _complex(vectors: NDArray[np.float64], sign: float) -> NDArray[np.complex128]:
+    """Two real values per complex slot: ``v[:d/2] + sign·i·v[d/2:]``."""
+    half = vectors.shape[-1] // 2
+    return vectors[..., :half] + sign * 1j * vectors[..., half:]
 
 
 @functools.cache
@@ -273,7 +292,8 @@ def encrypt_query(user: UserKey, query: ArrayLike) -> bytes:
     projected = user.projection.apply(vector)
     encoder = seal.CKKSEncoder(user.context)
     plain = seal.Plaintext()
-    encoder.encode(np.tile(projected, SLOTS // projected.size).tolist(), _SCALE, plain)
+    packed = _complex(projected, 1.0)
+    encoder.encode(np.tile(packed, SLOTS // packed.size).tolist(), _SCALE, plain)
     encryptor = seal.Encryptor(user.context, user.secret_key)
     return _header(_MAGIC_QUERY, user.projection) + _to_bytes(encryptor.encrypt_symmetric(plain))
 
@@ -314,29 +334,30 @@ class ScoringPlan:
         encoder = seal.CKKSEncoder(self._context)
         first = self._context.first_parms_id()
         last = self._context.last_parms_id()
-        d = projection.dimension
-        self._baby = _baby_steps(d)
+        width = projection.dimension // 2
+        self._baby = _baby_steps(width)
         # scale after one multiplication (2^40 · 2^40) and a rescale by the 40-bit prime
         prime = self._context.first_context_data().parms().coeff_modulus()[-1].value()
         self._answer_scale = _SCALE * _SCALE / prime
         slot = np.arange(SLOTS)
-        self._blocks: list[tuple[list[list[seal.Plaintext]], seal.Plaintext]] = []
+        self._last = last
+        self._encoder = encoder
+        self._blocks: list[tuple[list[list[seal.Plaintext]], NDArray[np.float64]]] = []
+        packed = _complex(projected, -1.0)  # conjugate: Re((y_a − i y_b)(x_a + i x_b)) = y_a x_a + y_b x_b
         for start in range(0, self.count, SLOTS):
-            block = np.zeros((SLOTS, d))
-            rows = projected[start : start + SLOTS]
+            block = np.zeros((SLOTS, width), dtype=np.complex128)
+            rows = packed[start : start + SLOTS]
             block[: len(rows)] = rows
             giants = []
-            for giant in range(0, d, self._baby):
+            for giant in range(0, width, self._baby):
                 row = []
                 for baby in range(self._baby):
-                    diagonal = block[slot, (slot + giant + baby) % d]
+                    diagonal = block[slot, (slot + giant + baby) % width]
                     plain = seal.Plaintext()
                     encoder.encode(np.roll(-2.0 * diagonal, giant).tolist(), first, _SCALE, plain)
                     row.append(plain)
                 giants.append(row)
-            norms = seal.Plaintext()
-            encoder.encode((block**2).sum(axis=1).tolist(), last, self._answer_scale, norms)
-            self._blocks.append((giants, norms))
+            self._blocks.append((giants, (np.abs(block) ** 2).sum(axis=1)))
 
     def _load(self, public: bytes, encrypted_query: bytes) -> tuple[seal.Ciphertext, seal.GaloisKeys]:
         d = self.projection.dimension
@@ -383,6 +404,7 @@ class ScoringPlan:
             evaluator.rotate_vector(ciphertext, step, keys, out)
             return out
 
+        masks = np.random.default_rng(secrets.randbits(128))
         babies = [query] + [rotate(query, step) for step in range(1, self._baby)]
         answers = []
         for giants, norms in self._blocks:
@@ -402,7 +424,11 @@ class ScoringPlan:
                     evaluator.add_inplace(total, inner)
             assert total is not None
             evaluator.rescale_to_next_inplace(total)
-            evaluator.add_plain_inplace(total, norms)
+            # the norms, and a fresh mask over the imaginary parts (which hold y_a x_b − y_b x_a)
+            mask = seal.Plaintext()
+            noise = masks.uniform(-IMAGINARY_MASK, IMAGINARY_MASK, SLOTS)
+            self._encoder.encode((norms + 1j * noise).tolist(), self._last, self._answer_scale, mask)
+            evaluator.add_plain_inplace(total, mask)
             answers.append(_to_bytes(total))
         return answers
 

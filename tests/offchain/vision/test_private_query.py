@@ -42,7 +42,7 @@ def test_parameters_are_the_documented_128_bit_ones():
     assert sum(pq.COEFF_MOD_BIT_SIZES) <= 218  # HE Standard bound for 128-bit security at N = 8192
 
 
-@pytest.mark.parametrize("dimension, padded", [(1, 1), (5, 8), (16, 16), (179, 256), (4096, 4096)])
+@pytest.mark.parametrize("dimension, padded", [(1, 2), (5, 8), (16, 16), (179, 256), (4096, 4096)])
 def test_vectors_are_padded_to_a_power_of_two(dimension, padded):
     assert pq.padded_dimension(dimension) == padded
     assert pq.Projection.identity(dimension).apply(np.ones(dimension)).shape == (padded,)
@@ -149,3 +149,16 @@ def test_one_shot_scoring_matches_the_plan():
     rows = np.array([[0.0, 0.0, 1.0], [1.0, 1.0, 1.0], [0.2, 0.1, 0.0]])
     blocks = pq.encrypted_scores(pq.public_context(user), pq.encrypt_query(user, [0.0, 0.0, 0.9]), rows)
     assert list(pq.top_k(pq.decrypt_scores(user, blocks, 3), 3)) == [0, 2, 1]
+
+
+def test_the_imaginary_parts_are_masked(full):
+    user, plan, answer = full
+    ciphertext, plain = pq.seal.Ciphertext(), pq.seal.Plaintext()
+    pq._from_bytes(ciphertext, user.context, answer[0])
+    pq.seal.Decryptor(user.context, user.secret_key).decrypt(ciphertext, plain)
+    values = np.asarray(pq.seal.CKKSEncoder(user.context).decode_complex(plain))
+    rows, x = plan.projection.apply(FEATURES[: pq.SLOTS]), plan.projection.apply(QUERY)
+    half = x.size // 2
+    cross = rows[:, :half] @ x[half:] - rows[:, half:] @ x[:half]  # what an unmasked imaginary part holds
+    assert np.std(values.imag) > 1000 > np.max(np.abs(cross))
+    assert np.max(np.abs(values.real - plain_scores(plan.projection, FEATURES[: pq.SLOTS], QUERY))) < 1e-4
