@@ -18,9 +18,11 @@ Who learns what:
   searches in plaintext (:class:`~offchain.vision.index.ExactIndex`, exact by default).
 * In plaintext mode (:meth:`RetrievalService.answer`) the service also sees the query vector. In
   private mode (:meth:`RetrievalService.answer_private`) the user encrypts its query under its
-  own CKKS key (:mod:`offchain.vision.private_query`); the service returns encrypted scores for
-  every indexed image with the image ids in score order, and learns nothing of the query; the
-  user decrypts, takes its top K and checks the chosen records against the chain.
+  own CKKS key (:mod:`offchain.vision.private_query`), after projecting it through the
+  service's PCA of the index (:meth:`RetrievalService.query_projection`, so the user learns that
+  projection); the service returns encrypted scores for every indexed image with the image ids
+  in score order, and learns nothing of the query but its projected length; the user decrypts,
+  takes its top K and checks the chosen records against the chain.
 * Integrity: before indexing, every record of a batch is hashed (:func:`feature_record_digest`)
   and the batch's tree is rebuilt and compared with the root stored in ``MerkleAnchor``; a
   record that does not match (tampered by a node, a relay or a storage server), or a blob whose

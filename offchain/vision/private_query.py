@@ -184,7 +184,7 @@ def _from_bytes(obj: object, context: seal.SEALContext, data: bytes) -> None:
         obj.load(context, str(path))  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # numpy fields: compare by digest
 class Projection:
     """The map both sides apply before packing: ``(v − mean) @ components.T``, zero-padded.
 
