@@ -84,9 +84,11 @@ def main() -> None:
         )
         hits = service.answer(sender=service_account, query_id=plain_id, query=query)
         assert index.get_query(plain_id).result_hash == result_hash(hits)
+        for hit in hits:
+            index.check_evidence(hit.evidence)  # current, anchored records (Python and the contract)
         print(
             f"\n== Plaintext query {plain_id}: labels {[h.label for h in hits]} (query label {images.label(7)}); "
-            "result hash matches the chain"
+            "result hash matches the chain; every record's proof checks against its anchored root"
         )
 
         context = private_query.new_user_context()
@@ -101,6 +103,8 @@ def main() -> None:
         assert index.get_query(private_id).result_hash == answer.result_hash
         private_hits = answer.top_k(context, TOP_K)
         assert [h.image_id for h in private_hits] == [h.image_id for h in hits]
+        for evidence in service.evidence([h.image_id for h in private_hits]):
+            index.check_evidence(evidence)
         print(
             f"== Private query {private_id}: the service saw a {len(encrypted):,}-byte CKKS ciphertext; "
             "the user's top K equals the plaintext top K; result hash matches the chain"
