@@ -1,6 +1,6 @@
 """Privacy-preserving image retrieval end to end: hospitals publish, the service syncs, users query.
 
-    brownie run scripts/retrieval.py --network ganache-cli
+    brownie run scripts/retrieval.py --network ganache-cli   # not run by the docs test: the demo runs its steps
 
 Two hospitals (consortium agencies) describe synthetic diagnostic images (MPEG-7 colour
 structure, edge histogram, region shape), seal each feature to the retrieval service (envelope
@@ -32,9 +32,14 @@ TOP_K = 5
 
 
 def main() -> None:
+    run(Session.load(deploy_if_missing=True))
+    settle()
+
+
+def run(session: Session) -> None:
+    """The scenario on ``session``'s deployment (part 15 of the demo)."""
     from brownie import accounts
 
-    session = Session.load(deploy_if_missing=True)
     index = session.feature_index
     service_account = next(a for a in accounts if a.address == index.service())
     founders = [session.consortium.contract.memberAt(i) for i in range(2)]
@@ -110,4 +115,3 @@ def main() -> None:
             "the user's top K equals the plaintext top K; result hash matches the chain"
         )
         service.close()
-    settle()
