@@ -18,15 +18,21 @@ Who learns what:
   searches in plaintext (:class:`~offchain.vision.index.ExactIndex`, exact by default).
 * In plaintext mode (:meth:`RetrievalService.answer`) the service also sees the query vector. In
   private mode (:meth:`RetrievalService.answer_private`) the user encrypts its query under its
-  own CKKS key (:mod:`offchain.vision.private_query`); the service returns encrypted scores for
-  every indexed image with the image ids in score order, and learns nothing of the query; the
-  user decrypts, takes its top K and checks the chosen records against the chain.
+  own CKKS key (:mod:`offchain.vision.private_query`), after projecting it through the
+  service's PCA of the index (:meth:`RetrievalService.query_projection`, so the user learns that
+  projection); the service returns encrypted scores for every indexed image with the image ids
+  in score order, and learns nothing of the query but its projected length; the user decrypts,
+  takes its top K and checks the chosen records against the chain.
 * Integrity: before indexing, every record of a batch is hashed (:func:`feature_record_digest`)
   and the batch's tree is rebuilt and compared with the root stored in ``MerkleAnchor``; a
   record that does not match (tampered by a node, a relay or a storage server), or a blob whose
   keccak256 is not the record's feature digest, raises :class:`TamperedRecordError` and nothing of
-  that batch is indexed. The chain records that the service answered a query and with which
-  result hash; it does not prove that the answer is the true top K.
+  that batch is indexed. Every result carries its record, batch and inclusion proof
+  (:meth:`RetrievalService.evidence`), which the user checks against the anchored root, in
+  Python and through the contract (:meth:`FeatureIndexClient.check_evidence`): a record that
+  was tampered with, proven in another batch, deleted or superseded is refused. The chain records
+  that the service answered a query and with which result hash; neither proves that the answer
+  is the true top K (only that each record returned is a current, anchored one).
 
 State: one SQLite file (any SQLAlchemy URL) with the indexed records and the last synced batch;
 the vectors are reloaded into the in-memory index on start.
@@ -34,6 +40,7 @@ the vectors are reloaded into the in-memory index on start.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import struct
 from collections.abc import Callable
@@ -61,15 +68,23 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from umbral_pre import PublicKey, SecretKey
 
-from offchain.chain.feature_index import FeatureIndexClient, FeatureRecord, PublishedBatch, feature_record_digest
+from offchain.chain.feature_index import (
+    FeatureIndexClient,
+    FeatureRecord,
+    PublishedBatch,
+    RecordEvidence,
+    TamperedRecordError,
+    feature_record_digest,
+)
 from offchain.crypto import envelope, pre
-from offchain.crypto.merkle import MerkleTree
+from offchain.crypto.merkle import InclusionProof, MerkleTree
 from offchain.errors import IntegrityError, InvalidInputError, StorageError
 from offchain.vision import private_query
 from offchain.vision.index import ExactIndex
 
 __all__ = [
     "PrivateAnswer",
+    "RecordEvidence",
     "RetrievalHit",
     "RetrievalService",
     "TamperedRecordError",
@@ -81,10 +96,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct(">I")
-
-
-class TamperedRecordError(IntegrityError):
-    """A feature record, or its encrypted blob, does not match what the chain anchored."""
 
 
 def seal_feature(vector: NDArray[np.float32], *, image_id: bytes, service_pk: PublicKey) -> bytes:
@@ -122,11 +133,13 @@ def open_feature(blob: bytes, *, image_id: bytes, service_sk: SecretKey) -> NDAr
 
 @dataclass(frozen=True)
 class RetrievalHit:
-    """One result: the image, its label code, its Euclidean distance to the query."""
+    """One result: the image, its label code, its Euclidean distance to the query, and (in an
+    answer) the evidence its user checks with :meth:`FeatureIndexClient.check_evidence`."""
 
     image_id: bytes
     label: int
     distance: float
+    evidence: RecordEvidence | None = None
 
 
 @dataclass(frozen=True)
@@ -148,11 +161,11 @@ class PrivateAnswer:
         """keccak256 of the image ids then the ciphertexts: what goes on chain."""
         return bytes(keccak(b"".join(self.image_ids) + b"".join(self.blocks)))
 
-    def top_k(self, context: Any, k: int) -> list[RetrievalHit]:
+    def top_k(self, context: private_query.UserKey, k: int) -> list[RetrievalHit]:
         """The user's side: decrypt the scores, rank them and keep the ``k`` best.
 
-        Each hit's ``distance`` holds the decrypted score ``||x − y||² − ||x||²`` (same order
-        as the distance).
+        Each hit's ``distance`` holds the decrypted score ``||x − y||² − ||x||²`` on the
+        projected descriptor (same order as that distance).
         """
         scores = private_query.decrypt_scores(context, list(self.blocks), len(self.image_ids))
         return [
@@ -175,6 +188,13 @@ _features = Table(
     Column("version", Integer, nullable=False),
     Column("label", BigInteger, nullable=False),
     Column("vector", LargeBinary, nullable=False),
+    # the record and its place in the anchored batch: the evidence returned with a result
+    Column("feature_digest", LargeBinary(32), nullable=False),
+    Column("locator", String(256), nullable=False),
+    Column("hospital", String(42), nullable=False),
+    Column("batch_id", BigInteger, nullable=False),
+    Column("anchor_batch_id", BigInteger, nullable=False),
+    Column("proof", LargeBinary, nullable=False),
 )
 _sync = Table(
     "retrieval_sync",
@@ -193,6 +213,9 @@ class RetrievalService:
         fetch_blob: ``locator -> bytes``, e.g. a blob store's ``get``.
         database: An SQLite path or SQLAlchemy URL for the persisted index.
         dimension: The feature vectors' length.
+        private_dimension: Length of the PCA projection private queries are scored on
+            (default :data:`~offchain.vision.private_query.PCA_DIMENSION`, fitted on the index by
+            :meth:`~offchain.vision.private_query.Projection.fit`; ``None``: the full descriptor).
 
     Raises:
         StorageError: if the database cannot be opened.
@@ -206,6 +229,7 @@ class RetrievalService:
         fetch_blob: Callable[[str], bytes],
         database: str | Path,
         dimension: int,
+        private_dimension: int | None = private_query.PCA_DIMENSION,
     ) -> None:
         self.client = client
         self._service_sk = service_sk
@@ -217,11 +241,13 @@ class RetrievalService:
         except (SQLAlchemyError, ValueError) as exc:
             raise StorageError(f"cannot open the retrieval index {url}: {exc}") from exc
         self.index = ExactIndex(dimension)
+        self._private_dimension = private_dimension
+        self._plan: private_query.ScoringPlan | None = None
         self._by_row: dict[int, tuple[bytes, int]] = {}
         self._rows: dict[bytes, int] = {}
         with self._engine.connect() as connection:
             rows: list[Any] = list(connection.execute(select(_features)))
-        for image_id, row_id, _, label, vector in rows:
+        for image_id, row_id, _, label, vector, *_ in rows:
             self._remember(bytes(image_id), int(row_id), int(label), np.frombuffer(vector, dtype="<f4"))
 
     def close(self) -> None:
@@ -269,9 +295,18 @@ class RetrievalService:
                 f"the anchor holds 0x{anchored.hex()}"
             )
         vectors = [None if r.deleted else self._open(r) for r in batch.records]
+        self._plan = None  # the private-query packing is rebuilt on the next private query
         with self._engine.begin() as connection:
-            for record, vector in zip(batch.records, vectors, strict=True):
-                self._apply(connection, record, vector)
+            for position, (record, vector) in enumerate(zip(batch.records, vectors, strict=True)):
+                place = {
+                    "feature_digest": record.feature_digest,
+                    "locator": record.locator,
+                    "hospital": batch.hospital,
+                    "batch_id": batch.batch_id,
+                    "anchor_batch_id": batch.anchor_batch_id,
+                    "proof": tree.proof(position).to_bytes(),
+                }
+                self._apply(connection, record, vector, place)
             connection.execute(delete(_sync).where(_sync.c.key == "batch"))
             connection.execute(insert(_sync).values(key="batch", value=batch.batch_id))
         logger.info("indexed batch %d (%d records)", batch.batch_id, len(batch.records))
@@ -284,7 +319,9 @@ class RetrievalService:
             )
         return open_feature(blob, image_id=record.image_id, service_sk=self._service_sk)
 
-    def _apply(self, connection: Any, record: FeatureRecord, vector: NDArray[np.float32] | None) -> None:
+    def _apply(
+        self, connection: Any, record: FeatureRecord, vector: NDArray[np.float32] | None, place: dict[str, Any]
+    ) -> None:
         row_id = self._rows.get(record.image_id)
         if vector is None:
             if row_id is not None:
@@ -297,7 +334,12 @@ class RetrievalService:
             row_id = max(self._by_row, default=0) + 1
             connection.execute(
                 insert(_features).values(
-                    image_id=record.image_id, row_id=row_id, version=record.version, label=record.label, vector=stored
+                    image_id=record.image_id,
+                    row_id=row_id,
+                    version=record.version,
+                    label=record.label,
+                    vector=stored,
+                    **place,
                 )
             )
             self._remember(record.image_id, row_id, record.label, vector)
@@ -305,7 +347,7 @@ class RetrievalService:
             connection.execute(
                 update(_features)
                 .where(_features.c.image_id == record.image_id)
-                .values(version=record.version, label=record.label, vector=stored)
+                .values(version=record.version, label=record.label, vector=stored, **place)
             )
             self.index.update([row_id], vector[None, :])
             self._by_row[row_id] = (record.image_id, record.label)
@@ -323,8 +365,45 @@ class RetrievalService:
             for distance, row in zip(distances[0], rows[0], strict=True)
         ]
 
+    def evidence(self, image_ids: list[bytes]) -> list[RecordEvidence]:
+        """The indexed record of each image, with its batch and inclusion proof, in the order given.
+
+        In private mode, asking for the evidence of one's top K tells the service which images
+        were chosen; a user who would rather not rebuilds the same evidence from the batch's
+        events (:meth:`FeatureIndexClient.batches`).
+
+        Raises:
+            InvalidInputError: an image that is not indexed.
+        """
+        with self._engine.connect() as connection:
+            rows = {
+                bytes(row.image_id): row
+                for row in connection.execute(select(_features).where(_features.c.image_id.in_(list(image_ids))))
+            }
+        result = []
+        for image_id in image_ids:
+            row = rows.get(bytes(image_id))
+            if row is None:
+                raise InvalidInputError(f"image 0x{bytes(image_id).hex()} is not indexed")
+            record = FeatureRecord(
+                bytes(row.image_id), int(row.version), int(row.label), bytes(row.feature_digest), str(row.locator)
+            )
+            result.append(
+                RecordEvidence(
+                    record=record,
+                    hospital=str(row.hospital),
+                    batch_id=int(row.batch_id),
+                    anchor_batch_id=int(row.anchor_batch_id),
+                    proof=InclusionProof.from_bytes(bytes(row.proof)),
+                )
+            )
+        return result
+
     def answer(self, *, sender: Any, query_id: int, query: NDArray[np.float32]) -> list[RetrievalHit]:
         """Answer on-chain query ``query_id`` in plaintext mode: search, then log the result hash.
+
+        Each hit carries its :class:`RecordEvidence`, which the user checks with
+        :meth:`FeatureIndexClient.check_evidence` before trusting it.
 
         Raises:
             IntegrityError: if ``query`` does not hash to the query's on-chain hash.
@@ -333,9 +412,35 @@ class RetrievalService:
         state = self.client.get_query(query_id)
         if bytes(keccak(np.asarray(query, dtype="<f4").tobytes())) != state.query_hash:
             raise IntegrityError(f"query {query_id}: the vector given is not the one whose hash is on record")
-        hits = self.search(query, state.top_k)
+        found = self.search(query, state.top_k)
+        evidence = self.evidence([hit.image_id for hit in found])
+        hits = [dataclasses.replace(hit, evidence=proof) for hit, proof in zip(found, evidence, strict=True)]
         self.client.answer_query(sender=sender, query_id=query_id, result_hash=result_hash(hits))
         return hits
+
+    def _private_plan(self) -> tuple[private_query.ScoringPlan, list[int]]:
+        rows = sorted(self._by_row)
+        if not rows:
+            raise InvalidInputError("the index is empty: nothing to score a private query against")
+        if self._plan is None:
+            matrix = np.stack([self.index.vector(row) for row in rows]).astype(np.float64)
+            projection = (
+                private_query.Projection.identity(matrix.shape[1])
+                if self._private_dimension is None
+                else private_query.Projection.fit(matrix, self._private_dimension)
+            )
+            self._plan = private_query.ScoringPlan(matrix, projection)
+        return self._plan, rows
+
+    def query_projection(self) -> private_query.Projection:
+        """The projection private queries go through now: the user builds its key with it
+        (:func:`~offchain.vision.private_query.new_user_context`). It changes when a batch is
+        indexed; a query made with an older one is refused with ``InvalidInputError``.
+
+        Raises:
+            InvalidInputError: the index is empty.
+        """
+        return self._private_plan()[0].projection
 
     def answer_private(
         self, *, sender: Any, query_id: int, public_context: bytes, encrypted_query: bytes
@@ -344,16 +449,15 @@ class RetrievalService:
 
         Raises:
             IntegrityError: if ``encrypted_query`` does not hash to the on-chain query hash.
-            InvalidInputError: a bad context or ciphertext (see
-                :func:`~offchain.vision.private_query.encrypted_scores`).
+            InvalidInputError: a bad key set or ciphertext, or one made for another projection
+                (see :meth:`~offchain.vision.private_query.ScoringPlan.scores`).
             TransactionRevertedError: ``FeatureIndexNotService``, ``FeatureIndexAlreadyAnswered``.
         """
         state = self.client.get_query(query_id)
         if bytes(keccak(encrypted_query)) != state.query_hash:
             raise IntegrityError(f"query {query_id}: the ciphertext given is not the one whose hash is on record")
-        rows = sorted(self._by_row)
-        matrix = np.stack([self.index.vector(row) for row in rows])
-        blocks = private_query.encrypted_scores(public_context, encrypted_query, matrix)
+        plan, rows = self._private_plan()
+        blocks = plan.scores(public_context, encrypted_query)
         answer = PrivateAnswer(
             image_ids=tuple(self._by_row[row][0] for row in rows),
             labels=tuple(self._by_row[row][1] for row in rows),

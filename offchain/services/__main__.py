@@ -16,7 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
-from offchain.chain.contracts import connect, contract_at, load_project
+from offchain.chain.contracts import DEFAULT_NETWORK, attach, connect, contract_at, load_project
 from offchain.chain.registry import DataRegistryClient
 from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.cloud_state import CloudServerState
@@ -37,13 +37,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="folder of the blobs and the SQLite state")
     parser.add_argument("--database", help="SQLAlchemy URL of the state (default: <data>/state.sqlite)")
     parser.add_argument("--network", default=None, help="Brownie network id")
+    parser.add_argument(
+        "--rpc",
+        default=None,
+        help="attach to the chain at this RPC URL (default: the network's configured host and port)",
+    )
     parser.add_argument("--registry", required=True, help="address of the DataRegistry contract")
     parser.add_argument("--max-upload-bytes", type=int, default=256 << 20)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-    load_project()  # brownie-config.yaml's network settings (host, port) before connecting
-    connect(args.network)
+    if args.rpc:
+        attach(args.network or DEFAULT_NETWORK, args.rpc)
+    else:
+        load_project()  # brownie-config.yaml's network settings (host, port) before connecting
+        connect(args.network)
     from brownie import web3
 
     registry = DataRegistryClient(contract_at("DataRegistry", args.registry))
