@@ -299,8 +299,12 @@ def _address_of_key(key: str) -> str:
 
 
 def _connect(args: argparse.Namespace) -> str:
-    from offchain.chain.contracts import connect, load_project
+    from offchain.chain.contracts import DEFAULT_NETWORK, attach, connect, load_project
 
+    if args.rpc:
+        network = args.network or DEFAULT_NETWORK
+        attach(network, args.rpc)
+        return str(network)
     load_project()  # brownie-config.yaml's network settings before connecting
     return connect(args.network)
 
@@ -522,6 +526,8 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> None:
     argv += ["--max-upload-bytes", str(args.max_upload_bytes)]
     if args.database:
         argv += ["--database", args.database]
+    if args.rpc:
+        argv += ["--rpc", args.rpc]
     serve(argv)
 
 
@@ -554,6 +560,7 @@ def build_parser() -> argparse.ArgumentParser:
         "6 integrity, 7 unavailable",
     )
     parser.add_argument("--network", default=os.environ.get(ENV_NETWORK), help="Brownie network id")
+    parser.add_argument("--rpc", help="attach to the chain at this RPC URL (default: the network's configured one)")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout, no progress bars")
     parser.add_argument("--registry", help="DataRegistry address (default: from the deployment record)")
     parser.add_argument("--deployment", help="deployment record (default: deployments/<network>.json)")

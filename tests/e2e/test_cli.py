@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_services import ROOT, Service
+from tests.e2e.test_services import ROOT, Service, _rpc_url
 
 CONTENT = b"patient_id,age,diagnosis\n" + b"P-00042,54,benign\n" * 400
 CLI_TIMEOUT_S = 120.0
@@ -30,7 +30,7 @@ class CliService(Service):
     def __init__(self, role: str, name: str, data: Path, network: str, registry: str) -> None:
         super().__init__(role, name, data, network, registry)
         self.argv = [
-            sys.executable, "-m", "offchain.cli", "--network", network, "--registry", registry,
+            sys.executable, "-m", "offchain.cli", "--network", network, "--registry", registry, "--rpc", _rpc_url(),
             "serve", role, "--name", name, "--port", str(self.port), "--data", str(data),
         ]  # fmt: skip
 
@@ -44,7 +44,7 @@ class Cli:
         passphrase = folder / "passphrase"
         passphrase.write_text(f"passphrase of {folder.name}\n")
         self.global_args = [
-            "--json", "--network", network, "--registry", registry,
+            "--json", "--network", network, "--rpc", _rpc_url(), "--registry", registry,
             "--keystore", str(folder / "keystore.json"), "--passphrase-file", str(passphrase),
             "--connect-wait-s", "60",
         ]  # fmt: skip
