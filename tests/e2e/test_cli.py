@@ -1,7 +1,7 @@
 """The ``datashare`` command line end to end (issue 17): the storage service and a second proxy
 run as ``datashare serve`` processes on free loopback ports; an owner and a lab, each a
 ``datashare`` process with its own keystore and account, go keys → upload → share → fetch (the
-lab's, and the owner's own) → audit → revoke → fetch refused, the storage service SIGKILLed and
+lab's, and the owner's own, beside an audit) → revoke → fetch refused, the storage service SIGKILLed and
 restarted between steps.
 
 Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 2020 §3.3.
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account import Account
 
 from tests.e2e.test_services import ROOT, Service, _rpc_url
 
@@ -49,6 +50,7 @@ class Cli:
             "--connect-wait-s", "60",
         ]  # fmt: skip
         self.env = {**os.environ, "DATASHARE_PRIVATE_KEY": private_key}
+        self.address = str(Account.from_key(private_key).address)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
@@ -119,15 +121,13 @@ def test_keys_upload_share_fetch_audit_revoke_through_the_cli_survive_sigkill(cl
     creating = [person.start("keys", "create") for person in (owner, lab)]  # while the services start
     owner_keys, lab_keys = (Cli.finish(process) for process in creating)
     assert set(owner_keys["secrets"]) == {"umbral-master", "umbral-signer", "umbral-receiving"}
-    showing = lab.start("keys", "show")
     uploaded = owner("upload", str(plaintext), "--storage", storage.url, "--block-size", "512", "--label", "records")
     file_id = uploaded["file_id"]
     assert uploaded["locator"].startswith("cloud://storage/") and uploaded["blocks"] > 1
-    lab_address = Cli.finish(showing)["address"]
 
     _kill_and_start(storage)
     shared = owner(
-        "share", file_id, "--to", lab_address, "--receiving-pk", lab_keys["receiving_pk"],
+        "share", file_id, "--to", lab.address, "--receiving-pk", lab_keys["receiving_pk"],
         "--proxy", storage.url, "--proxy", proxy2.url, "--threshold", "2",
     )  # fmt: skip
     assert shared["proxies"] == ["storage", "proxy-2"] and shared["verifying_pk"] == owner_keys["verifying_pk"]
@@ -139,19 +139,17 @@ def test_keys_upload_share_fetch_audit_revoke_through_the_cli_survive_sigkill(cl
         "--threshold", "2", "--verifying-pk", owner_keys["verifying_pk"], "--out", str(received),
     )  # fmt: skip
     own_copy = owner.start("fetch", file_id, "--storage", storage.url, "--out", str(tmp_path / "own.csv"))
+    auditing = lab.start("audit", file_id, "--storage", storage.url, "--samples", "6")
     assert lab(*receive)["plaintext_bytes"] == len(CONTENT)
     assert received.read_bytes() == CONTENT
     assert Cli.finish(own_copy)["plaintext_bytes"] == len(CONTENT)  # the owner's own, no proxies
     assert (tmp_path / "own.csv").read_bytes() == CONTENT
-
-    _kill_and_start(storage)
-    auditing = lab.start("audit", file_id, "--storage", storage.url, "--samples", "6")
-    revoked = owner("revoke", file_id, "--grantee", lab_address)  # on chain only, beside the audit
-    assert revoked["grantee"] == lab_address
     audit = Cli.finish(auditing)
     assert audit["passed"] and len(audit["challenged"]) == 6 and audit["failed"] == []
 
     _kill_and_start(storage)
+    revoked = owner("revoke", file_id, "--grantee", lab.address)  # on chain only, while storage restarts
+    assert revoked["grantee"] == lab.address
     refused = lab(*receive, expect=4)
     assert refused["error"] == "AccessDeniedError" and "only 0 of the 2" in refused["detail"]
 
