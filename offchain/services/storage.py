@@ -18,6 +18,8 @@ Endpoints (``{id}`` is a file id, 64 hex digits):
 ``PUT /files/{id}/kfrags/{grantee}``         signed    JSON kfrag delivery; signer = owner
 ``POST /files/{id}/reencrypt``               signed    body: the sealed capsule; signer = grantee
 ``GET /health``, ``GET /metrics``            public    liveness; Prometheus text format
+``POST /attestation/nonce``, ``POST /device-uploads``, ``GET /device-uploads/{locator}``: attested
+uploads from data-source devices (issue 18), see :mod:`offchain.services.attested`.
 ==========================================  ========  ===========================================
 
 Errors come back as JSON ``{"error": "<OffchainError subclass>", "detail": "..."}`` with the
@@ -45,6 +47,7 @@ from offchain.chain.addresses import require_address
 from offchain.crypto import pre
 from offchain.errors import InvalidInputError, OffchainError
 from offchain.protocols.cloud_server import CloudServer
+from offchain.services.attested import ATTESTATION_STATUS, DeviceUploadIndex, add_attested_routes
 from offchain.services.signing import (
     ExpiredRequestError,
     NonceBook,
@@ -64,6 +67,7 @@ class PayloadTooLargeError(InvalidInputError):
 
 #: HTTP status of each error class (the most specific class listed wins).
 STATUS_OF: tuple[tuple[type[OffchainError], int], ...] = (
+    *ATTESTATION_STATUS,  # each attestation refusal its own status (issue 18)
     (PayloadTooLargeError, 413),
     (ExpiredRequestError, 401),
     (ReplayedRequestError, 409),
@@ -148,13 +152,22 @@ async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes:
         raise InvalidInputError(f"the body did not arrive within {timeout_s} s") from None
 
 
-def create_app(server: CloudServer, nonces: NonceBook, config: ServiceConfig) -> FastAPI:
+def create_app(
+    server: CloudServer,
+    nonces: NonceBook,
+    config: ServiceConfig,
+    *,
+    device_uploads: DeviceUploadIndex | None = None,
+) -> FastAPI:
     """The HTTP application serving ``server``.
 
     Args:
         server: The cloud server (made with a persisted ``state=`` in a deployment).
         nonces: Where spent request nonces are kept.
         config: Chain id and limits.
+        device_uploads: Where accepted device uploads are indexed; with it (and a server made
+            with an ``attestation=`` verifier) the service takes attested uploads
+            (:mod:`offchain.services.attested`).
     """
     app = FastAPI(title=f"datashare storage/proxy service {server.name}", version="1")
     requests_total: Counter[tuple[str, int]] = Counter()
@@ -292,6 +305,13 @@ def create_app(server: CloudServer, nonces: NonceBook, config: ServiceConfig) ->
         cfrag = await asyncio.to_thread(server.reencrypt, fid, caller, sealed)
         return Response(cfrag, media_type="application/octet-stream")
 
+    if device_uploads is not None:
+        add_attested_routes(
+            app,
+            server,
+            device_uploads,
+            lambda request: _read_body(request, config.max_upload_bytes, config.body_timeout_s),
+        )
     return app
 
 
