@@ -26,7 +26,6 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Table,
-    create_engine,
     delete,
     func,
     insert,
@@ -35,6 +34,7 @@ from sqlalchemy import (
 )
 
 from offchain.attestation.errors import NonceExpiredError, NonceReplayError, UnknownNonceError
+from offchain.database import open_engine
 from offchain.errors import InvalidInputError
 
 __all__ = ["DEFAULT_NONCE_TTL_S", "NONCE_BYTES", "NonceBook", "PersistentNonceBook"]
@@ -135,10 +135,7 @@ class PersistentNonceBook(NonceBook):
         self, database: str | Path, ttl_s: float = DEFAULT_NONCE_TTL_S, *, clock: Callable[[], float] = time.time
     ) -> None:
         super().__init__(ttl_s, clock=clock)
-        if isinstance(database, Path) or "://" not in database:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-            database = f"sqlite:///{database}"
-        self.engine = create_engine(database)
+        self.engine = open_engine(database)
         _metadata.create_all(self.engine)
 
     def issue(self) -> bytes:

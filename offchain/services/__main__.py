@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="folder of the blobs and the SQLite state")
     parser.add_argument("--database", help="SQLAlchemy URL of the state (default: <data>/state.sqlite)")
     parser.add_argument("--network", default=None, help="Brownie network id")
+    parser.add_argument(
+        "--chain-port", type=int, help="port of a local chain already running (overrides brownie-config.yaml's)"
+    )
     parser.add_argument("--registry", required=True, help="address of the DataRegistry contract")
     parser.add_argument("--max-upload-bytes", type=int, default=256 << 20)
     parser.add_argument(
@@ -52,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
     load_project()  # brownie-config.yaml's network settings (host, port) before connecting
+    if args.chain_port is not None:
+        _set_chain_port(args.network, args.chain_port)
     connect(args.network)
     from brownie import web3
 
@@ -81,6 +86,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5, limit_concurrency=256)
     return 0
+
+
+def _set_chain_port(network_id: str | None, port: int) -> None:
+    """Point a local network's settings at ``port`` (Brownie attaches to a chain running there)."""
+    from brownie._config import CONFIG
+
+    from offchain.chain.contracts import DEFAULT_NETWORK
+
+    settings = CONFIG.networks.get(network_id or DEFAULT_NETWORK, {}).get("cmd_settings")
+    if not isinstance(settings, dict):
+        parser_error = f"--chain-port needs a local network with cmd_settings, not {network_id!r}"
+        raise SystemExit(parser_error)
+    settings["port"] = port
 
 
 if __name__ == "__main__":

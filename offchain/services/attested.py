@@ -42,12 +42,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, String, Table, insert, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from offchain.attestation import errors as attestation_errors
 from offchain.attestation.quote import Quote, QuoteKind
 from offchain.attestation.verifier import VerifiedQuote
+from offchain.database import open_engine
 from offchain.errors import InvalidInputError, OffchainError, StorageError
 from offchain.protocols.cloud_server import CloudServer
 
@@ -157,10 +158,7 @@ class DeviceUploadIndex:
     """
 
     def __init__(self, database: str | Path) -> None:
-        if isinstance(database, Path) or "://" not in database:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-            database = f"sqlite:///{database}"
-        self.engine = create_engine(database)
+        self.engine = open_engine(database)
         _metadata.create_all(self.engine)
 
     def add(self, locator: str, device_id: bytes, attestation: VerifiedQuote | None) -> None:
