@@ -12,6 +12,10 @@ Figures (bench/results/services.json):
                                        SHA-256 and Merkle checks, blob written): median of the runs
     blob_put_mib_per_s_<size>          same-run baseline: ``FilesystemBlobStore.put`` of the same bytes
     upload_over_blob_put_<size>        the ratio (goal >= 0.7)
+    in_process_upload_mib_per_s_<size> same-run baseline: ``CloudServer.store_file`` of the same upload
+                                       in this process (every check, no HTTP, in-memory index)
+    upload_over_in_process_<size>      the ratio: what HTTP, the EIP-712 check and the persisted
+                                       index cost on top of the checks themselves
     download_mib_per_s_<size>          MiB/s of ``StorageClient.fetch`` (streamed)
     blob_get_mib_per_s_<size>          same-run baseline: ``FilesystemBlobStore.get``
     download_over_blob_get_<size>      the ratio (goal >= 0.7)
@@ -50,7 +54,7 @@ from _common import connect_own_chain, median_ms, parse_args, report
 from offchain.chain import load_project
 from offchain.chain.registry import DataRegistryClient
 from offchain.crypto import pre
-from offchain.protocols import Buyer, DataOwner
+from offchain.protocols import Buyer, CloudServer, DataOwner
 from offchain.services.client import StorageClient
 from offchain.storage import FilesystemBlobStore
 
@@ -108,15 +112,15 @@ def _mib_per_s(size: int, samples_s: list[float]) -> float:
     return size / MIB / statistics.median(samples_s)
 
 
-def _throughput(
-    owner: DataOwner, client: StorageClient, baseline: FilesystemBlobStore, size: int, runs: int
-) -> dict[str, float]:
-    """Upload and download ``runs`` fresh registered files of ``size`` bytes; the same bytes
-    through the blob store as baseline."""
+def _throughput(owner: DataOwner, client: StorageClient, local: CloudServer, size: int, runs: int) -> dict[str, float]:
+    """Upload and download ``runs`` fresh registered files of ``size`` bytes through the service;
+    the same bytes through the blob store, and the same uploads to ``local`` (an in-process
+    CloudServer: the same checks without HTTP) as baselines."""
+    baseline = local.store
     captured = _Captured(client.name)
     for _ in range(runs):
         owner.upload(os.urandom(size), captured, block_size=BLOCK_SIZE)  # encrypted and registered, not timed
-    up, down, put, get = [], [], [], []
+    up, down, put, get, local_up = [], [], [], [], []
     for upload in captured.uploads:
         ciphertext: bytes = upload["ciphertext"]
         start = time.perf_counter()
@@ -134,6 +138,9 @@ def _throughput(
         assert len(baseline.get(locator)) == len(ciphertext)
         get.append(time.perf_counter() - start)
         baseline.delete(locator)
+        start = time.perf_counter()
+        local.store_file(**upload)
+        local_up.append(time.perf_counter() - start)
     label = f"{size // MIB}mib"
     figures = {
         f"upload_mib_per_s_{label}": _mib_per_s(size, up),
@@ -143,6 +150,8 @@ def _throughput(
     }
     figures[f"upload_over_blob_put_{label}"] = statistics.median(put) / statistics.median(up)
     figures[f"download_over_blob_get_{label}"] = statistics.median(get) / statistics.median(down)
+    figures[f"in_process_upload_mib_per_s_{label}"] = _mib_per_s(size, local_up)
+    figures[f"upload_over_in_process_{label}"] = statistics.median(local_up) / statistics.median(up)
     return figures
 
 
@@ -213,9 +222,9 @@ def main() -> None:
         process, url = _start_service(folder, args.network, chain_port, registry.address)
         try:
             client = StorageClient(url, private_key=owner.account.private_key)
-            baseline = FilesystemBlobStore(folder / "baseline")
+            local = CloudServer("local", FilesystemBlobStore(folder / "baseline"), chain_client)
             for size in sizes:
-                figures.update(_throughput(owner, client, baseline, size, runs[size]))
+                figures.update(_throughput(owner, client, local, size, runs[size]))
 
             small = owner.upload(os.urandom(4096), client, block_size=4096)
             small_id = small.registration.file_id

@@ -15,6 +15,7 @@ Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 20
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -67,6 +68,24 @@ def raise_for_error(response: httpx.Response) -> None:
     raise OffchainError(f"{name}: {detail}")
 
 
+#: Bodies larger than this are handed to httpx in slices of this size.
+_SEND_CHUNK_BYTES = 1 << 20
+
+
+def _body(content: bytes, headers: dict[str, str]) -> bytes | Iterator[bytes]:
+    """``content`` as httpx should send it: large bodies as 1 MiB slices with their length declared.
+
+    httpcore sends one ``bytes`` body with ``buffer = buffer[n:]`` after each ``send``, copying
+    the rest every time: a 128 MiB upload went at about 19 MiB/s; sliced it is not copied
+    (``Content-Length`` set here keeps httpx from switching to chunked encoding).
+    """
+    if len(content) <= _SEND_CHUNK_BYTES:
+        return content
+    headers["content-length"] = str(len(content))
+    view = memoryview(content)
+    return (bytes(view[start : start + _SEND_CHUNK_BYTES]) for start in range(0, len(content), _SEND_CHUNK_BYTES))
+
+
 class StorageClient:
     """A storage service or proxy reached over HTTP.
 
@@ -114,7 +133,8 @@ class StorageClient:
         identity = sign_request(
             self._key, chain_id=self.chain_id, service=self.name, method=method, path=path, body=content
         )
-        response = self._http.request(method, path, content=content, headers={**(headers or {}), **identity.as_dict()})
+        sent = {**(headers or {}), **identity.as_dict()}
+        response = self._http.request(method, path, content=_body(content, sent), headers=sent)
         raise_for_error(response)
         return response
 
@@ -219,7 +239,7 @@ class StorageClient:
         headers = {HEADER_DEVICE_ID: bytes(device_id).hex(), "content-type": "application/octet-stream"}
         if quote is not None:
             headers[HEADER_QUOTE] = quote.to_bytes().hex()
-        response = self._http.post("/device-uploads", content=bytes(envelope), headers=headers)
+        response = self._http.post("/device-uploads", content=_body(bytes(envelope), headers), headers=headers)
         raise_for_error(response)
         return str(response.json()["locator"])
 

@@ -187,6 +187,8 @@ def test_upload_share_fetch_audit_revoke_survive_sigkill(services, registry, fun
     assert "datashare_requests_total" in httpx.get(f"{storage.url}/metrics").text
 
     owner.revoke(file_id, buyer.account.address)
+    with pytest.raises(AccessDeniedError, match="only 0 of the 2"):  # at once: no restart, no cache
+        buyer.open_keys(file_id, **opened)
     restart()
     with pytest.raises(AccessDeniedError, match="only 0 of the 2"):
         buyer.open_keys(file_id, **opened)
