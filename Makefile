@@ -104,9 +104,9 @@ test: setup
 	@# prunes a stale build file, and workers pruning it at once would race (and disagree).
 	$(BROWNIE) compile >/dev/null
 	@echo "== $$(date +%T) tests without a chain"
-	$(if $(PY_TESTS),$(PY) -m pytest -p no:pytest-brownie -o addopts="" $(PY_TESTS) $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)))
+	$(if $(PY_TESTS),$(PY) -m pytest -p no:pytest-brownie -o addopts="" $(PY_TESTS) $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS)) --durations=10)
 	@echo "== $$(date +%T) tests on $(NETWORK)"
-	$(BROWNIE) test $(TESTS) --network $(NETWORK) -n $(TEST_WORKERS)
+	$(BROWNIE) test $(TESTS) --network $(NETWORK) -n $(TEST_WORKERS) --durations=20
 	@echo "== $$(date +%T) contract tests on Anvil"
 	$(if $(ANVIL_TESTS),DATASHARE_STATEFUL_EXAMPLES=$(ANVIL_STATEFUL_EXAMPLES) DATASHARE_MAX_EXAMPLES=$(ANVIL_MAX_EXAMPLES) \
 		$(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS))

@@ -85,11 +85,11 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_service(folder: Path, network: str, chain_port: int, registry: str) -> tuple[subprocess.Popen[bytes], str]:
+def _start_service(folder: Path, network: str, rpc_url: str, registry: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     argv = [
         sys.executable, "-m", "offchain.services", "storage", "--name", "storage", "--port", str(port),
-        "--data", str(folder / "storage"), "--network", network, "--chain-port", str(chain_port),
+        "--data", str(folder / "storage"), "--network", network, "--rpc", rpc_url,
         "--registry", registry,
     ]  # fmt: skip
     log = (folder / "storage.log").open("ab")
@@ -202,10 +202,9 @@ def main() -> None:
     runs = {1 * MIB: 5 if args.quick else 10, 16 * MIB: 3, 128 * MIB: 3}
     project = load_project()
     connect_own_chain(args.network)
-    from brownie import accounts
-    from brownie._config import CONFIG
+    from brownie import accounts, web3
 
-    chain_port = int(CONFIG.networks[args.network]["cmd_settings"]["port"])
+    rpc_url = str(web3.provider.endpoint_uri)  # the service attaches to this private chain
     registry = project.DataRegistry.deploy({"from": accounts[0]})
     chain_client = DataRegistryClient(registry, from_block=registry.tx.block_number)
 
@@ -219,7 +218,7 @@ def main() -> None:
     notes: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-services-") as tmp:
         folder = Path(tmp)
-        process, url = _start_service(folder, args.network, chain_port, registry.address)
+        process, url = _start_service(folder, args.network, rpc_url, registry.address)
         try:
             client = StorageClient(url, private_key=owner.account.private_key)
             local = CloudServer("local", FilesystemBlobStore(folder / "baseline"), chain_client)

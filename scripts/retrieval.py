@@ -1,6 +1,6 @@
 """Privacy-preserving image retrieval end to end: hospitals publish, the service syncs, users query.
 
-    brownie run scripts/retrieval.py --network ganache-cli
+    brownie run scripts/retrieval.py --network ganache-cli   # not run by the docs test: the demo runs its steps
 
 Two hospitals (consortium agencies) describe synthetic diagnostic images (MPEG-7 colour
 structure, edge histogram, region shape), seal each feature to the retrieval service (envelope
@@ -32,9 +32,14 @@ TOP_K = 5
 
 
 def main() -> None:
+    run(Session.load(deploy_if_missing=True))
+    settle()
+
+
+def run(session: Session) -> None:
+    """The scenario on ``session``'s deployment (part 15 of the demo)."""
     from brownie import accounts
 
-    session = Session.load(deploy_if_missing=True)
     index = session.feature_index
     service_account = next(a for a in accounts if a.address == index.service())
     founders = [session.consortium.contract.memberAt(i) for i in range(2)]
@@ -84,9 +89,11 @@ def main() -> None:
         )
         hits = service.answer(sender=service_account, query_id=plain_id, query=query)
         assert index.get_query(plain_id).result_hash == result_hash(hits)
+        for hit in hits:
+            index.check_evidence(hit.evidence)  # current, anchored records (Python and the contract)
         print(
             f"\n== Plaintext query {plain_id}: labels {[h.label for h in hits]} (query label {images.label(7)}); "
-            "result hash matches the chain"
+            "result hash matches the chain; every record's proof checks against its anchored root"
         )
 
         context = private_query.new_user_context()
@@ -101,9 +108,10 @@ def main() -> None:
         assert index.get_query(private_id).result_hash == answer.result_hash
         private_hits = answer.top_k(context, TOP_K)
         assert [h.image_id for h in private_hits] == [h.image_id for h in hits]
+        for evidence in service.evidence([h.image_id for h in private_hits]):
+            index.check_evidence(evidence)
         print(
             f"== Private query {private_id}: the service saw a {len(encrypted):,}-byte CKKS ciphertext; "
             "the user's top K equals the plaintext top K; result hash matches the chain"
         )
         service.close()
-    settle()

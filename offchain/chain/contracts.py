@@ -134,6 +134,31 @@ def connect(network_id: str | None = None) -> str:
     return target
 
 
+def attach(network_id: str, rpc: str) -> None:
+    """Load the project and attach Brownie to the running chain at ``rpc`` (never start one).
+
+    A process that serves or takes part in a flow beside the one that started the chain (a
+    service, a training participant) must reach that very chain, which need not be at the port
+    ``brownie-config.yaml`` names (test workers each run their own).
+
+    Raises:
+        ChainError: if the network id is unknown or the chain cannot be reached.
+    """
+    from brownie import network
+    from brownie._config import CONFIG
+
+    load_project()
+    if network.is_connected():
+        return
+    if network_id not in CONFIG.networks:
+        raise ChainError(f"unknown network {network_id!r}")
+    CONFIG.networks[network_id]["host"] = rpc
+    try:
+        network.connect(network_id, launch_rpc=False)
+    except Exception as exc:  # brownie raises many unrelated types here
+        raise ChainError(f"could not attach to {rpc}: {exc}") from exc
+
+
 def is_local_network() -> bool:
     """Whether the active network is a local chain Brownie runs (Ganache, Anvil)."""
     from brownie._config import CONFIG

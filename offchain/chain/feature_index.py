@@ -34,7 +34,8 @@ from eth_utils import keccak, to_checksum_address
 from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.contracts import ContractClient, call, contract_at, require_bytes32, require_uint, transact
 from offchain.chain.events import get_events
-from offchain.errors import ChainError, InvalidInputError
+from offchain.crypto.merkle import InclusionProof, verify_inclusion
+from offchain.errors import ChainError, IntegrityError, InvalidInputError
 
 __all__ = [
     "FEATURE_INDEX_CONTRACT",
@@ -45,7 +46,11 @@ __all__ = [
     "FeatureRecord",
     "PublishedBatch",
     "QueryState",
+    "RecordEvidence",
+    "StaleRecordError",
+    "TamperedRecordError",
     "UnknownQueryError",
+    "WrongBatchError",
     "feature_record_digest",
 ]
 
@@ -61,6 +66,18 @@ MAX_LOCATOR_BYTES = 128
 MAX_TOP_K = 1000
 _MAX_UINT32 = (1 << 32) - 1
 _ZERO32 = b"\x00" * 32
+
+
+class TamperedRecordError(IntegrityError):
+    """A feature record, or its encrypted blob, does not match what the chain anchored."""
+
+
+class WrongBatchError(IntegrityError):
+    """A record's evidence names a batch (or hospital) other than the one that holds its image."""
+
+
+class StaleRecordError(IntegrityError):
+    """A record that was deleted, or superseded by a newer version, was returned as current."""
 
 
 class UnknownQueryError(ChainError):
@@ -164,6 +181,25 @@ class PublishedBatch:
     block_number: int
     tx_hash: str
     gas_used: int | None = None
+
+
+@dataclass(frozen=True)
+class RecordEvidence:
+    """What a retrieval result carries so that its user can check it (§6.5.1, verifiable results).
+
+    Attributes:
+        record: The feature record as published.
+        hospital: Checksummed address of the hospital that published it.
+        batch_id: The feature batch that holds it.
+        anchor_batch_id: The ``MerkleAnchor`` batch holding that batch's root.
+        proof: Its inclusion proof in the batch's tree (``proof.index``: its position).
+    """
+
+    record: FeatureRecord
+    hospital: str
+    batch_id: int
+    anchor_batch_id: int
+    proof: InclusionProof
 
 
 @dataclass(frozen=True)
@@ -333,6 +369,57 @@ class FeatureIndexClient(ContractClient):
     def verify_record(self, record: FeatureRecord, index: int, proof: list[bytes]) -> bool:
         """The contract's check: ``record`` is current and at ``index`` of its anchored batch."""
         return bool(call(self.contract, "verifyRecord", record.as_tuple(), index, list(proof)))
+
+    def check_evidence(self, evidence: RecordEvidence) -> None:
+        """The user's check of one result before trusting it (§6.5.1).
+
+        The image must be current on chain (not deleted, at the record's version), held by the
+        batch and hospital the evidence names; the record's digest must fold with the proof to
+        the root anchored for that batch (checked here, in Python), and the contract's
+        ``verifyRecord`` (which asks ``MerkleAnchor``) must agree. What this does not prove: that
+        the service returned the true nearest records (it proves only that each one returned is
+        a current, anchored record).
+
+        Raises:
+            StaleRecordError: the image was deleted or its record superseded.
+            WrongBatchError: the evidence names another batch or hospital than the chain's.
+            TamperedRecordError: the record or its proof does not match the anchored root.
+        """
+        record = evidence.record
+        hospital, version, batch_id, deleted = call(
+            self.contract, "imageOf", require_bytes32(record.image_id, "image_id", nonzero=False)
+        )
+        if int(version) == 0:
+            raise StaleRecordError(f"image 0x{record.image_id.hex()} was never published")
+        if bool(deleted):
+            raise StaleRecordError(f"image 0x{record.image_id.hex()} was deleted (version {int(version)})")
+        if int(version) != record.version:
+            raise StaleRecordError(
+                f"image 0x{record.image_id.hex()}: version {record.version} was superseded by version {int(version)}"
+            )
+        if int(batch_id) != evidence.batch_id or to_checksum_address(hospital) != to_checksum_address(
+            evidence.hospital
+        ):
+            raise WrongBatchError(
+                f"image 0x{record.image_id.hex()} is held by batch {int(batch_id)} of {to_checksum_address(hospital)}, "
+                f"the evidence names batch {evidence.batch_id} of {evidence.hospital}"
+            )
+        _, anchor_batch_id, _ = call(self.contract, "batchOf", evidence.batch_id)
+        if int(anchor_batch_id) != evidence.anchor_batch_id:
+            raise WrongBatchError(
+                f"batch {evidence.batch_id} is anchored as {int(anchor_batch_id)}, "
+                f"the evidence says {evidence.anchor_batch_id}"
+            )
+        digest = feature_record_digest(self.address, hospital, record)
+        if not verify_inclusion(self.anchored_root(evidence.anchor_batch_id), digest, evidence.proof):
+            raise TamperedRecordError(
+                f"image 0x{record.image_id.hex()}: the record and proof do not reach "
+                f"batch {evidence.batch_id}'s anchored root"
+            )
+        if not self.verify_record(record, evidence.proof.index, list(evidence.proof.siblings)):
+            raise TamperedRecordError(
+                f"image 0x{record.image_id.hex()}: the contract's verifyRecord refuses the record"
+            )
 
     def batches(self, *, from_batch: int = 1, from_block: int | None = None) -> list[PublishedBatch]:
         """Every batch from ``from_batch`` on, its records rebuilt from events, oldest first.

@@ -25,8 +25,12 @@ Who learns what:
   and the batch's tree is rebuilt and compared with the root stored in ``MerkleAnchor``; a
   record that does not match (tampered by a node, a relay or a storage server), or a blob whose
   keccak256 is not the record's feature digest, raises :class:`TamperedRecordError` and nothing of
-  that batch is indexed. The chain records that the service answered a query and with which
-  result hash; it does not prove that the answer is the true top K.
+  that batch is indexed. Every result carries its record, batch and inclusion proof
+  (:meth:`RetrievalService.evidence`), which the user checks against the anchored root, in
+  Python and through the contract (:meth:`FeatureIndexClient.check_evidence`): a record that
+  was tampered with, proven in another batch, deleted or superseded is refused. The chain records
+  that the service answered a query and with which result hash; neither proves that the answer
+  is the true top K (only that each record returned is a current, anchored one).
 
 State: one SQLite file (any SQLAlchemy URL) with the indexed records and the last synced batch;
 the vectors are reloaded into the in-memory index on start.
@@ -34,6 +38,7 @@ the vectors are reloaded into the in-memory index on start.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import struct
 from collections.abc import Callable
@@ -61,15 +66,23 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 from umbral_pre import PublicKey, SecretKey
 
-from offchain.chain.feature_index import FeatureIndexClient, FeatureRecord, PublishedBatch, feature_record_digest
+from offchain.chain.feature_index import (
+    FeatureIndexClient,
+    FeatureRecord,
+    PublishedBatch,
+    RecordEvidence,
+    TamperedRecordError,
+    feature_record_digest,
+)
 from offchain.crypto import envelope, pre
-from offchain.crypto.merkle import MerkleTree
+from offchain.crypto.merkle import InclusionProof, MerkleTree
 from offchain.errors import IntegrityError, InvalidInputError, StorageError
 from offchain.vision import private_query
 from offchain.vision.index import ExactIndex
 
 __all__ = [
     "PrivateAnswer",
+    "RecordEvidence",
     "RetrievalHit",
     "RetrievalService",
     "TamperedRecordError",
@@ -81,10 +94,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _LENGTH = struct.Struct(">I")
-
-
-class TamperedRecordError(IntegrityError):
-    """A feature record, or its encrypted blob, does not match what the chain anchored."""
 
 
 def seal_feature(vector: NDArray[np.float32], *, image_id: bytes, service_pk: PublicKey) -> bytes:
@@ -122,11 +131,13 @@ def open_feature(blob: bytes, *, image_id: bytes, service_sk: SecretKey) -> NDAr
 
 @dataclass(frozen=True)
 class RetrievalHit:
-    """One result: the image, its label code, its Euclidean distance to the query."""
+    """One result: the image, its label code, its Euclidean distance to the query, and (in an
+    answer) the evidence its user checks with :meth:`FeatureIndexClient.check_evidence`."""
 
     image_id: bytes
     label: int
     distance: float
+    evidence: RecordEvidence | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,13 @@ _features = Table(
     Column("version", Integer, nullable=False),
     Column("label", BigInteger, nullable=False),
     Column("vector", LargeBinary, nullable=False),
+    # the record and its place in the anchored batch: the evidence returned with a result
+    Column("feature_digest", LargeBinary(32), nullable=False),
+    Column("locator", String(256), nullable=False),
+    Column("hospital", String(42), nullable=False),
+    Column("batch_id", BigInteger, nullable=False),
+    Column("anchor_batch_id", BigInteger, nullable=False),
+    Column("proof", LargeBinary, nullable=False),
 )
 _sync = Table(
     "retrieval_sync",
@@ -221,7 +239,7 @@ class RetrievalService:
         self._rows: dict[bytes, int] = {}
         with self._engine.connect() as connection:
             rows: list[Any] = list(connection.execute(select(_features)))
-        for image_id, row_id, _, label, vector in rows:
+        for image_id, row_id, _, label, vector, *_ in rows:
             self._remember(bytes(image_id), int(row_id), int(label), np.frombuffer(vector, dtype="<f4"))
 
     def close(self) -> None:
@@ -270,8 +288,16 @@ class RetrievalService:
             )
         vectors = [None if r.deleted else self._open(r) for r in batch.records]
         with self._engine.begin() as connection:
-            for record, vector in zip(batch.records, vectors, strict=True):
-                self._apply(connection, record, vector)
+            for position, (record, vector) in enumerate(zip(batch.records, vectors, strict=True)):
+                place = {
+                    "feature_digest": record.feature_digest,
+                    "locator": record.locator,
+                    "hospital": batch.hospital,
+                    "batch_id": batch.batch_id,
+                    "anchor_batch_id": batch.anchor_batch_id,
+                    "proof": tree.proof(position).to_bytes(),
+                }
+                self._apply(connection, record, vector, place)
             connection.execute(delete(_sync).where(_sync.c.key == "batch"))
             connection.execute(insert(_sync).values(key="batch", value=batch.batch_id))
         logger.info("indexed batch %d (%d records)", batch.batch_id, len(batch.records))
@@ -284,7 +310,9 @@ class RetrievalService:
             )
         return open_feature(blob, image_id=record.image_id, service_sk=self._service_sk)
 
-    def _apply(self, connection: Any, record: FeatureRecord, vector: NDArray[np.float32] | None) -> None:
+    def _apply(
+        self, connection: Any, record: FeatureRecord, vector: NDArray[np.float32] | None, place: dict[str, Any]
+    ) -> None:
         row_id = self._rows.get(record.image_id)
         if vector is None:
             if row_id is not None:
@@ -297,7 +325,12 @@ class RetrievalService:
             row_id = max(self._by_row, default=0) + 1
             connection.execute(
                 insert(_features).values(
-                    image_id=record.image_id, row_id=row_id, version=record.version, label=record.label, vector=stored
+                    image_id=record.image_id,
+                    row_id=row_id,
+                    version=record.version,
+                    label=record.label,
+                    vector=stored,
+                    **place,
                 )
             )
             self._remember(record.image_id, row_id, record.label, vector)
@@ -305,7 +338,7 @@ class RetrievalService:
             connection.execute(
                 update(_features)
                 .where(_features.c.image_id == record.image_id)
-                .values(version=record.version, label=record.label, vector=stored)
+                .values(version=record.version, label=record.label, vector=stored, **place)
             )
             self.index.update([row_id], vector[None, :])
             self._by_row[row_id] = (record.image_id, record.label)
@@ -323,8 +356,45 @@ class RetrievalService:
             for distance, row in zip(distances[0], rows[0], strict=True)
         ]
 
+    def evidence(self, image_ids: list[bytes]) -> list[RecordEvidence]:
+        """The indexed record of each image, with its batch and inclusion proof, in the order given.
+
+        In private mode, asking for the evidence of one's top K tells the service which images
+        were chosen; a user who would rather not rebuilds the same evidence from the batch's
+        events (:meth:`FeatureIndexClient.batches`).
+
+        Raises:
+            InvalidInputError: an image that is not indexed.
+        """
+        with self._engine.connect() as connection:
+            rows = {
+                bytes(row.image_id): row
+                for row in connection.execute(select(_features).where(_features.c.image_id.in_(list(image_ids))))
+            }
+        result = []
+        for image_id in image_ids:
+            row = rows.get(bytes(image_id))
+            if row is None:
+                raise InvalidInputError(f"image 0x{bytes(image_id).hex()} is not indexed")
+            record = FeatureRecord(
+                bytes(row.image_id), int(row.version), int(row.label), bytes(row.feature_digest), str(row.locator)
+            )
+            result.append(
+                RecordEvidence(
+                    record=record,
+                    hospital=str(row.hospital),
+                    batch_id=int(row.batch_id),
+                    anchor_batch_id=int(row.anchor_batch_id),
+                    proof=InclusionProof.from_bytes(bytes(row.proof)),
+                )
+            )
+        return result
+
     def answer(self, *, sender: Any, query_id: int, query: NDArray[np.float32]) -> list[RetrievalHit]:
         """Answer on-chain query ``query_id`` in plaintext mode: search, then log the result hash.
+
+        Each hit carries its :class:`RecordEvidence`, which the user checks with
+        :meth:`FeatureIndexClient.check_evidence` before trusting it.
 
         Raises:
             IntegrityError: if ``query`` does not hash to the query's on-chain hash.
@@ -333,7 +403,9 @@ class RetrievalService:
         state = self.client.get_query(query_id)
         if bytes(keccak(np.asarray(query, dtype="<f4").tobytes())) != state.query_hash:
             raise IntegrityError(f"query {query_id}: the vector given is not the one whose hash is on record")
-        hits = self.search(query, state.top_k)
+        found = self.search(query, state.top_k)
+        evidence = self.evidence([hit.image_id for hit in found])
+        hits = [dataclasses.replace(hit, evidence=proof) for hit, proof in zip(found, evidence, strict=True)]
         self.client.answer_query(sender=sender, query_id=query_id, result_hash=result_hash(hits))
         return hits
 

@@ -25,6 +25,7 @@ from typing import Any
 from eth_utils import keccak
 
 from offchain.atomic_io import atomic_write_bytes, atomic_write_text
+from offchain.chain.contracts import attach
 from offchain.chain.training_board import (
     BoardTimeoutError,
     SessionAbortedError,
@@ -191,25 +192,6 @@ class ChainBoard:
         """Publish the partial model: the file first, then its hash on chain."""
         atomic_write_bytes(self.model_path, model)
         self.client.post_model(sender=self.sender, session_id=self.session_id, model_hash=keccak(model))
-
-
-def attach(network: str, rpc: str) -> None:
-    """Load the project and attach Brownie to the running chain at ``rpc`` (never start one)."""
-    from brownie import network as brownie_network
-    from brownie._config import CONFIG
-
-    from offchain.chain.contracts import load_project
-
-    load_project()
-    if brownie_network.is_connected():
-        return
-    if network not in CONFIG.networks:
-        raise ChainError(f"unknown network {network!r}")
-    CONFIG.networks[network]["host"] = rpc
-    try:
-        brownie_network.connect(network, launch_rpc=False)
-    except Exception as exc:  # brownie raises many unrelated types here
-        raise ChainError(f"could not attach to {rpc}: {exc}") from exc
 
 
 def wait_for_session(client: TrainingBoardClient, setup: VerticalSetup, spec: NodeSpec, ready: Path) -> int:

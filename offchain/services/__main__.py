@@ -18,7 +18,7 @@ import uvicorn
 
 from offchain.attestation.nonces import DEFAULT_NONCE_TTL_S, PersistentNonceBook
 from offchain.attestation.verifier import QuoteVerifier
-from offchain.chain.contracts import connect, contract_at, load_project
+from offchain.chain.contracts import DEFAULT_NETWORK, attach, connect, contract_at, load_project
 from offchain.chain.device_registry import DeviceRegistryClient
 from offchain.chain.registry import DataRegistryClient
 from offchain.protocols.cloud_server import CloudServer
@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", help="SQLAlchemy URL of the state (default: <data>/state.sqlite)")
     parser.add_argument("--network", default=None, help="Brownie network id")
     parser.add_argument(
-        "--chain-port", type=int, help="port of a local chain already running (overrides brownie-config.yaml's)"
+        "--rpc",
+        default=None,
+        help="attach to the chain at this RPC URL (default: the network's configured host and port)",
     )
     parser.add_argument("--registry", required=True, help="address of the DataRegistry contract")
     parser.add_argument("--max-upload-bytes", type=int, default=256 << 20)
@@ -54,10 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-    load_project()  # brownie-config.yaml's network settings (host, port) before connecting
-    if args.chain_port is not None:
-        _set_chain_port(args.network, args.chain_port)
-    connect(args.network)
+    if args.rpc:
+        attach(args.network or DEFAULT_NETWORK, args.rpc)
+    else:
+        load_project()  # brownie-config.yaml's network settings (host, port) before connecting
+        connect(args.network)
     from brownie import web3
 
     registry = DataRegistryClient(contract_at("DataRegistry", args.registry))
@@ -86,19 +89,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5, limit_concurrency=256)
     return 0
-
-
-def _set_chain_port(network_id: str | None, port: int) -> None:
-    """Point a local network's settings at ``port`` (Brownie attaches to a chain running there)."""
-    from brownie._config import CONFIG
-
-    from offchain.chain.contracts import DEFAULT_NETWORK
-
-    settings = CONFIG.networks.get(network_id or DEFAULT_NETWORK, {}).get("cmd_settings")
-    if not isinstance(settings, dict):
-        parser_error = f"--chain-port needs a local network with cmd_settings, not {network_id!r}"
-        raise SystemExit(parser_error)
-    settings["port"] = port
 
 
 if __name__ == "__main__":

@@ -61,6 +61,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _rpc_url() -> str:
+    """The URL of this test's chain (each test worker runs its own, at its own port)."""
+    from brownie import web3
+
+    return str(web3.provider.endpoint_uri)
+
+
 class Service:
     """One service process; ``kill`` is SIGKILL, ``start`` reuses its port and folder."""
 
@@ -71,7 +78,7 @@ class Service:
         self.url = f"http://127.0.0.1:{self.port}"
         self.argv = [
             sys.executable, "-m", "offchain.services", role, "--name", name, "--port", str(self.port),
-            "--data", str(data), "--network", network, "--registry", registry, *extra,
+            "--data", str(data), "--network", network, "--registry", registry, "--rpc", _rpc_url(), *extra,
         ]  # fmt: skip
         self.log = data.parent / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None

@@ -11,8 +11,13 @@ import pytest
 from eth_utils import keccak
 from umbral_pre import SecretKey
 
-from offchain.chain.feature_index import FeatureIndexClient, FeatureRecord
-from offchain.errors import IntegrityError
+from offchain.chain.feature_index import (
+    FeatureIndexClient,
+    FeatureRecord,
+    StaleRecordError,
+    WrongBatchError,
+)
+from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError
 from offchain.protocols.retrieval_service import RetrievalService, TamperedRecordError, result_hash, seal_feature
 from offchain.vision.index import ExactIndex
 from tests.helpers import deploy_feature_index
@@ -122,6 +127,66 @@ def test_the_service_answers_an_on_chain_query(client, service, blobs, agencies,
     hits = service.answer(sender=service_account, query_id=query_id, query=query)
     assert hits[0].image_id == keccak(b"image 2") and len(hits) == 3
     assert client.get_query(query_id).result_hash == result_hash(hits)  # the user's check against the chain
+    for hit in hits:
+        client.check_evidence(hit.evidence)  # each result is a current, anchored record
+
+
+def test_an_unregistered_users_query_is_refused(client, accounts):
+    with pytest.raises(TransactionRevertedError) as raised:
+        client.submit_query(sender=accounts[7], query_hash=keccak(b"q"), top_k=3, private_mode=False)
+    assert raised.value.error_name == "FeatureIndexNotUser"
+
+
+def answered_evidence(client, service, blobs, agencies, count=4):
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, n, VECTORS[n]) for n in range(count)])
+    service.sync()
+    return service.evidence([keccak(b"image %d" % n) for n in range(count)])
+
+
+def test_a_result_with_a_tampered_record_is_refused(client, service, blobs, agencies):
+    evidence = answered_evidence(client, service, blobs, agencies)[1]
+    forged = dataclasses.replace(evidence, record=dataclasses.replace(evidence.record, label=7))
+    with pytest.raises(TamperedRecordError):
+        client.check_evidence(forged)
+
+
+def test_a_result_with_another_records_proof_is_refused(client, service, blobs, agencies):
+    evidence = answered_evidence(client, service, blobs, agencies)
+    with pytest.raises(TamperedRecordError):
+        client.check_evidence(dataclasses.replace(evidence[1], proof=evidence[2].proof))
+
+
+def test_a_result_with_a_proof_for_another_batch_is_refused(client, service, blobs, agencies):
+    first = answered_evidence(client, service, blobs, agencies)[0]
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, 5, VECTORS[5])])
+    service.sync()
+    (other,) = service.evidence([keccak(b"image 5")])
+    moved = dataclasses.replace(
+        first, batch_id=other.batch_id, anchor_batch_id=other.anchor_batch_id, proof=other.proof
+    )
+    with pytest.raises(WrongBatchError):
+        client.check_evidence(moved)
+
+
+def test_a_superseded_result_is_refused_and_the_new_version_passes(client, service, blobs, agencies):
+    old = answered_evidence(client, service, blobs, agencies)[2]
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, 2, VECTORS[3], version=2)])
+    service.sync()
+    with pytest.raises(StaleRecordError, match="superseded by version 2"):
+        client.check_evidence(old)
+    (new,) = service.evidence([keccak(b"image 2")])
+    assert new.record.version == 2
+    client.check_evidence(new)
+
+
+def test_a_deleted_result_is_refused(client, service, blobs, agencies):
+    old = answered_evidence(client, service, blobs, agencies)[0]
+    client.publish_batch(sender=agencies[0], records=[FeatureRecord.tombstone(old.record.image_id, 2)])
+    service.sync()
+    with pytest.raises(StaleRecordError, match="deleted"):
+        client.check_evidence(old)
+    with pytest.raises(InvalidInputError):
+        service.evidence([old.record.image_id])  # no longer indexed
 
 
 def test_a_private_query_ranks_like_the_plaintext_one_and_matches_the_chain(

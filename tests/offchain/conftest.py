@@ -1,4 +1,5 @@
-"""Fixtures of the attestation tests: a software node, a TPM node on the swtpm emulator, a receiver.
+"""Fixtures of the attestation tests (tests/offchain/attestation, and the quote verifier's against
+the chain in tests/offchain/chain): a software node, a TPM node on the swtpm emulator, a clock.
 
 The TPM tests talk to ``swtpm`` (Debian package ``swtpm``, the TPM 2.0 emulator QEMU uses)
 through tpm2-tools (Debian package ``tpm2-tools``), started once per test session on free
@@ -16,15 +17,12 @@ import pytest
 
 from offchain.attestation import (
     MeasurementLog,
-    NonceBook,
-    QuoteVerifier,
     SoftwareAttester,
     Swtpm,
     TpmAttester,
     generate_attestation_key,
     swtpm_available,
 )
-from tests.offchain.attestation.fake_directory import FakeDeviceDirectory
 
 CLASS_ID = b"\x5c" * 32
 #: The node's measured state: its code and configuration.
@@ -76,17 +74,3 @@ def software_node(software_key) -> SoftwareAttester:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture
-def directory(software_node: SoftwareAttester) -> FakeDeviceDirectory:
-    """CLASS_ID with GOOD_LOG's digest as golden version 1, the software node admitted."""
-    fake = FakeDeviceDirectory()
-    fake.register_class(CLASS_ID, GOOD_LOG.pcr_digest())
-    fake.admit(CLASS_ID, software_node.attestation_key)
-    return fake
-
-
-@pytest.fixture
-def verifier(directory: FakeDeviceDirectory, clock: FakeClock) -> QuoteVerifier:
-    return QuoteVerifier(directory, NonceBook(NONCE_TTL_S, clock=clock))

@@ -3,7 +3,7 @@ on the same database serves what the old one stored, and a crash between the blo
 index commit is reconciled. Every test runs on an SQLite file and on a real PostgreSQL server
 (started by the session, see postgres_server.py; skipped without it, failed under CI=true).
 
-The chain is :class:`FakeRegistry` (the real client's validators and record types, in dicts).
+The chain is the test chain: a DataRegistry deployed once for the module (each test isolated).
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from eth_account import Account
 from sqlalchemy import insert, text
 
+from offchain.chain.registry import DataRegistryClient
 from offchain.errors import AccessDeniedError, StateSchemaError, StorageError
 from offchain.protocols import Auditor, Buyer, CloudServer, DataOwner
 from offchain.protocols.cloud_state import SCHEMA_VERSION, CloudServerState, ReconcileReport, migrations_table
 from offchain.storage.base import locator_for
 from offchain.storage.filesystem import FilesystemBlobStore
-from tests.offchain.protocols.fake_registry import FakeRegistry
 from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
 
 CONTENT = b"patient record " * 300
@@ -30,12 +29,12 @@ BLOCK_SIZE = 256
 class World:
     """An owner, a buyer, a storage server and one proxy, each server with its own database."""
 
-    def __init__(self, root: Path, database_for) -> None:
-        self.registry = FakeRegistry()
+    def __init__(self, root: Path, database_for, registry: DataRegistryClient, owner, buyer) -> None:
+        self.registry = registry
         self.store = FilesystemBlobStore(root / "blobs")
         self.database_for = database_for
-        self.owner = DataOwner(Account.create(), self.registry)
-        self.buyer = Buyer(Account.create(), self.registry)
+        self.owner = DataOwner(owner, self.registry)
+        self.buyer = Buyer(buyer, self.registry)
         self.states: list[CloudServerState] = []
 
     def server(self, name: str) -> CloudServer:
@@ -55,15 +54,20 @@ def postgres() -> Iterator[PostgresServer]:
     yield from start_postgres()
 
 
+@pytest.fixture(scope="module")
+def chain_registry(registry) -> DataRegistryClient:
+    return DataRegistryClient(registry, from_block=registry.tx.block_number)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def world(request, tmp_path):
+def world(request, tmp_path, chain_registry, accounts):
     if request.param == "sqlite":
         database_for = lambda name: tmp_path / f"{name}.sqlite"  # noqa: E731
     else:
         server: PostgresServer = request.getfixturevalue("postgres")
         urls: dict[str, str] = {}
         database_for = lambda name: urls.setdefault(name, server.new_database(name))  # noqa: E731
-    made = World(tmp_path, database_for)
+    made = World(tmp_path, database_for, chain_registry, accounts[1], accounts[3])
     yield made
     made.close()
 
