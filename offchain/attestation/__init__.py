@@ -11,8 +11,9 @@ the digital envelope (:mod:`offchain.crypto.digital_envelope`).
   weaker: proves only possession of the key).
 * :class:`QuoteVerifier`: signature, key admitted and not revoked on chain
   (:class:`~offchain.chain.device_registry.DeviceRegistryClient`), PCR digest equal to the
-  class's current golden one, nonce fresh (:class:`NonceBook`), data digest equal to the
-  envelope received; a typed error for each failure (:mod:`~offchain.attestation.errors`).
+  class's current golden one, nonce fresh (:class:`NonceBook`; :class:`PersistentNonceBook` in
+  a service), data digest equal to the envelope received; a typed error for each failure
+  (:mod:`~offchain.attestation.errors`).
 """
 
 from offchain.attestation.errors import (
@@ -37,7 +38,7 @@ from offchain.attestation.keystore import (
     public_key_der,
     save_attestation_key,
 )
-from offchain.attestation.nonces import NonceBook
+from offchain.attestation.nonces import NonceBook, PersistentNonceBook
 from offchain.attestation.pcr import MeasurementLog, extend, measure_node
 from offchain.attestation.quote import Quote, QuoteKind, qualifying_data, verify_quote_signature
 from offchain.attestation.software import SoftwareAttester
@@ -56,6 +57,7 @@ __all__ = [
     "NonceBook",
     "NonceExpiredError",
     "NonceReplayError",
+    "PersistentNonceBook",
     "Quote",
     "QuoteKind",
     "QuoteSignatureError",

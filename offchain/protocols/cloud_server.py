@@ -51,6 +51,7 @@ from __future__ import annotations
 import hmac
 import logging
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from offchain.attestation.quote import Quote
 from offchain.attestation.verifier import QuoteVerifier, VerifiedQuote
@@ -408,11 +409,28 @@ class CloudServer:
             AccessDeniedError: if the token is wrong.
             StorageError: if the server does not hold the file.
         """
+        return self.store.get(self._gate(file_id, download_token).blob_locator)
+
+    def open_file(self, file_id: bytes, download_token: bytes) -> BinaryIO:
+        """:meth:`fetch` as a stream: ``f*`` opened for reading once ``K_f*`` is checked.
+
+        The blob store checks the content as it is read (see :meth:`BlobStore.open`); a
+        receiver checks what it got against the chain anyway. Close the file after use.
+
+        Raises:
+            InvalidInputError: if the file id or token is not 32 bytes.
+            AccessDeniedError: if the token is wrong.
+            StorageError: if the server does not hold the file.
+        """
+        return self.store.open(self._gate(file_id, download_token).blob_locator)
+
+    def _gate(self, file_id: bytes, download_token: bytes) -> _StoredFile:
+        """The file held under ``file_id`` if ``H(download_token) = K_f**`` (see :meth:`fetch`)."""
         stored = self._stored(file_id)
         token = require_bytes32(download_token, "download_token", nonzero=False)
         if not hmac.compare_digest(sha256(token), stored.index_hash):
             raise AccessDeniedError(f"{self.name}: wrong download token for file 0x{file_id.hex()}")
-        return self.store.get(stored.blob_locator)
+        return stored
 
     def sealed_key(self, file_id: bytes) -> pre.SealedKey:
         """The owner's sealed key capsule of ``file_id`` (safe to hand out: it is encrypted).

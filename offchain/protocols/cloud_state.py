@@ -56,7 +56,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
     func,
     insert,
@@ -68,6 +67,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
+from offchain.database import database_url, open_engine
 from offchain.errors import InvalidInputError, StateSchemaError, StorageError
 from offchain.storage.base import BlobStore
 
@@ -233,16 +233,9 @@ class CloudServerState:
     """
 
     def __init__(self, database: str | Path, *, engine_options: dict[str, object] | None = None) -> None:
-        if isinstance(database, Path) or (isinstance(database, str) and "://" not in database):
-            path = Path(database)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            url = f"sqlite:///{path}"
-        elif isinstance(database, str):
-            url = database
-        else:
-            raise InvalidInputError(f"database must be a path or an SQLAlchemy URL, got {type(database).__name__}")
+        url = database_url(database)
         try:
-            self.engine: Engine = create_engine(url, **(engine_options or {}))
+            self.engine: Engine = open_engine(url, **(engine_options or {}))
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise StorageError(f"cannot use database {_redacted(url)}: {exc}") from exc
         self.url = _redacted(url)

@@ -80,7 +80,7 @@ from offchain.crypto import envelope, pre
 from offchain.crypto.merkle import InclusionProof, MerkleTree
 from offchain.errors import IntegrityError, InvalidInputError, StorageError
 from offchain.vision import private_query
-from offchain.vision.index import ExactIndex
+from offchain.vision.index import ExactIndex, FaissIndex
 
 __all__ = [
     "PrivateAnswer",
@@ -216,6 +216,11 @@ class RetrievalService:
         private_dimension: Length of the PCA projection private queries are scored on
             (default :data:`~offchain.vision.private_query.PCA_DIMENSION`, fitted on the index by
             :meth:`~offchain.vision.private_query.Projection.fit`; ``None``: the full descriptor).
+        index: The plaintext-mode search index, empty, of ``dimension`` (default:
+            :class:`~offchain.vision.index.ExactIndex`, exact, ties broken by image id, so two
+            honest services give the same answer and the same on-chain result hash;
+            ``FaissIndex(dimension, "hnsw")`` for approximate search at larger scale, ``"flat"``
+            for faiss's exact search).
 
     Raises:
         StorageError: if the database cannot be opened.
@@ -230,6 +235,7 @@ class RetrievalService:
         database: str | Path,
         dimension: int,
         private_dimension: int | None = private_query.PCA_DIMENSION,
+        index: ExactIndex | FaissIndex | None = None,
     ) -> None:
         self.client = client
         self._service_sk = service_sk
@@ -240,7 +246,9 @@ class RetrievalService:
             _metadata.create_all(self._engine)
         except (SQLAlchemyError, ValueError) as exc:
             raise StorageError(f"cannot open the retrieval index {url}: {exc}") from exc
-        self.index = ExactIndex(dimension)
+        if index is not None and (len(index) != 0 or index.dimension != dimension):
+            raise InvalidInputError(f"the search index must be empty and of dimension {dimension}")
+        self.index = index if index is not None else ExactIndex(dimension)
         self._private_dimension = private_dimension
         self._plan: private_query.ScoringPlan | None = None
         self._by_row: dict[int, tuple[bytes, int]] = {}

@@ -1,7 +1,7 @@
 """Run a storage or proxy service as a process (issue 17).
 
 ``python -m offchain.services storage --name storage --port 8800 --data var/storage \\
---network ganache-cli --registry 0x…`` (a proxy is the same service under another name and
+--network ganache-cli --registry 0x… [--device-registry 0x…]`` (a proxy is the same service under another name and
 folder: ``proxy --name proxy-1 …``). At start-up the state is reconciled with the blob store
 (:meth:`CloudServerState.reconcile`); it then serves until killed. Every write is committed
 before it is acknowledged, so a SIGKILL loses nothing acknowledged.
@@ -16,10 +16,14 @@ from pathlib import Path
 
 import uvicorn
 
+from offchain.attestation.nonces import DEFAULT_NONCE_TTL_S, PersistentNonceBook
+from offchain.attestation.verifier import QuoteVerifier
 from offchain.chain.contracts import DEFAULT_NETWORK, attach, connect, contract_at, load_project
+from offchain.chain.device_registry import DeviceRegistryClient
 from offchain.chain.registry import DataRegistryClient
 from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.cloud_state import CloudServerState
+from offchain.services.attested import DeviceUploadIndex
 from offchain.services.signing import NonceBook
 from offchain.services.storage import ServiceConfig, create_app
 from offchain.storage.filesystem import FilesystemBlobStore
@@ -44,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--registry", required=True, help="address of the DataRegistry contract")
     parser.add_argument("--max-upload-bytes", type=int, default=256 << 20)
+    parser.add_argument(
+        "--device-registry",
+        help="address of the DeviceRegistry contract: take attested uploads from data-source devices (issue 18)",
+    )
+    parser.add_argument("--nonce-ttl-s", type=float, default=DEFAULT_NONCE_TTL_S, help="lifetime of a device's nonce")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -66,11 +75,17 @@ def main(argv: list[str] | None = None) -> int:
         report.cleared_intents,
         len(report.missing_blobs),
     )
-    server = CloudServer(args.name, store, registry, state=state)
+    verifier, device_uploads = None, None
+    if args.device_registry:  # issued and used nonces and accepted uploads persist (a restart reopens none)
+        devices = DeviceRegistryClient(contract_at("DeviceRegistry", args.device_registry))
+        verifier = QuoteVerifier(devices, PersistentNonceBook(args.data / "attestation.sqlite", args.nonce_ttl_s))
+        device_uploads = DeviceUploadIndex(args.data / "attestation.sqlite")
+    server = CloudServer(args.name, store, registry, state=state, attestation=verifier)
     app = create_app(
         server,
         NonceBook(args.data / "nonces.sqlite"),
         ServiceConfig(chain_id=int(web3.eth.chain_id), max_upload_bytes=args.max_upload_bytes),
+        device_uploads=device_uploads,
     )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5, limit_concurrency=256)
     return 0

@@ -18,14 +18,17 @@ Endpoints (``{id}`` is a file id, 64 hex digits):
 ``PUT /files/{id}/kfrags/{grantee}``         signed    JSON kfrag delivery; signer = owner
 ``POST /files/{id}/reencrypt``               signed    body: the sealed capsule; signer = grantee
 ``GET /health``, ``GET /metrics``            public    liveness; Prometheus text format
+``POST /attestation/nonce``, ``POST /device-uploads``, ``GET /device-uploads/{locator}``: attested
+uploads from data-source devices (issue 18), see :mod:`offchain.services.attested`.
 ==========================================  ========  ===========================================
 
 Errors come back as JSON ``{"error": "<OffchainError subclass>", "detail": "..."}`` with the
 status of :data:`STATUS_OF`; the client raises the same class.
 
 Caveat: :class:`CloudServer` takes whole byte strings, so an upload is read (bounded by
-``max_upload_bytes``) into memory before it is checked, and a download is sent in chunks of a
-blob read whole; the blob store's streamed ``open`` is not used yet.
+``max_upload_bytes``) into memory before it is checked. A download is streamed from the blob
+store (:meth:`CloudServer.open_file`, 1 MiB reads, chunked transfer encoding), checked as it is
+read: a blob that no longer hashes to its locator aborts the response at its end.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -45,6 +48,7 @@ from offchain.chain.addresses import require_address
 from offchain.crypto import pre
 from offchain.errors import InvalidInputError, OffchainError
 from offchain.protocols.cloud_server import CloudServer
+from offchain.services.attested import ATTESTATION_STATUS, DeviceUploadIndex, add_attested_routes
 from offchain.services.signing import (
     ExpiredRequestError,
     NonceBook,
@@ -64,6 +68,7 @@ class PayloadTooLargeError(InvalidInputError):
 
 #: HTTP status of each error class (the most specific class listed wins).
 STATUS_OF: tuple[tuple[type[OffchainError], int], ...] = (
+    *ATTESTATION_STATUS,  # each attestation refusal its own status (issue 18)
     (PayloadTooLargeError, 413),
     (ExpiredRequestError, 401),
     (ReplayedRequestError, 409),
@@ -78,6 +83,9 @@ STATUS_OF: tuple[tuple[type[OffchainError], int], ...] = (
 )
 
 _CHUNK_BYTES = 1 << 16
+#: Read size of a streamed download: large enough that per-chunk overhead (thread hop, h11
+#: framing) stays small against the copy (64 KiB chunks halved download throughput).
+_STREAM_CHUNK_BYTES = 1 << 20
 
 
 class ServiceConfig:
@@ -148,13 +156,22 @@ async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes:
         raise InvalidInputError(f"the body did not arrive within {timeout_s} s") from None
 
 
-def create_app(server: CloudServer, nonces: NonceBook, config: ServiceConfig) -> FastAPI:
+def create_app(
+    server: CloudServer,
+    nonces: NonceBook,
+    config: ServiceConfig,
+    *,
+    device_uploads: DeviceUploadIndex | None = None,
+) -> FastAPI:
     """The HTTP application serving ``server``.
 
     Args:
         server: The cloud server (made with a persisted ``state=`` in a deployment).
         nonces: Where spent request nonces are kept.
         config: Chain id and limits.
+        device_uploads: Where accepted device uploads are indexed; with it (and a server made
+            with an ``attestation=`` verifier) the service takes attested uploads
+            (:mod:`offchain.services.attested`).
     """
     app = FastAPI(title=f"datashare storage/proxy service {server.name}", version="1")
     requests_total: Counter[tuple[str, int]] = Counter()
@@ -228,15 +245,14 @@ def create_app(server: CloudServer, nonces: NonceBook, config: ServiceConfig) ->
     async def download(file_id: str, request: Request) -> StreamingResponse:
         fid = _file_id(file_id)
         token = _hex_header(request, "x-download-token")
-        data = await asyncio.to_thread(server.fetch, fid, token)
+        stream = await asyncio.to_thread(server.open_file, fid, token)
 
-        async def chunks() -> AsyncIterator[bytes]:
-            for start in range(0, len(data), _CHUNK_BYTES):
-                yield data[start : start + _CHUNK_BYTES]
+        def chunks() -> Iterator[bytes]:  # Starlette reads a sync iterator in its thread pool
+            with stream:  # checked as read: a blob that no longer hashes to its locator aborts the response
+                while chunk := stream.read(_STREAM_CHUNK_BYTES):
+                    yield chunk
 
-        return StreamingResponse(
-            chunks(), media_type="application/octet-stream", headers={"content-length": str(len(data))}
-        )
+        return StreamingResponse(chunks(), media_type="application/octet-stream")  # chunked transfer
 
     @app.get("/files/{file_id}/sealed-key")
     async def sealed_key(file_id: str) -> Response:
@@ -292,6 +308,13 @@ def create_app(server: CloudServer, nonces: NonceBook, config: ServiceConfig) ->
         cfrag = await asyncio.to_thread(server.reencrypt, fid, caller, sealed)
         return Response(cfrag, media_type="application/octet-stream")
 
+    if device_uploads is not None:
+        add_attested_routes(
+            app,
+            server,
+            device_uploads,
+            lambda request: _read_body(request, config.max_upload_bytes, config.body_timeout_s),
+        )
     return app
 
 

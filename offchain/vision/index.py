@@ -91,6 +91,7 @@ class ExactIndex(_Base):
         self._matrix = np.empty((0, dimension), dtype=np.float32)
         self._row_ids = np.empty(0, dtype=np.int64)
         self._norms = np.empty(0, dtype=np.float64)
+        self._matrix64_t = np.empty((dimension, 0), dtype=np.float64)
         self._dirty = False
 
     def add(self, ids: ArrayLike, vectors: ArrayLike) -> None:
@@ -138,7 +139,9 @@ class ExactIndex(_Base):
                 if self._row_ids.size
                 else np.empty((0, self.dimension), dtype=np.float32)
             )
-            self._norms = (self._matrix.astype(np.float64) ** 2).sum(axis=1)
+            # the transposed float64 copy is made once per change, not once per query
+            self._matrix64_t = np.ascontiguousarray(self._matrix.astype(np.float64).T)
+            self._norms = (self._matrix64_t**2).sum(axis=0)
             self._dirty = False
 
     def search(self, queries: ArrayLike, k: int) -> SearchResult:
@@ -153,9 +156,7 @@ class ExactIndex(_Base):
         query = self._check_query(queries, k).astype(np.float64)
         self._refresh()
         count = min(k, self._row_ids.size)
-        squared = (
-            self._norms[None, :] - 2.0 * query @ self._matrix.T.astype(np.float64) + (query**2).sum(axis=1)[:, None]
-        )
+        squared = self._norms[None, :] - 2.0 * query @ self._matrix64_t + (query**2).sum(axis=1)[:, None]
         squared = np.maximum(squared, 0.0)
         if count == 0:
             return np.empty((query.shape[0], 0), np.float32), np.empty((query.shape[0], 0), np.int64)

@@ -1,9 +1,12 @@
 """The storage service (also the first re-encryption proxy) and a second proxy as processes
 (issue 17), driven through the HTTP client: upload → share → fetch → audit → revoke, every
 service SIGKILLed and restarted between steps (a replayed request stays refused); a crash test under concurrent uploads;
-refused signed requests over HTTP.
+refused signed requests over HTTP; attested uploads from data-source devices (issue 18): a good
+device accepted, a modified measurement, a replayed quote (also after a restart) and a revoked
+device each refused with its own status and typed error.
 
-Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 2020 §3.3.
+Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 2020 §3.3; Peng et al.,
+*Towards Decentralized Privacy-Preserving of Encrypted Data Sharing Protocol*, steps (1)–(5).
 """
 
 from __future__ import annotations
@@ -22,9 +25,24 @@ from pathlib import Path
 import httpx
 import pytest
 
+from offchain.attestation import (
+    AttestationRequiredError,
+    MeasurementLog,
+    MeasurementMismatchError,
+    NonceReplayError,
+    QuoteKind,
+    RevokedAttestationKeyError,
+    SoftwareAttester,
+    Swtpm,
+    TpmAttester,
+    generate_attestation_key,
+    swtpm_available,
+)
+from offchain.chain.device_registry import DeviceRegistryClient
 from offchain.chain.registry import DataRegistryClient
-from offchain.crypto.hashing import sha256
-from offchain.errors import AccessDeniedError, OffchainError
+from offchain.crypto.digital_envelope import generate_receiver_key, open_envelope, seal
+from offchain.crypto.hashing import keccak256, sha256
+from offchain.errors import AccessDeniedError, OffchainError, StorageError
 from offchain.protocols import Auditor, Buyer, DataOwner
 from offchain.protocols.cloud_state import CloudServerState
 from offchain.services.client import StorageClient, raise_for_error
@@ -53,12 +71,14 @@ def _rpc_url() -> str:
 class Service:
     """One service process; ``kill`` is SIGKILL, ``start`` reuses its port and folder."""
 
-    def __init__(self, role: str, name: str, data: Path, network: str, registry: str) -> None:
+    def __init__(
+        self, role: str, name: str, data: Path, network: str, registry: str, extra: tuple[str, ...] = ()
+    ) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.argv = [
             sys.executable, "-m", "offchain.services", role, "--name", name, "--port", str(self.port),
-            "--data", str(data), "--network", network, "--registry", registry, "--rpc", _rpc_url(),
+            "--data", str(data), "--network", network, "--registry", registry, "--rpc", _rpc_url(), *extra,
         ]  # fmt: skip
         self.log = data.parent / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -84,17 +104,30 @@ class Service:
             self.process.wait()
         self.process = None
 
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+        self.wait_ready()
+
 
 @pytest.fixture(scope="module")
-def services(registry, tmp_path_factory):
+def device_registry(DeviceRegistry, consortium, deployer):
+    return DeviceRegistry.deploy(consortium, {"from": deployer})
+
+
+@pytest.fixture(scope="module")
+def services(registry, device_registry, tmp_path_factory):
     """Two processes (each costs a Brownie start-up of several seconds): the storage service,
-    which is also a proxy, and a second proxy."""
+    which is also a proxy and takes attested device uploads, and a second proxy."""
     from brownie import network
 
     folder = tmp_path_factory.mktemp("services")
     started = [
-        Service(role, name, folder / name, network.show_active(), registry.address)
-        for role, name in (("storage", "storage"), ("proxy", "proxy-2"))
+        Service(role, name, folder / name, network.show_active(), registry.address, extra)
+        for role, name, extra in (
+            ("storage", "storage", ("--device-registry", device_registry.address)),
+            ("proxy", "proxy-2", ()),
+        )
     ]
 
     def restart() -> None:
@@ -161,6 +194,8 @@ def test_upload_share_fetch_audit_revoke_survive_sigkill(services, registry, fun
     assert "datashare_requests_total" in httpx.get(f"{storage.url}/metrics").text
 
     owner.revoke(file_id, buyer.account.address)
+    with pytest.raises(AccessDeniedError, match="only 0 of the 2"):  # at once: no restart, no cache
+        buyer.open_keys(file_id, **opened)
     restart()
     with pytest.raises(AccessDeniedError, match="only 0 of the 2"):
         buyer.open_keys(file_id, **opened)
@@ -239,3 +274,96 @@ def test_storage_killed_during_concurrent_uploads_stays_consistent(services, reg
             keys = owner.open_keys(client, file_id)
             ciphertext = client.fetch(file_id, keys.download_token)
             assert sha256(sha256(ciphertext)) == chain_client.get_file(file_id).ciphertext_hash
+
+
+# ---- attested uploads from data-source devices over HTTP (issue 18) ------------------------------
+
+NODE_LOG = MeasurementLog().with_event("node.py", b"read_sensor()").with_event("config", b'{"rate_hz":1}')
+READINGS = b"t,bpm\n" + b"".join(b"%d,%d\n" % (t, 60 + t % 25) for t in range(120))
+ENVELOPE_FILE_ID = b"ward-3/heart-rate/batch-1"
+
+
+def _attempt(url: str, envelope: bytes, device_id: bytes, quote) -> httpx.Response:
+    """A device upload sent by hand, so that the status can be checked as well as the typed error."""
+    headers = {"x-device-id": device_id.hex(), "x-quote": quote.to_bytes().hex()}
+    return httpx.post(f"{url}/device-uploads", content=envelope, headers=headers)
+
+
+def test_attested_device_uploads_over_http(services, device_registry, agencies):
+    (storage, _), _ = services
+    devices = DeviceRegistryClient(device_registry, from_block=device_registry.tx.block_number)
+    class_id = keccak256(b"sensor-node/services-test")
+    devices.register_class(
+        sender=agencies[0], class_id=class_id, pcr_digest=NODE_LOG.pcr_digest(), attestation_required=True
+    )
+    key = generate_attestation_key()
+    node = SoftwareAttester(key, NODE_LOG)
+    admitted = devices.admit_device(sender=agencies[0], class_id=class_id, attestation_key=node.attestation_key)
+    device_id = admitted.device_id
+    receiver = generate_receiver_key()
+    envelope = seal(READINGS, receiver.public_key(), file_id=ENVELOPE_FILE_ID).to_bytes()
+    digest = sha256(envelope)
+    client = StorageClient(storage.url)
+
+    with pytest.raises(AttestationRequiredError):  # this class takes nothing without a quote
+        client.store_device_upload(envelope=envelope, device_id=device_id, quote=None)
+    good = node.quote(client.upload_nonce(), digest)
+    locator = client.store_device_upload(envelope=envelope, device_id=device_id, quote=good)
+    assert open_envelope(client.fetch_device_upload(locator), receiver, file_id=ENVELOPE_FILE_ID) == READINGS
+    proved = client.device_upload_attestation(locator)
+    assert proved is not None and (proved.kind, proved.device_id, proved.pcr_digest) == (
+        QuoteKind.SOFTWARE,
+        device_id,
+        NODE_LOG.pcr_digest(),
+    )
+
+    patched = SoftwareAttester(key, NODE_LOG.with_event("patched.py", b"send_copy_elsewhere()"))
+    refused = _attempt(storage.url, envelope, device_id, patched.quote(client.upload_nonce(), digest))
+    assert (refused.status_code, refused.json()["error"]) == (403, "MeasurementMismatchError")
+    with pytest.raises(MeasurementMismatchError):
+        raise_for_error(refused)
+
+    other = node.quote(client.upload_nonce(), sha256(b"another envelope"))
+    refused = _attempt(storage.url, envelope, device_id, other)
+    assert (refused.status_code, refused.json()["error"]) == (422, "DataDigestMismatchError")
+
+    storage.restart()  # issued and used nonces and accepted uploads persist
+    refused = _attempt(storage.url, envelope, device_id, good)
+    assert (refused.status_code, refused.json()["error"]) == (409, "NonceReplayError")
+    with pytest.raises(NonceReplayError):
+        client.store_device_upload(envelope=envelope, device_id=device_id, quote=good)
+    assert client.fetch_device_upload(locator) == envelope
+
+    devices.revoke_device(sender=agencies[0], device_id=device_id)
+    with pytest.raises(RevokedAttestationKeyError):
+        client.store_device_upload(
+            envelope=envelope, device_id=device_id, quote=node.quote(client.upload_nonce(), digest)
+        )
+    with pytest.raises(StorageError):  # only accepted device uploads are served
+        client.fetch_device_upload("sha256:" + "00" * 32)
+
+
+def test_a_tpm_quote_is_accepted_over_http(services, device_registry, agencies):
+    if not swtpm_available():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("swtpm or tpm2-tools missing under CI=true: `make setup` installs them")
+        pytest.skip("swtpm or tpm2-tools not installed (Debian packages swtpm, tpm2-tools)")
+    (storage, _), _ = services
+    devices = DeviceRegistryClient(device_registry, from_block=device_registry.tx.block_number)
+    class_id = keccak256(b"sensor-node/services-tpm-test")
+    devices.register_class(
+        sender=agencies[1], class_id=class_id, pcr_digest=NODE_LOG.pcr_digest(), attestation_required=True
+    )
+    envelope = seal(READINGS, generate_receiver_key().public_key(), file_id=ENVELOPE_FILE_ID).to_bytes()
+    client = StorageClient(storage.url)
+    with Swtpm() as tpm:
+        node = TpmAttester(tpm.tcti)
+        node.provision()
+        node.measure(NODE_LOG)
+        device_id = devices.admit_device(
+            sender=agencies[1], class_id=class_id, attestation_key=node.attestation_key
+        ).device_id
+        quote = node.quote(client.upload_nonce(), sha256(envelope))
+    locator = client.store_device_upload(envelope=envelope, device_id=device_id, quote=quote)
+    proved = client.device_upload_attestation(locator)
+    assert proved is not None and proved.kind is QuoteKind.TPM2

@@ -212,3 +212,30 @@ def test_a_private_query_ranks_like_the_plaintext_one_and_matches_the_chain(
     hits = answer.top_k(context, 3)
     assert [h.image_id for h in hits] == [h.image_id for h in service.search(query, 3)]
     assert query.tobytes() not in encrypted
+
+
+def test_a_faiss_index_answers_like_the_exact_default(client, service, blobs, agencies, tmp_path):
+    from offchain.vision.index import FaissIndex
+
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, n, VECTORS[n]) for n in range(6)])
+    service.sync()
+    hnsw = RetrievalService(
+        client,
+        service_sk=SERVICE_SK,
+        fetch_blob=blobs.__getitem__,
+        database=tmp_path / "hnsw.db",
+        dimension=DIMENSION,
+        index=FaissIndex(DIMENSION, "hnsw"),
+    )
+    hnsw.sync()
+    assert [h.image_id for h in hnsw.search(VECTORS[1], 3)] == [h.image_id for h in service.search(VECTORS[1], 3)]
+    hnsw.close()
+    with pytest.raises(InvalidInputError, match="dimension"):
+        RetrievalService(
+            client,
+            service_sk=SERVICE_SK,
+            fetch_blob=blobs.__getitem__,
+            database=tmp_path / "bad.db",
+            dimension=DIMENSION,
+            index=ExactIndex(DIMENSION + 1),
+        )
