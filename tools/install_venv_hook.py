@@ -5,7 +5,9 @@ Writes ``<site-packages>/datashare-toolkit.pth`` with two lines: the project roo
 which points py-solc-x at the project's solc-js and puts ``node_modules/.bin`` on ``PATH``.
 The module is loaded from its file under a private name, so the ``offchain`` package itself is
 not imported at start-up (a checkout in the current folder still wins over this one).
-Run by ``make setup``; safe to run again (the file is rewritten atomically).
+It also writes the package's console script, ``<venv>/bin/datashare`` (what ``pip install``
+would make of ``[project.scripts]``), which runs :func:`offchain.cli.main`.
+Run by ``make setup``; safe to run again (the files are rewritten atomically).
 """
 
 from __future__ import annotations
@@ -18,6 +20,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PTH_NAME = "datashare-toolkit.pth"
+
+
+def _write_atomically(target: Path, content: str, mode: int) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(content)
+    os.chmod(tmp, mode)
+    os.replace(tmp, target)
 
 
 def main() -> int:
@@ -33,11 +43,15 @@ def main() -> int:
     )
     content = f"{ROOT}\n{loader}\n"
     target = site_packages / PTH_NAME
-    fd, tmp = tempfile.mkstemp(dir=site_packages, prefix=f".{PTH_NAME}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(content)
-    os.replace(tmp, target)
+    _write_atomically(target, content, 0o644)
     print(f"installed {target}")
+    script = Path(sysconfig.get_paths()["scripts"]) / "datashare"
+    _write_atomically(
+        script,
+        f"#!{sys.executable}\nimport sys\n\nfrom offchain.cli import main\n\nsys.exit(main())\n",
+        0o755,
+    )
+    print(f"installed {script}")
     return 0
 
 

@@ -185,3 +185,10 @@ def test_python_dash_m_offchain_cli_runs_and_exits_with_the_code(tmp_path):
     )
     assert result.returncode == 5, result.stderr
     assert json.loads(result.stdout)["error"] == "FileNotFoundError"
+
+
+def test_make_setup_installs_the_datashare_script_into_the_venv():
+    script = Path(sys.executable).parent / "datashare"
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "usage: datashare" in done.stdout
