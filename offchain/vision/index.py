@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from threadpoolctl import ThreadpoolController
 
 from offchain.vision.errors import DescriptorError, IndexConfigurationError, UnknownImageError
 
@@ -81,6 +82,11 @@ class _Base:
         """
         self._check_held(np.array([image_id], dtype=np.int64))
         return self._vectors[image_id].copy()
+
+
+#: One query's product is too small to gain from BLAS threads, and on a busy machine waking them
+#: costs more than the product itself (10k × 179: 8 ms with two threads under load, 0.9 ms with one).
+_BLAS = ThreadpoolController()
 
 
 class ExactIndex(_Base):
