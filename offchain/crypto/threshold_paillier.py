@@ -58,7 +58,7 @@ import gmpy2
 import phe
 from gmpy2 import mpz
 
-from offchain.crypto.modexp import Comb, FixedBase, multi_exp, product_of_powers
+from offchain.crypto.modexp import POWMOD_THREADS, Comb, FixedBase, multi_exp, powmod_jobs, product_of_powers
 from offchain.crypto.primes import random_bits, safe_prime
 from offchain.errors import InvalidInputError, VerificationError
 
@@ -841,7 +841,12 @@ def partial_decrypt_batch(share: KeyShare, ciphertexts: Sequence[int]) -> BatchP
     nsquare = pk.nsquare
     cs = _check_batch(pk, ciphertexts)
     exponent = 2 * pk.delta * mpz(share.share)
-    cis = [gmpy2.powmod(c, exponent, nsquare) for c in cs]
+    chunk = -(-len(cs) // POWMOD_THREADS)  # one job per thread: the GIL is released meanwhile
+    cis = [
+        ci
+        for out in powmod_jobs(nsquare, [(cs[k : k + chunk], exponent) for k in range(0, len(cs), chunk)])
+        for ci in out
+    ]
     seed, weights = _batch_weights(pk, share.index, cs, cis)
     c4, ci2 = _batch_bases(pk, cs, cis, weights)
     r = random_bits(pk.mask_bits)
