@@ -35,7 +35,11 @@ Speed: the partial and the proof's commitment share one comb table of c
 (:mod:`offchain.crypto.modexp`), and v, whose powers every proof needs, has a table built once
 per key. The combiner checks the t proofs of one ciphertext in one batch
 (:func:`verify_partials`: one full-size exponentiation per base instead of one per proof) and
-falls back to checking each alone only when the batch fails, to name the culprits. The dealer is trusted (the
+falls back to checking each alone only when the batch fails, to name the culprits. A batch of
+partial decryptions (:func:`partial_decrypt_batch`) runs its full-size powers on a few threads
+(:func:`~offchain.crypto.modexp.powmod_jobs`, GIL released). They are the floor of any protocol
+that decrypts many ciphertexts: one exponent of about |n²| bits per ciphertext and party, since
+the share s_i must hide d (≈ |n| + |m| bits). The dealer is trusted (the
 paper's CA): it learns every share. A distributed key generation is out of scope.
 
 Key material serialises to JSON; a party's file (:meth:`KeyShare.to_json`) holds its own share
