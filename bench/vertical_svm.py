@@ -13,6 +13,11 @@ participant's offline phase, one round of re-randomisers computed before the ses
     bcw_total_s_2048                 the default (chained) judge, 1 verdict per joint decryption (K = 186)
     bcw_cpu_s_2048                   the participants' CPU seconds in it (summed; the chain's own excluded)
     bcw_judge_ms_per_sample_2048     the judge's share of it (the research's GUJT) per sample
+    bcw_<part>_s_2048                where a participant's time goes, averaged over the three:
+                                     blind (its blinding step), decrypt (its batched partial
+                                     decryption and proof), verify (the others' proofs), combine,
+                                     codec (payload encoding), post (sending transactions), wait
+                                     (for the others' posts, reading their events included)
     bcw_total_s_2048_slots2          the chained judge with two verdicts per decryption (K = 72 bits)
     bcw_total_s_2048_paper           the research's comparison (``paper`` variant), 8 per decryption
     gas_per_round, gas_per_round_max  gas of the 3 IVs and 3 DVs of a round (mean, max)
@@ -103,6 +108,9 @@ def main() -> None:
             "bcw_precision_encrypted": main_run["precision"],
             "bcw_recall_encrypted": main_run["recall"],
             "bcw_f1_encrypted": main_run["f1"],
+            "bcw_post_s_2048": main_run["post_s"],
+            "bcw_wait_s_2048": main_run["wait_s"],
+            **{f"bcw_{span}_s_2048": seconds for span, seconds in main_run["spans_s"].items()},
         }
     )
     if not args.quick:

@@ -246,6 +246,7 @@ def run(
             f" + waiting {r['wait_s']:.1f} (stocking re-randomisers meanwhile); CPU {r['cpu_s']:.1f} s;"
             f" offline before the session: {r['offline_s']:.1f} s"
         )
+        print("      computing: " + ", ".join(f"{k} {v:.1f} s" for k, v in r["spans"].items()))
     print(
         f"   {len(names)} processes trained {schedule.iterations} rounds of {schedule.batch_size} samples "
         f"in {train_s:.1f} s (judge: {max(r['judge_s'] for r in results):.1f} s); partial models match the board"
@@ -275,6 +276,9 @@ def run(
         "judge_s": max(r["judge_s"] for r in results),
         "judge_ms_per_sample": 1000 * max(r["judge_s"] for r in results) / samples,
         "cpu_s": sum(r["cpu_s"] for r in results),
+        "spans_s": {k: sum(r["spans"][k] for r in results) / len(results) for k in results[0]["spans"]},
+        "post_s": sum(r["post_s"] for r in results) / len(results),
+        "wait_s": sum(r["wait_s"] for r in results) / len(results),
         "rounds": schedule.iterations,
         "samples": samples,
         "open_gas": opened.gas_used,

@@ -94,7 +94,7 @@ from dataclasses import dataclass
 import gmpy2
 from gmpy2 import mpz
 
-from offchain.crypto.modexp import FixedBase
+from offchain.crypto.modexp import FixedBase, powmod_jobs
 from offchain.crypto.paillier import EncodingOverflowError, encrypt_raw
 from offchain.crypto.primes import random_bits, random_unit
 from offchain.crypto.threshold_paillier import ThresholdPublicKey
@@ -385,16 +385,19 @@ def extend_chain(
         raise InvalidInputError(f"need one previous link per partial margin ({len(values)})")
     pk = params.public_key
     nsquare = pk.nsquare
-    links = []
+    jobs, noise_terms = [], []
     for link, a in zip(previous, values, strict=True):
         if not isinstance(link, ChainLink):
             raise InvalidInputError(f"expected a ChainLink, got {type(link).__name__}")
         v, q = pk.check_ciphertext(link.value), pk.check_ciphertext(link.scale)
         factor, eps = _blinding(params, position)
         summed = v * gmpy2.powmod(q, a, nsquare) % nsquare  # [[P z_{k−1} + E + P a_k]]
-        value = gmpy2.powmod(summed, factor, nsquare) * noise.encrypt(eps) % nsquare
-        scale = gmpy2.powmod(q, factor, nsquare) * noise.take() % nsquare
-        links.append(ChainLink(int(value), int(scale)))
+        jobs.append(([summed, q], factor))
+        noise_terms.append(eps)
+    # The full-size powers of the whole mini-batch run on every core (GIL released).
+    links = []
+    for (value, scale), eps in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True):
+        links.append(ChainLink(int(value * noise.encrypt(eps) % nsquare), int(scale * noise.take() % nsquare)))
     return links
 
 
@@ -418,14 +421,18 @@ def close_chain(
         raise InvalidInputError(f"need one previous link per partial margin ({len(values)})")
     pk = params.public_key
     nsquare, n = pk.nsquare, mpz(pk.n)
-    finals = []
+    jobs, noise_terms = [], []
     for link, a in zip(previous, values, strict=True):
         if not isinstance(link, ChainLink):
             raise InvalidInputError(f"expected a ChainLink, got {type(link).__name__}")
         v, q = pk.check_ciphertext(link.value), pk.check_ciphertext(link.scale)
         factor, eps = _blinding(params, params.participants - 1)
-        summed = v * gmpy2.powmod(q, a, nsquare) % nsquare
-        finals.append(gmpy2.powmod(summed, factor, nsquare) * (1 + eps * n) % nsquare)
+        jobs.append(([v * gmpy2.powmod(q, a, nsquare) % nsquare], factor))
+        noise_terms.append(eps)
+    finals = [
+        powered * (1 + eps * n) % nsquare
+        for (powered,), eps in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True)
+    ]
     return [int(c * noise.take() % nsquare) for c in _pack_unchecked(params, finals)]
 
 

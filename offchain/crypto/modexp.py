@@ -16,11 +16,18 @@ Bases without a table go to ``gmpy2.powmod``. Negative exponents are allowed for
 comb uses the table of the base's inverse. Many variable bases with short exponents (the
 random weights of batch verification) share their squarings in :func:`product_of_powers`
 (Straus's interleaving, "Addition chains of vectors", AMM 71, 1964; fixed 4-bit windows).
+
+Many independent full-size powers (a batch of partial decryptions, a blinding step over a
+mini-batch) go to :func:`powmod_jobs`, which runs them on a few threads: gmpy2's list functions
+release the GIL, so the threads use every core the machine gives the process.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import gmpy2
 import numpy as np
@@ -28,7 +35,16 @@ from gmpy2 import mpz
 
 from offchain.errors import InvalidInputError
 
-__all__ = ["COMB_ROWS", "MAX_COMB_ROWS", "Comb", "FixedBase", "multi_exp", "product_of_powers"]
+__all__ = [
+    "COMB_ROWS",
+    "MAX_COMB_ROWS",
+    "POWMOD_THREADS",
+    "Comb",
+    "FixedBase",
+    "multi_exp",
+    "powmod_jobs",
+    "product_of_powers",
+]
 
 #: Rows h of a comb: its table holds 2^h powers.
 COMB_ROWS = 8
@@ -173,3 +189,39 @@ def product_of_powers(modulus: mpz, bases: Sequence[mpz | int], exponents: Seque
             if digit:
                 acc = acc * row[digit] % modulus
     return acc
+
+
+#: Threads of :func:`powmod_jobs` (the machine's cores, at most 4).
+POWMOD_THREADS = max(1, min(4, os.cpu_count() or 1))
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=POWMOD_THREADS, thread_name_prefix="powmod")
+        return _pool
+
+
+def powmod_jobs(modulus: mpz | int, jobs: Sequence[tuple[Sequence[mpz | int], mpz | int]]) -> list[list[mpz]]:
+    """For each job (bases, exponent), every base raised to that exponent mod ``modulus``.
+
+    The jobs run on :data:`POWMOD_THREADS` threads through ``gmpy2.powmod_base_list``, which
+    releases the GIL: full-size powers of independent bases then use every core the process
+    gets. Results are in job order, each list in base order. Exponents may be negative for units.
+
+    Raises:
+        InvalidInputError: A job is not a (bases, exponent) pair.
+    """
+    m = mpz(modulus)
+    prepared = []
+    for job in jobs:
+        if not isinstance(job, tuple) or len(job) != 2:
+            raise InvalidInputError("a powmod job is a (bases, exponent) pair")
+        bases, exponent = job
+        prepared.append(([mpz(b) for b in bases], mpz(exponent)))
+    if len(prepared) <= 1 or POWMOD_THREADS == 1:
+        return [list(gmpy2.powmod_base_list(bases, e, m)) for bases, e in prepared]
+    return [list(out) for out in _executor().map(lambda job: gmpy2.powmod_base_list(job[0], job[1], m), prepared)]

@@ -35,7 +35,11 @@ Speed: the partial and the proof's commitment share one comb table of c
 (:mod:`offchain.crypto.modexp`), and v, whose powers every proof needs, has a table built once
 per key. The combiner checks the t proofs of one ciphertext in one batch
 (:func:`verify_partials`: one full-size exponentiation per base instead of one per proof) and
-falls back to checking each alone only when the batch fails, to name the culprits. The dealer is trusted (the
+falls back to checking each alone only when the batch fails, to name the culprits. A batch of
+partial decryptions (:func:`partial_decrypt_batch`) runs its full-size powers on a few threads
+(:func:`~offchain.crypto.modexp.powmod_jobs`, GIL released). They are the floor of any protocol
+that decrypts many ciphertexts: one exponent of about |n²| bits per ciphertext and party, since
+the share s_i must hide d (≈ |n| + |m| bits). The dealer is trusted (the
 paper's CA): it learns every share. A distributed key generation is out of scope.
 
 Key material serialises to JSON; a party's file (:meth:`KeyShare.to_json`) holds its own share
@@ -58,7 +62,7 @@ import gmpy2
 import phe
 from gmpy2 import mpz
 
-from offchain.crypto.modexp import Comb, FixedBase, multi_exp, product_of_powers
+from offchain.crypto.modexp import POWMOD_THREADS, Comb, FixedBase, multi_exp, powmod_jobs, product_of_powers
 from offchain.crypto.primes import random_bits, safe_prime
 from offchain.errors import InvalidInputError, VerificationError
 
@@ -841,7 +845,12 @@ def partial_decrypt_batch(share: KeyShare, ciphertexts: Sequence[int]) -> BatchP
     nsquare = pk.nsquare
     cs = _check_batch(pk, ciphertexts)
     exponent = 2 * pk.delta * mpz(share.share)
-    cis = [gmpy2.powmod(c, exponent, nsquare) for c in cs]
+    chunk = -(-len(cs) // POWMOD_THREADS)  # one job per thread: the GIL is released meanwhile
+    cis = [
+        ci
+        for out in powmod_jobs(nsquare, [(cs[k : k + chunk], exponent) for k in range(0, len(cs), chunk)])
+        for ci in out
+    ]
     seed, weights = _batch_weights(pk, share.index, cs, cis)
     c4, ci2 = _batch_bases(pk, cs, cis, weights)
     r = random_bits(pk.mask_bits)

@@ -65,6 +65,7 @@ from offchain.errors import InvalidInputError, OffchainError
 from offchain.learning.svm import Schedule, SVMModel, batch_schedule, gradient_step, verdict_sums
 
 __all__ = [
+    "SPANS",
     "Board",
     "MalformedPayloadError",
     "ParticipantResult",
@@ -433,6 +434,30 @@ def combine_models(setup: VerticalSetup, partials: Sequence[dict[str, Any]]) -> 
 # -- the participant -------------------------------------------------------------------------
 
 
+#: The parts of the judge timed in :attr:`ParticipantResult.spans` (the board's posting and
+#: waiting are timed by the board itself): the blinding step (``open``/``extend``/``close_chain``
+#: or the paper contribution and finals), the own batched partial decryption with its proof,
+#: checking the others' proofs, combining the partials into verdicts, and encoding/decoding.
+SPANS = ("blind", "decrypt", "verify", "combine", "codec")
+
+
+class _Spans:
+    """Accumulates wall seconds per named span (``with spans("blind"): …``)."""
+
+    def __init__(self, totals: dict[str, float]) -> None:
+        self.totals, self.name, self.started = totals, "", 0.0
+
+    def __call__(self, name: str) -> _Spans:
+        self.name = name
+        return self
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *_: object) -> None:
+        self.totals[self.name] = self.totals.get(self.name, 0.0) + time.perf_counter() - self.started
+
+
 def noise_per_round(setup: VerticalSetup, index: int) -> int:
     """Re-randomisers participant ``index`` uses in one round (what it keeps stocked ahead)."""
     batch = setup.schedule.batch_size
@@ -451,6 +476,8 @@ class ParticipantResult:
     violations: list[int] = field(default_factory=list)
     judge_s: float = 0.0
     total_s: float = 0.0
+    #: Seconds spent in each part of the judge, summed over the rounds (:data:`SPANS`).
+    spans: dict[str, float] = field(default_factory=dict)
 
 
 class VerticalParticipant:
@@ -501,6 +528,8 @@ class VerticalParticipant:
         self.noise = noise if noise is not None else jc.SubgroupNoise(setup.public_key)
         self.weights: tuple[int, ...] = (0,) * width
         self.bias = 0
+        self.spans: dict[str, float] = dict.fromkeys(SPANS, 0.0)
+        self._span = _Spans(self.spans)
 
     def precompute(self) -> bool:
         """Compute one re-randomiser of the next round ahead (called while waiting); False when stocked."""
@@ -533,33 +562,47 @@ class VerticalParticipant:
         result.bias = self.bias if self.index == 0 else None
         self.board.post_model(encode_model(self.index, self.weights, result.bias, self.setup.schedule.fraction_bits))
         result.total_s = time.perf_counter() - started
+        result.spans = dict(self.spans)
         return result
 
     def judge(self, round_: int, batch: Sequence[int]) -> list[bool]:
         """The verdicts I_j of one round (IV, DV, verification, combination)."""
-        setup, params, p = self.setup, self.params, self.setup.participants
+        setup, params, p, span = self.setup, self.params, self.setup.participants, self._span
         parts = self.partial_margins(batch)
         references: list[int] | None = None
         if setup.variant is jc.JudgeVariant.CHAINED:
             previous = None if self.index == 0 else self._intermediate(round_, self.index - 1, len(batch))
             if self.index == p - 1:
-                packed = jc.close_chain(params, previous, parts, self.noise)  # type: ignore[arg-type]
-                self.board.post_intermediate(round_, encode_intermediate(setup, packed))
+                with span("blind"):
+                    packed = jc.close_chain(params, previous, parts, self.noise)  # type: ignore[arg-type]
+                with span("codec"):
+                    payload = encode_intermediate(setup, packed)
+                self.board.post_intermediate(round_, payload)
             else:
-                if previous is None:
-                    links = jc.open_chain(params, parts, self.noise)
-                else:
-                    links = jc.extend_chain(params, previous, parts, self.noise, position=self.index)  # type: ignore[arg-type]
-                self.board.post_intermediate(round_, encode_intermediate(setup, links))
+                with span("blind"):
+                    if previous is None:
+                        links = jc.open_chain(params, parts, self.noise)
+                    else:
+                        links = jc.extend_chain(params, previous, parts, self.noise, position=self.index)  # type: ignore[arg-type]
+                with span("codec"):
+                    payload = encode_intermediate(setup, links)
+                self.board.post_intermediate(round_, payload)
                 packed = self._intermediate(round_, p - 1, len(batch), last=True)  # type: ignore[assignment]
         else:
-            own = jc.paper_contribution(params, parts, self.noise)
-            self.board.post_intermediate(round_, encode_intermediate(setup, own))
+            with span("blind"):
+                own = jc.paper_contribution(params, parts, self.noise)
+            with span("codec"):
+                payload = encode_intermediate(setup, own)
+            self.board.post_intermediate(round_, payload)
             contributions = [own if i == self.index else self._intermediate(round_, i, len(batch)) for i in range(p)]
-            finals, references = jc.paper_finals(params, contributions)  # type: ignore[arg-type]
-            packed = jc.pack(params, finals)
-        mine = tp.partial_decrypt_batch(self.share, packed)
-        self.board.post_decryption(round_, encode_decryption(setup, mine))
+            with span("blind"):
+                finals, references = jc.paper_finals(params, contributions)  # type: ignore[arg-type]
+                packed = jc.pack(params, finals)
+        with span("decrypt"):
+            mine = tp.partial_decrypt_batch(self.share, packed)
+        with span("codec"):
+            payload = encode_decryption(setup, mine)
+        self.board.post_decryption(round_, payload)
         verified = []
         for i, payload in enumerate(self.board.decryptions(round_, self.timeout_s)):
             if i == self.index:
@@ -568,10 +611,12 @@ class VerticalParticipant:
                 )
                 continue
             try:
-                partial = decode_decryption(setup, payload)
+                with span("codec"):
+                    partial = decode_decryption(setup, payload)
                 if partial.index != i + 1:
                     raise tp.InvalidPartialError([i + 1], f"posted under index {partial.index}")
-                verified.append(tp.verify_batch_partial(setup.public_key, packed, partial))
+                with span("verify"):
+                    verified.append(tp.verify_batch_partial(setup.public_key, packed, partial))
             except (MalformedPayloadError, tp.InvalidPartialError) as exc:
                 logger.warning(
                     "participant %d: participant %d's DV of round %d is wrong: %s", self.index, i, round_, exc
@@ -580,7 +625,8 @@ class VerticalParticipant:
                 raise TrainingAbortedError(
                     f"participant {i} posted a wrong partial decryption in round {round_}", i
                 ) from exc
-        values = jc.unpack(params, tp.combine_batch(setup.public_key, verified), len(batch))
+        with span("combine"):
+            values = jc.unpack(params, tp.combine_batch(setup.public_key, verified), len(batch))
         return jc.verdicts(params, values, references)
 
     def _intermediate(
@@ -588,7 +634,8 @@ class VerticalParticipant:
     ) -> list[jc.ChainLink] | jc.PaperContribution | list[int]:
         payload = self.board.intermediate(round_, index, self.timeout_s)
         try:
-            return decode_intermediate(self.setup, payload, count, last=last)
+            with self._span("codec"):
+                return decode_intermediate(self.setup, payload, count, last=last)
         except MalformedPayloadError as exc:
             raise TrainingAbortedError(
                 f"participant {index}'s IV of round {round_} is malformed: {exc}", index

@@ -171,10 +171,15 @@ class ChainBoard:
                     return
                 if state.status == SessionStatus.ABORTED:
                     raise SessionAbortedError(self.session_id, what)
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise BoardTimeoutError(self.session_id, what, timeout_s)
-            if self.idle is None or not self.idle():
-                time.sleep(self.poll_s)
+            # Ask the node at most once per poll_s (every request costs the node CPU, which the
+            # other participants' computations need): idle work fills the gap, then sleep.
+            next_poll = now + self.poll_s
+            while self.idle is not None and time.monotonic() < next_poll and self.idle():
+                pass
+            time.sleep(max(0.0, next_poll - time.monotonic()))
 
     def report_invalid(self, round_: int, accused: int) -> None:
         """Name participant ``accused`` (another participant may have done it first: then nothing to do)."""

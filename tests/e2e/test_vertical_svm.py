@@ -13,7 +13,13 @@ from offchain.chain.training_board import SessionAbortedError, SessionStatus
 from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
 from offchain.learning import Schedule, load_dataset, prepare, quantize
-from offchain.protocols.vertical_svm import VerticalParticipant, VerticalSetup, decode_decryption, encode_decryption
+from offchain.protocols.vertical_svm import (
+    SPANS,
+    VerticalParticipant,
+    VerticalSetup,
+    decode_decryption,
+    encode_decryption,
+)
 from offchain.protocols.vertical_svm_node import ChainBoard
 from scripts import vertical_svm
 
@@ -41,6 +47,7 @@ def test_three_processes_train_the_centralised_plaintext_model(session, accounts
         timeout_s=240,
     )  # raises unless the published model equals train_plaintext's
     assert figures["rounds"] == rounds and figures["samples"] == 20 * rounds
+    assert set(figures["spans_s"]) == set(SPANS) and figures["spans_s"]["decrypt"] > 0  # the profile's parts
     assert session.training_board.get_session(session.training_board.session_count()).status == SessionStatus.COMPLETED
     assert (tmp_path / "curve.png").stat().st_size > 0
 

@@ -8,7 +8,7 @@ from gmpy2 import mpz
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.crypto.modexp import Comb, FixedBase, multi_exp, product_of_powers
+from offchain.crypto.modexp import Comb, FixedBase, multi_exp, powmod_jobs, product_of_powers
 from offchain.errors import InvalidInputError
 
 MODULUS = mpz((1 << 521) - 1) * mpz((1 << 607) - 1)  # two Mersenne primes: odd, known units
@@ -82,3 +82,18 @@ def test_product_of_powers_refuses_negative_exponents() -> None:
 def test_product_of_powers_needs_one_exponent_per_base() -> None:
     with pytest.raises(InvalidInputError, match="2 bases but 1 exponents"):
         product_of_powers(MODULUS, [3, 5], [1])
+
+
+def test_powmod_jobs_match_powmod_in_job_and_base_order() -> None:
+    jobs = [([MODULUS - 2 - j, 3 + j], (1 << 300) + 7 * j) for j in range(9)] + [([5], -3)]
+    out = powmod_jobs(MODULUS, jobs)
+    assert out == [[gmpy2.powmod(b, e, MODULUS) for b in bases] for bases, e in jobs]
+
+
+def test_powmod_jobs_of_nothing_is_nothing() -> None:
+    assert powmod_jobs(MODULUS, []) == []
+
+
+def test_a_powmod_job_must_be_a_pair() -> None:
+    with pytest.raises(InvalidInputError):
+        powmod_jobs(MODULUS, [([3], 5, 7)])  # type: ignore[list-item]
