@@ -59,7 +59,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
     insert,
     select,
@@ -78,6 +77,7 @@ from offchain.chain.feature_index import (
 )
 from offchain.crypto import envelope, pre
 from offchain.crypto.merkle import InclusionProof, MerkleTree
+from offchain.database import open_engine
 from offchain.errors import IntegrityError, InvalidInputError, StorageError
 from offchain.vision import private_query
 from offchain.vision.index import ExactIndex, FaissIndex
@@ -240,12 +240,11 @@ class RetrievalService:
         self.client = client
         self._service_sk = service_sk
         self._fetch_blob = fetch_blob
-        url = database if isinstance(database, str) and "://" in database else f"sqlite:///{database}"
         try:
-            self._engine = create_engine(url)
+            self._engine = open_engine(database)
             _metadata.create_all(self._engine)
-        except (SQLAlchemyError, ValueError) as exc:
-            raise StorageError(f"cannot open the retrieval index {url}: {exc}") from exc
+        except (SQLAlchemyError, ValueError, OSError) as exc:
+            raise StorageError(f"cannot open the retrieval index {database}: {exc}") from exc
         if index is not None and (len(index) != 0 or index.dimension != dimension):
             raise InvalidInputError(f"the search index must be empty and of dimension {dimension}")
         self.index = index if index is not None else ExactIndex(dimension)
