@@ -1,5 +1,8 @@
 """SQLAlchemy engines for the roles' small databases: an SQLite file by default, any URL otherwise.
 
+Every role that persists state (storage server, proxies, agencies, trustees, buyers) keeps it
+in its own tables, versioned by a :class:`SchemaMigrations`.
+
 An SQLite file is opened in WAL mode with ``synchronous=FULL``: a commit is one append and one
 fsync of the write-ahead log instead of the rollback journal's several fsyncs (about 20 ms per
 commit on this project's machines, 1–2 ms in WAL), and it is as durable: a committed
@@ -8,14 +11,36 @@ transaction survives a process kill and a power loss. Readers do not block the w
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from offchain.errors import InvalidInputError
+from offchain.errors import InvalidInputError, StateSchemaError, StorageError
 
-__all__ = ["database_url", "open_engine"]
+__all__ = ["Migration", "SchemaMigrations", "database_url", "open_engine", "open_state", "redacted"]
+
+logger = logging.getLogger(__name__)
 
 
 def database_url(database: str | Path) -> str:
@@ -37,9 +62,23 @@ def open_engine(database: str | Path, **options: Any) -> Engine:
     """An engine on ``database`` (see :func:`database_url`); SQLite files in WAL mode."""
     url = database_url(database)
     engine = create_engine(url, **options)
-    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        event.listen(engine, "connect", _wal)
+    if engine.dialect.name == "sqlite":
+        # The sqlite3 driver commits DDL on its own and begins transactions lazily; let
+        # SQLAlchemy's BEGIN start every transaction, so that a migration's CREATE/ALTER and
+        # its version row commit or roll back together (SQLAlchemy's documented recipe).
+        event.listen(engine, "connect", _autocommit_driver)
+        event.listen(engine, "begin", _begin)
+        if engine.url.database not in (None, "", ":memory:"):
+            event.listen(engine, "connect", _wal)
     return engine
+
+
+def _autocommit_driver(connection: Any, _record: Any) -> None:
+    connection.isolation_level = None
+
+
+def _begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def _wal(connection: Any, _record: Any) -> None:
@@ -47,3 +86,108 @@ def _wal(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+
+
+#: One schema migration: (version, name, function run inside the migration's transaction).
+Migration = tuple[int, str, Callable[[Connection], None]]
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url.split("@")[-1]
+
+
+def open_state(database: str | Path, engine_options: dict[str, object] | None = None) -> tuple[Engine, str]:
+    """An engine on a role's state database and its URL without password, for messages.
+
+    Raises:
+        StorageError: if the URL names a driver that is not installed or is malformed.
+    """
+    url = database_url(database)
+    try:
+        return open_engine(url, **(engine_options or {})), redacted(url)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StorageError(f"cannot use database {redacted(url)}: {exc}") from exc
+
+
+class SchemaMigrations:
+    """The versioned schema of one role's tables, migrated forward in order, never backward.
+
+    A role's database holds a table ``table_name`` (version, name, applied_at) with one row per
+    migration applied. :meth:`apply` creates it, refuses a database written by a newer toolkit or
+    holding the role's tables without that table (:class:`~offchain.errors.StateSchemaError`,
+    nothing touched), and runs each missing migration in its own transaction together with its
+    row, so a crash mid-migration leaves the previous version intact. Several roles may share
+    one database (e.g. one PostgreSQL schema) as long as each has its own ``table_name``.
+
+    Args:
+        table_name: The name of the version table (``schema_migrations`` for the storage server).
+        migrations: The migrations, in increasing version order.
+        owned_tables: The names of the tables the migrations create.
+    """
+
+    def __init__(self, table_name: str, migrations: Sequence[Migration], owned_tables: Sequence[str]) -> None:
+        versions = [version for version, _, _ in migrations]
+        if versions != list(range(1, len(versions) + 1)):
+            raise InvalidInputError(f"migrations must be numbered 1, 2, … in order, got {versions}")
+        self.migrations = tuple(migrations)
+        self.owned_tables = frozenset(owned_tables)
+        self.table = Table(
+            table_name,
+            MetaData(),
+            Column("version", Integer, primary_key=True, autoincrement=False),
+            Column("name", String(200), nullable=False),
+            Column("applied_at", BigInteger, nullable=False),
+        )
+
+    @property
+    def latest(self) -> int:
+        """The version this code writes and reads (the newest migration's)."""
+        return len(self.migrations)
+
+    def version(self, engine: Engine) -> int:
+        """The newest migration applied to ``engine``'s database (0 for an empty database)."""
+        with engine.connect() as connection:
+            return int(connection.execute(select(func.coalesce(func.max(self.table.c.version), 0))).scalar_one())
+
+    def apply(self, engine: Engine, label: str) -> int:
+        """Bring ``engine``'s database to :attr:`latest`; ``label`` names it in messages.
+
+        Returns:
+            The version after migrating.
+
+        Raises:
+            StateSchemaError: if the database is newer than this code, or unrecognised.
+            StorageError: if the database cannot be reached or migrated.
+        """
+        try:
+            return self._apply(engine, label)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot open the state database {label}: {exc}") from exc
+
+    def _apply(self, engine: Engine, label: str) -> int:
+        with engine.begin() as connection:
+            tables = set(inspect(connection).get_table_names())
+            if self.table.name not in tables:
+                ours = self.owned_tables & tables
+                if ours:
+                    raise StateSchemaError(
+                        f"{label} holds tables {sorted(ours)} but no {self.table.name} table: "
+                        "not a database this code created"
+                    )
+                self.table.create(connection)
+        current = self.version(engine)
+        if current > self.latest:
+            raise StateSchemaError(
+                f"{label} has schema version {current}; this code reads up to {self.latest} "
+                "(written by a newer toolkit)"
+            )
+        for version, name, migrate in self.migrations[current:]:
+            with engine.begin() as connection:  # a migration and its row commit together
+                migrate(connection)
+                connection.execute(insert(self.table).values(version=version, name=name, applied_at=int(time.time())))
+            logger.info("%s: applied migration %d (%s)", label, version, name)
+        return self.latest

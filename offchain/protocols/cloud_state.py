@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,18 +57,14 @@ from sqlalchemy import (
     String,
     Table,
     delete,
-    func,
     insert,
-    inspect,
     select,
     update,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from offchain.database import database_url, open_engine
-from offchain.errors import InvalidInputError, StateSchemaError, StorageError
+from offchain.database import Migration, SchemaMigrations, open_state
+from offchain.errors import InvalidInputError
 from offchain.storage.base import BlobStore
 
 __all__ = [
@@ -81,18 +77,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The schema version this code writes and reads (the newest migration's).
-SCHEMA_VERSION = 1
-
 _metadata = MetaData()
-
-migrations_table = Table(
-    "schema_migrations",
-    _metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("name", String(200), nullable=False),
-    Column("applied_at", BigInteger, nullable=False),
-)
 
 files_table = Table(
     "cloud_files",
@@ -138,9 +123,12 @@ def _migration_1(connection: Connection) -> None:
 
 
 #: The migrations, in order: (version, name, function run inside the migration's transaction).
-MIGRATIONS: tuple[tuple[int, str, Callable[[Connection], None]], ...] = (
-    (1, "cloud server index, kfrags and pending blobs", _migration_1),
-)
+MIGRATIONS: tuple[Migration, ...] = ((1, "cloud server index, kfrags and pending blobs", _migration_1),)
+
+SCHEMA = SchemaMigrations("schema_migrations", MIGRATIONS, [t.name for t in _STATE_TABLES])
+
+#: The schema version this code writes and reads (the newest migration's).
+SCHEMA_VERSION = SCHEMA.latest
 
 
 @dataclass(frozen=True)
@@ -233,16 +221,9 @@ class CloudServerState:
     """
 
     def __init__(self, database: str | Path, *, engine_options: dict[str, object] | None = None) -> None:
-        url = database_url(database)
-        try:
-            self.engine: Engine = open_engine(url, **(engine_options or {}))
-        except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise StorageError(f"cannot use database {_redacted(url)}: {exc}") from exc
-        self.url = _redacted(url)
-        try:
-            self._migrate()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot open the state database {self.url}: {exc}") from exc
+        self.engine: Engine
+        self.engine, self.url = open_state(database, engine_options)
+        SCHEMA.apply(self.engine, self.url)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -255,35 +236,7 @@ class CloudServerState:
 
     def schema_version(self) -> int:
         """The newest migration applied (0 for an empty database)."""
-        with self.engine.connect() as connection:
-            return int(connection.execute(select(func.coalesce(func.max(migrations_table.c.version), 0))).scalar_one())
-
-    def _migrate(self) -> None:
-        with self.engine.begin() as connection:
-            tables = set(inspect(connection).get_table_names())
-            if migrations_table.name not in tables:
-                ours = {t.name for t in _STATE_TABLES} & tables
-                if ours:
-                    raise StateSchemaError(
-                        f"{self.url} holds tables {sorted(ours)} but no {migrations_table.name} table: "
-                        "not a database this code created"
-                    )
-                migrations_table.create(connection)
-        current = self.schema_version()
-        if current > SCHEMA_VERSION:
-            raise StateSchemaError(
-                f"{self.url} has schema version {current}; this code reads up to {SCHEMA_VERSION} "
-                "(written by a newer toolkit)"
-            )
-        for version, name, migrate in MIGRATIONS:
-            if version <= current:
-                continue
-            with self.engine.begin() as connection:  # a migration and its row commit together
-                migrate(connection)
-                connection.execute(
-                    insert(migrations_table).values(version=version, name=name, applied_at=int(time.time()))
-                )
-            logger.info("%s: applied migration %d (%s)", self.url, version, name)
+        return SCHEMA.version(self.engine)
 
     # ---- the file index ----------------------------------------------------------------------
 
@@ -430,11 +383,3 @@ class CloudServerState:
 def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A row as plain Python values: ``memoryview`` (some drivers' BLOBs) as ``bytes``."""
     return {key: bytes(value) if isinstance(value, memoryview | bytearray) else value for key, value in row.items()}
-
-
-def _redacted(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return url.split("@")[-1]

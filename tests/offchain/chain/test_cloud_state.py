@@ -17,7 +17,7 @@ from sqlalchemy import insert, text
 from offchain.chain.registry import DataRegistryClient
 from offchain.errors import AccessDeniedError, StateSchemaError, StorageError
 from offchain.protocols import Auditor, Buyer, CloudServer, DataOwner
-from offchain.protocols.cloud_state import SCHEMA_VERSION, CloudServerState, ReconcileReport, migrations_table
+from offchain.protocols.cloud_state import SCHEMA, SCHEMA_VERSION, CloudServerState, ReconcileReport
 from offchain.storage.base import locator_for
 from offchain.storage.filesystem import FilesystemBlobStore
 from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
@@ -173,7 +173,7 @@ def test_the_migrations_table_records_each_migration_once(world):
 def test_a_database_from_a_newer_toolkit_is_refused(world):
     state = CloudServerState(world.database_for("storage"))
     with state.engine.begin() as connection:
-        connection.execute(insert(migrations_table).values(version=SCHEMA_VERSION + 1, name="future", applied_at=0))
+        connection.execute(insert(SCHEMA.table).values(version=SCHEMA_VERSION + 1, name="future", applied_at=0))
     state.close()
     with pytest.raises(StateSchemaError, match=f"schema version {SCHEMA_VERSION + 1}"):
         CloudServerState(world.database_for("storage"))
