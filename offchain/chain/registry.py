@@ -190,6 +190,11 @@ class DataRegistryClient(ContractClient):
         from_block: Where event scans start (the contract's deployment block).
     """
 
+    def __init__(self, contract: Any, from_block: int = 0) -> None:
+        super().__init__(contract, from_block)
+        self._followed: dict[bytes, FileRegistration] | None = None  # see follow_registrations
+        self._followed_to = 0
+
     def register_file(
         self,
         *,
@@ -342,8 +347,51 @@ class DataRegistryClient(ContractClient):
                 digest, is found for the file (a node serving wrong logs).
         """
         fid = require_bytes32(file_id, "file_id", nonzero=False)
+        followed = self._followed
+        if followed is not None and fid in followed:
+            return followed[fid]
         logs = get_events(self.contract, "FileRegistered", from_block=self.from_block, argument_filters={"fileId": fid})
-        return self._verified(fid, logs)
+        record = self._verified(fid, logs)
+        if followed is not None:
+            followed[fid] = record
+        return record
+
+    def follow_registrations(self) -> int:
+        """Read and verify the registrations of the blocks not yet followed; keep them for :meth:`get_file`.
+
+        A service that must check uploads against their registration calls this in the
+        background (e.g. every few hundred milliseconds), so that an upload finds its
+        registration already read and verified instead of waiting for the chain. A file record
+        is written once on chain (``DataRegistryAlreadyRegistered`` forbids a second write), so
+        a kept record stays the chain's. The first call starts at the latest block; files
+        registered before it are read on demand by :meth:`get_file` (and then kept too).
+        Only a client that follows keeps anything: :meth:`get_file` of one that never called
+        this reads the chain every time.
+
+        NOTE: on a chain without finality, a reorganisation that drops a registration would
+        leave it kept here; the research's consortium chain (BFT) finalises every block.
+
+        Returns:
+            How many registrations were read.
+
+        Raises:
+            ChainError: if the node refuses the query (the next call retries the same blocks).
+        """
+        from brownie import web3
+
+        latest = int(web3.eth.block_number)
+        if self._followed is None:
+            self._followed, self._followed_to = {}, latest
+            return 0
+        if latest <= self._followed_to:
+            return 0
+        logs = get_events(self.contract, "FileRegistered", from_block=self._followed_to + 1, to_block=latest)
+        for log in logs:
+            fid = bytes(log.args["fileId"])
+            if fid not in self._followed:
+                self._followed[fid] = self._verified(fid, [log])
+        self._followed_to = latest
+        return len(logs)
 
     def files_of(self, owner: AddressLike) -> list[FileRegistration]:
         """Every file registered by ``owner``, oldest first (each checked as in :meth:`get_file`).

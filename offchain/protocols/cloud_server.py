@@ -66,11 +66,13 @@ from offchain.crypto.merkle import InclusionProof, MerkleTree
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, StorageError, VerificationError
 from offchain.protocols.cloud_state import CloudServerState, HeldKFragRecord, IndexedFile
 from offchain.protocols.metadata import FileMetadata, check_capsule
-from offchain.storage.base import BlobStore, locator_for
+from offchain.storage.base import LOCATOR_PREFIX, BlobStore, locator_for
+from offchain.storage.filesystem import FilesystemBlobStore, StagedBlob
 
 __all__ = [
     "AuditResponse",
     "CloudServer",
+    "UploadPlan",
     "anonymous_upload_message",
     "kfrag_delivery_message",
     "upload_message",
@@ -152,6 +154,51 @@ def _require_sealed_key(value: object) -> pre.SealedKey:
     if not isinstance(value, pre.SealedKey):
         raise InvalidInputError(f"sealed_key must be a SealedKey, got {type(value).__name__}")
     return value
+
+
+def _check_index_hash(record: FileRegistration, ciphertext_digest: bytes) -> None:
+    """Refuse unless ``H(ciphertext_digest)``, i.e. ``H(H(f*))``, is the registered ``K_f**``."""
+    index_hash = sha256(ciphertext_digest)
+    if index_hash != record.ciphertext_hash:
+        raise IntegrityError(
+            f"upload refused: H(H(f*)) = 0x{index_hash.hex()}, registered K_f** 0x{record.ciphertext_hash.hex()}"
+        )
+
+
+def _check_tree(record: FileRegistration, metadata: FileMetadata, tree: MerkleTree) -> None:
+    """Refuse unless the ciphertext's tree has the registered root and block count."""
+    if tree.root != record.merkle_root or tree.size != metadata.block_count:
+        raise IntegrityError(
+            f"upload refused: the ciphertext's Merkle tree has root 0x{tree.root.hex()} and {tree.size} blocks, "
+            f"registered 0x{record.merkle_root.hex()} and {metadata.block_count}"
+        )
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """A streamed upload checked against its registration, waiting for its bytes
+    (:meth:`CloudServer.plan_upload`).
+
+    Attributes:
+        file_id: The registered file id.
+        record: Its registration, read from the chain.
+        metadata: The registered metadata.
+        sealed_key: The capsule, checked against the registered hash.
+        locator: The blob locator the body must hash to (``sha256:`` + the declared digest).
+        already_held: Whether the server held the file already (the bytes are then checked, not stored).
+    """
+
+    file_id: bytes
+    record: FileRegistration
+    metadata: FileMetadata
+    sealed_key: pre.SealedKey
+    locator: str
+    already_held: bool
+
+    @property
+    def block_size(self) -> int:
+        """The registered block size of the file's Merkle tree, in bytes."""
+        return int(self.metadata.block_size)
 
 
 @dataclass(frozen=True)
@@ -248,6 +295,23 @@ class CloudServer:
         """
         file_id = require_bytes32(file_id, "file_id", nonzero=False)
         ciphertext = _require_bytes(ciphertext, "ciphertext")
+        record, metadata, sealed_key = self._check_upload(file_id, sealed_key, owner_signature)
+        _check_index_hash(record, sha256(ciphertext))
+        tree = MerkleTree.from_bytes(ciphertext, metadata.block_size)
+        _check_tree(record, metadata, tree)
+        held = self._lookup(file_id)
+        if held is not None:  # same K_f**, same capsule hash: the very upload already held
+            logger.info("%s already holds file 0x%s; nothing replaced", self.name, file_id.hex())
+            return self.locator_for(held.index_hash)
+        stored = _StoredFile(record.ciphertext_hash, "", metadata.block_size, sealed_key, tree, tree.root, tree.size)
+        self._keep(file_id, ciphertext, stored, anonymous=False)
+        logger.info("%s stored file 0x%s (%d bytes)", self.name, file_id.hex(), len(ciphertext))
+        return self.locator_for(record.ciphertext_hash)
+
+    def _check_upload(
+        self, file_id: bytes, sealed_key: object, owner_signature: object
+    ) -> tuple[FileRegistration, FileMetadata, pre.SealedKey]:
+        """The checks of an upload that need no ciphertext: registration, owner's signature, capsule."""
         sealed_key = _require_sealed_key(sealed_key)
         owner_signature = _require_bytes(owner_signature, "owner_signature")
         record = self.registry.get_file(file_id)
@@ -266,31 +330,69 @@ class CloudServer:
             raise VerificationError(
                 f"upload of file 0x{file_id.hex()} refused: signed by {signer}, the registered owner is {record.owner}"
             )
-        tree = self._check_ciphertext(record, metadata, ciphertext)
         check_capsule(metadata, sealed_key, file_id)
-        held = self._lookup(file_id)
-        if held is not None:  # same K_f**, same capsule hash: the very upload already held
-            logger.info("%s already holds file 0x%s; nothing replaced", self.name, file_id.hex())
-            return self.locator_for(held.index_hash)
-        stored = _StoredFile(record.ciphertext_hash, "", metadata.block_size, sealed_key, tree, tree.root, tree.size)
-        self._keep(file_id, ciphertext, stored, anonymous=False)
-        logger.info("%s stored file 0x%s (%d bytes)", self.name, file_id.hex(), len(ciphertext))
-        return self.locator_for(record.ciphertext_hash)
+        return record, metadata, sealed_key
 
-    @staticmethod
-    def _check_ciphertext(record: FileRegistration, metadata: FileMetadata, ciphertext: bytes) -> MerkleTree:
-        index_hash = sha256(sha256(ciphertext))
-        if index_hash != record.ciphertext_hash:
-            raise IntegrityError(
-                f"upload refused: H(H(f*)) = 0x{index_hash.hex()}, registered K_f** 0x{record.ciphertext_hash.hex()}"
+    # ---- streamed upload: checked before and while the body arrives, written and hashed once ----
+
+    def plan_upload(
+        self, *, file_id: bytes, ciphertext_digest: bytes, sealed_key: pre.SealedKey, owner_signature: bytes
+    ) -> UploadPlan:
+        """First half of a streamed upload: every check of :meth:`store_file` that needs no bytes.
+
+        ``ciphertext_digest`` is the SHA-256 the uploader declares for ``f*`` (the signed body
+        hash of the request); it must give the registered ``K_f** = H(H(f*))``, so a body that
+        does not match the registration is refused before it arrives. With a state, the
+        blob's intent is committed here (step (1) of :mod:`~offchain.protocols.cloud_state`).
+        Then stream ``f*`` into ``self.store.stage()`` and call :meth:`finish_upload`.
+
+        Raises:
+            InvalidInputError, UnknownFileError, VerificationError, IntegrityError: as
+                :meth:`store_file`, for every check but the ciphertext's own bytes.
+            StorageError: if the server's store cannot take streamed writes.
+        """
+        if not isinstance(self.store, FilesystemBlobStore):
+            raise StorageError(f"{self.name}: streamed uploads need a filesystem store; use store_file")
+        file_id = require_bytes32(file_id, "file_id", nonzero=False)
+        digest = require_bytes32(ciphertext_digest, "ciphertext_digest", nonzero=False)
+        record, metadata, sealed_key = self._check_upload(file_id, sealed_key, owner_signature)
+        _check_index_hash(record, digest)
+        locator = LOCATOR_PREFIX + digest.hex()
+        held = self._lookup(file_id) is not None
+        if not held and self.state is not None:
+            self.state.begin_blob(locator, preexisting=self.store.exists(locator))
+        return UploadPlan(file_id, record, metadata, sealed_key, locator, held)
+
+    def finish_upload(self, plan: UploadPlan, staged: StagedBlob, tree: MerkleTree) -> str:
+        """Second half of a streamed upload: check the bytes received, store the blob, index it.
+
+        Args:
+            plan: What :meth:`plan_upload` returned for this upload.
+            staged: The received ``f*``, staged in this server's store (hashed as written).
+            tree: The Merkle tree of the received bytes at ``plan.block_size``, built as they arrived.
+
+        Returns:
+            The file's locator on this server.
+
+        Raises:
+            IntegrityError: if the bytes do not hash to the declared digest or their tree is not
+                the registered one (nothing is stored, the staged file is removed).
+        """
+        if not isinstance(plan, UploadPlan) or not isinstance(self.store, FilesystemBlobStore):
+            raise InvalidInputError("finish_upload takes the plan_upload of this server's filesystem store")
+        with staged:  # removed unless adopted
+            if staged.locator != plan.locator:
+                raise IntegrityError(f"upload refused: the body hashes to {staged.locator}, declared {plan.locator}")
+            _check_tree(plan.record, plan.metadata, tree)
+            if plan.already_held or self._lookup(plan.file_id) is not None:
+                logger.info("%s already holds file 0x%s; nothing replaced", self.name, plan.file_id.hex())
+                return self.locator_for(plan.record.ciphertext_hash)
+            stored = _StoredFile(
+                plan.record.ciphertext_hash, "", plan.block_size, plan.sealed_key, tree, tree.root, tree.size
             )
-        tree = MerkleTree.from_bytes(ciphertext, metadata.block_size)
-        if tree.root != record.merkle_root or tree.size != metadata.block_count:
-            raise IntegrityError(
-                f"upload refused: the ciphertext's Merkle tree has root 0x{tree.root.hex()} and {tree.size} blocks, "
-                f"registered 0x{record.merkle_root.hex()} and {metadata.block_count}"
-            )
-        return tree
+            self._index(plan.file_id, self.store.adopt(staged, plan.locator), stored, anonymous=False)
+        logger.info("%s stored file 0x%s (%d bytes, streamed)", self.name, plan.file_id.hex(), staged.size_bytes)
+        return self.locator_for(plan.record.ciphertext_hash)
 
     def store_anonymous(
         self,
@@ -604,7 +706,11 @@ class CloudServer:
         if self.state is not None:
             locator = locator_for(ciphertext)
             self.state.begin_blob(locator, preexisting=self.store.exists(locator))
-        stored.blob_locator = self.store.put(ciphertext)
+        return self._index(file_id, self.store.put(ciphertext), stored, anonymous=anonymous)
+
+    def _index(self, file_id: bytes, blob_locator: str, stored: _StoredFile, *, anonymous: bool) -> bool:
+        """Index a blob already written (its intent committed before it was): step (3)."""
+        stored.blob_locator = blob_locator
         if self.state is not None:
             inserted = self.state.add_file(
                 IndexedFile(

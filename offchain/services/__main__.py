@@ -3,8 +3,11 @@
 ``python -m offchain.services storage --name storage --port 8800 --data var/storage \\
 --network ganache-cli --registry 0x… [--device-registry 0x…]`` (a proxy is the same service under another name and
 folder: ``proxy --name proxy-1 …``). At start-up the state is reconciled with the blob store
-(:meth:`CloudServerState.reconcile`); it then serves until killed. Every write is committed
-before it is acknowledged, so a SIGKILL loses nothing acknowledged.
+(:meth:`CloudServerState.reconcile`) and the temporary files of uploads a crash cut short are
+removed (:meth:`FilesystemBlobStore.sweep_staged`); it then serves until killed. Every write is
+committed before it is acknowledged, so a SIGKILL loses nothing acknowledged. A background
+thread follows the registry's new registrations (:meth:`DataRegistryClient.follow_registrations`),
+so that an upload usually finds its registration already read and verified.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
+import time
 from pathlib import Path
 
 import uvicorn
@@ -53,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
         help="address of the DeviceRegistry contract: take attested uploads from data-source devices (issue 18)",
     )
     parser.add_argument("--nonce-ttl-s", type=float, default=DEFAULT_NONCE_TTL_S, help="lifetime of a device's nonce")
+    parser.add_argument(
+        "--follow-interval-s",
+        type=float,
+        default=0.25,
+        help="how often new registrations are read from the chain ahead of their uploads (0: never)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
@@ -67,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     store = FilesystemBlobStore(args.data / "blobs")
     state = CloudServerState(args.database or args.data / "state.sqlite")
     report = state.reconcile(store)
+    store.sweep_staged()
     logger.info(
         "%s %s: reconciled (%d stray blobs removed, %d intents cleared, %d index rows without blob)",
         args.role,
@@ -87,8 +99,27 @@ def main(argv: list[str] | None = None) -> int:
         ServiceConfig(chain_id=int(web3.eth.chain_id), max_upload_bytes=args.max_upload_bytes),
         device_uploads=device_uploads,
     )
+    _follow(registry, args.follow_interval_s)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5, limit_concurrency=256)
     return 0
+
+
+def _follow(registry: DataRegistryClient, interval_s: float) -> None:
+    """Read new registrations every ``interval_s`` seconds in a daemon thread (uploads still read
+    the chain themselves when theirs is not read yet)."""
+    if interval_s <= 0:
+        return
+    registry.follow_registrations()  # from the latest block on
+
+    def loop() -> None:
+        while True:
+            time.sleep(interval_s)
+            try:
+                registry.follow_registrations()
+            except Exception as exc:  # a node hiccup: the next round retries the same blocks
+                logger.warning("following the registry failed: %s", exc)
+
+    threading.Thread(target=loop, name="follow-registrations", daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,11 @@ signer is not the header's address, whose expiry is past or further ahead than
 :data:`MAX_VALIDITY_S`, whose chain id is another, or whose (signer, nonce) it has seen; seen
 nonces are kept in a database (:class:`NonceBook`), so a restart does not reopen them.
 
+A fifth header, ``X-Datashare-Body-Sha256`` (hex), declares the signed ``bodyHash``. It lets the
+service check the signature (and, for an upload, the registration the body must match) while
+the body is still arriving, hashing the body once as it streams it to disk; the body is then
+refused unless it hashes to the declared value (:func:`verify_request` with ``body_hash=``).
+
 Research: the cloud server of Zheng et al. 2018 §4.3 and the proxies of Feng et al. 2022
 §6.8–6.9 act on requests from owners and receivers; this module authenticates those requests.
 """
@@ -40,6 +45,7 @@ from offchain.errors import InvalidInputError, VerificationError
 
 __all__ = [
     "DOMAIN_NAME",
+    "HEADER_BODY_SHA256",
     "MAX_VALIDITY_S",
     "ExpiredRequestError",
     "NonceBook",
@@ -58,6 +64,7 @@ HEADER_SIGNER = "x-datashare-signer"
 HEADER_NONCE = "x-datashare-nonce"
 HEADER_EXPIRY = "x-datashare-expiry"
 HEADER_SIGNATURE = "x-datashare-signature"
+HEADER_BODY_SHA256 = "x-datashare-body-sha256"
 
 _TYPES = {
     "EIP712Domain": [
@@ -86,12 +93,13 @@ class ReplayedRequestError(VerificationError):
 
 @dataclass(frozen=True)
 class SignedHeaders:
-    """The identity headers of one request."""
+    """The identity headers of one request (``body_hash``: the declared SHA-256 of the body, if sent)."""
 
     signer: str
     nonce: int
     expiry: int
     signature: bytes
+    body_hash: bytes | None = None
 
     def as_dict(self) -> dict[str, str]:
         """The HTTP headers."""
@@ -100,6 +108,7 @@ class SignedHeaders:
             HEADER_NONCE: str(self.nonce),
             HEADER_EXPIRY: str(self.expiry),
             HEADER_SIGNATURE: "0x" + self.signature.hex(),
+            **({} if self.body_hash is None else {HEADER_BODY_SHA256: self.body_hash.hex()}),
         }
 
     @classmethod
@@ -114,14 +123,20 @@ class SignedHeaders:
             nonce = int(headers[HEADER_NONCE])
             expiry = int(headers[HEADER_EXPIRY])
             signature = bytes.fromhex(str(headers[HEADER_SIGNATURE]).removeprefix("0x"))
+            declared = headers.get(HEADER_BODY_SHA256)
+            body_hash = None if declared is None else bytes.fromhex(str(declared).removeprefix("0x"))
         except (KeyError, ValueError, InvalidInputError) as exc:
             raise VerificationError(f"a signed request needs the four X-Datashare-* headers: {exc}") from None
         if not 0 <= nonce < 1 << 256 or len(signature) != 65:
             raise VerificationError("the nonce must be a uint256 and the signature 65 bytes")
-        return cls(signer, nonce, expiry, signature)
+        if body_hash is not None and len(body_hash) != 32:
+            raise VerificationError(f"{HEADER_BODY_SHA256} must be 32 bytes, got {len(body_hash)}")
+        return cls(signer, nonce, expiry, signature, body_hash)
 
 
-def _typed_message(*, chain_id: int, service: str, method: str, path: str, body: bytes, nonce: int, expiry: int) -> Any:
+def _typed_message(
+    *, chain_id: int, service: str, method: str, path: str, body_hash: bytes, nonce: int, expiry: int
+) -> Any:
     return encode_typed_data(
         full_message={
             "types": _TYPES,
@@ -131,7 +146,7 @@ def _typed_message(*, chain_id: int, service: str, method: str, path: str, body:
                 "service": service,
                 "method": method.upper(),
                 "path": path,
-                "bodyHash": sha256(body),
+                "bodyHash": body_hash,
                 "nonce": nonce,
                 "expiry": expiry,
             },
@@ -166,12 +181,13 @@ def sign_request(
     """
     nonce = secrets.randbits(256) if nonce is None else nonce
     expiry = int(now if now is not None else time.time()) + validity_s
+    body_hash = sha256(body)
     message = _typed_message(
-        chain_id=chain_id, service=service, method=method, path=path, body=body, nonce=nonce, expiry=expiry
+        chain_id=chain_id, service=service, method=method, path=path, body_hash=body_hash, nonce=nonce, expiry=expiry
     )
     signed = Account.sign_message(message, private_key)
     address = Account.from_key(private_key).address
-    return SignedHeaders(address, nonce, expiry, bytes(signed.signature))
+    return SignedHeaders(address, nonce, expiry, bytes(signed.signature), body_hash)
 
 
 def verify_request(
@@ -181,11 +197,16 @@ def verify_request(
     service: str,
     method: str,
     path: str,
-    body: bytes,
+    body: bytes | None = None,
+    body_hash: bytes | None = None,
     nonces: NonceBook,
     now: float | None = None,
 ) -> str:
     """Check a signed request and spend its nonce.
+
+    Give the ``body``, or, for a body still arriving, only ``body_hash``: the SHA-256 the
+    headers declare (:data:`HEADER_BODY_SHA256`). WARNING: with ``body_hash`` the caller must
+    refuse the request unless the body, once received, hashes to it.
 
     Returns:
         The checksummed address of the caller.
@@ -194,7 +215,17 @@ def verify_request(
         ExpiredRequestError: if it expired or claims too long a validity.
         VerificationError: if the signature is not the named signer's over this request.
         ReplayedRequestError: if its nonce was already spent by this signer.
+        InvalidInputError: unless exactly one of ``body`` and ``body_hash`` is given.
     """
+    if (body is None) == (body_hash is None):
+        raise InvalidInputError("give the body or its declared SHA-256, not both or neither")
+    if body is not None:
+        body_hash = sha256(body)
+        if headers.body_hash is not None and headers.body_hash != body_hash:
+            raise VerificationError(
+                f"the body hashes to 0x{body_hash.hex()}, the request declares 0x{headers.body_hash.hex()}"
+            )
+    assert body_hash is not None
     clock = int(now if now is not None else time.time())
     if headers.expiry <= clock:
         raise ExpiredRequestError(f"the request expired at {headers.expiry}, it is now {clock}")
@@ -205,7 +236,7 @@ def verify_request(
         service=service,
         method=method,
         path=path,
-        body=body,
+        body_hash=body_hash,
         nonce=headers.nonce,
         expiry=headers.expiry,
     )

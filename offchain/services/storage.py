@@ -37,7 +37,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -46,8 +46,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from offchain import errors
 from offchain.chain.addresses import require_address
 from offchain.crypto import pre
+from offchain.crypto.merkle import MerkleTree, block_digests
 from offchain.errors import InvalidInputError, OffchainError
-from offchain.protocols.cloud_server import CloudServer
+from offchain.protocols.cloud_server import CloudServer, UploadPlan
 from offchain.services.attested import ATTESTATION_STATUS, DeviceUploadIndex, add_attested_routes
 from offchain.services.signing import (
     ExpiredRequestError,
@@ -56,6 +57,7 @@ from offchain.services.signing import (
     SignedHeaders,
     verify_request,
 )
+from offchain.storage.filesystem import FilesystemBlobStore, StagedBlob
 
 __all__ = ["STATUS_OF", "PayloadTooLargeError", "ServiceConfig", "create_app"]
 
@@ -156,6 +158,101 @@ async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes:
         raise InvalidInputError(f"the body did not arrive within {timeout_s} s") from None
 
 
+#: Bytes of a streamed upload handed to the hashing and writing threads at a time (rounded to
+#: whole Merkle blocks): large enough that thread hops cost little, small enough that the next
+#: batch arrives while this one is hashed and written.
+_UPLOAD_BATCH_BYTES = 1 << 20
+
+
+async def _receive_staged(
+    request: Request,
+    staged: StagedBlob,
+    plan_task: asyncio.Future[UploadPlan],
+    caller_task: asyncio.Future[str],
+    limit: int,
+) -> list[bytes]:
+    """Stream the body into ``staged`` (which hashes it as it writes) and return its Merkle leaf
+    digests at the registered block size: each byte is hashed twice (the blob's SHA-256 and its
+    block's), in two threads at once, and written once, while the next batch arrives.
+
+    A failed check (the signature, the registration) ends the upload at once, but the rest of
+    the body is still read and dropped, so the client can read the error answer.
+    """
+    pending = bytearray()
+    digests: list[bytes] = []
+    received = 0
+    plan: UploadPlan | None = None
+    work: asyncio.Future[Any] | None = None
+    failure: BaseException | None = None
+
+    async def process(batch: bytes, block_size: int) -> None:
+        _, leaves = await asyncio.gather(
+            asyncio.to_thread(staged.write, batch), asyncio.to_thread(block_digests, batch, block_size)
+        )
+        digests.extend(leaves)
+
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > limit:
+            raise PayloadTooLargeError(f"the body passed {limit} bytes, the most accepted")
+        if failure is not None:
+            continue  # drained: the answer is the failure
+        for task in (caller_task, plan_task):
+            if task.done() and task.exception() is not None:
+                failure = task.exception()
+        pending += chunk
+        if failure is None and len(pending) >= _UPLOAD_BATCH_BYTES:
+            try:
+                plan = plan if plan is not None else await plan_task
+            except OffchainError as exc:
+                failure = exc
+                continue
+            if len(pending) < plan.block_size:
+                continue
+            cut = len(pending) - len(pending) % plan.block_size
+            batch = bytes(pending[:cut])
+            del pending[:cut]
+            if work is not None:
+                await work
+            work = asyncio.ensure_future(process(batch, plan.block_size))
+    if failure is not None:
+        if work is not None:
+            await asyncio.gather(work, return_exceptions=True)
+        raise failure
+    plan = plan if plan is not None else await plan_task
+    if work is not None:
+        await work
+    if pending or not received:
+        await process(bytes(pending), plan.block_size)
+    return digests
+
+
+class _CountRequests:
+    """ASGI middleware counting requests by route and status for ``/metrics`` (a plain ASGI
+    wrapper: Starlette's ``BaseHTTPMiddleware`` pipes every streamed body through a task and a
+    memory channel, which halved upload and download throughput)."""
+
+    def __init__(self, app: Any, counter: Counter[tuple[str, int]]) -> None:
+        self.app = app
+        self.counter = counter
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = [500]
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            self.counter[(getattr(scope.get("route"), "path", "unmatched"), status[0])] += 1
+
+
 def create_app(
     server: CloudServer,
     nonces: NonceBook,
@@ -178,12 +275,7 @@ def create_app(
     stored_bytes_total = Counter[str]()
     started = time.time()
 
-    @app.middleware("http")
-    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        route = request.scope.get("route")
-        requests_total[(getattr(route, "path", "unmatched"), response.status_code)] += 1
-        return response
+    app.add_middleware(_CountRequests, counter=requests_total)
 
     @app.exception_handler(OffchainError)
     async def typed_error(request: Request, exc: OffchainError) -> JSONResponse:
@@ -191,8 +283,9 @@ def create_app(
         logger.info("%s %s refused (%d): %s", request.method, request.url.path, status, exc)
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
 
-    async def authenticated(request: Request, body: bytes) -> str:
-        headers = SignedHeaders.from_headers(request.headers)
+    async def authenticated(request: Request, body: bytes | None, headers: SignedHeaders | None = None) -> str:
+        """The caller of a signed request; ``body`` ``None``: checked against its declared body hash."""
+        headers = headers or SignedHeaders.from_headers(request.headers)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return await asyncio.to_thread(
             verify_request,
@@ -202,6 +295,7 @@ def create_app(
             method=request.method,
             path=path,
             body=body,
+            body_hash=None if body is not None else headers.body_hash,
             nonces=nonces,
         )
 
@@ -230,16 +324,64 @@ def create_app(
     @app.put("/files/{file_id}")
     async def upload(file_id: str, request: Request) -> dict[str, str]:
         fid = _file_id(file_id)
-        body = await _read_body(request, config.max_upload_bytes, config.body_timeout_s)
-        caller = await authenticated(request, body)
         sealed = pre.SealedKey.from_bytes(_hex_header(request, "x-sealed-key"))
         signature = _hex_header(request, "x-owner-signature")
-        locator = await asyncio.to_thread(
-            server.store_file, file_id=fid, ciphertext=body, sealed_key=sealed, owner_signature=signature
-        )
-        stored_bytes_total["bytes"] += len(body)
+        headers = SignedHeaders.from_headers(request.headers)
+        if headers.body_hash is not None and isinstance(server.store, FilesystemBlobStore):
+            caller, locator, size = await _streamed_upload(request, fid, headers, sealed, signature)
+        else:  # no declared body hash, or a store without staged writes (S3): buffered, checked whole
+            body = await _read_body(request, config.max_upload_bytes, config.body_timeout_s)
+            caller = await authenticated(request, body)
+            locator = await asyncio.to_thread(
+                server.store_file, file_id=fid, ciphertext=body, sealed_key=sealed, owner_signature=signature
+            )
+            size = len(body)
+        stored_bytes_total["bytes"] += size
         logger.info("upload of 0x%s by %s accepted", fid.hex(), caller)
         return {"locator": locator}
+
+    async def _streamed_upload(
+        request: Request, fid: bytes, headers: SignedHeaders, sealed: pre.SealedKey, signature: bytes
+    ) -> tuple[str, str, int]:
+        """The upload, checked while its body arrives, hashed and written once (see the module docstring)."""
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > config.max_upload_bytes:
+            raise PayloadTooLargeError(
+                f"the body declares {declared} bytes, at most {config.max_upload_bytes} are accepted"
+            )
+        assert headers.body_hash is not None and isinstance(server.store, FilesystemBlobStore)
+        # Both run in threads while the body arrives; neither needs its bytes.
+        caller_task = asyncio.ensure_future(authenticated(request, None, headers))
+        plan_task = asyncio.ensure_future(
+            asyncio.to_thread(
+                server.plan_upload,
+                file_id=fid,
+                ciphertext_digest=headers.body_hash,
+                sealed_key=sealed,
+                owner_signature=signature,
+            )
+        )
+        staged = server.store.stage()
+        try:
+            try:
+                digests = await asyncio.wait_for(
+                    _receive_staged(request, staged, plan_task, caller_task, config.max_upload_bytes),
+                    config.body_timeout_s,
+                )
+            except TimeoutError:
+                raise InvalidInputError(f"the body did not arrive within {config.body_timeout_s} s") from None
+            caller = await caller_task
+            plan = await plan_task
+            locator = await asyncio.to_thread(
+                lambda: server.finish_upload(plan, staged, MerkleTree.from_digests(digests))
+            )
+            return caller, locator, staged.size_bytes
+        finally:
+            staged.discard()  # no-op once adopted
+            for task in (caller_task, plan_task):
+                if not task.done():
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
 
     @app.get("/files/{file_id}")
     async def download(file_id: str, request: Request) -> StreamingResponse:

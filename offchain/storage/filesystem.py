@@ -4,6 +4,14 @@ Layout: the blob with locator ``sha256:<hex>`` lives at ``<root>/<hex[0:2]>/<hex
 (two levels of 256 sub-folders keep folders small). Writes are atomic: a blob file is either
 absent or complete, never partial. Reads re-hash the content, so a blob corrupted on disk or
 edited by someone with access to the folder is reported, never returned.
+
+Streamed writes (:meth:`FilesystemBlobStore.stage` → :class:`StagedBlob` →
+:meth:`FilesystemBlobStore.adopt`): the bytes go to a hidden temporary file in ``root`` (names
+starting with ``.``, never a locator), hashed as they are written, so a caller receiving a blob
+over the network writes and hashes it once; ``adopt`` then checks the digest against the
+locator the caller expected, fsyncs the file, renames it into place and fsyncs the folder. A
+crash before the rename leaves only a hidden temporary file, which
+:meth:`FilesystemBlobStore.sweep_staged` removes at start-up.
 """
 
 from __future__ import annotations
@@ -13,21 +21,95 @@ import io
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from offchain.atomic_io import atomic_write_bytes
-from offchain.errors import IntegrityError, StorageError
+from offchain.errors import IntegrityError, InvalidInputError, StorageError
 from offchain.storage.base import LOCATOR_PREFIX, check_range, locator_for, parse_locator
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["FilesystemBlobStore"]
+__all__ = ["FilesystemBlobStore", "StagedBlob"]
 
 logger = logging.getLogger(__name__)
 
 _COPY_CHUNK_BYTES = 1 << 20  # 1 MiB per read when streaming a file into the store
+#: Prefixes of the hidden temporary files of unfinished writes (``put_file``, ``stage``).
+_TEMP_PREFIXES = (".put-", ".stage-")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX: fsync the directory)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class StagedBlob:
+    """A blob being written into a :class:`FilesystemBlobStore`: hashed as written, invisible
+    (a hidden temporary file) until :meth:`FilesystemBlobStore.adopt` renames it into place.
+
+    Use it as a context manager: leaving the block without adopting it removes the file.
+    """
+
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=_TEMP_PREFIXES[1], suffix=".tmp", dir=root)
+        self.path = Path(name)
+        self._file: BinaryIO | None = os.fdopen(fd, "wb", buffering=0)
+        self._hasher = hashlib.sha256()
+        self.size_bytes = 0
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        """Append ``data`` (hashed as it is written).
+
+        Raises:
+            StorageError: if the file is closed (adopted or discarded) or cannot be written.
+        """
+        if self._file is None:
+            raise StorageError(f"the staged blob {self.path} was already adopted or discarded")
+        view = memoryview(data).cast("B")
+        self._hasher.update(view)
+        try:
+            while view:
+                written = self._file.write(view) or 0
+                view = view[written:]
+                self.size_bytes += written
+        except OSError as exc:
+            raise StorageError(f"could not write the staged blob {self.path}: {exc}") from exc
+
+    @property
+    def locator(self) -> str:
+        """The locator of the bytes written so far."""
+        return LOCATOR_PREFIX + self._hasher.hexdigest()
+
+    def _close_durably(self) -> None:
+        """Flush the bytes to disk and close the file (before the rename that publishes it)."""
+        if self._file is None:
+            raise StorageError(f"the staged blob {self.path} was already adopted or discarded")
+        try:
+            os.fsync(self._file.fileno())
+        finally:
+            self._file.close()
+            self._file = None
+
+    def discard(self) -> None:
+        """Close and remove the temporary file (a no-op once adopted or discarded)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> StagedBlob:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.discard()
 
 
 class FilesystemBlobStore:
@@ -119,6 +201,87 @@ class FilesystemBlobStore:
             raise StorageError(f"could not store the file {path} in {self.root}: {exc}") from exc
         logger.debug("stored file %s as blob %s", path, locator)
         return locator
+
+    def stage(self) -> StagedBlob:
+        """Begin a streamed write: a hidden temporary file in ``root``, hashed as written.
+
+        Returns:
+            The staged blob; give it to :meth:`adopt` or let its ``with`` block discard it.
+
+        Raises:
+            StorageError: if the temporary file cannot be created.
+        """
+        try:
+            return StagedBlob(self.root)
+        except OSError as exc:
+            raise StorageError(f"could not begin a blob in {self.root}: {exc}") from exc
+
+    def adopt(self, staged: StagedBlob, locator: str) -> str:
+        """Store a staged blob under ``locator`` by atomic rename, if its bytes hash to ``locator``.
+
+        The file is fsynced, renamed into place and the folder fsynced, so the blob is durable
+        when this returns. A blob already present is not rewritten (the staged copy is removed).
+        On any error the staged file is removed and nothing is stored.
+
+        Args:
+            staged: A blob staged by this store's :meth:`stage`, complete.
+            locator: The locator the caller expects (e.g. the digest a signed request declared).
+
+        Returns:
+            ``locator``.
+
+        Raises:
+            InvalidInputError: if ``locator`` is malformed or ``staged`` is not in this store's folder.
+            IntegrityError: if the staged bytes hash to another locator (nothing is stored).
+            StorageError: if the blob cannot be written.
+        """
+        expected = parse_locator(locator)
+        try:
+            if not isinstance(staged, StagedBlob) or staged.path.parent != self.root:
+                raise InvalidInputError(f"only a blob staged by this store ({self.root}) can be adopted")
+            found = staged.locator
+            if bytes.fromhex(found[len(LOCATOR_PREFIX) :]) != expected:
+                raise IntegrityError(f"the staged blob hashes to {found}, expected {locator}: not stored")
+            staged._close_durably()
+            path = self.path_for(locator)
+            if path.is_file():
+                logger.debug("blob %s already stored", locator)
+                return locator
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged.path, path)
+            _fsync_folder(path.parent)
+        except OSError as exc:
+            raise StorageError(f"could not store the staged blob as {locator} in {self.root}: {exc}") from exc
+        finally:
+            staged.discard()  # no-op once renamed into place
+        logger.debug("adopted blob %s (%d bytes)", locator, staged.size_bytes)
+        return locator
+
+    def sweep_staged(self, *, older_than_s: float = 0.0) -> int:
+        """Remove the temporary files of writes that never finished (a crash); run at start-up.
+
+        Args:
+            older_than_s: Leave files younger than this alone (writes still under way); 0 when
+                no write can be under way.
+
+        Returns:
+            How many files were removed.
+        """
+        if not self.root.is_dir():
+            return 0
+        cutoff = time.time() - older_than_s
+        removed = 0
+        for path in self.root.iterdir():
+            if path.name.startswith(_TEMP_PREFIXES) and path.name.endswith(".tmp"):
+                try:
+                    if path.stat().st_mtime <= cutoff:
+                        path.unlink()
+                        removed += 1
+                except FileNotFoundError:
+                    continue
+        if removed:
+            logger.warning("removed %d temporary files of unfinished writes from %s", removed, self.root)
+        return removed
 
     def get(self, locator: str) -> bytes:
         """Return the blob stored under ``locator``, after checking that it hashes to ``locator``.
