@@ -25,20 +25,35 @@ uploads from data-source devices (issue 18), see :mod:`offchain.services.atteste
 Errors come back as JSON ``{"error": "<OffchainError subclass>", "detail": "..."}`` with the
 status of :data:`STATUS_OF`; the client raises the same class.
 
-Caveat: :class:`CloudServer` takes whole byte strings, so an upload is read (bounded by
-``max_upload_bytes``) into memory before it is checked. A download is streamed from the blob
-store (:meth:`CloudServer.open_file`, 1 MiB reads, chunked transfer encoding), checked as it is
-read: a blob that no longer hashes to its locator aborts the response at its end.
+Uploads are streamed when the request declares its body's SHA-256 (``X-Datashare-Body-Sha256``,
+which the client always sends) and the store is a folder: while the body arrives, the request
+signature is checked against the declared hash and the upload against the registration on chain
+(:meth:`CloudServer.plan_upload`: the declared hash must give the registered ``K_f**``, so a
+wrong body is refused before it arrives; the blob's intent row commits); the body goes to a
+hidden staged file in the store (:meth:`FilesystemBlobStore.stage`), which hashes it as it
+writes (that digest is the body hash, ``H(f*)`` and the blob's locator at once), while the
+Merkle leaves are hashed in a second thread. Nothing is acknowledged before
+:meth:`CloudServer.finish_upload` has checked the digest and the tree, renamed the blob into place
+(fsynced) and committed its index row. Otherwise (an S3 store, a client that declares no hash)
+the body is read into memory (bounded by ``max_upload_bytes``) and checked whole.
+
+A download is served from the blob store (:meth:`CloudServer.open_file`), checked as it is read:
+files up to 2 MiB are read and checked before the answer starts; larger ones stream in 1 MiB
+reads with their ``Content-Length``, and a blob that no longer hashes to its locator aborts the
+response at its end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -162,6 +177,8 @@ async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes:
 #: whole Merkle blocks): large enough that thread hops cost little, small enough that the next
 #: batch arrives while this one is hashed and written.
 _UPLOAD_BATCH_BYTES = 1 << 20
+#: Bytes of a streamed upload kept in memory for their Merkle leaves until the registration is read.
+_UPLOAD_WAITING_BYTES = 32 << 20
 
 
 async def _receive_staged(
@@ -172,24 +189,34 @@ async def _receive_staged(
     limit: int,
 ) -> list[bytes]:
     """Stream the body into ``staged`` (which hashes it as it writes) and return its Merkle leaf
-    digests at the registered block size: each byte is hashed twice (the blob's SHA-256 and its
-    block's), in two threads at once, and written once, while the next batch arrives.
+    digests at the registered block size: each byte is written once and hashed twice (the blob's
+    SHA-256 and its block's), in two threads, while the next batch arrives. Writing starts at
+    once; the leaves wait for the registration (its block size), batches kept until then.
 
     A failed check (the signature, the registration) ends the upload at once, but the rest of
     the body is still read and dropped, so the client can read the error answer.
     """
     pending = bytearray()
-    digests: list[bytes] = []
+    blocks: _BlockDigests | None = None
+    waiting: list[bytes] = []  # batches written, their leaves not hashed yet (no block size yet)
     received = 0
-    plan: UploadPlan | None = None
-    work: asyncio.Future[Any] | None = None
+    writing: asyncio.Future[None] | None = None
+    hashing: asyncio.Future[None] | None = None
     failure: BaseException | None = None
 
-    async def process(batch: bytes, block_size: int) -> None:
-        _, leaves = await asyncio.gather(
-            asyncio.to_thread(staged.write, batch), asyncio.to_thread(block_digests, batch, block_size)
-        )
-        digests.extend(leaves)
+    async def dispatch(batch: bytes, *, final: bool) -> None:
+        nonlocal writing, hashing, blocks
+        if writing is not None:
+            await writing  # at most one batch in the writing thread while the next arrives
+        writing = asyncio.ensure_future(asyncio.to_thread(staged.write, batch))
+        waiting.append(batch)
+        if blocks is None and (final or plan_task.done() or sum(map(len, waiting)) > _UPLOAD_WAITING_BYTES):
+            blocks = _BlockDigests((await plan_task).block_size)
+        if blocks is not None:
+            if hashing is not None:
+                await hashing
+            hashing = asyncio.ensure_future(asyncio.to_thread(blocks.update, list(waiting)))
+            waiting.clear()
 
     async for chunk in request.stream():
         received += len(chunk)
@@ -198,33 +225,85 @@ async def _receive_staged(
         if failure is not None:
             continue  # drained: the answer is the failure
         for task in (caller_task, plan_task):
-            if task.done() and task.exception() is not None:
+            if task.done() and not task.cancelled() and task.exception() is not None:
                 failure = task.exception()
         pending += chunk
         if failure is None and len(pending) >= _UPLOAD_BATCH_BYTES:
+            batch = bytes(pending)
+            pending.clear()
             try:
-                plan = plan if plan is not None else await plan_task
+                await dispatch(batch, final=False)
             except OffchainError as exc:
                 failure = exc
-                continue
-            if len(pending) < plan.block_size:
-                continue
-            cut = len(pending) - len(pending) % plan.block_size
-            batch = bytes(pending[:cut])
-            del pending[:cut]
-            if work is not None:
-                await work
-            work = asyncio.ensure_future(process(batch, plan.block_size))
-    if failure is not None:
+    if failure is None:
+        try:
+            await dispatch(bytes(pending), final=True)
+        except OffchainError as exc:
+            failure = exc
+    for work in (writing, hashing):
         if work is not None:
-            await asyncio.gather(work, return_exceptions=True)
+            await asyncio.gather(work, return_exceptions=failure is not None)
+    if failure is not None:
         raise failure
-    plan = plan if plan is not None else await plan_task
-    if work is not None:
-        await work
-    if pending or not received:
-        await process(bytes(pending), plan.block_size)
-    return digests
+    assert blocks is not None
+    return blocks.finish()
+
+
+class _BlockDigests:
+    """SHA-256 of each ``block_size`` block of a stream given in batches of any sizes
+    (:func:`~offchain.crypto.merkle.block_digests` of the whole stream, in pieces)."""
+
+    def __init__(self, block_size: int) -> None:
+        self.block_size = block_size
+        self.digests: list[bytes] = []
+        self._carry = b""
+        self._seen = 0
+
+    def update(self, batches: list[bytes]) -> None:
+        for batch in batches:
+            self._seen += len(batch)
+            view = memoryview(batch)
+            if self._carry:
+                need = self.block_size - len(self._carry)
+                self._carry += bytes(view[:need])
+                view = view[need:]
+                if len(self._carry) < self.block_size:
+                    continue
+                self.digests.append(hashlib.sha256(self._carry).digest())
+                self._carry = b""
+            whole = len(view) - len(view) % self.block_size
+            if whole:
+                self.digests.extend(block_digests(view[:whole], self.block_size))
+            self._carry = bytes(view[whole:])
+
+    def finish(self) -> list[bytes]:
+        if self._carry or not self._seen:  # the last, short block; an empty file is one empty block
+            self.digests.append(hashlib.sha256(self._carry).digest())
+        return self.digests
+
+
+#: Files up to this size are read (and checked) whole before the answer starts: one thread hop
+#: instead of one per chunk, and a refused blob is a clean error rather than an aborted answer.
+_WHOLE_DOWNLOAD_BYTES = 2 << 20
+
+
+def _open_download(
+    server: CloudServer, file_id: bytes, token: bytes
+) -> tuple[bytes | None, BinaryIO | None, int | None]:
+    """``(whole, None, size)`` for a small file, read and checked; ``(None, stream, size)`` otherwise.
+
+    ``size`` is the blob's length when the store's stream is a local file (sent as
+    ``Content-Length``: cheaper to frame than chunks on both sides), else ``None``.
+    """
+    stream = server.open_file(file_id, token)
+    try:
+        size: int | None = os.fstat(stream.fileno()).st_size
+    except (OSError, io.UnsupportedOperation, AttributeError):
+        size = None
+    if size is not None and size <= _WHOLE_DOWNLOAD_BYTES:
+        with stream:
+            return stream.read(), None, size  # read to the end: checked against the locator
+    return None, stream, size
 
 
 class _CountRequests:
@@ -384,17 +463,21 @@ def create_app(
                     await asyncio.gather(task, return_exceptions=True)
 
     @app.get("/files/{file_id}")
-    async def download(file_id: str, request: Request) -> StreamingResponse:
+    async def download(file_id: str, request: Request) -> Response:
         fid = _file_id(file_id)
         token = _hex_header(request, "x-download-token")
-        stream = await asyncio.to_thread(server.open_file, fid, token)
+        whole, stream, size = await asyncio.to_thread(_open_download, server, fid, token)
+        if whole is not None:
+            return Response(whole, media_type="application/octet-stream")
+        assert stream is not None
 
         def chunks() -> Iterator[bytes]:  # Starlette reads a sync iterator in its thread pool
             with stream:  # checked as read: a blob that no longer hashes to its locator aborts the response
                 while chunk := stream.read(_STREAM_CHUNK_BYTES):
                     yield chunk
 
-        return StreamingResponse(chunks(), media_type="application/octet-stream")  # chunked transfer
+        length = {} if size is None else {"content-length": str(size)}  # else chunked transfer
+        return StreamingResponse(chunks(), media_type="application/octet-stream", headers=length)
 
     @app.get("/files/{file_id}/sealed-key")
     async def sealed_key(file_id: str) -> Response:
