@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
 from eth_account import Account
 
-from offchain.errors import VerificationError
+from offchain.errors import InvalidInputError, VerificationError
 from offchain.services.signing import (
+    HEADER_BODY_SHA256,
     MAX_VALIDITY_S,
     ExpiredRequestError,
     NonceBook,
@@ -84,8 +86,41 @@ def test_a_replayed_nonce_is_refused_even_after_a_restart(tmp_path):
 )
 def test_a_tampered_field_is_refused(nonces, field, value):
     headers = sign_request(KEY, **REQUEST)
-    with pytest.raises(VerificationError, match="not by"):
+    with pytest.raises(VerificationError, match="not by|declares"):  # a changed body: not the declared hash
         verify_request(headers, nonces=nonces, **{**REQUEST, field: value})
+
+
+def test_a_changed_body_is_refused_even_without_its_declared_hash(nonces):
+    signed = sign_request(KEY, **REQUEST)
+    undeclared = SignedHeaders(signed.signer, signed.nonce, signed.expiry, signed.signature)
+    with pytest.raises(VerificationError, match="not by"):
+        verify_request(undeclared, nonces=nonces, **{**REQUEST, "body": b"another capsule"})
+
+
+def test_a_request_verifies_by_its_declared_body_hash_before_the_body_arrives(nonces):
+    headers = sign_request(KEY, **REQUEST)
+    assert headers.body_hash == hashlib.sha256(REQUEST["body"]).digest()
+    without_body = {k: v for k, v in REQUEST.items() if k != "body"}
+    assert verify_request(headers, nonces=nonces, body_hash=headers.body_hash, **without_body) == headers.signer
+
+
+def test_a_declared_body_hash_other_than_the_signed_one_is_refused(nonces):
+    headers = sign_request(KEY, **REQUEST)
+    without_body = {k: v for k, v in REQUEST.items() if k != "body"}
+    with pytest.raises(VerificationError, match="not by"):
+        verify_request(headers, nonces=nonces, body_hash=hashlib.sha256(b"other").digest(), **without_body)
+
+
+def test_verify_takes_the_body_or_its_hash_not_both(nonces):
+    headers = sign_request(KEY, **REQUEST)
+    with pytest.raises(InvalidInputError, match="not both or neither"):
+        verify_request(headers, nonces=nonces, body_hash=headers.body_hash, **REQUEST)
+
+
+def test_a_malformed_declared_body_hash_is_refused():
+    headers = {**sign_request(KEY, **REQUEST).as_dict(), HEADER_BODY_SHA256: "ab" * 31}
+    with pytest.raises(VerificationError, match="32 bytes"):
+        SignedHeaders.from_headers(headers)
 
 
 def test_a_tampered_expiry_is_refused(nonces):

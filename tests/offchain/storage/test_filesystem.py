@@ -192,3 +192,70 @@ def test_put_that_fails_to_write_raises_storage_error(store: FilesystemBlobStore
     with pytest.raises(StorageError, match=f"could not write blob {ABC_LOCATOR}"):
         store.put(b"abc")
     assert files_under(store.root) == []
+
+
+# --- staged writes adopted by rename (streamed uploads) ----------------------------------------
+
+
+def test_a_staged_blob_written_in_pieces_is_adopted_by_rename_and_round_trips(store: FilesystemBlobStore):
+    data = bytes(range(256)) * 5000
+    with store.stage() as staged:
+        for start in range(0, len(data), 100_000):
+            staged.write(data[start : start + 100_000])
+        assert staged.size_bytes == len(data)
+        assert store.adopt(staged, locator_for(data)) == locator_for(data)
+    assert store.get(locator_for(data)) == data
+    assert files_under(store.root) == [store.path_for(locator_for(data)).relative_to(store.root)]
+
+
+def test_adopt_refuses_a_digest_mismatch_and_stores_nothing(store: FilesystemBlobStore):
+    with store.stage() as staged:
+        staged.write(b"abd")
+        with pytest.raises(IntegrityError, match=f"expected {ABC_LOCATOR}"):
+            store.adopt(staged, ABC_LOCATOR)
+    assert not store.exists(ABC_LOCATOR)
+    assert files_under(store.root) == []
+
+
+def test_a_staged_blob_left_without_adopting_leaves_no_file(store: FilesystemBlobStore):
+    with pytest.raises(RuntimeError), store.stage() as staged:
+        staged.write(b"abc")
+        assert staged.path.parent == store.root and staged.path.name.startswith(".")
+        raise RuntimeError("the upload failed")
+    assert files_under(store.root) == []
+
+
+def test_adopting_content_already_present_leaves_one_blob(store: FilesystemBlobStore):
+    store.put(b"abc")
+    with store.stage() as staged:
+        staged.write(b"abc")
+        store.adopt(staged, ABC_LOCATOR)
+    assert files_under(store.root) == [Path("ba") / "78" / ABC_HEX]
+
+
+def test_a_blob_staged_by_another_store_is_not_adopted(store: FilesystemBlobStore, tmp_path: Path):
+    with FilesystemBlobStore(tmp_path / "other").stage() as staged:
+        staged.write(b"abc")
+        with pytest.raises(InvalidInputError, match="staged by this store"):
+            store.adopt(staged, ABC_LOCATOR)
+    assert not store.exists(ABC_LOCATOR)
+
+
+def test_writing_to_an_adopted_blob_raises_storage_error(store: FilesystemBlobStore):
+    with store.stage() as staged:
+        staged.write(b"abc")
+        store.adopt(staged, ABC_LOCATOR)
+        with pytest.raises(StorageError, match="already adopted or discarded"):
+            staged.write(b"more")
+    assert store.get(ABC_LOCATOR) == b"abc"
+
+
+def test_sweep_staged_removes_what_a_crash_left_and_keeps_blobs(store: FilesystemBlobStore):
+    locator = store.put(b"kept")
+    staged = store.stage()  # a crash: never adopted nor discarded
+    staged.write(b"partial")
+    (store.root / ".put-leftover.tmp").write_bytes(b"partial")
+    assert store.sweep_staged(older_than_s=3600) == 0  # too young: a write may still be under way
+    assert store.sweep_staged() == 2
+    assert files_under(store.root) == [store.path_for(locator).relative_to(store.root)]
+    staged.discard()
