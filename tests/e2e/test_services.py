@@ -276,6 +276,96 @@ def test_storage_killed_during_concurrent_uploads_stays_consistent(services, reg
             assert sha256(sha256(ciphertext)) == chain_client.get_file(file_id).ciphertext_hash
 
 
+# ---- streamed uploads: checked while the body arrives, written once, never visible half done ----
+
+
+def _registered_upload(registry, funded, size: int) -> tuple[DataOwner, dict[str, object]]:
+    owner = DataOwner(funded(), DataRegistryClient(registry, from_block=registry.tx.block_number))
+    captured = _Captured("storage")
+    owner.upload(os.urandom(size), captured, block_size=4096)
+    return owner, captured.uploads[0]
+
+
+def _upload_headers(owner: DataOwner, upload: dict[str, object], chain_id: int, signed_body: bytes) -> dict[str, str]:
+    path = f"/files/{upload['file_id'].hex()}"  # type: ignore[attr-defined]
+    identity = sign_request(
+        owner.account.private_key, chain_id=chain_id, service="storage", method="PUT", path=path, body=signed_body
+    )
+    return {
+        "x-sealed-key": upload["sealed_key"].to_bytes().hex(),  # type: ignore[attr-defined]
+        "x-owner-signature": upload["owner_signature"].hex(),  # type: ignore[attr-defined]
+        **identity.as_dict(),
+    }
+
+
+def _blob_files(storage: Service) -> set[Path]:
+    root = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs"
+    return {path.relative_to(root) for path in root.rglob("*") if path.is_file()}
+
+
+def test_a_streamed_upload_not_matching_its_registration_is_refused_and_leaves_no_blob_nor_temp_file(
+    services, registry, funded
+):
+    (storage, _), _ = services
+    owner, upload = _registered_upload(registry, funded, 1_500_000)  # two 1 MiB batches
+    client = StorageClient(storage.url, private_key=owner.account.private_key)
+    ciphertext: bytes = upload["ciphertext"]  # type: ignore[assignment]
+    tampered = bytearray(ciphertext)
+    tampered[-1] ^= 1
+    url = f"{storage.url}/files/{upload['file_id'].hex()}"  # type: ignore[attr-defined]
+    before = _blob_files(storage)
+
+    late = httpx.put(url, content=bytes(tampered), headers=_upload_headers(owner, upload, client.chain_id, ciphertext))
+    assert (late.status_code, late.json()["error"]) == (422, "IntegrityError")  # declared right, sent wrong
+    assert "the body hashes to" in late.json()["detail"]
+    early = httpx.put(url, content=bytes(tampered), headers=_upload_headers(owner, upload, client.chain_id, tampered))
+    assert (early.status_code, early.json()["error"]) == (422, "IntegrityError")  # refused by the registration
+    assert "H(H(f*))" in early.json()["detail"]
+    assert _blob_files(storage) == before  # no blob, no temporary file
+
+    client.store_file(**upload)  # type: ignore[arg-type]
+    keys = owner.open_keys(client, upload["file_id"])  # type: ignore[arg-type]
+    assert client.fetch(upload["file_id"], keys.download_token) == ciphertext  # type: ignore[arg-type]
+
+
+def test_an_upload_killed_mid_body_leaves_no_visible_partial_blob(services, registry, funded):
+    (storage, _), _ = services
+    owner, upload = _registered_upload(registry, funded, 3_000_000)
+    chain_id = StorageClient(storage.url).chain_id
+    ciphertext: bytes = upload["ciphertext"]  # type: ignore[assignment]
+    path = f"/files/{upload['file_id'].hex()}"  # type: ignore[attr-defined]
+    headers = {**_upload_headers(owner, upload, chain_id, ciphertext), "content-length": str(len(ciphertext))}
+    head = f"PUT {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    with socket.create_connection(("127.0.0.1", storage.port)) as sock:
+        sock.sendall(head.encode() + b"\r\n" + ciphertext[: len(ciphertext) // 2])
+        deadline = time.monotonic() + 20
+        while not any(p.name.startswith(".stage-") and p.stat().st_size >= 1 << 20 for p in _root_files(storage)):
+            assert time.monotonic() < deadline, "the service never began writing the body"
+            time.sleep(0.02)
+        storage.kill()  # mid-body: half the bytes sent, the first batch staged
+    storage.start()
+    storage.wait_ready()
+
+    locator = "sha256:" + hashlib.sha256(ciphertext).hexdigest()
+    files = _blob_files(storage)
+    assert not any(p.name.startswith(".") for p in files)  # the staged file was swept at start-up
+    folder = Path(storage.argv[storage.argv.index("--data") + 1])
+    assert not FilesystemBlobStore(folder / "blobs").exists(locator)
+    state = CloudServerState(folder / "state.sqlite")
+    try:
+        assert state.pending_blobs() == () and state.file(upload["file_id"]) is None  # type: ignore[arg-type]
+    finally:
+        state.close()
+    client = StorageClient(storage.url, private_key=owner.account.private_key)
+    client.store_file(**upload)  # type: ignore[arg-type]  # the same upload, sent again whole, is accepted
+    assert FilesystemBlobStore(folder / "blobs").get(locator) == ciphertext
+
+
+def _root_files(storage: Service) -> list[Path]:
+    root = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs"
+    return [path for path in root.iterdir() if path.is_file()] if root.is_dir() else []
+
+
 # ---- attested uploads from data-source devices over HTTP (issue 18) ------------------------------
 
 NODE_LOG = MeasurementLog().with_event("node.py", b"read_sensor()").with_event("config", b'{"rate_hz":1}')

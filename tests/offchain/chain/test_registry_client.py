@@ -44,6 +44,21 @@ def test_get_file_reads_back_what_was_registered(client, owner):
     assert client.get_file(registration.file_id) == registration
 
 
+def test_a_following_client_reads_new_registrations_ahead_and_answers_get_file_from_them(client, owner):
+    assert client.follow_registrations() == 0  # starts at the latest block
+    registration = register(client, owner)
+    assert client.follow_registrations() == 1
+    assert client.follow_registrations() == 0  # each block is read once
+    kept = client.get_file(registration.file_id)
+    assert kept == registration and client.get_file(registration.file_id) is kept
+
+
+def test_a_following_client_still_reads_unknown_ids_from_the_chain(client):
+    client.follow_registrations()
+    with pytest.raises(UnknownFileError, match="no file is registered"):
+        client.get_file(keccak(b"nothing"))
+
+
 def test_get_file_of_an_unknown_id_raises_unknown_file_error(client):
     with pytest.raises(UnknownFileError, match="no file is registered"):
         client.get_file(keccak(b"nothing"))

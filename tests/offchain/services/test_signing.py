@@ -86,7 +86,7 @@ def test_a_replayed_nonce_is_refused_even_after_a_restart(tmp_path):
 )
 def test_a_tampered_field_is_refused(nonces, field, value):
     headers = sign_request(KEY, **REQUEST)
-    with pytest.raises(VerificationError, match="not by|declares"):  # a changed body: not the declared hash
+    with pytest.raises(VerificationError, match=r"not by|declares"):  # a changed body: not the declared hash
         verify_request(headers, nonces=nonces, **{**REQUEST, field: value})
 
 
