@@ -384,7 +384,7 @@ class CloudServer:
             if staged.locator != plan.locator:
                 raise IntegrityError(f"upload refused: the body hashes to {staged.locator}, declared {plan.locator}")
             _check_tree(plan.record, plan.metadata, tree)
-            if plan.already_held or self._lookup(plan.file_id) is not None:
+            if plan.already_held:  # a concurrent upload of the same file: its row wins in _index
                 logger.info("%s already holds file 0x%s; nothing replaced", self.name, plan.file_id.hex())
                 return self.locator_for(plan.record.ciphertext_hash)
             stored = _StoredFile(

@@ -208,7 +208,7 @@ async def _receive_staged(
         nonlocal writing, hashing, blocks
         if writing is not None:
             await writing  # at most one batch in the writing thread while the next arrives
-        writing = asyncio.ensure_future(asyncio.to_thread(staged.write, batch))
+        writing = asyncio.ensure_future(asyncio.to_thread(_write, staged, batch, sync=final))
         waiting.append(batch)
         if blocks is None and (final or plan_task.done() or sum(map(len, waiting)) > _UPLOAD_WAITING_BYTES):
             blocks = _BlockDigests((await plan_task).block_size)
@@ -247,6 +247,13 @@ async def _receive_staged(
         raise failure
     assert blocks is not None
     return blocks.finish()
+
+
+def _write(staged: StagedBlob, batch: bytes, *, sync: bool) -> None:
+    """Append ``batch``; after the last one, flush it to disk while the checks may still run."""
+    staged.write(batch)
+    if sync:
+        staged.sync()
 
 
 class _BlockDigests:

@@ -83,6 +83,20 @@ class StagedBlob:
         except OSError as exc:
             raise StorageError(f"could not write the staged blob {self.path}: {exc}") from exc
 
+    def sync(self) -> None:
+        """Flush the bytes written so far to disk (:meth:`FilesystemBlobStore.adopt` then has little
+        left to flush: a caller can sync while it waits for other checks).
+
+        Raises:
+            StorageError: if the file is closed or cannot be synced.
+        """
+        if self._file is None:
+            raise StorageError(f"the staged blob {self.path} was already adopted or discarded")
+        try:
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            raise StorageError(f"could not sync the staged blob {self.path}: {exc}") from exc
+
     @property
     def locator(self) -> str:
         """The locator of the bytes written so far."""

@@ -241,12 +241,15 @@ def test_a_blob_staged_by_another_store_is_not_adopted(store: FilesystemBlobStor
     assert not store.exists(ABC_LOCATOR)
 
 
-def test_writing_to_an_adopted_blob_raises_storage_error(store: FilesystemBlobStore):
+@pytest.mark.parametrize("action", ["write", "sync"])
+def test_writing_to_or_syncing_an_adopted_blob_raises_storage_error(store: FilesystemBlobStore, action: str):
     with store.stage() as staged:
-        staged.write(b"abc")
+        staged.write(b"ab")
+        staged.sync()  # flushed early, while other checks run; more may follow
+        staged.write(b"c")
         store.adopt(staged, ABC_LOCATOR)
         with pytest.raises(StorageError, match="already adopted or discarded"):
-            staged.write(b"more")
+            staged.write(b"more") if action == "write" else staged.sync()
     assert store.get(ABC_LOCATOR) == b"abc"
 
 
