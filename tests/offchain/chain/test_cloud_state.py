@@ -8,6 +8,7 @@ The chain is the test chain: a DataRegistry deployed once for the module (each t
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +16,10 @@ import pytest
 from sqlalchemy import insert, text
 
 from offchain.chain.registry import DataRegistryClient
-from offchain.errors import AccessDeniedError, StateSchemaError, StorageError
+from offchain.crypto.merkle import MerkleTree
+from offchain.errors import AccessDeniedError, IntegrityError, StateSchemaError, StorageError
 from offchain.protocols import Auditor, Buyer, CloudServer, DataOwner
+from offchain.protocols.cloud_server import UploadPlan
 from offchain.protocols.cloud_state import SCHEMA, SCHEMA_VERSION, CloudServerState, ReconcileReport
 from offchain.storage.base import locator_for
 from offchain.storage.filesystem import FilesystemBlobStore
@@ -199,3 +202,78 @@ def test_the_in_memory_default_is_unchanged(world):
     assert server.state is None and world.owner.download(server, file_id) == CONTENT
     with pytest.raises(StorageError, match="holds no file"):
         CloudServer("memory", world.store, world.registry).sealed_key(file_id)
+
+
+# ---- streamed uploads (plan_upload → staged blob → finish_upload) -------------------------------
+
+
+class _Captured:
+    """Where DataOwner.upload "stores": keeps the signed upload, to stream it by hand."""
+
+    name = "storage"
+    uploads: list[dict]
+
+    def __init__(self) -> None:
+        self.uploads = []
+
+    def locator_for(self, index_hash: bytes) -> str:
+        return f"cloud://storage/{index_hash.hex()}"
+
+    def store_file(self, **upload) -> str:
+        self.uploads.append(upload)
+        return self.locator_for(b"")
+
+
+def _planned(world: World) -> tuple[CloudServer, dict, UploadPlan]:
+    captured = _Captured()
+    world.owner.upload(CONTENT, captured, block_size=BLOCK_SIZE)
+    (upload,) = captured.uploads
+    storage = world.server("storage")
+    digest = hashlib.sha256(upload["ciphertext"]).digest()
+    plan = storage.plan_upload(
+        file_id=upload["file_id"],
+        ciphertext_digest=digest,
+        sealed_key=upload["sealed_key"],
+        owner_signature=upload["owner_signature"],
+    )
+    return storage, upload, plan
+
+
+def test_a_streamed_upload_commits_its_intent_first_then_the_blob_then_its_index_row(world):
+    storage, upload, plan = _planned(world)
+    assert storage.state.pending_blobs() == (plan.locator,) and not world.store.exists(plan.locator)
+    with world.store.stage() as staged:
+        staged.write(upload["ciphertext"])
+        storage.finish_upload(plan, staged, MerkleTree.from_bytes(upload["ciphertext"], plan.block_size))
+    assert storage.state.pending_blobs() == () and storage.state.file(upload["file_id"]).blob_locator == plan.locator
+    assert (
+        world.server("storage").fetch(upload["file_id"], _token(world, storage, upload["file_id"]))
+        == (upload["ciphertext"])
+    )
+
+
+def test_a_streamed_upload_whose_bytes_are_not_the_declared_ones_stores_nothing(world):
+    storage, upload, plan = _planned(world)
+    wrong = upload["ciphertext"][:-1] + bytes([upload["ciphertext"][-1] ^ 1])
+    with world.store.stage() as staged:
+        staged.write(wrong)
+        with pytest.raises(IntegrityError, match="the body hashes to"):
+            storage.finish_upload(plan, staged, MerkleTree.from_bytes(wrong, plan.block_size))
+    assert storage.state.file_ids() == () and not world.store.exists(plan.locator)
+    assert [p for p in world.store.root.iterdir() if p.is_file()] == []  # the staged file is gone
+    assert world.server("storage").state.pending_blobs() == ()  # the intent is reconciled at restart
+
+
+def test_a_streamed_upload_declaring_another_digest_than_registered_is_refused_before_its_intent(world):
+    captured = _Captured()
+    world.owner.upload(CONTENT, captured, block_size=BLOCK_SIZE)
+    (upload,) = captured.uploads
+    storage = world.server("storage")
+    with pytest.raises(IntegrityError, match=r"H\(H\(f\*\)\)"):
+        storage.plan_upload(
+            file_id=upload["file_id"],
+            ciphertext_digest=hashlib.sha256(b"other").digest(),
+            sealed_key=upload["sealed_key"],
+            owner_signature=upload["owner_signature"],
+        )
+    assert storage.state.pending_blobs() == ()
