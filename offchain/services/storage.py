@@ -218,31 +218,34 @@ async def _receive_staged(
             hashing = asyncio.ensure_future(asyncio.to_thread(blocks.update, list(waiting)))
             waiting.clear()
 
-    async for chunk in request.stream():
-        received += len(chunk)
-        if received > limit:
-            raise PayloadTooLargeError(f"the body passed {limit} bytes, the most accepted")
-        if failure is not None:
-            continue  # drained: the answer is the failure
-        for task in (caller_task, plan_task):
-            if task.done() and not task.cancelled() and task.exception() is not None:
-                failure = task.exception()
-        pending += chunk
-        if failure is None and len(pending) >= _UPLOAD_BATCH_BYTES:
-            batch = bytes(pending)
-            pending.clear()
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            if received > limit:
+                raise PayloadTooLargeError(f"the body passed {limit} bytes, the most accepted")
+            if failure is not None:
+                continue  # drained: the answer is the failure
+            for task in (caller_task, plan_task):
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    failure = task.exception()
+            pending += chunk
+            if failure is None and len(pending) >= _UPLOAD_BATCH_BYTES:
+                batch = bytes(pending)
+                pending.clear()
+                try:
+                    await dispatch(batch, final=False)
+                except OffchainError as exc:
+                    failure = exc
+        if failure is None:
             try:
-                await dispatch(batch, final=False)
+                await dispatch(bytes(pending), final=True)
             except OffchainError as exc:
                 failure = exc
+    finally:  # also on a refusal mid-body, a timeout or a client gone: no thread left writing
+        in_flight = [work for work in (writing, hashing) if work is not None]
+        outcomes = await asyncio.shield(asyncio.gather(*in_flight, return_exceptions=True))
     if failure is None:
-        try:
-            await dispatch(bytes(pending), final=True)
-        except OffchainError as exc:
-            failure = exc
-    for work in (writing, hashing):
-        if work is not None:
-            await asyncio.gather(work, return_exceptions=failure is not None)
+        failure = next((outcome for outcome in outcomes if isinstance(outcome, BaseException)), None)
     if failure is not None:
         raise failure
     assert blocks is not None
