@@ -23,6 +23,7 @@ from offchain.chain.events import EventLog, get_events
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
 
 __all__ = [
+    "FOLLOWED_MAX",
     "MAX_LOCATOR_BYTES",
     "MAX_METADATA_BYTES",
     "ZERO_ROOT",
@@ -180,6 +181,10 @@ def _record_fields(
         locator,
         bytes(metadata),
     )
+
+
+#: Most registrations a following client keeps (:meth:`DataRegistryClient.follow_registrations`).
+FOLLOWED_MAX = 65_536
 
 
 class DataRegistryClient(ContractClient):
@@ -353,8 +358,15 @@ class DataRegistryClient(ContractClient):
         logs = get_events(self.contract, "FileRegistered", from_block=self.from_block, argument_filters={"fileId": fid})
         record = self._verified(fid, logs)
         if followed is not None:
-            followed[fid] = record
+            self._keep_followed(fid, record)
         return record
+
+    def _keep_followed(self, fid: bytes, record: FileRegistration) -> None:
+        """Keep ``record``, forgetting the oldest kept beyond :data:`FOLLOWED_MAX` (read again on demand)."""
+        assert self._followed is not None
+        self._followed[fid] = record
+        while len(self._followed) > FOLLOWED_MAX:
+            self._followed.pop(next(iter(self._followed)), None)
 
     def follow_registrations(self) -> int:
         """Read and verify the registrations of the blocks not yet followed; keep them for :meth:`get_file`.
@@ -364,7 +376,8 @@ class DataRegistryClient(ContractClient):
         registration already read and verified instead of waiting for the chain. A file record
         is written once on chain (``DataRegistryAlreadyRegistered`` forbids a second write), so
         a kept record stays the chain's. The first call starts at the latest block; files
-        registered before it are read on demand by :meth:`get_file` (and then kept too).
+        registered before it are read on demand by :meth:`get_file` (and then kept too). At most
+        :data:`FOLLOWED_MAX` are kept, the oldest forgotten first (read again if asked for).
         Only a client that follows keeps anything: :meth:`get_file` of one that never called
         this reads the chain every time.
 
@@ -389,7 +402,7 @@ class DataRegistryClient(ContractClient):
         for log in logs:
             fid = bytes(log.args["fileId"])
             if fid not in self._followed:
-                self._followed[fid] = self._verified(fid, [log])
+                self._keep_followed(fid, self._verified(fid, [log]))
         self._followed_to = latest
         return len(logs)
 

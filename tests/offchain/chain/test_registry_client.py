@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_utils import keccak
 
+from offchain.chain import registry as registry_module
 from offchain.chain.registry import DataRegistryClient, file_id_of, policy_hash, record_digest_of
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
 
@@ -51,6 +52,16 @@ def test_a_following_client_reads_new_registrations_ahead_and_answers_get_file_f
     assert client.follow_registrations() == 0  # each block is read once
     kept = client.get_file(registration.file_id)
     assert kept == registration and client.get_file(registration.file_id) is kept
+
+
+def test_a_following_client_forgets_the_oldest_registration_beyond_its_cap(client, owner, monkeypatch):
+    monkeypatch.setattr(registry_module, "FOLLOWED_MAX", 1)
+    client.follow_registrations()
+    first = register(client, owner)
+    second = register(client, owner, content_commitment=keccak(b"second"))
+    assert client.follow_registrations() == 2
+    assert list(client._followed) == [second.file_id]  # the first was forgotten
+    assert client.get_file(first.file_id) == first  # and is read from the chain again
 
 
 def test_a_following_client_still_reads_unknown_ids_from_the_chain(client):
