@@ -632,6 +632,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     deploy = commands.add_parser("deploy", help="deploy every contract and write the deployment record")
     deploy.set_defaults(run=cmd_deploy)
+    __import__("offchain.commands.consortium", fromlist=["register"]).register(commands)
     return parser
 
 

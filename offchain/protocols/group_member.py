@@ -19,6 +19,7 @@ Umbral key, so two uploads of one user share no public value.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ logger = logging.getLogger(__name__)
 
 _RECEIPT_DOMAIN = b"datashare/join-receipt/v2"
 _FILE_ID_DOMAIN = b"datashare/anonymous-file/v1"
+_UPLOAD_FORMAT = "datashare/group-upload/v1"
 
 
 def upload_message(file_id: bytes, merkle_root: bytes, block_count: int) -> bytes:
@@ -166,6 +168,45 @@ class GroupUpload:
     def message(self) -> bytes:
         """The signed message."""
         return upload_message(self.file_id, self.merkle_root, self.block_count)
+
+    def to_json(self) -> str:
+        """JSON of the upload, as the member hands it to its agency (bytes in 0x-hex)."""
+        return json.dumps(
+            {
+                "format": _UPLOAD_FORMAT,
+                "file_id": "0x" + self.file_id.hex(),
+                "merkle_root": "0x" + self.merkle_root.hex(),
+                "block_count": self.block_count,
+                "block_size": self.block_size,
+                "locator": self.locator,
+                "group": "0x" + self.group.hex(),
+                "signature": "0x" + self.signature.to_bytes().hex(),
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> GroupUpload:
+        """Read :meth:`to_json` output.
+
+        Raises:
+            InvalidInputError: if the text is not a group upload, or a field is malformed.
+        """
+        try:
+            data = json.loads(text)
+            if data["format"] != _UPLOAD_FORMAT:
+                raise ValueError(f"format {data['format']!r}")
+            return cls(
+                file_id=require_bytes32(bytes.fromhex(data["file_id"].removeprefix("0x")), "file_id", nonzero=False),
+                merkle_root=bytes.fromhex(data["merkle_root"].removeprefix("0x")),
+                block_count=int(data["block_count"]),
+                block_size=int(data["block_size"]),
+                locator=str(data["locator"]),
+                group=bytes.fromhex(data["group"].removeprefix("0x")),
+                signature=gs.GroupSignature.from_bytes(bytes.fromhex(data["signature"].removeprefix("0x"))),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidInputError(f"not a group upload: {exc}") from None
 
 
 class GroupMember:

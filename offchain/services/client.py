@@ -25,6 +25,7 @@ from offchain.attestation import errors as attestation_errors
 from offchain.attestation.quote import Quote
 from offchain.attestation.verifier import VerifiedQuote
 from offchain.chain.addresses import AddressLike, require_address
+from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.merkle import InclusionProof
 from offchain.errors import OffchainError, StorageError
@@ -148,6 +149,31 @@ class StorageClient:
             content=bytes(ciphertext),
             headers={"x-sealed-key": sealed_key.to_bytes().hex(), "x-owner-signature": owner_signature.hex()},
         )
+        return str(response.json()["locator"])
+
+    def store_anonymous(
+        self,
+        *,
+        file_id: bytes,
+        ciphertext: bytes,
+        block_size: int,
+        sealed_key: pre.SealedKey,
+        group: gs.GroupPublicKey,
+        signature: gs.GroupSignature,
+    ) -> str:
+        """A group member's anonymous upload (see ``CloudServer.store_anonymous``): no account
+        signs it, the group signature over its blocks does; returns its locator."""
+        key = group.to_json().encode()
+        headers = {
+            "x-group-key-bytes": str(len(key)),
+            "x-block-size": str(int(block_size)),
+            "x-sealed-key": sealed_key.to_bytes().hex(),
+            "x-group-signature": signature.to_bytes().hex(),
+        }
+        response = self._http.put(
+            f"/anonymous/{file_id.hex()}", content=_body(key + bytes(ciphertext), headers), headers=headers
+        )
+        raise_for_error(response)
         return str(response.json()["locator"])
 
     def fetch(
