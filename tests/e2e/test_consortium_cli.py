@@ -1,0 +1,155 @@
+"""``datashare consortium`` end to end (issue 17): every step one invocation, its memory only the
+keystore and the agency's state database. Three agencies create their groups; a user joins the
+hospital's group in five invocations alternating between the user (a separate ``datashare``
+process each time) and the hospital; the user uploads anonymously to the storage service (a
+``python -m offchain.services`` process); the hospital records the upload; the bank asks for a
+trace, the university votes, the opening is refused below the quorum, the hospital's own vote
+approves it, and the hospital opens it, naming the user.
+
+The agencies' steps run in this process (``offchain.cli.main``; each builds its Agency afresh
+from the keystore and the database, so nothing else carries over), the user's in subprocesses.
+Research: Huang, Chen, Wang 2020 §3.3–3.5.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+
+from offchain.chain.consortium import ConsortiumClient
+from offchain.cli import main
+from offchain.crypto import group_signature as gs
+from offchain.protocols.agency import check_published_opening
+from offchain.protocols.group_member import GroupUpload
+from tests.e2e.test_services import ROOT, Service
+from tests.helpers import VOTING_PERIOD_S
+
+CONTENT = b"record_id,age,diagnosis\n" + b"R-0001,47,I10\n" * 200
+CLI_TIMEOUT_S = 60.0
+
+
+class Person:
+    """One person's keystore, passphrase and key file; ``run`` in this process, ``spawn`` in another."""
+
+    def __init__(self, folder: Path, private_key: str, consortium: str | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        (folder / "passphrase").write_text(f"passphrase of {folder.name}\n")
+        (folder / "key").write_text(private_key)
+        self.address = str(Account.from_key(private_key).address)
+        self.global_args = [
+            "--json", "--keystore", str(folder / "keystore.json"), "--passphrase-file", str(folder / "passphrase"),
+            "--key-file", str(folder / "key"),
+        ]  # fmt: skip
+        self.consortium_args = ["--consortium", consortium] if consortium else []
+
+    def path(self, name: str) -> str:
+        return str(self.folder / name)
+
+    def run(self, capsys, *args: str, expect: int = 0) -> dict[str, Any]:
+        code = main([*self.global_args, "consortium", *self.consortium_args, *args])
+        lines = capsys.readouterr().out.strip().splitlines()
+        assert len(lines) == 1, lines  # --json: exactly one object
+        result = dict(json.loads(lines[0]))
+        assert code == expect, result
+        return result
+
+    def spawn(self, *args: str) -> dict[str, Any]:
+        process = subprocess.run(
+            [sys.executable, "-m", "offchain.cli", *self.global_args, "consortium", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=CLI_TIMEOUT_S,
+        )
+        assert process.returncode == 0, f"exit {process.returncode}\n{process.stdout}\n{process.stderr[-3000:]}"
+        (line,) = process.stdout.strip().splitlines()
+        return dict(json.loads(line))
+
+
+@pytest.fixture(scope="module")
+def founders(accounts) -> list[Any]:
+    """Four agencies with keys of their own (the CLI signs with a key file), funded."""
+    made = [accounts.add() for _ in range(4)]
+    for account in made:
+        accounts[0].transfer(account, "10 ether")
+    return made
+
+
+@pytest.fixture(scope="module")
+def keyed_consortium(Consortium, deployer, founders):
+    return Consortium.deploy(founders, VOTING_PERIOD_S, {"from": deployer})
+
+
+@pytest.fixture(scope="module")
+def storage(registry, tmp_path_factory):
+    from brownie import network
+
+    folder = tmp_path_factory.mktemp("consortium-storage")
+    service = Service("storage", "storage", folder / "storage", network.show_active(), registry.address)
+    service.start()
+    yield service
+    service.kill()
+
+
+def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations(
+    capsys, tmp_path, storage, keyed_consortium, founders
+):
+    consortium = keyed_consortium
+    hospital, bank, university = (
+        Person(tmp_path / name, account.private_key, consortium.address)
+        for name, account in zip(("hospital", "bank", "university"), founders, strict=False)
+    )
+    user = Person(tmp_path / "user", Account.create().key.hex())
+    for agency in (hospital, bank, university):
+        created = agency.run(capsys, "agency", "init", "--bits", "1024", "--group-out", agency.path("group.json"))
+        assert created["agency"] == agency.address
+    group = hospital.path("group.json")
+    assert hospital.run(capsys, "agency", "stock-primes", "--count", "1")["stocked"] == 1
+    storage.wait_ready()
+
+    request = user.spawn("join", "start", "--group", group, "--out", user.path("request.json"))
+    hospital.run(capsys, "agency", "admit", user.address)
+    hospital.run(
+        capsys, "agency", "challenge", user.path("request.json"), "--user", user.address,
+        "--out", hospital.path("challenge.json"),
+    )  # fmt: skip
+    user.spawn(
+        "join", "respond", hospital.path("challenge.json"), "--request", user.path("request.json"),
+        "--group", group, "--out", user.path("response.json"),
+    )  # fmt: skip
+    certificate = hospital.path("cert.json")
+    certified = hospital.run(capsys, "agency", "certify", user.path("response.json"), "--out", certificate)
+    assert (certified["user"], certified["members"], certified["join_id"]) == (user.address, 1, request["join_id"])
+    joined = user.spawn("join", "finish", certificate, "--group", group)
+    assert joined["group"] == "0x" + gs.GroupPublicKey.from_json(Path(group).read_text()).fingerprint().hex()
+
+    (tmp_path / "records.csv").write_bytes(CONTENT)
+    uploaded = user.spawn(
+        "upload", str(tmp_path / "records.csv"), "--storage", storage.url, "--block-size", "512",
+        "--out", user.path("upload.json"),
+    )  # fmt: skip
+    assert user.address.lower()[2:] not in Path(user.path("upload.json")).read_text().lower()
+    recorded = hospital.run(capsys, "agency", "accept", user.path("upload.json"), "--storage", storage.url)
+    file_id = uploaded["file_id"]
+    assert recorded["file_id"] == file_id
+
+    ballot = bank.run(capsys, "trace", "request", file_id, "--record-agency", hospital.address, "--reason", "dispute")
+    ballot_id = str(ballot["ballot_id"])
+    assert university.run(capsys, "trace", "vote", ballot_id)["approvals"] == 2
+    refused = hospital.run(capsys, "trace", "open", ballot_id, expect=4)
+    assert refused["error"] == "AccessDeniedError" and "approvals" in refused["detail"]
+    assert hospital.run(capsys, "trace", "vote", ballot_id)["status"] == "approved"
+    opened = hospital.run(capsys, "trace", "open", ballot_id)
+    assert (opened["signer"], opened["file_id"]) == (user.address, file_id)
+
+    client = ConsortiumClient(consortium, from_block=consortium.tx.block_number)
+    upload = GroupUpload.from_json(Path(user.path("upload.json")).read_text())
+    public = gs.GroupPublicKey.from_json(Path(group).read_text())
+    assert check_published_opening(client, int(ballot_id), public, upload.signature) == user.address
