@@ -69,6 +69,8 @@ def raise_for_error(response: httpx.Response) -> None:
     raise OffchainError(f"{name}: {detail}")
 
 
+#: The most blocks the storage service answers in one audit request.
+_AUDIT_BATCH = 1024
 #: Bodies larger than this are handed to httpx in slices of this size.
 _SEND_CHUNK_BYTES = 1 << 20
 
@@ -205,17 +207,22 @@ class StorageClient:
         return pre.SealedKey.from_bytes(response.content)
 
     def answer_challenge(self, file_id: bytes, indices: tuple[int, ...]) -> list[AuditResponse]:
-        """The challenged blocks and their Merkle paths (the auditor verifies them)."""
-        response = self._http.post(f"/files/{file_id.hex()}/audit", json={"indices": list(indices)})
-        raise_for_error(response)
-        return [
-            AuditResponse(
-                int(a["index"]),
-                bytes.fromhex(a["block"]),
-                InclusionProof(int(a["proof_index"]), tuple(bytes.fromhex(s) for s in a["siblings"])),
-            )
-            for a in response.json()["answers"]
-        ]
+        """The challenged blocks and their Merkle paths (the auditor verifies them); asked in
+        batches of the service's limit (an agency checking an upload asks for every block)."""
+        answers: list[AuditResponse] = []
+        for start in range(0, max(len(indices), 1), _AUDIT_BATCH):
+            batch = list(indices[start : start + _AUDIT_BATCH])
+            response = self._http.post(f"/files/{file_id.hex()}/audit", json={"indices": batch})
+            raise_for_error(response)
+            answers += [
+                AuditResponse(
+                    int(a["index"]),
+                    bytes.fromhex(a["block"]),
+                    InclusionProof(int(a["proof_index"]), tuple(bytes.fromhex(s) for s in a["siblings"])),
+                )
+                for a in response.json()["answers"]
+            ]
+        return answers
 
     def accept_kfrag(
         self,

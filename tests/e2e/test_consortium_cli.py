@@ -4,7 +4,8 @@ hospital's group in five invocations alternating between the user (a separate ``
 process each time) and the hospital; the user uploads anonymously to the storage service (a
 ``python -m offchain.services`` process); the hospital records the upload; the bank asks for a
 trace, the university votes, the opening is refused below the quorum, the hospital's own vote
-approves it, and the hospital opens it, naming the user.
+approves it, and the hospital opens it, naming the user. The storage service is SIGKILLed and
+restarted between the upload and its acceptance.
 
 The agencies' steps run in this process (``offchain.cli.main``; each builds its Agency afresh
 from the keystore and the database, so nothing else carries over), the user's in subprocesses.
@@ -14,6 +15,7 @@ Research: Huang, Chen, Wang 2020 §3.3–3.5.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +32,8 @@ from offchain.protocols.group_member import GroupUpload
 from tests.e2e.test_services import ROOT, Service
 from tests.helpers import VOTING_PERIOD_S
 
-CONTENT = b"record_id,age,diagnosis\n" + b"R-0001,47,I10\n" * 200
+CONTENT = b"record_id,age,diagnosis\n" + b"R-0001,47,I10\n" * 5000
+BLOCK = 64  # > 1024 blocks: the agency asks the storage service for them in several batches
 CLI_TIMEOUT_S = 60.0
 
 
@@ -132,10 +135,12 @@ def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations
 
     (tmp_path / "records.csv").write_bytes(CONTENT)
     uploaded = user.spawn(
-        "upload", str(tmp_path / "records.csv"), "--storage", storage.url, "--block-size", "512",
+        "upload", str(tmp_path / "records.csv"), "--storage", storage.url, "--block-size", str(BLOCK),
         "--out", user.path("upload.json"),
     )  # fmt: skip
     assert user.address.lower()[2:] not in Path(user.path("upload.json")).read_text().lower()
+    assert uploaded["blocks"] > 1024
+    storage.restart()  # SIGKILL: the upload was acknowledged, so it is on the service's disk and index
     recorded = hospital.run(capsys, "agency", "accept", user.path("upload.json"), "--storage", storage.url)
     file_id = uploaded["file_id"]
     assert recorded["file_id"] == file_id
@@ -153,3 +158,24 @@ def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations
     upload = GroupUpload.from_json(Path(user.path("upload.json")).read_text())
     public = gs.GroupPublicKey.from_json(Path(group).read_text())
     assert check_published_opening(client, int(ballot_id), public, upload.signature) == user.address
+
+
+def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_service(storage):
+    from offchain.crypto import pre
+    from offchain.errors import VerificationError
+    from offchain.services.client import StorageClient
+
+    seeded = random.Random(3)  # a reproducible test group whose join's prime is found quickly
+    manager = gs.GroupManager(gs.generate_group(1024, rng=seeded), rng=seeded)
+    member = gs.join(manager, rng=seeded)
+    storage.wait_ready()
+    client = StorageClient(storage.url)
+    with pytest.raises(VerificationError, match="does not verify over its blocks"):
+        client.store_anonymous(
+            file_id=b"\x07" * 32,
+            ciphertext=b"ciphertext blocks" * 10,
+            block_size=64,
+            sealed_key=pre.seal(pre.KeyPair.generate().public_key, b"k" * 32),
+            group=manager.public,
+            signature=gs.sign(member, b"another message"),
+        )
