@@ -26,6 +26,7 @@ from offchain.protocols.agency import Agency, check_published_opening, reason_ha
 from offchain.protocols.agency_state import AGENCY_SCHEMA, AgencyState
 from offchain.protocols.group_member import GroupMember, JoinReceipt
 from offchain.storage import FilesystemBlobStore
+from tests.offchain.acjt_vectors import CERTIFICATE_PRIMES_1024
 from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
 
 BITS = 1024
@@ -39,8 +40,8 @@ def manager_key() -> gs.GroupManagerKey:
 
 
 @pytest.fixture(scope="module")
-def primes(manager_key) -> list[int]:
-    return [int(e) for e in gs.certificate_primes(manager_key.public.params, 3)]
+def primes() -> list[int]:
+    return list(CERTIFICATE_PRIMES_1024[:3])
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,16 @@ import pytest
 
 from offchain.crypto import group_signature as gs
 from offchain.errors import InvalidInputError, VerificationError
+from tests.offchain.acjt_vectors import CERTIFICATE_PRIMES_1024
 
 BITS = 1024
 
 
 @pytest.fixture(scope="module")
 def manager() -> gs.GroupManager:
-    return gs.GroupManager(gs.generate_group(BITS))
+    made = gs.GroupManager(gs.generate_group(BITS))
+    made.add_primes(CERTIFICATE_PRIMES_1024)
+    return made
 
 
 def _wire(message, kind):
@@ -43,6 +46,7 @@ def test_a_manager_restarted_between_challenge_and_certify_resumes_the_join(mana
     request = applicant.request()
     challenge = manager.challenge(request)
     restarted = gs.GroupManager(manager.key)
+    restarted.add_primes(CERTIFICATE_PRIMES_1024[-1:])
     restarted.resume_join(_wire(request, gs.JoinRequest), _wire(challenge, gs.JoinChallenge))
     applicant.complete(restarted.certify(applicant.respond(request, challenge)))
 

@@ -14,6 +14,7 @@ from offchain.crypto import group_signature as gs
 from offchain.errors import InvalidInputError
 from offchain.protocols.agency_state import AgencyState, BallotRecord, JoinInFlight, MemberRecord, UploadRecord
 from offchain.protocols.group_member import GroupUpload
+from tests.offchain.acjt_vectors import CERTIFICATE_PRIMES_1024
 
 USER = "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A"
 MEMBER = MemberRecord(certificate=7, user=USER, join_id=b"j1", c2=11, e=13, a_cert=17, receipt=b"\x01" * 65)
@@ -69,6 +70,7 @@ def test_a_ballot_step_of_an_unknown_action_is_refused(state):
 
 def test_a_group_upload_round_trips_through_json():
     manager = gs.GroupManager(gs.generate_group(1024))
+    manager.add_primes(CERTIFICATE_PRIMES_1024[:1])
     signature = gs.sign(gs.join(manager), b"message")
     upload = GroupUpload(b"\x01" * 32, b"\x02" * 32, 3, 512, "datashare://cloud/x", b"\x03" * 32, signature)
     assert GroupUpload.from_json(upload.to_json()) == upload

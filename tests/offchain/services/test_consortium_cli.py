@@ -14,13 +14,16 @@ from offchain.cli import build_parser, main
 from offchain.commands.consortium import JOIN_SECRET, MEMBER_SECRET
 from offchain.crypto import group_signature as gs
 from offchain.keystore import Keystore
+from tests.offchain.acjt_vectors import CERTIFICATE_PRIMES_1024
 
 PASSPHRASE = "correct horse"
 
 
 @pytest.fixture(scope="module")
 def manager() -> gs.GroupManager:
-    return gs.GroupManager(gs.generate_group(1024))
+    made = gs.GroupManager(gs.generate_group(1024))
+    made.add_primes(CERTIFICATE_PRIMES_1024)
+    return made
 
 
 @pytest.fixture
