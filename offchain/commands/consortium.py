@@ -153,8 +153,9 @@ def cmd_agency_init(args: argparse.Namespace, out: Any) -> None:
     store = _keystore_for_writing(args)
     if MANAGER_SECRET in store.names() and not args.force:
         raise InvalidInputError(f"{store.path} holds a group manager key; --force replaces it (and its group)")
-    key = gs.generate_group(args.bits)
     consortium = _consortium(args)
+    with _spinner(out, f"safe primes for a {args.bits}-bit group"):
+        key = gs.generate_group(args.bits)
     agency = Agency(args.name, key, _account(args), consortium)
     store.put(MANAGER_SECRET, key.to_json().encode())  # kept before its hash goes on chain
     agency.publish_group_key()
@@ -169,6 +170,38 @@ def cmd_agency_init(args: argparse.Namespace, out: Any) -> None:
             "keystore": str(store.path),
         },
     )
+
+
+def cmd_agency_show(args: argparse.Namespace, out: Any) -> None:
+    """The agency's records from its state: members, joins in flight, primes, uploads, ballots."""
+    agency = _agency(args)
+    state = agency.state
+    members = state.members()
+    out.result(
+        f"agency {agency.address}",
+        {
+            "agency": agency.address,
+            "group": "0x" + agency.public.fingerprint().hex(),
+            "state": state.url,
+            "members": [m.user for m in members],
+            "joins_in_flight": ["0x" + j.join_id.hex() for j in state.joins()],
+            "admitted": list(state.admitted()),
+            "stocked_primes": len(state.primes()),
+            "uploads": ["0x" + f.hex() for f in state.upload_ids()],
+            "ballots": [f"{b.ballot_id}:{b.action}" for b in state.ballots()],
+        },
+    )
+
+
+def _spinner(out: Any, description: str) -> Any:
+    """An indeterminate progress bar on stderr (elapsed time) for a search of unknown length."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out.err, disable=out.as_json
+    )
+    progress.add_task(description, total=None)
+    return progress
 
 
 def cmd_agency_stock_primes(args: argparse.Namespace, out: Any) -> None:
@@ -422,6 +455,9 @@ def register(commands: Any) -> None:
     init.add_argument("--group-out", required=True, help="where to write the group public key (for the members)")
     init.add_argument("--force", action="store_true", help="replace a manager key in the keystore")
     init.set_defaults(run=cmd_agency_init)
+    actions.add_parser("show", help="the agency's records: members, joins, primes, uploads, ballots").set_defaults(
+        run=cmd_agency_show
+    )
     stock = actions.add_parser("stock-primes", help="search certificate primes ahead of the joins")
     stock.add_argument("--count", type=int, required=True)
     stock.set_defaults(run=cmd_agency_stock_primes)

@@ -130,6 +130,8 @@ def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations
     certificate = hospital.path("cert.json")
     certified = hospital.run(capsys, "agency", "certify", user.path("response.json"), "--out", certificate)
     assert (certified["user"], certified["members"], certified["join_id"]) == (user.address, 1, request["join_id"])
+    shown = hospital.run(capsys, "agency", "show")
+    assert (shown["members"], shown["joins_in_flight"], shown["stocked_primes"]) == ([user.address], [], 0)
     joined = user.spawn("join", "finish", certificate, "--group", group)
     assert joined["group"] == "0x" + gs.GroupPublicKey.from_json(Path(group).read_text()).fingerprint().hex()
 
@@ -153,6 +155,7 @@ def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations
     assert hospital.run(capsys, "trace", "vote", ballot_id)["status"] == "approved"
     opened = hospital.run(capsys, "trace", "open", ballot_id)
     assert (opened["signer"], opened["file_id"]) == (user.address, file_id)
+    assert hospital.run(capsys, "agency", "show")["ballots"] == [f"{ballot_id}:opened", f"{ballot_id}:voted"]
 
     client = ConsortiumClient(consortium, from_block=consortium.tx.block_number)
     upload = GroupUpload.from_json(Path(user.path("upload.json")).read_text())
