@@ -2,7 +2,7 @@
 keystore and the agency's state database. Three agencies create their groups; a user joins the
 hospital's group in five invocations alternating between the user (a separate ``datashare``
 process each time) and the hospital; the user uploads anonymously to the storage service (a
-``python -m offchain.services`` process); the hospital records the upload; the bank asks for a
+``datashare serve`` process); the hospital records the upload; the bank asks for a
 trace, the university votes, the opening is refused below the quorum, the hospital's own vote
 approves it, and the hospital opens it, naming the user. The storage service is SIGKILLed and
 restarted between the upload and its acceptance.
@@ -15,8 +15,6 @@ Research: Huang, Chen, Wang 2020 §3.3–3.5.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +26,17 @@ from offchain.cli import main
 from offchain.crypto import group_signature as gs
 from offchain.protocols.agency import check_published_opening
 from offchain.protocols.group_member import GroupUpload
-from tests.e2e.test_services import ROOT, Service
+from offchain.services.local import DatashareCli as User
+from tests.e2e.test_services import ROOT, Service, _rpc_url
 from tests.helpers import VOTING_PERIOD_S
 from tests.offchain.acjt_vectors import CERTIFICATE_PRIMES_1024
 
 CONTENT = b"record_id,age,diagnosis\n" + b"R-0001,47,I10\n" * 5000
 BLOCK = 64  # > 1024 blocks: the agency asks the storage service for them in several batches
-CLI_TIMEOUT_S = 60.0
 
 
-class Person:
-    """One person's keystore, passphrase and key file; ``run`` in this process, ``spawn`` in another."""
+class Agency:
+    """One agency's keystore, passphrase and key file; its steps run in this process."""
 
     def __init__(self, folder: Path, private_key: str, consortium: str | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -63,17 +61,9 @@ class Person:
         assert code == expect, result
         return result
 
-    def spawn(self, *args: str) -> dict[str, Any]:
-        process = subprocess.run(
-            [sys.executable, "-m", "offchain.cli", *self.global_args, "consortium", *args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_S,
-        )
-        assert process.returncode == 0, f"exit {process.returncode}\n{process.stdout}\n{process.stderr[-3000:]}"
-        (line,) = process.stdout.strip().splitlines()
-        return dict(json.loads(line))
+
+def path(user: User, name: str) -> str:
+    return str(user.folder / name)
 
 
 @pytest.fixture(scope="module")
@@ -102,14 +92,23 @@ def storage(registry, tmp_path_factory):
 
 
 def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations(
-    capsys, tmp_path, storage, keyed_consortium, founders
+    capsys, tmp_path, storage, keyed_consortium, founders, registry
 ):
     consortium = keyed_consortium
+    from brownie import network
+
     hospital, bank, university = (
-        Person(tmp_path / name, account.private_key, consortium.address)
+        Agency(tmp_path / name, account.private_key, consortium.address)
         for name, account in zip(("hospital", "bank", "university"), founders, strict=False)
     )
-    user = Person(tmp_path / "user", Account.create().key.hex())
+    user = User(
+        tmp_path / "user",
+        network=network.show_active(),
+        registry=registry.address,
+        rpc=_rpc_url(),
+        private_key=Account.create().key.hex(),
+        cwd=ROOT,
+    )  # a datashare process per step
     for agency in (hospital, bank, university):
         created = agency.run(capsys, "agency", "init", "--bits", "1024", "--group-out", agency.path("group.json"))
         assert created["agency"] == agency.address
@@ -117,33 +116,33 @@ def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations
     assert hospital.run(capsys, "agency", "stock-primes", "--count", "1")["stocked"] == 1
     storage.wait_ready()
 
-    request = user.spawn("join", "start", "--group", group, "--out", user.path("request.json"))
+    request = user("consortium", "join", "start", "--group", group, "--out", path(user, "request.json"))
     hospital.run(capsys, "agency", "admit", user.address)
     hospital.run(
-        capsys, "agency", "challenge", user.path("request.json"), "--user", user.address,
+        capsys, "agency", "challenge", path(user, "request.json"), "--user", user.address,
         "--out", hospital.path("challenge.json"),
     )  # fmt: skip
-    user.spawn(
-        "join", "respond", hospital.path("challenge.json"), "--request", user.path("request.json"),
-        "--group", group, "--out", user.path("response.json"),
+    user("consortium",
+        "join", "respond", hospital.path("challenge.json"), "--request", path(user, "request.json"),
+        "--group", group, "--out", path(user, "response.json"),
     )  # fmt: skip
     certificate = hospital.path("cert.json")
-    certified = hospital.run(capsys, "agency", "certify", user.path("response.json"), "--out", certificate)
+    certified = hospital.run(capsys, "agency", "certify", path(user, "response.json"), "--out", certificate)
     assert (certified["user"], certified["members"], certified["join_id"]) == (user.address, 1, request["join_id"])
     shown = hospital.run(capsys, "agency", "show")
     assert (shown["members"], shown["joins_in_flight"], shown["stocked_primes"]) == ([user.address], [], 0)
-    joined = user.spawn("join", "finish", certificate, "--group", group)
+    joined = user("consortium", "join", "finish", certificate, "--group", group)
     assert joined["group"] == "0x" + gs.GroupPublicKey.from_json(Path(group).read_text()).fingerprint().hex()
 
     (tmp_path / "records.csv").write_bytes(CONTENT)
-    uploaded = user.spawn(
+    uploaded = user("consortium",
         "upload", str(tmp_path / "records.csv"), "--storage", storage.url, "--block-size", str(BLOCK),
-        "--out", user.path("upload.json"),
+        "--out", path(user, "upload.json"),
     )  # fmt: skip
-    assert user.address.lower()[2:] not in Path(user.path("upload.json")).read_text().lower()
+    assert user.address.lower()[2:] not in Path(path(user, "upload.json")).read_text().lower()
     assert uploaded["blocks"] > 1024
     storage.restart()  # SIGKILL: the upload was acknowledged, so it is on the service's disk and index
-    recorded = hospital.run(capsys, "agency", "accept", user.path("upload.json"), "--storage", storage.url)
+    recorded = hospital.run(capsys, "agency", "accept", path(user, "upload.json"), "--storage", storage.url)
     file_id = uploaded["file_id"]
     assert recorded["file_id"] == file_id
 
@@ -158,7 +157,7 @@ def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations
     assert hospital.run(capsys, "agency", "show")["ballots"] == [f"{ballot_id}:opened", f"{ballot_id}:voted"]
 
     client = ConsortiumClient(consortium, from_block=consortium.tx.block_number)
-    upload = GroupUpload.from_json(Path(user.path("upload.json")).read_text())
+    upload = GroupUpload.from_json(Path(path(user, "upload.json")).read_text())
     public = gs.GroupPublicKey.from_json(Path(group).read_text())
     assert check_published_opening(client, int(ballot_id), public, upload.signature) == user.address
 
