@@ -20,7 +20,7 @@ from sqlalchemy import insert
 from offchain.chain.consortium import ConsortiumClient
 from offchain.chain.registry import DataRegistryClient
 from offchain.crypto import group_signature as gs
-from offchain.errors import InvalidInputError, StateSchemaError
+from offchain.errors import InvalidInputError, StateSchemaError, TransactionRevertedError
 from offchain.protocols import CloudServer
 from offchain.protocols.agency import Agency, check_published_opening, reason_hash
 from offchain.protocols.agency_state import AGENCY_SCHEMA, AgencyState
@@ -179,3 +179,17 @@ def test_a_database_written_by_a_newer_toolkit_is_refused(tmp_path):
         connection.execute(insert(AGENCY_SCHEMA.table).values(version=99, name="future", applied_at=0))
     with pytest.raises(StateSchemaError, match="schema version 99"):
         AgencyState(path)
+
+
+def test_an_upload_whose_record_is_refused_on_chain_is_not_kept(tmp_path, manager_key, agencies, client, registry):
+    state = AgencyState(tmp_path / "agency.sqlite")
+    agency = Agency("hospital", manager_key, agencies[0], client, state=state)  # its group key never published
+    agency.add_primes(CERTIFICATE_PRIMES_1024[:1])
+    identity = Account.create()
+    agency.admit(identity.address)
+    server = CloudServer("cloud", FilesystemBlobStore(tmp_path / "cloud"), DataRegistryClient(registry))
+    upload, _ = GroupMember.join(agency, identity).upload(CONTENT, server, block_size=BLOCK)
+    with pytest.raises(TransactionRevertedError, match="ConsortiumGroupKeyNotSet"):
+        agency.accept_upload(upload, server)
+    assert state.upload_ids() == ()  # written before the submission, forgotten when it failed
+    state.close()
