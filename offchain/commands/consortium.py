@@ -30,6 +30,7 @@ Any agency, then the record's agency::
     datashare consortium trace request FILE_ID --record-agency 0xAGENCY --reason "…"
     datashare consortium trace vote BALLOT_ID [--against]
     datashare consortium trace open BALLOT_ID                     # only once approved on chain
+    datashare consortium trace check BALLOT_ID --group group.json --upload upload.json   # anyone
 
 Exit codes are :mod:`offchain.cli`'s (``datashare --help``).
 """
@@ -428,6 +429,20 @@ def cmd_trace_open(args: argparse.Namespace, out: Any) -> None:
     )
 
 
+def cmd_trace_check(args: argparse.Namespace, out: Any) -> None:
+    """Anyone: check a published opening (the trace approved, the proofs, the join receipt)."""
+    from offchain.protocols.agency import check_published_opening
+    from offchain.protocols.group_member import GroupUpload
+
+    group = _group(args)
+    upload = GroupUpload.from_json(_read_text(args.upload, "upload file"))
+    signer = check_published_opening(_consortium(args), args.ballot_id, group, upload.signature)
+    out.result(
+        "opening checked",
+        {"ballot_id": args.ballot_id, "file_id": "0x" + upload.file_id.hex(), "signer": signer, "valid": True},
+    )
+
+
 # ---- the parser -----------------------------------------------------------------------------
 
 
@@ -517,3 +532,8 @@ def register(commands: Any) -> None:
     open_ = trace_steps.add_parser("open", help="open an approved trace of one of this agency's records")
     open_.add_argument("ballot_id", type=int)
     open_.set_defaults(run=cmd_trace_open)
+    check = trace_steps.add_parser("check", help="anyone: check a published opening against the chain")
+    check.add_argument("ballot_id", type=int)
+    check.add_argument("--group", required=True, help="the record agency's group public key file")
+    check.add_argument("--upload", required=True, help="the upload file (its group signature)")
+    check.set_defaults(run=cmd_trace_check)

@@ -21,11 +21,8 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from offchain.chain.consortium import ConsortiumClient
 from offchain.cli import main
 from offchain.crypto import group_signature as gs
-from offchain.protocols.agency import check_published_opening
-from offchain.protocols.group_member import GroupUpload
 from offchain.services.local import DatashareCli as User
 from tests.e2e.test_services import ROOT, Service, _rpc_url
 from tests.helpers import VOTING_PERIOD_S
@@ -156,10 +153,15 @@ def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations
     assert (opened["signer"], opened["file_id"]) == (user.address, file_id)
     assert hospital.run(capsys, "agency", "show")["ballots"] == [f"{ballot_id}:opened", f"{ballot_id}:voted"]
 
-    client = ConsortiumClient(consortium, from_block=consortium.tx.block_number)
-    upload = GroupUpload.from_json(Path(path(user, "upload.json")).read_text())
-    public = gs.GroupPublicKey.from_json(Path(group).read_text())
-    assert check_published_opening(client, int(ballot_id), public, upload.signature) == user.address
+    checked = university.run(
+        capsys, "trace", "check", ballot_id, "--group", group, "--upload", path(user, "upload.json")
+    )
+    assert (checked["signer"], checked["valid"]) == (user.address, True)
+    other_group = bank.path("group.json")  # the opening does not check against another group's key
+    refused = university.run(
+        capsys, "trace", "check", ballot_id, "--group", other_group, "--upload", path(user, "upload.json"), expect=4
+    )
+    assert refused["error"] == "VerificationError"
 
 
 def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_service(storage):
