@@ -14,6 +14,7 @@ Storage: SQLAlchemy 2.x Core through :func:`offchain.database.open_state`: an SQ
 default, any SQLAlchemy URL otherwise (e.g. PostgreSQL). Tables, versioned by the
 ``ledger_schema_migrations`` table (:class:`~offchain.database.SchemaMigrations`):
 
+* ``ledger_keys`` ledger → its threshold public key (public: n and the verification keys);
 * ``ledger_anonymity_sets`` (ledger, account, receiver) → decoys: an account's book;
 * ``ledger_payments`` (ledger, transfer_id) → account, the anonymity set, the transfer proof
   (public: its keccak256 is on chain, the trustees need it), when submitted, the verdict once
@@ -125,7 +126,14 @@ reviews_table = Table(
     Column("reviewed_at", BigInteger, nullable=True),
 )
 
-_TABLES = (sets_table, payments_table, withdrawals_table, reviews_table)
+keys_table = Table(
+    "ledger_keys",
+    _metadata,
+    Column("ledger", String(42), primary_key=True),
+    Column("public_key", Text, nullable=False),  # ThresholdPublicKey.to_json(): public
+)
+
+_TABLES = (keys_table, sets_table, payments_table, withdrawals_table, reviews_table)
 
 
 def _migration_1(connection: Connection) -> None:
@@ -211,6 +219,30 @@ class LedgerState:
 
     def __repr__(self) -> str:
         return f"LedgerState({self.url!r}, ledger={self.ledger})"
+
+    # ---- the ledger's public key ---------------------------------------------------------------
+
+    def set_public_key(self, public_key: tp.ThresholdPublicKey) -> None:
+        """Keep the ledger's threshold public key (replacing none: a ledger has one key).
+
+        Raises:
+            InvalidInputError: another key is kept for this ledger.
+        """
+        kept = self.public_key()
+        if kept is not None:
+            if kept != public_key:
+                raise InvalidInputError(f"{self.ledger} already has another public key in {self.url}")
+            return
+        with self.engine.begin() as connection:
+            connection.execute(insert(keys_table).values(ledger=self.ledger, public_key=public_key.to_json()))
+
+    def public_key(self) -> tp.ThresholdPublicKey | None:
+        """The ledger's threshold public key, if kept."""
+        with self.engine.connect() as connection:
+            text = connection.execute(
+                select(keys_table.c.public_key).where(keys_table.c.ledger == self.ledger)
+            ).scalar_one_or_none()
+        return None if text is None else tp.ThresholdPublicKey.from_json(str(text))
 
     # ---- anonymity sets ------------------------------------------------------------------------
 

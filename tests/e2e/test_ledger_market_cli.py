@@ -1,0 +1,179 @@
+"""``datashare ledger`` and ``datashare market`` end to end (issue 17): each step is a separate
+``datashare`` invocation (in this process, to spare a Brownie start-up per step: each builds its
+objects anew from its keystore and state database, as a new process would), and what one step
+leaves (anonymity sets, payments, the trustees' journal, a requirement's opening) is what the
+next one finds. The market's storage service (also the proxy) is a ``datashare serve`` process.
+
+Research: Zheng et al. 2018 §4.5 (the ledger), Feng et al. 2022 §5–6 (the market).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offchain.cli import main
+from offchain.keystore import Keystore
+from offchain.zk import Record
+from tests.e2e.test_cli import CliService
+from tests.e2e.test_services import _rpc_url
+from tests.helpers import VOTING_PERIOD_S
+
+ETHER = 10**18
+PASSPHRASE = "ledger and market"
+
+
+class Person:
+    """One person's ``datashare``: a folder with its keystore, passphrase, account key and state."""
+
+    def __init__(self, folder: Path, private_key: str, *extra: str) -> None:
+        from brownie import network
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        (folder / "passphrase").write_text(PASSPHRASE + "\n")
+        (folder / "account.key").write_text(private_key + "\n")
+        self.global_args = [
+            "--json", "--network", network.show_active(), "--rpc", _rpc_url(),
+            "--keystore", str(folder / "keystore.json"), "--passphrase-file", str(folder / "passphrase"),
+            "--key-file", str(folder / "account.key"), "--deployment", str(folder / "no-record.json"), *extra,
+        ]  # fmt: skip
+
+    def __call__(self, capsys, *argv: str, expect: int = 0) -> dict[str, Any]:
+        capsys.readouterr()  # what the test printed before (Brownie's chatter)
+        code = main([*self.global_args, *argv])
+        captured = capsys.readouterr()
+        lines = captured.out.strip().splitlines()
+        assert code == expect, f"exit {code}: {captured.out}\n{captured.err[-3000:]}"
+        assert len(lines) == 1, captured.out
+        return dict(json.loads(lines[0]))
+
+
+def person(accounts, folder: Path, *extra: str) -> Person:
+    account = accounts.add()
+    accounts[0].transfer(account, "20 ether")
+    return Person(folder, account.private_key, *extra)
+
+
+def test_a_ledger_payment_and_its_review_run_as_separate_commands_and_survive_restarts(accounts, tmp_path, capsys):
+    board = person(accounts, tmp_path / "board")  # deals, and runs the trustees' board
+    for index in (1, 2, 3):
+        trustee = accounts.add()
+        accounts[0].transfer(trustee, "5 ether")
+        (tmp_path / f"trustee-{index}.key").write_text(trustee.private_key)
+    alice, bob, carol, dave = (person(accounts, tmp_path / name) for name in ("alice", "bob", "carol", "dave"))
+    for who in (board, alice, bob):
+        who(capsys, "keys", "create")
+    public_key = tmp_path / "ledger-key.json"
+    dealt = board(
+        capsys, "ledger", "deal", "--threshold", "2", "--bits", "1024", "--public-key-out", str(public_key),
+        *[arg for i in (1, 2, 3) for arg in ("--trustee-key-file", str(tmp_path / f"trustee-{i}.key"))],
+    )  # fmt: skip
+    ledger = dealt["ledger"]
+    assert dealt["threshold"] == 2 and len(dealt["trustees"]) == 3 and dealt["modulus_bits"] == 1024
+    shares = Keystore.open(tmp_path / "board" / "keystore.json", PASSPHRASE).names()
+    assert sum(name.startswith(f"ledger/{ledger.lower()}/share-") for name in shares) == 3
+
+    first_args = ("--ledger", ledger, "--public-key", str(public_key))
+    alice(capsys, "ledger", "deposit", str(3 * ETHER), *first_args)
+    bob(capsys, "ledger", "deposit", str(ETHER), *first_args)
+    paid = alice(
+        capsys, "ledger", "pay", address_of(bob), str(ETHER), "--ledger", ledger, "--set-size", "3",
+        "--candidate", address_of(carol), "--candidate", address_of(dave), "--proof-out", str(tmp_path / "p1"),
+    )  # fmt: skip
+    assert len(paid["accounts"]) == 4  # alice, bob and the two decoys (set size 3: bob and two)
+
+    reviewed = board(capsys, "ledger", "review", "--ledger", ledger, "--transfer", str(paid["transfer_id"]),
+                     "--proof", str(tmp_path / "p1"))  # fmt: skip
+    assert reviewed["reviews"] == [{"kind": "transfer", "id": paid["transfer_id"], "accepted": True, "detail": ""}]
+    again = board(capsys, "ledger", "review", "--ledger", ledger, "--transfer", str(paid["transfer_id"]),
+                  "--proof", str(tmp_path / "p1"))  # fmt: skip
+    assert again["reviews"] == reviewed["reviews"]  # from the journal: not reviewed twice
+
+    # a new invocation pays bob again: the set recorded by the first one is reused
+    second = alice(capsys, "ledger", "pay", address_of(bob), str(ETHER // 2), "--ledger", ledger,
+                   "--proof-out", str(tmp_path / "p2"))  # fmt: skip
+    assert second["accounts"] == paid["accounts"]
+    alice(capsys, "ledger", "pay", address_of(bob), "1", "--ledger", ledger, "--set-size", "2",
+          "--proof-out", str(tmp_path / "p3"), expect=3)  # fmt: skip  # another set is refused
+    board(capsys, "ledger", "review", "--ledger", ledger, "--transfer", str(second["transfer_id"]),
+          "--proof", str(tmp_path / "p2"))  # fmt: skip
+
+    folded = alice(capsys, "ledger", "fold", "--ledger", ledger)
+    assert folded["payments"] == {str(paid["transfer_id"]): "verified", str(second["transfer_id"]): "verified"}
+    bob(capsys, "ledger", "fold", "--ledger", ledger)
+    assert board(capsys, "ledger", "balance", address_of(bob), "--ledger", ledger)["balance_wei"] == 5 * ETHER // 2
+
+    request = bob(capsys, "ledger", "withdraw", str(2 * ETHER), "--ledger", ledger)
+    withdrawal = board(capsys, "ledger", "review", "--ledger", ledger, "--withdrawal", str(request["request_id"]))
+    assert withdrawal["reviews"][0]["accepted"] is True
+    assert bob(capsys, "ledger", "withdraw", "--collect", "--ledger", ledger)["collected_wei"] == 2 * ETHER
+    books = board(capsys, "ledger", "audit", "--supply", address_of(alice), "--ledger", ledger)
+    assert books["balanced"] and books["audits"][0]["balance_wei"] == 3 * ETHER // 2
+    assert board(capsys, "ledger", "review", "--ledger", ledger)["reviews"] == []  # nothing left pending
+
+
+def address_of(who: Person) -> str:
+    from eth_account import Account
+
+    return str(Account.from_key((who.folder / "account.key").read_text().strip()).address)
+
+
+@pytest.fixture(scope="module")
+def market_contracts(DataRegistry, Groth16VerifierN8, DataMarket, Consortium, ConsortiumArbiter, accounts):
+    deployer = accounts[0]
+    registry = DataRegistry.deploy({"from": deployer})
+    verifier = Groth16VerifierN8.deploy({"from": deployer})
+    market = DataMarket.deploy(registry, [8], [verifier], {"from": deployer})
+    consortium = Consortium.deploy(list(accounts[6:10]), VOTING_PERIOD_S, {"from": deployer})
+    arbiter = ConsortiumArbiter.deploy(consortium, market, {"from": deployer})
+    return registry, market, arbiter
+
+
+def test_a_market_post_prove_deliver_take_run_as_separate_commands(market_contracts, accounts, tmp_path, capsys):
+    from brownie import network
+
+    registry, market, arbiter = market_contracts
+    storage = CliService("storage", "storage", tmp_path / "storage", network.show_active(), registry.address)
+    storage.start()  # its start-up overlaps the first steps
+    try:
+        extra = ("--registry", registry.address, "--connect-wait-s", "60")
+        lab, clinic = (person(accounts, tmp_path / name, *extra) for name in ("lab", "clinic"))
+        lab_keys, clinic_keys = lab(capsys, "keys", "create"), clinic(capsys, "keys", "create")
+        on_market = ("--market", market.address, "--arbiter", arbiter.address)
+        spec = tmp_path / "spec.json"
+        spec.write_text(json.dumps({"ranges": [[40, 60, True], [48, 250, False], *[None] * 6], "min_satisfied": 2}))
+        opening_file = tmp_path / "opening.json"
+        posted = lab(
+            capsys, "market", "post", "--requirement", str(spec), "--price-wei", str(ETHER // 100),
+            "--bond-wei", str(ETHER // 1000), "--opening-out", str(opening_file), *on_market,
+        )  # fmt: skip
+        assert posted["escrow_wei"] == ETHER // 100 and posted["arbiter"] == arbiter.address
+        lab_store = (tmp_path / "lab" / "keystore.json").read_bytes()
+        opening = opening_file.read_text().strip()
+        assert (
+            opening.encode() not in lab_store
+            and opening.encode() not in (tmp_path / "lab" / "market.sqlite").read_bytes()
+        )
+
+        record = tmp_path / "record.json"
+        record.write_bytes(Record.create((52, 61, 138, 291, 0, 2, 1, 7)).to_bytes())
+        proved = clinic(
+            capsys, "market", "prove", str(posted["requirement_id"]), "--opening", str(opening_file),
+            "--buyer", address_of(lab), "--record", str(record), "--storage", storage.url, *on_market,
+        )  # fmt: skip
+        assert proved["registered_now"] and proved["satisfied"] == 2
+        clinic(capsys, "market", "deliver", str(proved["match_id"]), "--to", address_of(lab), "--receiving-pk",
+               lab_keys["receiving_pk"], "--proxy", storage.url, "--threshold", "1", *on_market)  # fmt: skip
+
+        opening_file.unlink()  # the buyer's opening now comes from its keystore alone
+        take = ("market", "take", str(proved["match_id"]), "--storage", storage.url, "--proxy", storage.url,
+                "--verifying-pk", clinic_keys["verifying_pk"], *on_market)  # fmt: skip
+        taken = lab(capsys, *take)
+        assert taken["confirmed"] and taken["record_commitment"] and taken["reason"] == ""
+        assert lab(capsys, *take) == taken  # taken once: the second answer is the kept delivery
+    finally:
+        storage.kill()
