@@ -167,8 +167,8 @@ def cmd_deal(args: argparse.Namespace, out: Any) -> None:
 
 def cmd_deposit(args: argparse.Namespace, out: Any) -> None:
     """Deposit ether into the caller's encrypted balance."""
-    ledger, _, account = _account_of(args)
     amount = _amount(args.amount_wei)
+    ledger, _, account = _account_of(args)
     update = account.deposit(amount)
     out.result(
         "deposited",
@@ -185,11 +185,12 @@ def cmd_pay(args: argparse.Namespace, out: Any) -> None:
     """Pay a receiver among decoys (the anonymity-set rule), and write the proof for the trustees."""
     from offchain.chain.addresses import require_address
 
-    ledger, state, account = _account_of(args)
     receiver = require_address(args.receiver, "receiver", nonzero=True)
+    amount = _amount(args.amount_wei)
+    ledger, state, account = _account_of(args)
     with spinner(out) as progress:
         progress.add_task("proving the transfer (range and conservation proofs)")
-        payment = account.pay(receiver, _amount(args.amount_wei), candidates=args.candidate, set_size=args.set_size)
+        payment = account.pay(receiver, amount, candidates=args.candidate, set_size=args.set_size)
     state.add_payment(payment)
     atomic_write_bytes(Path(args.proof_out), payment.proof.to_bytes())
     out.result(
@@ -231,23 +232,31 @@ def cmd_withdraw(args: argparse.Namespace, out: Any) -> None:
     """Ask the trustees to pay out an amount, or (``--collect``) collect what they released."""
     from offchain.chain.ledger import WithdrawalState
 
-    ledger, state, account = _account_of(args)
-    if args.collect:
-        if args.amount_wei is not None:
-            raise InvalidInputError("withdraw takes an amount or --collect, not both")
-        collected = account.withdraw()
-        for request_id, _, known in state.withdrawals(account.address):
-            if known == WithdrawalState.EXECUTED.name.lower():
-                state.set_withdrawal_state(request_id, "collected")
-        out.result("collected", {"ledger": ledger.address, "account": account.address, "collected_wei": collected})
+    if args.collect == (args.amount_wei is not None):
+        raise InvalidInputError("withdraw takes an amount in wei or --collect (one of them)")
+    if not args.collect:
+        amount = _amount(args.amount_wei)
+        ledger, state, account = _account_of(args)
+        request = account.request_withdrawal(amount)
+        state.add_withdrawal(request.request_id, account.address, request.amount_wei)
+        out.result(
+            "withdrawal requested (pending the trustees' review)",
+            {"ledger": ledger.address, "request_id": request.request_id, "amount_wei": request.amount_wei},
+        )
         return
-    if args.amount_wei is None:
-        raise InvalidInputError("withdraw needs an amount in wei, or --collect")
-    request = account.request_withdrawal(_amount(args.amount_wei))
-    state.add_withdrawal(request.request_id, account.address, request.amount_wei)
+    ledger, state, account = _account_of(args)
+    collected = account.withdraw()
+    for request_id, _, known in state.withdrawals(account.address):
+        if known in ("pending", "executed") and ledger.withdrawal(request_id).state is WithdrawalState.EXECUTED:
+            state.set_withdrawal_state(request_id, "collected")
     out.result(
-        "withdrawal requested (pending the trustees' review)",
-        {"ledger": ledger.address, "request_id": request.request_id, "amount_wei": request.amount_wei},
+        "collected",
+        {
+            "ledger": ledger.address,
+            "account": account.address,
+            "collected_wei": collected,
+            "withdrawals": {str(i): known for i, _, known in state.withdrawals(account.address)},
+        },
     )
 
 
@@ -256,9 +265,9 @@ def cmd_withdraw(args: argparse.Namespace, out: Any) -> None:
 
 def cmd_review(args: argparse.Namespace, out: Any) -> None:
     """Review a transfer (with its proof) or a withdrawal; with neither, finish journaled reviews."""
-    ledger = _ledger(args)
-    state = _state(args, ledger)
-    board = _board(args, ledger)
+    if args.transfer is not None and args.withdrawal is not None:
+        raise InvalidInputError("review one transfer or one withdrawal at a time")
+    proof = b""
     if args.transfer is not None:
         if args.proof is None:
             raise InvalidInputError("reviewing a transfer needs --proof (the file the payer wrote)")
@@ -266,6 +275,10 @@ def cmd_review(args: argparse.Namespace, out: Any) -> None:
             proof = Path(args.proof).read_bytes()
         except OSError as exc:
             raise InvalidInputError(f"cannot read the proof {args.proof}: {exc}") from None
+    ledger = _ledger(args)
+    state = _state(args, ledger)
+    board = _board(args, ledger)
+    if args.transfer is not None:
         done = [state.review_transfer(board, args.transfer, proof)]
     elif args.withdrawal is not None:
         done = [state.review_withdrawal(board, args.withdrawal)]
@@ -294,6 +307,8 @@ def cmd_audit(args: argparse.Namespace, out: Any) -> None:
     """Audit balances (out of range: reported, freezing the account), or the whole supply."""
     from offchain.chain.addresses import require_address
 
+    if not args.supply and not args.account_address:
+        raise InvalidInputError("audit needs accounts, or --supply")
     ledger = _ledger(args)
     board = _board(args, ledger)
     fields: dict[str, Any] = {"ledger": ledger.address}
@@ -309,8 +324,6 @@ def cmd_audit(args: argparse.Namespace, out: Any) -> None:
     fields["audits"] = [
         {"account": a.account, "balance_wei": a.balance_wei, "in_range": a.in_range, "frozen": a.frozen} for a in audits
     ]
-    if not args.supply and not audits:
-        raise InvalidInputError("audit needs accounts, or --supply")
     out.result("audited", fields)
 
 

@@ -10,6 +10,8 @@ Research: Zheng et al. 2018 §4.5 (the ledger), Feng et al. 2022 §5–6 (the ma
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,10 @@ import pytest
 
 from offchain.cli import main
 from offchain.keystore import Keystore
+from offchain.protocols.ledger_state import LedgerState, key_share
 from offchain.zk import Record
-from tests.e2e.test_cli import CliService
-from tests.e2e.test_services import _rpc_url
+from tests.e2e.test_cli import CLI_TIMEOUT_S, CliService
+from tests.e2e.test_services import ROOT, _rpc_url
 from tests.helpers import VOTING_PERIOD_S
 
 ETHER = 10**18
@@ -41,6 +44,16 @@ class Person:
             "--keystore", str(folder / "keystore.json"), "--passphrase-file", str(folder / "passphrase"),
             "--key-file", str(folder / "account.key"), "--deployment", str(folder / "no-record.json"), *extra,
         ]  # fmt: skip
+
+    def as_process(self, *argv: str) -> dict[str, Any]:
+        """Run one step as a process of its own (a Brownie start-up: a few seconds)."""
+        result = subprocess.run(
+            [sys.executable, "-m", "offchain.cli", *self.global_args, *argv],
+            cwd=ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, f"exit {result.returncode}: {result.stdout}\n{result.stderr[-3000:]}"
+        (line,) = result.stdout.strip().splitlines()
+        return dict(json.loads(line))
 
     def __call__(self, capsys, *argv: str, expect: int = 0) -> dict[str, Any]:
         capsys.readouterr()  # what the test printed before (Brownie's chatter)
@@ -93,14 +106,29 @@ def test_a_ledger_payment_and_its_review_run_as_separate_commands_and_survive_re
                   "--proof", str(tmp_path / "p1"))  # fmt: skip
     assert again["reviews"] == reviewed["reviews"]  # from the journal: not reviewed twice
 
-    # a new invocation pays bob again: the set recorded by the first one is reused
-    second = alice(capsys, "ledger", "pay", address_of(bob), str(ETHER // 2), "--ledger", ledger,
-                   "--proof-out", str(tmp_path / "p2"))  # fmt: skip
+    # a new process pays bob again: the set recorded by the first payment is reused
+    second = alice.as_process("ledger", "pay", address_of(bob), str(ETHER // 2), "--ledger", ledger,
+                              "--proof-out", str(tmp_path / "p2"))  # fmt: skip
     assert second["accounts"] == paid["accounts"]
     alice(capsys, "ledger", "pay", address_of(bob), "1", "--ledger", ledger, "--set-size", "2",
           "--proof-out", str(tmp_path / "p3"), expect=3)  # fmt: skip  # another set is refused
-    board(capsys, "ledger", "review", "--ledger", ledger, "--transfer", str(second["transfer_id"]),
-          "--proof", str(tmp_path / "p2"))  # fmt: skip
+
+    # the board journaled the second transfer, then died before reviewing it: a restart finishes it
+    board_state = LedgerState(tmp_path / "board" / "ledger.sqlite", ledger)
+    board_state.receive("transfer", second["transfer_id"], (tmp_path / "p2").read_bytes())
+    board_state.close()
+    resumed = board(capsys, "ledger", "review", "--ledger", ledger)
+    assert resumed["reviews"] == [{"kind": "transfer", "id": second["transfer_id"], "accepted": True, "detail": ""}]
+    # a journal that missed the verdict (settled on chain, e.g. by the others) takes the chain's
+    other = LedgerState(tmp_path / "other-board.sqlite", ledger)
+    other.receive("transfer", paid["transfer_id"], (tmp_path / "p1").read_bytes())
+    other.close()
+    caught_up = board(
+        capsys, "ledger", "review", "--ledger", ledger, "--database", str(tmp_path / "other-board.sqlite")
+    )
+    assert caught_up["reviews"] == [
+        {"kind": "transfer", "id": paid["transfer_id"], "accepted": True, "detail": "verified"}
+    ]
 
     folded = alice(capsys, "ledger", "fold", "--ledger", ledger)
     assert folded["payments"] == {str(paid["transfer_id"]): "verified", str(second["transfer_id"]): "verified"}
@@ -114,6 +142,13 @@ def test_a_ledger_payment_and_its_review_run_as_separate_commands_and_survive_re
     books = board(capsys, "ledger", "audit", "--supply", address_of(alice), "--ledger", ledger)
     assert books["balanced"] and books["audits"][0]["balance_wei"] == 3 * ETHER // 2
     assert board(capsys, "ledger", "review", "--ledger", ledger)["reviews"] == []  # nothing left pending
+
+    store = Keystore.open(tmp_path / "board" / "keystore.json", PASSPHRASE)
+    state_bytes = b"".join(p.read_bytes() for p in (tmp_path / "board").glob("ledger.sqlite*"))
+    for index in (1, 2, 3):
+        share = key_share(store, ledger, index)
+        assert format(share.share, "x").encode() not in state_bytes  # the shares are only in the keystore
+        assert store.get(f"ledger/{ledger.lower()}/account-{index}") not in state_bytes
 
 
 def address_of(who: Person) -> str:
