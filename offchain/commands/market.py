@@ -122,11 +122,11 @@ def requirement_from_spec(text: bytes) -> Any:
 
 def cmd_post(args: argparse.Namespace, out: Any) -> None:
     """Post a requirement with escrow; its opening sealed in the keystore first."""
+    requirement = requirement_from_spec(_read(args.requirement, "requirement spec"))
+    market = _market(args)  # connects
     from brownie import web3
 
-    market = _market(args)
     buyer, state = _buyer(args, market)
-    requirement = requirement_from_spec(_read(args.requirement, "requirement spec"))
     arbiter = args.arbiter or buyer.arbiters.consortium_arbiter
     state.seal_opening(requirement)  # before posting: a crash after it loses nothing
     posted = buyer.post_requirement(
@@ -205,10 +205,10 @@ def cmd_prove(args: argparse.Namespace, out: Any) -> None:
     from offchain.cli import _clients
     from offchain.zk import Record, Requirement
 
-    market = _market(args)
-    owner = _owner(args)
     opening = Requirement.from_json(_read(args.opening, "requirement opening"))
     record = Record.from_bytes(_read(args.record, "record"))
+    market = _market(args)
+    owner = _owner(args)
     file_id = file_id_of(owner.address, record.commitment_bytes)
     registered = True
     try:
