@@ -43,7 +43,6 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    Engine,
     LargeBinary,
     MetaData,
     String,
@@ -58,7 +57,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.ledger import TransferState, WithdrawalState
 from offchain.crypto import threshold_paillier as tp
-from offchain.database import Migration, SchemaMigrations, open_state
+from offchain.database import Migration, RoleState, SchemaMigrations
 from offchain.errors import InvalidInputError
 from offchain.keystore import Keystore
 from offchain.protocols.ledger_account import AnonymitySetBook, PendingPayment
@@ -189,7 +188,7 @@ class ReviewRecord:
     detail: str
 
 
-class LedgerState:
+class LedgerState(RoleState):
     """The ledger roles' state for one ``ConfidentialLedger`` in a SQL database.
 
     An account and a trustee board may share a database or each have its own; a new object
@@ -205,17 +204,13 @@ class LedgerState:
         StorageError: if the database cannot be reached or migrated.
     """
 
+    schema = SCHEMA
+
     def __init__(
         self, database: str | Path, ledger: AddressLike, *, engine_options: dict[str, object] | None = None
     ) -> None:
         self.ledger = require_address(ledger, "ledger", nonzero=True)
-        self.engine: Engine
-        self.engine, self.url = open_state(database, engine_options)
-        SCHEMA.apply(self.engine, self.url)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
+        super().__init__(database, engine_options=engine_options)
 
     def __repr__(self) -> str:
         return f"LedgerState({self.url!r}, ledger={self.ledger})"
@@ -319,23 +314,18 @@ class LedgerState:
 
     def payment(self, transfer_id: int) -> PaymentRecord | None:
         """The payment kept for ``transfer_id``, or ``None``."""
-        with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    select(payments_table).where(
-                        payments_table.c.ledger == self.ledger, payments_table.c.transfer_id == transfer_id
-                    )
-                )
-                .mappings()
-                .first()
+        row = self.first_row(
+            select(payments_table).where(
+                payments_table.c.ledger == self.ledger, payments_table.c.transfer_id == transfer_id
             )
+        )
         if row is None:
             return None
         return PaymentRecord(
             transfer_id=int(row["transfer_id"]),
             account=str(row["account"]),
             accounts=tuple(json.loads(row["accounts"])),
-            proof=bytes(row["proof"]),
+            proof=row["proof"],
             state=str(row["state"]),
         )
 
@@ -440,24 +430,17 @@ class LedgerState:
 
     def review(self, kind: str, item_id: int) -> ReviewRecord | None:
         """The journal's entry for a transfer or withdrawal, or ``None``."""
-        with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    select(reviews_table).where(
-                        reviews_table.c.ledger == self.ledger,
-                        reviews_table.c.kind == kind,
-                        reviews_table.c.item_id == item_id,
-                    )
-                )
-                .mappings()
-                .first()
+        row = self.first_row(
+            select(reviews_table).where(
+                reviews_table.c.ledger == self.ledger, reviews_table.c.kind == kind, reviews_table.c.item_id == item_id
             )
+        )
         if row is None:
             return None
         return ReviewRecord(
             kind=str(row["kind"]),
             item_id=int(row["item_id"]),
-            proof=None if row["proof"] is None else bytes(row["proof"]),
+            proof=row["proof"],
             status=str(row["status"]),
             accepted=row["accepted"],
             detail=str(row["detail"]),

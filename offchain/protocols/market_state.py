@@ -31,7 +31,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    Engine,
     Integer,
     LargeBinary,
     MetaData,
@@ -45,7 +44,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.market import MarketRequirement
-from offchain.database import Migration, SchemaMigrations, open_state
+from offchain.database import Migration, RoleState, SchemaMigrations
 from offchain.errors import IntegrityError, InvalidInputError, UnknownRequirementError
 from offchain.keystore import Keystore
 from offchain.protocols.buyer import Delivery
@@ -130,7 +129,7 @@ class DeliveryRecord:
     reason: str
 
 
-class MarketState:
+class MarketState(RoleState):
     """A buyer's market state: openings in ``keystore``, the rest in a SQL database.
 
     Args:
@@ -144,6 +143,8 @@ class MarketState:
         StorageError: if the database cannot be reached or migrated.
     """
 
+    schema = SCHEMA
+
     def __init__(
         self,
         database: str | Path,
@@ -154,13 +155,7 @@ class MarketState:
     ) -> None:
         self.market = require_address(market, "market", nonzero=True)
         self.keystore = keystore
-        self.engine: Engine
-        self.engine, self.url = open_state(database, engine_options)
-        SCHEMA.apply(self.engine, self.url)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
+        super().__init__(database, engine_options=engine_options)
 
     def __repr__(self) -> str:
         return f"MarketState({self.url!r}, market={self.market})"
@@ -219,22 +214,16 @@ class MarketState:
         Raises:
             UnknownRequirementError: this buyer recorded no such requirement.
         """
-        with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    select(requirements_table).where(
-                        requirements_table.c.market == self.market,
-                        requirements_table.c.requirement_id == requirement_id,
-                    )
-                )
-                .mappings()
-                .first()
+        row = self.first_row(
+            select(requirements_table).where(
+                requirements_table.c.market == self.market, requirements_table.c.requirement_id == requirement_id
             )
+        )
         if row is None:
             raise UnknownRequirementError(requirement_id)
         return PostedRequirement(
             requirement_id=int(row["requirement_id"]),
-            opening=self.opening_for(bytes(row["commitment"])),
+            opening=self.opening_for(row["commitment"]),
             price_wei=int(row["price_wei"]),
             capacity=int(row["capacity"]),
         )
@@ -273,23 +262,17 @@ class MarketState:
 
     def delivery(self, match_id: int) -> DeliveryRecord | None:
         """What became of ``match_id``, or ``None`` if it was not taken."""
-        with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    select(deliveries_table).where(
-                        deliveries_table.c.market == self.market, deliveries_table.c.match_id == match_id
-                    )
-                )
-                .mappings()
-                .first()
+        row = self.first_row(
+            select(deliveries_table).where(
+                deliveries_table.c.market == self.market, deliveries_table.c.match_id == match_id
             )
+        )
         if row is None:
             return None
-        commitment = row["record_commitment"]
         return DeliveryRecord(
             match_id=int(row["match_id"]),
             requirement_id=int(row["requirement_id"]),
             confirmed=bool(row["confirmed"]),
-            record_commitment=None if commitment is None else bytes(commitment),
+            record_commitment=row["record_commitment"],
             reason=str(row["reason"]),
         )

@@ -31,7 +31,7 @@ from offchain.errors import (
 from offchain.keystore import Keystore
 from offchain.protocols.buyer import Delivery
 from offchain.protocols.ledger_account import PendingPayment
-from offchain.protocols.ledger_state import LedgerState, key_share, key_share_name, seal_key_share
+from offchain.protocols.ledger_state import SCHEMA, LedgerState, key_share, key_share_name, seal_key_share
 from offchain.protocols.market_state import MarketState, opening_name
 from offchain.zk import FieldRange, Record, Requirement
 from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
@@ -220,7 +220,9 @@ def test_a_requirement_whose_opening_is_not_sealed_or_does_not_match_is_refused(
 
 def test_a_database_from_a_newer_toolkit_is_refused(tmp_path):
     path = tmp_path / "s.sqlite"
-    LedgerState(path, LEDGER).close()
+    state = LedgerState(path, LEDGER)
+    assert state.schema_version() == SCHEMA.latest == 1
+    state.close()
     with create_engine(f"sqlite:///{path}").begin() as connection:
         connection.execute(text("INSERT INTO ledger_schema_migrations VALUES (2, 'future', 0)"))
     with pytest.raises(StateSchemaError, match="newer toolkit"):
