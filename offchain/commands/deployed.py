@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-__all__ = ["address_and_block", "spinner", "state_database"]
+__all__ = ["address_and_block", "read_input", "spinner", "state_database"]
 
 
 def address_and_block(args: argparse.Namespace, name: str, given: str | None) -> tuple[str, int]:
@@ -41,6 +41,20 @@ def state_database(args: argparse.Namespace, default_name: str) -> str | Path:
     if args.database:
         return str(args.database)
     return _keystore_path(args).parent / default_name
+
+
+def read_input(path: str, what: str) -> bytes:
+    """The bytes of an input file the command was given.
+
+    Raises:
+        InvalidInputError: it cannot be read (exit code 3).
+    """
+    from offchain.errors import InvalidInputError
+
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"cannot read the {what} {path}: {exc}") from None
 
 
 def spinner(out: Any) -> Progress:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.atomic_io import atomic_write_bytes, atomic_write_text
-from offchain.commands.deployed import address_and_block, spinner, state_database
+from offchain.commands.deployed import address_and_block, read_input, spinner, state_database
 from offchain.errors import InvalidInputError, UnknownSecretError
 
 __all__ = ["register"]
@@ -54,10 +54,7 @@ def _public_key(args: argparse.Namespace, state: Any) -> Any:
     from offchain.crypto.threshold_paillier import ThresholdPublicKey
 
     if args.public_key:
-        try:
-            key = ThresholdPublicKey.from_json(Path(args.public_key).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read the public key {args.public_key}: {exc}") from None
+        key = ThresholdPublicKey.from_json(read_input(args.public_key, "public key").decode("utf-8", "replace"))
         state.set_public_key(key)
         return key
     kept = state.public_key()
@@ -126,12 +123,7 @@ def cmd_deal(args: argparse.Namespace, out: Any) -> None:
     from offchain.crypto import threshold_paillier as tp
     from offchain.protocols.ledger_state import seal_key_share
 
-    keys = []
-    for path in args.trustee_key_file:
-        try:
-            keys.append(Path(path).read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read the trustee key file {path}: {exc}") from None
+    keys = [read_input(path, "trustee key file").decode("utf-8", "replace").strip() for path in args.trustee_key_file]
     trustees = [_address_of_key(key) for key in keys]
     store = _open_keystore(args)  # before the slow part: a wrong passphrase fails at once
     _connect(args)
@@ -271,10 +263,7 @@ def cmd_review(args: argparse.Namespace, out: Any) -> None:
     if args.transfer is not None:
         if args.proof is None:
             raise InvalidInputError("reviewing a transfer needs --proof (the file the payer wrote)")
-        try:
-            proof = Path(args.proof).read_bytes()
-        except OSError as exc:
-            raise InvalidInputError(f"cannot read the proof {args.proof}: {exc}") from None
+        proof = read_input(args.proof, "proof")
     ledger = _ledger(args)
     state = _state(args, ledger)
     board = _board(args, ledger)

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.atomic_io import atomic_write_text
-from offchain.commands.deployed import address_and_block, spinner, state_database
+from offchain.commands.deployed import address_and_block, read_input, spinner, state_database
 from offchain.errors import IntegrityError, InvalidInputError, UnknownFileError
 
 __all__ = ["DisputedDeliveryError", "register"]
@@ -89,13 +89,6 @@ def _owner(args: argparse.Namespace) -> Any:
     )
 
 
-def _read(path: str, what: str) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read the {what} {path}: {exc}") from None
-
-
 def requirement_from_spec(text: bytes) -> Any:
     """A fresh :class:`~offchain.zk.Requirement` (new nonce) from a spec (see the module docstring).
 
@@ -122,7 +115,7 @@ def requirement_from_spec(text: bytes) -> Any:
 
 def cmd_post(args: argparse.Namespace, out: Any) -> None:
     """Post a requirement with escrow; its opening sealed in the keystore first."""
-    requirement = requirement_from_spec(_read(args.requirement, "requirement spec"))
+    requirement = requirement_from_spec(read_input(args.requirement, "requirement spec"))
     market = _market(args)  # connects
     from brownie import web3
 
@@ -205,8 +198,8 @@ def cmd_prove(args: argparse.Namespace, out: Any) -> None:
     from offchain.cli import _clients
     from offchain.zk import Record, Requirement
 
-    opening = Requirement.from_json(_read(args.opening, "requirement opening"))
-    record = Record.from_bytes(_read(args.record, "record"))
+    opening = Requirement.from_json(read_input(args.opening, "requirement opening"))
+    record = Record.from_bytes(read_input(args.record, "record"))
     market = _market(args)
     owner = _owner(args)
     file_id = file_id_of(owner.address, record.commitment_bytes)

@@ -49,6 +49,10 @@ def test_the_groups_and_their_actions_are_registered(group, actions):
         (("ledger", "review", "--transfer", "1", "--proof", "/nonexistent/proof"), "cannot read the proof"),
         (("ledger", "review", "--transfer", "1", "--withdrawal", "2"), "one transfer or one withdrawal"),
         (("ledger", "audit"), "accounts, or --supply"),
+        (
+            ("ledger", "deal", "--trustee-key-file", "/nonexistent/key", "--threshold", "1", "--public-key-out", "k"),
+            "cannot read the trustee key file",
+        ),
     ],
 )
 def test_malformed_ledger_arguments_are_refused_as_bad_input_before_the_chain(capsys, argv, message):
