@@ -73,7 +73,9 @@ def _buyer(args: argparse.Namespace, market: Any) -> tuple[Any, Any]:
         keys=pre.KeyPair.from_secret_bytes(store.get(RECEIVING_SECRET)),
         arbiters=_policy(args),
     )
-    return buyer, MarketState(state_database(args, "market.sqlite"), store, market.address)
+    state = MarketState(state_database(args, "market.sqlite"), store, market.address)
+    state.recover(market, buyer.address)  # requirements posted just before a crash
+    return buyer, state
 
 
 def _owner(args: argparse.Namespace) -> Any:
@@ -280,7 +282,7 @@ def register(commands: Any) -> None:
     post.add_argument("--requirement", required=True, help="the requirement spec (JSON, see the README)")
     post.add_argument("--price-wei", type=int, required=True, help="payment per record")
     post.add_argument("--capacity", type=int, default=1, help="records wanted")
-    post.add_argument("--bond-wei", type=int, default=0, help="each owner's bond per submission")
+    post.add_argument("--bond-wei", type=int, required=True, help="each owner's bond per submission (≥ 1)")
     post.add_argument("--expires-in-s", type=int, default=7 * 24 * 3600, help="submissions accepted for this long")
     post.add_argument("--grant-period-s", type=int, default=24 * 3600, help="an owner's time to grant after a match")
     post.add_argument("--review-period-s", type=int, default=2 * 24 * 3600, help="the buyer's time to confirm")

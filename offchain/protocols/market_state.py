@@ -43,7 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from offchain.chain.addresses import AddressLike, require_address
-from offchain.chain.market import MarketRequirement
+from offchain.chain.market import DataMarketClient, MarketRequirement
 from offchain.database import Migration, RoleState, SchemaMigrations
 from offchain.errors import IntegrityError, InvalidInputError, UnknownRequirementError
 from offchain.keystore import Keystore
@@ -207,6 +207,34 @@ class MarketState(RoleState):
                 )
         except SqlIntegrityError:
             logger.info("requirement %d was recorded already", posted.requirement_id)
+
+    def recover(self, market: DataMarketClient, buyer: AddressLike) -> tuple[int, ...]:
+        """Record the requirements posted but not recorded (a crash between posting and
+        :meth:`add_requirement`): every opening sealed for this market whose commitment the chain
+        shows ``buyer`` posted. Run when the buyer starts; returns the ids recorded now.
+        """
+        prefix = opening_name(self.market, b"")
+        with self.engine.connect() as connection:
+            commitments: list[bytes] = list(
+                connection.execute(
+                    select(requirements_table.c.commitment).where(requirements_table.c.market == self.market)
+                ).scalars()
+            )
+        recorded = {bytes(c) for c in commitments}
+        found = []
+        for name in self.keystore.names():
+            if not name.startswith(prefix):
+                continue
+            commitment = bytes.fromhex(name.removeprefix(prefix))
+            if commitment in recorded:
+                continue
+            requirement_id = market.requirement_id_of(buyer, commitment)
+            if requirement_id is None:  # sealed, never posted: kept for a retry
+                continue
+            self.add_requirement(market.get_requirement(requirement_id), self.opening_for(commitment))
+            logger.warning("recorded requirement %d, posted before a crash", requirement_id)
+            found.append(requirement_id)
+        return tuple(found)
 
     def requirement(self, requirement_id: int) -> PostedRequirement:
         """A posted requirement with its opening.

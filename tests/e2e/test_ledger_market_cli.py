@@ -17,13 +17,16 @@ from typing import Any
 
 import pytest
 
+from offchain.chain.market import DataMarketClient
 from offchain.cli import main
+from offchain.commands.market import requirement_from_spec
 from offchain.keystore import Keystore
 from offchain.protocols.ledger_state import LedgerState, key_share
+from offchain.protocols.market_state import MarketState
 from offchain.zk import Record
 from tests.e2e.test_cli import CLI_TIMEOUT_S, CliService
 from tests.e2e.test_services import ROOT, _rpc_url
-from tests.helpers import VOTING_PERIOD_S
+from tests.helpers import VOTING_PERIOD_S, chain_now
 
 ETHER = 10**18
 PASSPHRASE = "ledger and market"
@@ -187,12 +190,25 @@ def test_a_market_post_prove_deliver_take_run_as_separate_commands(market_contra
             "--bond-wei", str(ETHER // 1000), "--opening-out", str(opening_file), *on_market,
         )  # fmt: skip
         assert posted["escrow_wei"] == ETHER // 100 and posted["arbiter"] == arbiter.address
-        lab_store = (tmp_path / "lab" / "keystore.json").read_bytes()
+        lab_keystore = tmp_path / "lab" / "keystore.json"
+        lab_store = lab_keystore.read_bytes()
         opening = opening_file.read_text().strip()
         assert (
             opening.encode() not in lab_store
             and opening.encode() not in (tmp_path / "lab" / "market.sqlite").read_bytes()
         )
+
+        # the lab's next requirement is sealed and posted, then its process dies before the row
+        lab_account = accounts.add((tmp_path / "lab" / "account.key").read_text().strip())
+        crashed = requirement_from_spec(spec.read_bytes())
+        lab_state = MarketState(tmp_path / "lab" / "market.sqlite", Keystore.open(lab_keystore, PASSPHRASE), market)
+        lab_state.seal_opening(crashed)
+        lost = DataMarketClient(market).post_requirement(
+            sender=lab_account, arbiter=arbiter.address, commitment=crashed.commitment_bytes,
+            description_hash=crashed.description_hash, price_wei=1, capacity=1, field_count=8, min_satisfied=2,
+            expires_at=chain_now() + 86400, grant_period_s=3600, review_period_s=3600, bond_wei=1,
+        )  # fmt: skip
+        lab_state.close()
 
         record = tmp_path / "record.json"
         record.write_bytes(Record.create((52, 61, 138, 291, 0, 2, 1, 7)).to_bytes())
@@ -210,5 +226,8 @@ def test_a_market_post_prove_deliver_take_run_as_separate_commands(market_contra
         taken = lab(capsys, *take)
         assert taken["confirmed"] and taken["record_commitment"] and taken["reason"] == ""
         assert lab(capsys, *take) == taken  # taken once: the second answer is the kept delivery
+        recovered = MarketState(tmp_path / "lab" / "market.sqlite", Keystore.open(lab_keystore, PASSPHRASE), market)
+        assert recovered.requirement_ids() == (posted["requirement_id"], lost.requirement_id)  # recorded on restart
+        assert recovered.requirement(lost.requirement_id).opening == crashed
     finally:
         storage.kill()

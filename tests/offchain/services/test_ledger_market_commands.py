@@ -104,8 +104,8 @@ def test_a_malformed_requirement_spec_is_refused(spec):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (("market", "post", "--requirement", "{missing}", "--price-wei", "1"), "cannot read the requirement spec"),
-        (("market", "post", "--requirement", "{bad}", "--price-wei", "1"), "not a requirement spec"),
+        (("market", "post", "--requirement", "{missing}", "--price-wei", "1", "--bond-wei", "1"), "cannot read"),
+        (("market", "post", "--requirement", "{bad}", "--price-wei", "1", "--bond-wei", "1"), "not a requirement"),
         (("market", "prove", "1", "--opening", "{bad}", "--record", "{bad}", "--buyer", ALICE), "not a requirement"),
         (("market", "prove", "1", "--opening", "{missing}", "--record", "r", "--buyer", ALICE), "cannot read"),
     ],
