@@ -8,8 +8,9 @@ Research: Zheng et al. 2018 (J. Comput. Sci. Technol.) §4.2 and §4.5; see
   ``--keystore`` (the board's: :class:`~offchain.protocols.ledger_trustee.TrusteeBoard` runs
   the trustees of one process) and writes the public key to ``--public-key-out``;
 * an account: ``deposit``, ``pay`` (among decoys, under the anonymity-set rule, the proof
-  written for the trustees), ``fold`` (settled credits into the balance), ``withdraw`` (ask;
-  ``--collect`` the ether once approved);
+  written for the trustees; kept in the state before the transfer is sent, so a crash loses
+  neither), ``proof`` (write a kept payment's proof again), ``fold`` (settled credits into the
+  balance), ``withdraw`` (ask; ``--collect`` the ether once approved);
 * the trustees: ``review`` (a transfer with its proof, or a withdrawal; with neither, the
   reviews journaled and not finished), ``balance`` (decrypt an account's balance), ``audit``
   (accounts, or ``--supply``: the books against the ether backing them).
@@ -71,6 +72,7 @@ def _account_of(args: argparse.Namespace) -> tuple[Any, Any, Any]:
     ledger = _ledger(args)
     state = _state(args, ledger)
     account = _account(args)
+    state.recover_payments(ledger, account.address)  # a transfer sent just before a crash
     return ledger, state, LedgerAccount(account, ledger, _public_key(args, state), book=state.book(account.address))
 
 
@@ -182,7 +184,13 @@ def cmd_pay(args: argparse.Namespace, out: Any) -> None:
     ledger, state, account = _account_of(args)
     with spinner(out) as progress:
         progress.add_task("proving the transfer (range and conservation proofs)")
-        payment = account.pay(receiver, amount, candidates=args.candidate, set_size=args.set_size)
+        payment = account.pay(
+            receiver,
+            amount,
+            candidates=args.candidate,
+            set_size=args.set_size,
+            on_proved=lambda proof: state.keep_proof(account.address, proof),
+        )
     state.add_payment(payment)
     atomic_write_bytes(Path(args.proof_out), payment.proof.to_bytes())
     out.result(
@@ -194,6 +202,19 @@ def cmd_pay(args: argparse.Namespace, out: Any) -> None:
             "proof": str(args.proof_out),
             "proving_ms": round(1000 * payment.proving_s),
         },
+    )
+
+
+def cmd_proof(args: argparse.Namespace, out: Any) -> None:
+    """Write again the proof of a kept payment (for the trustees), e.g. after a crash."""
+    ledger, state, account = _account_of(args)
+    kept = state.payment(args.transfer_id)
+    if kept is None or kept.account != account.address:
+        raise InvalidInputError(f"{account.address} kept no payment {args.transfer_id} on ledger {ledger.address}")
+    atomic_write_bytes(Path(args.out), kept.proof)
+    out.result(
+        "proof written",
+        {"ledger": ledger.address, "transfer_id": kept.transfer_id, "state": kept.state, "proof": str(args.out)},
     )
 
 
@@ -352,6 +373,11 @@ def register(commands: Any) -> None:
     pay.add_argument("--set-size", type=int, help="receiver plus decoys (first payment to the receiver)")
     pay.add_argument("--proof-out", required=True, help="where to write the proof (hand it to the trustees)")
     pay.set_defaults(run=cmd_pay)
+
+    proof = actions.add_parser("proof", parents=[account], help="write a kept payment's proof again")
+    proof.add_argument("transfer_id", type=int)
+    proof.add_argument("--out", required=True, help="where to write it")
+    proof.set_defaults(run=cmd_proof)
 
     actions.add_parser("fold", parents=[account], help="fold settled credits into the balance").set_defaults(
         run=cmd_fold

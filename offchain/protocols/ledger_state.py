@@ -16,6 +16,8 @@ default, any SQLAlchemy URL otherwise (e.g. PostgreSQL). Tables, versioned by th
 
 * ``ledger_keys`` ledger → its threshold public key (public: n and the verification keys);
 * ``ledger_anonymity_sets`` (ledger, account, receiver) → decoys: an account's book;
+* ``ledger_proofs`` (ledger, digest) → account, proof: a proof made and about to be sent, kept
+  until its transfer is recorded in ``ledger_payments`` (the write-ahead record of a payment);
 * ``ledger_payments`` (ledger, transfer_id) → account, the anonymity set, the transfer proof
   (public: its keccak256 is on chain, the trustees need it), when submitted, the verdict once
   known: the payments an account made and still has to hand over or see settled;
@@ -48,6 +50,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     select,
     update,
@@ -55,8 +58,9 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from offchain.chain.addresses import AddressLike, require_address
-from offchain.chain.ledger import TransferState, WithdrawalState
+from offchain.chain.ledger import ConfidentialLedgerClient, TransferState, WithdrawalState
 from offchain.crypto import threshold_paillier as tp
+from offchain.crypto.transfer_proof import TransferProof
 from offchain.database import Migration, RoleState, SchemaMigrations
 from offchain.errors import InvalidInputError
 from offchain.keystore import Keystore
@@ -132,7 +136,17 @@ keys_table = Table(
     Column("public_key", Text, nullable=False),  # ThresholdPublicKey.to_json(): public
 )
 
-_TABLES = (keys_table, sets_table, payments_table, withdrawals_table, reviews_table)
+proofs_table = Table(
+    "ledger_proofs",
+    _metadata,
+    Column("ledger", String(42), primary_key=True),
+    Column("digest", LargeBinary(32), primary_key=True),  # keccak256: the transfer's proofHash
+    Column("account", String(42), nullable=False, index=True),
+    Column("proof", LargeBinary, nullable=False),
+    Column("proved_at", BigInteger, nullable=False),
+)
+
+_TABLES = (keys_table, sets_table, proofs_table, payments_table, withdrawals_table, reviews_table)
 
 
 def _migration_1(connection: Connection) -> None:
@@ -288,8 +302,67 @@ class LedgerState(RoleState):
 
     # ---- an account's payments and withdrawals ------------------------------------------------
 
+    def keep_proof(self, account: AddressLike, proof: TransferProof) -> None:
+        """Keep a proof before its transfer is sent (:meth:`LedgerAccount.pay`'s ``on_proved``)."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(proofs_table).values(
+                    ledger=self.ledger,
+                    digest=proof.digest(),
+                    account=require_address(account, "account", nonzero=True),
+                    proof=proof.to_bytes(),
+                    proved_at=int(time.time()),
+                )
+            )
+
+    def kept_proofs(self, account: AddressLike) -> tuple[bytes, ...]:
+        """The proofs ``account`` made whose transfer is not recorded (serialised)."""
+        owner = require_address(account, "account", nonzero=True)
+        with self.engine.connect() as connection:
+            proofs: list[bytes] = list(
+                connection.execute(
+                    select(proofs_table.c.proof).where(
+                        proofs_table.c.ledger == self.ledger, proofs_table.c.account == owner
+                    )
+                ).scalars()
+            )
+        return tuple(bytes(p) for p in proofs)
+
+    def recover_payments(self, ledger: ConfidentialLedgerClient, account: AddressLike) -> tuple[int, ...]:
+        """Record the transfer a crash left unrecorded: run when the account starts.
+
+        A kept proof whose digest is the proof hash of ``account``'s pending transfer becomes that
+        payment; the others were never sent (or their transfer is no longer pending) and are
+        dropped. Returns the transfer ids recorded now.
+        """
+        owner = require_address(account, "account", nonzero=True)
+        kept = self.kept_proofs(owner)
+        if not kept:
+            return ()
+        pending = ledger.pending_transfer(owner)
+        submitted = ledger.submitted_transfer(pending) if pending else None
+        recorded = []
+        for raw in kept:
+            proof = TransferProof.from_bytes(raw)
+            if submitted is not None and submitted.proof_hash == proof.digest() and self.payment(pending) is None:
+                self.add_payment(PendingPayment(submitted, proof, 0.0))
+                logger.warning("recorded transfer %d, sent before a crash", pending)
+                recorded.append(pending)
+            else:
+                self._drop_proof(proof.digest())
+        return tuple(recorded)
+
+    def _drop_proof(self, digest: bytes, connection: Connection | None = None) -> None:
+        where = delete(proofs_table).where(proofs_table.c.ledger == self.ledger, proofs_table.c.digest == digest)
+        if connection is not None:
+            connection.execute(where)
+            return
+        with self.engine.begin() as own:
+            own.execute(where)
+
     def add_payment(self, payment: PendingPayment) -> PaymentRecord:
-        """Keep a submitted payment and its proof until the trustees settle it."""
+        """Keep a submitted payment and its proof until the trustees settle it (the proof kept
+        before sending, if any, is cleared in the same transaction)."""
         transfer = payment.transfer
         record = PaymentRecord(
             transfer_id=transfer.transfer_id,
@@ -310,6 +383,7 @@ class LedgerState(RoleState):
                     state=record.state,
                 )
             )
+            self._drop_proof(payment.proof.digest(), connection)
         return record
 
     def payment(self, transfer_id: int) -> PaymentRecord | None:

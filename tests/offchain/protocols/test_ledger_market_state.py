@@ -118,6 +118,17 @@ def test_payments_and_withdrawals_survive_a_restart_with_their_state(database, k
     assert LedgerState(database(), "0x" + "99" * 20).payments(ALICE) == ()  # keyed by ledger
 
 
+def test_a_proof_kept_before_sending_survives_a_restart_until_its_payment_is_recorded(database, key):
+    made = payment(key, 11)
+    state = LedgerState(database(), LEDGER)
+    state.keep_proof(ALICE, made.proof)
+    state.close()
+    again = LedgerState(database(), LEDGER)
+    assert again.kept_proofs(ALICE) == (made.proof.to_bytes(),) and again.kept_proofs(BOB) == ()
+    again.add_payment(made)  # the transfer's record clears the proof kept for it, in one transaction
+    assert again.kept_proofs(ALICE) == () and again.payment(11).proof == made.proof.to_bytes()
+
+
 def test_the_trustees_journal_keeps_a_pending_review_across_a_restart_and_never_redoes_one(database):
     state = LedgerState(database(), LEDGER)
     state.receive("transfer", 5, b"proof-5")

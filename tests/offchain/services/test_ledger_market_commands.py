@@ -24,7 +24,7 @@ def run(capsys, *argv: str) -> tuple[int, dict]:
 @pytest.mark.parametrize(
     ("group", "actions"),
     [
-        ("ledger", {"deal", "deposit", "pay", "fold", "withdraw", "review", "balance", "audit"}),
+        ("ledger", {"deal", "deposit", "pay", "proof", "fold", "withdraw", "review", "balance", "audit"}),
         ("market", {"post", "prove", "deliver", "take"}),
     ],
 )
