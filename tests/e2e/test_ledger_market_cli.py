@@ -2,7 +2,7 @@
 ``datashare`` invocation (in this process, to spare a Brownie start-up per step: each builds its
 objects anew from its keystore and state database, as a new process would), and what one step
 leaves (anonymity sets, payments, the trustees' journal, a requirement's opening) is what the
-next one finds. The market's storage service (also the proxy) is a ``datashare serve`` process.
+next one finds. The market's storage service (also the proxy) is a ``datashare serve`` process (:class:`LocalService`).
 
 Research: Zheng et al. 2018 §4.5 (the ledger), Feng et al. 2022 §5–6 (the market).
 """
@@ -27,8 +27,8 @@ from offchain.keystore import Keystore
 from offchain.protocols.ledger_account import LedgerAccount
 from offchain.protocols.ledger_state import LedgerState, key_share
 from offchain.protocols.market_state import MarketState
+from offchain.services.local import COMMAND_TIMEOUT_S, LocalService
 from offchain.zk import Record
-from tests.e2e.test_cli import CLI_TIMEOUT_S, CliService
 from tests.e2e.test_services import ROOT, _rpc_url
 from tests.helpers import VOTING_PERIOD_S, chain_now
 
@@ -56,7 +56,7 @@ class Person:
         """Run one step as a process of its own (a Brownie start-up: a few seconds)."""
         result = subprocess.run(
             [sys.executable, "-m", "offchain.cli", *self.global_args, *argv],
-            cwd=ROOT, capture_output=True, text=True, timeout=CLI_TIMEOUT_S, check=False,
+            cwd=ROOT, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, check=False,
         )  # fmt: skip
         assert result.returncode == 0, f"exit {result.returncode}: {result.stdout}\n{result.stderr[-3000:]}"
         (line,) = result.stdout.strip().splitlines()
@@ -197,7 +197,10 @@ def test_a_market_post_prove_deliver_take_run_as_separate_commands(market_contra
     from brownie import network
 
     registry, market, arbiter = market_contracts
-    storage = CliService("storage", "storage", tmp_path / "storage", network.show_active(), registry.address)
+    storage = LocalService(
+        "storage", "storage", tmp_path / "storage", network=network.show_active(), registry=registry.address,
+        rpc=_rpc_url(), cwd=ROOT,
+    )  # fmt: skip
     storage.start()  # its start-up overlaps the first steps
     try:
         extra = ("--registry", registry.address, "--connect-wait-s", "60")
