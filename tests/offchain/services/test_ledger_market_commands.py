@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from offchain.cli import build_parser, main
+from offchain.cli import Output, build_parser, main
+from offchain.commands.deployed import spinner
 from offchain.commands.market import requirement_from_spec
 from offchain.errors import InvalidInputError
 
@@ -115,3 +116,13 @@ def test_unreadable_or_malformed_market_inputs_are_bad_input_before_the_chain(ca
     paths = {"missing": str(tmp_path / "missing.json"), "bad": str(tmp_path / "bad.json")}
     code, error = run(capsys, *(arg.format(**paths) for arg in argv))
     assert code == 3 and message in error["detail"]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_the_proving_spinner_shows_on_stderr_and_never_under_json(capsys, as_json):
+    out = Output(as_json)
+    with spinner(out) as progress:
+        progress.add_task("proving (8-field Groth16 proof) and submitting")
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert ("Groth16" in captured.err) is not as_json
