@@ -164,6 +164,7 @@ def test_a_ledger_payment_and_its_review_run_as_separate_commands_and_survive_re
     # the board's process cast trustee 1's approval, then died: the restarted board skips that vote
     ledger_client = ConfidentialLedgerClient(contract_at("ConfidentialLedger", ledger))
     first_trustee = accounts.add((tmp_path / "trustee-1.key").read_text())
+    assert not ledger_client.has_voted(request["request_id"], first_trustee.address)
     ledger_client.approve_withdrawal(sender=first_trustee, request_id=request["request_id"])
     assert ledger_client.has_voted(request["request_id"], first_trustee.address)
     withdrawal = board(capsys, "ledger", "review", "--ledger", ledger, "--withdrawal", str(request["request_id"]))
