@@ -11,6 +11,8 @@ Research: Feng et al. 2022 §5 (validity proofs) and §6 (sharing, escrow, dispu
 * an owner (seller): ``prove`` that a record meets a requirement (the record is encrypted,
   registered and stored first if it is not yet; a spinner runs while the Groth16 proof is made)
   and submit the proof with the bond; ``deliver`` a match: grant the buyer through the proxies.
+  Both are safe to run again after a crash: a record matched already is not proved again, a
+  match delivered already is not granted again.
 
 A requirement spec (``post --requirement``) is JSON: ``{"ranges": [[lo, hi, required] or null,
 …], "min_satisfied": R}`` with one entry per field (8 or 16; ``null``: the field is ignored). A
@@ -217,11 +219,15 @@ def cmd_prove(args: argparse.Namespace, out: Any) -> None:
             (storage,) = _clients(args, [args.storage], owner.account.private_key, progress)
             owner.upload_record(record, storage, block_size=args.block_size, name=args.label)
     started = time.perf_counter()
-    with spinner(out) as progress:
-        progress.add_task(f"proving ({record.field_count}-field Groth16 proof) and submitting")
-        matched = owner.offer(
-            market, requirement_id=args.requirement_id, opening=opening, record=record, buyer=args.buyer
-        )
+    existing = market.match_id_of(args.requirement_id, file_id)  # a run that died after submitting
+    if existing is not None:
+        matched = market.get_match(existing)
+    else:
+        with spinner(out) as progress:
+            progress.add_task(f"proving ({record.field_count}-field Groth16 proof) and submitting")
+            matched = owner.offer(
+                market, requirement_id=args.requirement_id, opening=opening, record=record, buyer=args.buyer
+            )
     out.result(
         "proved and matched",
         {
@@ -230,6 +236,7 @@ def cmd_prove(args: argparse.Namespace, out: Any) -> None:
             "requirement_id": args.requirement_id,
             "file_id": "0x" + file_id.hex(),
             "registered_now": not registered,
+            "proved_now": existing is None,
             "satisfied": matched.satisfied,
             "proving_and_submit_s": round(time.perf_counter() - started, 2),
             "verifying_pk": owner.signer.public_bytes().hex(),
@@ -240,6 +247,7 @@ def cmd_prove(args: argparse.Namespace, out: Any) -> None:
 def cmd_deliver(args: argparse.Namespace, out: Any) -> None:
     """Share the matched record with the buyer through the proxies and record the grant."""
     from offchain.chain.addresses import require_address
+    from offchain.chain.market import MatchState
     from offchain.cli import _clients, _public_key
     from offchain.protocols.data_owner import Recipient
 
@@ -249,7 +257,9 @@ def cmd_deliver(args: argparse.Namespace, out: Any) -> None:
         address=require_address(args.to, "--to"), receiving_pk=_public_key(args.receiving_pk, "--receiving-pk")
     )
     proxies = _clients(args, args.proxy, owner.account.private_key, None)
-    matched = owner.deliver(market, args.match_id, recipient, proxies, threshold=args.threshold)
+    matched = market.get_match(args.match_id)
+    if matched.state is MatchState.MATCHED:  # else delivered already (by a run that died after it)
+        matched = owner.deliver(market, args.match_id, recipient, proxies, threshold=args.threshold)
     out.result(
         "delivered (grant recorded)",
         {
@@ -257,6 +267,7 @@ def cmd_deliver(args: argparse.Namespace, out: Any) -> None:
             "match_id": matched.match_id,
             "grantee": recipient.address,
             "proxies": [p.name for p in proxies],
+            "state": matched.state.name.lower(),
             "review_deadline": matched.review_deadline,
         },
     )

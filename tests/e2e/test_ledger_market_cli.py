@@ -84,7 +84,8 @@ def test_a_ledger_payment_and_its_review_run_as_separate_commands_and_survive_re
         trustee = accounts.add()
         accounts[0].transfer(trustee, "5 ether")
         (tmp_path / f"trustee-{index}.key").write_text(trustee.private_key)
-    alice, bob, carol, dave = (person(accounts, tmp_path / name) for name in ("alice", "bob", "carol", "dave"))
+    alice, bob = (person(accounts, tmp_path / name) for name in ("alice", "bob"))
+    carol, dave = (str(accounts.add().address) for _ in range(2))  # decoys only: they never transact
     for who in (board, alice, bob):
         who(capsys, "keys", "create")
     public_key = tmp_path / "ledger-key.json"
@@ -102,7 +103,7 @@ def test_a_ledger_payment_and_its_review_run_as_separate_commands_and_survive_re
     bob(capsys, "ledger", "deposit", str(ETHER), *first_args)
     paid = alice(
         capsys, "ledger", "pay", address_of(bob), str(ETHER), "--ledger", ledger, "--set-size", "3",
-        "--candidate", address_of(carol), "--candidate", address_of(dave), "--proof-out", str(tmp_path / "p1"),
+        "--candidate", carol, "--candidate", dave, "--proof-out", str(tmp_path / "p1"),
     )  # fmt: skip
     assert len(paid["accounts"]) == 4  # alice, bob and the two decoys (set size 3: bob and two)
 
@@ -243,13 +244,19 @@ def test_a_market_post_prove_deliver_take_run_as_separate_commands(market_contra
 
         record = tmp_path / "record.json"
         record.write_bytes(Record.create((52, 61, 138, 291, 0, 2, 1, 7)).to_bytes())
-        proved = clinic(
-            capsys, "market", "prove", str(posted["requirement_id"]), "--opening", str(opening_file),
+        prove = (
+            "market", "prove", str(posted["requirement_id"]), "--opening", str(opening_file),
             "--buyer", address_of(lab), "--record", str(record), "--storage", storage.url, *on_market,
         )  # fmt: skip
-        assert proved["registered_now"] and proved["satisfied"] == 2
-        clinic(capsys, "market", "deliver", str(proved["match_id"]), "--to", address_of(lab), "--receiving-pk",
-               lab_keys["receiving_pk"], "--proxy", storage.url, "--threshold", "1", *on_market)  # fmt: skip
+        proved = clinic(capsys, *prove)
+        assert proved["registered_now"] and proved["proved_now"] and proved["satisfied"] == 2
+        again = clinic(capsys, *prove)  # run again (as after a crash): neither stored nor proved twice
+        assert not again["registered_now"] and not again["proved_now"] and again["match_id"] == proved["match_id"]
+        deliver = ("market", "deliver", str(proved["match_id"]), "--to", address_of(lab), "--receiving-pk",
+                   lab_keys["receiving_pk"], "--proxy", storage.url, "--threshold", "1", *on_market)  # fmt: skip
+        assert clinic(capsys, *deliver)["state"] == "granted"
+        again = clinic(capsys, *deliver)  # run again (as after a crash): nothing granted twice
+        assert again["state"] == "granted" and again["review_deadline"] is not None
 
         opening_file.unlink()  # the buyer's opening now comes from its keystore alone
         take = ("market", "take", str(proved["match_id"]), "--storage", storage.url, "--proxy", storage.url,
