@@ -639,6 +639,8 @@ def build_parser() -> argparse.ArgumentParser:
     deploy = commands.add_parser("deploy", help="deploy every contract and write the deployment record")
     deploy.set_defaults(run=cmd_deploy)
     __import__("offchain.commands.consortium", fromlist=["register"]).register(commands)
+    __import__("offchain.commands.ledger", fromlist=["register"]).register(commands)  # late: it imports this module
+    __import__("offchain.commands.market", fromlist=["register"]).register(commands)
     return parser
 
 

@@ -38,7 +38,6 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -46,7 +45,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    Engine,
     Integer,
     LargeBinary,
     MetaData,
@@ -60,9 +58,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from offchain.database import Migration, SchemaMigrations, open_state
+from offchain.database import Migration, RoleState, SchemaMigrations, plain_row
 from offchain.errors import InvalidInputError, StateSchemaError
-from offchain.protocols.cloud_state import _plain
 
 __all__ = [
     "AGENCY_SCHEMA",
@@ -247,7 +244,7 @@ class BallotRecord:
     tx_hash: str | None
 
 
-class AgencyState:
+class AgencyState(RoleState):
     """An agency's members, joins, primes, uploads and ballots in a SQL database.
 
     Example::
@@ -264,21 +261,10 @@ class AgencyState:
         StorageError: if the database cannot be reached or migrated.
     """
 
-    def __init__(self, database: str | Path, *, engine_options: dict[str, object] | None = None) -> None:
-        self.engine: Engine
-        self.engine, self.url = open_state(database, engine_options)
-        AGENCY_SCHEMA.apply(self.engine, self.url)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
+    schema = AGENCY_SCHEMA
 
     def __repr__(self) -> str:
         return f"AgencyState({self.url!r})"
-
-    def schema_version(self) -> int:
-        """The newest migration applied."""
-        return AGENCY_SCHEMA.version(self.engine)
 
     # ---- whose database ----------------------------------------------------------------------
 
@@ -359,13 +345,12 @@ class AgencyState:
         """Every listed member."""
         with self.engine.connect() as connection:
             rows = connection.execute(select(members_table)).mappings().all()
-        return tuple(_member_of(_plain(r)) for r in rows)
+        return tuple(_member_of(plain_row(r)) for r in rows)
 
     def member_by_join(self, join_id: bytes) -> MemberRecord | None:
         """The member certified in join ``join_id``, or ``None``."""
-        with self.engine.connect() as connection:
-            row = connection.execute(select(members_table).where(members_table.c.join_id == join_id)).mappings().first()
-        return None if row is None else _member_of(_plain(row))
+        row = self.first_row(select(members_table).where(members_table.c.join_id == join_id))
+        return None if row is None else _member_of(row)
 
     # ---- certificate primes ------------------------------------------------------------------
 
@@ -421,11 +406,9 @@ class AgencyState:
 
     def upload(self, file_id: bytes) -> UploadRecord | None:
         """The upload with ``file_id``, or ``None``."""
-        with self.engine.connect() as connection:
-            row = connection.execute(select(uploads_table).where(uploads_table.c.file_id == file_id)).mappings().first()
-        if row is None:
+        values = self.first_row(select(uploads_table).where(uploads_table.c.file_id == file_id))
+        if values is None:
             return None
-        values = _plain(row)
         del values["accepted_at"]
         return UploadRecord(**values)
 
@@ -456,7 +439,7 @@ class AgencyState:
             )
         records = []
         for row in rows:
-            values = _plain(row)
+            values = plain_row(row)
             del values["at"]
             records.append(BallotRecord(**values))
         return tuple(records)
