@@ -5,7 +5,7 @@ after ⌈2n/3⌉ agencies approve). Each step is one invocation; what it must re
 between invocations: secrets (the agency's manager key, a member's key and its join in
 progress) in the encrypted keystore (:mod:`offchain.keystore`), the agency's records (members,
 joins in flight, stocked primes, uploads' signatures, ballots) in its state database
-(:mod:`offchain.protocols.agency_state`; ``--state``, by default ``agency.sqlite`` beside the
+(:mod:`offchain.protocols.agency_state`; ``--database``, by default ``agency.sqlite`` beside the
 keystore). Messages between an agency and a user travel as JSON files (``--out``), by any
 channel: none of them is secret.
 
@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.atomic_io import atomic_write_text
+from offchain.commands.deployed import address_and_block, read_input, spinner, state_database
 from offchain.crypto import group_signature as gs
 from offchain.errors import InvalidInputError
 from offchain.keystore import Keystore
@@ -68,10 +69,7 @@ _EXIT_CODES_HELP = (
 
 
 def _read_text(path: str, what: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"cannot read the {what} {path}: {exc}") from None
+    return read_input(path, what).decode("utf-8", errors="replace")  # a malformed file fails its parser
 
 
 def _write(path: str, text: str) -> None:
@@ -89,24 +87,16 @@ def _keystore_for_writing(args: argparse.Namespace) -> Keystore:
 
 
 def _state(args: argparse.Namespace) -> Any:
-    from offchain.cli import _keystore_path
     from offchain.protocols.agency_state import AgencyState
 
-    return AgencyState(args.state or _keystore_path(args).parent / _STATE_FILE)
+    return AgencyState(state_database(args, _STATE_FILE))
 
 
 def _consortium(args: argparse.Namespace) -> Any:
     from offchain.chain.consortium import ConsortiumClient
     from offchain.chain.contracts import contract_at
-    from offchain.chain.deployment import DeploymentRecord, deployment_path
-    from offchain.cli import _connect
 
-    network = _connect(args)
-    if args.consortium:
-        address, block = str(args.consortium), 0
-    else:
-        record = DeploymentRecord.load(Path(args.deployment) if args.deployment else deployment_path(network))
-        address, block = record.address_of("Consortium"), record.contracts["Consortium"].block_number
+    address, block = address_and_block(args, "Consortium", args.consortium)
     return ConsortiumClient(contract_at("Consortium", address), from_block=block)
 
 
@@ -155,7 +145,8 @@ def cmd_agency_init(args: argparse.Namespace, out: Any) -> None:
     if MANAGER_SECRET in store.names() and not args.force:
         raise InvalidInputError(f"{store.path} holds a group manager key; --force replaces it (and its group)")
     consortium = _consortium(args)
-    with _spinner(out, f"safe primes for a {args.bits}-bit group"):
+    with spinner(out) as progress:
+        progress.add_task(f"safe primes for a {args.bits}-bit group", total=None)
         key = gs.generate_group(args.bits)
     agency = Agency(args.name, key, _account(args), consortium)
     store.put(MANAGER_SECRET, key.to_json().encode())  # kept before its hash goes on chain
@@ -192,17 +183,6 @@ def cmd_agency_show(args: argparse.Namespace, out: Any) -> None:
             "ballots": [f"{b.ballot_id}:{b.action}" for b in state.ballots()],
         },
     )
-
-
-def _spinner(out: Any, description: str) -> Any:
-    """An indeterminate progress bar on stderr (elapsed time) for a search of unknown length."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    progress = Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=out.err, disable=out.as_json
-    )
-    progress.add_task(description, total=None)
-    return progress
 
 
 def cmd_agency_stock_primes(args: argparse.Namespace, out: Any) -> None:
@@ -367,10 +347,7 @@ def cmd_upload(args: argparse.Namespace, out: Any) -> None:
     from offchain.cli import _clients, _open_keystore
     from offchain.protocols.group_member import GroupMember
 
-    try:
-        content = Path(args.path).read_bytes()
-    except OSError as exc:
-        raise InvalidInputError(f"cannot read {args.path}: {exc}") from None
+    content = read_input(args.path, "file")
     store = _open_keystore(args)
     key = gs.MemberKey.from_json(store.get(MEMBER_SECRET).decode())
     member = GroupMember(key, identity=None, master_secret=store.get(UPLOAD_MASTER_SECRET))
@@ -452,13 +429,13 @@ def register(commands: Any) -> None:
         "consortium",
         help="agencies' groups, anonymous uploads and traces (Huang et al. 2020)",
         description="The steps of a consortium's agencies and members, one invocation each. Secrets stay in the "
-        "encrypted keystore, the agency's records in its state database (--state); messages between an agency "
+        "encrypted keystore, the agency's records in its state database (--database); messages between an agency "
         "and a user travel as JSON files (--out), none of them secret.",
         epilog=_EXIT_CODES_HELP,
     )
     consortium.add_argument("--consortium", help="Consortium address (default: from the deployment record)")
     consortium.add_argument(
-        "--state", help=f"the agency's state: a path or SQLAlchemy URL (default: {_STATE_FILE} beside the keystore)"
+        "--database", help=f"the agency's state: a path or SQLAlchemy URL (default: {_STATE_FILE} beside the keystore)"
     )
     consortium.add_argument("--name", default="agency", help="the agency's display name (logs)")
     steps = consortium.add_subparsers(dest="consortium_command", required=True, metavar="STEP")
