@@ -45,8 +45,9 @@ from offchain.crypto.hashing import keccak256
 from offchain.crypto.merkle import MerkleTree
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, VerificationError
 from offchain.protocols.agency_state import AgencyState, BallotRecord, JoinInFlight, MemberRecord, UploadRecord
-from offchain.protocols.cloud_server import AuditResponse, CloudServer
+from offchain.protocols.cloud_server import AuditResponse
 from offchain.protocols.group_member import GroupUpload, JoinReceipt, recover_receipt_signer, upload_message
+from offchain.protocols.storage_api import FileStore
 
 __all__ = ["Agency", "PublishedOpening", "check_published_opening", "reason_hash"]
 
@@ -397,7 +398,7 @@ class Agency:
 
     # ---- uploads (§3.4) --------------------------------------------------------------------
 
-    def accept_upload(self, upload: GroupUpload, server: CloudServer) -> ConsortiumRecord:
+    def accept_upload(self, upload: GroupUpload, server: FileStore) -> ConsortiumRecord:
         """Check a member's upload and record it on chain from the agency's account.
 
         Checks, in order: the upload is for this group; the group signature on

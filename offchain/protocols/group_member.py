@@ -35,9 +35,10 @@ from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import content_commitment, keccak256, new_salt
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE
 from offchain.errors import InvalidInputError, VerificationError
-from offchain.protocols.cloud_server import CloudServer, anonymous_upload_message
+from offchain.protocols.cloud_server import anonymous_upload_message
 from offchain.protocols.data_owner import derive_file_keypair, encrypt_file
 from offchain.protocols.keys import FileKeys
+from offchain.protocols.storage_api import AnonymousFileStore
 
 __all__ = [
     "GroupMember",
@@ -255,7 +256,7 @@ class GroupMember:
         return cls(member_key, identity)
 
     def upload(
-        self, content: bytes, server: CloudServer, *, block_size: int = DEFAULT_BLOCK_SIZE
+        self, content: bytes, server: AnonymousFileStore, *, block_size: int = DEFAULT_BLOCK_SIZE
     ) -> tuple[GroupUpload, FileKeys]:
         """Encrypt and store ``content`` on ``server`` and group-sign its Merkle root.
 
