@@ -528,6 +528,8 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> None:
         argv += ["--database", args.database]
     if args.rpc:
         argv += ["--rpc", args.rpc]
+    if args.device_registry:
+        argv += ["--device-registry", args.device_registry, "--nonce-ttl-s", str(args.nonce_ttl_s)]
     serve(argv)
 
 
@@ -628,10 +630,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", required=True, help="folder of the blobs and the SQLite state")
     serve.add_argument("--database", help="SQLAlchemy URL of the state (default: <data>/state.sqlite)")
     serve.add_argument("--max-upload-bytes", type=int, default=256 << 20)
+    serve.add_argument(
+        "--device-registry", help="DeviceRegistry address: take attested uploads from data-source devices"
+    )
+    serve.add_argument("--nonce-ttl-s", type=float, default=60.0, help="lifetime of a device's nonce (s)")
     serve.set_defaults(run=cmd_serve)
 
     deploy = commands.add_parser("deploy", help="deploy every contract and write the deployment record")
     deploy.set_defaults(run=cmd_deploy)
+    __import__("offchain.commands.consortium", fromlist=["register"]).register(commands)
+    __import__("offchain.commands.ledger", fromlist=["register"]).register(commands)  # late: it imports this module
+    __import__("offchain.commands.market", fromlist=["register"]).register(commands)
     return parser
 
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
     Engine,
+    Executable,
     Integer,
     MetaData,
     String,
@@ -38,7 +39,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from offchain.errors import InvalidInputError, StateSchemaError, StorageError
 
-__all__ = ["Migration", "SchemaMigrations", "database_url", "open_engine", "open_state", "redacted"]
+__all__ = ["Migration", "RoleState", "SchemaMigrations", "database_url", "open_engine", "open_state", "redacted"]
 
 logger = logging.getLogger(__name__)
 
@@ -191,3 +192,44 @@ class SchemaMigrations:
                 connection.execute(insert(self.table).values(version=version, name=name, applied_at=int(time.time())))
             logger.info("%s: applied migration %d (%s)", label, version, name)
         return self.latest
+
+
+class RoleState:
+    """Base of a role's state: an engine on its database, migrated to :attr:`schema` on opening.
+
+    Subclasses set :attr:`schema` and add their reads and writes (each in its own transaction).
+
+    Args:
+        database: A path (an SQLite file, created with its folder) or an SQLAlchemy URL.
+        engine_options: Extra keyword arguments for :func:`sqlalchemy.create_engine`.
+
+    Raises:
+        StateSchemaError: if the database's schema is newer than this code, or unrecognised.
+        StorageError: if the database cannot be reached or migrated.
+    """
+
+    schema: ClassVar[SchemaMigrations]
+
+    def __init__(self, database: str | Path, *, engine_options: dict[str, object] | None = None) -> None:
+        self.engine: Engine
+        self.engine, self.url = open_state(database, engine_options)
+        self.schema.apply(self.engine, self.url)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def schema_version(self) -> int:
+        """The newest migration applied (0 for an empty database)."""
+        return self.schema.version(self.engine)
+
+    def first_row(self, query: Executable) -> dict[str, Any] | None:
+        """The first row ``query`` selects, as plain values (BLOBs as ``bytes``), or ``None``."""
+        with self.engine.connect() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else plain_row(row)
+
+
+def plain_row(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A row as plain Python values: ``memoryview`` (some drivers' BLOBs) as ``bytes``."""
+    return {key: bytes(value) if isinstance(value, memoryview | bytearray) else value for key, value in row.items()}

@@ -1,6 +1,6 @@
 """Confidential aggregation under a (5, 3)-threshold Paillier key, end to end (no chain needed).
 
-    brownie run scripts/aggregation.py --network ganache-cli
+    brownie run scripts/aggregation.py --network ganache-cli   # not run by the docs test: main() as below
     python -m scripts.aggregation                 # the same, without Brownie
 
 Research: Zheng et al. 2018 (J. Comput. Sci. Technol.), §4.2. A CA deals a 2048-bit threshold

@@ -50,6 +50,11 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
    FeatureIndex (roots anchored), update one image and delete another; the service syncs with
    every batch checked; a user's plaintext and private (CKKS) queries are answered on chain and
    every result's record proof is checked (scripts/retrieval.py; Shen, Zhu, Xu ch. 6).
+16. the roles as separate processes: a storage service and three proxies started with
+   ``datashare serve`` on loopback ports; a hospital and a lab, each with its own keystore, run
+   upload → share → fetch and audit → revoke → refused fetch through the ``datashare`` command
+   line, the storage service SIGKILLed and restarted between steps and one proxy killed for good
+   (scripts/across_machines.py; issue 17).
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ from offchain.protocols import CloudServer, DataOwner, FileMetadata
 from offchain.storage import FilesystemBlobStore
 from offchain.toolchain import PROJECT_ROOT
 from scripts import (
+    across_machines,
     aggregation,
     attested_upload,
     consortium,
@@ -206,5 +212,8 @@ def main(
 
     print("\n== 15. Image retrieval: sealed MPEG-7 features on chain, plaintext and private (CKKS) queries")
     retrieval.run(session)
+
+    print("\n== 16. The roles as separate processes: four services and two people through the datashare CLI")
+    across_machines.run(session, output / "across-machines", accounts[0])
     settle()
     print("\nDemo finished.")

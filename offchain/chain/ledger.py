@@ -724,6 +724,11 @@ class ConfidentialLedgerClient(ContractClient):
             gas_used=int(receipt.gas_used),
         )
 
+    def has_voted(self, request_id: int, trustee: AddressLike) -> bool:
+        """Whether ``trustee`` voted on withdrawal ``request_id`` (a second vote reverts)."""
+        checked = require_uint(request_id, "request_id", low=1, high=MAX_UINT256)
+        return bool(call(self.contract, "hasVoted", checked, require_address(trustee, "trustee", nonzero=True)))
+
     def approve_withdrawal(self, *, sender: Any, request_id: int) -> WithdrawalVote:
         """A trustee's approval, having decrypted the new balance to a valid value."""
         return self._vote("approveWithdrawal", sender=sender, request_id=request_id)

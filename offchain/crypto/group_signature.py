@@ -142,6 +142,8 @@ __all__ = [
     "derive_bases",
     "generate_group",
     "join",
+    "join_message_from_json",
+    "join_message_to_json",
     "modulus_proof_failure",
     "open_signature",
     "prove_modulus",
@@ -581,6 +583,16 @@ def _parse_int(data: dict[str, Any], name: str) -> mpz:
         raise InvalidInputError(f"field {name!r} is not valid hex") from None
 
 
+def _parse_bytes(data: dict[str, Any], name: str) -> bytes:
+    raw = data.get(name)
+    if not isinstance(raw, str) or not raw.startswith("0x"):
+        raise InvalidInputError(f"field {name!r} must be a 0x-prefixed hex string")
+    try:
+        return bytes.fromhex(raw[2:])
+    except ValueError:
+        raise InvalidInputError(f"field {name!r} is not valid hex") from None
+
+
 def _load_json(text: str, what: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
@@ -793,6 +805,56 @@ class MembershipCertificate:
     e: mpz
 
 
+JoinMessage = JoinRequest | JoinChallenge | JoinResponse | MembershipCertificate
+_JOIN_KINDS: dict[str, tuple[type[Any], tuple[str, ...], bool]] = {
+    "request": (JoinRequest, ("c1",), True),
+    "challenge": (JoinChallenge, ("alpha", "beta"), False),
+    "response": (JoinResponse, ("c2",), True),
+    "certificate": (MembershipCertificate, ("a_cert", "e"), False),
+}
+_JOIN_FORMAT = "datashare/acjt-join/v1"
+
+
+def join_message_to_json(message: JoinMessage) -> str:
+    """A join message (any of the four steps) as JSON, to carry between the agency's and the
+    user's processes (integers in hex; the step named in ``kind``). No secret is in any of them.
+
+    Raises:
+        InvalidInputError: if ``message`` is not one of the four join messages.
+    """
+    for kind, (cls, integers, has_proof) in _JOIN_KINDS.items():
+        if isinstance(message, cls):
+            data: dict[str, Any] = {"format": _JOIN_FORMAT, "kind": kind, "join_id": "0x" + message.join_id.hex()}
+            data.update({name: hex(getattr(message, name)) for name in integers})
+            if has_proof:
+                data["proof"] = {"c": hex(message.proof.c), "responses": [hex(r) for r in message.proof.responses]}
+            return json.dumps(data, sort_keys=True)
+    raise InvalidInputError(f"not a join message: {type(message).__name__}")
+
+
+def join_message_from_json(text: str, kind: type[Any]) -> Any:
+    """Read :func:`join_message_to_json` output, expecting a message of class ``kind``.
+
+    Raises:
+        InvalidInputError: if the text is not a join message of that kind, or a field is malformed.
+    """
+    data = _load_json(text, "join message")
+    expected = next((name for name, (cls, _, _) in _JOIN_KINDS.items() if cls is kind), None)
+    if expected is None or data.get("format") != _JOIN_FORMAT or data.get("kind") != expected:
+        raise InvalidInputError(f"not a join {expected or kind.__name__} (found kind {data.get('kind')!r})")
+    _, integers, has_proof = _JOIN_KINDS[expected]
+    values: list[Any] = [_parse_bytes(data, "join_id"), *(_parse_int(data, name) for name in integers)]
+    if has_proof:
+        proof = data.get("proof")
+        if not isinstance(proof, dict) or not isinstance(proof.get("responses"), list):
+            raise InvalidInputError("join message: malformed proof")
+        responses = tuple(_parse_int({"r": r}, "r") for r in proof["responses"])
+        values.append(_Proof(_parse_int(proof, "c"), responses))
+    message = kind(*values)
+    _check_join_message(message, kind, integers, proof=has_proof)
+    return message
+
+
 def _is_integer(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | type(mpz(0)))
 
@@ -859,6 +921,44 @@ class JoinApplicant:
         self._r_tilde = random_bits(2 * pr.modulus_bits, rng) % (public.n * public.n - 1) + 1
         self._join_id = bytes(random_bits(128, rng).to_bytes(16, "big"))
         self._x: mpz | None = None
+
+    @property
+    def join_id(self) -> bytes:
+        """This join's id (16 random bytes)."""
+        return self._join_id
+
+    def export_secret(self) -> bytes:
+        """The applicant's secrets (x̃, r̃, the join id and, after :meth:`respond`, x_i) as JSON
+        bytes, to seal in a keystore between the join's steps when they run in separate processes.
+
+        Keep them as secret as the member key: x_i is the member's signing secret.
+        """
+        data = {"join_id": "0x" + self._join_id.hex(), "x_tilde": hex(self._x_tilde), "r_tilde": hex(self._r_tilde)}
+        if self._x is not None:
+            data["x"] = hex(self._x)
+        return json.dumps(data, sort_keys=True).encode()
+
+    @classmethod
+    def restore(cls, public: GroupPublicKey, secret: bytes) -> JoinApplicant:
+        """The applicant of :meth:`export_secret` output, for the group ``public``.
+
+        Raises:
+            InvalidInputError: if ``secret`` is not an exported applicant or its values are out of range.
+        """
+        data = _load_json(secret.decode("utf-8", errors="replace"), "join applicant")
+        applicant = cls.__new__(cls)
+        applicant.public, applicant._rng = public, None
+        applicant._x_tilde, applicant._r_tilde = _parse_int(data, "x_tilde"), _parse_int(data, "r_tilde")
+        applicant._join_id = _parse_bytes(data, "join_id")
+        applicant._x = _parse_int(data, "x") if "x" in data else None
+        pr = public.params
+        if not 0 < applicant._x_tilde < (mpz(1) << pr.lambda2) or not 0 < applicant._r_tilde < public.n * public.n:
+            raise InvalidInputError("join applicant: x̃ or r̃ outside its range")
+        if applicant._x is not None and not _in_lambda(pr, applicant._x):
+            raise InvalidInputError("join applicant: x outside Λ")
+        if not 0 < len(applicant._join_id) < 256:
+            raise InvalidInputError("join applicant: the join id must be 1..255 bytes")
+        return applicant
 
     def request(self) -> JoinRequest:
         """Step 1: the commitment C1 and its proof."""
@@ -983,6 +1083,32 @@ class GroupManager:
             if not _in_gamma(self.public.params, mpz(e)) or not gmpy2.is_prime(e, 25):  # BPSW + 1 MR
                 raise InvalidInputError("a certificate exponent must be a prime in Γ")
         self._primes.extend(mpz(e) for e in primes)
+
+    @property
+    def stocked_primes(self) -> tuple[mpz, ...]:
+        """The certificate primes in the pool, not yet issued."""
+        return tuple(self._primes)
+
+    def resume_join(self, request: JoinRequest, challenge: JoinChallenge) -> None:
+        """Take back a join challenged before a restart (its request and the challenge sent),
+        so that :meth:`certify` can answer it; the request's proof is checked again.
+
+        Raises:
+            InvalidInputError: if the messages are malformed or of different joins.
+            VerificationError: if the request's proof fails.
+        """
+        _check_join_message(request, JoinRequest, ("c1",), proof=True)
+        _check_join_message(challenge, JoinChallenge, ("alpha", "beta"))
+        if request.join_id != challenge.join_id:
+            raise InvalidInputError("the challenge belongs to another join")
+        pk = self.public
+        if not _check(pk.n, _c1_statement(pk, request.c1), request.proof, _join_context(pk, request.join_id, b"c1")):
+            raise VerificationError("join request: the proof of knowledge of C1's representation fails")
+        self._pending[request.join_id] = (request, challenge)
+
+    def mark_issued(self, exponents: Sequence[mpz | int]) -> None:
+        """Record certificate exponents issued before a restart: none is issued twice."""
+        self._issued_e.update(mpz(e) for e in exponents)
 
     def _new_prime(self) -> mpz:
         return certificate_primes(self.public.params, 1, rng=self._rng)[0]

@@ -18,16 +18,24 @@ join only together with that identity's receipt over (group, join id, C2)
 listed with a receipt (:meth:`Agency.accept_upload`). Before these rules, a member who never
 sent its receipt held a valid certificate, uploaded, and could not be named after an approved trace.
 
-The member list (certificate → user, join id, C2, e, receipt) lives with the agency, in memory;
-persist it with :meth:`Agency.members_json` (it holds no secret, but it does de-anonymise).
+The member list (certificate → user, join id, C2, e, receipt) lives with the agency: in memory
+by default (export it with :meth:`Agency.members_json`; it holds no secret, but it does
+de-anonymise), or in a database with ``state=`` (:class:`~offchain.protocols.agency_state.AgencyState`,
+issue 17), together with the admissions, the joins in flight, the stocked certificate primes,
+the uploads' group signatures and the ballots, so that a new ``Agency`` on the same database
+continues where the last one stopped. The manager key never goes there: keep it in the
+encrypted keystore (:mod:`offchain.keystore`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from gmpy2 import mpz
 
 from offchain.chain.addresses import AddressLike, require_address, require_signer
 from offchain.chain.consortium import Ballot, BallotKind, BallotStatus, ConsortiumClient, ConsortiumRecord, TraceOpening
@@ -36,8 +44,10 @@ from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import keccak256
 from offchain.crypto.merkle import MerkleTree
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, VerificationError
-from offchain.protocols.cloud_server import AuditResponse, CloudServer
+from offchain.protocols.agency_state import AgencyState, BallotRecord, JoinInFlight, MemberRecord, UploadRecord
+from offchain.protocols.cloud_server import AuditResponse
 from offchain.protocols.group_member import GroupUpload, JoinReceipt, recover_receipt_signer, upload_message
+from offchain.protocols.storage_api import FileStore
 
 __all__ = ["Agency", "PublishedOpening", "check_published_opening", "reason_hash"]
 
@@ -187,17 +197,59 @@ class Agency:
         account: The signer the agency submits, votes and opens from (a Brownie account or an
             ``eth_account`` key, see :func:`~offchain.chain.addresses.require_signer`).
         consortium: Client of the ``Consortium`` contract.
+        state: Where the agency's records persist (see :mod:`offchain.protocols.agency_state`);
+            ``None`` keeps them in memory only. A new agency on a database continues its joins,
+            and traces the uploads it recorded.
+
+    Raises:
+        StateSchemaError: if ``state`` is the database of another agency or group.
     """
 
-    def __init__(self, name: str, manager_key: gs.GroupManagerKey, account: Any, consortium: ConsortiumClient) -> None:
+    def __init__(
+        self,
+        name: str,
+        manager_key: gs.GroupManagerKey,
+        account: Any,
+        consortium: ConsortiumClient,
+        *,
+        state: AgencyState | None = None,
+    ) -> None:
         self.name = name
         self.manager = gs.GroupManager(manager_key)
         self.account = require_signer(account, "account")
         self.consortium = consortium
+        self.state = state
         self._admitted: set[str] = set()
         self._joins: dict[bytes, str] = {}  # join id -> the admitted identity running it
         self._members: dict[int, _Member] = {}  # canonical certificate -> member
         self._signatures: dict[bytes, gs.GroupSignature] = {}
+        if state is not None:
+            self._load(state)
+
+    def _load(self, state: AgencyState) -> None:
+        """Take up the records of ``state`` (after a restart)."""
+        state.bind(self.public.fingerprint(), self.address)
+        self._admitted.update(state.admitted())
+        for join in state.joins():
+            request = gs.join_message_from_json(join.request, gs.JoinRequest)
+            challenge = gs.join_message_from_json(join.challenge, gs.JoinChallenge)
+            self.manager.resume_join(request, challenge)
+            self._joins[join.join_id] = join.identity
+        members = state.members()
+        for m in members:
+            self._members[m.certificate] = _Member(JoinReceipt(m.user, m.join_id, m.c2, m.receipt), m.e)
+        self.manager.mark_issued([m.e for m in members])
+        primes = state.primes()
+        if primes:
+            self.manager.add_primes([mpz(e) for e in primes])
+        logger.info(
+            "%s: %d members, %d joins in flight, %d primes stocked, from %s",
+            self.name,
+            len(members),
+            len(self._joins),
+            len(primes),
+            state.url,
+        )
 
     @property
     def public(self) -> gs.GroupPublicKey:
@@ -228,7 +280,34 @@ class Agency:
         Raises:
             InvalidInputError: if ``user`` is not an address.
         """
-        self._admitted.add(require_address(user, "user", nonzero=True))
+        identity = require_address(user, "user", nonzero=True)
+        if self.state is not None:
+            self.state.admit(identity)
+        self._admitted.add(identity)
+
+    def stock_primes(self, count: int, *, on_prime: Callable[[int], None] | None = None) -> None:
+        """Search ``count`` certificate primes ahead of the joins (the join's slowest step) and
+        keep them (in the state too, if any).
+
+        Args:
+            count: Primes to search.
+            on_prime: Called with the number found so far after each (a progress bar).
+        """
+        for found in range(1, count + 1):
+            (e,) = gs.certificate_primes(self.public.params, 1)
+            self.add_primes([e])
+            if on_prime is not None:
+                on_prime(found)
+
+    def add_primes(self, primes: list[Any]) -> None:
+        """Add certificate primes searched elsewhere (:func:`~offchain.crypto.group_signature.certificate_primes`).
+
+        Raises:
+            InvalidInputError: if one is not a prime in Γ.
+        """
+        self.manager.add_primes(primes)
+        if self.state is not None:
+            self.state.stock_primes(int(e) for e in primes)
 
     def challenge_join(self, request: gs.JoinRequest, user: AddressLike) -> gs.JoinChallenge:
         """Join step 2 (see :meth:`GroupManager.challenge`) for the admitted identity ``user``.
@@ -240,6 +319,12 @@ class Agency:
         if identity not in self._admitted:
             raise AccessDeniedError(f"{self.name} did not admit {identity} to join")
         challenge = self.manager.challenge(request)
+        if self.state is not None:
+            self.state.start_join(
+                JoinInFlight(
+                    request.join_id, identity, gs.join_message_to_json(request), gs.join_message_to_json(challenge)
+                )
+            )
         self._joins[request.join_id] = identity
         return challenge
 
@@ -272,9 +357,20 @@ class Agency:
         if receipt.signer(self.public) != identity:
             raise VerificationError("the join receipt is not signed by the user it names")
         certificate = self.manager.certify(response)
-        self._members[int(gs.canonical_certificate(certificate.a_cert, self.public.n))] = _Member(
-            receipt, int(certificate.e)
-        )
+        canonical = int(gs.canonical_certificate(certificate.a_cert, self.public.n))
+        if self.state is not None:  # listed for good before the certificate is handed out
+            self.state.certify(
+                MemberRecord(
+                    canonical,
+                    identity,
+                    receipt.join_id,
+                    receipt.c2,
+                    int(certificate.e),
+                    int(certificate.a_cert),
+                    receipt.signature,
+                )
+            )
+        self._members[canonical] = _Member(receipt, int(certificate.e))
         self._admitted.discard(identity)  # one admission, one join
         return certificate
 
@@ -302,7 +398,7 @@ class Agency:
 
     # ---- uploads (§3.4) --------------------------------------------------------------------
 
-    def accept_upload(self, upload: GroupUpload, server: CloudServer) -> ConsortiumRecord:
+    def accept_upload(self, upload: GroupUpload, server: FileStore) -> ConsortiumRecord:
         """Check a member's upload and record it on chain from the agency's account.
 
         Checks, in order: the upload is for this group; the group signature on
@@ -339,19 +435,41 @@ class Agency:
         rebuilt = MerkleTree.from_blocks(answer.block for answer in answers)
         if rebuilt.root != upload.merkle_root:
             raise IntegrityError("the blocks on the server do not rebuild to the signed Merkle root")
-        record = self.consortium.submit_record(
-            sender=self.account,
-            file_id=upload.file_id,
-            merkle_root=upload.merkle_root,
-            block_count=upload.block_count,
-            signature_hash=upload.signature.digest(),
-        )
+        if self.state is not None:  # the signature kept before the record exists, so it can be traced
+            self.state.begin_upload(
+                UploadRecord(
+                    upload.file_id,
+                    upload.signature.to_bytes(),
+                    upload.merkle_root,
+                    upload.block_count,
+                    block_size,
+                    upload.locator,
+                )
+            )
+        try:
+            record = self.consortium.submit_record(
+                sender=self.account,
+                file_id=upload.file_id,
+                merkle_root=upload.merkle_root,
+                block_count=upload.block_count,
+                signature_hash=upload.signature.digest(),
+            )
+        except Exception:
+            if self.state is not None:
+                self.state.abandon_upload(upload.file_id)
+            raise
+        if self.state is not None:
+            self.state.finish_upload(upload.file_id, str(record.tx_hash))
         self._signatures[upload.file_id] = upload.signature
         logger.info("%s recorded anonymous upload 0x%s", self.name, upload.file_id.hex())
         return record
 
     def signature_of(self, file_id: bytes) -> gs.GroupSignature:
         """The group signature of a recorded upload (published with the file; its hash is on chain)."""
+        if file_id not in self._signatures and self.state is not None:
+            held = self.state.upload(file_id)
+            if held is not None:
+                self._signatures[file_id] = gs.GroupSignature.from_bytes(held.signature)
         try:
             return self._signatures[file_id]
         except KeyError:
@@ -362,13 +480,21 @@ class Agency:
     def request_trace(self, record_agency: str, file_id: bytes, reason: str) -> Ballot:
         """Ask the consortium to trace the signer of record (``record_agency``, ``file_id``)
         (the request counts as our vote)."""
-        return self.consortium.request_trace(
+        ballot = self.consortium.request_trace(
             sender=self.account, agency=record_agency, file_id=file_id, reason_hash=reason_hash(reason)
         )
+        self._keep_ballot(BallotRecord(ballot.ballot_id, "requested", file_id, True, reason, ballot.tx_hash))
+        return ballot
 
     def vote(self, ballot_id: int, *, support: bool = True) -> Ballot:
         """Vote on a ballot (trace, admission or removal)."""
-        return self.consortium.vote(sender=self.account, ballot_id=ballot_id, support=support)
+        ballot = self.consortium.vote(sender=self.account, ballot_id=ballot_id, support=support)
+        self._keep_ballot(BallotRecord(ballot_id, "voted", ballot.file_id, support, "", ballot.tx_hash))
+        return ballot
+
+    def _keep_ballot(self, record: BallotRecord) -> None:
+        if self.state is not None:
+            self.state.record_ballot(record)
 
     def open_trace(self, ballot_id: int) -> PublishedOpening:
         """Open the signer of a traced record and publish the result with its proofs.
@@ -414,5 +540,6 @@ class Agency:
         result: TraceOpening = self.consortium.publish_opening(
             sender=self.account, ballot_id=ballot_id, signer=receipt.user, opening=published.to_bytes()
         )
+        self._keep_ballot(BallotRecord(ballot_id, "opened", ballot.file_id, True, receipt.user, result.tx_hash))
         logger.info("%s opened trace %d: signer %s (tx %s)", self.name, ballot_id, receipt.user, result.tx_hash)
         return published

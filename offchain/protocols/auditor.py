@@ -15,8 +15,9 @@ from offchain.crypto.challenge import Challenge, new_challenge
 from offchain.crypto.hashing import sha256
 from offchain.crypto.merkle import InclusionProof, verify_inclusion
 from offchain.errors import OffchainError
-from offchain.protocols.cloud_server import AuditResponse, CloudServer
+from offchain.protocols.cloud_server import AuditResponse
 from offchain.protocols.metadata import FileMetadata, check_capsule
+from offchain.protocols.storage_api import FileStore
 
 __all__ = ["AuditReport", "Auditor", "audit_root"]
 
@@ -55,7 +56,7 @@ class Auditor:
     def __init__(self, registry: DataRegistryClient) -> None:
         self.registry = registry
 
-    def audit(self, file_id: bytes, server: CloudServer, *, k: int = 10, nonce: bytes | None = None) -> AuditReport:
+    def audit(self, file_id: bytes, server: FileStore, *, k: int = 10, nonce: bytes | None = None) -> AuditReport:
         """Challenge ``server`` for ``k`` blocks of ``file_id`` and verify its answers, and check
         that the sealed key capsule it hands out is the registered one (else the report's
         ``error`` says so and the audit fails).
@@ -90,7 +91,7 @@ class Auditor:
 
 def audit_root(
     file_id: bytes,
-    server: CloudServer,
+    server: FileStore,
     *,
     root: bytes,
     block_count: int,

@@ -22,11 +22,11 @@ from offchain.chain.market import DataMarketClient, MarketMatch, MarketRequireme
 from offchain.chain.registry import DataRegistryClient, FileRegistration
 from offchain.crypto import pre
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, StorageError, VerificationError
-from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.data_owner import Recipient
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata, check_capsule
 from offchain.protocols.retrieval import CommitmentCheck, retrieve_checked
+from offchain.protocols.storage_api import FileStore, ReencryptionProxy
 from offchain.zk import Proof, Record, Requirement, record_opens, verify
 
 __all__ = ["Buyer", "Delivery"]
@@ -73,8 +73,8 @@ class Buyer(TrustsArbiters):
         self,
         file_id: bytes,
         *,
-        storage: CloudServer,
-        proxies: Sequence[CloudServer],
+        storage: FileStore,
+        proxies: Sequence[ReencryptionProxy],
         threshold: int,
         verifying_pk: pre.PublicKey,
         record: FileRegistration | None = None,
@@ -136,8 +136,8 @@ class Buyer(TrustsArbiters):
         self,
         file_id: bytes,
         *,
-        storage: CloudServer,
-        proxies: Sequence[CloudServer],
+        storage: FileStore,
+        proxies: Sequence[ReencryptionProxy],
         threshold: int,
         verifying_pk: pre.PublicKey,
         opens: CommitmentCheck | None = None,
@@ -217,8 +217,8 @@ class Buyer(TrustsArbiters):
         match_id: int,
         requirement: Requirement,
         *,
-        storage: CloudServer,
-        proxies: Sequence[CloudServer],
+        storage: FileStore,
+        proxies: Sequence[ReencryptionProxy],
         threshold: int,
         verifying_pk: pre.PublicKey,
     ) -> Delivery:

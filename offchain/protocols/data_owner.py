@@ -40,10 +40,11 @@ from offchain.crypto import envelope, pre
 from offchain.crypto.hashing import content_commitment, new_salt, sha256
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE, MerkleTree
 from offchain.errors import IntegrityError, InvalidInputError
-from offchain.protocols.cloud_server import CloudServer, kfrag_delivery_message, upload_message
+from offchain.protocols.cloud_server import kfrag_delivery_message, upload_message
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata, capsule_hash, check_capsule
 from offchain.protocols.retrieval import CommitmentCheck, retrieve_checked
+from offchain.protocols.storage_api import FileStore, ReencryptionProxy
 from offchain.zk import Record, Requirement, prove
 
 __all__ = ["DataOwner", "EncryptedFile", "Recipient", "UploadReceipt", "derive_file_keypair", "encrypt_file"]
@@ -195,7 +196,7 @@ class DataOwner(TrustsArbiters):
     def upload(
         self,
         content: bytes,
-        server: CloudServer,
+        server: FileStore,
         *,
         block_size: int = DEFAULT_BLOCK_SIZE,
         name: str = "",
@@ -225,7 +226,7 @@ class DataOwner(TrustsArbiters):
         )
 
     def upload_record(
-        self, record: Record, server: CloudServer, *, block_size: int = DEFAULT_BLOCK_SIZE, name: str = ""
+        self, record: Record, server: FileStore, *, block_size: int = DEFAULT_BLOCK_SIZE, name: str = ""
     ) -> UploadReceipt:
         """Encrypt and register a structured record for the data market (Feng et al. 2022 §5).
 
@@ -249,7 +250,7 @@ class DataOwner(TrustsArbiters):
         content: bytes,
         salt: bytes,
         commitment: bytes,
-        server: CloudServer,
+        server: FileStore,
         *,
         block_size: int,
         name: str,
@@ -296,7 +297,7 @@ class DataOwner(TrustsArbiters):
         logger.info("uploaded file 0x%s (%d bytes, %d blocks)", file_id.hex(), len(content), encrypted.tree.size)
         return UploadReceipt(registration=registration, keys=encrypted.keys, metadata=metadata, server=server.name)
 
-    def open_keys(self, server: CloudServer, file_id: bytes) -> FileKeys:
+    def open_keys(self, server: FileStore, file_id: bytes) -> FileKeys:
         """Recover a file's keys from its sealed capsule, checked against the registration first.
 
         Raises:
@@ -306,7 +307,7 @@ class DataOwner(TrustsArbiters):
         sealed = check_capsule(metadata, server.sealed_key(file_id), file_id)
         return FileKeys.from_bytes(pre.open_sealed(self.file_keypair(file_id).secret_key, sealed))
 
-    def download(self, server: CloudServer, file_id: bytes, *, opens: CommitmentCheck | None = None) -> bytes:
+    def download(self, server: FileStore, file_id: bytes, *, opens: CommitmentCheck | None = None) -> bytes:
         """Download, check against the chain and decrypt one of the owner's files.
 
         ``opens`` checks the plaintext against the registered commitment: the salted hash by
@@ -319,7 +320,7 @@ class DataOwner(TrustsArbiters):
         self,
         file_id: bytes,
         recipient: Recipient,
-        proxies: Sequence[CloudServer],
+        proxies: Sequence[ReencryptionProxy],
         *,
         threshold: int,
         expires_at: int = 0,
@@ -443,7 +444,7 @@ class DataOwner(TrustsArbiters):
         market: DataMarketClient,
         match_id: int,
         recipient: Recipient,
-        proxies: Sequence[CloudServer],
+        proxies: Sequence[ReencryptionProxy],
         *,
         threshold: int,
     ) -> MarketMatch:

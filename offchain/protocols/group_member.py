@@ -19,6 +19,7 @@ Umbral key, so two uploads of one user share no public value.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -34,9 +35,10 @@ from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import content_commitment, keccak256, new_salt
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE
 from offchain.errors import InvalidInputError, VerificationError
-from offchain.protocols.cloud_server import CloudServer, anonymous_upload_message
+from offchain.protocols.cloud_server import anonymous_upload_message
 from offchain.protocols.data_owner import derive_file_keypair, encrypt_file
 from offchain.protocols.keys import FileKeys
+from offchain.protocols.storage_api import AnonymousFileStore
 
 __all__ = [
     "GroupMember",
@@ -52,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 _RECEIPT_DOMAIN = b"datashare/join-receipt/v2"
 _FILE_ID_DOMAIN = b"datashare/anonymous-file/v1"
+_UPLOAD_FORMAT = "datashare/group-upload/v1"
 
 
 def upload_message(file_id: bytes, merkle_root: bytes, block_count: int) -> bytes:
@@ -167,6 +170,45 @@ class GroupUpload:
         """The signed message."""
         return upload_message(self.file_id, self.merkle_root, self.block_count)
 
+    def to_json(self) -> str:
+        """JSON of the upload, as the member hands it to its agency (bytes in 0x-hex)."""
+        return json.dumps(
+            {
+                "format": _UPLOAD_FORMAT,
+                "file_id": "0x" + self.file_id.hex(),
+                "merkle_root": "0x" + self.merkle_root.hex(),
+                "block_count": self.block_count,
+                "block_size": self.block_size,
+                "locator": self.locator,
+                "group": "0x" + self.group.hex(),
+                "signature": "0x" + self.signature.to_bytes().hex(),
+            },
+            sort_keys=True,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> GroupUpload:
+        """Read :meth:`to_json` output.
+
+        Raises:
+            InvalidInputError: if the text is not a group upload, or a field is malformed.
+        """
+        try:
+            data = json.loads(text)
+            if data["format"] != _UPLOAD_FORMAT:
+                raise ValueError(f"format {data['format']!r}")
+            return cls(
+                file_id=require_bytes32(bytes.fromhex(data["file_id"].removeprefix("0x")), "file_id", nonzero=False),
+                merkle_root=bytes.fromhex(data["merkle_root"].removeprefix("0x")),
+                block_count=int(data["block_count"]),
+                block_size=int(data["block_size"]),
+                locator=str(data["locator"]),
+                group=bytes.fromhex(data["group"].removeprefix("0x")),
+                signature=gs.GroupSignature.from_bytes(bytes.fromhex(data["signature"].removeprefix("0x"))),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidInputError(f"not a group upload: {exc}") from None
+
 
 class GroupMember:
     """A user holding a group membership key.
@@ -214,7 +256,7 @@ class GroupMember:
         return cls(member_key, identity)
 
     def upload(
-        self, content: bytes, server: CloudServer, *, block_size: int = DEFAULT_BLOCK_SIZE
+        self, content: bytes, server: AnonymousFileStore, *, block_size: int = DEFAULT_BLOCK_SIZE
     ) -> tuple[GroupUpload, FileKeys]:
         """Encrypt and store ``content`` on ``server`` and group-sign its Merkle root.
 

@@ -30,7 +30,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -221,6 +221,7 @@ class LedgerAccount:
         *,
         candidates: Sequence[Any] = (),
         set_size: int | None = None,
+        on_proved: Callable[[TransferProof], None] | None = None,
     ) -> PendingPayment:
         """Pay ``amount_wei`` to ``receiver`` hidden among decoys, with a proof (§4.5).
 
@@ -232,6 +233,9 @@ class LedgerAccount:
             candidates: Accounts decoys may be drawn from (first payment to ``receiver`` only).
             set_size: Receiver plus decoys (the anonymity set's size k); on later payments to
                 the same receiver, ``None`` or the recorded size.
+            on_proved: Called with the proof once it is made, before the transfer is sent: a
+                caller that persists it there loses no proof in a crash while the transfer is
+                mined (see :meth:`offchain.protocols.ledger_state.LedgerState.keep_proof`).
 
         Returns:
             The pending transfer and its proof, for the trustees. The accounts go on chain
@@ -254,6 +258,8 @@ class LedgerAccount:
         context = self.ledger.proof_context(sender=self.address, accounts=accounts, deltas=deltas)
         proof = prove_transfer(TransferStatement(self.public_key.n, context, deltas, sender_index), opening)
         proving_s = time.perf_counter() - started
+        if on_proved is not None:
+            on_proved(proof)
         transfer = self.ledger.transfer(
             sender=self.account, accounts=accounts, deltas=deltas, proof_hash=proof.digest()
         )

@@ -297,7 +297,8 @@ class TrusteeBoard:
         """Decrypt the balance a pending request leaves; t trustees approve it if in range,
         else enough reject it.
 
-        Every partial's proof is checked first; a trustee whose proof fails is passed over.
+        Every partial's proof is checked first; a trustee whose proof fails is passed over. A
+        trustee who voted on the request already (a board restarted between votes) is skipped.
 
         Raises:
             InvalidInputError: The request is not pending.
@@ -309,14 +310,17 @@ class TrusteeBoard:
         balance_after, voters = self._decrypt(request.new_ciphertext)
         approve = 0 <= balance_after <= MAX_BALANCE_WEI
         vote = self.ledger.approve_withdrawal if approve else self.ledger.reject_withdrawal
-        # t approvals execute; a rejection needs more than p − t votes: the others vote too
+        # t approvals execute; a rejection needs more than p − t votes: the others vote too.
+        # Trustees who voted already (a board restarted mid-votes) are skipped: a vote is final.
         order = list(voters) + ([] if approve else [t for t in self.trustees if t not in voters])
         votes: list[WithdrawalVote] = []
         for trustee in order:
+            if self.ledger.has_voted(request_id, trustee.address):
+                continue
             votes.append(vote(sender=trustee.account, request_id=request_id))
             if votes[-1].state is not WithdrawalState.PENDING:
                 break
-        state = votes[-1].state if votes else WithdrawalState.PENDING
+        state = votes[-1].state if votes else self.ledger.withdrawal(request_id).state
         logger.info("withdrawal %s: balance after %s wei, %s", request_id, balance_after, state.name.lower())
         return WithdrawalReview(request_id, balance_after, approve, state, tuple(votes))
 

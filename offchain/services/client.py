@@ -25,6 +25,7 @@ from offchain.attestation import errors as attestation_errors
 from offchain.attestation.quote import Quote
 from offchain.attestation.verifier import VerifiedQuote
 from offchain.chain.addresses import AddressLike, require_address
+from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.merkle import InclusionProof
 from offchain.errors import OffchainError, StorageError
@@ -68,6 +69,8 @@ def raise_for_error(response: httpx.Response) -> None:
     raise OffchainError(f"{name}: {detail}")
 
 
+#: The most blocks the storage service answers in one audit request.
+_AUDIT_BATCH = 1024
 #: Bodies larger than this are handed to httpx in slices of this size.
 _SEND_CHUNK_BYTES = 1 << 20
 
@@ -150,6 +153,31 @@ class StorageClient:
         )
         return str(response.json()["locator"])
 
+    def store_anonymous(
+        self,
+        *,
+        file_id: bytes,
+        ciphertext: bytes,
+        block_size: int,
+        sealed_key: pre.SealedKey,
+        group: gs.GroupPublicKey,
+        signature: gs.GroupSignature,
+    ) -> str:
+        """A group member's anonymous upload (see ``CloudServer.store_anonymous``): no account
+        signs it, the group signature over its blocks does; returns its locator."""
+        key = group.to_json().encode()
+        headers = {
+            "x-group-key-bytes": str(len(key)),
+            "x-block-size": str(int(block_size)),
+            "x-sealed-key": sealed_key.to_bytes().hex(),
+            "x-group-signature": signature.to_bytes().hex(),
+        }
+        response = self._http.put(
+            f"/anonymous/{file_id.hex()}", content=_body(key + bytes(ciphertext), headers), headers=headers
+        )
+        raise_for_error(response)
+        return str(response.json()["locator"])
+
     def fetch(
         self, file_id: bytes, download_token: bytes, *, on_chunk: Callable[[int, int | None], None] | None = None
     ) -> bytes:
@@ -179,17 +207,22 @@ class StorageClient:
         return pre.SealedKey.from_bytes(response.content)
 
     def answer_challenge(self, file_id: bytes, indices: tuple[int, ...]) -> list[AuditResponse]:
-        """The challenged blocks and their Merkle paths (the auditor verifies them)."""
-        response = self._http.post(f"/files/{file_id.hex()}/audit", json={"indices": list(indices)})
-        raise_for_error(response)
-        return [
-            AuditResponse(
-                int(a["index"]),
-                bytes.fromhex(a["block"]),
-                InclusionProof(int(a["proof_index"]), tuple(bytes.fromhex(s) for s in a["siblings"])),
-            )
-            for a in response.json()["answers"]
-        ]
+        """The challenged blocks and their Merkle paths (the auditor verifies them); asked in
+        batches of the service's limit (an agency checking an upload asks for every block)."""
+        answers: list[AuditResponse] = []
+        for start in range(0, max(len(indices), 1), _AUDIT_BATCH):
+            batch = list(indices[start : start + _AUDIT_BATCH])
+            response = self._http.post(f"/files/{file_id.hex()}/audit", json={"indices": batch})
+            raise_for_error(response)
+            answers += [
+                AuditResponse(
+                    int(a["index"]),
+                    bytes.fromhex(a["block"]),
+                    InclusionProof(int(a["proof_index"]), tuple(bytes.fromhex(s) for s in a["siblings"])),
+                )
+                for a in response.json()["answers"]
+            ]
+        return answers
 
     def accept_kfrag(
         self,

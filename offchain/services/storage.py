@@ -15,6 +15,11 @@ Endpoints (``{id}`` is a file id, 64 hex digits):
 ``GET /files/{id}``                          token     header ``X-Download-Token`` (``K_f*``, hex)
 ``GET /files/{id}/sealed-key``               public    the sealed key capsule (bytes)
 ``POST /files/{id}/audit``                   public    JSON ``{"indices": [...]}`` → blocks + paths
+``PUT /anonymous/{id}``                      group     a group member's anonymous upload (Huang et al.
+                                                       §3.4): body = the group public key's JSON
+                                                       (``X-Group-Key-Bytes`` long), then the
+                                                       ciphertext; headers ``X-Sealed-Key``,
+                                                       ``X-Block-Size``, ``X-Group-Signature`` (hex)
 ``PUT /files/{id}/kfrags/{grantee}``         signed    JSON kfrag delivery; signer = owner
 ``POST /files/{id}/reencrypt``               signed    body: the sealed capsule; signer = grantee
 ``GET /health``, ``GET /metrics``            public    liveness; Prometheus text format
@@ -60,6 +65,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from offchain import errors
 from offchain.chain.addresses import require_address
+from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.merkle import MerkleTree, block_digests
 from offchain.errors import InvalidInputError, OffchainError
@@ -513,6 +519,32 @@ def create_app(
                 for a in answers
             ]
         }
+
+    @app.put("/anonymous/{file_id}")
+    async def anonymous_upload(file_id: str, request: Request) -> dict[str, str]:
+        fid = _file_id(file_id)
+        body = await _read_body(request, config.max_upload_bytes, config.body_timeout_s)
+        try:
+            key_bytes, block_size = int(request.headers["x-group-key-bytes"]), int(request.headers["x-block-size"])
+        except (KeyError, ValueError):
+            raise InvalidInputError("headers x-group-key-bytes and x-block-size must be integers") from None
+        if not 0 < key_bytes < len(body):
+            raise InvalidInputError(f"x-group-key-bytes must lie in ]0, {len(body)}[, got {key_bytes}")
+        sealed = pre.SealedKey.from_bytes(_hex_header(request, "x-sealed-key"))
+        signature = gs.GroupSignature.from_bytes(_hex_header(request, "x-group-signature"))
+        group = await asyncio.to_thread(gs.GroupPublicKey.from_json, body[:key_bytes].decode("utf-8", "replace"))
+        locator = await asyncio.to_thread(
+            server.store_anonymous,
+            file_id=fid,
+            ciphertext=body[key_bytes:],
+            block_size=block_size,
+            sealed_key=sealed,
+            group=group,
+            signature=signature,
+        )
+        stored_bytes_total["bytes"] += len(body) - key_bytes
+        logger.info("anonymous upload 0x%s for group 0x%s accepted", fid.hex(), group.fingerprint().hex()[:16])
+        return {"locator": locator}
 
     @app.put("/files/{file_id}/kfrags/{grantee}")
     async def deliver_kfrag(file_id: str, grantee: str, request: Request) -> dict[str, str]:

@@ -14,10 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -46,6 +43,7 @@ from offchain.errors import AccessDeniedError, OffchainError, StorageError
 from offchain.protocols import Auditor, Buyer, DataOwner
 from offchain.protocols.cloud_state import CloudServerState
 from offchain.services.client import StorageClient, raise_for_error
+from offchain.services.local import LocalService
 from offchain.services.signing import ReplayedRequestError, sign_request
 from offchain.storage import FilesystemBlobStore
 
@@ -55,12 +53,6 @@ BLOCK = 256
 START_TIMEOUT_S = 90.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _rpc_url() -> str:
     """The URL of this test's chain (each test worker runs its own, at its own port)."""
     from brownie import web3
@@ -68,46 +60,10 @@ def _rpc_url() -> str:
     return str(web3.provider.endpoint_uri)
 
 
-class Service:
-    """One service process; ``kill`` is SIGKILL, ``start`` reuses its port and folder."""
-
-    def __init__(
-        self, role: str, name: str, data: Path, network: str, registry: str, extra: tuple[str, ...] = ()
-    ) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.argv = [
-            sys.executable, "-m", "offchain.services", role, "--name", name, "--port", str(self.port),
-            "--data", str(data), "--network", network, "--registry", registry, "--rpc", _rpc_url(), *extra,
-        ]  # fmt: skip
-        self.log = data.parent / f"{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self.process is not None and self.process.poll() is None, self.log.read_text()[-2000:]
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError(f"{self.argv[3]} did not start: {self.log.read_text()[-2000:]}")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        self.process = None
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
-        self.wait_ready()
+def Service(role: str, name: str, data: Path, network: str, registry: str, extra: tuple[str, ...] = ()) -> LocalService:
+    """One ``datashare serve`` process of this test's chain; ``kill`` is SIGKILL, ``start`` reuses
+    its port and folder."""
+    return LocalService(role, name, data, network=network, registry=registry, rpc=_rpc_url(), extra=extra, cwd=ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -298,7 +254,7 @@ def _upload_headers(owner: DataOwner, upload: dict[str, object], chain_id: int, 
     }
 
 
-def _blob_files(storage: Service) -> set[Path]:
+def _blob_files(storage: LocalService) -> set[Path]:
     root = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs"
     return {path.relative_to(root) for path in root.rglob("*") if path.is_file()}
 
@@ -361,7 +317,7 @@ def test_an_upload_killed_mid_body_leaves_no_visible_partial_blob(services, regi
     assert FilesystemBlobStore(folder / "blobs").get(locator) == ciphertext
 
 
-def _root_files(storage: Service) -> list[Path]:
+def _root_files(storage: LocalService) -> list[Path]:
     root = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs"
     return [path for path in root.iterdir() if path.is_file()] if root.is_dir() else []
 

@@ -1,0 +1,185 @@
+"""``datashare consortium`` end to end (issue 17): every step one invocation, its memory only the
+keystore and the agency's state database. Three agencies create their groups; a user joins the
+hospital's group in five invocations alternating between the user (a separate ``datashare``
+process each time) and the hospital; the user uploads anonymously to the storage service (a
+``datashare serve`` process); the hospital records the upload; the bank asks for a
+trace, the university votes, the opening is refused below the quorum, the hospital's own vote
+approves it, and the hospital opens it, naming the user. The storage service is SIGKILLed and
+restarted between the upload and its acceptance.
+
+The agencies' steps run in this process (``offchain.cli.main``; each builds its Agency afresh
+from the keystore and the database, so nothing else carries over), the user's in subprocesses.
+Research: Huang, Chen, Wang 2020 §3.3–3.5.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account import Account
+
+from offchain.cli import main
+from offchain.crypto import group_signature as gs
+from offchain.services.local import DatashareCli as User
+from tests.e2e.test_services import ROOT, Service, _rpc_url
+from tests.helpers import VOTING_PERIOD_S
+from tests.offchain.acjt_vectors import CERTIFICATE_PRIMES_1024
+
+CONTENT = b"record_id,age,diagnosis\n" + b"R-0001,47,I10\n" * 5000
+BLOCK = 64  # > 1024 blocks: the agency asks the storage service for them in several batches
+
+
+class Agency:
+    """One agency's keystore, passphrase and key file; its steps run in this process."""
+
+    def __init__(self, folder: Path, private_key: str, consortium: str | None = None) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        (folder / "passphrase").write_text(f"passphrase of {folder.name}\n")
+        (folder / "key").write_text(private_key)
+        self.address = str(Account.from_key(private_key).address)
+        self.global_args = [
+            "--json", "--keystore", str(folder / "keystore.json"), "--passphrase-file", str(folder / "passphrase"),
+            "--key-file", str(folder / "key"),
+        ]  # fmt: skip
+        self.consortium_args = ["--consortium", consortium] if consortium else []
+
+    def path(self, name: str) -> str:
+        return str(self.folder / name)
+
+    def run(self, capsys, *args: str, expect: int = 0) -> dict[str, Any]:
+        code = main([*self.global_args, "consortium", *self.consortium_args, *args])
+        lines = capsys.readouterr().out.strip().splitlines()
+        assert len(lines) == 1, lines  # --json: exactly one object
+        result = dict(json.loads(lines[0]))
+        assert code == expect, result
+        return result
+
+
+def path(user: User, name: str) -> str:
+    return str(user.folder / name)
+
+
+@pytest.fixture(scope="module")
+def founders(accounts) -> list[Any]:
+    """Four agencies with keys of their own (the CLI signs with a key file), funded."""
+    made = [accounts.add() for _ in range(4)]
+    for account in made:
+        accounts[0].transfer(account, "10 ether")
+    return made
+
+
+@pytest.fixture(scope="module")
+def keyed_consortium(Consortium, deployer, founders):
+    return Consortium.deploy(founders, VOTING_PERIOD_S, {"from": deployer})
+
+
+@pytest.fixture(scope="module")
+def storage(registry, tmp_path_factory):
+    from brownie import network
+
+    folder = tmp_path_factory.mktemp("consortium-storage")
+    service = Service("storage", "storage", folder / "storage", network.show_active(), registry.address)
+    service.start()
+    yield service
+    service.kill()
+
+
+def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations(
+    capsys, tmp_path, storage, keyed_consortium, founders, registry
+):
+    consortium = keyed_consortium
+    from brownie import network
+
+    hospital, bank, university = (
+        Agency(tmp_path / name, account.private_key, consortium.address)
+        for name, account in zip(("hospital", "bank", "university"), founders, strict=False)
+    )
+    user = User(
+        tmp_path / "user",
+        network=network.show_active(),
+        registry=registry.address,
+        rpc=_rpc_url(),
+        private_key=Account.create().key.hex(),
+        cwd=ROOT,
+    )  # a datashare process per step
+    for agency in (hospital, bank, university):
+        created = agency.run(capsys, "agency", "init", "--bits", "1024", "--group-out", agency.path("group.json"))
+        assert created["agency"] == agency.address
+    group = hospital.path("group.json")
+    assert hospital.run(capsys, "agency", "stock-primes", "--count", "1")["stocked"] == 1
+    storage.wait_ready()
+
+    request = user("consortium", "join", "start", "--group", group, "--out", path(user, "request.json"))
+    hospital.run(capsys, "agency", "admit", user.address)
+    hospital.run(
+        capsys, "agency", "challenge", path(user, "request.json"), "--user", user.address,
+        "--out", hospital.path("challenge.json"),
+    )  # fmt: skip
+    user("consortium",
+        "join", "respond", hospital.path("challenge.json"), "--request", path(user, "request.json"),
+        "--group", group, "--out", path(user, "response.json"),
+    )  # fmt: skip
+    certificate = hospital.path("cert.json")
+    certified = hospital.run(capsys, "agency", "certify", path(user, "response.json"), "--out", certificate)
+    assert (certified["user"], certified["members"], certified["join_id"]) == (user.address, 1, request["join_id"])
+    shown = hospital.run(capsys, "agency", "show")
+    assert (shown["members"], shown["joins_in_flight"], shown["stocked_primes"]) == ([user.address], [], 0)
+    joined = user("consortium", "join", "finish", certificate, "--group", group)
+    assert joined["group"] == "0x" + gs.GroupPublicKey.from_json(Path(group).read_text()).fingerprint().hex()
+
+    (tmp_path / "records.csv").write_bytes(CONTENT)
+    uploaded = user("consortium",
+        "upload", str(tmp_path / "records.csv"), "--storage", storage.url, "--block-size", str(BLOCK),
+        "--out", path(user, "upload.json"),
+    )  # fmt: skip
+    assert user.address.lower()[2:] not in Path(path(user, "upload.json")).read_text().lower()
+    assert uploaded["blocks"] > 1024
+    storage.restart()  # SIGKILL: the upload was acknowledged, so it is on the service's disk and index
+    recorded = hospital.run(capsys, "agency", "accept", path(user, "upload.json"), "--storage", storage.url)
+    file_id = uploaded["file_id"]
+    assert recorded["file_id"] == file_id
+
+    ballot = bank.run(capsys, "trace", "request", file_id, "--record-agency", hospital.address, "--reason", "dispute")
+    ballot_id = str(ballot["ballot_id"])
+    assert university.run(capsys, "trace", "vote", ballot_id)["approvals"] == 2
+    refused = hospital.run(capsys, "trace", "open", ballot_id, expect=4)
+    assert refused["error"] == "AccessDeniedError" and "approvals" in refused["detail"]
+    assert hospital.run(capsys, "trace", "vote", ballot_id)["status"] == "approved"
+    opened = hospital.run(capsys, "trace", "open", ballot_id)
+    assert (opened["signer"], opened["file_id"]) == (user.address, file_id)
+    assert hospital.run(capsys, "agency", "show")["ballots"] == [f"{ballot_id}:opened", f"{ballot_id}:voted"]
+
+    checked = university.run(
+        capsys, "trace", "check", ballot_id, "--group", group, "--upload", path(user, "upload.json")
+    )
+    assert (checked["signer"], checked["valid"]) == (user.address, True)
+    other_group = bank.path("group.json")  # the opening does not check against another group's key
+    refused = university.run(
+        capsys, "trace", "check", ballot_id, "--group", other_group, "--upload", path(user, "upload.json"), expect=4
+    )
+    assert refused["error"] == "VerificationError"
+
+
+def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_service(storage):
+    from offchain.crypto import pre
+    from offchain.errors import VerificationError
+    from offchain.services.client import StorageClient
+
+    manager = gs.GroupManager(gs.generate_group(1024))
+    manager.add_primes(CERTIFICATE_PRIMES_1024[:1])
+    member = gs.join(manager)
+    storage.wait_ready()
+    client = StorageClient(storage.url)
+    with pytest.raises(VerificationError, match="does not verify over its blocks"):
+        client.store_anonymous(
+            file_id=b"\x07" * 32,
+            ciphertext=b"ciphertext blocks" * 10,
+            block_size=64,
+            sealed_key=pre.seal(pre.KeyPair.generate().public_key, b"k" * 32),
+            group=manager.public,
+            signature=gs.sign(member, b"another message"),
+        )
