@@ -21,6 +21,12 @@ service check the signature (and, for an upload, the registration the body must 
 the body is still arriving, hashing the body once as it streams it to disk; the body is then
 refused unless it hashes to the declared value (:func:`verify_request` with ``body_hash=``).
 
+Speed: the EIP-712 digest of this one fixed type is encoded here (``request_digest``; a test
+checks it equals eth-account's ``encode_typed_data`` for random requests) and signed and
+recovered with coincurve (libsecp256k1): about 0.1 ms per signature or recovery, where
+eth-account's generic typed-data encoder and pure-Python recovery took about 3 ms each, more
+than a 1 MiB blob write. Signatures are the same 65 bytes (r ‖ s ‖ v, v ∈ {27, 28}) either way.
+
 Research: the cloud server of Zheng et al. 2018 §4.3 and the proxies of Feng et al. 2022
 §6.8–6.9 act on requests from owners and receivers; this module authenticates those requests.
 """
@@ -30,16 +36,17 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
+from coincurve import PrivateKey, PublicKey
+from eth_utils import to_checksum_address
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, insert
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from offchain.chain.addresses import require_address
-from offchain.crypto.hashing import sha256
+from offchain.crypto.hashing import keccak256, sha256
 from offchain.database import open_engine
 from offchain.errors import InvalidInputError, VerificationError
 
@@ -51,6 +58,7 @@ __all__ = [
     "NonceBook",
     "ReplayedRequestError",
     "SignedHeaders",
+    "request_digest",
     "sign_request",
     "verify_request",
 ]
@@ -134,24 +142,53 @@ class SignedHeaders:
         return cls(signer, nonce, expiry, signature, body_hash)
 
 
-def _typed_message(
-    *, chain_id: int, service: str, method: str, path: str, body_hash: bytes, nonce: int, expiry: int
-) -> Any:
-    return encode_typed_data(
-        full_message={
-            "types": _TYPES,
-            "primaryType": "Request",
-            "domain": {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": chain_id},
-            "message": {
-                "service": service,
-                "method": method.upper(),
-                "path": path,
-                "bodyHash": body_hash,
-                "nonce": nonce,
-                "expiry": expiry,
-            },
-        }
+_DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,uint256 chainId)")
+_REQUEST_TYPEHASH = keccak256(
+    b"Request(string service,string method,string path,bytes32 bodyHash,uint256 nonce,uint256 expiry)"
+)
+
+
+def _uint256(value: int, name: str) -> bytes:
+    if not 0 <= value < 1 << 256:
+        raise VerificationError(f"{name} must be a uint256, got {value}")
+    return int(value).to_bytes(32, "big")
+
+
+@lru_cache(maxsize=64)
+def _domain_separator(chain_id: int) -> bytes:
+    return keccak256(
+        _DOMAIN_TYPEHASH
+        + keccak256(DOMAIN_NAME.encode())
+        + keccak256(DOMAIN_VERSION.encode())
+        + _uint256(chain_id, "chainId")
     )
+
+
+def request_digest(
+    *, chain_id: int, service: str, method: str, path: str, body_hash: bytes, nonce: int, expiry: int
+) -> bytes:
+    """The EIP-712 digest ``keccak256(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct(Request))`` that
+    a request's signature signs (see the module docstring for the types).
+
+    Raises:
+        VerificationError: if ``body_hash`` is not 32 bytes or a number is not a uint256.
+    """
+    if len(body_hash) != 32:
+        raise VerificationError(f"bodyHash must be 32 bytes, got {len(body_hash)}")
+    struct = keccak256(
+        _REQUEST_TYPEHASH
+        + keccak256(service.encode())
+        + keccak256(method.upper().encode())
+        + keccak256(path.encode())
+        + body_hash
+        + _uint256(nonce, "nonce")
+        + _uint256(expiry, "expiry")
+    )
+    return keccak256(b"\x19\x01" + _domain_separator(chain_id) + struct)
+
+
+def _address_of(public_key: PublicKey) -> str:
+    return str(to_checksum_address(keccak256(public_key.format(compressed=False)[1:])[-20:]))
 
 
 def sign_request(
@@ -182,12 +219,13 @@ def sign_request(
     nonce = secrets.randbits(256) if nonce is None else nonce
     expiry = int(now if now is not None else time.time()) + validity_s
     body_hash = sha256(body)
-    message = _typed_message(
+    digest = request_digest(
         chain_id=chain_id, service=service, method=method, path=path, body_hash=body_hash, nonce=nonce, expiry=expiry
     )
-    signed = Account.sign_message(message, private_key)
-    address = Account.from_key(private_key).address
-    return SignedHeaders(address, nonce, expiry, bytes(signed.signature), body_hash)
+    key = PrivateKey(bytes.fromhex(private_key.removeprefix("0x")) if isinstance(private_key, str) else private_key)
+    compact = key.sign_recoverable(digest, hasher=None)  # r ‖ s ‖ recovery id (0 or 1), low s
+    signature = compact[:64] + bytes([27 + compact[64]])
+    return SignedHeaders(_address_of(key.public_key), nonce, expiry, signature, body_hash)
 
 
 def verify_request(
@@ -231,7 +269,7 @@ def verify_request(
         raise ExpiredRequestError(f"the request expired at {headers.expiry}, it is now {clock}")
     if headers.expiry > clock + MAX_VALIDITY_S:
         raise ExpiredRequestError(f"the request claims validity until {headers.expiry}, beyond {MAX_VALIDITY_S} s")
-    message = _typed_message(
+    digest = request_digest(
         chain_id=chain_id,
         service=service,
         method=method,
@@ -240,10 +278,14 @@ def verify_request(
         nonce=headers.nonce,
         expiry=headers.expiry,
     )
+    v = headers.signature[64]
+    if v not in (27, 28):
+        raise VerificationError(f"the request signature's v must be 27 or 28, got {v}")
     try:
-        recovered = Account.recover_message(message, signature=headers.signature)
-    except Exception as exc:  # eth-keys raises several types for a malformed signature
+        signer_key = PublicKey.from_signature_and_message(headers.signature[:64] + bytes([v - 27]), digest, hasher=None)
+    except Exception as exc:  # libsecp256k1 refuses r or s out of range, or no point
         raise VerificationError(f"the request signature does not recover: {exc}") from None
+    recovered = _address_of(signer_key)
     if recovered.lower() != headers.signer.lower():
         raise VerificationError(f"the request is signed by {recovered}, not by {headers.signer} as it claims")
     nonces.spend(recovered, headers.nonce, headers.expiry)

@@ -7,15 +7,21 @@ import time
 
 import pytest
 from eth_account import Account
+from eth_account.messages import encode_typed_data
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from offchain.crypto.hashing import keccak256
 from offchain.errors import InvalidInputError, VerificationError
 from offchain.services.signing import (
+    DOMAIN_NAME,
     HEADER_BODY_SHA256,
     MAX_VALIDITY_S,
     ExpiredRequestError,
     NonceBook,
     ReplayedRequestError,
     SignedHeaders,
+    request_digest,
     sign_request,
     verify_request,
 )
@@ -136,3 +142,97 @@ def test_a_request_without_its_identity_headers_is_refused(missing):
     del headers[missing]
     with pytest.raises(VerificationError, match="X-Datashare"):
         SignedHeaders.from_headers(headers)
+
+
+_TYPES = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+    ],
+    "Request": [
+        {"name": "service", "type": "string"},
+        {"name": "method", "type": "string"},
+        {"name": "path", "type": "string"},
+        {"name": "bodyHash", "type": "bytes32"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "expiry", "type": "uint256"},
+    ],
+}
+
+
+def _eth_account_message(chain_id, service, method, path, body_hash, nonce, expiry):
+    """The same request through eth-account's generic EIP-712 encoder (the reference)."""
+    return encode_typed_data(
+        full_message={
+            "types": _TYPES,
+            "primaryType": "Request",
+            "domain": {"name": DOMAIN_NAME, "version": "2", "chainId": chain_id},
+            "message": {
+                "service": service, "method": method.upper(), "path": path, "bodyHash": body_hash,
+                "nonce": nonce, "expiry": expiry,
+            },
+        }
+    )  # fmt: skip
+
+
+_text = st.text(max_size=40)
+_uint256 = st.integers(min_value=0, max_value=(1 << 256) - 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 1 << 64),
+    _text,
+    st.sampled_from(["GET", "put", "POST"]),
+    _text,
+    st.binary(min_size=32, max_size=32),
+    _uint256,
+    _uint256,
+)
+def test_the_request_digest_equals_eth_accounts_eip712_encoding(
+    chain_id, service, method, path, body_hash, nonce, expiry
+):
+    message = _eth_account_message(chain_id, service, method, path, body_hash, nonce, expiry)
+    reference = keccak256(b"\x19" + message.version + message.header + message.body)
+    mine = request_digest(
+        chain_id=chain_id, service=service, method=method, path=path, body_hash=body_hash, nonce=nonce, expiry=expiry
+    )
+    assert mine == reference
+
+
+def test_a_signature_made_here_recovers_with_eth_account():
+    headers = sign_request(KEY, **REQUEST)
+    message = _eth_account_message(
+        REQUEST["chain_id"], REQUEST["service"], REQUEST["method"], REQUEST["path"],
+        hashlib.sha256(REQUEST["body"]).digest(), headers.nonce, headers.expiry,
+    )  # fmt: skip
+    assert (
+        Account.recover_message(message, signature=headers.signature) == headers.signer == Account.from_key(KEY).address
+    )
+
+
+def test_a_signature_made_by_eth_account_verifies_here(nonces):
+    expiry = int(time.time()) + 60
+    message = _eth_account_message(
+        REQUEST["chain_id"], REQUEST["service"], REQUEST["method"], REQUEST["path"],
+        hashlib.sha256(REQUEST["body"]).digest(), 7, expiry,
+    )  # fmt: skip
+    signature = bytes(Account.sign_message(message, KEY).signature)
+    headers = SignedHeaders(Account.from_key(KEY).address, 7, expiry, signature)
+    assert verify_request(headers, nonces=nonces, **REQUEST) == Account.from_key(KEY).address
+
+
+@pytest.mark.parametrize("v", [0, 1, 29])
+def test_a_signature_with_another_v_is_refused(nonces, v):
+    headers = sign_request(KEY, **REQUEST)
+    forged = SignedHeaders(headers.signer, headers.nonce, headers.expiry, headers.signature[:64] + bytes([v]))
+    with pytest.raises(VerificationError, match="v must be 27 or 28"):
+        verify_request(forged, nonces=nonces, **REQUEST)
+
+
+def test_a_signature_with_r_out_of_range_is_refused(nonces):
+    headers = sign_request(KEY, **REQUEST)
+    forged = SignedHeaders(headers.signer, headers.nonce, headers.expiry, b"\xff" * 32 + headers.signature[32:])
+    with pytest.raises(VerificationError, match="does not recover"):
+        verify_request(forged, nonces=nonces, **REQUEST)
