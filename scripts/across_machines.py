@@ -43,14 +43,18 @@ def _step(title: str, action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def run(session: Session, workdir: Path, funder: Any) -> dict[str, Any]:
-    """Play the scenario on the session's contracts; processes' files under ``workdir``.
+def run(registry: str, workdir: Path, funder: Any) -> dict[str, Any]:
+    """Play the scenario on the DataRegistry at ``registry``; processes' files under ``workdir``.
 
     Returns:
-        The lab's fetch result (``plaintext_bytes``, …) and the refused fetch's error.
+        Each step's ``--json`` result by name (``upload``, ``share``, ``fetch``, ``own_fetch``,
+        ``audit``, ``revoke``, ``refused``), the people's ``keys`` and the files' paths.
+
+    Raises:
+        AssertionError: if a copy differs from the hospital's file.
+        CommandFailedError: if a step exits otherwise than expected.
     """
     name = str(network.show_active())
-    registry = session.record.address_of("DataRegistry")
     rpc = str(web3.provider.endpoint_uri)
     services = [
         LocalService("storage", "storage", workdir / "storage", network=name, registry=registry, rpc=rpc, cwd=ROOT)
@@ -95,7 +99,7 @@ def run(session: Session, workdir: Path, funder: Any) -> dict[str, Any]:
         print("   (storage service SIGKILLed and restarted)")
         proxy_args = [arg for proxy in proxies for arg in ("--proxy", proxy.url)]
         share = ("share", file_id, "--to", lab.address, "--receiving-pk", lab_keys["receiving_pk"], *proxy_args)
-        _step("datashare share --threshold 2 (three proxies)", lambda: hospital(*share, "--threshold", "2"))
+        shared = _step("datashare share --threshold 2 (three proxies)", lambda: hospital(*share, "--threshold", "2"))
         proxies[0].kill()
         print(f"   ({proxies[0].name} SIGKILLed for good: 2 of 3 proxies remain)")
         received = workdir / "received.csv"
@@ -108,19 +112,31 @@ def run(session: Session, workdir: Path, funder: Any) -> dict[str, Any]:
         if received.read_bytes() != RECORDS:
             raise AssertionError("the lab's copy differs from the hospital's file")
         print(f"      {fetched['plaintext_bytes']:,} bytes, checked against the chain and decrypted: OK")
+        own = workdir / "own-copy.csv"
+        owning = hospital.start("fetch", file_id, "--storage", storage.url, "--out", str(own))  # beside the audit
         audit = _step(
             "datashare audit (lab, 8 sampled blocks)",
             lambda: lab("audit", file_id, "--storage", storage.url, "--samples", "8"),
         )
         print(f"      blocks {audit['challenged']}: {'passed' if audit['passed'] else 'FAILED'}")
+        own_fetch = DatashareCli.finish(owning)
+        if own.read_bytes() != RECORDS:
+            raise AssertionError("the hospital's own copy differs from its file")
+        print(f"   hospital's own fetch (no proxies, beside the audit): {own_fetch['plaintext_bytes']:,} bytes")
 
         storage.kill()
         storage.start()
         print("   (storage service SIGKILLed and restarted)")
-        _step("datashare revoke (hospital, on chain)", lambda: hospital("revoke", file_id, "--grantee", lab.address))
+        revoke = _step(
+            "datashare revoke (hospital, on chain)", lambda: hospital("revoke", file_id, "--grantee", lab.address)
+        )
         refused = _step("datashare fetch after the revocation (exit 4 expected)", lambda: lab(*fetch, expect=4))
         print(f"      refused: {refused['error']}: {refused['detail'][:80]}")
-        return {**fetched, "audit_passed": audit["passed"], "refused": refused["error"]}
+        return {
+            "upload": uploaded, "share": shared, "fetch": fetched, "own_fetch": own_fetch, "audit": audit,
+            "revoke": revoke, "refused": refused, "keys": {"hospital": hospital_keys, "lab": lab_keys},
+            "people": {"hospital": hospital.address, "lab": lab.address}, "received": received, "own": own,
+        }  # fmt: skip
     finally:
         for service in services:
             service.stop()
@@ -131,6 +147,6 @@ def main() -> None:
     session = Session.load(deploy_if_missing=True)
     print(f"Network {network.show_active()}: {session}")
     with tempfile.TemporaryDirectory(prefix="datashare-across-") as tmp:
-        run(session, Path(tmp), accounts[0])
+        run(session.record.address_of("DataRegistry"), Path(tmp), accounts[0])
     settle()
     print("\nAcross-machines scenario finished.")

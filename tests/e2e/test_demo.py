@@ -14,6 +14,7 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
         svm_iterations=10,
         vertical_rounds=3,
         shapley_sweep_owners=2,
+        processes=False,  # part 16 (scripts/across_machines.py) is tests/e2e/test_cli.py's scenario
     )
     printed = capsys.readouterr().out
     assert "same model as centralised plaintext training of the same schedule: True" in printed
@@ -51,7 +52,6 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert (tmp_path / "out" / "shapley" / "revenue_by_samples.png").is_file()
     assert "every record's proof checks against its anchored root" in printed
     assert "the user's top K equals the plaintext top K" in printed
-    assert "checked against the chain and decrypted: OK" in printed and "refused: AccessDeniedError" in printed
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()
     assert any(p.is_file() for p in (tmp_path / "out" / "blobs").rglob("*"))
