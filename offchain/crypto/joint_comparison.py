@@ -95,9 +95,9 @@ import gmpy2
 from gmpy2 import mpz
 
 from offchain.crypto.modexp import FixedBase, powmod_jobs
-from offchain.crypto.paillier import EncodingOverflowError, encrypt_raw
+from offchain.crypto.paillier import EncodingOverflowError
 from offchain.crypto.primes import random_bits, random_unit
-from offchain.crypto.threshold_paillier import ThresholdPublicKey
+from offchain.crypto.threshold_paillier import ThresholdKey
 from offchain.errors import InvalidInputError
 
 __all__ = [
@@ -158,15 +158,15 @@ class JudgeParameters:
         variant: Which protocol.
     """
 
-    public_key: ThresholdPublicKey
+    public_key: ThresholdKey
     participants: int
     value_bits: int
     slots: int = 1
     variant: JudgeVariant = JudgeVariant.CHAINED
 
     def __post_init__(self) -> None:
-        if not isinstance(self.public_key, ThresholdPublicKey):
-            raise InvalidInputError("public_key must be a ThresholdPublicKey")
+        if not isinstance(self.public_key, ThresholdKey):
+            raise InvalidInputError("public_key must be a ThresholdKey")
         for name in ("participants", "value_bits", "slots"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -261,14 +261,14 @@ class SubgroupNoise:
     comb table of h_s (:class:`~offchain.crypto.modexp.FixedBase`), built once.
     """
 
-    def __init__(self, public_key: ThresholdPublicKey, *, rows: int = NOISE_COMB_ROWS) -> None:
+    def __init__(self, public_key: ThresholdKey, *, rows: int = NOISE_COMB_ROWS) -> None:
         n = mpz(public_key.n)
         nsquare = public_key.nsquare
         y = random_unit(n)
         h = (n - y * y % n) % n
         self._bits = int(n.bit_length()) + 128
         self._base = FixedBase(gmpy2.powmod(h, n, nsquare), nsquare, rows=rows)
-        self._n, self._paillier = n, public_key.paillier
+        self._key = public_key
         self._stock: deque[mpz] = deque()
 
     def fresh(self) -> mpz:
@@ -297,8 +297,8 @@ class SubgroupNoise:
         return True
 
     def encrypt(self, value: int) -> mpz:
-        """[[value]] for a signed value (|value| < n/2), with fresh noise."""
-        return encrypt_raw(self._paillier, int(mpz(value) % self._n), self.take())
+        """[[value]] = g^value · u for a signed value (|value| < n/2), with the key's own base g."""
+        return self._key.encrypt(value, self.take())
 
 
 # -- chained (default) ---------------------------------------------------------------------
@@ -406,7 +406,7 @@ def close_chain(
 ) -> list[int]:
     """The last participant's step: V_p per sample, packed ``slots`` at a time, ready to decrypt.
 
-    V_p = (V_(p−1) · Q_(p−1)^(a_p))^(ρ_p) · (1 + n)^(ε_p) per sample as in :func:`extend_chain`
+    V_p = (V_(p−1) · Q_(p−1)^(a_p))^(ρ_p) · g^(ε_p) per sample as in :func:`extend_chain`
     (Q_p is never needed), then the values are packed as :func:`pack` does and each packed
     ciphertext gets one fresh re-randomiser. The per-sample V_p are never published, so one
     re-randomiser per packed ciphertext hides them all; the packed plaintext is exactly
@@ -420,7 +420,7 @@ def close_chain(
     if isinstance(previous, str | bytes) or not isinstance(previous, Sequence) or len(previous) != len(values):
         raise InvalidInputError(f"need one previous link per partial margin ({len(values)})")
     pk = params.public_key
-    nsquare, n = pk.nsquare, mpz(pk.n)
+    nsquare = pk.nsquare
     jobs, noise_terms = [], []
     for link, a in zip(previous, values, strict=True):
         if not isinstance(link, ChainLink):
@@ -430,7 +430,7 @@ def close_chain(
         jobs.append(([v * gmpy2.powmod(q, a, nsquare) % nsquare], factor))
         noise_terms.append(eps)
     finals = [
-        powered * (1 + eps * n) % nsquare
+        powered * pk.plaintext_power(eps) % nsquare
         for (powered,), eps in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True)
     ]
     return [int(c * noise.take() % nsquare) for c in _pack_unchecked(params, finals)]
@@ -471,7 +471,7 @@ def paper_finals(params: JudgeParameters, contributions: Sequence[PaperContribut
     if len(contributions) != params.participants:
         raise InvalidInputError(f"need {params.participants} contributions, got {len(contributions)}")
     pk = params.public_key
-    nsquare, n = pk.nsquare, mpz(pk.n)
+    nsquare = pk.nsquare
     count = len(contributions[0].margins)
     if any(len(c.margins) != count or len(c.masks) != count for c in contributions):
         raise InvalidInputError("contributions of different sizes")
@@ -482,7 +482,7 @@ def paper_finals(params: JudgeParameters, contributions: Sequence[PaperContribut
             margin = margin * pk.check_ciphertext(c.margins[j]) % nsquare
             mask = mask * pk.check_ciphertext(c.masks[j]) % nsquare
         r1 = sum(c.factors[j] for c in contributions)
-        odd = margin * margin % nsquare * (1 + n) % nsquare  # [[2z + 1]]
+        odd = margin * margin % nsquare * pk.plaintext_power(1) % nsquare  # [[2z + 1]]
         finals.append(int(gmpy2.powmod(odd, r1, nsquare) * mask % nsquare))
         references.append(sum(c.references[j] for c in contributions))
     return finals, references
@@ -499,9 +499,9 @@ def pack(params: JudgeParameters, finals: Sequence[int]) -> list[int]:
 
 def _pack_unchecked(params: JudgeParameters, finals: Sequence[mpz]) -> list[mpz]:
     pk = params.public_key
-    nsquare, n = pk.nsquare, mpz(pk.n)
+    nsquare = pk.nsquare
     width = params.slot_bits
-    offset = (1 + (mpz(1) << (width - 1)) * n) % nsquare  # [[2^(L−1)]] without noise
+    offset = pk.plaintext_power(mpz(1) << (width - 1))  # [[2^(L−1)]] without noise
     shift = mpz(1) << width
     packed = []
     for start in range(0, len(finals), params.slots):

@@ -51,6 +51,7 @@ earlier participant's values, learning that participant's partial margins
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
@@ -59,6 +60,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from offchain.crypto import additive_threshold_paillier as atp
 from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import InvalidInputError, OffchainError
@@ -67,6 +69,7 @@ from offchain.learning.svm import Schedule, SVMModel, batch_schedule, gradient_s
 __all__ = [
     "SPANS",
     "Board",
+    "KeyKind",
     "MalformedPayloadError",
     "ParticipantResult",
     "TrainingAbortedError",
@@ -77,6 +80,7 @@ __all__ = [
     "decode_intermediate",
     "encode_decryption",
     "encode_intermediate",
+    "generate_key",
     "noise_per_round",
     "partition_columns",
 ]
@@ -126,6 +130,33 @@ class Board(Protocol):
         """Publish this participant's final partial model."""
 
 
+class KeyKind(enum.Enum):
+    """Which (p, p)-threshold Paillier key the dealer makes (the ``DATASHARE_VSVM_KEY`` setting).
+
+    ``additive`` (the default, :mod:`offchain.crypto.additive_threshold_paillier`): additive
+    shares of a multiple of λ and a random base g; partials c^(2 d_i) with |d_i| ≈ |n| + 128 bits.
+    ``shamir`` (:mod:`offchain.crypto.threshold_paillier`): Shamir shares over Z_{nm} with
+    t = p; partials c^(2Δ s_i) with |Δ s_i| ≈ 2|n| bits, about twice the time. Both decrypt only
+    with all p participants; both hide every plaintext from any p − 1 of them.
+    """
+
+    ADDITIVE = "additive"
+    SHAMIR = "shamir"
+
+
+def generate_key(kind: KeyKind, bits: int, participants: int) -> tuple[tp.ThresholdKey, list[tp.KeyShare]]:
+    """The dealer's (p, p)-threshold key of ``kind`` and the p shares, in participant order.
+
+    Raises:
+        InvalidInputError: Bad size or count, or not a :class:`KeyKind`.
+    """
+    if kind is KeyKind.ADDITIVE:
+        return atp.generate_additive_keypair(bits, participants)
+    if kind is KeyKind.SHAMIR:
+        return tp.generate_threshold_keypair(bits, participants, participants)
+    raise InvalidInputError(f"key kind must be a KeyKind, got {kind!r}")
+
+
 def partition_columns(features: int, participants: int) -> tuple[tuple[int, ...], ...]:
     """Contiguous, as equal as possible column ranges (BCW's 9 features to 3: 3/3/3)."""
     if participants < 2 or features < participants:
@@ -147,7 +178,7 @@ class VerticalSetup:
         schedule: The training schedule (rounds = ``schedule.iterations``).
         partition: Column indices of each participant, in participant order.
         rows: Number of training samples.
-        public_key: The threshold key (p = number of participants).
+        public_key: The (p, p)-threshold key (p = number of participants; either :class:`KeyKind`).
         variant: The judge.
         slots: Verdicts per joint decryption (:mod:`offchain.crypto.joint_comparison`).
         sample_ids: The aligned samples' identifiers, in training order.
@@ -156,12 +187,14 @@ class VerticalSetup:
     schedule: Schedule
     partition: tuple[tuple[int, ...], ...]
     rows: int
-    public_key: tp.ThresholdPublicKey
+    public_key: tp.ThresholdKey
     variant: jc.JudgeVariant = jc.JudgeVariant.CHAINED
     slots: int = 1
     sample_ids: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.public_key, tp.ThresholdKey):
+            raise InvalidInputError(f"public_key must be a ThresholdKey, got {type(self.public_key).__name__}")
         if len(self.partition) != self.public_key.parties:
             raise InvalidInputError(f"{len(self.partition)} participants but a key of {self.public_key.parties} shares")
         if self.rows < 1 or (self.sample_ids and len(self.sample_ids) != self.rows):
@@ -172,6 +205,11 @@ class VerticalSetup:
     def participants(self) -> int:
         """p."""
         return len(self.partition)
+
+    @property
+    def key_kind(self) -> KeyKind:
+        """Which kind of threshold key the session uses."""
+        return KeyKind.ADDITIVE if isinstance(self.public_key, atp.AdditivePublicKey) else KeyKind.SHAMIR
 
     @property
     def value_bits(self) -> int:
@@ -239,7 +277,7 @@ class VerticalSetup:
                 schedule=Schedule(**data["schedule"]),
                 partition=tuple(tuple(int(i) for i in cols) for cols in data["partition"]),
                 rows=int(data["rows"]),
-                public_key=tp.ThresholdPublicKey.from_dict(data["public_key"]),
+                public_key=tp.public_key_from_dict(data["public_key"]),
                 variant=jc.JudgeVariant(data["variant"]),
                 slots=int(data["slots"]),
                 sample_ids=tuple(str(s) for s in data["sample_ids"]),
