@@ -259,6 +259,12 @@ class SubgroupNoise:
     Jacobi symbol of a ciphertext's randomness is independent of its plaintext, and semantic
     security holds under the DCR assumption as for r^n (DJN, Theorem 1). The speed comes from a
     comb table of h_s (:class:`~offchain.crypto.modexp.FixedBase`), built once.
+
+    It also stocks a chained participant's blinding draws (:meth:`stock_blinding`): the factor
+    ρ_k, the noise ε_k and the encryption of ε_k (and, at position 0, of ρ_k) depend on no data
+    either. With a key of random base g (:mod:`offchain.crypto.additive_threshold_paillier`)
+    g^ε costs a full comb exponentiation, where (1 + n)^ε was free; computed while waiting,
+    it leaves the chain's critical path.
     """
 
     def __init__(self, public_key: ThresholdKey, *, rows: int = NOISE_COMB_ROWS) -> None:
@@ -270,6 +276,8 @@ class SubgroupNoise:
         self._base = FixedBase(gmpy2.powmod(h, n, nsquare), nsquare, rows=rows)
         self._key = public_key
         self._stock: deque[mpz] = deque()
+        self._blinds: deque[_Blind] = deque()
+        self._blind_for: tuple[JudgeParameters, int] | None = None
 
     def fresh(self) -> mpz:
         """A re-randomiser computed now (never one from the stock)."""
@@ -296,12 +304,47 @@ class SubgroupNoise:
         self._stock.append(self.fresh())
         return True
 
+    def stock_blinding(self, params: JudgeParameters, position: int, target: int) -> bool:
+        """Draw one blinding of the participant at ``position`` ahead if fewer than ``target`` are
+        stocked for these parameters; False when full. Each is handed out once (:meth:`take_blinding`)."""
+        if self._blind_for != (params, position):
+            self._blinds.clear()
+            self._blind_for = (params, position)
+        if len(self._blinds) >= target:
+            return False
+        self._blinds.append(self._draw_blinding(params, position))
+        return True
+
+    def take_blinding(self, params: JudgeParameters, position: int) -> _Blind:
+        """One blinding of the participant at ``position``: stocked if any is left, else drawn now."""
+        if self._blinds and self._blind_for == (params, position):
+            return self._blinds.popleft()
+        return self._draw_blinding(params, position)
+
+    def _draw_blinding(self, params: JudgeParameters, position: int) -> _Blind:
+        factor, eps = _blinding(params, position)
+        key = self._key
+        if position == params.participants - 1:  # close_chain: one re-randomiser per packed ciphertext
+            return _Blind(factor, key.plaintext_power(eps), None)
+        encrypted_factor = key.encrypt(factor, self.fresh()) if position == 0 else None
+        return _Blind(factor, key.encrypt(eps, self.fresh()), encrypted_factor)
+
     def encrypt(self, value: int) -> mpz:
         """[[value]] = g^value · u for a signed value (|value| < n/2), with the key's own base g."""
         return self._key.encrypt(value, self.take())
 
 
 # -- chained (default) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Blind:
+    """One chained blinding, drawn ahead: ρ_k, [[ε_k]] (at the last position g^(ε_k) without noise)
+    and, at position 0, [[ρ_k]]."""
+
+    factor: int
+    masked_noise: mpz
+    encrypted_factor: mpz | None
 
 
 @dataclass(frozen=True)
@@ -351,10 +394,15 @@ def _require(params: JudgeParameters, variant: JudgeVariant) -> None:
 def open_chain(params: JudgeParameters, parts: Sequence[int], noise: SubgroupNoise) -> list[ChainLink]:
     """Participant 1's links: V_1 = [[ρ_1 a_1 + ε_1]], Q_1 = [[ρ_1]] per sample."""
     _require(params, JudgeVariant.CHAINED)
+    nsquare = params.public_key.nsquare
     links = []
     for a in params.check_parts(parts):
-        factor, eps = _blinding(params, 0)
-        links.append(ChainLink(int(noise.encrypt(factor * a + eps)), int(noise.encrypt(factor))))
+        blind = noise.take_blinding(params, 0)
+        scale = blind.encrypted_factor
+        if scale is None:  # pragma: no cover  (a position-0 blinding always encrypts ρ_1)
+            raise AssertionError("a blinding of position 0 carries [[ρ_1]]")
+        # [[ρ_1 a_1 + ε_1]] = [[ρ_1]]^(a_1) · [[ε_1]]: fresh, since [[ε_1]] carries fresh noise.
+        links.append(ChainLink(int(gmpy2.powmod(scale, a, nsquare) * blind.masked_noise % nsquare), int(scale)))
     return links
 
 
@@ -390,14 +438,14 @@ def extend_chain(
         if not isinstance(link, ChainLink):
             raise InvalidInputError(f"expected a ChainLink, got {type(link).__name__}")
         v, q = pk.check_ciphertext(link.value), pk.check_ciphertext(link.scale)
-        factor, eps = _blinding(params, position)
+        blind = noise.take_blinding(params, position)
         summed = v * gmpy2.powmod(q, a, nsquare) % nsquare  # [[P z_{k−1} + E + P a_k]]
-        jobs.append(([summed, q], factor))
-        noise_terms.append(eps)
+        jobs.append(([summed, q], blind.factor))
+        noise_terms.append(blind.masked_noise)  # [[ε_k]]
     # The full-size powers of the whole mini-batch run on every core (GIL released).
     links = []
-    for (value, scale), eps in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True):
-        links.append(ChainLink(int(value * noise.encrypt(eps) % nsquare), int(scale * noise.take() % nsquare)))
+    for (value, scale), masked in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True):
+        links.append(ChainLink(int(value * masked % nsquare), int(scale * noise.take() % nsquare)))
     return links
 
 
@@ -426,12 +474,11 @@ def close_chain(
         if not isinstance(link, ChainLink):
             raise InvalidInputError(f"expected a ChainLink, got {type(link).__name__}")
         v, q = pk.check_ciphertext(link.value), pk.check_ciphertext(link.scale)
-        factor, eps = _blinding(params, params.participants - 1)
-        jobs.append(([v * gmpy2.powmod(q, a, nsquare) % nsquare], factor))
-        noise_terms.append(eps)
+        blind = noise.take_blinding(params, params.participants - 1)
+        jobs.append(([v * gmpy2.powmod(q, a, nsquare) % nsquare], blind.factor))
+        noise_terms.append(blind.masked_noise)  # g^(ε_p), no noise of its own
     finals = [
-        powered * pk.plaintext_power(eps) % nsquare
-        for (powered,), eps in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True)
+        powered * masked % nsquare for (powered,), masked in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True)
     ]
     return [int(c * noise.take() % nsquare) for c in _pack_unchecked(params, finals)]
 

@@ -83,6 +83,7 @@ __all__ = [
     "generate_key",
     "noise_per_round",
     "partition_columns",
+    "stock_ahead",
 ]
 
 logger = logging.getLogger(__name__)
@@ -497,11 +498,27 @@ class _Spans:
 
 
 def noise_per_round(setup: VerticalSetup, index: int) -> int:
-    """Re-randomisers participant ``index`` uses in one round (what it keeps stocked ahead)."""
+    """Re-randomisers participant ``index`` uses in one round besides its blinding draws (what it
+    keeps stocked ahead): the chained judge's first participant none (its encryptions come with
+    its blinding draws, :meth:`~offchain.crypto.joint_comparison.SubgroupNoise.stock_blinding`),
+    an inner one one per sample (for Q_k), the last one one per packed ciphertext; the paper
+    variant two encryptions per sample."""
     batch = setup.schedule.batch_size
-    if setup.variant is jc.JudgeVariant.CHAINED and index == setup.participants - 1:
+    if setup.variant is not jc.JudgeVariant.CHAINED:
+        return 2 * batch
+    if index == setup.participants - 1:
         return -(-batch // setup.slots)
-    return 2 * batch
+    return 0 if index == 0 else batch
+
+
+def stock_ahead(setup: VerticalSetup, index: int, noise: jc.SubgroupNoise) -> bool:
+    """One unit of participant ``index``'s data-independent work for the next round, done ahead
+    (a blinding draw of the chained judge, else a re-randomiser); False when a round's worth is stocked."""
+    if setup.variant is jc.JudgeVariant.CHAINED and noise.stock_blinding(
+        setup.judge, index, setup.schedule.batch_size
+    ):
+        return True
+    return noise.stock(noise_per_round(setup, index))
 
 
 @dataclass
@@ -570,8 +587,8 @@ class VerticalParticipant:
         self._span = _Spans(self.spans)
 
     def precompute(self) -> bool:
-        """Compute one re-randomiser of the next round ahead (called while waiting); False when stocked."""
-        return self.noise.stock(noise_per_round(self.setup, self.index))
+        """One blinding draw or re-randomiser of the next round, ahead (called while waiting); False when stocked."""
+        return stock_ahead(self.setup, self.index, self.noise)
 
     def partial_margins(self, batch: Sequence[int]) -> list[int]:
         """a_ij for the batch (participant 0 includes −y·B·2^f − 2^{2f})."""

@@ -380,3 +380,26 @@ def test_a_stocked_re_randomiser_encrypts_zero(keys):
     noise.stock(1)
     u = int(noise.take())
     assert u != 1 and tp.threshold_decrypt(pk, u, [tp.partial_decrypt(s, u) for s in keys[1]]) == 0
+
+
+def test_stocked_blinding_draws_give_the_right_verdicts_and_are_used_once(keys):
+    prm = params(keys)
+    noises = [jc.SubgroupNoise(keys[0]) for _ in range(3)]
+    for position, noise in enumerate(noises):
+        while noise.stock_blinding(prm, position, 3):
+            pass
+    parts = [[5, -9, 0], [1, 2, -3], [-7, 6, 3]]
+    links = jc.open_chain(prm, parts[0], noises[0])
+    links = jc.extend_chain(prm, links, parts[1], noises[1], position=1)
+    packed = jc.close_chain(prm, links, parts[2], noises[2])
+    values = jc.unpack(prm, decrypt(keys, packed), 3)
+    assert jc.verdicts(prm, values) == [True, True, False]  # sums −1, −1, 0
+    assert all(noise.stock_blinding(prm, position, 3) for position, noise in enumerate(noises))  # used up
+
+
+def test_blinding_draws_stocked_for_another_position_are_not_handed_out(keys):
+    prm = params(keys)
+    noise = jc.SubgroupNoise(keys[0])
+    noise.stock_blinding(prm, 0, 1)
+    assert noise.take_blinding(prm, 2).encrypted_factor is None  # drawn afresh for the last position
+    assert noise.take_blinding(prm, 0).encrypted_factor is not None
