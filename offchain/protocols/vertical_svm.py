@@ -514,9 +514,7 @@ def noise_per_round(setup: VerticalSetup, index: int) -> int:
 def stock_ahead(setup: VerticalSetup, index: int, noise: jc.SubgroupNoise) -> bool:
     """One unit of participant ``index``'s data-independent work for the next round, done ahead
     (a blinding draw of the chained judge, else a re-randomiser); False when a round's worth is stocked."""
-    if setup.variant is jc.JudgeVariant.CHAINED and noise.stock_blinding(
-        setup.judge, index, setup.schedule.batch_size
-    ):
+    if setup.variant is jc.JudgeVariant.CHAINED and noise.stock_blinding(setup.judge, index, setup.schedule.batch_size):
         return True
     return noise.stock(noise_per_round(setup, index))
 
