@@ -4,8 +4,11 @@ Research: Shen, Zhu, Xu, *Blockchain-based privacy-preserving data sharing*, ch.
 Eq. 5.4–5.7 and Algorithm 3. Participant i holds the partial margin a_i = y·w^i·x^i of one
 sample (participant 1 also subtracts the bias term and the threshold 1, so that the judge
 I = [y(w·x − b) < 1] is I = [z < 0] for z = Σ_i a_i). A (p, t)-threshold Paillier key
-(:mod:`offchain.crypto.threshold_paillier`) is shared among the participants; every value they
-exchange goes through the training board on chain. Written by hand: no library offers it.
+(:mod:`offchain.crypto.threshold_paillier`, or the (p, p) key with additive shares and a random
+base g of :mod:`offchain.crypto.additive_threshold_paillier`) is shared among the participants;
+every value they exchange goes through the training board on chain. Every encryption, and every
+constant such as [[ε]] or the packing offset, uses the key's own base
+(:meth:`~offchain.crypto.threshold_paillier.ThresholdKey.plaintext_power`). Written by hand: no library offers it.
 
 Two variants, and who learns what (everyone means every participant and everyone who reads
 the chain, since the partial decryptions are public there):

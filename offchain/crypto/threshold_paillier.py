@@ -44,6 +44,12 @@ paper's CA): it learns every share. A distributed key generation is out of scope
 
 Key material serialises to JSON; a party's file (:meth:`KeyShare.to_json`) holds its own share
 and the public key only.
+
+The proofs, batches and combination are written against :class:`ThresholdKey`, which
+:class:`ThresholdPublicKey` and the (p, p) key of
+:mod:`offchain.crypto.additive_threshold_paillier` (additive shares of a multiple of λ, a random
+base g, partials of half the exponent) both implement: a :class:`KeyShare` of either works with
+every function here, and :func:`public_key_from_dict` reads either from JSON.
 """
 
 from __future__ import annotations
@@ -792,7 +798,9 @@ def _lagrange_at_zero(indices: Sequence[int], delta: int) -> dict[int, int]:
 
 
 def raw_combine(public_key: ThresholdKey, partials: Sequence[PartialDecryption | VerifiedPartial]) -> int:
-    """Lagrange-combine the given partials, whatever their number, without checking anything.
+    """Combine the given partials, whatever their number, without checking anything: L(Π c_i^(e_i))·f
+    for the key's :meth:`~ThresholdKey.combination_exponents` e_i (2λ_i, Lagrange, for Shamir
+    shares; 1 for additive shares) and :attr:`~ThresholdKey.combine_factor` f.
 
     With t or more valid partials of one ciphertext this is its plaintext; with fewer it is an
     unrelated residue. Use :func:`combine` or :func:`threshold_decrypt`.

@@ -10,7 +10,10 @@ Setting. Participant i holds the columns ``partition[i]`` of every training samp
 are aligned beforehand: the order is committed on chain, :meth:`VerticalSetup.sample_commitment`)
 and, as in the research's Eq. 5.4 where each participant forms y·w^i·x^i, every label. Participant
 0 also holds the bias. The dealer of the threshold key gives each participant one share; with
-t = p (the default) only all participants together can decrypt anything.
+t = p only all participants together can decrypt anything. The key is by default the additive
+(p, p) key of :mod:`offchain.crypto.additive_threshold_paillier` (partials of half the exponent,
+so about half the decryption time); :class:`KeyKind` ``shamir`` deals the Shamir-shared key of
+:mod:`offchain.crypto.threshold_paillier` instead. Every encryption uses the key's own base g.
 
 One round (a mini-batch of the public seeded schedule, :func:`offchain.learning.svm.batch_schedule`),
 every message through the training board (:class:`Board`, the ``TrainingBoard`` contract):

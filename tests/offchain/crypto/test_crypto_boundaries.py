@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from offchain.crypto import additive_threshold_paillier as atp
 from offchain.crypto import batching, challenge, envelope, hashing, merkle, pre, range_proof
 from offchain.crypto import paillier as pl
 from offchain.crypto import threshold_paillier as tp
@@ -130,6 +131,20 @@ def test_threshold_public_key_from_json(threshold_key, text, tamper):
     project_errors_only(tp.ThresholdPublicKey.from_json, text)
     project_errors_only(tp.ThresholdPublicKey.from_json, json_text(tamper.draw(tampered_json(valid))))
     project_errors_only(tp.ThresholdPublicKey.from_dict, tamper.draw(tampered_json(valid)))
+
+
+@pytest.fixture(scope="module")
+def additive_key():
+    return atp.generate_additive_keypair(512, 3, rng=random.Random(13))
+
+
+@COSTLY
+@given(text=st.one_of(junk, st.builds(json_text, json_values)), tamper=st.data())
+def test_additive_threshold_public_key_from_json(additive_key, text, tamper):
+    valid = additive_key[0].to_dict()
+    project_errors_only(atp.AdditivePublicKey.from_json, text)
+    project_errors_only(atp.AdditivePublicKey.from_json, json_text(tamper.draw(tampered_json(valid))))
+    project_errors_only(tp.public_key_from_dict, tamper.draw(tampered_json(valid)))
 
 
 @COSTLY
