@@ -124,13 +124,18 @@ def threshold_partials(threshold_key, threshold_ciphertext):
     return [tp.partial_decrypt(share, threshold_ciphertext) for share in threshold_key[1]]
 
 
+def fuzz_public_key(key_type, valid, text, tamper):
+    """A key type's JSON and dict readers, and the kind dispatcher, on junk and on tampered valid keys."""
+    project_errors_only(key_type.from_json, text)
+    project_errors_only(key_type.from_json, json_text(tamper.draw(tampered_json(valid))))
+    project_errors_only(key_type.from_dict, tamper.draw(tampered_json(valid)))
+    project_errors_only(tp.public_key_from_dict, tamper.draw(tampered_json(valid)))
+
+
 @CHEAP
 @given(text=st.one_of(junk, st.builds(json_text, json_values)), tamper=st.data())
 def test_threshold_public_key_from_json(threshold_key, text, tamper):
-    valid = threshold_key[0].to_dict()
-    project_errors_only(tp.ThresholdPublicKey.from_json, text)
-    project_errors_only(tp.ThresholdPublicKey.from_json, json_text(tamper.draw(tampered_json(valid))))
-    project_errors_only(tp.ThresholdPublicKey.from_dict, tamper.draw(tampered_json(valid)))
+    fuzz_public_key(tp.ThresholdPublicKey, threshold_key[0].to_dict(), text, tamper)
 
 
 @pytest.fixture(scope="module")
@@ -141,10 +146,7 @@ def additive_key():
 @COSTLY
 @given(text=st.one_of(junk, st.builds(json_text, json_values)), tamper=st.data())
 def test_additive_threshold_public_key_from_json(additive_key, text, tamper):
-    valid = additive_key[0].to_dict()
-    project_errors_only(atp.AdditivePublicKey.from_json, text)
-    project_errors_only(atp.AdditivePublicKey.from_json, json_text(tamper.draw(tampered_json(valid))))
-    project_errors_only(tp.public_key_from_dict, tamper.draw(tampered_json(valid)))
+    fuzz_public_key(atp.AdditivePublicKey, additive_key[0].to_dict(), text, tamper)
 
 
 @COSTLY
