@@ -7,14 +7,16 @@ and the model they publish is printed beside centralised plaintext training of t
 
 (The quick form runs the same steps with a 1024-bit key and 3 rounds. ``DATASHARE_VSVM_SLOTS=4``
 packs 4 verdicts per joint decryption, ~2.5× faster at a quarter of the blinding range;
-``DATASHARE_VSVM_VARIANT=paper`` runs the research's comparison, which reveals every margin.)
+``DATASHARE_VSVM_VARIANT=paper`` runs the research's comparison, which reveals every margin;
+``DATASHARE_VSVM_KEY=shamir`` deals the Shamir-shared key instead of the additive one, for comparison.)
 
 Research: Shen, Zhu, Xu, *Blockchain-based privacy-preserving data sharing*, ch. 5 (§5.4–5.7;
 Table 5.6–5.7 for the research's figures). Steps:
 
 1. the training rows (seeded 80/20 split, medians imputed, scaled to [0, 1], X = round(x · 2^16))
    are split by columns: participant i gets features 3i..3i+2 of every sample, and the labels;
-2. a dealer makes a (3, 3)-threshold Paillier key and hands each participant its share;
+2. a dealer makes a (3, 3)-threshold Paillier key (by default with additive shares of a multiple
+   of λ, :mod:`offchain.crypto.additive_threshold_paillier`) and hands each participant its share;
 3. participant 0 opens a session on the ``TrainingBoard`` (key fingerprint, sample-order
    commitment, rounds); three processes (``python -m offchain.protocols.vertical_svm_node``)
    train, each round posting its intermediate value and its proven partial decryptions;
@@ -45,7 +47,14 @@ from offchain.crypto import threshold_paillier as tp
 from offchain.learning import Schedule, classification_metrics, load_dataset, prepare, quantize, train_plaintext
 from offchain.learning.baselines import linear_svc_metrics
 from offchain.learning.svm import TrainingTrace
-from offchain.protocols.vertical_svm import VerticalSetup, combine_models, decode_model, partition_columns
+from offchain.protocols.vertical_svm import (
+    KeyKind,
+    VerticalSetup,
+    combine_models,
+    decode_model,
+    generate_key,
+    partition_columns,
+)
 from offchain.protocols.vertical_svm_node import NodeSpec
 from offchain.toolchain import PROJECT_ROOT
 
@@ -55,12 +64,14 @@ PLOT = PROJECT_ROOT / "reports" / "vertical_svm.png"
 #: η = 1 (with 30 rounds of 50 at η = 0.5 the model is the same to within 1 test sample; half the
 #: rounds halve the chain round-trips).
 SCHEDULE = Schedule(learning_rate=1.0, batch_size=100, iterations=15, seed=1)
-#: Environment variables: the key size (default 2048), the rounds (default 15), the variant and the slots.
-ENV_BITS, ENV_ROUNDS, ENV_VARIANT, ENV_SLOTS = (
+#: Environment variables: the key size (default 2048), the rounds (default 15), the variant, the slots
+#: and the key kind (default additive).
+ENV_BITS, ENV_ROUNDS, ENV_VARIANT, ENV_SLOTS, ENV_KEY = (
     "DATASHARE_VSVM_BITS",
     "DATASHARE_VSVM_ROUNDS",
     "DATASHARE_VSVM_VARIANT",
     "DATASHARE_VSVM_SLOTS",
+    "DATASHARE_VSVM_KEY",
 )
 #: Slots per joint decryption by default: 1 leaves a blinding spread of K = 186 bits for three participants
 #: at 2048 bits (offchain.crypto.joint_comparison says what that hides); 2 give K = 72 at half the decryptions.
@@ -176,6 +187,7 @@ def run(
     schedule: Schedule = SCHEDULE,
     variant: jc.JudgeVariant = jc.JudgeVariant.CHAINED,
     slots: int = DEFAULT_SLOTS,
+    key_kind: KeyKind = KeyKind.ADDITIVE,
     plot: Path | None = PLOT,
     timeout_s: float = 600.0,
     dataset_rows: int | None = None,
@@ -197,12 +209,12 @@ def run(
     print(f"   {len(rows)} training samples of bcw; columns per participant: {[list(c) for c in partition]}")
 
     started = time.perf_counter()
-    public_key, shares = tp.generate_threshold_keypair(key_bits, len(names), len(names))
+    public_key, shares = generate_key(key_kind, key_bits, len(names))
     keygen_s = time.perf_counter() - started
     sample_ids = tuple(f"bcw-train-{i}" for i in range(len(rows)))
     setup = VerticalSetup(schedule, partition, len(rows), public_key, variant, slots, sample_ids)
     print(
-        f"   dealer: ({len(names)}, {len(names)})-threshold Paillier key of {key_bits} bits in "
+        f"   dealer: ({len(names)}, {len(names)})-threshold Paillier key ({key_kind.value}) of {key_bits} bits in "
         f"{keygen_s:.1f} s; judge {variant.value}, {slots} verdict(s) per decryption, "
         f"blinding spread K = {setup.judge.factor_bits} bits"
     )
@@ -303,6 +315,7 @@ def main() -> None:
         schedule = dataclasses.replace(schedule, iterations=int(os.environ[ENV_ROUNDS]))
     variant = jc.JudgeVariant(os.environ.get(ENV_VARIANT, jc.JudgeVariant.CHAINED.value))
     slots = int(os.environ.get(ENV_SLOTS, str(DEFAULT_SLOTS)))
+    key_kind = KeyKind(os.environ.get(ENV_KEY, KeyKind.ADDITIVE.value))
     session = Session.load(deploy_if_missing=True)
     print(f"Network {network.show_active()}: {session}")
     print("== Vertical SVM: three participants, features split 3/3/3, threshold Paillier (Shen, Zhu, Xu ch. 5)")
@@ -315,6 +328,7 @@ def main() -> None:
             schedule=schedule,
             variant=variant,
             slots=slots,
+            key_kind=key_kind,
         )
     settle()
     print("\nVertical SVM scenario finished.")

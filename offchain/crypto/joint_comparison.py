@@ -4,8 +4,11 @@ Research: Shen, Zhu, Xu, *Blockchain-based privacy-preserving data sharing*, ch.
 Eq. 5.4–5.7 and Algorithm 3. Participant i holds the partial margin a_i = y·w^i·x^i of one
 sample (participant 1 also subtracts the bias term and the threshold 1, so that the judge
 I = [y(w·x − b) < 1] is I = [z < 0] for z = Σ_i a_i). A (p, t)-threshold Paillier key
-(:mod:`offchain.crypto.threshold_paillier`) is shared among the participants; every value they
-exchange goes through the training board on chain. Written by hand: no library offers it.
+(:mod:`offchain.crypto.threshold_paillier`, or the (p, p) key with additive shares and a random
+base g of :mod:`offchain.crypto.additive_threshold_paillier`) is shared among the participants;
+every value they exchange goes through the training board on chain. Every encryption, and every
+constant such as [[ε]] or the packing offset, uses the key's own base
+(:meth:`~offchain.crypto.threshold_paillier.ThresholdKey.plaintext_power`). Written by hand: no library offers it.
 
 Two variants, and who learns what (everyone means every participant and everyone who reads
 the chain, since the partial decryptions are public there):
@@ -95,9 +98,9 @@ import gmpy2
 from gmpy2 import mpz
 
 from offchain.crypto.modexp import FixedBase, powmod_jobs
-from offchain.crypto.paillier import EncodingOverflowError, encrypt_raw
+from offchain.crypto.paillier import EncodingOverflowError
 from offchain.crypto.primes import random_bits, random_unit
-from offchain.crypto.threshold_paillier import ThresholdPublicKey
+from offchain.crypto.threshold_paillier import ThresholdKey
 from offchain.errors import InvalidInputError
 
 __all__ = [
@@ -158,15 +161,15 @@ class JudgeParameters:
         variant: Which protocol.
     """
 
-    public_key: ThresholdPublicKey
+    public_key: ThresholdKey
     participants: int
     value_bits: int
     slots: int = 1
     variant: JudgeVariant = JudgeVariant.CHAINED
 
     def __post_init__(self) -> None:
-        if not isinstance(self.public_key, ThresholdPublicKey):
-            raise InvalidInputError("public_key must be a ThresholdPublicKey")
+        if not isinstance(self.public_key, ThresholdKey):
+            raise InvalidInputError("public_key must be a ThresholdKey")
         for name in ("participants", "value_bits", "slots"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -259,17 +262,25 @@ class SubgroupNoise:
     Jacobi symbol of a ciphertext's randomness is independent of its plaintext, and semantic
     security holds under the DCR assumption as for r^n (DJN, Theorem 1). The speed comes from a
     comb table of h_s (:class:`~offchain.crypto.modexp.FixedBase`), built once.
+
+    It also stocks a chained participant's blinding draws (:meth:`stock_blinding`): the factor
+    ρ_k, the noise ε_k and the encryption of ε_k (and, at position 0, of ρ_k) depend on no data
+    either. With a key of random base g (:mod:`offchain.crypto.additive_threshold_paillier`)
+    g^ε costs a full comb exponentiation, where (1 + n)^ε was free; computed while waiting,
+    it leaves the chain's critical path.
     """
 
-    def __init__(self, public_key: ThresholdPublicKey, *, rows: int = NOISE_COMB_ROWS) -> None:
+    def __init__(self, public_key: ThresholdKey, *, rows: int = NOISE_COMB_ROWS) -> None:
         n = mpz(public_key.n)
         nsquare = public_key.nsquare
         y = random_unit(n)
         h = (n - y * y % n) % n
         self._bits = int(n.bit_length()) + 128
         self._base = FixedBase(gmpy2.powmod(h, n, nsquare), nsquare, rows=rows)
-        self._n, self._paillier = n, public_key.paillier
+        self._key = public_key
         self._stock: deque[mpz] = deque()
+        self._blinds: deque[_Blind] = deque()
+        self._blind_for: tuple[JudgeParameters, int] | None = None
 
     def fresh(self) -> mpz:
         """A re-randomiser computed now (never one from the stock)."""
@@ -296,12 +307,47 @@ class SubgroupNoise:
         self._stock.append(self.fresh())
         return True
 
+    def stock_blinding(self, params: JudgeParameters, position: int, target: int) -> bool:
+        """Draw one blinding of the participant at ``position`` ahead if fewer than ``target`` are
+        stocked for these parameters; False when full. Each is handed out once (:meth:`take_blinding`)."""
+        if self._blind_for != (params, position):
+            self._blinds.clear()
+            self._blind_for = (params, position)
+        if len(self._blinds) >= target:
+            return False
+        self._blinds.append(self._draw_blinding(params, position))
+        return True
+
+    def take_blinding(self, params: JudgeParameters, position: int) -> _Blind:
+        """One blinding of the participant at ``position``: stocked if any is left, else drawn now."""
+        if self._blinds and self._blind_for == (params, position):
+            return self._blinds.popleft()
+        return self._draw_blinding(params, position)
+
+    def _draw_blinding(self, params: JudgeParameters, position: int) -> _Blind:
+        factor, eps = _blinding(params, position)
+        key = self._key
+        if position == params.participants - 1:  # close_chain: one re-randomiser per packed ciphertext
+            return _Blind(factor, key.plaintext_power(eps), None)
+        encrypted_factor = key.encrypt(factor, self.fresh()) if position == 0 else None
+        return _Blind(factor, key.encrypt(eps, self.fresh()), encrypted_factor)
+
     def encrypt(self, value: int) -> mpz:
-        """[[value]] for a signed value (|value| < n/2), with fresh noise."""
-        return encrypt_raw(self._paillier, int(mpz(value) % self._n), self.take())
+        """[[value]] = g^value · u for a signed value (|value| < n/2), with the key's own base g."""
+        return self._key.encrypt(value, self.take())
 
 
 # -- chained (default) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Blind:
+    """One chained blinding, drawn ahead: ρ_k, [[ε_k]] (at the last position g^(ε_k) without noise)
+    and, at position 0, [[ρ_k]]."""
+
+    factor: int
+    masked_noise: mpz
+    encrypted_factor: mpz | None
 
 
 @dataclass(frozen=True)
@@ -351,10 +397,15 @@ def _require(params: JudgeParameters, variant: JudgeVariant) -> None:
 def open_chain(params: JudgeParameters, parts: Sequence[int], noise: SubgroupNoise) -> list[ChainLink]:
     """Participant 1's links: V_1 = [[ρ_1 a_1 + ε_1]], Q_1 = [[ρ_1]] per sample."""
     _require(params, JudgeVariant.CHAINED)
+    nsquare = params.public_key.nsquare
     links = []
     for a in params.check_parts(parts):
-        factor, eps = _blinding(params, 0)
-        links.append(ChainLink(int(noise.encrypt(factor * a + eps)), int(noise.encrypt(factor))))
+        blind = noise.take_blinding(params, 0)
+        scale = blind.encrypted_factor
+        if scale is None:  # pragma: no cover  (a position-0 blinding always encrypts ρ_1)
+            raise AssertionError("a blinding of position 0 carries [[ρ_1]]")
+        # [[ρ_1 a_1 + ε_1]] = [[ρ_1]]^(a_1) · [[ε_1]]: fresh, since [[ε_1]] carries fresh noise.
+        links.append(ChainLink(int(gmpy2.powmod(scale, a, nsquare) * blind.masked_noise % nsquare), int(scale)))
     return links
 
 
@@ -390,14 +441,14 @@ def extend_chain(
         if not isinstance(link, ChainLink):
             raise InvalidInputError(f"expected a ChainLink, got {type(link).__name__}")
         v, q = pk.check_ciphertext(link.value), pk.check_ciphertext(link.scale)
-        factor, eps = _blinding(params, position)
+        blind = noise.take_blinding(params, position)
         summed = v * gmpy2.powmod(q, a, nsquare) % nsquare  # [[P z_{k−1} + E + P a_k]]
-        jobs.append(([summed, q], factor))
-        noise_terms.append(eps)
+        jobs.append(([summed, q], blind.factor))
+        noise_terms.append(blind.masked_noise)  # [[ε_k]]
     # The full-size powers of the whole mini-batch run on every core (GIL released).
     links = []
-    for (value, scale), eps in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True):
-        links.append(ChainLink(int(value * noise.encrypt(eps) % nsquare), int(scale * noise.take() % nsquare)))
+    for (value, scale), masked in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True):
+        links.append(ChainLink(int(value * masked % nsquare), int(scale * noise.take() % nsquare)))
     return links
 
 
@@ -406,7 +457,7 @@ def close_chain(
 ) -> list[int]:
     """The last participant's step: V_p per sample, packed ``slots`` at a time, ready to decrypt.
 
-    V_p = (V_(p−1) · Q_(p−1)^(a_p))^(ρ_p) · (1 + n)^(ε_p) per sample as in :func:`extend_chain`
+    V_p = (V_(p−1) · Q_(p−1)^(a_p))^(ρ_p) · g^(ε_p) per sample as in :func:`extend_chain`
     (Q_p is never needed), then the values are packed as :func:`pack` does and each packed
     ciphertext gets one fresh re-randomiser. The per-sample V_p are never published, so one
     re-randomiser per packed ciphertext hides them all; the packed plaintext is exactly
@@ -420,18 +471,17 @@ def close_chain(
     if isinstance(previous, str | bytes) or not isinstance(previous, Sequence) or len(previous) != len(values):
         raise InvalidInputError(f"need one previous link per partial margin ({len(values)})")
     pk = params.public_key
-    nsquare, n = pk.nsquare, mpz(pk.n)
+    nsquare = pk.nsquare
     jobs, noise_terms = [], []
     for link, a in zip(previous, values, strict=True):
         if not isinstance(link, ChainLink):
             raise InvalidInputError(f"expected a ChainLink, got {type(link).__name__}")
         v, q = pk.check_ciphertext(link.value), pk.check_ciphertext(link.scale)
-        factor, eps = _blinding(params, params.participants - 1)
-        jobs.append(([v * gmpy2.powmod(q, a, nsquare) % nsquare], factor))
-        noise_terms.append(eps)
+        blind = noise.take_blinding(params, params.participants - 1)
+        jobs.append(([v * gmpy2.powmod(q, a, nsquare) % nsquare], blind.factor))
+        noise_terms.append(blind.masked_noise)  # g^(ε_p), no noise of its own
     finals = [
-        powered * (1 + eps * n) % nsquare
-        for (powered,), eps in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True)
+        powered * masked % nsquare for (powered,), masked in zip(powmod_jobs(nsquare, jobs), noise_terms, strict=True)
     ]
     return [int(c * noise.take() % nsquare) for c in _pack_unchecked(params, finals)]
 
@@ -471,7 +521,7 @@ def paper_finals(params: JudgeParameters, contributions: Sequence[PaperContribut
     if len(contributions) != params.participants:
         raise InvalidInputError(f"need {params.participants} contributions, got {len(contributions)}")
     pk = params.public_key
-    nsquare, n = pk.nsquare, mpz(pk.n)
+    nsquare = pk.nsquare
     count = len(contributions[0].margins)
     if any(len(c.margins) != count or len(c.masks) != count for c in contributions):
         raise InvalidInputError("contributions of different sizes")
@@ -482,7 +532,7 @@ def paper_finals(params: JudgeParameters, contributions: Sequence[PaperContribut
             margin = margin * pk.check_ciphertext(c.margins[j]) % nsquare
             mask = mask * pk.check_ciphertext(c.masks[j]) % nsquare
         r1 = sum(c.factors[j] for c in contributions)
-        odd = margin * margin % nsquare * (1 + n) % nsquare  # [[2z + 1]]
+        odd = margin * margin % nsquare * pk.plaintext_power(1) % nsquare  # [[2z + 1]]
         finals.append(int(gmpy2.powmod(odd, r1, nsquare) * mask % nsquare))
         references.append(sum(c.references[j] for c in contributions))
     return finals, references
@@ -499,9 +549,9 @@ def pack(params: JudgeParameters, finals: Sequence[int]) -> list[int]:
 
 def _pack_unchecked(params: JudgeParameters, finals: Sequence[mpz]) -> list[mpz]:
     pk = params.public_key
-    nsquare, n = pk.nsquare, mpz(pk.n)
+    nsquare = pk.nsquare
     width = params.slot_bits
-    offset = (1 + (mpz(1) << (width - 1)) * n) % nsquare  # [[2^(L−1)]] without noise
+    offset = pk.plaintext_power(mpz(1) << (width - 1))  # [[2^(L−1)]] without noise
     shift = mpz(1) << width
     packed = []
     for start in range(0, len(finals), params.slots):

@@ -44,10 +44,17 @@ paper's CA): it learns every share. A distributed key generation is out of scope
 
 Key material serialises to JSON; a party's file (:meth:`KeyShare.to_json`) holds its own share
 and the public key only.
+
+The proofs, batches and combination are written against :class:`ThresholdKey`, which
+:class:`ThresholdPublicKey` and the (p, p) key of
+:mod:`offchain.crypto.additive_threshold_paillier` (additive shares of a multiple of λ, a random
+base g, partials of half the exponent) both implement: a :class:`KeyShare` of either works with
+every function here, and :func:`public_key_from_dict` reads either from JSON.
 """
 
 from __future__ import annotations
 
+import abc
 import hashlib
 import json
 import math
@@ -63,7 +70,7 @@ import phe
 from gmpy2 import mpz
 
 from offchain.crypto.modexp import POWMOD_THREADS, Comb, FixedBase, multi_exp, powmod_jobs, product_of_powers
-from offchain.crypto.primes import random_bits, safe_prime
+from offchain.crypto.primes import random_bits, random_unit, safe_prime
 from offchain.errors import InvalidInputError, VerificationError
 
 __all__ = [
@@ -75,6 +82,7 @@ __all__ = [
     "InvalidPartialError",
     "KeyShare",
     "PartialDecryption",
+    "ThresholdKey",
     "ThresholdPublicKey",
     "VerifiedPartial",
     "combine",
@@ -82,7 +90,10 @@ __all__ = [
     "generate_threshold_keypair",
     "partial_decrypt",
     "partial_decrypt_batch",
+    "public_key_from_dict",
+    "random_square",
     "raw_combine",
+    "safe_modulus",
     "threshold_decrypt",
     "verify_batch_partial",
     "verify_partial",
@@ -119,16 +130,17 @@ class InsufficientSharesError(InvalidInputError):
     """Fewer than t distinct parties' partial decryptions were given."""
 
 
-@dataclass(frozen=True, eq=False)
-class ThresholdPublicKey:
-    """The public part of a (p, t)-threshold Paillier key.
+class ThresholdKey(abc.ABC):
+    """What the partial decryptions, their proofs and their combination need of a threshold key.
 
-    Attributes:
-        n: The Paillier modulus (product of two safe primes).
-        parties: p, the number of key shares.
-        threshold: t, how many partial decryptions decrypt.
-        v: The verification base, a square of Z*_{n²}.
-        verification_keys: v_i = v^(Δ s_i) for i = 1..p (index i − 1).
+    Two kinds share this module's proof and batch machinery: :class:`ThresholdPublicKey` (Shamir
+    shares of d, any t of p decrypt) and
+    :class:`~offchain.crypto.additive_threshold_paillier.AdditivePublicKey` (additive shares of
+    a multiple of λ with a random base g, all p decrypt, half the exponent). For both, party i
+    holds an integer witness w_i (Δ·s_i, or d_i) with v_i = v^(w_i); its partial is
+    c_i = c^(2 w_i), proven by log_{c⁴}(c_i²) = log_v(v_i); the plaintext is
+    L(Π c_i^(e_i)) · f mod n for the key's :meth:`combination_exponents` e_i and
+    :attr:`combine_factor` f. Encryption (:meth:`encrypt`) is the key's own: g^m · u mod n².
     """
 
     n: int
@@ -136,9 +148,9 @@ class ThresholdPublicKey:
     threshold: int
     v: int
     verification_keys: tuple[int, ...]
-    _fixed: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _fixed: dict[str, Any]
 
-    def __post_init__(self) -> None:
+    def _check_common(self) -> None:
         n = self.n
         if isinstance(n, bool) or not isinstance(n, int) or n % 2 == 0 or not 128 <= n.bit_length() <= 8192:
             raise InvalidInputError("n must be an odd int of 128 to 8192 bits")
@@ -150,22 +162,10 @@ class ThresholdPublicKey:
             raise InvalidInputError(f"{self.parties} parties need {self.parties} verification keys")
         nsquare = n * n
         for name, value in [("v", self.v), *((f"v_{i + 1}", x) for i, x in enumerate(self.verification_keys))]:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInputError(f"verification key {name} must be an int")
             if not 1 < value < nsquare or gmpy2.gcd(value, n) != 1:
                 raise InvalidInputError(f"verification key {name} is not a unit of Z*_(n²) other than 1")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ThresholdPublicKey):
-            return NotImplemented
-        return (self.n, self.parties, self.threshold, self.v, self.verification_keys) == (
-            other.n,
-            other.parties,
-            other.threshold,
-            other.v,
-            other.verification_keys,
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.n, self.threshold, self.v))
 
     @cached_property
     def nsquare(self) -> mpz:
@@ -177,29 +177,47 @@ class ThresholdPublicKey:
         """Bytes of a ciphertext (or any value mod n²) written at fixed width, big-endian."""
         return (int(self.nsquare).bit_length() + 7) // 8
 
-    @cached_property
-    def delta(self) -> int:
-        """Δ = p!."""
-        return math.factorial(self.parties)
-
-    @cached_property
-    def paillier(self) -> phe.PaillierPublicKey:
-        """The same key as a ``phe.PaillierPublicKey`` (g = n + 1), for encryption."""
-        return phe.PaillierPublicKey(self.n)
-
-    @cached_property
-    def _combine_factor(self) -> mpz:
-        return gmpy2.invert(mpz(4) * self.delta * self.delta, self.n)
-
-    @cached_property
+    @property
+    @abc.abstractmethod
     def mask_bits(self) -> int:
-        """Size of the proof's mask r: |Δ·nm| + challenge + statistical bits."""
-        share_bits = 2 * self.n.bit_length() + self.delta.bit_length()  # Δ s_i < Δ·n·m < Δ·n²
-        return share_bits + CHALLENGE_BITS + _STATISTICAL_BITS
+        """Size of the proof's mask r: bits of the largest witness + challenge + statistical bits."""
+
+    @abc.abstractmethod
+    def witness(self, share: int) -> mpz:
+        """The discrete log w_i of v_i for a party's share (its partial is c^(2 w_i))."""
+
+    @abc.abstractmethod
+    def share_bound(self, index: int) -> int:
+        """Party ``index``'s share lies in [0, bound)."""
+
+    @abc.abstractmethod
+    def combination_exponents(self, indices: Sequence[int]) -> dict[int, int]:
+        """The exponent of each party's partial in the combination (parties ``indices``)."""
+
+    @property
+    @abc.abstractmethod
+    def combine_factor(self) -> mpz:
+        """f with M = L(Π c_i^(e_i)) · f mod n."""
+
+    @abc.abstractmethod
+    def plaintext_power(self, message: int | mpz) -> mpz:
+        """g^m mod n² for a signed m (|m| < n/2): the noiseless encryption of m."""
+
+    @abc.abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (integers in hex, a ``kind`` naming the key type)."""
+
+    def encrypt(self, message: int | mpz, noise: int | mpz | None = None) -> mpz:
+        """E(m) = g^m · u mod n² for a signed m (|m| < n/2) and u a noise r^n (or a
+        re-randomiser of :class:`~offchain.crypto.joint_comparison.SubgroupNoise`), used once;
+        a fresh r^n if ``noise`` is None."""
+        nsquare = self.nsquare
+        u = gmpy2.powmod(random_unit(mpz(self.n)), self.n, nsquare) if noise is None else mpz(noise)
+        return self.plaintext_power(message) * u % nsquare
 
     def fixed_v(self) -> FixedBase:
         """v with comb tables (built on first use, then kept with the key): every proof and
-        every verification raises v to a |n²|-size exponent, so its table is large (2^12)."""
+        every verification raises v to a large exponent, so its table is large (2^12)."""
         base = self._fixed.get("v")
         if base is None:
             base = self._fixed["v"] = FixedBase(self.v, self.nsquare, rows=_V_COMB_ROWS)
@@ -232,6 +250,102 @@ class ThresholdPublicKey:
             raise InvalidInputError("a ciphertext must be a unit of Z*_(n²)")
         return c
 
+    def to_json(self) -> str:
+        """The public key as JSON."""
+        return json.dumps(self.to_dict())
+
+
+def public_key_from_dict(data: Any) -> ThresholdKey:
+    """The public key of either kind from its :meth:`ThresholdKey.to_dict` (dispatch on ``kind``).
+
+    Raises:
+        InvalidInputError: Unknown kind, or a field is missing or malformed.
+    """
+    kind = data.get("kind") if isinstance(data, dict) else None
+    if kind == "threshold-paillier-public":
+        return ThresholdPublicKey.from_dict(data)
+    from offchain.crypto.additive_threshold_paillier import KIND as ADDITIVE_KIND
+    from offchain.crypto.additive_threshold_paillier import AdditivePublicKey
+
+    if kind == ADDITIVE_KIND:
+        return AdditivePublicKey.from_dict(data)
+    raise InvalidInputError(f"not a threshold Paillier public key (kind {kind!r})")
+
+
+@dataclass(frozen=True, eq=False)
+class ThresholdPublicKey(ThresholdKey):
+    """The public part of a (p, t)-threshold Paillier key (Shamir shares).
+
+    Attributes:
+        n: The Paillier modulus (product of two safe primes).
+        parties: p, the number of key shares.
+        threshold: t, how many partial decryptions decrypt.
+        v: The verification base, a square of Z*_{n²}.
+        verification_keys: v_i = v^(Δ s_i) for i = 1..p (index i − 1).
+    """
+
+    n: int
+    parties: int
+    threshold: int
+    v: int
+    verification_keys: tuple[int, ...]
+    _fixed: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._check_common()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ThresholdPublicKey):
+            return NotImplemented
+        return (self.n, self.parties, self.threshold, self.v, self.verification_keys) == (
+            other.n,
+            other.parties,
+            other.threshold,
+            other.v,
+            other.verification_keys,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.n, self.threshold, self.v))
+
+    @cached_property
+    def delta(self) -> int:
+        """Δ = p!."""
+        return math.factorial(self.parties)
+
+    @cached_property
+    def paillier(self) -> phe.PaillierPublicKey:
+        """The same key as a ``phe.PaillierPublicKey`` (g = n + 1), for encryption."""
+        return phe.PaillierPublicKey(self.n)
+
+    @cached_property
+    def combine_factor(self) -> mpz:
+        """(4Δ²)^-1 mod n."""
+        return gmpy2.invert(mpz(4) * self.delta * self.delta, self.n)
+
+    @cached_property
+    def mask_bits(self) -> int:
+        """Size of the proof's mask r: |Δ·nm| + challenge + statistical bits."""
+        share_bits = 2 * self.n.bit_length() + self.delta.bit_length()  # Δ s_i < Δ·n·m < Δ·n²
+        return share_bits + CHALLENGE_BITS + _STATISTICAL_BITS
+
+    def witness(self, share: int) -> mpz:
+        """Δ·s_i (v_i = v^(Δ s_i))."""
+        return self.delta * mpz(share)
+
+    def share_bound(self, index: int) -> int:
+        """n² (shares are residues mod nm)."""
+        return int(self.nsquare)
+
+    def combination_exponents(self, indices: Sequence[int]) -> dict[int, int]:
+        """2λ_i, λ_i the integer Lagrange coefficients at 0 scaled by Δ."""
+        return {i: 2 * lam for i, lam in _lagrange_at_zero(indices, self.delta).items()}
+
+    def plaintext_power(self, message: int | mpz) -> mpz:
+        """(1 + n)^m = 1 + (m mod n)·n mod n²."""
+        n = mpz(self.n)
+        return (1 + mpz(message) % n * n) % self.nsquare
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (integers in hex)."""
         return {
@@ -242,10 +356,6 @@ class ThresholdPublicKey:
             "v": format(self.v, "x"),
             "verification_keys": [format(x, "x") for x in self.verification_keys],
         }
-
-    def to_json(self) -> str:
-        """The public key as JSON."""
-        return json.dumps(self.to_dict())
 
     @classmethod
     def from_dict(cls, data: Any) -> ThresholdPublicKey:
@@ -293,19 +403,29 @@ class KeyShare:
     Keep it secret: t shares decrypt everything.
     """
 
-    public_key: ThresholdPublicKey
+    public_key: ThresholdKey
     index: int
     share: int = field(repr=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.public_key, ThresholdKey):
+            raise InvalidInputError(f"a key share needs a ThresholdKey, got {type(self.public_key).__name__}")
         self.public_key.check_index(self.index)
-        if not 0 <= self.share < self.public_key.nsquare:
-            raise InvalidInputError("a key share must be in [0, n²)")
+        if isinstance(self.share, bool) or not isinstance(self.share, int | type(mpz(0))):
+            raise InvalidInputError(f"a key share must be an int, got {type(self.share).__name__}")
+        bound = self.public_key.share_bound(self.index)
+        if not 0 <= self.share < bound:
+            raise InvalidInputError(f"key share {self.index} must be in [0, 2^{bound.bit_length() - 1}]")
+
+    @property
+    def witness(self) -> mpz:
+        """w_i = log_v(v_i) (Δ·s_i or d_i): the partial is c^(2 w_i)."""
+        return self.public_key.witness(self.share)
 
     def matches_verification_key(self) -> bool:
-        """Whether v^(Δ s_i) equals the published v_i (a share file's self-check)."""
+        """Whether v^(w_i) equals the published v_i (a share file's self-check)."""
         pk = self.public_key
-        return bool(pk.fixed_v().pow(pk.delta * self.share) == pk.verification_key(self.index))
+        return bool(pk.fixed_v().pow(self.witness) == pk.verification_key(self.index))
 
     def to_json(self) -> str:
         """The party's file: its own share and the public key, nothing else."""
@@ -330,7 +450,7 @@ class KeyShare:
             raise InvalidInputError("not a threshold Paillier key share")
         try:
             share = cls(
-                ThresholdPublicKey.from_dict(data["public_key"]),
+                public_key_from_dict(data["public_key"]),
                 _as_int(data["index"], "index"),
                 int(data["share"], 16),
             )
@@ -430,29 +550,37 @@ def generate_threshold_keypair(
             raise InvalidInputError(f"{name} must be an int, got {value!r}")
     if not 1 <= threshold <= parties <= MAX_PARTIES:
         raise InvalidInputError(f"need 1 ≤ threshold ≤ parties ≤ {MAX_PARTIES}, got t = {threshold}, p = {parties}")
-    while True:
-        p = safe_prime(bits // 2, rng)
-        q = safe_prime(bits // 2, rng)
-        n = p * q
-        if p != q and n.bit_length() == bits and gmpy2.gcd(n, (p - 1) * (q - 1)) == 1:
-            break
-    m = (p // 2) * (q // 2)  # p'q'
+    n, m = safe_modulus(bits, rng)
     nm = n * m
     d = m * gmpy2.invert(m, n)  # d ≡ 0 (mod m), d ≡ 1 (mod n)
     coefficients = [d] + [_uniform_below(nm, rng) for _ in range(threshold - 1)]
     shares = [_evaluate(coefficients, i, nm) for i in range(1, parties + 1)]
-    nsquare = n * n
-    while True:
-        r = _uniform_below(nsquare, rng)
-        if r > 1 and gmpy2.gcd(r, n) == 1:
-            break
-    v = r * r % nsquare
+    v = random_square(n, rng)
     delta = math.factorial(parties)
     public = ThresholdPublicKey(int(n), parties, threshold, int(v), (int(v),) * parties)  # v_i below
     v_fixed = public.fixed_v()
     verification = tuple(int(v_fixed.pow(delta * s)) for s in shares)
     public = ThresholdPublicKey(int(n), parties, threshold, int(v), verification, {"v": v_fixed})
     return public, [KeyShare(public, i + 1, int(s)) for i, s in enumerate(shares)]
+
+
+def safe_modulus(bits: int, rng: random.Random | None = None) -> tuple[mpz, mpz]:
+    """n = PQ of two distinct safe primes of bits/2 (n exactly ``bits`` bits), and m = P'Q'."""
+    while True:
+        p = safe_prime(bits // 2, rng)
+        q = safe_prime(bits // 2, rng)
+        n = p * q
+        if p != q and n.bit_length() == bits and gmpy2.gcd(n, (p - 1) * (q - 1)) == 1:
+            return n, (p // 2) * (q // 2)
+
+
+def random_square(n: mpz, rng: random.Random | None = None) -> mpz:
+    """A random square of Z*_(n²) other than 1 (the verification base v)."""
+    nsquare = n * n
+    while True:
+        r = _uniform_below(nsquare, rng)
+        if r > 1 and gmpy2.gcd(r, n) == 1:
+            return r * r % nsquare
 
 
 def _uniform_below(bound: mpz | int, rng: random.Random | None) -> mpz:
@@ -469,7 +597,7 @@ def _evaluate(coefficients: Sequence[mpz], x: int, modulus: mpz) -> mpz:
     return acc
 
 
-def _challenge(pk: ThresholdPublicKey, index: int, c4: mpz, ci2: mpz, a: mpz, b: mpz) -> int:
+def _challenge(pk: ThresholdKey, index: int, c4: mpz, ci2: mpz, a: mpz, b: mpz) -> int:
     width = pk.ciphertext_bytes
     h = hashlib.sha256(_DOMAIN)
     h.update(index.to_bytes(2, "big"))
@@ -487,7 +615,7 @@ def partial_decrypt(share: KeyShare, ciphertext: int) -> PartialDecryption:
     pk = share.public_key
     nsquare = pk.nsquare
     c = pk.check_ciphertext(ciphertext)
-    exponent = 2 * pk.delta * mpz(share.share)  # c_i = c^(2Δ s_i)
+    exponent = 2 * share.witness  # c_i = c^(2 w_i), w_i = Δ s_i (Shamir) or d_i (additive)
     r = random_bits(pk.mask_bits)
     # One comb of c serves both c^(2Δ s_i) and the commitment c^(4r) (shared squarings per table).
     comb = Comb(c, nsquare, max(int(gmpy2.bit_length(exponent)), pk.mask_bits + 2))
@@ -496,7 +624,7 @@ def partial_decrypt(share: KeyShare, ciphertext: int) -> PartialDecryption:
     b = pk.fixed_v().pow(r)
     c4 = gmpy2.powmod(c, 4, nsquare)
     e = _challenge(pk, share.index, c4, ci * ci % nsquare, a, b)
-    z = r + e * pk.delta * mpz(share.share)
+    z = r + e * share.witness
     return PartialDecryption(share.index, int(ci), int(a), int(b), int(z))
 
 
@@ -524,7 +652,7 @@ class _Statement:
     e: mpz
 
 
-def _check_ranges(pk: ThresholdPublicKey, index: int, units: Iterable[tuple[str, int]], response: int) -> mpz:
+def _check_ranges(pk: ThresholdKey, index: int, units: Iterable[tuple[str, int]], response: int) -> mpz:
     """Party ``index``'s named values must be units of Z*_(n²) and its response in range; the response."""
     for name, value in units:
         if not 0 < value < pk.nsquare or gmpy2.gcd(value, pk.n) != 1:
@@ -535,7 +663,7 @@ def _check_ranges(pk: ThresholdPublicKey, index: int, units: Iterable[tuple[str,
     return z
 
 
-def _proof_holds(pk: ThresholdPublicKey, index: int, c4: mpz, ci2: mpz, a: mpz, b: mpz, z: mpz, e: mpz) -> bool:
+def _proof_holds(pk: ThresholdKey, index: int, c4: mpz, ci2: mpz, a: mpz, b: mpz, z: mpz, e: mpz) -> bool:
     """(c⁴)^z = a·(c_i²)^e and v^z = b·v_i^e, both compared squared (see :func:`verify_partial`)."""
     nsquare = pk.nsquare
     lhs_c = multi_exp(nsquare, [(c4, z), (ci2, -e)])
@@ -543,7 +671,7 @@ def _proof_holds(pk: ThresholdPublicKey, index: int, c4: mpz, ci2: mpz, a: mpz, 
     return bool(lhs_c * lhs_c % nsquare == a * a % nsquare and lhs_v * lhs_v % nsquare == b * b % nsquare)
 
 
-def _statement(pk: ThresholdPublicKey, c4: mpz, partial: PartialDecryption) -> _Statement:
+def _statement(pk: ThresholdKey, c4: mpz, partial: PartialDecryption) -> _Statement:
     """Range-check a partial's values and recompute its challenge (raises naming the party)."""
     if not isinstance(partial, PartialDecryption):
         raise InvalidInputError(f"expected a PartialDecryption, got {type(partial).__name__}")
@@ -557,7 +685,7 @@ def _statement(pk: ThresholdPublicKey, c4: mpz, partial: PartialDecryption) -> _
     return _Statement(partial.index, ci2, a, b, z, mpz(_challenge(pk, partial.index, c4, ci2, a, b)))
 
 
-def verify_partial(public_key: ThresholdPublicKey, ciphertext: int, partial: PartialDecryption) -> VerifiedPartial:
+def verify_partial(public_key: ThresholdKey, ciphertext: int, partial: PartialDecryption) -> VerifiedPartial:
     """Check party i's proof that c_i² = c^(4Δ s_i) for the s_i behind its published v_i.
 
     Checks (c⁴)^z = τ · a · (c_i²)^e and v^z = τ' · b · v_i^e with e = H(statement, a, b), for
@@ -588,7 +716,7 @@ def verify_partial(public_key: ThresholdPublicKey, ciphertext: int, partial: Par
 
 
 def verify_partials(
-    public_key: ThresholdPublicKey, ciphertext: int, partials: Sequence[PartialDecryption]
+    public_key: ThresholdKey, ciphertext: int, partials: Sequence[PartialDecryption]
 ) -> list[VerifiedPartial]:
     """Check several parties' partials of one ciphertext at once; name every one that fails.
 
@@ -669,22 +797,24 @@ def _lagrange_at_zero(indices: Sequence[int], delta: int) -> dict[int, int]:
     return coefficients
 
 
-def raw_combine(public_key: ThresholdPublicKey, partials: Sequence[PartialDecryption | VerifiedPartial]) -> int:
-    """Lagrange-combine the given partials, whatever their number, without checking anything.
+def raw_combine(public_key: ThresholdKey, partials: Sequence[PartialDecryption | VerifiedPartial]) -> int:
+    """Combine the given partials, whatever their number, without checking anything: L(Π c_i^(e_i))·f
+    for the key's :meth:`~ThresholdKey.combination_exponents` e_i (2λ_i, Lagrange, for Shamir
+    shares; 1 for additive shares) and :attr:`~ThresholdKey.combine_factor` f.
 
     With t or more valid partials of one ciphertext this is its plaintext; with fewer it is an
     unrelated residue. Use :func:`combine` or :func:`threshold_decrypt`.
     """
     pk = public_key
     nsquare = pk.nsquare
-    lambdas = _lagrange_at_zero([p.index for p in partials], pk.delta)
+    exponents = pk.combination_exponents([p.index for p in partials])
     acc = mpz(1)
     for partial in partials:
-        acc = acc * gmpy2.powmod(mpz(partial.value), 2 * lambdas[partial.index], nsquare) % nsquare
-    return int((acc - 1) // pk.n * pk._combine_factor % pk.n)
+        acc = acc * gmpy2.powmod(mpz(partial.value), exponents[partial.index], nsquare) % nsquare
+    return int((acc - 1) // pk.n * pk.combine_factor % pk.n)
 
 
-def combine(public_key: ThresholdPublicKey, partials: Sequence[VerifiedPartial]) -> int:
+def combine(public_key: ThresholdKey, partials: Sequence[VerifiedPartial]) -> int:
     """The plaintext residue (in [0, n)) from t verified partials of one ciphertext.
 
     Uses the first t distinct parties given.
@@ -710,7 +840,7 @@ def combine(public_key: ThresholdPublicKey, partials: Sequence[VerifiedPartial])
     return raw_combine(public_key, selected)
 
 
-def threshold_decrypt(public_key: ThresholdPublicKey, ciphertext: int, partials: Sequence[PartialDecryption]) -> int:
+def threshold_decrypt(public_key: ThresholdKey, ciphertext: int, partials: Sequence[PartialDecryption]) -> int:
     """Verify every partial (:func:`verify_partials`), then combine t of them: the plaintext
     residue in [0, n).
 
@@ -788,7 +918,7 @@ class BatchPartialDecryption:
             raise InvalidInputError(f"batch partial decryption: missing or malformed field ({exc!r})") from None
 
 
-def _check_batch(pk: ThresholdPublicKey, ciphertexts: Sequence[int]) -> list[mpz]:
+def _check_batch(pk: ThresholdKey, ciphertexts: Sequence[int]) -> list[mpz]:
     if isinstance(ciphertexts, str | bytes) or not isinstance(ciphertexts, Sequence):
         raise InvalidInputError(f"ciphertexts must be a sequence of ints, got {type(ciphertexts).__name__}")
     if not 1 <= len(ciphertexts) <= MAX_BATCH:
@@ -796,9 +926,7 @@ def _check_batch(pk: ThresholdPublicKey, ciphertexts: Sequence[int]) -> list[mpz
     return [pk.check_ciphertext(c) for c in ciphertexts]
 
 
-def _batch_weights(
-    pk: ThresholdPublicKey, index: int, cs: Sequence[mpz], cis: Sequence[mpz]
-) -> tuple[bytes, list[mpz]]:
+def _batch_weights(pk: ThresholdKey, index: int, cs: Sequence[mpz], cis: Sequence[mpz]) -> tuple[bytes, list[mpz]]:
     """The seed binding (key, party, every c_j, every c_ij) and the odd 128-bit weights from it."""
     width = pk.ciphertext_bytes
     h = hashlib.sha256(_BATCH_DOMAIN)
@@ -813,9 +941,7 @@ def _batch_weights(
     return seed, weights
 
 
-def _batch_bases(
-    pk: ThresholdPublicKey, cs: Sequence[mpz], cis: Sequence[mpz], weights: Sequence[mpz]
-) -> tuple[mpz, mpz]:
+def _batch_bases(pk: ThresholdKey, cs: Sequence[mpz], cis: Sequence[mpz], weights: Sequence[mpz]) -> tuple[mpz, mpz]:
     """C⁴ and C_i² for C = Π c_j^(w_j), C_i = Π c_ij^(w_j)."""
     nsquare = pk.nsquare
     c_acc, ci_acc = product_of_powers(nsquare, cs, weights), product_of_powers(nsquare, cis, weights)
@@ -844,7 +970,7 @@ def partial_decrypt_batch(share: KeyShare, ciphertexts: Sequence[int]) -> BatchP
     pk = share.public_key
     nsquare = pk.nsquare
     cs = _check_batch(pk, ciphertexts)
-    exponent = 2 * pk.delta * mpz(share.share)
+    exponent = 2 * share.witness
     chunk = -(-len(cs) // POWMOD_THREADS)  # one job per thread: the GIL is released meanwhile
     cis = [
         ci
@@ -857,18 +983,18 @@ def partial_decrypt_batch(share: KeyShare, ciphertexts: Sequence[int]) -> BatchP
     a = gmpy2.powmod(c4, r, nsquare)
     b = pk.fixed_v().pow(r)
     e = _batch_challenge(pk, share.index, seed, c4, ci2, a, b)
-    z = r + e * pk.delta * mpz(share.share)
+    z = r + e * share.witness
     return BatchPartialDecryption(share.index, tuple(int(ci) for ci in cis), int(a), int(b), int(z))
 
 
-def _batch_challenge(pk: ThresholdPublicKey, index: int, seed: bytes, c4: mpz, ci2: mpz, a: mpz, b: mpz) -> int:
+def _batch_challenge(pk: ThresholdKey, index: int, seed: bytes, c4: mpz, ci2: mpz, a: mpz, b: mpz) -> int:
     h = hashlib.sha256(_BATCH_DOMAIN + b"/challenge" + seed)
     h.update(_challenge(pk, index, c4, ci2, a, b).to_bytes(32, "big"))
     return int.from_bytes(h.digest(), "big")
 
 
 def verify_batch_partial(
-    public_key: ThresholdPublicKey, ciphertexts: Sequence[int], partial: BatchPartialDecryption
+    public_key: ThresholdKey, ciphertexts: Sequence[int], partial: BatchPartialDecryption
 ) -> list[VerifiedPartial]:
     """Check one party's batched partials of ``ciphertexts`` (see :func:`partial_decrypt_batch`).
 
@@ -906,7 +1032,7 @@ def verify_batch_partial(
     return [VerifiedPartial(partial.index, int(v), int(c)) for v, c in zip(cis, cs, strict=True)]
 
 
-def combine_batch(public_key: ThresholdPublicKey, verified: Sequence[Sequence[VerifiedPartial]]) -> list[int]:
+def combine_batch(public_key: ThresholdKey, verified: Sequence[Sequence[VerifiedPartial]]) -> list[int]:
     """The plaintext residues of a batch from t parties' verified batch partials.
 
     Args:

@@ -485,7 +485,7 @@ def _well_formed(batch: object, index: int, count: int) -> bool:
 
 
 def gather_partials(
-    public_key: tp.ThresholdPublicKey, ciphertexts: Sequence[int], parties: Sequence[DecryptionParty]
+    public_key: tp.ThresholdKey, ciphertexts: Sequence[int], parties: Sequence[DecryptionParty]
 ) -> GatheredPartials:
     """Partial decryptions of every ciphertext from the first t parties whose proofs verify.
 

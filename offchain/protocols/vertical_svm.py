@@ -10,7 +10,10 @@ Setting. Participant i holds the columns ``partition[i]`` of every training samp
 are aligned beforehand: the order is committed on chain, :meth:`VerticalSetup.sample_commitment`)
 and, as in the research's Eq. 5.4 where each participant forms y·w^i·x^i, every label. Participant
 0 also holds the bias. The dealer of the threshold key gives each participant one share; with
-t = p (the default) only all participants together can decrypt anything.
+t = p only all participants together can decrypt anything. The key is by default the additive
+(p, p) key of :mod:`offchain.crypto.additive_threshold_paillier` (partials of half the exponent,
+so about half the decryption time); :class:`KeyKind` ``shamir`` deals the Shamir-shared key of
+:mod:`offchain.crypto.threshold_paillier` instead. Every encryption uses the key's own base g.
 
 One round (a mini-batch of the public seeded schedule, :func:`offchain.learning.svm.batch_schedule`),
 every message through the training board (:class:`Board`, the ``TrainingBoard`` contract):
@@ -51,6 +54,7 @@ earlier participant's values, learning that participant's partial margins
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
@@ -59,6 +63,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from offchain.crypto import additive_threshold_paillier as atp
 from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import InvalidInputError, OffchainError
@@ -67,6 +72,7 @@ from offchain.learning.svm import Schedule, SVMModel, batch_schedule, gradient_s
 __all__ = [
     "SPANS",
     "Board",
+    "KeyKind",
     "MalformedPayloadError",
     "ParticipantResult",
     "TrainingAbortedError",
@@ -77,8 +83,10 @@ __all__ = [
     "decode_intermediate",
     "encode_decryption",
     "encode_intermediate",
+    "generate_key",
     "noise_per_round",
     "partition_columns",
+    "stock_ahead",
 ]
 
 logger = logging.getLogger(__name__)
@@ -126,6 +134,33 @@ class Board(Protocol):
         """Publish this participant's final partial model."""
 
 
+class KeyKind(enum.Enum):
+    """Which (p, p)-threshold Paillier key the dealer makes (the ``DATASHARE_VSVM_KEY`` setting).
+
+    ``additive`` (the default, :mod:`offchain.crypto.additive_threshold_paillier`): additive
+    shares of a multiple of λ and a random base g; partials c^(2 d_i) with |d_i| ≈ |n| + 128 bits.
+    ``shamir`` (:mod:`offchain.crypto.threshold_paillier`): Shamir shares over Z_{nm} with
+    t = p; partials c^(2Δ s_i) with |Δ s_i| ≈ 2|n| bits, about twice the time. Both decrypt only
+    with all p participants; both hide every plaintext from any p − 1 of them.
+    """
+
+    ADDITIVE = "additive"
+    SHAMIR = "shamir"
+
+
+def generate_key(kind: KeyKind, bits: int, participants: int) -> tuple[tp.ThresholdKey, list[tp.KeyShare]]:
+    """The dealer's (p, p)-threshold key of ``kind`` and the p shares, in participant order.
+
+    Raises:
+        InvalidInputError: Bad size or count, or not a :class:`KeyKind`.
+    """
+    if kind is KeyKind.ADDITIVE:
+        return atp.generate_additive_keypair(bits, participants)
+    if kind is KeyKind.SHAMIR:
+        return tp.generate_threshold_keypair(bits, participants, participants)
+    raise InvalidInputError(f"key kind must be a KeyKind, got {kind!r}")
+
+
 def partition_columns(features: int, participants: int) -> tuple[tuple[int, ...], ...]:
     """Contiguous, as equal as possible column ranges (BCW's 9 features to 3: 3/3/3)."""
     if participants < 2 or features < participants:
@@ -147,7 +182,7 @@ class VerticalSetup:
         schedule: The training schedule (rounds = ``schedule.iterations``).
         partition: Column indices of each participant, in participant order.
         rows: Number of training samples.
-        public_key: The threshold key (p = number of participants).
+        public_key: The (p, p)-threshold key (p = number of participants; either :class:`KeyKind`).
         variant: The judge.
         slots: Verdicts per joint decryption (:mod:`offchain.crypto.joint_comparison`).
         sample_ids: The aligned samples' identifiers, in training order.
@@ -156,12 +191,14 @@ class VerticalSetup:
     schedule: Schedule
     partition: tuple[tuple[int, ...], ...]
     rows: int
-    public_key: tp.ThresholdPublicKey
+    public_key: tp.ThresholdKey
     variant: jc.JudgeVariant = jc.JudgeVariant.CHAINED
     slots: int = 1
     sample_ids: tuple[str, ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.public_key, tp.ThresholdKey):
+            raise InvalidInputError(f"public_key must be a ThresholdKey, got {type(self.public_key).__name__}")
         if len(self.partition) != self.public_key.parties:
             raise InvalidInputError(f"{len(self.partition)} participants but a key of {self.public_key.parties} shares")
         if self.rows < 1 or (self.sample_ids and len(self.sample_ids) != self.rows):
@@ -172,6 +209,11 @@ class VerticalSetup:
     def participants(self) -> int:
         """p."""
         return len(self.partition)
+
+    @property
+    def key_kind(self) -> KeyKind:
+        """Which kind of threshold key the session uses."""
+        return KeyKind.ADDITIVE if isinstance(self.public_key, atp.AdditivePublicKey) else KeyKind.SHAMIR
 
     @property
     def value_bits(self) -> int:
@@ -239,7 +281,7 @@ class VerticalSetup:
                 schedule=Schedule(**data["schedule"]),
                 partition=tuple(tuple(int(i) for i in cols) for cols in data["partition"]),
                 rows=int(data["rows"]),
-                public_key=tp.ThresholdPublicKey.from_dict(data["public_key"]),
+                public_key=tp.public_key_from_dict(data["public_key"]),
                 variant=jc.JudgeVariant(data["variant"]),
                 slots=int(data["slots"]),
                 sample_ids=tuple(str(s) for s in data["sample_ids"]),
@@ -459,11 +501,25 @@ class _Spans:
 
 
 def noise_per_round(setup: VerticalSetup, index: int) -> int:
-    """Re-randomisers participant ``index`` uses in one round (what it keeps stocked ahead)."""
+    """Re-randomisers participant ``index`` uses in one round besides its blinding draws (what it
+    keeps stocked ahead): the chained judge's first participant none (its encryptions come with
+    its blinding draws, :meth:`~offchain.crypto.joint_comparison.SubgroupNoise.stock_blinding`),
+    an inner one one per sample (for Q_k), the last one one per packed ciphertext; the paper
+    variant two encryptions per sample."""
     batch = setup.schedule.batch_size
-    if setup.variant is jc.JudgeVariant.CHAINED and index == setup.participants - 1:
+    if setup.variant is not jc.JudgeVariant.CHAINED:
+        return 2 * batch
+    if index == setup.participants - 1:
         return -(-batch // setup.slots)
-    return 2 * batch
+    return 0 if index == 0 else batch
+
+
+def stock_ahead(setup: VerticalSetup, index: int, noise: jc.SubgroupNoise) -> bool:
+    """One unit of participant ``index``'s data-independent work for the next round, done ahead
+    (a blinding draw of the chained judge, else a re-randomiser); False when a round's worth is stocked."""
+    if setup.variant is jc.JudgeVariant.CHAINED and noise.stock_blinding(setup.judge, index, setup.schedule.batch_size):
+        return True
+    return noise.stock(noise_per_round(setup, index))
 
 
 @dataclass
@@ -532,8 +588,8 @@ class VerticalParticipant:
         self._span = _Spans(self.spans)
 
     def precompute(self) -> bool:
-        """Compute one re-randomiser of the next round ahead (called while waiting); False when stocked."""
-        return self.noise.stock(noise_per_round(self.setup, self.index))
+        """One blinding draw or re-randomiser of the next round, ahead (called while waiting); False when stocked."""
+        return stock_ahead(self.setup, self.index, self.noise)
 
     def partial_margins(self, batch: Sequence[int]) -> list[int]:
         """a_ij for the batch (participant 0 includes −y·B·2^f − 2^{2f})."""

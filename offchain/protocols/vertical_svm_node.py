@@ -36,7 +36,7 @@ from offchain.chain.training_board import (
 from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import ChainError, InvalidInputError, OffchainError, TransactionRevertedError
-from offchain.protocols.vertical_svm import TrainingAbortedError, VerticalParticipant, VerticalSetup, noise_per_round
+from offchain.protocols.vertical_svm import TrainingAbortedError, VerticalParticipant, VerticalSetup, stock_ahead
 
 __all__ = ["ChainBoard", "NodeSpec", "attach", "main", "run_node"]
 
@@ -239,9 +239,9 @@ def run_node(spec: NodeSpec) -> dict[str, Any]:
     share = tp.KeyShare.from_json(Path(spec.share).read_text())
     data = json.loads(Path(spec.data).read_text())
     attach(spec.network, spec.rpc)
-    started = time.perf_counter()  # the offline phase: one round of re-randomisers, before any data
+    started = time.perf_counter()  # the offline phase: one round of blinding draws and re-randomisers, before any data
     noise = jc.SubgroupNoise(setup.public_key)
-    while noise.stock(noise_per_round(setup, spec.index)):
+    while stock_ahead(setup, spec.index, noise):
         pass
     offline_s = time.perf_counter() - started
     client = TrainingBoardClient(contract_at("TrainingBoard", spec.board))

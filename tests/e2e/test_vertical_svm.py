@@ -10,6 +10,7 @@ import pytest
 from offchain.chain.deploy import deploy_all
 from offchain.chain.session import Session
 from offchain.chain.training_board import SessionAbortedError, SessionStatus
+from offchain.crypto import additive_threshold_paillier as atp
 from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
 from offchain.learning import Schedule, load_dataset, prepare, quantize
@@ -73,7 +74,7 @@ def test_a_wrong_partial_decryption_is_named_on_chain_and_aborts_the_session(ses
     rows = quantize(prepared.x_train, SHORT.fraction_bits)
     labels = [int(v) for v in prepared.y_train]
     partition = vertical_svm.partition_columns(len(rows[0]), 3)
-    public_key, shares = tp.generate_threshold_keypair(1024, 3, 3, rng=random.Random(1409))
+    public_key, shares = atp.generate_additive_keypair(1024, 3, rng=random.Random(1409))  # the default kind
     setup = VerticalSetup(SHORT, partition, len(rows), public_key)
     board = session.training_board
     members = [accounts[1], accounts[2], accounts[3]]

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from offchain.crypto import additive_threshold_paillier as atp
 from offchain.crypto import batching, challenge, envelope, hashing, merkle, pre, range_proof
 from offchain.crypto import paillier as pl
 from offchain.crypto import threshold_paillier as tp
@@ -123,13 +124,29 @@ def threshold_partials(threshold_key, threshold_ciphertext):
     return [tp.partial_decrypt(share, threshold_ciphertext) for share in threshold_key[1]]
 
 
+def fuzz_public_key(key_type, valid, text, tamper):
+    """A key type's JSON and dict readers, and the kind dispatcher, on junk and on tampered valid keys."""
+    project_errors_only(key_type.from_json, text)
+    project_errors_only(key_type.from_json, json_text(tamper.draw(tampered_json(valid))))
+    project_errors_only(key_type.from_dict, tamper.draw(tampered_json(valid)))
+    project_errors_only(tp.public_key_from_dict, tamper.draw(tampered_json(valid)))
+
+
 @CHEAP
 @given(text=st.one_of(junk, st.builds(json_text, json_values)), tamper=st.data())
 def test_threshold_public_key_from_json(threshold_key, text, tamper):
-    valid = threshold_key[0].to_dict()
-    project_errors_only(tp.ThresholdPublicKey.from_json, text)
-    project_errors_only(tp.ThresholdPublicKey.from_json, json_text(tamper.draw(tampered_json(valid))))
-    project_errors_only(tp.ThresholdPublicKey.from_dict, tamper.draw(tampered_json(valid)))
+    fuzz_public_key(tp.ThresholdPublicKey, threshold_key[0].to_dict(), text, tamper)
+
+
+@pytest.fixture(scope="module")
+def additive_key():
+    return atp.generate_additive_keypair(512, 3, rng=random.Random(13))
+
+
+@COSTLY
+@given(text=st.one_of(junk, st.builds(json_text, json_values)), tamper=st.data())
+def test_additive_threshold_public_key_from_json(additive_key, text, tamper):
+    fuzz_public_key(atp.AdditivePublicKey, additive_key[0].to_dict(), text, tamper)
 
 
 @COSTLY

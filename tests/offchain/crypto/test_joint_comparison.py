@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.stats import ks_2samp, kstest
 
+import offchain.crypto.additive_threshold_paillier as atp
 import offchain.crypto.joint_comparison as jc
 import offchain.crypto.threshold_paillier as tp
 from offchain.errors import InvalidInputError
@@ -24,12 +25,24 @@ SAMPLES = 300
 
 @pytest.fixture(scope="module")
 def keys():
+    """The vertical training's default key: additive shares, random base g."""
+    return atp.generate_additive_keypair(1024, 3, rng=random.Random(1406))
+
+
+@pytest.fixture(scope="module")
+def shamir_keys():
     return tp.generate_threshold_keypair(1024, 3, 3, rng=random.Random(1406))
+
+
+@pytest.fixture(params=["additive", "shamir"])
+def either_keys(request, keys, shamir_keys):
+    """Both kinds of (3, 3) key: the judge uses each key's own encryption (g^m, or (1 + n)^m)."""
+    return keys if request.param == "additive" else shamir_keys
 
 
 @pytest.fixture(scope="module")
 def keys2():
-    return tp.generate_threshold_keypair(1024, 2, 2, rng=random.Random(1407))
+    return atp.generate_additive_keypair(1024, 2, rng=random.Random(1407))
 
 
 def params(keys, variant=jc.JudgeVariant.CHAINED, slots=1, participants=None, value_bits=None):
@@ -75,7 +88,8 @@ def split(total, parts, bound, rng):
 
 @pytest.mark.parametrize("variant", list(jc.JudgeVariant))
 @pytest.mark.parametrize("slots", [1, 2])
-def test_the_verdict_is_z_below_zero_at_the_edges(keys, variant, slots):
+def test_the_verdict_is_z_below_zero_at_the_edges(either_keys, variant, slots):
+    keys = either_keys
     prm = params(keys, variant, slots)
     rng = random.Random(slots)
     totals = [0, -1, 1, -2, 2, prm.part_bound // 2, -prm.part_bound // 2]
@@ -260,7 +274,8 @@ def test_the_leakage_bound_follows_the_factor_range(keys):
     assert bound == pytest.approx((math.log2(98) + math.log2(4 / 3)) / prm.factor_bits)
 
 
-def test_t_minus_one_participants_cannot_decrypt_an_intermediate_value(keys):
+def test_t_minus_one_participants_cannot_decrypt_an_intermediate_value(either_keys):
+    keys = either_keys
     pk, shares = keys
     prm = params(keys)
     link = jc.open_chain(prm, [1234], jc.SubgroupNoise(pk))[0]
@@ -365,3 +380,26 @@ def test_a_stocked_re_randomiser_encrypts_zero(keys):
     noise.stock(1)
     u = int(noise.take())
     assert u != 1 and tp.threshold_decrypt(pk, u, [tp.partial_decrypt(s, u) for s in keys[1]]) == 0
+
+
+def test_stocked_blinding_draws_give_the_right_verdicts_and_are_used_once(keys):
+    prm = params(keys)
+    noises = [jc.SubgroupNoise(keys[0]) for _ in range(3)]
+    for position, noise in enumerate(noises):
+        while noise.stock_blinding(prm, position, 3):
+            pass
+    parts = [[5, -9, 0], [1, 2, -3], [-7, 6, 3]]
+    links = jc.open_chain(prm, parts[0], noises[0])
+    links = jc.extend_chain(prm, links, parts[1], noises[1], position=1)
+    packed = jc.close_chain(prm, links, parts[2], noises[2])
+    values = jc.unpack(prm, decrypt(keys, packed), 3)
+    assert jc.verdicts(prm, values) == [True, True, False]  # sums −1, −1, 0
+    assert all(noise.stock_blinding(prm, position, 3) for position, noise in enumerate(noises))  # used up
+
+
+def test_blinding_draws_stocked_for_another_position_are_not_handed_out(keys):
+    prm = params(keys)
+    noise = jc.SubgroupNoise(keys[0])
+    noise.stock_blinding(prm, 0, 1)
+    assert noise.take_blinding(prm, 2).encrypted_factor is None  # drawn afresh for the last position
+    assert noise.take_blinding(prm, 0).encrypted_factor is not None

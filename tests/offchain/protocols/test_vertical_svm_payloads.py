@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import offchain.crypto.additive_threshold_paillier as atp
 import offchain.crypto.joint_comparison as jc
 import offchain.crypto.threshold_paillier as tp
 from offchain.errors import InvalidInputError
@@ -21,7 +22,14 @@ SCHEDULE = Schedule(batch_size=4, iterations=2, seed=3)
 
 @pytest.fixture(scope="module")
 def keys():
-    return tp.generate_threshold_keypair(1024, 3, 3, rng=random.Random(1408))
+    """The default key kind (additive shares)."""
+    return atp.generate_additive_keypair(1024, 3, rng=random.Random(1408))
+
+
+@pytest.fixture(scope="module")
+def shamir_setup():
+    key = tp.generate_threshold_keypair(1024, 3, 3, rng=random.Random(1408))[0]
+    return vs.VerticalSetup(SCHEDULE, vs.partition_columns(9, 3), 12, key)
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +69,28 @@ def test_fewer_columns_than_participants_are_refused():
 
 def test_a_setup_survives_its_json(setup):
     assert vs.VerticalSetup.from_json(setup.to_json()) == setup
+    assert setup.key_kind is vs.KeyKind.ADDITIVE
+
+
+def test_a_shamir_setup_survives_its_json(shamir_setup):
+    again = vs.VerticalSetup.from_json(shamir_setup.to_json())
+    assert again == shamir_setup and again.key_kind is vs.KeyKind.SHAMIR
+
+
+def test_the_key_kinds_give_different_fingerprints(setup, shamir_setup):
+    assert setup.key_fingerprint() != shamir_setup.key_fingerprint()
+
+
+@pytest.mark.parametrize("kind", list(vs.KeyKind))
+def test_the_dealer_makes_the_key_kind_asked_for(kind):
+    public_key, shares = vs.generate_key(kind, 512, 3)
+    assert len(shares) == 3 and public_key.threshold == 3
+    assert isinstance(public_key, atp.AdditivePublicKey) is (kind is vs.KeyKind.ADDITIVE)
+
+
+def test_an_unknown_key_kind_is_refused():
+    with pytest.raises(InvalidInputError, match="KeyKind"):
+        vs.generate_key("additive", 512, 3)  # type: ignore[arg-type]
 
 
 def test_the_sample_commitment_binds_the_schedule(keys, setup):
