@@ -1,9 +1,9 @@
 """Anonymous uploads across four agencies with traceability only by a 2/3 vote, end to end.
 
     brownie run scripts/consortium.py --network ganache-cli   # not run by the docs test: ~100 s
-    DATASHARE_GROUP_BITS=1024 brownie run scripts/consortium.py --network ganache-cli   # quick: 1024-bit groups
-
-(The full run takes about 100 s, most of it searching certificate primes for 2048-bit groups.)
+(The full run takes about 100 s, most of it searching certificate primes for 2048-bit groups.
+``DATASHARE_GROUP_BITS=1024`` runs the same steps with 1024-bit groups, as demo part 7 does in
+the demo's test.)
 
 Four agencies (two hospitals, a university and a bank), the founders of the ``Consortium``,
 each run an ACJT group (2048-bit modulus by default). Their users join and upload files

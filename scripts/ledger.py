@@ -1,6 +1,6 @@
 """Confidential transfers on Paillier-encrypted balances, end to end on a local chain.
 
-    brownie run scripts/ledger.py --network ganache-cli
+    brownie run scripts/ledger.py --network ganache-cli   # not run by the docs test: demo part 10 runs it
 
 Research: Zheng et al. 2018 (J. Comput. Sci. Technol.), §4.5. The four agencies of the
 consortium are the trustees: a CA deals them a 2048-bit (4, 3)-threshold Paillier key (t = 3 is

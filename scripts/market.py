@@ -1,6 +1,6 @@
 """A zk-SNARK-checked data market with escrow, end to end.
 
-    brownie run scripts/market.py --network ganache-cli
+    brownie run scripts/market.py --network ganache-cli   # not run by the docs test: demo part 8 runs it
 
 A research group (the buyer) needs records of patients aged 40 to 60 with diagnosis E11.9
 (type 2 diabetes) and an HbA1c of 48 mmol/mol or more; it posts the requirement's commitment

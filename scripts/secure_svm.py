@@ -3,9 +3,9 @@ chain, the analyst trains a linear SVM over them without seeing any row, and the
 printed beside the plaintext run of the same schedule, with a PNG of the cost per iteration.
 
     brownie run scripts/secure_svm.py --network ganache-cli   # not run by the docs test: ~2 min at 2048 bits
-    DATASHARE_SVM_BITS=1024 DATASHARE_SVM_ITERATIONS=10 brownie run scripts/secure_svm.py --network ganache-cli  # quick
-
-(The quick form runs the same steps with 1024-bit keys and 10 iterations of the schedule.)
+(For a quick run of the same steps, set ``DATASHARE_SVM_BITS=1024 DATASHARE_SVM_ITERATIONS=10``:
+1024-bit keys and 10 iterations of the schedule. Demo part 11 runs these steps so, and the
+demo's test runs it.)
 
 Research: Shen, Zhu, Xu, *Blockchain-based privacy-preserving data sharing*, ch. 4 (secureSVM,
 §4.4–4.8; Table 4.3–4.4 for the research's figures). Steps:

@@ -3,9 +3,9 @@ train one linear SVM as separate processes that talk only through the ``Training
 and the model they publish is printed beside centralised plaintext training of the same schedule.
 
     brownie run scripts/vertical_svm.py --network ganache-cli   # not run by the docs test: minutes at 2048 bits
-    DATASHARE_VSVM_BITS=1024 DATASHARE_VSVM_ROUNDS=3 brownie run scripts/vertical_svm.py --network ganache-cli
 
-(The quick form runs the same steps with a 1024-bit key and 3 rounds. ``DATASHARE_VSVM_SLOTS=4``
+(``DATASHARE_VSVM_BITS=1024 DATASHARE_VSVM_ROUNDS=3`` runs the same steps with a 1024-bit key
+and 3 rounds, as demo part 12 does in the demo's test. ``DATASHARE_VSVM_SLOTS=4``
 packs 4 verdicts per joint decryption, ~2.5× faster at a quarter of the blinding range;
 ``DATASHARE_VSVM_VARIANT=paper`` runs the research's comparison, which reveals every margin;
 ``DATASHARE_VSVM_KEY=shamir`` deals the Shamir-shared key instead of the additive one, for comparison.)
