@@ -40,17 +40,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
     Connection,
-    Engine,
     Integer,
     LargeBinary,
     MetaData,
@@ -63,7 +59,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from offchain.database import Migration, SchemaMigrations, open_state
+from offchain.database import Migration, RoleState, SchemaMigrations
 from offchain.errors import InvalidInputError
 from offchain.storage.base import BlobStore
 
@@ -201,7 +197,7 @@ class ReconcileReport:
         return not self.missing_blobs
 
 
-class CloudServerState:
+class CloudServerState(RoleState):
     """A cloud server's index and kfrags in a SQL database (SQLite file by default).
 
     Example::
@@ -220,31 +216,17 @@ class CloudServerState:
         StorageError: if the database cannot be reached or migrated.
     """
 
-    def __init__(self, database: str | Path, *, engine_options: dict[str, object] | None = None) -> None:
-        self.engine: Engine
-        self.engine, self.url = open_state(database, engine_options)
-        SCHEMA.apply(self.engine, self.url)
-
-    def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
+    schema = SCHEMA
 
     def __repr__(self) -> str:
         return f"CloudServerState({self.url!r})"
-
-    # ---- schema ------------------------------------------------------------------------------
-
-    def schema_version(self) -> int:
-        """The newest migration applied (0 for an empty database)."""
-        return SCHEMA.version(self.engine)
 
     # ---- the file index ----------------------------------------------------------------------
 
     def file(self, file_id: bytes) -> IndexedFile | None:
         """The index row of ``file_id``, or ``None``."""
-        with self.engine.connect() as connection:
-            row = connection.execute(select(files_table).where(files_table.c.file_id == file_id)).mappings().first()
-        return None if row is None else IndexedFile(**_plain(row))
+        row = self.first_row(select(files_table).where(files_table.c.file_id == file_id))
+        return None if row is None else IndexedFile(**row)
 
     def file_ids(self) -> tuple[bytes, ...]:
         """The ids of every file in the index."""
@@ -305,19 +287,11 @@ class CloudServerState:
 
     def kfrag(self, file_id: bytes, grantee: str) -> HeldKFragRecord | None:
         """The kfrag held for ``(file_id, grantee)``, or ``None``."""
-        with self.engine.connect() as connection:
-            row = (
-                connection.execute(
-                    select(kfrags_table).where(
-                        kfrags_table.c.file_id == file_id, kfrags_table.c.grantee == grantee.lower()
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        if row is None:
+        values = self.first_row(
+            select(kfrags_table).where(kfrags_table.c.file_id == file_id, kfrags_table.c.grantee == grantee.lower())
+        )
+        if values is None:
             return None
-        values = _plain(row)
         del values["accepted_at"]
         return HeldKFragRecord(**values)
 
@@ -378,8 +352,3 @@ class CloudServerState:
         for file_id in missing:
             logger.error("%s: file 0x%s is indexed but its blob is missing", self.url, file_id.hex())
         return ReconcileReport(tuple(removed), cleared, missing)
-
-
-def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """A row as plain Python values: ``memoryview`` (some drivers' BLOBs) as ``bytes``."""
-    return {key: bytes(value) if isinstance(value, memoryview | bytearray) else value for key, value in row.items()}
