@@ -35,9 +35,7 @@ Sizes are 1 MiB and 128 MiB (``--quick``: 1 MiB and 16 MiB).
 from __future__ import annotations
 
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,7 +46,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[1]))  # the clients run the same offchain as the service
 
-import httpx
 from _common import connect_own_chain, median_ms, parse_args, report
 
 from offchain.chain import load_project
@@ -56,6 +53,7 @@ from offchain.chain.registry import DataRegistryClient
 from offchain.crypto import pre
 from offchain.protocols import Buyer, CloudServer, DataOwner
 from offchain.services.client import StorageClient
+from offchain.services.local import LocalService
 from offchain.storage import FilesystemBlobStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,35 +75,6 @@ class _Captured:
     def store_file(self, **upload: Any) -> str:
         self.uploads.append(upload)
         return self.locator_for(b"")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_service(folder: Path, network: str, rpc_url: str, registry: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    argv = [
-        sys.executable, "-m", "offchain.services", "storage", "--name", "storage", "--port", str(port),
-        "--data", str(folder / "storage"), "--network", network, "--rpc", rpc_url,
-        "--registry", registry,
-    ]  # fmt: skip
-    log = (folder / "storage.log").open("ab")
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the service exited: {(folder / 'storage.log').read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the service did not start within 120 s")
 
 
 def _mib_per_s(size: int, samples_s: list[float]) -> float:
@@ -218,8 +187,19 @@ def main() -> None:
     notes: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-services-") as tmp:
         folder = Path(tmp)
-        process, url = _start_service(folder, args.network, rpc_url, registry.address)
+        service = LocalService(
+            "storage",
+            "storage",
+            folder / "storage",
+            network=args.network,
+            registry=registry.address,
+            rpc=rpc_url,
+            cwd=ROOT,
+        )
+        service.start()
+        url = service.url
         try:
+            service.wait_ready(timeout_s=120)
             client = StorageClient(url, private_key=owner.account.private_key)
             local = CloudServer("local", FilesystemBlobStore(folder / "baseline"), chain_client)
             for size in sizes:
@@ -257,8 +237,7 @@ def main() -> None:
             figures["reencrypt_over_local"] = local_ms / http_ms
             notes["reencrypt_per_s"] = f"one client, sequential; grant read on {args.network}"
         finally:
-            process.kill()
-            process.wait()
+            service.kill()
     report(
         "services",
         {name: round(value, 3) if isinstance(value, float) else value for name, value in figures.items()},
