@@ -74,22 +74,6 @@ HEADER_EXPIRY = "x-datashare-expiry"
 HEADER_SIGNATURE = "x-datashare-signature"
 HEADER_BODY_SHA256 = "x-datashare-body-sha256"
 
-_TYPES = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-    ],
-    "Request": [
-        {"name": "service", "type": "string"},
-        {"name": "method", "type": "string"},
-        {"name": "path", "type": "string"},
-        {"name": "bodyHash", "type": "bytes32"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "expiry", "type": "uint256"},
-    ],
-}
-
 
 class ExpiredRequestError(VerificationError):
     """A signed request's expiry is past, or further ahead than the service accepts."""
