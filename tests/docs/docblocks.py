@@ -23,13 +23,14 @@ from __future__ import annotations
 import ast
 import os
 import re
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pexpect
 import yaml
+
+from offchain.services.local import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The user-facing documents whose ```python blocks are run.
@@ -132,12 +133,6 @@ def make_targets_named(doc: Path) -> set[str]:
 
 def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def isolated_env(home: Path) -> dict[str, str]:

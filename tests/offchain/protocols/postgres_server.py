@@ -12,7 +12,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from offchain.services.local import free_port
 
 POSTGRES_ENV = "DATASHARE_PG_BIN"
 
@@ -36,12 +37,6 @@ def postgres_bin_dir() -> Path | None:
     if found:
         candidates.append(Path(found).resolve().parent)
     return next((c for c in candidates if (c / "initdb").is_file() and (c / "pg_ctl").is_file()), None)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -80,7 +75,7 @@ def start_postgres() -> Iterator[PostgresServer]:
     if as_root:
         shutil.chown(root, user="postgres")
         root.chmod(0o700)
-    port = _free_port()
+    port = free_port()
     log = root / "server.log"
     run = dict(check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=60)
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import socket
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 from botocore.config import Config
 
 from offchain.errors import IntegrityError, InvalidInputError, StorageError
+from offchain.services.local import free_port
 from offchain.storage import BlobStore, locator_for
 from offchain.storage.s3 import MULTIPART_THRESHOLD_BYTES, S3BlobStore
 
@@ -44,12 +44,6 @@ class RequestLog:
 
 def object_keys(client: Any, bucket: str) -> list[str]:
     return sorted(item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", []))
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # --- layout and requests ------------------------------------------------------------------------
@@ -221,7 +215,7 @@ def test_unknown_access_key_raises_storage_error(s3_server: Any, s3_bucket: str)
 def test_unreachable_store_raises_storage_error(s3_server: Any, method: str):
     client = boto3.client(
         "s3",
-        endpoint_url=f"http://127.0.0.1:{closed_port()}",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
         aws_access_key_id=s3_server.access_key_id,
         aws_secret_access_key=s3_server.secret_access_key,
         region_name=s3_server.region,
