@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import settings
 
 from tests.helpers import MAX_EXAMPLES_CAP, VOTING_PERIOD_S
+from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +49,12 @@ def pytest_collection_modifyitems(config, items):
         current = getattr(test, "_hypothesis_internal_use_settings", None)
         if current is not None and current.max_examples > int(cap):
             test._hypothesis_internal_use_settings = settings(current, max_examples=int(cap))
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    """A throw-away PostgreSQL server for one module's state tests (postgres_server.py)."""
+    yield from start_postgres()
 
 
 @pytest.fixture(scope="module")

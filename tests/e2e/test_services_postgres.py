@@ -9,9 +9,6 @@ under ``CI=true`` its absence fails the run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import create_engine, text
 
 from offchain.chain.registry import DataRegistryClient
@@ -19,14 +16,8 @@ from offchain.protocols import Auditor, Buyer, DataOwner
 from offchain.services.client import StorageClient
 from offchain.services.local import LocalService
 from tests.e2e.test_services import ROOT, _rpc_url
-from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
 
 CONTENT = b"sample_id,marker\n" + b"S-0001,0.731\n" * 900
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    yield from start_postgres()
 
 
 def test_the_storage_service_keeps_its_state_in_postgresql_across_sigkill(postgres, registry, accounts, tmp_path):

@@ -27,7 +27,7 @@ from offchain.protocols.agency_state import AGENCY_SCHEMA, AgencyState
 from offchain.protocols.group_member import GroupMember, JoinReceipt
 from offchain.storage import FilesystemBlobStore
 from tests.offchain.acjt_vectors import CERTIFICATE_PRIMES_1024
-from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
+from tests.offchain.protocols.postgres_server import PostgresServer
 
 BITS = 1024
 CONTENT = b"record_id,age,diagnosis\n" + b"R-0001,47,I10\n" * 100
@@ -47,11 +47,6 @@ def primes() -> list[int]:
 @pytest.fixture(scope="module")
 def client(consortium) -> ConsortiumClient:
     return ConsortiumClient(consortium, from_block=consortium.tx.block_number)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    yield from start_postgres()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

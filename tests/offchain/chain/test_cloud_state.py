@@ -9,7 +9,6 @@ The chain is the test chain: a DataRegistry deployed once for the module (each t
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from offchain.protocols.cloud_server import UploadPlan
 from offchain.protocols.cloud_state import SCHEMA, SCHEMA_VERSION, CloudServerState, ReconcileReport
 from offchain.storage.base import locator_for
 from offchain.storage.filesystem import FilesystemBlobStore
-from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
+from tests.offchain.protocols.postgres_server import PostgresServer
 
 CONTENT = b"patient record " * 300
 BLOCK_SIZE = 256
@@ -50,11 +49,6 @@ class World:
     def close(self) -> None:
         for state in self.states:
             state.close()
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    yield from start_postgres()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ tests/e2e/test_ledger_market_cli.py).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,7 @@ from offchain.protocols.ledger_account import PendingPayment
 from offchain.protocols.ledger_state import SCHEMA, LedgerState, key_share, key_share_name, seal_key_share
 from offchain.protocols.market_state import MarketState, opening_name
 from offchain.zk import FieldRange, Record, Requirement
-from tests.offchain.protocols.postgres_server import PostgresServer, start_postgres
+from tests.offchain.protocols.postgres_server import PostgresServer
 
 LEDGER = "0x" + "1a" * 20
 MARKET = "0x" + "2b" * 20
@@ -45,11 +45,6 @@ PASSPHRASE = "state tests"
 @pytest.fixture(scope="module")
 def key() -> tuple[tp.ThresholdPublicKey, list[tp.KeyShare]]:
     return tp.generate_threshold_keypair(512, 3, 2, rng=random.Random(17))
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    yield from start_postgres()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
