@@ -32,6 +32,20 @@ Any agency, then the record's agency::
     datashare consortium trace open BALLOT_ID                     # only once approved on chain
     datashare consortium trace check BALLOT_ID --group group.json --upload upload.json   # anyone
 
+Any agency, for the membership (a ballot is decided by ⌈2n/3⌉ approvals, the proposer's
+included; a removal may not leave fewer than three agencies)::
+
+    datashare consortium members show
+    datashare consortium members propose-admission 0xCANDIDATE
+    datashare consortium members propose-removal 0xMEMBER
+    datashare consortium ballot show BALLOT_ID                    # anyone
+    datashare consortium ballot vote BALLOT_ID [--against]        # any ballot: admission, removal, trace
+    datashare consortium ballot expire BALLOT_ID                  # anyone, once past its deadline or stale
+
+These need only the agency's account (no group key): an agency admitted a moment ago votes
+before it runs ``agency init``. Each step the agency takes is kept with its ballots in the state
+database.
+
 Exit codes are :mod:`offchain.cli`'s (``datashare --help``).
 """
 
@@ -420,6 +434,96 @@ def cmd_trace_check(args: argparse.Namespace, out: Any) -> None:
     )
 
 
+# ---- membership and ballots ------------------------------------------------------------------
+
+
+def _ballot_json(ballot: Any, quorum: int) -> dict[str, Any]:
+    """Everything a person deciding on a ballot wants to see, as JSON values."""
+    subject = ballot.account if ballot.account is not None else "0x" + ballot.subject.hex()
+    return {
+        **_ballot_fields(ballot, quorum),
+        "kind": ballot.kind.name.lower(),
+        "subject": subject,
+        "proposer": ballot.proposer,
+        "record_agency": ballot.record_agency,
+        "rejections": ballot.rejections,
+        "deadline": ballot.deadline,
+        "epoch": ballot.epoch,
+    }
+
+
+def _keep_ballot_step(args: argparse.Namespace, ballot: Any, action: str, support: bool) -> None:
+    """Record a ballot step this agency's account took in its state database."""
+    from offchain.protocols.agency_state import BallotRecord
+
+    detail = f"{ballot.kind.name.lower()} of {ballot.account}" if ballot.account is not None else ""
+    state = _state(args)
+    try:
+        state.record_ballot(BallotRecord(ballot.ballot_id, action, ballot.file_id, support, detail, ballot.tx_hash))
+    finally:
+        state.close()
+
+
+def cmd_members_show(args: argparse.Namespace, out: Any) -> None:
+    """The consortium's members, the quorum and the membership epoch."""
+    consortium = _consortium(args)
+    members = consortium.members()
+    out.result(
+        f"{len(members)} agencies, quorum {consortium.quorum()}",
+        {"members": members, "quorum": consortium.quorum(), "epoch": consortium.membership_epoch()},
+    )
+
+
+def _propose(args: argparse.Namespace, out: Any, kind: str) -> None:
+    from offchain.cli import _account
+
+    consortium = _consortium(args)
+    account = _account(args)
+    if kind == "admission":
+        ballot = consortium.propose_admission(sender=account, candidate=args.address)
+    else:
+        ballot = consortium.propose_removal(sender=account, member=args.address)
+    _keep_ballot_step(args, ballot, "requested", True)
+    out.result(f"{kind} of {ballot.account} proposed", _ballot_json(ballot, consortium.quorum()))
+
+
+def cmd_members_propose_admission(args: argparse.Namespace, out: Any) -> None:
+    """Open a ballot to admit an agency (the proposal counts as a vote for)."""
+    _propose(args, out, "admission")
+
+
+def cmd_members_propose_removal(args: argparse.Namespace, out: Any) -> None:
+    """Open a ballot to remove an agency (the proposal counts as a vote for)."""
+    _propose(args, out, "removal")
+
+
+def cmd_ballot_show(args: argparse.Namespace, out: Any) -> None:
+    """Anyone: a ballot as the chain has it."""
+    consortium = _consortium(args)
+    ballot = consortium.get_ballot(args.ballot_id)
+    out.result(f"ballot {ballot.ballot_id}: {ballot.status.name.lower()}", _ballot_json(ballot, consortium.quorum()))
+
+
+def cmd_ballot_vote(args: argparse.Namespace, out: Any) -> None:
+    """Vote on any ballot (admission, removal or trace) with the agency's account."""
+    from offchain.cli import _account
+
+    consortium = _consortium(args)
+    support = not args.against
+    ballot = consortium.vote(sender=_account(args), ballot_id=args.ballot_id, support=support)
+    _keep_ballot_step(args, ballot, "voted", support)
+    out.result("voted", {**_ballot_json(ballot, consortium.quorum()), "support": support})
+
+
+def cmd_ballot_expire(args: argparse.Namespace, out: Any) -> None:
+    """Anyone: close a ballot pending past its deadline, or stale after a membership change."""
+    from offchain.cli import _account
+
+    consortium = _consortium(args)
+    ballot = consortium.expire(sender=_account(args), ballot_id=args.ballot_id)
+    out.result(f"ballot {ballot.ballot_id} closed", _ballot_json(ballot, consortium.quorum()))
+
+
 # ---- the parser -----------------------------------------------------------------------------
 
 
@@ -514,3 +618,28 @@ def register(commands: Any) -> None:
     check.add_argument("--group", required=True, help="the record agency's group public key file")
     check.add_argument("--upload", required=True, help="the upload file (its group signature)")
     check.set_defaults(run=cmd_trace_check)
+
+    members = steps.add_parser("members", help="the consortium's agencies: list them, propose admissions and removals")
+    member_steps = members.add_subparsers(dest="members_command", required=True, metavar="ACTION")
+    member_steps.add_parser("show", help="the members, the quorum and the membership epoch").set_defaults(
+        run=cmd_members_show
+    )
+    admission = member_steps.add_parser("propose-admission", help="open a ballot to admit an agency")
+    admission.add_argument("address", help="the candidate agency's account")
+    admission.set_defaults(run=cmd_members_propose_admission)
+    removal = member_steps.add_parser("propose-removal", help="open a ballot to remove an agency")
+    removal.add_argument("address", help="the member agency's account")
+    removal.set_defaults(run=cmd_members_propose_removal)
+
+    ballot = steps.add_parser("ballot", help="show, vote on and close any ballot")
+    ballot_steps = ballot.add_subparsers(dest="ballot_command", required=True, metavar="ACTION")
+    show = ballot_steps.add_parser("show", help="anyone: a ballot as the chain has it")
+    show.add_argument("ballot_id", type=int)
+    show.set_defaults(run=cmd_ballot_show)
+    ballot_vote = ballot_steps.add_parser("vote", help="vote on an admission, removal or trace ballot")
+    ballot_vote.add_argument("ballot_id", type=int)
+    ballot_vote.add_argument("--against", action="store_true", help="vote against (default: for)")
+    ballot_vote.set_defaults(run=cmd_ballot_vote)
+    expire = ballot_steps.add_parser("expire", help="anyone: close a ballot past its deadline or stale")
+    expire.add_argument("ballot_id", type=int)
+    expire.set_defaults(run=cmd_ballot_expire)

@@ -183,3 +183,57 @@ def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_
             group=manager.public,
             signature=gs.sign(member, b"another message"),
         )
+
+
+def test_an_admission_and_a_removal_are_proposed_voted_and_closed_by_hand(
+    capsys, tmp_path, accounts, keyed_consortium, founders
+):
+    """The membership ballots through ``members`` and ``ballot``: four founders, quorum 3. The
+    candidate is admitted on the third approval and votes at once with nothing but its account
+    key; a removal cannot be closed while it is open; each agency's state keeps its steps."""
+    hospital, bank, university, clinic = (
+        Agency(tmp_path / name, account.private_key, keyed_consortium.address)
+        for name, account in zip(("hospital", "bank", "university", "clinic"), founders, strict=True)
+    )
+    candidate_key = Account.create()
+    lab = Agency(tmp_path / "lab", candidate_key.key.hex(), keyed_consortium.address)
+    before = hospital.run(capsys, "members", "show")
+    assert (len(before["members"]), before["quorum"]) == (4, 3) and lab.address not in before["members"]
+
+    proposed = hospital.run(capsys, "members", "propose-admission", lab.address)
+    assert (proposed["kind"], proposed["subject"], proposed["approvals"]) == ("admission", lab.address, 1)
+    ballot_id = str(proposed["ballot_id"])
+    assert bank.run(capsys, "ballot", "vote", ballot_id)["status"] == "pending"
+    approved = university.run(capsys, "ballot", "vote", ballot_id)
+    assert (approved["status"], approved["approvals"]) == ("approved", 3)
+    after = clinic.run(capsys, "members", "show")
+    assert (len(after["members"]), after["quorum"], after["epoch"]) == (5, 4, before["epoch"] + 1)
+    assert lab.address in after["members"]
+
+    accounts[0].transfer(lab.address, "1 ether")
+    removal = bank.run(capsys, "members", "propose-removal", clinic.address)
+    assert (removal["kind"], removal["subject"], removal["quorum"]) == ("removal", clinic.address, 4)
+    removal_id = str(removal["ballot_id"])
+    assert lab.run(capsys, "ballot", "vote", removal_id)["approvals"] == 2  # its account key is all it needs
+    against = clinic.run(capsys, "ballot", "vote", removal_id, "--against")
+    assert (against["support"], against["rejections"]) == (False, 1)
+    refused = university.run(capsys, "ballot", "expire", removal_id, expect=4)
+    assert "ConsortiumBallotStillOpen" in refused["detail"]
+    assert hospital.run(capsys, "ballot", "show", removal_id)["status"] == "pending"
+    kept = {agency.folder.name: _ballot_steps(agency) for agency in (hospital, bank, clinic, lab)}
+    assert kept == {
+        "hospital": [(int(ballot_id), "requested", True)],
+        "bank": [(int(ballot_id), "voted", True), (int(removal_id), "requested", True)],
+        "clinic": [(int(removal_id), "voted", False)],
+        "lab": [(int(removal_id), "voted", True)],
+    }
+
+
+def _ballot_steps(agency: Agency) -> list[tuple[int, str, bool]]:
+    from offchain.protocols.agency_state import AgencyState
+
+    state = AgencyState(agency.folder / "agency.sqlite")
+    try:
+        return [(record.ballot_id, record.action, record.support) for record in state.ballots()]
+    finally:
+        state.close()
