@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.atomic_io import atomic_write_text
-from offchain.commands.deployed import address_and_block, read_input, spinner, state_database
+from offchain.commands.deployed import address_and_block, keystore_for_writing, read_input, spinner, state_database
 from offchain.crypto import group_signature as gs
 from offchain.errors import InvalidInputError
 from offchain.keystore import Keystore
@@ -88,16 +88,6 @@ def _read_text(path: str, what: str) -> str:
 
 def _write(path: str, text: str) -> None:
     atomic_write_text(Path(path), text)
-
-
-def _keystore_for_writing(args: argparse.Namespace) -> Keystore:
-    """The keystore, created (with no other secret) if there is none yet."""
-    from offchain.cli import _keystore_path, _open_keystore, _passphrase
-
-    path = _keystore_path(args)
-    if path.exists():
-        return _open_keystore(args)
-    return Keystore.create(path, _passphrase(args, confirm=True), purpose="datashare role secrets")
 
 
 def _state(args: argparse.Namespace) -> Any:
@@ -155,7 +145,7 @@ def cmd_agency_init(args: argparse.Namespace, out: Any) -> None:
     from offchain.cli import _account
     from offchain.protocols.agency import Agency
 
-    store = _keystore_for_writing(args)
+    store = keystore_for_writing(args)
     if MANAGER_SECRET in store.names() and not args.force:
         raise InvalidInputError(f"{store.path} holds a group manager key; --force replaces it (and its group)")
     consortium = _consortium(args)
@@ -284,7 +274,7 @@ def cmd_join_start(args: argparse.Namespace, out: Any) -> None:
     group = _group(args)
     identity = _identity(args)
     gs.check_group_setup(group)  # a manager who chose related bases could frame its members
-    store = _keystore_for_writing(args)
+    store = keystore_for_writing(args)
     if JOIN_SECRET in store.names() and not args.force:
         raise InvalidInputError(f"{store.path} holds a join in progress; --force starts another")
     applicant = gs.JoinApplicant(group)

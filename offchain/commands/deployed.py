@@ -13,7 +13,9 @@ from typing import Any
 
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-__all__ = ["address_and_block", "read_input", "spinner", "state_database"]
+from offchain.keystore import Keystore
+
+__all__ = ["address_and_block", "keystore_for_writing", "read_input", "spinner", "state_database"]
 
 
 def address_and_block(args: argparse.Namespace, name: str, given: str | None) -> tuple[str, int]:
@@ -67,3 +69,13 @@ def spinner(out: Any) -> Progress:
         disable=out.as_json,
         transient=False,
     )
+
+
+def keystore_for_writing(args: argparse.Namespace) -> Keystore:
+    """The keystore named by the global options, created (with no secret yet) if there is none."""
+    from offchain.cli import _keystore_path, _open_keystore, _passphrase
+
+    path = _keystore_path(args)
+    if path.exists():
+        return _open_keystore(args)
+    return Keystore.create(path, _passphrase(args, confirm=True), purpose="datashare role secrets")

@@ -17,8 +17,9 @@ Research: Zheng et al. 2018 (J. Comput. Sci. Technol.) §4.2 and §4.5; see
 
 State (:mod:`offchain.protocols.ledger_state`): ``--database`` (a path or an SQLAlchemy URL;
 default ``ledger.sqlite`` beside the keystore) holds the ledger's public key, the account's
-anonymity sets, payments and withdrawals, and the trustees' review journal; the key shares and
-the trustees' account keys are only in the encrypted keystore.
+anonymity sets (sealed under the account's book key), payments and withdrawals, and the
+trustees' review journal; the key shares, the trustees' account keys and each account's book
+key are only in the encrypted keystore (an account's commands create it on first use).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.atomic_io import atomic_write_bytes, atomic_write_text
-from offchain.commands.deployed import address_and_block, read_input, spinner, state_database
+from offchain.commands.deployed import address_and_block, keystore_for_writing, read_input, spinner, state_database
 from offchain.errors import InvalidInputError, UnknownSecretError
 
 __all__ = ["register"]
@@ -64,16 +65,22 @@ def _public_key(args: argparse.Namespace, state: Any) -> Any:
     return kept
 
 
-def _account_of(args: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """The ledger client, the state and the caller's :class:`LedgerAccount` (book in the state)."""
+def _account_of(args: argparse.Namespace, *, paying: bool = False) -> tuple[Any, Any, Any]:
+    """The ledger client, the state and the caller's :class:`LedgerAccount`.
+
+    ``paying``: the account gets its book of anonymity sets from the state, sealed under its
+    book key in the keystore (created if there is none yet); the other steps never consult the
+    book and need no keystore."""
     from offchain.cli import _account
     from offchain.protocols.ledger_account import LedgerAccount
+    from offchain.protocols.ledger_state import book_key
 
     ledger = _ledger(args)
     state = _state(args, ledger)
     account = _account(args)
+    book = state.book(account.address, book_key(keystore_for_writing(args), account.address)) if paying else None
     state.recover_payments(ledger, account.address)  # a transfer sent just before a crash
-    return ledger, state, LedgerAccount(account, ledger, _public_key(args, state), book=state.book(account.address))
+    return ledger, state, LedgerAccount(account, ledger, _public_key(args, state), book=book)
 
 
 def _board(args: argparse.Namespace, ledger: Any) -> Any:
@@ -181,7 +188,7 @@ def cmd_pay(args: argparse.Namespace, out: Any) -> None:
 
     receiver = require_address(args.receiver, "receiver", nonzero=True)
     amount = _amount(args.amount_wei)
-    ledger, state, account = _account_of(args)
+    ledger, state, account = _account_of(args, paying=True)
     with spinner(out) as progress:
         progress.add_task("proving the transfer (range and conservation proofs)")
         payment = account.pay(

@@ -15,7 +15,10 @@ default, any SQLAlchemy URL otherwise (e.g. PostgreSQL). Tables, versioned by th
 ``ledger_schema_migrations`` table (:class:`~offchain.database.SchemaMigrations`):
 
 * ``ledger_keys`` ledger → its threshold public key (public: n and the verification keys);
-* ``ledger_anonymity_sets`` (ledger, account, receiver) → decoys: an account's book;
+* ``ledger_sealed_sets`` (ledger, account, tag) → sealed set: an account's book, sealed under
+  the account's book key (below); ``ledger_book_keys`` (ledger, account) → a check value of
+  that key; ``ledger_anonymity_sets``, the clear-text book of schema version 1, is sealed into
+  the new table and emptied the first time the account opens its book with its key;
 * ``ledger_proofs`` (ledger, digest) → account, proof: a proof made and about to be sent, kept
   until its transfer is recorded in ``ledger_payments`` (the write-ahead record of a payment);
 * ``ledger_payments`` (ledger, transfer_id) → account, the anonymity set, the transfer proof
@@ -25,15 +28,25 @@ default, any SQLAlchemy URL otherwise (e.g. PostgreSQL). Tables, versioned by th
 * ``ledger_reviews`` (ledger, kind, item_id) → the proof to check, ``pending`` or ``done``, the
   verdict and its detail: the trustees' journal.
 
-Caveats: the book names, per receiver, the decoys it was hidden among: whoever reads the
-database learns whom the account paid (not how much). Keep the file as private as the keystore,
-or on a server only the account's holder reaches. Amounts paid are never stored.
+The book is sealed. In the clear it would name, per receiver, the decoys it was hidden among,
+and with the anonymity set (public on chain) the receiver: whoever read the database would
+learn whom the account paid. Each row is therefore keyed by tag = HMAC-SHA256(k, ledger ‖
+receiver) and holds AES-256-GCM(k, {receiver, decoys}) with the ledger, account and tag as
+associated data, k being a 32-byte book key the account keeps in its encrypted keystore
+(:func:`book_key`). A reader of the database learns how many receivers the account has paid and
+when each was first paid, not who they are; a row moved to another account, another ledger or
+another tag fails its check (:class:`~offchain.errors.IntegrityError`); a book opened with
+another key is refused rather than read as empty, since an empty book would draw fresh decoys
+and let an observer intersect the sets. Amounts paid are never stored.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,7 +75,7 @@ from offchain.chain.ledger import ConfidentialLedgerClient, TransferState, Withd
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.transfer_proof import TransferProof
 from offchain.database import Migration, RoleState, SchemaMigrations
-from offchain.errors import InvalidInputError
+from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, UnknownSecretError
 from offchain.keystore import Keystore
 from offchain.protocols.ledger_account import AnonymitySetBook, PendingPayment
 from offchain.protocols.ledger_trustee import TransferReview, TrusteeBoard, WithdrawalReview
@@ -73,6 +86,7 @@ __all__ = [
     "PaymentRecord",
     "ReviewRecord",
     "StoredAnonymitySetBook",
+    "book_key",
     "key_share",
     "key_share_name",
     "seal_key_share",
@@ -129,6 +143,24 @@ reviews_table = Table(
     Column("reviewed_at", BigInteger, nullable=True),
 )
 
+sealed_sets_table = Table(
+    "ledger_sealed_sets",
+    _metadata,
+    Column("ledger", String(42), primary_key=True),
+    Column("account", String(42), primary_key=True),
+    Column("tag", LargeBinary(32), primary_key=True),  # HMAC-SHA256(book key, ledger ‖ receiver)
+    Column("sealed", LargeBinary, nullable=False),  # nonce ‖ AES-256-GCM({receiver, decoys})
+    Column("recorded_at", BigInteger, nullable=False),
+)
+
+book_keys_table = Table(
+    "ledger_book_keys",
+    _metadata,
+    Column("ledger", String(42), primary_key=True),
+    Column("account", String(42), primary_key=True),
+    Column("check_value", LargeBinary(32), nullable=False),  # HMAC-SHA256(book key, "check" ‖ ledger ‖ account)
+)
+
 keys_table = Table(
     "ledger_keys",
     _metadata,
@@ -149,14 +181,28 @@ proofs_table = Table(
 _TABLES = (keys_table, sets_table, proofs_table, payments_table, withdrawals_table, reviews_table)
 
 
+_SEALED_TABLES = (sealed_sets_table, book_keys_table)
+
+
 def _migration_1(connection: Connection) -> None:
     _metadata.create_all(connection, tables=list(_TABLES))
 
 
-MIGRATIONS: tuple[Migration, ...] = ((1, "ledger books, payments, withdrawals and reviews", _migration_1),)
+def _migration_2(connection: Connection) -> None:
+    _metadata.create_all(connection, tables=list(_SEALED_TABLES))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (1, "ledger books, payments, withdrawals and reviews", _migration_1),
+    (2, "sealed anonymity-set books", _migration_2),
+)
 
 #: The ledger roles' schema (version table ``ledger_schema_migrations``).
-SCHEMA = SchemaMigrations("ledger_schema_migrations", MIGRATIONS, [t.name for t in _TABLES])
+SCHEMA = SchemaMigrations("ledger_schema_migrations", MIGRATIONS, [t.name for t in (*_TABLES, *_SEALED_TABLES)])
+
+#: Keystore name prefix of the accounts' book keys (:func:`book_key`).
+BOOK_KEY_PREFIX = "ledger/book-key/"
+_BOOK_AAD = b"datashare ledger anonymity-set book v1"
 
 TRANSFER = "transfer"
 WITHDRAWAL = "withdrawal"
@@ -255,31 +301,113 @@ class LedgerState(RoleState):
 
     # ---- anonymity sets ------------------------------------------------------------------------
 
-    def book(self, account: AddressLike) -> StoredAnonymitySetBook:
-        """``account``'s book of anonymity sets, kept in this database."""
-        return StoredAnonymitySetBook(self, account)
+    def book(self, account: AddressLike, key: bytes) -> StoredAnonymitySetBook:
+        """``account``'s book of anonymity sets, kept in this database sealed under ``key``.
 
-    def decoys_for(self, account: AddressLike, receiver: AddressLike) -> tuple[str, ...] | None:
-        """The decoys ``account`` used with ``receiver``, or ``None`` if it never paid it."""
+        Args:
+            account: The paying account.
+            key: Its 32-byte book key (:func:`book_key`).
+
+        Raises:
+            InvalidInputError: ``key`` is not 32 bytes.
+            AccessDeniedError: the account's book was sealed under another key.
+        """
+        return StoredAnonymitySetBook(self, account, key)
+
+    def _open_book(self, account: str, key: bytes) -> None:
+        """Check ``key`` against the account's book (recording it on first use) and seal any
+        clear-text rows of schema version 1 under it, in one transaction."""
+        check = hmac.new(key, b"check" + self.ledger.encode() + account.encode(), hashlib.sha256).digest()
+        where = (book_keys_table.c.ledger == self.ledger, book_keys_table.c.account == account)
+        legacy_where = (sets_table.c.ledger == self.ledger, sets_table.c.account == account)
+        with self.engine.begin() as connection:
+            kept = connection.execute(select(book_keys_table.c.check_value).where(*where)).scalar_one_or_none()
+            if kept is None:
+                connection.execute(
+                    insert(book_keys_table).values(ledger=self.ledger, account=account, check_value=check)
+                )
+            elif not hmac.compare_digest(bytes(kept), check):
+                raise AccessDeniedError(
+                    f"{account}'s book of anonymity sets in {self.url} was sealed under another key: "
+                    "open it with the keystore it was made with"
+                )
+            legacy = connection.execute(select(sets_table).where(*legacy_where)).mappings().all()
+            if not legacy:
+                return
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA secure_delete = ON")  # no clear text left in free pages
+            for row in legacy:
+                receiver = str(row["receiver"])
+                tag = self._tag(key, receiver)
+                connection.execute(
+                    insert(sealed_sets_table).values(
+                        ledger=self.ledger, account=account, tag=tag,
+                        sealed=self._seal(key, account, tag, receiver, json.loads(row["decoys"])),
+                        recorded_at=int(row["recorded_at"]),
+                    )
+                )  # fmt: skip
+            connection.execute(delete(sets_table).where(*legacy_where))
+            logger.info("sealed %d clear-text anonymity sets of %s under its book key", len(legacy), account)
+
+    def _tag(self, key: bytes, receiver: str) -> bytes:
+        return hmac.new(key, b"receiver" + self.ledger.encode() + receiver.encode(), hashlib.sha256).digest()
+
+    def _aad(self, account: str, tag: bytes) -> bytes:
+        return _BOOK_AAD + self.ledger.encode() + account.encode() + tag
+
+    def _seal(self, key: bytes, account: str, tag: bytes, receiver: str, decoys: Sequence[str]) -> bytes:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        nonce = os.urandom(12)
+        plain = json.dumps({"receiver": receiver, "decoys": list(decoys)}).encode()
+        return nonce + AESGCM(key).encrypt(nonce, plain, self._aad(account, tag))
+
+    def _unseal(self, key: bytes, account: str, tag: bytes, receiver: str, sealed: bytes) -> tuple[str, ...]:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        try:
+            data = json.loads(AESGCM(key).decrypt(sealed[:12], sealed[12:], self._aad(account, tag)))
+            if data["receiver"] != receiver:
+                raise ValueError("another receiver")
+            return tuple(require_address(d, "decoy", nonzero=True) for d in data["decoys"])
+        except (InvalidTag, ValueError, KeyError, TypeError) as exc:
+            raise IntegrityError(
+                f"the anonymity set of {account} for {receiver} in {self.url} does not open under its book key: "
+                "the row was altered or moved"
+            ) from exc
+
+    def decoys_for(self, account: AddressLike, receiver: AddressLike, key: bytes) -> tuple[str, ...] | None:
+        """The decoys ``account`` used with ``receiver``, or ``None`` if it never paid it.
+
+        Raises:
+            IntegrityError: the sealed row does not open (altered, or moved from another row).
+        """
+        owner = require_address(account, "account", nonzero=True)
+        target = require_address(receiver, "receiver", nonzero=True)
+        tag = self._tag(key, target)
         with self.engine.connect() as connection:
-            decoys = connection.execute(
-                select(sets_table.c.decoys).where(*self._set_key(account, receiver))
+            sealed = connection.execute(
+                select(sealed_sets_table.c.sealed).where(*self._set_key(owner, tag))
             ).scalar_one_or_none()
-        return None if decoys is None else tuple(json.loads(decoys))
+        return None if sealed is None else self._unseal(key, owner, tag, target, bytes(sealed))
 
-    def record_set(self, account: AddressLike, receiver: AddressLike, decoys: Sequence[str]) -> None:
-        """Keep the decoys of ``account``'s first payment to ``receiver`` (committed at once).
+    def record_set(self, account: AddressLike, receiver: AddressLike, decoys: Sequence[str], key: bytes) -> None:
+        """Keep, sealed, the decoys of ``account``'s first payment to ``receiver`` (committed at once).
 
         Raises:
             InvalidInputError: ``receiver`` already has a set (it is reused, never replaced).
         """
         owner = require_address(account, "account", nonzero=True)
         target = require_address(receiver, "receiver", nonzero=True)
-        row = {"ledger": self.ledger, "account": owner, "receiver": target}
+        tag = self._tag(key, target)
+        row = {"ledger": self.ledger, "account": owner, "tag": tag}
         try:
             with self.engine.begin() as connection:
                 connection.execute(
-                    insert(sets_table).values(**row, decoys=json.dumps(list(decoys)), recorded_at=int(time.time()))
+                    insert(sealed_sets_table).values(
+                        **row, sealed=self._seal(key, owner, tag, target, decoys), recorded_at=int(time.time())
+                    )
                 )
         except SqlIntegrityError:
             raise InvalidInputError(f"{target} already has an anonymity set: it is reused, never replaced") from None
@@ -289,15 +417,17 @@ class LedgerState(RoleState):
         owner = require_address(account, "account", nonzero=True)
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(sets_table.c.receiver).where(sets_table.c.ledger == self.ledger, sets_table.c.account == owner)
+                select(sealed_sets_table.c.tag).where(
+                    sealed_sets_table.c.ledger == self.ledger, sealed_sets_table.c.account == owner
+                )
             ).all()
         return len(rows)
 
-    def _set_key(self, account: AddressLike, receiver: AddressLike) -> tuple[ColumnElement[bool], ...]:
+    def _set_key(self, account: str, tag: bytes) -> tuple[ColumnElement[bool], ...]:
         return (
-            sets_table.c.ledger == self.ledger,
-            sets_table.c.account == require_address(account, "account", nonzero=True),
-            sets_table.c.receiver == require_address(receiver, "receiver", nonzero=True),
+            sealed_sets_table.c.ledger == self.ledger,
+            sealed_sets_table.c.account == account,
+            sealed_sets_table.c.tag == tag,
         )
 
     # ---- an account's payments and withdrawals ------------------------------------------------
@@ -597,17 +727,26 @@ class LedgerState(RoleState):
 class StoredAnonymitySetBook(AnonymitySetBook):
     """An account's :class:`AnonymitySetBook` kept in a :class:`LedgerState`'s database.
 
-    Each new set commits before the payment that uses it is sent, so a restart reuses it.
+    Each new set commits before the payment that uses it is sent, so a restart reuses it. The
+    sets are sealed under ``key`` (see the module's docstring).
+
+    Raises:
+        InvalidInputError: ``key`` is not 32 bytes.
+        AccessDeniedError: the account's book was sealed under another key.
     """
 
-    def __init__(self, state: LedgerState, account: AddressLike) -> None:
+    def __init__(self, state: LedgerState, account: AddressLike, key: bytes) -> None:
         super().__init__(None)
+        if not isinstance(key, bytes) or len(key) != 32:
+            raise InvalidInputError("a book key is 32 bytes")
         self.state = state
         self.account = require_address(account, "account", nonzero=True)
+        self._key = key
+        state._open_book(self.account, key)
 
     def decoys_for(self, receiver: AddressLike) -> tuple[str, ...] | None:
         """The decoys used with ``receiver`` before, or ``None`` if it was never paid."""
-        return self.state.decoys_for(self.account, receiver)
+        return self.state.decoys_for(self.account, receiver, self._key)
 
     def record(self, receiver: AddressLike, decoys: Sequence[AddressLike]) -> None:
         """Keep the decoys of the first payment to ``receiver`` (committed at once).
@@ -618,7 +757,7 @@ class StoredAnonymitySetBook(AnonymitySetBook):
         if isinstance(decoys, str | bytes) or not isinstance(decoys, Sequence):
             raise InvalidInputError(f"decoys must be a sequence of addresses, got {type(decoys).__name__}")
         checked = [require_address(d, "decoy", nonzero=True) for d in decoys]
-        self.state.record_set(self.account, receiver, checked)
+        self.state.record_set(self.account, receiver, checked, self._key)
 
     def __len__(self) -> int:
         return self.state.set_count(self.account)
@@ -628,6 +767,20 @@ class StoredAnonymitySetBook(AnonymitySetBook):
 
 
 # ---- key shares in the keystore -------------------------------------------------------------
+
+
+def book_key(keystore: Keystore, account: AddressLike) -> bytes:
+    """``account``'s 32-byte book key from the keystore, made (random) and sealed on first use."""
+    name = BOOK_KEY_PREFIX + require_address(account, "account", nonzero=True).lower()
+    try:
+        key = keystore.get(name)
+    except UnknownSecretError:
+        key = os.urandom(32)
+        keystore.put(name, key)
+        return key
+    if len(key) != 32:
+        raise InvalidInputError(f"the keystore's {name} is not a 32-byte key")
+    return key
 
 
 def key_share_name(ledger: AddressLike, index: int) -> str:

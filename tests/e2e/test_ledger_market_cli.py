@@ -25,7 +25,7 @@ from offchain.commands.market import requirement_from_spec
 from offchain.crypto.threshold_paillier import ThresholdPublicKey
 from offchain.keystore import Keystore
 from offchain.protocols.ledger_account import LedgerAccount
-from offchain.protocols.ledger_state import LedgerState, key_share
+from offchain.protocols.ledger_state import LedgerState, book_key, key_share
 from offchain.protocols.market_state import MarketState
 from offchain.services.local import COMMAND_TIMEOUT_S, LocalService
 from offchain.zk import Record
@@ -144,7 +144,10 @@ def test_a_ledger_payment_and_its_review_run_as_separate_commands_and_survive_re
         accounts.add((tmp_path / "alice" / "account.key").read_text().strip()),
         ConfidentialLedgerClient(contract_at("ConfidentialLedger", ledger)),
         ThresholdPublicKey.from_json(public_key.read_text()),
-        book=crashed_state.book(address_of(alice)),
+        book=crashed_state.book(
+            address_of(alice),
+            book_key(Keystore.open(tmp_path / "alice" / "keystore.json", PASSPHRASE), address_of(alice)),
+        ),
     )
     third = payer.pay(address_of(bob), ETHER // 4, on_proved=lambda p: crashed_state.keep_proof(payer.address, p))
     crashed_state.close()

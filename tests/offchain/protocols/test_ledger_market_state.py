@@ -22,6 +22,7 @@ from offchain.chain.market import MarketRequirement
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.transfer_proof import TransferStatement, make_deltas, prove_transfer
 from offchain.errors import (
+    AccessDeniedError,
     IntegrityError,
     InvalidInputError,
     StateSchemaError,
@@ -31,7 +32,14 @@ from offchain.errors import (
 from offchain.keystore import Keystore
 from offchain.protocols.buyer import Delivery
 from offchain.protocols.ledger_account import PendingPayment
-from offchain.protocols.ledger_state import SCHEMA, LedgerState, key_share, key_share_name, seal_key_share
+from offchain.protocols.ledger_state import (
+    SCHEMA,
+    LedgerState,
+    book_key,
+    key_share,
+    key_share_name,
+    seal_key_share,
+)
 from offchain.protocols.market_state import MarketState, opening_name
 from offchain.zk import FieldRange, Record, Requirement
 from tests.offchain.protocols.postgres_server import PostgresServer
@@ -80,20 +88,93 @@ def payment(key, transfer_id: int) -> PendingPayment:
     return PendingPayment(transfer, proof, 0.0)
 
 
+BOOK_KEY = bytes(range(32))
+
+
 def test_an_account_book_survives_a_restart_and_refuses_a_second_set(database):
     state = LedgerState(database(), LEDGER)
-    book = state.book(ALICE)
+    book = state.book(ALICE, BOOK_KEY)
     assert book.decoys_for(BOB) is None and len(book) == 0 and book
     book.record(BOB, [CAROL, DAVE])
     state.close()
-    again = LedgerState(database(), LEDGER).book(ALICE)
+    again = LedgerState(database(), LEDGER).book(ALICE, BOOK_KEY)
     assert again.decoys_for(BOB) == (to_checksum_address(CAROL), to_checksum_address(DAVE))
     assert len(again) == 1
-    assert LedgerState(database(), LEDGER).book(CAROL).decoys_for(BOB) is None  # per account
+    assert LedgerState(database(), LEDGER).book(CAROL, bytes(32)).decoys_for(BOB) is None  # per account
     with pytest.raises(InvalidInputError, match="reused, never replaced"):
         again.record(BOB, [DAVE])
     with pytest.raises(InvalidInputError, match="sequence of addresses"):
         again.record(CAROL, DAVE)
+
+
+def test_a_book_opened_with_another_key_is_refused_not_read_as_empty(database):
+    LedgerState(database(), LEDGER).book(ALICE, BOOK_KEY).record(BOB, [CAROL])
+    with pytest.raises(AccessDeniedError, match="sealed under another key"):
+        LedgerState(database(), LEDGER).book(ALICE, bytes(32))
+
+
+def test_a_book_key_must_be_32_bytes(database):
+    with pytest.raises(InvalidInputError, match="32 bytes"):
+        LedgerState(database(), LEDGER).book(ALICE, BOOK_KEY[:16])
+
+
+def test_a_sealed_set_moved_to_another_receiver_fails_its_check(database):
+    state = LedgerState(database(), LEDGER)
+    book = state.book(ALICE, BOOK_KEY)
+    book.record(BOB, [CAROL])
+    book.record(DAVE, [CAROL])
+    engine = create_engine(state.url)
+    with engine.begin() as connection:  # give DAVE's row BOB's sealed set
+        rows = {
+            bytes(r.tag): bytes(r.sealed)
+            for r in connection.execute(text("SELECT tag, sealed FROM ledger_sealed_sets"))
+        }
+        bob_tag = state._tag(BOOK_KEY, to_checksum_address(BOB))
+        dave_tag = state._tag(BOOK_KEY, to_checksum_address(DAVE))
+        connection.execute(
+            text("UPDATE ledger_sealed_sets SET sealed = :sealed WHERE tag = :tag"),
+            {"sealed": rows[bob_tag], "tag": dave_tag},
+        )
+    engine.dispose()
+    with pytest.raises(IntegrityError, match="does not open under its book key"):
+        book.decoys_for(DAVE)
+    assert book.decoys_for(BOB) == (to_checksum_address(CAROL),)
+
+
+def test_the_sealed_book_names_neither_the_receiver_nor_its_decoys(tmp_path):
+    path = tmp_path / "ledger.sqlite"
+    state = LedgerState(path, LEDGER)
+    state.book(ALICE, BOOK_KEY).record(BOB, [CAROL, DAVE])
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir()).lower()  # the file, its WAL
+    for address in (BOB, CAROL, DAVE):
+        assert address[2:].encode() not in stored
+    assert LEDGER[2:].encode() in stored  # control: the search finds what is stored in the clear
+
+
+def test_clear_text_sets_of_schema_1_are_sealed_and_removed_when_the_book_opens(database):
+    state = LedgerState(database(), LEDGER)
+    engine = create_engine(state.url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO ledger_anonymity_sets (ledger, account, receiver, decoys, recorded_at) "
+                "VALUES (:ledger, :account, :receiver, :decoys, 1)"
+            ),
+            {"ledger": to_checksum_address(LEDGER), "account": to_checksum_address(ALICE),
+             "receiver": to_checksum_address(BOB), "decoys": f'["{to_checksum_address(CAROL)}"]'},
+        )  # fmt: skip
+    book = state.book(ALICE, BOOK_KEY)
+    assert book.decoys_for(BOB) == (to_checksum_address(CAROL),) and len(book) == 1
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM ledger_anonymity_sets")).scalar() == 0
+    engine.dispose()
+
+
+def test_an_accounts_book_key_is_made_once_and_kept_in_the_keystore(keystore):
+    made = book_key(keystore, ALICE)
+    assert len(made) == 32 and book_key(reopen(keystore), ALICE) == made
+    assert book_key(keystore, BOB) != made
+    assert f"ledger/book-key/{ALICE.lower()}" in keystore.names()
 
 
 def test_payments_and_withdrawals_survive_a_restart_with_their_state(database, key):
@@ -224,12 +305,26 @@ def test_a_requirement_whose_opening_is_not_sealed_or_does_not_match_is_refused(
         state.opening_for(wanted.commitment_bytes)
 
 
+def test_a_database_of_schema_1_is_migrated_to_the_sealed_book_on_opening(tmp_path):
+    from offchain.database import SchemaMigrations
+    from offchain.protocols.ledger_state import MIGRATIONS
+
+    path = tmp_path / "s.sqlite"
+    engine = create_engine(f"sqlite:///{path}")
+    SchemaMigrations(SCHEMA.table.name, MIGRATIONS[:1], []).apply(engine, str(engine.url))
+    engine.dispose()
+    state = LedgerState(path, LEDGER)
+    assert state.schema_version() == 2
+    state.book(ALICE, BOOK_KEY).record(BOB, [CAROL])
+    assert LedgerState(path, LEDGER).book(ALICE, BOOK_KEY).decoys_for(BOB) == (to_checksum_address(CAROL),)
+
+
 def test_a_database_from_a_newer_toolkit_is_refused(tmp_path):
     path = tmp_path / "s.sqlite"
     state = LedgerState(path, LEDGER)
-    assert state.schema_version() == SCHEMA.latest == 1
+    assert state.schema_version() == SCHEMA.latest == 2
     state.close()
     with create_engine(f"sqlite:///{path}").begin() as connection:
-        connection.execute(text("INSERT INTO ledger_schema_migrations VALUES (2, 'future', 0)"))
+        connection.execute(text("INSERT INTO ledger_schema_migrations VALUES (3, 'future', 0)"))
     with pytest.raises(StateSchemaError, match="newer toolkit"):
         LedgerState(path, LEDGER)
