@@ -62,9 +62,15 @@ _BOOK_FORMAT = "datashare/anonymity-sets/v1"
 class AnonymitySetBook:
     """The decoys a sender chose for each receiver on its first payment to it.
 
+    The JSON file is clear text: with the anonymity sets on chain it tells whoever reads it
+    whom the account paid. Where that matters (anything but a demonstration), keep the book in
+    a :class:`~offchain.protocols.ledger_state.LedgerState`, which seals it under a key from the
+    encrypted keystore (``state.book(account, book_key(keystore, account))``), as the
+    ``datashare ledger`` commands do.
+
     Args:
-        path: A JSON file to keep the sets in (read if it exists, rewritten atomically after
-            each new set); in memory only when ``None``.
+        path: A JSON file to keep the sets in, in the clear (read if it exists, rewritten
+            atomically after each new set); in memory only when ``None``.
 
     Raises:
         InvalidInputError: The file exists but cannot be read or is not a book of anonymity sets.
