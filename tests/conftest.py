@@ -185,4 +185,3 @@ def rival_proof(zk_record, zk_requirement, accounts):
     from offchain.zk import prove
 
     return prove(zk_record, zk_requirement, accounts[9].address)
-
