@@ -6,6 +6,7 @@ so the rest of the toolkit sees typed results and :mod:`offchain.errors` excepti
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import threading
@@ -100,7 +101,11 @@ def load_project(root: Path = PROJECT_ROOT) -> Any:
     """The loaded Brownie project, loading (and compiling if needed) the one at ``root``.
 
     Under ``brownie run``, ``brownie test`` and ``brownie console`` the project is already loaded
-    and is returned as is.
+    and is returned as is. Processes loading the same project at once (the participants of
+    :mod:`offchain.protocols.vertical_svm_node`, the services of an end-to-end test) take turns
+    under an exclusive lock on ``build/.load.lock``: the first load after a compilation prunes
+    the build files it finds stale, and two processes pruning the same file at once would make
+    the second fail with FileNotFoundError.
     """
     from brownie import project
 
@@ -108,7 +113,11 @@ def load_project(root: Path = PROJECT_ROOT) -> Any:
     if loaded:
         return loaded[0]
     logger.info("loading Brownie project at %s", root)
-    loaded_project = project.load(root, name="DatashareProject")
+    build = root / "build"
+    build.mkdir(exist_ok=True)
+    with open(build / ".load.lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        loaded_project = project.load(root, name="DatashareProject")
     loaded_project.load_config()  # network settings (hardfork, gas price) from brownie-config.yaml
     return loaded_project
 
