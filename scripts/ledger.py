@@ -10,7 +10,9 @@ with a zero-knowledge proof that every other account is credited a non-negative 
 that nothing is created; four accounts get a credit or a debit and an observer (the trustees
 included) cannot tell which account was paid, nor how much. The transfer counts once three
 trustees checked the proof and Alice's new balance and signed; every account then folds its
-credit. Paying Bob again reuses the same anonymity set (the rule that defeats intersection).
+credit. Paying Bob again reuses the same anonymity set (the rule that defeats intersection);
+each user keeps its sets sealed in its own ledger state, under a book key from its encrypted
+keystore, as the ``datashare ledger`` commands do.
 The trustees approve Bob's withdrawal (he collects the ether) and reject Carol's overdraft.
 Then Dave attacks, as the paper's semi-honest model would let him: he names Erin as a "decoy"
 with E(−0.5 ETH) and himself with E(+0.5 ETH) (the theft reproduced in the soundness issue), pays
@@ -21,6 +23,7 @@ third rejection freezes him. Erin loses nothing and the books balance.
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -31,7 +34,9 @@ from offchain.chain.ledger import ConfidentialLedgerClient, deploy_ledger
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.paillier import encrypt_raw
 from offchain.errors import InvalidInputError, TransactionRevertedError
-from offchain.protocols.ledger_account import AnonymitySetBook, LedgerAccount
+from offchain.keystore import Keystore
+from offchain.protocols.ledger_account import LedgerAccount
+from offchain.protocols.ledger_state import LedgerState, StoredAnonymitySetBook, book_key
 from offchain.protocols.ledger_trustee import LedgerTrustee, TrusteeBoard
 
 ETHER = 10**18
@@ -46,6 +51,14 @@ def _eth(wei: int) -> str:
 
 def _short(ciphertext: int) -> str:
     return f"0x{ciphertext:x}"[:14] + "…"
+
+
+def _sealed_book(workdir: Path, name: str, ledger: str) -> StoredAnonymitySetBook:
+    """``name``'s book of anonymity sets in its own ledger state, sealed under a book key kept in
+    its own encrypted keystore (a random passphrase: the demonstration never reopens it)."""
+    keystore = Keystore.create(workdir / f"{name}.keystore", secrets.token_urlsafe(16), purpose=f"{name}'s ledger keys")
+    account = accounts[USERS.index(name) + 1].address
+    return LedgerState(workdir / f"{name}-ledger.sqlite", ledger).book(account, book_key(keystore, account))
 
 
 def run(session: Session, workdir: Path, *, bits: int = 2048) -> ConfidentialLedgerClient:
@@ -65,9 +78,10 @@ def run(session: Session, workdir: Path, *, bits: int = 2048) -> ConfidentialLed
         [LedgerTrustee(n, a, s) for n, a, s in zip(TRUSTEES, trustee_accounts, shares, strict=False)],
     )
     people = {
-        name: LedgerAccount(accounts[i + 1], ledger, public_key, book=AnonymitySetBook(workdir / f"{name}-sets.json"))
+        name: LedgerAccount(accounts[i + 1], ledger, public_key, book=_sealed_book(workdir, name, ledger.address))
         for i, name in enumerate(USERS)
     }
+    print(f"   each user keeps its anonymity sets sealed in {workdir}/<user>-ledger.sqlite (key in <user>.keystore)")
     names = {p.address: name for name, p in people.items()}
 
     print("\n   deposits (public amounts: the chain adds E(amount) with r = 1 itself, so equal deposits")

@@ -35,6 +35,9 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert "rejected: hospital-b" in printed
     assert "with two honest parties left: refused" in printed
     assert "same anonymity set" in printed
+    assert "each user keeps its anonymity sets sealed" in printed
+    assert len(list((tmp_path / "out" / "ledger").glob("*-ledger.sqlite"))) == 5
+    assert not list((tmp_path / "out" / "ledger").glob("*.json"))  # no book in the clear
     assert "withdraw 2.5 ETH" in printed and ": executed" in printed
     assert ": rejected" in printed
     assert "decoy theft (E(−0.5) to erin, E(+0.5) to himself): rejected: transfer proof rejected" in printed
