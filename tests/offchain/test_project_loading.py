@@ -13,7 +13,7 @@ import pytest
 
 from offchain.toolchain import PROJECT_ROOT
 
-LOADERS = 4
+LOADERS = 3
 
 _LOAD = """
 import sys
