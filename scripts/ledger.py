@@ -53,11 +53,17 @@ def _short(ciphertext: int) -> str:
     return f"0x{ciphertext:x}"[:14] + "…"
 
 
-def _sealed_book(workdir: Path, name: str, ledger: str) -> StoredAnonymitySetBook:
+def _sealed_book(workdir: Path, name: str, ledger: str, account: str) -> StoredAnonymitySetBook:
     """``name``'s book of anonymity sets in its own ledger state, sealed under a book key kept in
-    its own encrypted keystore (a random passphrase: the demonstration never reopens it)."""
+    its own encrypted keystore (a random passphrase: the demonstration never reopens it).
+
+    The scenario's chain is new at every run and deploys the ledger again, often at the same
+    address: a state left in ``workdir`` by an earlier run is of another chain and sealed under
+    that run's key, so it is replaced, not reopened.
+    """
+    for stale in workdir.glob(f"{name}-ledger.sqlite*"):
+        stale.unlink()
     keystore = Keystore.create(workdir / f"{name}.keystore", secrets.token_urlsafe(16), purpose=f"{name}'s ledger keys")
-    account = accounts[USERS.index(name) + 1].address
     return LedgerState(workdir / f"{name}-ledger.sqlite", ledger).book(account, book_key(keystore, account))
 
 
@@ -78,7 +84,12 @@ def run(session: Session, workdir: Path, *, bits: int = 2048) -> ConfidentialLed
         [LedgerTrustee(n, a, s) for n, a, s in zip(TRUSTEES, trustee_accounts, shares, strict=False)],
     )
     people = {
-        name: LedgerAccount(accounts[i + 1], ledger, public_key, book=_sealed_book(workdir, name, ledger.address))
+        name: LedgerAccount(
+            accounts[i + 1],
+            ledger,
+            public_key,
+            book=_sealed_book(workdir, name, ledger.address, accounts[i + 1].address),
+        )
         for i, name in enumerate(USERS)
     }
     print(f"   each user keeps its anonymity sets sealed in {workdir}/<user>-ledger.sqlite (key in <user>.keystore)")

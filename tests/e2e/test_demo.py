@@ -58,3 +58,15 @@ def test_demo_registers_reads_back_and_refuses_a_duplicate(tmp_path, capsys):
     assert printed.rstrip().endswith("Demo finished.")
     assert (tmp_path / "deployment.json").is_file()
     assert any(p.is_file() for p in (tmp_path / "out" / "blobs").rglob("*"))
+
+
+def test_the_ledger_scenario_replaces_a_book_left_by_an_earlier_run(tmp_path):
+    """The scenario's chain is new at each run and the ledger often lands at the same address:
+    `make demo` run twice must not find the first run's book, sealed under another key."""
+    from scripts import ledger
+
+    ledger_address, account = "0x" + "a1" * 20, "0x" + "b2" * 20
+    first = ledger._sealed_book(tmp_path, "alice", ledger_address, account)
+    first.record("0x" + "c3" * 20, ["0x" + "d4" * 20])
+    again = ledger._sealed_book(tmp_path, "alice", ledger_address, account)
+    assert again.decoys_for("0x" + "c3" * 20) is None
