@@ -60,6 +60,7 @@ Steps (research: Zheng et al. 2018 §4.3 upload/download; Peng et al. digital en
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 from brownie import accounts, network
@@ -218,6 +219,8 @@ def main(
 
     if processes:
         print("\n== 16. The roles as separate processes: four services and two people through the datashare CLI")
+        # The services' state of an earlier run belongs to that run's chain, gone now: start afresh.
+        shutil.rmtree(output / "across-machines", ignore_errors=True)
         across_machines.run(session.record.address_of("DataRegistry"), output / "across-machines", accounts[0])
     settle()
     print("\nDemo finished.")
