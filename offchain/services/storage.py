@@ -378,8 +378,12 @@ def create_app(
         logger.info("%s %s refused (%d): %s", request.method, request.url.path, status, exc)
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
 
-    async def authenticated(request: Request, body: bytes | None, headers: SignedHeaders | None = None) -> str:
-        """The caller of a signed request; ``body`` ``None``: checked against its declared body hash."""
+    async def authenticated(
+        request: Request, body: bytes | None, headers: SignedHeaders | None = None, *, synced: bool = True
+    ) -> str:
+        """The caller of a signed request; ``body`` ``None``: checked against its declared body hash.
+        ``synced=False``: the nonce's commit is made durable by the upload's index row (see
+        :meth:`NonceBook.spend`)."""
         headers = headers or SignedHeaders.from_headers(request.headers)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return await asyncio.to_thread(
@@ -392,6 +396,7 @@ def create_app(
             body=body,
             body_hash=None if body is not None else headers.body_hash,
             nonces=nonces,
+            synced=synced,
         )
 
     @app.get("/health")
@@ -446,7 +451,7 @@ def create_app(
             )
         assert headers.body_hash is not None and isinstance(server.store, FilesystemBlobStore)
         # Both run in threads while the body arrives; neither needs its bytes.
-        caller_task = asyncio.ensure_future(authenticated(request, None, headers))
+        caller_task = asyncio.ensure_future(authenticated(request, None, headers, synced=False))
         plan_task = asyncio.ensure_future(
             asyncio.to_thread(
                 server.plan_upload,
