@@ -109,7 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         device_uploads=device_uploads,
     )
     _follow(registry, args.follow_interval_s)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=5, limit_concurrency=256)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        http="httptools",  # C parser: a 1 MiB body parsed in about half the time of h11's
+        log_level="warning",
+        timeout_keep_alive=5,
+        limit_concurrency=256,
+    )
     return 0
 
 
