@@ -578,9 +578,15 @@ def create_app(
         assert stream is not None
 
         def chunks() -> Iterator[bytes]:  # Starlette reads a sync iterator in its thread pool
-            with stream:  # checked as read: a blob that no longer hashes to its locator aborts the response
-                while chunk := stream.read(_STREAM_CHUNK_BYTES):
-                    yield chunk
+            # Checked as read: the read that reaches the end raises if the blob no longer hashes to
+            # its locator. One chunk is read ahead, so the last one goes out only after that read
+            # passed: a blob of a whole number of chunks is cut short as well, never sent whole.
+            with stream:
+                current = stream.read(_STREAM_CHUNK_BYTES)
+                while current:
+                    following = stream.read(_STREAM_CHUNK_BYTES)
+                    yield current
+                    current = following
 
         length = {} if size is None else {"content-length": str(size)}  # else chunked transfer
         return StreamingResponse(chunks(), media_type="application/octet-stream", headers=length)
