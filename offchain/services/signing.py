@@ -296,19 +296,24 @@ _nonces_table = Table(
 class NonceBook:
     """Spent (signer, nonce) pairs, in a database so that a restart does not reopen them.
 
-    Rows whose request expired are pruned (an expired request is refused anyway).
+    Rows whose request expired are pruned (an expired request is refused anyway), by a spend at
+    most every ``prune_interval_s`` seconds: the prune scans the table (no index on the expiry),
+    which every spend of a busy service had paid.
 
     Args:
         database: A path (SQLite file), an SQLAlchemy URL, or the engine of a database opened
             already (the storage service passes its state's: one write-ahead log, so the synced
             commit of an upload's index row makes its nonce durable too). The table
             ``service_nonces`` is created if missing.
+        prune_interval_s: Least time between two prunes of expired rows (0: at every spend).
     """
 
-    def __init__(self, database: str | Path | Engine) -> None:
+    def __init__(self, database: str | Path | Engine, *, prune_interval_s: float = 30.0) -> None:
         self._owns_engine = not isinstance(database, Engine)
         self.engine = database if isinstance(database, Engine) else open_engine(database)
         _nonce_metadata.create_all(self.engine)
+        self.prune_interval_s = prune_interval_s
+        self._pruned_at = float("-inf")  # the first spend prunes
 
     def spend(self, signer: str, nonce: int, expiry: int, *, synced: bool = True) -> None:
         """Record ``nonce`` as spent by ``signer``.
@@ -326,9 +331,14 @@ class NonceBook:
             ReplayedRequestError: if it was spent before.
         """
         try:
+            now = time.time()
+            prune = now - self._pruned_at >= self.prune_interval_s
             with begin_write(self.engine, synced=synced) as connection:
                 connection.execute(insert(_nonces_table).values(signer=signer.lower(), nonce=str(nonce), expiry=expiry))
-                connection.execute(delete(_nonces_table).where(_nonces_table.c.expiry < int(time.time())))
+                if prune:
+                    connection.execute(delete(_nonces_table).where(_nonces_table.c.expiry < int(now)))
+            if prune:
+                self._pruned_at = now
         except SqlIntegrityError:
             raise ReplayedRequestError(f"nonce {nonce} of {signer} was already used: replay refused") from None
 

@@ -110,3 +110,31 @@ def test_absorb_skips_nonces_already_spent_here(tmp_path, state):
     book = NonceBook(state.engine)
     book.spend("0x" + "ab" * 20, 1, expiry)
     assert book.absorb(tmp_path / "nonces.sqlite") == 0
+
+
+def _expired_row(book: NonceBook) -> None:
+    with book.engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO service_nonces (signer, nonce, expiry) VALUES (:s, '9', :e)"),
+            {"s": "0x" + "cd" * 20, "e": int(time.time()) - 5},
+        )
+
+
+def _rows(book: NonceBook) -> int:
+    with book.engine.connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM service_nonces")).scalar_one())
+
+
+def test_a_spend_prunes_the_rows_of_expired_requests(state):
+    book = NonceBook(state.engine, prune_interval_s=0)
+    _expired_row(book)
+    book.spend("0x" + "ab" * 20, 1, int(time.time()) + 300)
+    assert _rows(book) == 1  # the new one only
+
+
+def test_spends_within_the_prune_interval_leave_expired_rows_for_later(state):
+    book = NonceBook(state.engine, prune_interval_s=3600)
+    book.spend("0x" + "ab" * 20, 1, int(time.time()) + 300)  # the first spend prunes
+    _expired_row(book)
+    book.spend("0x" + "ab" * 20, 2, int(time.time()) + 300)
+    assert _rows(book) == 3
