@@ -44,8 +44,8 @@ the body is read into memory (bounded by ``max_upload_bytes``) and checked whole
 
 A download is served from the blob store, checked against its locator (the SHA-256 of ``f*``):
 files up to 64 KiB are read and checked before the answer starts, in the event loop itself (a
-thread hop cost more than the read; with 32 concurrent clients the hops queued); files up to 2 MiB in a folder
-store are read in one read and hashed in a thread while they are sent, their last byte held
+thread hop cost more than the read; with 32 concurrent clients the hops queued); files up to
+2 MiB in a folder store are read in one read and hashed in a thread while they are sent, their last byte held
 back until the digest matched (:class:`_CheckedBlobResponse`); larger ones stream in 1 MiB
 reads (:meth:`CloudServer.open_file`) with their ``Content-Length``. Past 64 KiB, a blob that
 no longer hashes to its locator cuts the response short at its end: the client never gets all
@@ -310,6 +310,18 @@ _WHOLE_DOWNLOAD_BYTES = 2 << 20
 _CHECK_FIRST_BYTES = 64 << 10
 
 
+def _check_blob(data: bytes, locator: str) -> bytes:
+    """``data`` if it hashes to ``locator``.
+
+    Raises:
+        IntegrityError: if it does not (the blob was corrupted or tampered with on disk).
+    """
+    found = hashlib.sha256(data).digest()
+    if found != parse_locator(locator):
+        raise IntegrityError(f"blob {locator} is corrupted or was tampered with: it hashes to 0x{found.hex()}")
+    return data
+
+
 def _read_checked_small(server: CloudServer, file_id: bytes, token: bytes) -> bytes | None:
     """The file if its blob is in a folder store and at most :data:`_CHECK_FIRST_BYTES` long, read
     and checked against its locator; ``None`` for a larger one. Cheap enough to run in the event
@@ -325,10 +337,7 @@ def _read_checked_small(server: CloudServer, file_id: bytes, token: bytes) -> by
             whole = raw.readall()
     except FileNotFoundError:
         raise StorageError(f"{server.name}: blob {locator} is missing from the store") from None
-    found = hashlib.sha256(whole).digest()
-    if found != parse_locator(locator):
-        raise IntegrityError(f"blob {locator} is corrupted or was tampered with: it hashes to 0x{found.hex()}")
-    return whole
+    return _check_blob(whole, locator)
 
 
 def _open_download(
@@ -354,12 +363,7 @@ def _open_download(
                     whole = raw.readall()
                     if size > _CHECK_FIRST_BYTES:
                         return whole, parse_locator(locator), None, size
-                    found = hashlib.sha256(whole).digest()
-                    if found != parse_locator(locator):
-                        raise IntegrityError(
-                            f"blob {locator} is corrupted or was tampered with: it hashes to 0x{found.hex()}"
-                        )
-                    return whole, None, None, size
+                    return _check_blob(whole, locator), None, None, size
         except FileNotFoundError:
             raise StorageError(f"{server.name}: blob {locator} is missing from the store") from None
     stream = server.open_file(file_id, token)
