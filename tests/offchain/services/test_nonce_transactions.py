@@ -8,6 +8,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -138,3 +139,25 @@ def test_spends_within_the_prune_interval_leave_expired_rows_for_later(state):
     _expired_row(book)
     book.spend("0x" + "ab" * 20, 2, int(time.time()) + 300)
     assert _rows(book) == 3
+
+
+def test_one_signed_request_replayed_concurrently_is_accepted_once(state):
+    book = NonceBook(state.engine)
+    headers = sign_request(KEY, **REQUEST)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def replay() -> None:
+        barrier.wait()
+        try:
+            verify_request(headers, nonces=book, synced=False, **REQUEST)
+            outcomes.append("accepted")
+        except ReplayedRequestError:
+            outcomes.append("refused")
+
+    workers = [threading.Thread(target=replay) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(outcomes) == ["accepted"] + ["refused"] * 7
