@@ -7,13 +7,22 @@ An SQLite file is opened in WAL mode with ``synchronous=FULL``: a commit is one 
 fsync of the write-ahead log instead of the rollback journal's several fsyncs (about 20 ms per
 commit on this project's machines, 1–2 ms in WAL), and it is as durable: a committed
 transaction survives a process kill and a power loss. Readers do not block the writer.
+
+:func:`begin_write` with ``synced=False`` opens one transaction whose commit skips that fsync
+(``synchronous=NORMAL`` for it alone): the commit is in the write-ahead log, in the operating
+system's cache, so it survives a kill of the process at once, and a power loss once the next
+synced commit on the same file (or a checkpoint) has run, since the log is synced in order. A
+power loss before then may roll it back (never half of it). Use it only for writes whose
+durability a later synced commit of the same request provides (the storage service's blob
+intents and request nonces, made durable by the index row that acknowledges the upload).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,7 +48,16 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from offchain.errors import InvalidInputError, StateSchemaError, StorageError
 
-__all__ = ["Migration", "RoleState", "SchemaMigrations", "database_url", "open_engine", "open_state", "redacted"]
+__all__ = [
+    "Migration",
+    "RoleState",
+    "SchemaMigrations",
+    "begin_write",
+    "database_url",
+    "open_engine",
+    "open_state",
+    "redacted",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +96,12 @@ def _autocommit_driver(connection: Any, _record: Any) -> None:
     connection.isolation_level = None
 
 
+#: Execution option naming the statement that begins a transaction (``BEGIN`` when unset).
+_BEGIN_OPTION = "datashare_sqlite_begin"
+
+
 def _begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql(connection.get_execution_options().get(_BEGIN_OPTION, "BEGIN"))
 
 
 def _wal(connection: Any, _record: Any) -> None:
@@ -87,6 +109,48 @@ def _wal(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.close()
+
+
+def _set_synchronous(connection: Connection, level: str) -> None:
+    """Set an SQLite connection's ``synchronous`` level on its driver connection directly (the
+    driver is in autocommit mode: no transaction is begun by it)."""
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA synchronous={level}")
+
+
+@contextmanager
+def begin_write(engine: Engine, *, synced: bool = True) -> Iterator[Connection]:
+    """A write transaction (like ``engine.begin()``); on an SQLite file ``BEGIN IMMEDIATE``, and
+    with ``synced=False`` a commit without fsync.
+
+    ``BEGIN IMMEDIATE`` takes the write lock first, waiting for another writer through the busy
+    timeout: a deferred transaction that reads and then writes fails at once ("database is
+    locked") when another connection committed in between.
+
+    WARNING: with ``synced=False`` the commit survives a process crash at once, but a power loss
+    only after the next synced commit on the same database (see the module docstring); give it
+    only writes that such a commit follows before anyone is told they happened. On other
+    databases (PostgreSQL) and in-memory SQLite it is an ordinary transaction.
+
+    Yields:
+        The connection, inside its transaction.
+    """
+    sqlite_file = engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+    with engine.connect() as connection:
+        if not sqlite_file:
+            with connection.begin():
+                yield connection
+            return
+        connection.execution_options(**{_BEGIN_OPTION: "BEGIN IMMEDIATE"})
+        if not synced:
+            _set_synchronous(connection, "NORMAL")
+        try:
+            with connection.begin():
+                yield connection
+        finally:
+            if not synced:  # back to the engine's level before the connection returns to the pool
+                _set_synchronous(connection, "FULL")
 
 
 #: One schema migration: (version, name, function run inside the migration's transaction).

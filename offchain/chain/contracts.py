@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from eth_typing import HexStr
 from eth_utils import to_checksum_address
 
 from offchain.chain import receipts
@@ -34,6 +35,7 @@ __all__ = [
     "MAX_UINT256",
     "ContractClient",
     "call",
+    "call_batch",
     "connect",
     "contract_at",
     "default_account",
@@ -217,8 +219,8 @@ def _error_names(contract: Any) -> set[str]:
     return {item["name"] for item in contract.abi if item.get("type") == "error"}
 
 
-def _reverted(contract: Any, function: str, exc: Exception) -> TransactionRevertedError:
-    reason = getattr(exc, "revert_msg", None) or str(exc).splitlines()[0]
+def _reverted(contract: Any, function: str, exc: Exception, reason: str | None = None) -> TransactionRevertedError:
+    reason = reason or getattr(exc, "revert_msg", None) or str(exc).splitlines()[0]
     name, _, detail = str(reason).partition(":")
     if name.strip() in _error_names(contract):
         return TransactionRevertedError(contract._name, function, reason, name.strip(), detail.strip())
@@ -226,12 +228,15 @@ def _reverted(contract: Any, function: str, exc: Exception) -> TransactionRevert
 
 
 def _guarded(contract: Any, function: str, action: Callable[[], T]) -> T:
-    from brownie.exceptions import VirtualMachineError
+    from brownie.exceptions import VirtualMachineError, decode_typed_error
+    from web3.exceptions import ContractCustomError
 
     try:
         return action()
     except VirtualMachineError as exc:
         raise _reverted(contract, function, exc) from exc
+    except ContractCustomError as exc:  # raw web3 calls (call_batch): the error's data, decoded as Brownie does
+        raise _reverted(contract, function, exc, decode_typed_error(HexStr(str(exc.data)))) from exc
     except ValueError as exc:  # web3 raises ValueError for node-side reverts on some clients
         if "revert" in str(exc).lower():
             raise _reverted(contract, function, exc) from exc
@@ -267,6 +272,34 @@ def call(contract: Any, function: str, *args: Any) -> Any:
     """
     method = getattr(contract, function)
     return _guarded(contract, function, lambda: method(*args))
+
+
+def call_batch(contract: Any, *calls: tuple[Any, ...]) -> list[Any]:
+    """Call several view functions of ``contract`` in one JSON-RPC batch: one round trip to the
+    node instead of one per call (an ``eth_call`` costs several ms on Ganache, mostly the trip).
+
+    Args:
+        contract: A Brownie contract.
+        calls: ``(function_name, *args)`` for each call, in order.
+
+    Returns:
+        Each call's decoded result (as :func:`call` returns it), in order.
+
+    Raises:
+        TransactionRevertedError: with the decoded custom error if a call reverts.
+    """
+    from brownie import web3
+
+    methods = [(getattr(contract, name), args) for name, *args in calls]
+
+    def run() -> list[Any]:
+        with web3.batch_requests() as batch:
+            for method, args in methods:
+                batch.add(web3.eth.call({"to": contract.address, "data": method.encode_input(*args)}))
+            raw = batch.execute()
+        return [method.decode_output(data) for (method, _), data in zip(methods, raw, strict=True)]
+
+    return _guarded(contract, "+".join(name for name, *_ in calls), run)
 
 
 def settle(timeout_s: float = 10.0) -> None:

@@ -18,7 +18,7 @@ from eth_abi import encode
 from eth_utils import keccak, to_checksum_address
 
 from offchain.chain.addresses import AddressLike, require_address
-from offchain.chain.contracts import ContractClient, call, require_bytes32, transact
+from offchain.chain.contracts import ContractClient, call, call_batch, require_bytes32, transact
 from offchain.chain.events import EventLog, get_events
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
 
@@ -285,11 +285,13 @@ class DataRegistryClient(ContractClient):
         return self.get_grant(fid, address)
 
     def get_grant(self, file_id: bytes, grantee: AddressLike) -> AccessGrant:
-        """The grant of ``grantee`` on ``file_id`` as the chain has it now."""
+        """The grant of ``grantee`` on ``file_id`` as the chain has it now (``getGrant`` and
+        ``isGranted`` read in one JSON-RPC batch: a proxy asks before every re-encryption)."""
         fid = require_bytes32(file_id, "file_id", nonzero=False)
         address = require_address(grantee, "grantee")
-        granted_at, expires_at, revoked_at, policy = call(self.contract, "getGrant", fid, address)
-        active = bool(call(self.contract, "isGranted", fid, address))
+        (granted_at, expires_at, revoked_at, policy), active = call_batch(
+            self.contract, ("getGrant", fid, address), ("isGranted", fid, address)
+        )
         return AccessGrant(
             file_id=fid,
             grantee=address,
@@ -297,7 +299,7 @@ class DataRegistryClient(ContractClient):
             expires_at=int(expires_at),
             revoked_at=int(revoked_at),
             policy_hash=bytes(policy),
-            active=active,
+            active=bool(active),
         )
 
     def is_granted(self, file_id: bytes, grantee: AddressLike) -> bool:

@@ -526,6 +526,18 @@ class CloudServer:
         """
         return self.store.open(self._gate(file_id, download_token).blob_locator)
 
+    def blob_locator(self, file_id: bytes, download_token: bytes) -> str:
+        """The blob store locator of ``f*`` (``sha256:`` + its digest), once ``K_f*`` is checked as
+        :meth:`fetch` checks it: for a service that reads the blob itself and checks what it read
+        against this locator (WARNING: the store's raw reads are unverified).
+
+        Raises:
+            InvalidInputError: if the file id or token is not 32 bytes.
+            AccessDeniedError: if the token is wrong.
+            StorageError: if the server does not hold the file.
+        """
+        return self._gate(file_id, download_token).blob_locator
+
     def _gate(self, file_id: bytes, download_token: bytes) -> _StoredFile:
         """The file held under ``file_id`` if ``H(download_token) = K_f**`` (see :meth:`fetch`)."""
         stored = self._stored(file_id)

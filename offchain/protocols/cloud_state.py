@@ -30,6 +30,14 @@ before, and reports index rows whose blob is missing (lost outside this code's c
 a disk or bucket emptied by hand). A blob store without a listing cannot be swept for strays
 written by nobody's intent; none are, by this code.
 
+Durability: step (1) commits without an fsync of its own (SQLite ``synchronous=NORMAL`` for that
+transaction, :func:`~offchain.database.begin_write`), step (3) with one, after the blob's file
+and folder are fsynced. A process crash (SIGKILL) loses no commit of either. A power loss can
+roll back an intent whose upload had not reached step (3): the blob, if already renamed into
+place, then stays as an unindexed stray (complete, never served, since nothing indexes it); no
+index row can survive without its blob, and no acknowledged upload is lost (the synced commit of
+step (3) precedes the acknowledgement and makes every earlier commit durable with it).
+
 Caveats: a blob store shared by several servers with *separate* databases can hold one blob
 for two of them (blobs are content-addressed); an intent records whether the blob was there
 before, so reconcile never deletes a blob it did not create, but two servers writing the same
@@ -59,7 +67,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from offchain.database import Migration, RoleState, SchemaMigrations
+from offchain.database import Migration, RoleState, SchemaMigrations, begin_write
 from offchain.errors import InvalidInputError
 from offchain.storage.base import BlobStore
 
@@ -237,11 +245,14 @@ class CloudServerState(RoleState):
     def begin_blob(self, locator: str, *, preexisting: bool) -> None:
         """Record (and commit) the intent to write the blob ``locator``: step (1) of an upload.
 
+        The commit is not fsynced (:func:`~offchain.database.begin_write`): it survives a
+        process crash at once and a power loss once the index row of step (3) commits (synced).
+
         Args:
             locator: The blob's content locator.
             preexisting: Whether the store already held the blob (then reconcile never deletes it).
         """
-        with self.engine.begin() as connection:
+        with begin_write(self.engine, synced=False) as connection:
             held = connection.execute(
                 select(pending_blobs_table.c.preexisting).where(pending_blobs_table.c.blob_locator == locator)
             ).first()
@@ -263,7 +274,7 @@ class CloudServerState(RoleState):
             raise InvalidInputError(f"record must be an IndexedFile, got {type(record).__name__}")
         values = {**record.__dict__, "stored_at": record.stored_at or int(time.time())}
         try:
-            with self.engine.begin() as connection:
+            with begin_write(self.engine) as connection:
                 connection.execute(insert(files_table).values(**values))
                 connection.execute(
                     delete(pending_blobs_table).where(pending_blobs_table.c.blob_locator == record.blob_locator)
@@ -271,7 +282,7 @@ class CloudServerState(RoleState):
         except SqlIntegrityError:
             existing = self.file(record.file_id)
             if existing is not None and existing.blob_locator == record.blob_locator:
-                with self.engine.begin() as connection:
+                with begin_write(self.engine) as connection:
                     connection.execute(
                         delete(pending_blobs_table).where(pending_blobs_table.c.blob_locator == record.blob_locator)
                     )
@@ -301,7 +312,7 @@ class CloudServerState(RoleState):
             raise InvalidInputError(f"record must be a HeldKFragRecord, got {type(record).__name__}")
         values = {**record.__dict__, "grantee": record.grantee.lower(), "accepted_at": int(time.time())}
         key = (kfrags_table.c.file_id == record.file_id, kfrags_table.c.grantee == values["grantee"])
-        with self.engine.begin() as connection:
+        with begin_write(self.engine) as connection:
             replaced = connection.execute(update(kfrags_table).where(*key).values(**values)).rowcount
             if not replaced:
                 connection.execute(insert(kfrags_table).values(**values))

@@ -6,7 +6,9 @@
 ``answer_challenge``), so those roles work against either; data-source devices call
 ``upload_nonce`` and ``store_device_upload`` (attested uploads, issue 18). Requests that need an identity are
 signed with the caller's Ethereum key (:mod:`offchain.services.signing`); a refused request
-raises the :mod:`offchain.errors` class the service named.
+raises the :mod:`offchain.errors` class the service named. Ciphertexts (``store_file``,
+``fetch``) go through pooled keep-alive ``http.client`` connections
+(:mod:`offchain.services.transport`), every other call through httpx.
 
 Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 2020 §3.3 (see
 :mod:`offchain.protocols.cloud_server`).
@@ -33,6 +35,7 @@ from offchain.protocols.cloud_server import LOCATOR_SCHEME, AuditResponse
 from offchain.services import signing
 from offchain.services.attested import HEADER_DEVICE_ID, HEADER_QUOTE, DeviceUploadRecord
 from offchain.services.signing import sign_request
+from offchain.services.transport import BulkAnswer, BulkTransport
 
 __all__ = ["StorageClient", "raise_for_error"]
 
@@ -44,7 +47,7 @@ _ERRORS: dict[str, type[OffchainError]] = {
 }
 
 
-def raise_for_error(response: httpx.Response) -> None:
+def raise_for_error(response: httpx.Response | BulkAnswer) -> None:
     """Raise the error the service named, if the response is one.
 
     Errors whose class takes other arguments than a message come back as their nearest
@@ -109,14 +112,16 @@ class StorageClient:
         timeout_s: float = 30.0,
     ) -> None:
         self._http = httpx.Client(base_url=base_url, timeout=timeout_s)
+        self._bulk = BulkTransport(base_url, timeout_s=timeout_s)
         self._key = private_key
         health = self.health()
         self.name: str = str(health["name"])
         self.chain_id: int = int(health["chain_id"]) if chain_id is None else chain_id
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         self._http.close()
+        self._bulk.close()
 
     def health(self) -> dict[str, Any]:
         """The service's ``/health`` answer."""
@@ -145,13 +150,22 @@ class StorageClient:
         self, *, file_id: bytes, ciphertext: bytes, sealed_key: pre.SealedKey, owner_signature: bytes
     ) -> str:
         """Upload a registered file version (see ``CloudServer.store_file``); returns its locator."""
-        response = self._signed(
-            "PUT",
-            f"/files/{file_id.hex()}",
-            content=bytes(ciphertext),
-            headers={"x-sealed-key": sealed_key.to_bytes().hex(), "x-owner-signature": owner_signature.hex()},
+        if self._key is None:
+            raise errors.InvalidInputError("an upload must be signed: the client was made without a private_key")
+        path = f"/files/{file_id.hex()}"
+        body = ciphertext if isinstance(ciphertext, bytes) else bytes(ciphertext)
+        identity = sign_request(
+            self._key, chain_id=self.chain_id, service=self.name, method="PUT", path=path, body=body
         )
-        return str(response.json()["locator"])
+        headers = {
+            "content-type": "application/octet-stream",
+            "x-sealed-key": sealed_key.to_bytes().hex(),
+            "x-owner-signature": owner_signature.hex(),
+            **identity.as_dict(),
+        }
+        answer = self._bulk.request("PUT", path, headers=headers, body=body)
+        raise_for_error(answer)
+        return str(answer.json()["locator"])
 
     def store_anonymous(
         self,
@@ -186,19 +200,11 @@ class StorageClient:
         ``on_chunk(chunk_bytes, total_bytes)`` is called for each chunk received (a progress
         bar); ``total_bytes`` is the declared length, or ``None``.
         """
-        with self._http.stream(
-            "GET", f"/files/{file_id.hex()}", headers={"x-download-token": download_token.hex()}
-        ) as response:
-            if not response.is_success:
-                response.read()
-                raise_for_error(response)
-            total = int(response.headers["content-length"]) if "content-length" in response.headers else None
-            parts: list[bytes] = []
-            for chunk in response.iter_bytes():
-                parts.append(chunk)
-                if on_chunk is not None:
-                    on_chunk(len(chunk), total)
-            return b"".join(parts)
+        answer = self._bulk.request(
+            "GET", f"/files/{file_id.hex()}", headers={"x-download-token": download_token.hex()}, on_chunk=on_chunk
+        )
+        raise_for_error(answer)
+        return answer.content
 
     def sealed_key(self, file_id: bytes) -> pre.SealedKey:
         """The sealed key capsule (the caller checks it against the registered hash)."""

@@ -14,7 +14,10 @@ the body (version 2; version 1 used keccak256, which took about twice as long as
 large uploads, on the client and again on the service). The service refuses a request whose
 signer is not the header's address, whose expiry is past or further ahead than
 :data:`MAX_VALIDITY_S`, whose chain id is another, or whose (signer, nonce) it has seen; seen
-nonces are kept in a database (:class:`NonceBook`), so a restart does not reopen them.
+nonces are kept in a database (:class:`NonceBook`), so a restart does not reopen them. The
+storage service keeps them in its state database, where an upload's nonce is committed
+without an fsync of its own and made durable by the synced commit of the index row that
+acknowledges the upload (:func:`~offchain.database.begin_write`).
 
 A fifth header, ``X-Datashare-Body-Sha256`` (hex), declares the signed ``bodyHash``. It lets the
 service check the signature (and, for an upload, the registration the body must match) while
@@ -42,12 +45,12 @@ from typing import Any
 
 from coincurve import PrivateKey, PublicKey
 from eth_utils import to_checksum_address
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, insert
+from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from offchain.chain.addresses import require_address
 from offchain.crypto.hashing import keccak256, sha256
-from offchain.database import open_engine
+from offchain.database import begin_write, open_engine
 from offchain.errors import InvalidInputError, VerificationError
 
 __all__ = [
@@ -223,12 +226,16 @@ def verify_request(
     body_hash: bytes | None = None,
     nonces: NonceBook,
     now: float | None = None,
+    synced: bool = True,
 ) -> str:
     """Check a signed request and spend its nonce.
 
     Give the ``body``, or, for a body still arriving, only ``body_hash``: the SHA-256 the
     headers declare (:data:`HEADER_BODY_SHA256`). WARNING: with ``body_hash`` the caller must
     refuse the request unless the body, once received, hashes to it.
+
+    ``synced=False`` spends the nonce without an fsync of its own (see :meth:`NonceBook.spend`):
+    only for a request whose effect is acknowledged by a later synced commit on the same database.
 
     Returns:
         The checksummed address of the caller.
@@ -272,7 +279,7 @@ def verify_request(
     recovered = _address_of(signer_key)
     if recovered.lower() != headers.signer.lower():
         raise VerificationError(f"the request is signed by {recovered}, not by {headers.signer} as it claims")
-    nonces.spend(recovered, headers.nonce, headers.expiry)
+    nonces.spend(recovered, headers.nonce, headers.expiry, synced=synced)
     return str(recovered)
 
 
@@ -289,29 +296,82 @@ _nonces_table = Table(
 class NonceBook:
     """Spent (signer, nonce) pairs, in a database so that a restart does not reopen them.
 
-    Rows whose request expired are pruned (an expired request is refused anyway).
+    Rows whose request expired are pruned (an expired request is refused anyway), by a spend at
+    most every ``prune_interval_s`` seconds: the prune scans the table (no index on the expiry),
+    which every spend of a busy service had paid.
 
     Args:
-        database: A path (SQLite file) or an SQLAlchemy URL.
+        database: A path (SQLite file), an SQLAlchemy URL, or the engine of a database opened
+            already (the storage service passes its state's: one write-ahead log, so the synced
+            commit of an upload's index row makes its nonce durable too). The table
+            ``service_nonces`` is created if missing.
+        prune_interval_s: Least time between two prunes of expired rows (0: at every spend).
     """
 
-    def __init__(self, database: str | Path) -> None:
-        self.engine = open_engine(database)
+    def __init__(self, database: str | Path | Engine, *, prune_interval_s: float = 30.0) -> None:
+        self._owns_engine = not isinstance(database, Engine)
+        self.engine = database if isinstance(database, Engine) else open_engine(database)
         _nonce_metadata.create_all(self.engine)
+        self.prune_interval_s = prune_interval_s
+        self._pruned_at = float("-inf")  # the first spend prunes
 
-    def spend(self, signer: str, nonce: int, expiry: int) -> None:
+    def spend(self, signer: str, nonce: int, expiry: int, *, synced: bool = True) -> None:
         """Record ``nonce`` as spent by ``signer``.
+
+        Args:
+            signer: The request's signer.
+            nonce: Its nonce.
+            expiry: Its expiry (Unix seconds): the row is pruned after it.
+            synced: ``False`` commits without an fsync (:func:`~offchain.database.begin_write`):
+                at once safe against a process crash, against a power loss only once a later
+                synced commit on the same database has run. WARNING: only for a request whose
+                effect such a commit acknowledges.
 
         Raises:
             ReplayedRequestError: if it was spent before.
         """
         try:
-            with self.engine.begin() as connection:
+            now = time.time()
+            prune = now - self._pruned_at >= self.prune_interval_s
+            with begin_write(self.engine, synced=synced) as connection:
                 connection.execute(insert(_nonces_table).values(signer=signer.lower(), nonce=str(nonce), expiry=expiry))
-                connection.execute(delete(_nonces_table).where(_nonces_table.c.expiry < int(time.time())))
+                if prune:
+                    connection.execute(delete(_nonces_table).where(_nonces_table.c.expiry < int(now)))
+            if prune:
+                self._pruned_at = now
         except SqlIntegrityError:
             raise ReplayedRequestError(f"nonce {nonce} of {signer} was already used: replay refused") from None
 
+    def absorb(self, database: str | Path) -> int:
+        """Copy the unexpired spent nonces of another book (e.g. the ``nonces.sqlite`` that older
+        versions of the service kept beside the state) into this one.
+
+        Args:
+            database: The other book's path or URL.
+
+        Returns:
+            How many nonces were copied (those already here are skipped).
+        """
+        other = open_engine(database)
+        try:
+            _nonce_metadata.create_all(other)
+            with other.connect() as connection:
+                rows = connection.execute(
+                    select(_nonces_table).where(_nonces_table.c.expiry >= int(time.time()))
+                ).mappings()
+                live = [dict(row) for row in rows]
+        finally:
+            other.dispose()
+        copied = 0
+        with self.engine.begin() as connection:
+            for row in live:
+                key = (_nonces_table.c.signer == row["signer"], _nonces_table.c.nonce == row["nonce"])
+                if connection.execute(select(_nonces_table.c.nonce).where(*key)).first() is None:
+                    connection.execute(insert(_nonces_table).values(**row))
+                    copied += 1
+        return copied
+
     def close(self) -> None:
-        """Release the database connections."""
-        self.engine.dispose()
+        """Release the database connections (not those of an engine given to it)."""
+        if self._owns_engine:
+            self.engine.dispose()

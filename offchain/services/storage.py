@@ -42,10 +42,14 @@ Merkle leaves are hashed in a second thread. Nothing is acknowledged before
 (fsynced) and committed its index row. Otherwise (an S3 store, a client that declares no hash)
 the body is read into memory (bounded by ``max_upload_bytes``) and checked whole.
 
-A download is served from the blob store (:meth:`CloudServer.open_file`), checked as it is read:
-files up to 2 MiB are read and checked before the answer starts; larger ones stream in 1 MiB
-reads with their ``Content-Length``, and a blob that no longer hashes to its locator aborts the
-response at its end.
+A download is served from the blob store, checked against its locator (the SHA-256 of ``f*``):
+files up to 64 KiB are read and checked before the answer starts, in the event loop itself (a
+thread hop cost more than the read; with 32 concurrent clients the hops queued); files up to
+2 MiB in a folder store are read in one read and hashed in a thread while they are sent, their last byte held
+back until the digest matched (:class:`_CheckedBlobResponse`); larger ones stream in 1 MiB
+reads (:meth:`CloudServer.open_file`) with their ``Content-Length``. Past 64 KiB, a blob that
+no longer hashes to its locator cuts the response short at its end: the client never gets all
+of its declared length.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ from offchain.chain.addresses import require_address
 from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.merkle import MerkleTree, block_digests
-from offchain.errors import InvalidInputError, OffchainError
+from offchain.errors import IntegrityError, InvalidInputError, OffchainError, StorageError
 from offchain.protocols.cloud_server import CloudServer, UploadPlan
 from offchain.services.attested import ATTESTATION_STATUS, DeviceUploadIndex, add_attested_routes
 from offchain.services.signing import (
@@ -78,6 +82,7 @@ from offchain.services.signing import (
     SignedHeaders,
     verify_request,
 )
+from offchain.storage.base import parse_locator
 from offchain.storage.filesystem import FilesystemBlobStore, StagedBlob
 
 __all__ = ["STATUS_OF", "PayloadTooLargeError", "ServiceConfig", "create_app"]
@@ -298,28 +303,106 @@ class _BlockDigests:
         return self.digests
 
 
-#: Files up to this size are read (and checked) whole before the answer starts: one thread hop
-#: instead of one per chunk, and a refused blob is a clean error rather than an aborted answer.
+#: Files up to this size are read whole in one thread hop (instead of one per chunk).
 _WHOLE_DOWNLOAD_BYTES = 2 << 20
+#: Files up to this size are checked before the answer starts (a refused blob is then a clean
+#: error); larger whole files are checked while they are sent (:class:`_CheckedBlobResponse`).
+_CHECK_FIRST_BYTES = 64 << 10
+
+
+def _check_blob(data: bytes, locator: str) -> bytes:
+    """``data`` if it hashes to ``locator``.
+
+    Raises:
+        IntegrityError: if it does not (the blob was corrupted or tampered with on disk).
+    """
+    found = hashlib.sha256(data).digest()
+    if found != parse_locator(locator):
+        raise IntegrityError(f"blob {locator} is corrupted or was tampered with: it hashes to 0x{found.hex()}")
+    return data
+
+
+def _read_checked_small(server: CloudServer, file_id: bytes, token: bytes) -> bytes | None:
+    """The file if its blob is in a folder store and at most :data:`_CHECK_FIRST_BYTES` long, read
+    and checked against its locator; ``None`` for a larger one. Cheap enough to run in the event
+    loop (a stat, one read of at most 64 KiB, its hash; the index row is read from the database
+    on a file's first download only, then cached): no thread hop for the many small downloads.
+    """
+    assert isinstance(server.store, FilesystemBlobStore)
+    locator = server.blob_locator(file_id, token)
+    try:
+        with server.store.path_for(locator).open("rb", buffering=0) as raw:
+            if os.fstat(raw.fileno()).st_size > _CHECK_FIRST_BYTES:
+                return None
+            whole = raw.readall()
+    except FileNotFoundError:
+        raise StorageError(f"{server.name}: blob {locator} is missing from the store") from None
+    return _check_blob(whole, locator)
 
 
 def _open_download(
     server: CloudServer, file_id: bytes, token: bytes
-) -> tuple[bytes | None, BinaryIO | None, int | None]:
-    """``(whole, None, size)`` for a small file, read and checked; ``(None, stream, size)`` otherwise.
+) -> tuple[bytes | None, bytes | None, BinaryIO | None, int | None]:
+    """What a download sends, once ``token`` passed the gate.
 
-    ``size`` is the blob's length when the store's stream is a local file (sent as
-    ``Content-Length``: cheaper to frame than chunks on both sides), else ``None``.
+    Returns:
+        ``(whole, None, None, size)``: a small file, read and checked; ``(whole, digest, None,
+        size)``: a file up to :data:`_WHOLE_DOWNLOAD_BYTES` in a filesystem store, read
+        UNVERIFIED in one read, to be checked against ``digest`` (its locator) while it is sent;
+        ``(None, None, stream, size)`` otherwise (a stream checked as it is read). ``size`` is
+        the blob's length when known (sent as ``Content-Length``: cheaper to frame than
+        chunks on both sides), else ``None``.
     """
+    if isinstance(server.store, FilesystemBlobStore):
+        locator = server.blob_locator(file_id, token)
+        path = server.store.path_for(locator)
+        try:
+            with path.open("rb", buffering=0) as raw:
+                size = os.fstat(raw.fileno()).st_size
+                if size <= _WHOLE_DOWNLOAD_BYTES:
+                    whole = raw.readall()
+                    if size > _CHECK_FIRST_BYTES:
+                        return whole, parse_locator(locator), None, size
+                    return _check_blob(whole, locator), None, None, size
+        except FileNotFoundError:
+            raise StorageError(f"{server.name}: blob {locator} is missing from the store") from None
     stream = server.open_file(file_id, token)
     try:
-        size: int | None = os.fstat(stream.fileno()).st_size
+        length: int | None = os.fstat(stream.fileno()).st_size
     except (OSError, io.UnsupportedOperation, AttributeError):
-        size = None
-    if size is not None and size <= _WHOLE_DOWNLOAD_BYTES:
+        length = None
+    if length is not None and length <= _WHOLE_DOWNLOAD_BYTES:
         with stream:
-            return stream.read(), None, size  # read to the end: checked against the locator
-    return None, stream, size
+            return stream.read(), None, None, length  # read to the end: checked against the locator
+    return None, None, stream, length
+
+
+class _CheckedBlobResponse(Response):
+    """A blob read unverified, sent while a thread hashes it: every byte but the last goes out at
+    once, the last only after the SHA-256 matched ``digest``. A corrupted blob's answer is cut
+    short (the client sees a body shorter than its ``Content-Length`` and fails), never delivered
+    whole; the check costs no time on the critical path when it passes."""
+
+    media_type = "application/octet-stream"
+
+    def __init__(self, content: bytes, digest: bytes) -> None:
+        super().__init__(content)
+        self.digest = digest
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        body = bytes(self.body)
+        hashing = asyncio.ensure_future(asyncio.to_thread(lambda: hashlib.sha256(body).digest()))
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            if len(body) > 1:
+                await send({"type": "http.response.body", "body": body[:-1], "more_body": True})
+        finally:
+            found = await hashing  # never left running, even if the client went away
+        if found != self.digest:
+            raise IntegrityError(
+                f"blob sha256:{self.digest.hex()} is corrupted or was tampered with: it hashes to 0x{found.hex()}"
+            )
+        await send({"type": "http.response.body", "body": body[-1:], "more_body": False})
 
 
 class _CountRequests:
@@ -378,8 +461,12 @@ def create_app(
         logger.info("%s %s refused (%d): %s", request.method, request.url.path, status, exc)
         return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
 
-    async def authenticated(request: Request, body: bytes | None, headers: SignedHeaders | None = None) -> str:
-        """The caller of a signed request; ``body`` ``None``: checked against its declared body hash."""
+    async def authenticated(
+        request: Request, body: bytes | None, headers: SignedHeaders | None = None, *, synced: bool = True
+    ) -> str:
+        """The caller of a signed request; ``body`` ``None``: checked against its declared body hash.
+        ``synced=False``: the nonce's commit is made durable by the upload's index row (see
+        :meth:`NonceBook.spend`)."""
         headers = headers or SignedHeaders.from_headers(request.headers)
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return await asyncio.to_thread(
@@ -392,6 +479,7 @@ def create_app(
             body=body,
             body_hash=None if body is not None else headers.body_hash,
             nonces=nonces,
+            synced=synced,
         )
 
     @app.get("/health")
@@ -446,7 +534,7 @@ def create_app(
             )
         assert headers.body_hash is not None and isinstance(server.store, FilesystemBlobStore)
         # Both run in threads while the body arrives; neither needs its bytes.
-        caller_task = asyncio.ensure_future(authenticated(request, None, headers))
+        caller_task = asyncio.ensure_future(authenticated(request, None, headers, synced=False))
         plan_task = asyncio.ensure_future(
             asyncio.to_thread(
                 server.plan_upload,
@@ -482,15 +570,27 @@ def create_app(
     async def download(file_id: str, request: Request) -> Response:
         fid = _file_id(file_id)
         token = _hex_header(request, "x-download-token")
-        whole, stream, size = await asyncio.to_thread(_open_download, server, fid, token)
+        if isinstance(server.store, FilesystemBlobStore):
+            small = _read_checked_small(server, fid, token)  # in the loop: no thread hop
+            if small is not None:
+                return Response(small, media_type="application/octet-stream")
+        whole, digest, stream, size = await asyncio.to_thread(_open_download, server, fid, token)
+        if whole is not None and digest is not None:
+            return _CheckedBlobResponse(whole, digest)
         if whole is not None:
             return Response(whole, media_type="application/octet-stream")
         assert stream is not None
 
         def chunks() -> Iterator[bytes]:  # Starlette reads a sync iterator in its thread pool
-            with stream:  # checked as read: a blob that no longer hashes to its locator aborts the response
-                while chunk := stream.read(_STREAM_CHUNK_BYTES):
-                    yield chunk
+            # Checked as read: the read that reaches the end raises if the blob no longer hashes to
+            # its locator. One chunk is read ahead, so the last one goes out only after that read
+            # passed: a blob of a whole number of chunks is cut short as well, never sent whole.
+            with stream:
+                current = stream.read(_STREAM_CHUNK_BYTES)
+                while current:
+                    following = stream.read(_STREAM_CHUNK_BYTES)
+                    yield current
+                    current = following
 
         length = {} if size is None else {"content-length": str(size)}  # else chunked transfer
         return StreamingResponse(chunks(), media_type="application/octet-stream", headers=length)

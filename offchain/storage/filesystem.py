@@ -2,7 +2,8 @@
 
 Layout: the blob with locator ``sha256:<hex>`` lives at ``<root>/<hex[0:2]>/<hex[2:4]>/<hex>``
 (two levels of 256 sub-folders keep folders small). Writes are atomic: a blob file is either
-absent or complete, never partial. Reads re-hash the content, so a blob corrupted on disk or
+absent or complete, never partial; and durable: the file is fsynced before its rename into place
+and the folder after it. Reads re-hash the content, so a blob corrupted on disk or
 edited by someone with access to the folder is reported, never returned.
 
 Streamed writes (:meth:`FilesystemBlobStore.stage` → :class:`StagedBlob` →
@@ -152,7 +153,9 @@ class FilesystemBlobStore:
         return self.root / hex_digest[0:2] / hex_digest[2:4] / hex_digest
 
     def put(self, data: bytes) -> str:
-        """Store ``data`` atomically and return its locator; a blob already present is not rewritten.
+        """Store ``data`` atomically and durably and return its locator; a blob already present is
+        not rewritten. The file is fsynced before its rename and the folder after it, so a blob
+        that :meth:`put` returned for survives a power loss (an index that names it can rely on it).
 
         Args:
             data: The blob.
@@ -169,7 +172,8 @@ class FilesystemBlobStore:
             logger.debug("blob %s already stored", locator)
             return locator
         try:
-            atomic_write_bytes(path, data)
+            atomic_write_bytes(path, data)  # fsynced, then renamed into place
+            _fsync_folder(path.parent)  # the rename itself durable, as adopt's
         except OSError as exc:
             raise StorageError(f"could not write blob {locator} to {path}: {exc}") from exc
         logger.debug("stored blob %s (%d bytes)", locator, len(data))
@@ -209,6 +213,7 @@ class FilesystemBlobStore:
                     if not blob_path.is_file():
                         blob_path.parent.mkdir(parents=True, exist_ok=True)
                         os.replace(tmp_name, blob_path)
+                        _fsync_folder(blob_path.parent)
                 finally:
                     Path(tmp_name).unlink(missing_ok=True)  # no-op once renamed into place
         except OSError as exc:

@@ -39,7 +39,7 @@ from offchain.chain.device_registry import DeviceRegistryClient
 from offchain.chain.registry import DataRegistryClient
 from offchain.crypto.digital_envelope import generate_receiver_key, open_envelope, seal
 from offchain.crypto.hashing import keccak256, sha256
-from offchain.errors import AccessDeniedError, OffchainError, StorageError
+from offchain.errors import AccessDeniedError, IntegrityError, OffchainError, StorageError
 from offchain.protocols import Auditor, Buyer, DataOwner
 from offchain.protocols.cloud_state import CloudServerState
 from offchain.services.client import StorageClient, raise_for_error
@@ -282,6 +282,30 @@ def test_a_streamed_upload_not_matching_its_registration_is_refused_and_leaves_n
     client.store_file(**upload)  # type: ignore[arg-type]
     keys = owner.open_keys(client, upload["file_id"])  # type: ignore[arg-type]
     assert client.fetch(upload["file_id"], keys.download_token) == ciphertext  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("size", "refusal"),
+    [
+        (20_000, IntegrityError),  # checked before the answer starts: a clean error (IntegrityError, 422)
+        (500_000, httpx.TransportError),  # checked while sent: the answer is cut short of its length
+        (3_000_000, httpx.TransportError),  # streamed, checked as read: cut short as well
+        (3 << 20, httpx.TransportError),  # streamed, a whole number of 1 MiB reads: the last held back
+    ],
+)
+def test_a_blob_altered_on_disk_is_never_delivered_whole(services, registry, funded, size, refusal):
+    (storage, _), _ = services
+    owner, upload = _registered_upload(registry, funded, size)
+    client = StorageClient(storage.url, private_key=owner.account.private_key)
+    client.store_file(**upload)  # type: ignore[arg-type]
+    token = owner.open_keys(client, upload["file_id"]).download_token  # type: ignore[arg-type]
+    digest = hashlib.sha256(upload["ciphertext"]).hexdigest()  # type: ignore[arg-type]
+    blob = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs" / digest[:2] / digest[2:4] / digest
+    altered = bytearray(blob.read_bytes())
+    altered[len(altered) // 2] ^= 1
+    blob.write_bytes(bytes(altered))
+    with pytest.raises(refusal):
+        client.fetch(upload["file_id"], token)  # type: ignore[arg-type]
 
 
 def test_an_upload_killed_mid_body_leaves_no_visible_partial_blob(services, registry, funded):

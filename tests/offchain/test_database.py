@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import threading
+
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
+from sqlalchemy.pool import StaticPool
 
-from offchain.database import SchemaMigrations, open_state, redacted
+from offchain.database import SchemaMigrations, begin_write, open_state, redacted
 from offchain.errors import InvalidInputError, StateSchemaError, StorageError
 
 _metadata = MetaData()
@@ -87,3 +93,69 @@ def test_an_unknown_driver_is_a_storage_error():
 
 def test_a_password_never_reaches_a_message():
     assert "secret" not in redacted("postgresql+psycopg://user:secret@db.example/state")
+
+
+def _synchronous(connection) -> int:
+    return int(connection.exec_driver_sql("PRAGMA synchronous").scalar_one())
+
+
+def test_an_unsynced_transaction_commits_at_synchronous_normal(tmp_path):
+    engine, _ = open_state(tmp_path / "role.sqlite", {"poolclass": StaticPool})  # one connection, reused
+    _metadata.create_all(engine)
+    with begin_write(engine, synced=False) as connection:
+        assert _synchronous(connection) == 1  # NORMAL
+        connection.execute(_items.insert().values(id=1))
+    with engine.connect() as connection:
+        assert _synchronous(connection) == 2  # FULL again for the next user of the connection
+        assert connection.execute(text("SELECT id FROM items")).scalars().all() == [1]
+
+
+def test_an_unsynced_transaction_that_raises_commits_nothing(tmp_path):
+    engine, _ = open_state(tmp_path / "role.sqlite")
+    _metadata.create_all(engine)
+    with pytest.raises(RuntimeError), begin_write(engine, synced=False) as connection:
+        connection.execute(_items.insert().values(id=1))
+        raise RuntimeError("refused mid-transaction")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 0
+
+
+_KILLED_AFTER_UNSYNCED_COMMIT = """
+import os, signal, sys
+from sqlalchemy import Column, Integer, MetaData, Table
+from offchain.database import begin_write, open_engine
+items = Table("items", MetaData(), Column("id", Integer, primary_key=True))
+engine = open_engine(sys.argv[1])
+items.metadata.create_all(engine)
+with begin_write(engine, synced=False) as connection:
+    connection.execute(items.insert().values(id=7))
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_an_unsynced_commit_survives_a_sigkill_of_its_process(tmp_path):
+    database = tmp_path / "role.sqlite"
+    process = subprocess.run([sys.executable, "-c", _KILLED_AFTER_UNSYNCED_COMMIT, str(database)], check=False)
+    assert process.returncode == -signal.SIGKILL
+    engine, _ = open_state(database)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT id FROM items")).scalars().all() == [7]
+
+
+def test_a_write_transaction_that_reads_first_is_not_broken_by_a_concurrent_writer(tmp_path):
+    engine, _ = open_state(tmp_path / "role.sqlite")
+    _metadata.create_all(engine)
+
+    def other_writer() -> None:
+        with begin_write(engine) as connection:  # waits for the first one's lock (busy timeout)
+            connection.execute(_items.insert().values(id=2))
+
+    with begin_write(engine) as connection:
+        assert connection.execute(text("SELECT count(*) FROM items")).scalar_one() == 0
+        writer = threading.Thread(target=other_writer)
+        writer.start()
+        writer.join(timeout=0.3)  # with a deferred BEGIN it would commit now, and the insert below fail
+        connection.execute(_items.insert().values(id=1))
+    writer.join()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT id FROM items ORDER BY id")).scalars().all() == [1, 2]

@@ -6,6 +6,7 @@ import pytest
 from eth_utils import keccak
 
 from offchain.chain import registry as registry_module
+from offchain.chain.contracts import call, call_batch
 from offchain.chain.registry import DataRegistryClient, file_id_of, policy_hash, record_digest_of
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
 
@@ -171,3 +172,25 @@ def test_grant_by_a_non_owner_raises_with_the_custom_error(client, owner, strang
 def test_policy_hash_rejects_impossible_thresholds(threshold, shares):
     with pytest.raises(InvalidInputError, match="threshold"):
         policy_hash(receiving_pk=b"r", verifying_pk=b"v", threshold=threshold, shares=shares)
+
+
+def test_calls_in_one_batch_answer_as_the_calls_one_by_one(client, owner):
+    registration = register(client, owner)
+    fid = registration.file_id
+    batched = call_batch(client.contract, ("getFile", fid), ("isRegistered", fid), ("isRegistered", b"\x07" * 32))
+    assert batched == [
+        call(client.contract, "getFile", fid),
+        call(client.contract, "isRegistered", fid),
+        call(client.contract, "isRegistered", b"\x07" * 32),
+    ]
+
+
+def test_a_reverting_call_in_a_batch_raises_its_custom_error(client):
+    with pytest.raises(TransactionRevertedError, match="DataRegistryUnknownFile"):
+        call_batch(client.contract, ("isRegistered", b"\x07" * 32), ("getFile", b"\x07" * 32))
+
+
+def test_a_grant_never_made_reads_inactive_in_one_batch(client, owner, stranger):
+    registration = register(client, owner)
+    grant = client.get_grant(registration.file_id, stranger.address)
+    assert (grant.active, grant.granted_at, grant.policy_hash) == (False, 0, b"\x00" * 32)

@@ -1,0 +1,141 @@
+"""offchain.services.transport.BulkTransport: ciphertext uploads and downloads on pooled
+keep-alive http.client connections, against a real HTTP/1.1 server on a loopback port."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+
+from offchain.errors import AccessDeniedError
+from offchain.services.client import raise_for_error
+from offchain.services.local import free_port
+from offchain.services.transport import BulkTransport
+
+BLOB = bytes(range(256)) * 8192  # 2 MiB: more than one slice each way
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive unless told otherwise
+
+    def log_message(self, *args: object) -> None:  # quiet
+        pass
+
+    def _answer(self, status: int, body: bytes, *, chunked: bool = False, close: bool = False) -> None:
+        self.send_response(status)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body)))
+        if close:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if chunked:
+            for start in range(0, len(body), 1000):
+                piece = body[start : start + 1000]
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.wfile.write(body)
+        if close:
+            self.close_connection = True
+
+    def do_PUT(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        answer = {"sha256": hashlib.sha256(body).hexdigest(), "size": len(body), "sealed": self.headers["x-sealed"]}
+        self._answer(200, json.dumps(answer).encode(), close=self.path == "/close")
+
+    def do_GET(self) -> None:
+        if self.path == "/denied":
+            self._answer(403, json.dumps({"error": "AccessDeniedError", "detail": "wrong token"}).encode())
+        else:
+            self._answer(200, BLOB, chunked=self.path == "/chunked", close=self.path == "/close")
+            if self.path == "/drop":  # closed without saying so, as after a keep-alive timeout
+                self.close_connection = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", free_port()), _Handler)
+        self.connections = 0
+
+    def process_request(self, request, client_address):  # one call per accepted connection
+        self.connections += 1
+        super().process_request(request, client_address)
+
+
+@pytest.fixture
+def server():
+    running = _Server()
+    thread = threading.Thread(target=running.serve_forever, daemon=True)
+    thread.start()
+    yield running
+    running.shutdown()
+    running.server_close()
+
+
+@pytest.fixture
+def transport(server):
+    bulk = BulkTransport(f"http://127.0.0.1:{server.server_address[1]}", timeout_s=10)
+    yield bulk
+    bulk.close()
+
+
+def test_a_put_body_arrives_whole_with_its_headers(transport):
+    answer = transport.request("PUT", "/files", headers={"x-sealed": "capsule"}, body=BLOB)
+    assert answer.json() == {"sha256": hashlib.sha256(BLOB).hexdigest(), "size": len(BLOB), "sealed": "capsule"}
+
+
+def test_a_download_arrives_whole(transport):
+    assert transport.request("GET", "/files", headers={}).content == BLOB
+
+
+def test_a_chunked_answer_is_read_whole(transport):
+    assert transport.request("GET", "/chunked", headers={}).content == BLOB
+
+
+def test_requests_in_sequence_reuse_one_connection(server, transport):
+    for _ in range(3):
+        transport.request("GET", "/files", headers={})
+        transport.request("PUT", "/files", headers={"x-sealed": "capsule"}, body=b"abc")
+    assert server.connections == 1
+
+
+def test_a_connection_the_server_closed_is_not_reused(server, transport):
+    transport.request("GET", "/close", headers={})
+    assert transport.request("GET", "/files", headers={}).content == BLOB
+    assert server.connections == 2
+
+
+def test_a_connection_the_server_dropped_while_idle_is_not_reused(server, transport):
+    transport.request("GET", "/drop", headers={})
+    time.sleep(0.2)  # the server's close reaches the client's socket
+    assert transport.request("GET", "/files", headers={}).content == BLOB
+    assert server.connections == 2
+
+
+def test_on_chunk_sees_every_byte_and_the_declared_total(transport):
+    seen: list[tuple[int, int | None]] = []
+    transport.request("GET", "/files", headers={}, on_chunk=lambda size, total: seen.append((size, total)))
+    assert sum(size for size, _ in seen) == len(BLOB)
+    assert {total for _, total in seen} == {len(BLOB)}
+
+
+def test_an_error_answer_raises_the_class_the_service_named(transport):
+    answer = transport.request("GET", "/denied", headers={})
+    assert answer.status_code == 403
+    with pytest.raises(AccessDeniedError, match="wrong token"):
+        raise_for_error(answer)
+
+
+def test_nothing_listening_is_an_httpx_connect_error():
+    bulk = BulkTransport(f"http://127.0.0.1:{free_port()}", timeout_s=2)
+    with pytest.raises(httpx.ConnectError):
+        bulk.request("GET", "/files", headers={})
