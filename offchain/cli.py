@@ -33,7 +33,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -47,8 +47,7 @@ from offchain.atomic_io import atomic_write_bytes
 from offchain.crypto import pre
 from offchain.errors import InvalidInputError, OffchainError
 from offchain.keystore import Keystore
-from offchain.services.client import StorageClient, raise_for_error
-from offchain.services.signing import sign_request
+from offchain.services.client import StorageClient
 
 __all__ = [
     "ENV_KEYSTORE",
@@ -76,8 +75,6 @@ DEFAULT_KEYSTORE = Path.home() / ".datashare" / "keystore.json"
 MASTER_SECRET = "umbral-master"  # per-file delegating keys derive from it (DataOwner)
 SIGNER_SECRET = "umbral-signer"  # signs kfrags; its public key is the verifying_pk
 RECEIVING_SECRET = "umbral-receiving"  # receives re-encrypted capsules; public: receiving_pk
-
-_CHUNK_BYTES = 1 << 16
 
 
 class UsageError(InvalidInputError):
@@ -182,36 +179,37 @@ class ProgressClient(StorageClient):
         self.base_url = base_url
         self._progress = progress
 
-    def _chunks(self, data: bytes, description: str) -> Iterator[bytes]:
-        task = self._progress.add_task(description, total=len(data)) if self._progress else None
-        for start in range(0, len(data), _CHUNK_BYTES):
-            chunk = data[start : start + _CHUNK_BYTES]
-            yield chunk
-            if self._progress is not None and task is not None:
-                self._progress.advance(task, len(chunk))
-
     def store_file(
-        self, *, file_id: bytes, ciphertext: bytes, sealed_key: pre.SealedKey, owner_signature: bytes
+        self,
+        *,
+        file_id: bytes,
+        ciphertext: bytes,
+        sealed_key: pre.SealedKey,
+        owner_signature: bytes,
+        on_sent: Callable[[int, int], None] | None = None,
     ) -> str:
-        """Upload as ``StorageClient.store_file`` does, the body sent in chunks."""
-        if self._key is None:
-            raise InvalidInputError("an upload must be signed: no account key")
-        path = f"/files/{file_id.hex()}"
-        body = bytes(ciphertext)
-        identity = sign_request(
-            self._key, chain_id=self.chain_id, service=self.name, method="PUT", path=path, body=body
+        """Upload as ``StorageClient.store_file`` does, through the progress bar."""
+        if self._progress is None or on_sent is not None:
+            return super().store_file(
+                file_id=file_id,
+                ciphertext=ciphertext,
+                sealed_key=sealed_key,
+                owner_signature=owner_signature,
+                on_sent=on_sent,
+            )
+        progress = self._progress
+        task = progress.add_task(f"upload to {self.name}", total=len(ciphertext))
+
+        def advance(slice_bytes: int, total_bytes: int) -> None:
+            progress.update(task, advance=slice_bytes, total=total_bytes)
+
+        return super().store_file(
+            file_id=file_id,
+            ciphertext=ciphertext,
+            sealed_key=sealed_key,
+            owner_signature=owner_signature,
+            on_sent=advance,
         )
-        headers = {
-            **identity.as_dict(),
-            "x-sealed-key": sealed_key.to_bytes().hex(),
-            "x-owner-signature": owner_signature.hex(),
-            "content-length": str(len(body)),
-        }
-        response = self._http.request(
-            "PUT", path, content=self._chunks(body, f"upload to {self.name}"), headers=headers
-        )
-        raise_for_error(response)
-        return str(response.json()["locator"])
 
     def fetch(
         self, file_id: bytes, download_token: bytes, *, on_chunk: Callable[[int, int | None], None] | None = None

@@ -147,9 +147,18 @@ class StorageClient:
         return response
 
     def store_file(
-        self, *, file_id: bytes, ciphertext: bytes, sealed_key: pre.SealedKey, owner_signature: bytes
+        self,
+        *,
+        file_id: bytes,
+        ciphertext: bytes,
+        sealed_key: pre.SealedKey,
+        owner_signature: bytes,
+        on_sent: Callable[[int, int], None] | None = None,
     ) -> str:
-        """Upload a registered file version (see ``CloudServer.store_file``); returns its locator."""
+        """Upload a registered file version (see ``CloudServer.store_file``); returns its locator.
+
+        ``on_sent(slice_bytes, total_bytes)`` is called as the body goes out (a progress bar).
+        """
         if self._key is None:
             raise errors.InvalidInputError("an upload must be signed: the client was made without a private_key")
         path = f"/files/{file_id.hex()}"
@@ -163,7 +172,7 @@ class StorageClient:
             "x-owner-signature": owner_signature.hex(),
             **identity.as_dict(),
         }
-        answer = self._bulk.request("PUT", path, headers=headers, body=body)
+        answer = self._bulk.request("PUT", path, headers=headers, body=body, on_sent=on_sent)
         raise_for_error(answer)
         return str(answer.json()["locator"])
 

@@ -108,6 +108,7 @@ class BulkTransport:
         headers: Mapping[str, str],
         body: bytes | bytearray | memoryview = b"",
         on_chunk: Callable[[int, int | None], None] | None = None,
+        on_sent: Callable[[int, int], None] | None = None,
     ) -> BulkAnswer:
         """Send one request and read its whole answer.
 
@@ -118,6 +119,8 @@ class BulkTransport:
             body: The request body.
             on_chunk: Called with ``(chunk_bytes, total_bytes or None)`` for each read of a
                 successful answer's body (a progress bar).
+            on_sent: Called with ``(slice_bytes, total_bytes)`` after each slice of the request
+                body went to the socket (an upload's progress bar).
 
         Raises:
             httpx.ConnectError: if no connection can be made.
@@ -126,7 +129,7 @@ class BulkTransport:
         for attempt in (0, 1):
             connection, reused = self._take()
             try:
-                answer = self._exchange(connection, reused, method, path, headers, body, on_chunk)
+                answer = self._exchange(connection, reused, method, path, headers, body, on_chunk, on_sent)
             except _Stale:
                 connection.close()
                 if method == "GET" and attempt == 0:
@@ -171,6 +174,7 @@ class BulkTransport:
         headers: Mapping[str, str],
         body: bytes | bytearray | memoryview,
         on_chunk: Callable[[int, int | None], None] | None,
+        on_sent: Callable[[int, int], None] | None,
     ) -> BulkAnswer:
         view = memoryview(body).cast("B")
         try:
@@ -184,7 +188,10 @@ class BulkTransport:
             sock = connection.sock
             assert sock is not None
             for start in range(0, len(view), _SLICE_BYTES):
-                sock.sendall(view[start : start + _SLICE_BYTES])
+                piece = view[start : start + _SLICE_BYTES]
+                sock.sendall(piece)
+                if on_sent is not None:
+                    on_sent(len(piece), len(view))
             response = connection.getresponse()
         except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
             if reused:

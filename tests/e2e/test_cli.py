@@ -75,3 +75,28 @@ def test_the_cli_maps_chain_and_service_errors_to_exit_codes(storage, owner):
     unreachable = owner.start("--connect-wait-s", "0", "audit", "0x" + "ab" * 32, "--storage", "http://127.0.0.1:9")
     assert DatashareCli.finish(unknown, expect=5)["error"] == "UnknownFileError"
     assert DatashareCli.finish(unreachable, expect=7)["error"] == "ServiceUnavailableError"
+
+
+def test_an_upload_without_json_shows_its_progress_and_succeeds(storage, owner, tmp_path):
+    """Without ``--json`` the upload goes through the progress bar (the fast transport's on_sent)."""
+    import re
+    import subprocess
+    import sys
+
+    if not (owner.folder / "keystore.json").exists():
+        owner("keys", "create")
+    plaintext = tmp_path / "cohort.csv"
+    plaintext.write_bytes(b"id,value\n" + b"".join(b"%d,%d\n" % (i, i * i) for i in range(120_000)))  # 2 MB
+    human = [arg for arg in owner.global_args if arg != "--json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "offchain.cli", *human, "upload", str(plaintext), "--storage", storage.url],
+        cwd=ROOT,
+        env=owner.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    bar = re.search(r"upload to storage \S+ ([\d.]+)/([\d.]+) MB", done.stderr)
+    assert bar is not None, done.stderr[-2000:]
+    assert bar.group(1) == bar.group(2)  # the bar reached the whole ciphertext (two 1 MiB slices and more)

@@ -128,6 +128,20 @@ def test_on_chunk_sees_every_byte_and_the_declared_total(transport):
     assert {total for _, total in seen} == {len(BLOB)}
 
 
+def test_on_sent_sees_every_byte_of_an_upload_in_slices_and_its_total(transport):
+    sent: list[tuple[int, int]] = []
+    transport.request(
+        "PUT",
+        "/files",
+        headers={"x-sealed": "capsule"},
+        body=BLOB,
+        on_sent=lambda size, total: sent.append((size, total)),
+    )
+    assert sum(size for size, _ in sent) == len(BLOB)
+    assert len(sent) == 2  # one call per 1 MiB slice
+    assert {total for _, total in sent} == {len(BLOB)}
+
+
 def test_an_error_answer_raises_the_class_the_service_named(transport):
     answer = transport.request("GET", "/denied", headers={})
     assert answer.status_code == 403
