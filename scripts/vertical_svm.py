@@ -294,6 +294,7 @@ def run(
         "rounds": schedule.iterations,
         "samples": samples,
         "open_gas": opened.gas_used,
+        "factor_bits": setup.judge.factor_bits if variant is jc.JudgeVariant.CHAINED else 0,
         "gas_per_round": gas["mean"],
         "gas_per_round_max": gas["max"],
         "accuracy_encrypted": enc.accuracy,
