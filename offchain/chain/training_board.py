@@ -20,7 +20,8 @@ caught (:class:`~offchain.errors.IntegrityError`).
 
 A participant runs as its own process and waits on the chain for the others:
 :meth:`~TrainingBoardClient.wait_for_intermediates`, :meth:`~TrainingBoardClient.wait_for_decryptions`
-and :meth:`~TrainingBoardClient.wait_for_status` poll until the values are there, and raise
+and :meth:`~TrainingBoardClient.wait_for_status` poll until the values are there (reading logs and
+state only when a block came: :class:`~offchain.chain.block_height.BlockHeight`), and raise
 :class:`BoardTimeoutError` when the timeout passes and :class:`SessionAbortedError` when the
 session is aborted meanwhile.
 
@@ -53,6 +54,7 @@ from typing import Any, TypeVar
 from eth_utils import keccak, to_checksum_address
 
 from offchain.chain.addresses import AddressLike, require_address
+from offchain.chain.block_height import BlockHeight
 from offchain.chain.contracts import ContractClient, call, require_bytes32, require_uint, transact
 from offchain.chain.events import EventLog, get_events
 from offchain.errors import ChainError, IntegrityError, InvalidInputError, TransactionRevertedError
@@ -72,6 +74,7 @@ __all__ = [
     "PostedValue",
     "SessionAbort",
     "SessionAbortedError",
+    "SessionProgress",
     "SessionStatus",
     "TrainingBoardClient",
     "TrainingSession",
@@ -234,6 +237,24 @@ class TrainingSession:
             return self.participants.index(address)
         except ValueError:
             raise InvalidInputError(f"{address} is not a participant of session {self.session_id}") from None
+
+
+@dataclass(frozen=True)
+class SessionProgress:
+    """The moving part of a session (:meth:`TrainingBoardClient.progress`: one view call, where
+    :meth:`~TrainingBoardClient.get_session` needs two).
+
+    Attributes:
+        status: Where it stands.
+        round: The current round, 0-based.
+        intermediate_mask: Who posted an IV this round, bit i for participant i.
+        decryption_mask: Who posted a DV this round.
+    """
+
+    status: SessionStatus
+    round: int
+    intermediate_mask: int
+    decryption_mask: int
 
 
 @dataclass(frozen=True)
@@ -426,6 +447,21 @@ class TrainingBoardClient(ContractClient):
             gas_used=int(receipt.gas_used),
         )
 
+    def progress(self, session_id: int) -> SessionProgress:
+        """Where the session stands this round, in one view call (a waiting participant's poll).
+
+        Raises:
+            UnknownSessionError: if no session has this id.
+        """
+        sid = _session_id(session_id)
+        fields = dict(zip(_SESSION_FIELDS, self._read(sid, "sessionOf", sid), strict=True))
+        return SessionProgress(
+            status=SessionStatus(int(fields["status"])),
+            round=int(fields["round"]),
+            intermediate_mask=int(fields["intermediateMask"]),
+            decryption_mask=int(fields["decryptionMask"]),
+        )
+
     def session_count(self) -> int:
         """The number of sessions opened (the latest session's id)."""
         return int(call(self.contract, "sessionCount"))
@@ -495,14 +531,21 @@ class TrainingBoardClient(ContractClient):
         """
         return self._post("postDecryption", "DecryptionPosted", sender, session_id, round_, payload)
 
-    def intermediates(self, session_id: int, round_: int) -> list[PostedValue]:
+    def intermediates(
+        self, session_id: int, round_: int, *, participant: AddressLike | None = None
+    ) -> list[PostedValue]:
         """The IVs posted in ``round_`` so far, in participant order, each checked against the chain.
 
+        Args:
+            participant: Only this participant's IV (the node filters the logs: one payload
+                fetched and decoded instead of every participant's).
+
         Raises:
+            InvalidInputError: on a malformed ``participant``.
             UnknownSessionError: if no session has this id.
             IntegrityError: if a logged payload does not hash to the value stored on chain.
         """
-        return self._values("IntermediatePosted", "ivHash", session_id, round_)
+        return self._values("IntermediatePosted", "ivHash", session_id, round_, participant)
 
     def decryptions(self, session_id: int, round_: int) -> list[PostedValue]:
         """The DVs posted in ``round_`` so far, in participant order, each checked against the chain.
@@ -715,15 +758,15 @@ class TrainingBoardClient(ContractClient):
             training_finished="TrainingFinished" in receipt.events,
         )
 
-    def _values(self, event_name: str, hash_view: str, session_id: int, round_: int) -> list[PostedValue]:
+    def _values(
+        self, event_name: str, hash_view: str, session_id: int, round_: int, participant: AddressLike | None = None
+    ) -> list[PostedValue]:
         sid = _session_id(session_id)
         checked_round = require_uint(round_, "round", low=0, high=_MAX_UINT32)
-        logs = get_events(
-            self.contract,
-            event_name,
-            from_block=self._opening_block(sid),
-            argument_filters={"sessionId": sid, "round": checked_round},
-        )
+        filters: dict[str, Any] = {"sessionId": sid, "round": checked_round}
+        if participant is not None:
+            filters["participant"] = require_address(participant, "participant", nonzero=True)
+        logs = get_events(self.contract, event_name, from_block=self._opening_block(sid), argument_filters=filters)
         by_index: dict[int, PostedValue] = {}
         for log in logs:
             value = _value_of(sid, log)
@@ -824,14 +867,19 @@ def _abort_of(session_id: int, receipt: Any) -> SessionAbort:
 
 
 def _poll(attempt: Callable[[], T | None], session_id: int, waited_for: str, timeout_s: float, poll_s: float) -> T:
-    """``attempt()`` every ``poll_s`` seconds until it returns a value or ``timeout_s`` passes."""
+    """``attempt()`` whenever a new block came (asked every ``poll_s`` seconds with the cheap
+    ``eth_blockNumber``, :class:`~offchain.chain.block_height.BlockHeight`), until it returns a
+    value or ``timeout_s`` passes: logs and state change only with a block, so they are read once
+    per block, not once per poll."""
     if timeout_s < 0 or poll_s <= 0:
         raise InvalidInputError(f"timeout_s must be ≥ 0 and poll_s > 0, got {timeout_s} and {poll_s}")
     deadline = time.monotonic() + timeout_s
+    height = BlockHeight()
     while True:
-        result = attempt()
-        if result is not None:
-            return result
+        if height.moved():
+            result = attempt()
+            if result is not None:
+                return result
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise BoardTimeoutError(session_id, waited_for, timeout_s)

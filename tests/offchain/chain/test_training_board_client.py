@@ -209,6 +209,32 @@ def test_intermediates_come_back_in_participant_order(client, participants, ivs_
     assert [v.participant for v in values] == [p.address for p in participants]
 
 
+def test_intermediates_of_one_participant_are_only_its_own(client, participants, ivs_posted):
+    values = client.intermediates(ivs_posted, 0, participant=participants[1])
+    assert [(v.index, v.payload) for v in values] == [(1, iv(1))]
+
+
+def test_intermediates_refuse_a_malformed_participant_before_any_call(client, ivs_posted):
+    with pytest.raises(InvalidInputError, match="participant"):
+        client.intermediates(ivs_posted, 0, participant="0x1234")
+
+
+def test_progress_reports_the_round_and_who_posted(client, participants, opened):
+    client.post_intermediate(sender=participants[0], session_id=opened.session_id, round_=0, payload=iv(0))
+    progress = client.progress(opened.session_id)
+    assert (progress.status, progress.round, progress.intermediate_mask, progress.decryption_mask) == (
+        SessionStatus.TRAINING,
+        0,
+        0b001,
+        0,
+    )
+
+
+def test_progress_of_an_unknown_session_raises_unknown_session(client):
+    with pytest.raises(UnknownSessionError):
+        client.progress(999)
+
+
 def test_intermediates_of_a_round_only_are_returned(client, participants, opened):
     play(client, participants, opened.session_id, 0)
     client.post_intermediate(sender=participants[1], session_id=opened.session_id, round_=1, payload=iv(1, 1))
