@@ -5,6 +5,7 @@ against the chain, and the wait helpers' results, timeouts and aborts."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 
@@ -24,6 +25,7 @@ from offchain.chain.training_board import (
     TrainingSession,
     UnknownSessionError,
     combined_model_hash,
+    payload_gas_limit,
 )
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError
 from tests.helpers import KEY_FINGERPRINT, SAMPLE_COMMITMENT, STEP_TIMEOUT_S, sleep
@@ -175,6 +177,23 @@ def test_post_intermediate_returns_the_posted_value(client, participants, opened
     assert (posted.participant, posted.index, posted.round, posted.payload) == (participants[1].address, 1, 0, iv(1))
     assert posted.payload_hash == keccak(iv(1))
     assert posted.gas_used > 0 and not posted.round_completed
+
+
+def test_a_post_of_the_largest_payload_fits_its_computed_gas_limit(client, participants, opened):
+    from brownie import web3
+
+    posted = client.post_intermediate(
+        sender=participants[0], session_id=opened.session_id, round_=0, payload=os.urandom(MAX_PAYLOAD_BYTES)
+    )
+    sent = web3.eth.get_transaction(posted.tx_hash)
+    assert sent["gas"] == payload_gas_limit(MAX_PAYLOAD_BYTES)
+    assert posted.gas_used < sent["gas"]
+
+
+@pytest.mark.parametrize("size", [0, MAX_PAYLOAD_BYTES + 1])
+def test_payload_gas_limit_refuses_a_size_no_payload_has(size):
+    with pytest.raises(InvalidInputError, match="payload_bytes"):
+        payload_gas_limit(size)
 
 
 @pytest.mark.parametrize("payload", [b"", bytes(MAX_PAYLOAD_BYTES + 1), "text"])
