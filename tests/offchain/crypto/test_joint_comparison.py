@@ -403,3 +403,24 @@ def test_blinding_draws_stocked_for_another_position_are_not_handed_out(keys):
     noise.stock_blinding(prm, 0, 1)
     assert noise.take_blinding(prm, 2).encrypted_factor is None  # drawn afresh for the last position
     assert noise.take_blinding(prm, 0).encrypted_factor is not None
+
+
+@pytest.mark.parametrize("tables", [1, 2, 3])
+def test_a_re_randomiser_is_the_base_to_its_exponent_whatever_the_tables(keys, tables):
+    pk = keys[0]
+    noise = jc.SubgroupNoise(pk, rows=6, tables=tables)
+    rng = random.Random(tables)
+    for exponent in (0, 1, rng.getrandbits(pk.n.bit_length() + 128), (1 << (pk.n.bit_length() + 128)) - 1):
+        assert noise.power(exponent) == pow(int(noise.base), exponent, int(pk.nsquare))
+
+
+@pytest.mark.parametrize("tables", [0, 5, True])
+def test_a_number_of_comb_tables_outside_one_to_four_is_refused(keys, tables):
+    with pytest.raises(InvalidInputError, match="tables"):
+        jc.SubgroupNoise(keys[0], rows=6, tables=tables)
+
+
+def test_a_re_randomiser_exponent_out_of_range_is_refused(keys):
+    noise = jc.SubgroupNoise(keys[0], rows=6)
+    with pytest.raises(InvalidInputError, match="exponent"):
+        noise.power(1 << (keys[0].n.bit_length() + 128))
