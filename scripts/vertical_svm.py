@@ -73,8 +73,8 @@ ENV_BITS, ENV_ROUNDS, ENV_VARIANT, ENV_SLOTS, ENV_KEY = (
     "DATASHARE_VSVM_SLOTS",
     "DATASHARE_VSVM_KEY",
 )
-#: Slots per joint decryption by default: 1 leaves a blinding spread of K = 186 bits for three participants
-#: at 2048 bits (offchain.crypto.joint_comparison says what that hides); 2 give K = 72 at half the decryptions.
+#: Slots per joint decryption by default: 1 leaves a blinding spread of K = 279 bits for three participants
+#: at 2048 bits (offchain.crypto.joint_comparison says what that hides); 2 give K = 108 at half the decryptions.
 DEFAULT_SLOTS = 1
 
 
