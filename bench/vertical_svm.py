@@ -92,13 +92,16 @@ def partial_decrypt_ms(kind: KeyKind, count: int, repeats: int) -> float:
 
 def main_run_on(network_name: str, tmp: Path, schedule: Schedule) -> dict[str, Any]:
     """The main training once more, on a fresh chain of ``network_name`` (the current one is stopped)."""
-    from brownie import accounts, network
+    from brownie import accounts, network, web3
 
     from offchain.chain.deploy import deploy_all
     from offchain.chain.session import Session
 
     network.disconnect()  # stops the chain this benchmark started
     connect_own_chain(network_name)
+    # Brownie keeps the first chain's block gas limit for an hour (Anvil's 30 M would exceed
+    # Ganache's 12 M): give this chain's own as the limit of the transactions it does not set.
+    network.gas_limit(int(web3.eth.get_block("latest")["gasLimit"]))
     session = Session(deploy_all(accounts[0], path=tmp / f"deployment-{network_name}.json"))
     three = [accounts[1], accounts[2], accounts[3]]
     return vertical_svm.run(session, tmp / network_name, three, key_bits=2048, schedule=schedule, plot=None)
