@@ -549,14 +549,18 @@ class TrainingBoardClient(ContractClient):
         """
         return self._values("IntermediatePosted", "ivHash", session_id, round_, participant)
 
-    def decryptions(self, session_id: int, round_: int) -> list[PostedValue]:
+    def decryptions(self, session_id: int, round_: int, *, participant: AddressLike | None = None) -> list[PostedValue]:
         """The DVs posted in ``round_`` so far, in participant order, each checked against the chain.
 
+        Args:
+            participant: Only this participant's DV (as for :meth:`intermediates`).
+
         Raises:
+            InvalidInputError: on a malformed ``participant``.
             UnknownSessionError: if no session has this id.
             IntegrityError: if a logged payload does not hash to the value stored on chain.
         """
-        return self._values("DecryptionPosted", "dvHash", session_id, round_)
+        return self._values("DecryptionPosted", "dvHash", session_id, round_, participant)
 
     # --- models -------------------------------------------------------------------------------
 

@@ -144,6 +144,22 @@ class ChainBoard:
                 return value.payload
         raise ChainError(f"session {self.session_id}: no IV of participant {index} in round {round_}")
 
+    def decryption(self, round_: int, index: int, timeout_s: float) -> bytes:
+        """Participant ``index``'s DV of ``round_``, as soon as the board shows it posted (the others
+        may still be decrypting: checking this one's proof meanwhile takes it off the critical path)."""
+        started = time.perf_counter()
+        self._wait_until(
+            lambda s: s.round > round_ or (s.round == round_ and bool(s.decryption_mask >> index & 1)),
+            f"the DV of participant {index} in round {round_}",
+            timeout_s,
+        )
+        values = self.client.decryptions(self.session_id, round_, participant=self.session.participants[index])
+        self.wait_s += time.perf_counter() - started
+        for value in values:
+            if value.index == index:
+                return value.payload
+        raise ChainError(f"session {self.session_id}: no DV of participant {index} in round {round_}")
+
     def decryptions(self, round_: int, timeout_s: float) -> list[bytes]:
         """Every DV of the round, in participant order (the round advances when the last is posted)."""
         started = time.perf_counter()

@@ -233,6 +233,13 @@ def test_intermediates_of_one_participant_are_only_its_own(client, participants,
     assert [(v.index, v.payload) for v in values] == [(1, iv(1))]
 
 
+def test_decryptions_of_one_participant_are_only_its_own(client, participants, ivs_posted):
+    for i in (0, 2):
+        client.post_decryption(sender=participants[i], session_id=ivs_posted, round_=0, payload=dv(i))
+    values = client.decryptions(ivs_posted, 0, participant=participants[2])
+    assert [(v.index, v.payload) for v in values] == [(2, dv(2))]
+
+
 def test_intermediates_refuse_a_malformed_participant_before_any_call(client, ivs_posted):
     with pytest.raises(InvalidInputError, match="participant"):
         client.intermediates(ivs_posted, 0, participant="0x1234")
