@@ -21,10 +21,10 @@ from offchain.atomic_io import atomic_write_text
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
-def parse_args(description: str) -> argparse.Namespace:
+def parse_args(description: str, default_network: str = "ganache-cli") -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="a short run (fewer repetitions)")
-    parser.add_argument("--network", default="ganache-cli", help="Brownie network for on-chain figures")
+    parser.add_argument("--network", default=default_network, help="Brownie network for on-chain figures")
     return parser.parse_args()
 
 

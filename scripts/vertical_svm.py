@@ -73,8 +73,8 @@ ENV_BITS, ENV_ROUNDS, ENV_VARIANT, ENV_SLOTS, ENV_KEY = (
     "DATASHARE_VSVM_SLOTS",
     "DATASHARE_VSVM_KEY",
 )
-#: Slots per joint decryption by default: 1 leaves a blinding spread of K = 186 bits for three participants
-#: at 2048 bits (offchain.crypto.joint_comparison says what that hides); 2 give K = 72 at half the decryptions.
+#: Slots per joint decryption by default: 1 leaves a blinding spread of K = 279 bits for three participants
+#: at 2048 bits (offchain.crypto.joint_comparison says what that hides); 2 give K = 108 at half the decryptions.
 DEFAULT_SLOTS = 1
 
 
@@ -294,6 +294,7 @@ def run(
         "rounds": schedule.iterations,
         "samples": samples,
         "open_gas": opened.gas_used,
+        "factor_bits": setup.judge.factor_bits if variant is jc.JudgeVariant.CHAINED else 0,
         "gas_per_round": gas["mean"],
         "gas_per_round_max": gas["max"],
         "accuracy_encrypted": enc.accuracy,

@@ -20,7 +20,8 @@ caught (:class:`~offchain.errors.IntegrityError`).
 
 A participant runs as its own process and waits on the chain for the others:
 :meth:`~TrainingBoardClient.wait_for_intermediates`, :meth:`~TrainingBoardClient.wait_for_decryptions`
-and :meth:`~TrainingBoardClient.wait_for_status` poll until the values are there, and raise
+and :meth:`~TrainingBoardClient.wait_for_status` poll until the values are there (reading logs and
+state only when a block came: :class:`~offchain.chain.block_height.BlockHeight`), and raise
 :class:`BoardTimeoutError` when the timeout passes and :class:`SessionAbortedError` when the
 session is aborted meanwhile.
 
@@ -52,8 +53,10 @@ from typing import Any, TypeVar
 
 from eth_utils import keccak, to_checksum_address
 
-from offchain.chain.addresses import AddressLike, require_address
-from offchain.chain.contracts import ContractClient, call, require_bytes32, require_uint, transact
+from offchain.chain import receipts
+from offchain.chain.addresses import AddressLike, require_address, require_signer
+from offchain.chain.block_height import BlockHeight
+from offchain.chain.contracts import ContractClient, _guarded, call, require_bytes32, require_uint, transact
 from offchain.chain.events import EventLog, get_events
 from offchain.errors import ChainError, IntegrityError, InvalidInputError, TransactionRevertedError
 
@@ -72,11 +75,13 @@ __all__ = [
     "PostedValue",
     "SessionAbort",
     "SessionAbortedError",
+    "SessionProgress",
     "SessionStatus",
     "TrainingBoardClient",
     "TrainingSession",
     "UnknownSessionError",
     "combined_model_hash",
+    "payload_gas_limit",
 ]
 
 logger = logging.getLogger(__name__)
@@ -234,6 +239,24 @@ class TrainingSession:
             return self.participants.index(address)
         except ValueError:
             raise InvalidInputError(f"{address} is not a participant of session {self.session_id}") from None
+
+
+@dataclass(frozen=True)
+class SessionProgress:
+    """The moving part of a session (:meth:`TrainingBoardClient.progress`: one view call, where
+    :meth:`~TrainingBoardClient.get_session` needs two).
+
+    Attributes:
+        status: Where it stands.
+        round: The current round, 0-based.
+        intermediate_mask: Who posted an IV this round, bit i for participant i.
+        decryption_mask: Who posted a DV this round.
+    """
+
+    status: SessionStatus
+    round: int
+    intermediate_mask: int
+    decryption_mask: int
 
 
 @dataclass(frozen=True)
@@ -426,6 +449,21 @@ class TrainingBoardClient(ContractClient):
             gas_used=int(receipt.gas_used),
         )
 
+    def progress(self, session_id: int) -> SessionProgress:
+        """Where the session stands this round, in one view call (a waiting participant's poll).
+
+        Raises:
+            UnknownSessionError: if no session has this id.
+        """
+        sid = _session_id(session_id)
+        fields = dict(zip(_SESSION_FIELDS, self._read(sid, "sessionOf", sid), strict=True))
+        return SessionProgress(
+            status=SessionStatus(int(fields["status"])),
+            round=int(fields["round"]),
+            intermediate_mask=int(fields["intermediateMask"]),
+            decryption_mask=int(fields["decryptionMask"]),
+        )
+
     def session_count(self) -> int:
         """The number of sessions opened (the latest session's id)."""
         return int(call(self.contract, "sessionCount"))
@@ -495,23 +533,34 @@ class TrainingBoardClient(ContractClient):
         """
         return self._post("postDecryption", "DecryptionPosted", sender, session_id, round_, payload)
 
-    def intermediates(self, session_id: int, round_: int) -> list[PostedValue]:
+    def intermediates(
+        self, session_id: int, round_: int, *, participant: AddressLike | None = None
+    ) -> list[PostedValue]:
         """The IVs posted in ``round_`` so far, in participant order, each checked against the chain.
 
+        Args:
+            participant: Only this participant's IV (the node filters the logs: one payload
+                fetched and decoded instead of every participant's).
+
         Raises:
+            InvalidInputError: on a malformed ``participant``.
             UnknownSessionError: if no session has this id.
             IntegrityError: if a logged payload does not hash to the value stored on chain.
         """
-        return self._values("IntermediatePosted", "ivHash", session_id, round_)
+        return self._values("IntermediatePosted", "ivHash", session_id, round_, participant)
 
-    def decryptions(self, session_id: int, round_: int) -> list[PostedValue]:
+    def decryptions(self, session_id: int, round_: int, *, participant: AddressLike | None = None) -> list[PostedValue]:
         """The DVs posted in ``round_`` so far, in participant order, each checked against the chain.
 
+        Args:
+            participant: Only this participant's DV (as for :meth:`intermediates`).
+
         Raises:
+            InvalidInputError: on a malformed ``participant``.
             UnknownSessionError: if no session has this id.
             IntegrityError: if a logged payload does not hash to the value stored on chain.
         """
-        return self._values("DecryptionPosted", "dvHash", session_id, round_)
+        return self._values("DecryptionPosted", "dvHash", session_id, round_, participant)
 
     # --- models -------------------------------------------------------------------------------
 
@@ -693,7 +742,8 @@ class TrainingBoardClient(ContractClient):
         sid = _session_id(session_id)
         checked_round = require_uint(round_, "round", low=0, high=_MAX_UINT32)
         data = _payload(payload)
-        receipt = self._transact(sid, function, sid, checked_round, data, sender=sender)
+        gas_limit = payload_gas_limit(len(data))
+        receipt = self._transact(sid, function, sid, checked_round, data, sender=sender, gas_limit=gas_limit)
         event = receipt.events[event_name]
         logger.debug(
             "session %s round %s: %s of %d bytes, gas %s", sid, checked_round, event_name, len(data), receipt.gas_used
@@ -715,15 +765,15 @@ class TrainingBoardClient(ContractClient):
             training_finished="TrainingFinished" in receipt.events,
         )
 
-    def _values(self, event_name: str, hash_view: str, session_id: int, round_: int) -> list[PostedValue]:
+    def _values(
+        self, event_name: str, hash_view: str, session_id: int, round_: int, participant: AddressLike | None = None
+    ) -> list[PostedValue]:
         sid = _session_id(session_id)
         checked_round = require_uint(round_, "round", low=0, high=_MAX_UINT32)
-        logs = get_events(
-            self.contract,
-            event_name,
-            from_block=self._opening_block(sid),
-            argument_filters={"sessionId": sid, "round": checked_round},
-        )
+        filters: dict[str, Any] = {"sessionId": sid, "round": checked_round}
+        if participant is not None:
+            filters["participant"] = require_address(participant, "participant", nonzero=True)
+        logs = get_events(self.contract, event_name, from_block=self._opening_block(sid), argument_filters=filters)
         by_index: dict[int, PostedValue] = {}
         for log in logs:
             value = _value_of(sid, log)
@@ -773,9 +823,11 @@ class TrainingBoardClient(ContractClient):
             self._opened_at[session_id] = logs[0].block_number
         return self._opened_at[session_id]
 
-    def _transact(self, session_id: int, function: str, *args: Any, sender: Any) -> Any:
+    def _transact(self, session_id: int, function: str, *args: Any, sender: Any, gas_limit: int | None = None) -> Any:
         try:
-            return transact(self.contract, function, *args, sender=sender)
+            if gas_limit is None:
+                return transact(self.contract, function, *args, sender=sender)
+            return _transact_with_gas_limit(self.contract, function, *args, sender=sender, gas_limit=gas_limit)
         except TransactionRevertedError as exc:
             raise _known(exc, session_id) from exc
 
@@ -784,6 +836,34 @@ class TrainingBoardClient(ContractClient):
             return call(self.contract, function, *args)
         except TransactionRevertedError as exc:
             raise _known(exc, session_id) from exc
+
+
+def payload_gas_limit(payload_bytes: int) -> int:
+    """The gas limit of an IV or DV post of ``payload_bytes`` bytes: an upper bound of what it uses.
+
+    A post costs about 58,000 gas plus 24.4 per payload byte at Shanghai prices (16 of calldata,
+    8 of event data, hashing and copying; measured from 1 byte to :data:`MAX_PAYLOAD_BYTES`:
+    4.94 million gas for 192 KiB of random bytes). The bound takes 40 per byte, EIP-7623's floor
+    price of a non-zero calldata byte (Prague), so it holds on newer chains too, plus 100,000 for
+    the storage a round's last post writes and the memory's quadratic term. Why not let Brownie
+    choose: on local chains it claims the whole block's gas for every transaction, so two posts
+    sent at the same moment cannot share a block, and Anvil, which mines only when a transaction
+    arrives, then left the second one pending while every participant waited for it.
+
+    Raises:
+        InvalidInputError: ``payload_bytes`` outside 1..:data:`MAX_PAYLOAD_BYTES`.
+    """
+    size = require_uint(payload_bytes, "payload_bytes", low=1, high=MAX_PAYLOAD_BYTES)
+    words = -(-size // 32)
+    return 100_000 + 40 * size + words * words // 256
+
+
+def _transact_with_gas_limit(contract: Any, function: str, *args: Any, sender: Any, gas_limit: int) -> Any:
+    """:func:`~offchain.chain.contracts.transact` with the gas limit given (no estimate, no block-limit claim)."""
+    receipts.install()
+    method = getattr(contract, function)
+    params = {"from": require_signer(sender), "gas_limit": gas_limit}
+    return _guarded(contract, function, lambda: method(*args, params))
 
 
 def _session_id(value: int) -> int:
@@ -824,14 +904,19 @@ def _abort_of(session_id: int, receipt: Any) -> SessionAbort:
 
 
 def _poll(attempt: Callable[[], T | None], session_id: int, waited_for: str, timeout_s: float, poll_s: float) -> T:
-    """``attempt()`` every ``poll_s`` seconds until it returns a value or ``timeout_s`` passes."""
+    """``attempt()`` whenever a new block came (asked every ``poll_s`` seconds with the cheap
+    ``eth_blockNumber``, :class:`~offchain.chain.block_height.BlockHeight`), until it returns a
+    value or ``timeout_s`` passes: logs and state change only with a block, so they are read once
+    per block, not once per poll."""
     if timeout_s < 0 or poll_s <= 0:
         raise InvalidInputError(f"timeout_s must be ≥ 0 and poll_s > 0, got {timeout_s} and {poll_s}")
     deadline = time.monotonic() + timeout_s
+    height = BlockHeight()
     while True:
-        result = attempt()
-        if result is not None:
-            return result
+        if height.moved():
+            result = attempt()
+            if result is not None:
+                return result
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise BoardTimeoutError(session_id, waited_for, timeout_s)

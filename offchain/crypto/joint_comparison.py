@@ -23,14 +23,16 @@ the chain, since the partial decryptions are public there):
   publishes, per sample, V_1 = [[ρ_1·a_1 + ε_1]] and Q_1 = [[ρ_1]]; participant k > 1 computes
   from V_{k−1}, Q_{k−1}
   V_k = (V_{k−1} · Q_{k−1}^(a_k))^(ρ_k) · [[ε_k]] and Q_k = Q_{k−1}^(ρ_k) · [[0]].
-  Every factor ρ_k is exactly log-uniform (Pr[ρ] ∝ 1/ρ) in [2^m, 2^(m+K)), and the noise of the
-  participant at 0-based position k is uniform in [0, ρ_k·2^(k·m)/p), 2^(k·m) being the public
-  lower bound on the product of the factors before it (:attr:`JudgeParameters.floor_bits` is m,
-  :attr:`JudgeParameters.factor_bits` is K). By induction V_k = [[P_k·z_k + E_k]] with
-  P_k = Π_{i≤k} ρ_i, z_k = Σ_{i≤k} a_i and 0 ≤ E_k < (k/p)·P_k (E_k = ρ_k E_{k−1} + ε_k
-  < ρ_k·((k−1)/p)·P_{k−1} + ρ_k·P_{k−1}/p), so E = E_p < P. The last participant publishes no
-  Q_p and no per-sample V_p: it packs its V_p (below) and re-randomises each packed ciphertext
-  once (:func:`close_chain`). The packed V_p are decrypted jointly to v = P·z + E per sample,
+  The factor of the participant at 0-based position k is exactly log-uniform (Pr[ρ] ∝ 1/ρ) in
+  [2^(m_k), 2^(m_k+K)), with a floor m_k = b + k·K that grows with the position
+  (:meth:`JudgeParameters.floor_bits`; b = σ + vb + 1 + ⌈log2 p⌉, K =
+  :attr:`JudgeParameters.factor_bits`), and its noise is uniform in [0, ρ_k·F_(k−1)/p), where
+  F_(k−1) = 2^(m_0 + … + m_(k−1)) is the public lower bound on the product of the factors before
+  it (F_(−1) = 1). By induction V_k = [[P_k·z_k + E_k]] with P_k = Π_{i≤k} ρ_i,
+  z_k = Σ_{i≤k} a_i and 0 ≤ E_k < (k/p)·P_k for 1-based k (E_k = ρ_k E_{k−1} + ε_k
+  < ρ_k·((k−1)/p)·P_{k−1} + ρ_k·P_{k−1}/p, since F_(k−1) ≤ P_(k−1)), so E = E_p < P. The last
+  participant publishes no Q_p and no per-sample V_p: it packs its V_p (below) and re-randomises
+  each packed ciphertext once (:func:`close_chain`). The packed V_p are decrypted jointly to v = P·z + E per sample,
   and I = [v < 0] exactly (z ≥ 0 gives v ≥ 0; z ≤ −1 gives v ≤ −P + E < 0). Every ciphertext
   is re-randomised ([[ε_k]], [[0]]) so that nobody can test a guessed ρ_k against the chain.
 
@@ -39,28 +41,38 @@ the chain, since the partial decryptions are public there):
   knows every factor and noise but ρ_h, ε_h, and, since the later steps are affine maps it
   knows, it can compute from v exactly v' = ρ_h·X + ε_h, where X = P_{h−1}·z + E_{h−1} is known
   up to the margin z. Two things could tell margins apart in v':
-  (1) *fine structure*: v' lies in ∪_ρ [ρX, ρ(X + W)) with W = 2^((h−1)m)/p, and for ρ < X/W
-  these intervals leave gaps whose places depend on X. m = σ + vb + 1 + ⌈log2 p⌉ + (p−1)K
-  makes every factor at least 2^σ·X/W, so the intervals overlap 2^σ-fold and the support is
-  the same for every margin up to 2^−σ (σ = :data:`STATISTICAL_BITS`). (An earlier version of
-  this module drew ε_k below ρ_k alone: its views had such gaps, and a coalition could tell a
-  margin from another from the gaps in about bits(X)/K of the samples; a test pins the
-  difference.) (2) *size*: log2|v'| = log2 ρ_h + log2|X + ε_h/ρ_h| with log2 ρ_h uniform over
-  [m, m + K) and 0 ≤ ε_h/ρ_h < W ≤ P_{h−1}/p, which moves log2|X| by less than
+  (1) *fine structure*: v' lies in ∪_ρ [ρX, ρ(X + W)) with W = F_(h−1)/p, and for ρ < X/W
+  these intervals leave gaps whose places depend on X. Position h (0-based) blinds
+  |X| < P_(h−1)·2^(vb+1) < F_(h−1)·2^(hK)·2^(vb+1) (each earlier factor is below 2^K times its
+  floor), so X/W < 2^(hK + vb + 1 + ⌈log2 p⌉), and the floor m_h = σ + vb + 1 + ⌈log2 p⌉ + hK
+  makes every factor of position h at least 2^σ·X/W: the intervals overlap 2^σ-fold and the
+  support is the same for every margin up to 2^−σ (σ = :data:`STATISTICAL_BITS`). Each
+  position needs its own floor only: the first one b, each later one K bits more, because the
+  spread of the factors before it widens the range of X by K bits per factor. (An earlier
+  version gave every position the last one's floor b + (p − 1)K, which cost p(p − 1)K/2 bits of
+  the slot for nothing; an earlier one still drew ε_k below ρ_k alone: its views had such gaps,
+  and a coalition could tell a margin from another from the gaps in about bits(X)/K of the
+  samples; a test pins the difference.) What must not be done instead: scale the noise by the
+  encrypted product (noise u·P_(k−1) through Q_(k−1)^u): then v mod P_(k−1) =
+  ρ_k·E_(k−1) mod P_(k−1), which the coalition knows up to ρ_k, gives ρ_k away, and with it
+  the margin. (2) *size*: log2|v'| = log2 ρ_h + log2|X + ε_h/ρ_h| with log2 ρ_h uniform over
+  [m_h, m_h + K) and 0 ≤ ε_h/ρ_h < W ≤ P_{h−1}/p, which moves log2|X| by less than
   δ = log2(1 + 1/p) bits; so two margins z_1, z_2 give views at statistical distance at most
   about (|log2|z_1| − log2|z_2|| + δ) / K (outsiders, who know no factor, see a sum of p such
   spreads).
   :meth:`JudgeParameters.leakage_bound` computes this bound for a pair of margins. The factor
   must be log-uniform within each octave too (not uniform in a random octave), or the
   fractional part of log2|v| betrays that of log2|z|; a test pins this as well.
-  K = ⌊(L − 2 − vb − p(σ + vb + 1 + ⌈log2 p⌉)) / p²⌋ for slots of L bits: with a 2048-bit key,
-  three participants and the SVM's bounds (vb = 60), K = 186 with one value per decryption (a
-  factor of 100 between two margins moves about 3.6 % of the mass; the vertical training's
-  default) and K = 72 with two (about 9 %); the p² makes K small for many participants
-  (K = 18 for eight at 2048 bits, one value per decryption). Nothing else is revealed: the
-  ciphertexts on chain are semantically secure as long as fewer than t participants collude
-  (t − 1 partial decryptions reveal nothing), and with t = p (the default of the vertical
-  training) only all participants together can decrypt anything, the intermediate V_k included.
+  The product of the factors has Σ_k (m_k + K) = p·b + K·p(p + 1)/2 bits at most and
+  |v| < P·(|z| + 1) must stay below 2^(L−1), so K = ⌊(L − 2 − vb − p·b) / (p(p + 1)/2)⌋ for
+  slots of L bits: with a 2048-bit key, three participants and the SVM's bounds (vb = 60),
+  K = 279 with one value per decryption (a factor of 100 between two margins moves at most about
+  2.5 % of the mass; the vertical training's default) and K = 108 with two (about 6.5 %); the
+  p(p + 1)/2 makes K small for many participants (K = 31 for eight at 2048 bits, one value per
+  decryption). Nothing else is revealed: the ciphertexts on chain are semantically secure as
+  long as fewer than t participants collude (t − 1 partial decryptions reveal nothing), and
+  with t = p (the default of the vertical training) only all participants together can decrypt
+  anything, the intermediate V_k included.
 
 Re-randomisers ([[0]] = h_s^x, :class:`SubgroupNoise`) depend on no data, so a participant
 computes them ahead, while it waits for the others (:meth:`SubgroupNoise.stock`); each is used
@@ -97,7 +109,7 @@ from dataclasses import dataclass
 import gmpy2
 from gmpy2 import mpz
 
-from offchain.crypto.modexp import FixedBase, powmod_jobs
+from offchain.crypto.modexp import Comb, powmod_jobs
 from offchain.crypto.paillier import EncodingOverflowError
 from offchain.crypto.primes import random_bits, random_unit
 from offchain.crypto.threshold_paillier import ThresholdKey
@@ -106,6 +118,7 @@ from offchain.errors import InvalidInputError
 __all__ = [
     "MIN_FACTOR_BITS",
     "NOISE_COMB_ROWS",
+    "NOISE_COMB_TABLES",
     "PAPER_FACTOR_BITS",
     "STATISTICAL_BITS",
     "ChainLink",
@@ -132,9 +145,13 @@ MIN_FACTOR_BITS = 16
 STATISTICAL_BITS = 40
 #: Bits of the paper variant's r1_i (the research leaves the size open).
 PAPER_FACTOR_BITS = 32
-#: Comb rows of the re-randomisers' fixed base: a table of 2^16 powers (32 MiB at 2048 bits,
-#: built in ~0.3 s), 1.4 ms per re-randomiser instead of 2.1 ms with 2^10.
+#: Comb rows of the re-randomisers' fixed base: tables of 2^16 powers (32 MiB each at 2048 bits,
+#: built in ~0.3 s), 1.4 ms per re-randomiser instead of 2.1 ms with 2^10 (one table).
 NOISE_COMB_ROWS = 16
+#: Comb tables of the re-randomisers' base: the exponent is cut in this many pieces, each with
+#: its own table (h_s, h_s^(2^H), …), which share their squarings: 2 tables of 2^16 take 68
+#: squarings and 136 products for a 2,176-bit exponent where one takes 136 and 136 (−25 %).
+NOISE_COMB_TABLES = 2
 
 
 class JudgeVariant(enum.Enum):
@@ -193,27 +210,51 @@ class JudgeParameters:
         return (self.public_key.n.bit_length() - 2) // self.slots
 
     @property
-    def factor_bits(self) -> int:
-        """K, the spread: each chained factor is log-uniform in [2^m, 2^(m+K)).
-
-        The largest K with p·(m + K) + value_bits + 1 ≤ L − 1, so that |v| < P·(|z| + 1) <
-        2^(L−1), for m = :attr:`floor_bits`: K = ⌊(L − 2 − vb − p(σ + vb + 1 + ⌈log2 p⌉)) / p²⌋.
-        """
-        p, vb = self.participants, self.value_bits
-        room = self.slot_bits - 2 - vb - p * (STATISTICAL_BITS + vb + 1 + (p - 1).bit_length())
-        return max(0, room // (p * p))
+    def base_floor_bits(self) -> int:
+        """σ + vb + 1 + ⌈log2 p⌉: the floor of the first position (see :meth:`floor_bits`)."""
+        p = self.participants
+        return STATISTICAL_BITS + self.value_bits + 1 + (p - 1).bit_length()
 
     @property
-    def floor_bits(self) -> int:
-        """m = σ + vb + 1 + ⌈log2 p⌉ + (p − 1)K: every factor is at least 2^m.
+    def factor_bits(self) -> int:
+        """K, the spread: the factor of position k is log-uniform in [2^(m_k), 2^(m_k + K)).
 
-        The participant at position k adds noise below ρ_k·2^(k·m)/p, the public lower bound on
-        the factors before it, while the running value it blinds may be as large as
-        2^(k(m+K))·2^(vb+1); m is large enough that the noise still spans 2^σ times the gap
-        between consecutive multiples, at every position.
+        The largest K with Σ_k (m_k + K) + value_bits + 1 ≤ L − 1, so that |v| < P·(|z| + 1) <
+        2^(L−1), for the floors m_k = b + k·K of :meth:`floor_bits` (b = :attr:`base_floor_bits`):
+        Σ_k (m_k + K) = p·b + K·p(p + 1)/2, so K = ⌊(L − 2 − vb − p·b) / (p(p + 1)/2)⌋.
         """
         p = self.participants
-        return STATISTICAL_BITS + self.value_bits + 1 + (p - 1).bit_length() + (p - 1) * self.factor_bits
+        room = self.slot_bits - 2 - self.value_bits - p * self.base_floor_bits
+        return max(0, room // (p * (p + 1) // 2))
+
+    def floor_bits(self, position: int) -> int:
+        """m_k = σ + vb + 1 + ⌈log2 p⌉ + k·K: the factor of the participant at 0-based position k is at least 2^(m_k).
+
+        That participant adds noise below ρ_k·F_(k−1)/p, where F_(k−1) = 2^(m_0 + … + m_(k−1))
+        (:meth:`prior_floor_bits`) is the public lower bound on the product P_(k−1) of the
+        factors before it, while the running value it blinds is below
+        P_(k−1)·2^(vb+1) < F_(k−1)·2^(k·K)·2^(vb+1); m_k is large enough that the noise still
+        spans 2^σ times the gap between consecutive multiples (module docstring, (1)). The floor
+        grows with the position only because the spread of the factors before it does.
+
+        Raises:
+            InvalidInputError: ``position`` is not in 0 … p − 1.
+        """
+        self._check_position(position)
+        return self.base_floor_bits + position * self.factor_bits
+
+    def prior_floor_bits(self, position: int) -> int:
+        """log2 F_(k−1) = m_0 + … + m_(k−1) for the 0-based ``position`` k (0 for the first).
+
+        Raises:
+            InvalidInputError: ``position`` is not in 0 … p − 1.
+        """
+        self._check_position(position)
+        return position * self.base_floor_bits + self.factor_bits * position * (position - 1) // 2
+
+    def _check_position(self, position: int) -> None:
+        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < self.participants:
+            raise InvalidInputError(f"a position is 0 … {self.participants - 1}, got {position!r}")
 
     @property
     def part_bound(self) -> int:
@@ -225,7 +266,8 @@ class JudgeParameters:
 
         For the ``chained`` variant: (|log2|z_1| − log2|z_2|| + log2(1 + 1/p)) / K for a coalition
         of all but one participant (``outsiders``: divided by p·K), up to terms of order 2^−σ.
-        For ``paper``: 1 (the margin is public).
+        Every position has the same spread K (only the floors differ), so the bound holds
+        whichever participant is the honest one. For ``paper``: 1 (the margin is public).
         """
         if self.variant is JudgeVariant.PAPER:
             return 1.0
@@ -260,8 +302,11 @@ class SubgroupNoise:
     probability) the n-th residues of Jacobi symbol +1, an index-2 subgroup of the n-th residues,
     and x mod its order is uniform up to 2^-128, so u is a uniform element of that subgroup; the
     Jacobi symbol of a ciphertext's randomness is independent of its plaintext, and semantic
-    security holds under the DCR assumption as for r^n (DJN, Theorem 1). The speed comes from a
-    comb table of h_s (:class:`~offchain.crypto.modexp.FixedBase`), built once.
+    security holds under the DCR assumption as for r^n (DJN, Theorem 1). The speed comes from
+    comb tables (:class:`~offchain.crypto.modexp.Comb`), built once: x is cut in ``tables``
+    pieces of H bits, x = Σ_t x_t·2^(tH), and u = Π_t (h_s^(2^(tH)))^(x_t) with one comb per
+    piece, whose evaluations share their squarings (Lim and Lee's comb with v = ``tables``
+    blocks, CRYPTO '94).
 
     It also stocks a chained participant's blinding draws (:meth:`stock_blinding`): the factor
     ρ_k, the noise ε_k and the encryption of ε_k (and, at position 0, of ρ_k) depend on no data
@@ -270,13 +315,24 @@ class SubgroupNoise:
     it leaves the chain's critical path.
     """
 
-    def __init__(self, public_key: ThresholdKey, *, rows: int = NOISE_COMB_ROWS) -> None:
+    def __init__(
+        self, public_key: ThresholdKey, *, rows: int = NOISE_COMB_ROWS, tables: int = NOISE_COMB_TABLES
+    ) -> None:
+        if isinstance(tables, bool) or not isinstance(tables, int) or not 1 <= tables <= 4:
+            raise InvalidInputError(f"tables must be an int in 1..4, got {tables!r}")
         n = mpz(public_key.n)
         nsquare = public_key.nsquare
         y = random_unit(n)
         h = (n - y * y % n) % n
         self._bits = int(n.bit_length()) + 128
-        self._base = FixedBase(gmpy2.powmod(h, n, nsquare), nsquare, rows=rows)
+        self._piece_bits = -(-self._bits // tables)
+        base = gmpy2.powmod(h, n, nsquare)
+        combs = []
+        for _ in range(tables):
+            combs.append(Comb(base, nsquare, self._piece_bits, rows))
+            base = gmpy2.powmod(base, mpz(1) << self._piece_bits, nsquare)
+        self._combs = tuple(combs)
+        self._nsquare = nsquare
         self._key = public_key
         self._stock: deque[mpz] = deque()
         self._blinds: deque[_Blind] = deque()
@@ -284,7 +340,36 @@ class SubgroupNoise:
 
     def fresh(self) -> mpz:
         """A re-randomiser computed now (never one from the stock)."""
-        return self._base.pow(random_bits(self._bits))
+        return self.power(random_bits(self._bits))
+
+    def power(self, exponent: int | mpz) -> mpz:
+        """h_s^exponent mod n² for 0 ≤ exponent < 2^(|n| + 128) (:meth:`fresh` draws the exponent).
+
+        Raises:
+            InvalidInputError: The exponent is out of range.
+        """
+        x = mpz(exponent)
+        if not 0 <= x < (mpz(1) << self._bits):
+            raise InvalidInputError(f"a re-randomiser's exponent is below 2^{self._bits}")
+        mask = (mpz(1) << self._piece_bits) - 1
+        pieces = []
+        for comb in self._combs:
+            pieces.append((comb.table, comb.digits(x & mask)))
+            x >>= self._piece_bits
+        nsquare = self._nsquare
+        acc = mpz(1)
+        for column in range(self._combs[0].columns - 1, -1, -1):
+            acc = acc * acc % nsquare
+            for table, digits in pieces:
+                digit = digits[column]
+                if digit:
+                    acc = acc * table[digit] % nsquare
+        return acc
+
+    @property
+    def base(self) -> mpz:
+        """h_s, the generator of the re-randomisers."""
+        return self._combs[0].table[1]
 
     def take(self) -> mpz:
         """One re-randomiser: from the stock if any is left (each is handed out once), else fresh."""
@@ -375,16 +460,17 @@ def _log_uniform(low_bits: int, spread_bits: int) -> int:
 
 
 def _blinding(params: JudgeParameters, position: int) -> tuple[int, int]:
-    """The factor ρ_k and noise ε_k of the participant at 0-based ``position`` in the chain.
+    """The factor ρ_k and noise ε_k of the participant at 0-based ``position`` k in the chain.
 
-    ρ_k is log-uniform in [2^m, 2^(m+K)) (:meth:`JudgeParameters.floor_bits`,
-    :attr:`JudgeParameters.factor_bits`); ε_k is uniform in [0, ⌊ρ_k·2^(k·m)/p⌋), where 2^(k·m)
-    is the public lower bound on the product P_(k−1) of the factors before it (the participant
-    does not know P_(k−1) itself).
+    ρ_k is log-uniform in [2^(m_k), 2^(m_k + K)) (:meth:`JudgeParameters.floor_bits`,
+    :attr:`JudgeParameters.factor_bits`); ε_k is uniform in [0, ⌊ρ_k·F_(k−1)/p⌋), where
+    F_(k−1) = 2^(m_0 + … + m_(k−1)) (:meth:`JudgeParameters.prior_floor_bits`) is the public
+    lower bound on the product P_(k−1) of the factors before it (the participant does not know
+    P_(k−1) itself).
     """
-    m, p = params.floor_bits, params.participants
-    factor = _log_uniform(m, params.factor_bits)
-    return factor, secrets.randbelow(max(1, (factor << (position * m)) // p))
+    p = params.participants
+    factor = _log_uniform(params.floor_bits(position), params.factor_bits)
+    return factor, secrets.randbelow(max(1, (factor << params.prior_floor_bits(position)) // p))
 
 
 def _require(params: JudgeParameters, variant: JudgeVariant) -> None:

@@ -960,9 +960,13 @@ def partial_decrypt_batch(share: KeyShare, ciphertexts: Sequence[int]) -> BatchP
     the proof holds only if Π ε_j^(w_j) = 1. If some ε_j ≠ 1, its order is a product of primes
     of about |n|/2 bits (the order of G is n·p'q'), so for any fixed other weights at most one
     odd 128-bit w_j makes the product 1: a prover who tries Q hashings succeeds with
-    probability at most Q · 2^-127 (random-oracle model). The cost is one full-size
-    exponentiation per ciphertext (the partials themselves) plus one proof, instead of one
-    proof per ciphertext.
+    probability at most Q · 2^-127 (random-oracle model). The weights must be fixed after the
+    partials: weights hashed from the ciphertexts alone would be the same for every prover (so a
+    verifier would form C once per round, not once per prover), but a prover would know them
+    before choosing its partials, and c_i0·x^(w_1), c_i1·x^(−w_0) for any square x make
+    Π ε_j^(w_j) = 1 with two wrong partials: unsound (a test shows the forgery). The cost is one
+    full-size exponentiation per ciphertext (the partials themselves) plus one proof, instead of
+    one proof per ciphertext.
 
     Raises:
         InvalidInputError: Not 1..:data:`MAX_BATCH` ciphertexts, or one is not a unit of Z*_(n²).

@@ -28,8 +28,9 @@ every message through the training board (:class:`Board`, the ``TrainingBoard`` 
    (public computation).
 3. DV: everyone posts its batched partial decryptions of the packed finals with one proof
    (:func:`~offchain.crypto.threshold_paillier.partial_decrypt_batch`), and checks everyone
-   else's. A wrong partial is named on chain and the session is **aborted**
-   (not redone: a participant who cheats once would cheat again; the others keep their data).
+   else's, each as soon as it is posted. A wrong partial is named on chain and the session is
+   **aborted** (not redone: a participant who cheats once would cheat again; the others keep
+   their data).
 4. Everyone combines the partials into the verdicts I_j and steps its own weights exactly as
    :func:`offchain.learning.svm.gradient_step` does: the sums it needs are its own columns'
    G^i = Σ_j I_j y_j X^i_j, and G_b = Σ I_j y_j, C = Σ I_j, all known to it.
@@ -124,8 +125,8 @@ class Board(Protocol):
     def intermediate(self, round_: int, index: int, timeout_s: float) -> bytes:
         """Participant ``index``'s IV of ``round_``, waiting for it."""
 
-    def decryptions(self, round_: int, timeout_s: float) -> list[bytes]:
-        """Every participant's DV of ``round_`` in participant order, waiting for them."""
+    def decryption(self, round_: int, index: int, timeout_s: float) -> bytes:
+        """Participant ``index``'s DV of ``round_``, waiting for it."""
 
     def report_invalid(self, round_: int, accused: int) -> None:
         """Name participant ``accused`` for a wrong DV of ``round_`` (aborts the session)."""
@@ -659,20 +660,18 @@ class VerticalParticipant:
         with span("codec"):
             payload = encode_decryption(setup, mine)
         self.board.post_decryption(round_, payload)
-        verified = []
-        for i, payload in enumerate(self.board.decryptions(round_, self.timeout_s)):
-            if i == self.index:
-                verified.append(
-                    [tp.VerifiedPartial(mine.index, v, c) for v, c in zip(mine.values, packed, strict=True)]
-                )
-                continue
+        verified = {
+            self.index: [tp.VerifiedPartial(mine.index, v, c) for v, c in zip(mine.values, packed, strict=True)]
+        }
+        for i in sorted(range(p), key=lambda i: (i - self.index) % p)[1:]:  # the others, each checked once posted
+            payload = self.board.decryption(round_, i, self.timeout_s)
             try:
                 with span("codec"):
                     partial = decode_decryption(setup, payload)
                 if partial.index != i + 1:
                     raise tp.InvalidPartialError([i + 1], f"posted under index {partial.index}")
                 with span("verify"):
-                    verified.append(tp.verify_batch_partial(setup.public_key, packed, partial))
+                    verified[i] = tp.verify_batch_partial(setup.public_key, packed, partial)
             except (MalformedPayloadError, tp.InvalidPartialError) as exc:
                 logger.warning(
                     "participant %d: participant %d's DV of round %d is wrong: %s", self.index, i, round_, exc
@@ -682,7 +681,7 @@ class VerticalParticipant:
                     f"participant {i} posted a wrong partial decryption in round {round_}", i
                 ) from exc
         with span("combine"):
-            values = jc.unpack(params, tp.combine_batch(setup.public_key, verified), len(batch))
+            values = jc.unpack(params, tp.combine_batch(setup.public_key, [verified[i] for i in range(p)]), len(batch))
         return jc.verdicts(params, values, references)
 
     def _intermediate(

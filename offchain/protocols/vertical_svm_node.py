@@ -25,13 +25,14 @@ from typing import Any
 from eth_utils import keccak
 
 from offchain.atomic_io import atomic_write_bytes, atomic_write_text
+from offchain.chain.block_height import BlockHeight
 from offchain.chain.contracts import attach
 from offchain.chain.training_board import (
     BoardTimeoutError,
     SessionAbortedError,
+    SessionProgress,
     SessionStatus,
     TrainingBoardClient,
-    TrainingSession,
 )
 from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
@@ -136,12 +137,28 @@ class ChainBoard:
             f"the IV of participant {index} in round {round_}",
             timeout_s,
         )
-        values = self.client.intermediates(self.session_id, round_)
+        values = self.client.intermediates(self.session_id, round_, participant=self.session.participants[index])
         self.wait_s += time.perf_counter() - started
         for value in values:
             if value.index == index:
                 return value.payload
         raise ChainError(f"session {self.session_id}: no IV of participant {index} in round {round_}")
+
+    def decryption(self, round_: int, index: int, timeout_s: float) -> bytes:
+        """Participant ``index``'s DV of ``round_``, as soon as the board shows it posted (the others
+        may still be decrypting: checking this one's proof meanwhile takes it off the critical path)."""
+        started = time.perf_counter()
+        self._wait_until(
+            lambda s: s.round > round_ or (s.round == round_ and bool(s.decryption_mask >> index & 1)),
+            f"the DV of participant {index} in round {round_}",
+            timeout_s,
+        )
+        values = self.client.decryptions(self.session_id, round_, participant=self.session.participants[index])
+        self.wait_s += time.perf_counter() - started
+        for value in values:
+            if value.index == index:
+                return value.payload
+        raise ChainError(f"session {self.session_id}: no DV of participant {index} in round {round_}")
 
     def decryptions(self, round_: int, timeout_s: float) -> list[bytes]:
         """Every DV of the round, in participant order (the round advances when the last is posted)."""
@@ -151,22 +168,19 @@ class ChainBoard:
         self.wait_s += time.perf_counter() - started
         return [value.payload for value in values]
 
-    def _wait_until(self, ready: Callable[[TrainingSession], bool], what: str, timeout_s: float) -> None:
-        """Poll the chain's height, and the session's state (one view call) when a block came, until ``ready`` holds.
+    def _wait_until(self, ready: Callable[[SessionProgress], bool], what: str, timeout_s: float) -> None:
+        """Poll the chain's height (:class:`BlockHeight`), and the session's progress (one view
+        call) only when a block came, until ``ready`` holds.
 
         Raises:
             SessionAbortedError: The session was aborted meanwhile.
             BoardTimeoutError: Not within ``timeout_s``.
         """
-        from brownie import web3
-
         deadline = time.monotonic() + timeout_s
-        seen = -1
+        height = BlockHeight()
         while True:
-            height = web3.eth.block_number  # cheap for the node; the session is read only when it moved
-            if height != seen:
-                seen = height
-                state = self.client.get_session(self.session_id)
+            if height.moved():
+                state = self.client.progress(self.session_id)
                 if ready(state):
                     return
                 if state.status == SessionStatus.ABORTED:

@@ -5,6 +5,7 @@ against the chain, and the wait helpers' results, timeouts and aborts."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import threading
 import time
 
@@ -24,6 +25,7 @@ from offchain.chain.training_board import (
     TrainingSession,
     UnknownSessionError,
     combined_model_hash,
+    payload_gas_limit,
 )
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError
 from tests.helpers import KEY_FINGERPRINT, SAMPLE_COMMITMENT, STEP_TIMEOUT_S, sleep
@@ -177,6 +179,23 @@ def test_post_intermediate_returns_the_posted_value(client, participants, opened
     assert posted.gas_used > 0 and not posted.round_completed
 
 
+def test_a_post_of_the_largest_payload_fits_its_computed_gas_limit(client, participants, opened):
+    from brownie import web3
+
+    posted = client.post_intermediate(
+        sender=participants[0], session_id=opened.session_id, round_=0, payload=os.urandom(MAX_PAYLOAD_BYTES)
+    )
+    sent = web3.eth.get_transaction(posted.tx_hash)
+    assert sent["gas"] == payload_gas_limit(MAX_PAYLOAD_BYTES)
+    assert posted.gas_used < sent["gas"]
+
+
+@pytest.mark.parametrize("size", [0, MAX_PAYLOAD_BYTES + 1])
+def test_payload_gas_limit_refuses_a_size_no_payload_has(size):
+    with pytest.raises(InvalidInputError, match="payload_bytes"):
+        payload_gas_limit(size)
+
+
 @pytest.mark.parametrize("payload", [b"", bytes(MAX_PAYLOAD_BYTES + 1), "text"])
 def test_post_intermediate_checks_the_payload_before_sending(client, participants, opened, payload):
     with pytest.raises(InvalidInputError, match="payload"):
@@ -207,6 +226,39 @@ def test_intermediates_come_back_in_participant_order(client, participants, ivs_
     assert [v.index for v in values] == [0, 1, 2]
     assert [v.payload for v in values] == [iv(0), iv(1), iv(2)]
     assert [v.participant for v in values] == [p.address for p in participants]
+
+
+def test_intermediates_of_one_participant_are_only_its_own(client, participants, ivs_posted):
+    values = client.intermediates(ivs_posted, 0, participant=participants[1])
+    assert [(v.index, v.payload) for v in values] == [(1, iv(1))]
+
+
+def test_decryptions_of_one_participant_are_only_its_own(client, participants, ivs_posted):
+    for i in (0, 2):
+        client.post_decryption(sender=participants[i], session_id=ivs_posted, round_=0, payload=dv(i))
+    values = client.decryptions(ivs_posted, 0, participant=participants[2])
+    assert [(v.index, v.payload) for v in values] == [(2, dv(2))]
+
+
+def test_intermediates_refuse_a_malformed_participant_before_any_call(client, ivs_posted):
+    with pytest.raises(InvalidInputError, match="participant"):
+        client.intermediates(ivs_posted, 0, participant="0x1234")
+
+
+def test_progress_reports_the_round_and_who_posted(client, participants, opened):
+    client.post_intermediate(sender=participants[0], session_id=opened.session_id, round_=0, payload=iv(0))
+    progress = client.progress(opened.session_id)
+    assert (progress.status, progress.round, progress.intermediate_mask, progress.decryption_mask) == (
+        SessionStatus.TRAINING,
+        0,
+        0b001,
+        0,
+    )
+
+
+def test_progress_of_an_unknown_session_raises_unknown_session(client):
+    with pytest.raises(UnknownSessionError):
+        client.progress(999)
 
 
 def test_intermediates_of_a_round_only_are_returned(client, participants, opened):

@@ -136,3 +136,53 @@ def test_malformed_batch_values_raise_only_project_errors(values):
 
 def _proof(partial):
     return partial.commitment_c, partial.commitment_v, partial.response
+
+
+def _prove(share, ciphertexts, values):
+    """The batch proof an honest-witness prover makes for whatever partials it posts."""
+    pk = share.public_key
+    cs, cis = [gmpy2.mpz(c) for c in ciphertexts], [gmpy2.mpz(v) for v in values]
+    seed, weights = tp._batch_weights(pk, share.index, cs, cis)
+    c4, ci2 = tp._batch_bases(pk, cs, cis, weights)
+    r = gmpy2.mpz(random.getrandbits(pk.mask_bits))
+    a, b = gmpy2.powmod(c4, r, pk.nsquare), gmpy2.powmod(pk.v, r, pk.nsquare)
+    e = tp._batch_challenge(pk, share.index, seed, c4, ci2, a, b)
+    return tp.BatchPartialDecryption(
+        share.index, tuple(int(v) for v in cis), int(a), int(b), int(r + e * share.witness)
+    )
+
+
+def _cancelling_under(weights, pk, values):
+    """Partials wrong by g^(w_1) and g^(−w_0): their errors cancel in Π ε_j^(w_j) for these weights."""
+    g = gmpy2.mpz(pk.n + 1)  # a square of order n
+    forged = list(values)
+    forged[0] = forged[0] * gmpy2.powmod(g, weights[1], pk.nsquare) % pk.nsquare
+    forged[1] = forged[1] * gmpy2.powmod(g, -weights[0], pk.nsquare) % pk.nsquare
+    return [int(v) for v in forged]
+
+
+def test_weights_known_before_the_partials_would_let_cancelling_errors_through(keys, batch, partials):
+    """Why the weights hash the partials too: weights drawn from the ciphertexts alone (the same
+    for every prover) are known before the partials are chosen, and two wrong partials then pass."""
+    pk, shares = keys
+    cs = [gmpy2.mpz(c) for c in batch[1]]
+    weights = [gmpy2.mpz(random.Random(j).getrandbits(128) | 1) for j in range(len(cs))]
+    forged = _cancelling_under(weights, pk, partials[0].values)
+    c4, ci2 = tp._batch_bases(pk, cs, [gmpy2.mpz(v) for v in forged], weights)
+    assert forged != list(partials[0].values)
+    assert ci2 == gmpy2.powmod(c4, shares[0].witness, pk.nsquare)  # the proof's statement holds
+
+
+def test_cancelling_errors_with_a_fresh_proof_are_caught_and_named(keys, batch, partials):
+    pk, shares = keys
+    weights = [gmpy2.mpz(random.Random(j).getrandbits(128) | 1) for j in range(len(batch[1]))]
+    forged = _prove(shares[1], batch[1], _cancelling_under(weights, pk, partials[1].values))
+    with pytest.raises(tp.InvalidPartialError) as info:
+        tp.verify_batch_partial(pk, batch[1], forged)
+    assert info.value.parties == (2,)
+
+
+def test_an_honest_proof_made_by_the_test_prover_verifies(keys, batch, partials):
+    """The control of the test above: the same prover with the right partials is accepted."""
+    pk, shares = keys
+    assert len(tp.verify_batch_partial(pk, batch[1], _prove(shares[1], batch[1], partials[1].values))) == len(batch[1])
