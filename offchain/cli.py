@@ -179,37 +179,17 @@ class ProgressClient(StorageClient):
         self.base_url = base_url
         self._progress = progress
 
-    def store_file(
-        self,
-        *,
-        file_id: bytes,
-        ciphertext: bytes,
-        sealed_key: pre.SealedKey,
-        owner_signature: bytes,
-        on_sent: Callable[[int, int], None] | None = None,
-    ) -> str:
-        """Upload as ``StorageClient.store_file`` does, through the progress bar."""
+    def store_file(self, *, on_sent: Callable[[int, int], None] | None = None, **upload: Any) -> str:
+        """Upload as ``StorageClient.store_file`` does (same arguments), through the progress bar."""
         if self._progress is None or on_sent is not None:
-            return super().store_file(
-                file_id=file_id,
-                ciphertext=ciphertext,
-                sealed_key=sealed_key,
-                owner_signature=owner_signature,
-                on_sent=on_sent,
-            )
+            return super().store_file(on_sent=on_sent, **upload)
         progress = self._progress
-        task = progress.add_task(f"upload to {self.name}", total=len(ciphertext))
+        task = progress.add_task(f"upload to {self.name}", total=None)
 
         def advance(slice_bytes: int, total_bytes: int) -> None:
             progress.update(task, advance=slice_bytes, total=total_bytes)
 
-        return super().store_file(
-            file_id=file_id,
-            ciphertext=ciphertext,
-            sealed_key=sealed_key,
-            owner_signature=owner_signature,
-            on_sent=advance,
-        )
+        return super().store_file(on_sent=advance, **upload)
 
     def fetch(
         self, file_id: bytes, download_token: bytes, *, on_chunk: Callable[[int, int | None], None] | None = None

@@ -9,6 +9,10 @@ verdict counts, timings) atomically to the spec's result path; the partial model
 what it posts on chain, so anyone can check the published file against the board.
 
     python -m offchain.protocols.vertical_svm_node spec.json
+
+Exit codes: 0 trained; 2 usage; 3 the session was aborted (a participant posted a wrong partial
+decryption and was named on chain, whoever noticed it first, or the session stalled and was
+aborted); 1 any other error.
 """
 
 from __future__ import annotations
@@ -118,47 +122,61 @@ class ChainBoard:
         self.post_s = self.wait_s = 0.0
 
     def post_intermediate(self, round_: int, payload: bytes) -> None:
-        """Post this participant's IV."""
-        started = time.perf_counter()
-        self.client.post_intermediate(sender=self.sender, session_id=self.session_id, round_=round_, payload=payload)
-        self.post_s += time.perf_counter() - started
+        """Post this participant's IV.
+
+        Raises:
+            SessionAbortedError: The session was aborted before the post (by another
+                participant's report of a wrong partial decryption, or for a stall).
+        """
+        self._post(self.client.post_intermediate, f"posting the IV of round {round_}", round_, payload)
 
     def post_decryption(self, round_: int, payload: bytes) -> None:
-        """Post this participant's DV."""
+        """Post this participant's DV.
+
+        Raises:
+            SessionAbortedError: The session was aborted before the post.
+        """
+        self._post(self.client.post_decryption, f"posting the DV of round {round_}", round_, payload)
+
+    def _post(self, send: Callable[..., Any], what: str, round_: int, payload: bytes) -> None:
         started = time.perf_counter()
-        self.client.post_decryption(sender=self.sender, session_id=self.session_id, round_=round_, payload=payload)
-        self.post_s += time.perf_counter() - started
+        try:
+            send(sender=self.sender, session_id=self.session_id, round_=round_, payload=payload)
+        except TransactionRevertedError:
+            # Another participant may have aborted the session while this one computed: that is
+            # the protocol's outcome, not this participant's error.
+            if self.client.progress(self.session_id).status == SessionStatus.ABORTED:
+                raise SessionAbortedError(self.session_id, what) from None
+            raise
+        finally:
+            self.post_s += time.perf_counter() - started
 
     def intermediate(self, round_: int, index: int, timeout_s: float) -> bytes:
         """Participant ``index``'s IV of ``round_``, once the board shows it posted."""
-        started = time.perf_counter()
-        self._wait_until(
-            lambda s: s.round > round_ or (s.round == round_ and bool(s.intermediate_mask >> index & 1)),
-            f"the IV of participant {index} in round {round_}",
-            timeout_s,
-        )
-        values = self.client.intermediates(self.session_id, round_, participant=self.session.participants[index])
-        self.wait_s += time.perf_counter() - started
-        for value in values:
-            if value.index == index:
-                return value.payload
-        raise ChainError(f"session {self.session_id}: no IV of participant {index} in round {round_}")
+        return self._posted("IV", round_, index, timeout_s)
 
     def decryption(self, round_: int, index: int, timeout_s: float) -> bytes:
         """Participant ``index``'s DV of ``round_``, as soon as the board shows it posted (the others
         may still be decrypting: checking this one's proof meanwhile takes it off the critical path)."""
+        return self._posted("DV", round_, index, timeout_s)
+
+    def _posted(self, kind: str, round_: int, index: int, timeout_s: float) -> bytes:
+        """Participant ``index``'s IV or DV (``kind``) of ``round_``: wait for the board's mask to
+        show it, then read that participant's post alone."""
         started = time.perf_counter()
+        mask = "intermediate_mask" if kind == "IV" else "decryption_mask"
         self._wait_until(
-            lambda s: s.round > round_ or (s.round == round_ and bool(s.decryption_mask >> index & 1)),
-            f"the DV of participant {index} in round {round_}",
+            lambda s: s.round > round_ or (s.round == round_ and bool(getattr(s, mask) >> index & 1)),
+            f"the {kind} of participant {index} in round {round_}",
             timeout_s,
         )
-        values = self.client.decryptions(self.session_id, round_, participant=self.session.participants[index])
+        read = self.client.intermediates if kind == "IV" else self.client.decryptions
+        values = read(self.session_id, round_, participant=self.session.participants[index])
         self.wait_s += time.perf_counter() - started
         for value in values:
             if value.index == index:
                 return value.payload
-        raise ChainError(f"session {self.session_id}: no DV of participant {index} in round {round_}")
+        raise ChainError(f"session {self.session_id}: no {kind} of participant {index} in round {round_}")
 
     def decryptions(self, round_: int, timeout_s: float) -> list[bytes]:
         """Every DV of the round, in participant order (the round advances when the last is posted)."""
@@ -282,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         run_node(NodeSpec.from_json(Path(args[0]).read_text()))
-    except TrainingAbortedError as exc:
+    except (TrainingAbortedError, SessionAbortedError) as exc:
         logger.error("aborted: %s", exc)
         return 3
     except OffchainError as exc:

@@ -458,3 +458,31 @@ def test_event_logs_are_typed_event_logs(client, ivs_posted):
     """The readers go through offchain.chain.events (range-chunked, typed)."""
     logs = board_module.get_events(client.contract, "IntermediatePosted", from_block=client.from_block)
     assert all(isinstance(log, EventLog) for log in logs)
+
+
+# --- a participant process's board (offchain.protocols.vertical_svm_node.ChainBoard) --------
+
+
+def test_a_participants_post_after_the_session_was_aborted_raises_session_aborted(
+    client, participants, opened, stranger, tmp_path
+):
+    """Another participant may abort the session (a wrong partial named) while this one computes:
+    its post then reverts, and that is the protocol's outcome (exit 3), not an unexpected error."""
+    from offchain.protocols.vertical_svm_node import ChainBoard
+
+    board = ChainBoard(client, opened.session_id, participants[0], tmp_path / "model")
+    sleep(STEP_TIMEOUT_S + 1)
+    client.abort_stalled(sender=stranger, session_id=opened.session_id)
+    with pytest.raises(SessionAbortedError, match="posting the IV of round 0"):
+        board.post_intermediate(0, iv(0))
+
+
+def test_a_participants_post_refused_for_another_reason_raises_the_contracts_error(
+    client, participants, opened, tmp_path
+):
+    from offchain.protocols.vertical_svm_node import ChainBoard
+
+    board = ChainBoard(client, opened.session_id, participants[1], tmp_path / "model")
+    with pytest.raises(TransactionRevertedError) as caught:
+        board.post_intermediate(1, iv(1))  # the session is in round 0
+    assert caught.value.error_name == "TrainingBoardWrongRound"
