@@ -243,10 +243,14 @@ def _guarded(contract: Any, function: str, action: Callable[[], T]) -> T:
         raise
 
 
-def transact(contract: Any, function: str, *args: Any, sender: Any, value_wei: int = 0) -> Any:
+def transact(
+    contract: Any, function: str, *args: Any, sender: Any, value_wei: int = 0, gas_limit: int | None = None
+) -> Any:
     """Send a transaction calling ``contract.function(*args)`` from ``sender``, with ``value_wei`` attached.
 
     ``sender`` is any signer :func:`~offchain.chain.addresses.require_signer` accepts.
+    ``gas_limit``: the transaction's gas limit, when the caller knows a bound (no estimate is
+    made then; on local chains Brownie otherwise claims the block's whole gas).
 
     Returns:
         Brownie's ``TransactionReceipt``, already confirmed.
@@ -258,7 +262,11 @@ def transact(contract: Any, function: str, *args: Any, sender: Any, value_wei: i
     receipts.install()
     method = getattr(contract, function)
     signer = require_signer(sender)
-    params = {"from": signer, "value": value_wei} if value_wei else {"from": signer}
+    params: dict[str, Any] = {"from": signer}
+    if value_wei:
+        params["value"] = value_wei
+    if gas_limit is not None:
+        params["gas_limit"] = require_uint(gas_limit, "gas_limit", low=21_000, high=(1 << 64) - 1)
     receipt = _guarded(contract, function, lambda: method(*args, params))
     logger.debug("%s.%s mined in block %s, gas %s", contract._name, function, receipt.block_number, receipt.gas_used)
     return receipt

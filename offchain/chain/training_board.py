@@ -53,10 +53,9 @@ from typing import Any, TypeVar
 
 from eth_utils import keccak, to_checksum_address
 
-from offchain.chain import receipts
-from offchain.chain.addresses import AddressLike, require_address, require_signer
+from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.block_height import BlockHeight
-from offchain.chain.contracts import ContractClient, _guarded, call, require_bytes32, require_uint, transact
+from offchain.chain.contracts import ContractClient, call, require_bytes32, require_uint, transact
 from offchain.chain.events import EventLog, get_events
 from offchain.errors import ChainError, IntegrityError, InvalidInputError, TransactionRevertedError
 
@@ -825,9 +824,7 @@ class TrainingBoardClient(ContractClient):
 
     def _transact(self, session_id: int, function: str, *args: Any, sender: Any, gas_limit: int | None = None) -> Any:
         try:
-            if gas_limit is None:
-                return transact(self.contract, function, *args, sender=sender)
-            return _transact_with_gas_limit(self.contract, function, *args, sender=sender, gas_limit=gas_limit)
+            return transact(self.contract, function, *args, sender=sender, gas_limit=gas_limit)
         except TransactionRevertedError as exc:
             raise _known(exc, session_id) from exc
 
@@ -856,14 +853,6 @@ def payload_gas_limit(payload_bytes: int) -> int:
     size = require_uint(payload_bytes, "payload_bytes", low=1, high=MAX_PAYLOAD_BYTES)
     words = -(-size // 32)
     return 100_000 + 40 * size + words * words // 256
-
-
-def _transact_with_gas_limit(contract: Any, function: str, *args: Any, sender: Any, gas_limit: int) -> Any:
-    """:func:`~offchain.chain.contracts.transact` with the gas limit given (no estimate, no block-limit claim)."""
-    receipts.install()
-    method = getattr(contract, function)
-    params = {"from": require_signer(sender), "gas_limit": gas_limit}
-    return _guarded(contract, function, lambda: method(*args, params))
 
 
 def _session_id(value: int) -> int:

@@ -190,6 +190,22 @@ def test_a_post_of_the_largest_payload_fits_its_computed_gas_limit(client, parti
     assert posted.gas_used < sent["gas"]
 
 
+@pytest.mark.parametrize("gas_limit", [20_999, 1 << 64, -1])
+def test_transact_refuses_a_gas_limit_no_transaction_can_have(client, participants, opened, gas_limit):
+    from offchain.chain.contracts import transact
+
+    with pytest.raises(InvalidInputError, match="gas_limit"):
+        transact(
+            client.contract,
+            "postIntermediate",
+            opened.session_id,
+            0,
+            iv(0),
+            sender=participants[0],
+            gas_limit=gas_limit,
+        )
+
+
 @pytest.mark.parametrize("size", [0, MAX_PAYLOAD_BYTES + 1])
 def test_payload_gas_limit_refuses_a_size_no_payload_has(size):
     with pytest.raises(InvalidInputError, match="payload_bytes"):
