@@ -42,14 +42,16 @@ Merkle leaves are hashed in a second thread. Nothing is acknowledged before
 (fsynced) and committed its index row. Otherwise (an S3 store, a client that declares no hash)
 the body is read into memory (bounded by ``max_upload_bytes``) and checked whole.
 
-A download is served from the blob store, checked against its locator (the SHA-256 of ``f*``):
-files up to 64 KiB are read and checked before the answer starts, in the event loop itself (a
-thread hop cost more than the read; with 32 concurrent clients the hops queued); files up to
-2 MiB in a folder store are read in one read and hashed in a thread while they are sent, their last byte held
-back until the digest matched (:class:`_CheckedBlobResponse`); larger ones stream in 1 MiB
-reads (:meth:`CloudServer.open_file`) with their ``Content-Length``. Past 64 KiB, a blob that
+A download is served from the blob store, checked against its locator (the SHA-256 of ``f*``).
+From a folder store, after one gate check and a stat: files up to 64 KiB are read and checked
+before the answer starts (:meth:`FilesystemBlobStore.get`), in the event loop itself (a thread
+hop cost more than the read; with 32 concurrent clients the hops queued); files up to 2 MiB are
+read in one read and hashed in a thread while they are sent, their last byte held back until
+the digest matched (:class:`_CheckedBlobResponse`); larger ones stream in 1 MiB reads checked as
+read (:meth:`FilesystemBlobStore.open`) with their ``Content-Length``. Past 64 KiB, a blob that
 no longer hashes to its locator cuts the response short at its end: the client never gets all
-of its declared length.
+of its declared length. From another store (S3), files up to 2 MiB are read and checked before
+the answer starts, larger ones streamed (:meth:`CloudServer.open_file`).
 """
 
 from __future__ import annotations
@@ -310,71 +312,52 @@ _WHOLE_DOWNLOAD_BYTES = 2 << 20
 _CHECK_FIRST_BYTES = 64 << 10
 
 
-def _check_blob(data: bytes, locator: str) -> bytes:
-    """``data`` if it hashes to ``locator``.
+def _folder_blob(server: CloudServer, file_id: bytes, token: bytes) -> tuple[str, int]:
+    """The locator of the file's blob in a folder store, once ``token`` passed the gate, and the
+    blob's size (a stat). Cheap enough for the event loop: the index row is read from the
+    database on a file's first download only, then cached.
 
     Raises:
-        IntegrityError: if it does not (the blob was corrupted or tampered with on disk).
-    """
-    found = hashlib.sha256(data).digest()
-    if found != parse_locator(locator):
-        raise IntegrityError(f"blob {locator} is corrupted or was tampered with: it hashes to 0x{found.hex()}")
-    return data
-
-
-def _read_checked_small(server: CloudServer, file_id: bytes, token: bytes) -> bytes | None:
-    """The file if its blob is in a folder store and at most :data:`_CHECK_FIRST_BYTES` long, read
-    and checked against its locator; ``None`` for a larger one. Cheap enough to run in the event
-    loop (a stat, one read of at most 64 KiB, its hash; the index row is read from the database
-    on a file's first download only, then cached): no thread hop for the many small downloads.
+        StorageError: if the blob is missing from the store.
     """
     assert isinstance(server.store, FilesystemBlobStore)
     locator = server.blob_locator(file_id, token)
     try:
-        with server.store.path_for(locator).open("rb", buffering=0) as raw:
-            if os.fstat(raw.fileno()).st_size > _CHECK_FIRST_BYTES:
-                return None
-            whole = raw.readall()
+        return locator, server.store.path_for(locator).stat().st_size
     except FileNotFoundError:
         raise StorageError(f"{server.name}: blob {locator} is missing from the store") from None
-    return _check_blob(whole, locator)
+
+
+def _read_unverified(store: FilesystemBlobStore, locator: str) -> bytes:
+    """The blob's bytes in one read, NOT checked: the caller checks them against ``locator``.
+
+    Raises:
+        StorageError: if the blob is missing from the store.
+    """
+    try:
+        return store.path_for(locator).read_bytes()
+    except FileNotFoundError:
+        raise StorageError(f"blob {locator} is missing from the store") from None
 
 
 def _open_download(
     server: CloudServer, file_id: bytes, token: bytes
-) -> tuple[bytes | None, bytes | None, BinaryIO | None, int | None]:
-    """What a download sends, once ``token`` passed the gate.
+) -> tuple[bytes | None, BinaryIO | None, int | None]:
+    """For a store other than a folder: ``(whole, None, size)`` for a small file, read and
+    checked; ``(None, stream, size)`` otherwise.
 
-    Returns:
-        ``(whole, None, None, size)``: a small file, read and checked; ``(whole, digest, None,
-        size)``: a file up to :data:`_WHOLE_DOWNLOAD_BYTES` in a filesystem store, read
-        UNVERIFIED in one read, to be checked against ``digest`` (its locator) while it is sent;
-        ``(None, None, stream, size)`` otherwise (a stream checked as it is read). ``size`` is
-        the blob's length when known (sent as ``Content-Length``: cheaper to frame than
-        chunks on both sides), else ``None``.
+    ``size`` is the blob's length when the store's stream is a local file (sent as
+    ``Content-Length``: cheaper to frame than chunks on both sides), else ``None``.
     """
-    if isinstance(server.store, FilesystemBlobStore):
-        locator = server.blob_locator(file_id, token)
-        path = server.store.path_for(locator)
-        try:
-            with path.open("rb", buffering=0) as raw:
-                size = os.fstat(raw.fileno()).st_size
-                if size <= _WHOLE_DOWNLOAD_BYTES:
-                    whole = raw.readall()
-                    if size > _CHECK_FIRST_BYTES:
-                        return whole, parse_locator(locator), None, size
-                    return _check_blob(whole, locator), None, None, size
-        except FileNotFoundError:
-            raise StorageError(f"{server.name}: blob {locator} is missing from the store") from None
     stream = server.open_file(file_id, token)
     try:
-        length: int | None = os.fstat(stream.fileno()).st_size
+        size: int | None = os.fstat(stream.fileno()).st_size
     except (OSError, io.UnsupportedOperation, AttributeError):
-        length = None
-    if length is not None and length <= _WHOLE_DOWNLOAD_BYTES:
+        size = None
+    if size is not None and size <= _WHOLE_DOWNLOAD_BYTES:
         with stream:
-            return stream.read(), None, None, length  # read to the end: checked against the locator
-    return None, None, stream, length
+            return stream.read(), None, size  # read to the end: checked against the locator
+    return None, stream, size
 
 
 class _CheckedBlobResponse(Response):
@@ -570,15 +553,20 @@ def create_app(
     async def download(file_id: str, request: Request) -> Response:
         fid = _file_id(file_id)
         token = _hex_header(request, "x-download-token")
+        stream: BinaryIO | None
+        size: int | None
         if isinstance(server.store, FilesystemBlobStore):
-            small = _read_checked_small(server, fid, token)  # in the loop: no thread hop
+            locator, size = _folder_blob(server, fid, token)
+            if size <= _CHECK_FIRST_BYTES:  # read and checked (get) in the loop: no thread hop
+                return Response(server.store.get(locator), media_type="application/octet-stream")
+            if size <= _WHOLE_DOWNLOAD_BYTES:  # one read, checked while it is sent
+                whole = await asyncio.to_thread(_read_unverified, server.store, locator)
+                return _CheckedBlobResponse(whole, parse_locator(locator))
+            stream = await asyncio.to_thread(server.store.open, locator)  # checked as read
+        else:
+            small, stream, size = await asyncio.to_thread(_open_download, server, fid, token)
             if small is not None:
                 return Response(small, media_type="application/octet-stream")
-        whole, digest, stream, size = await asyncio.to_thread(_open_download, server, fid, token)
-        if whole is not None and digest is not None:
-            return _CheckedBlobResponse(whole, digest)
-        if whole is not None:
-            return Response(whole, media_type="application/octet-stream")
         assert stream is not None
 
         def chunks() -> Iterator[bytes]:  # Starlette reads a sync iterator in its thread pool
