@@ -109,7 +109,7 @@ from dataclasses import dataclass
 import gmpy2
 from gmpy2 import mpz
 
-from offchain.crypto.modexp import Comb, powmod_jobs
+from offchain.crypto.modexp import Comb, comb_product, powmod_jobs
 from offchain.crypto.paillier import EncodingOverflowError
 from offchain.crypto.primes import random_bits, random_unit
 from offchain.crypto.threshold_paillier import ThresholdKey
@@ -354,17 +354,9 @@ class SubgroupNoise:
         mask = (mpz(1) << self._piece_bits) - 1
         pieces = []
         for comb in self._combs:
-            pieces.append((comb.table, comb.digits(x & mask)))
+            pieces.append((comb, comb.digits(x & mask)))
             x >>= self._piece_bits
-        nsquare = self._nsquare
-        acc = mpz(1)
-        for column in range(self._combs[0].columns - 1, -1, -1):
-            acc = acc * acc % nsquare
-            for table, digits in pieces:
-                digit = digits[column]
-                if digit:
-                    acc = acc * table[digit] % nsquare
-        return acc
+        return comb_product(self._nsquare, pieces)
 
     @property
     def base(self) -> mpz:

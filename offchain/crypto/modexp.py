@@ -41,6 +41,7 @@ __all__ = [
     "POWMOD_THREADS",
     "Comb",
     "FixedBase",
+    "comb_product",
     "multi_exp",
     "powmod_jobs",
     "product_of_powers",
@@ -144,7 +145,14 @@ def multi_exp(modulus: mpz, terms: Iterable[tuple[FixedBase | mpz | int, int | m
             result = result * gmpy2.powmod(mpz(base), e, modulus) % modulus
     if not combed:
         return result
-    columns = max(comb.columns for comb, _ in combed)
+    return comb_product(modulus, combed) * result % modulus
+
+
+def comb_product(modulus: mpz, combed: Sequence[tuple[Comb, Sequence[int]]]) -> mpz:
+    """Π base^exponent mod ``modulus`` over ``combed``, each exponent given by its comb's column
+    digits (:meth:`Comb.digits`): one evaluation whose squarings every comb shares (Lim and Lee,
+    CRYPTO '94), as many squarings as the widest comb has columns."""
+    columns = max((comb.columns for comb, _ in combed), default=0)
     acc = mpz(1)
     for column in range(columns - 1, -1, -1):
         acc = acc * acc % modulus
@@ -153,7 +161,7 @@ def multi_exp(modulus: mpz, terms: Iterable[tuple[FixedBase | mpz | int, int | m
                 digit = digits[column]
                 if digit:
                     acc = acc * comb.table[digit] % modulus
-    return acc * result % modulus
+    return acc
 
 
 #: Window of :func:`product_of_powers` (tables of 2^4 powers per base).
