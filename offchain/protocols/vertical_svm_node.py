@@ -178,14 +178,6 @@ class ChainBoard:
                 return value.payload
         raise ChainError(f"session {self.session_id}: no {kind} of participant {index} in round {round_}")
 
-    def decryptions(self, round_: int, timeout_s: float) -> list[bytes]:
-        """Every DV of the round, in participant order (the round advances when the last is posted)."""
-        started = time.perf_counter()
-        self._wait_until(lambda s: s.round > round_, f"every DV of round {round_}", timeout_s)
-        values = self.client.decryptions(self.session_id, round_)
-        self.wait_s += time.perf_counter() - started
-        return [value.payload for value in values]
-
     def _wait_until(self, ready: Callable[[SessionProgress], bool], what: str, timeout_s: float) -> None:
         """Poll the chain's height (:class:`BlockHeight`), and the session's progress (one view
         call) only when a block came, until ``ready`` holds.
