@@ -133,15 +133,18 @@ class StorageClient:
         """The locator the service gives the file whose ``K_f**`` is ``index_hash``."""
         return f"{LOCATOR_SCHEME}{self.name}/{index_hash.hex()}"
 
+    def _identity(self, method: str, path: str, body: bytes) -> dict[str, str]:
+        """The headers that sign ``method path`` with ``body`` by this client's key."""
+        if self._key is None:
+            raise errors.InvalidInputError("this request must be signed: the client was made without a private_key")
+        return sign_request(
+            self._key, chain_id=self.chain_id, service=self.name, method=method, path=path, body=body
+        ).as_dict()
+
     def _signed(
         self, method: str, path: str, *, content: bytes = b"", headers: dict[str, str] | None = None
     ) -> httpx.Response:
-        if self._key is None:
-            raise errors.InvalidInputError("this request must be signed: the client was made without a private_key")
-        identity = sign_request(
-            self._key, chain_id=self.chain_id, service=self.name, method=method, path=path, body=content
-        )
-        sent = {**(headers or {}), **identity.as_dict()}
+        sent = {**(headers or {}), **self._identity(method, path, content)}
         response = self._http.request(method, path, content=_body(content, sent), headers=sent)
         raise_for_error(response)
         return response
@@ -159,18 +162,13 @@ class StorageClient:
 
         ``on_sent(slice_bytes, total_bytes)`` is called as the body goes out (a progress bar).
         """
-        if self._key is None:
-            raise errors.InvalidInputError("an upload must be signed: the client was made without a private_key")
         path = f"/files/{file_id.hex()}"
         body = ciphertext if isinstance(ciphertext, bytes) else bytes(ciphertext)
-        identity = sign_request(
-            self._key, chain_id=self.chain_id, service=self.name, method="PUT", path=path, body=body
-        )
         headers = {
             "content-type": "application/octet-stream",
             "x-sealed-key": sealed_key.to_bytes().hex(),
             "x-owner-signature": owner_signature.hex(),
-            **identity.as_dict(),
+            **self._identity("PUT", path, body),
         }
         answer = self._bulk.request("PUT", path, headers=headers, body=body, on_sent=on_sent)
         raise_for_error(answer)
