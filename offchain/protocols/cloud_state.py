@@ -36,7 +36,9 @@ and folder are fsynced. A process crash (SIGKILL) loses no commit of either. A p
 roll back an intent whose upload had not reached step (3): the blob, if already renamed into
 place, then stays as an unindexed stray (complete, never served, since nothing indexes it); no
 index row can survive without its blob, and no acknowledged upload is lost (the synced commit of
-step (3) precedes the acknowledgement and makes every earlier commit durable with it).
+step (3) precedes the acknowledgement and makes every earlier commit durable with it). The
+power-loss claims assume a disk and file system that honour fsync (no volatile write cache
+that lies about it); the tests kill the process (SIGKILL), they cannot cut the power.
 
 Caveats: a blob store shared by several servers with *separate* databases can hold one blob
 for two of them (blobs are content-addressed); an intent records whether the blob was there
