@@ -15,7 +15,8 @@ re-randomisers computed before the session, excluded):
 
     bcw_total_s_2048                 the default (chained) judge, 1 verdict per joint decryption (its
                                      blinding spread K in factor_bits_slots1), the default key (additive
-                                     shares: partials c^(2 d_i), |d_i| ≈ |n| + 128), on Anvil by default
+                                     shares: partials c^(2 d_i), |d_i| ≈ |n|/2 + 130, the last ≈ |n|),
+                                     on Anvil by default
     bcw_total_s_2048_ganache         the same training on Ganache (a second chain started by this run)
     bcw_total_s_2048_shamir          the same training with the Shamir-shared (3, 3) key (c^(2Δ s_i), ≈ 2|n| bits)
     bcw_total_additive_over_shamir   the ratio of the two (same run; bcw_cpu_additive_over_shamir: of

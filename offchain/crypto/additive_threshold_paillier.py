@@ -12,16 +12,19 @@ multiple of λ) with the additive (n-out-of-n) integer sharing of Damgård and K
 ("Practical threshold RSA signatures without a trusted dealer", EUROCRYPT 2001, §3) and of
 Hazay, Mikkelsen, Rabin, Toft, Nicolosi ("Efficient RSA key generation and threshold Paillier in
 the two-party setting", CT-RSA 2012 / J. Cryptology 2019, §5.1: additive shares of an integer
-multiple of φ(N) with statistical hiding). Partials are c^(2 d_i) with |d_i| ≈ |λ| + σ ≈ |n| + 128
-bits: about half the exponent of the Shamir scheme, so half the time of every partial decryption.
+multiple of φ(N) with statistical hiding). Partials are c^(2 d_i): for p − 1 parties |d_i| ≈
+|n|/2 + σ ≈ 1,154 bits at 2048 bits, for the last one |d_p| ≈ |λ| ≈ |n|; the Shamir scheme's
+are ≈ 2|n| bits each, so a joint decryption takes about a third of its exponentiation work
+(and two thirds of that of shares of |λ| + σ bits each, which an earlier version dealt).
 
 * **Key generation** (:func:`generate_additive_keypair`, a trusted dealer as in the research).
   Safe primes P = 2P' + 1, Q = 2Q' + 1, n = PQ, λ = 2P'Q'. A random base
   g = (1 + n)^a · b^n mod n² for a ∈ Z*_n, b ∈ Z*_n uniform (both then forgotten). With
-  B = |λ| + σ (σ = :data:`STATISTICAL_BITS` = 128): shares d_1 … d_(p−1) uniform in [0, 2^B);
-  T = c·λ for the smallest integer c with T ≥ (p − 1)·2^B; d_p = T − Σ_(i<p) d_i, which lies in
-  [0, p·2^B). Public: n, g, θ = L(g^T mod n²) = a·T mod n, B, a random square v of Z*_(n²) and
-  v_i = v^(d_i).
+  B = ⌈|n|/2⌉ + 2 + σ (σ = :data:`STATISTICAL_BITS` = 128; :func:`share_bits_for`): shares
+  d_1 … d_(p−1) uniform in [0, 2^B); T = c·λ for the smallest integer c with T ≥ (p − 1)·2^B
+  (c = 1: (p − 1)·2^B is far below λ); d_p = T − Σ_(i<p) d_i, which lies in
+  (T − (p − 1)·2^B, T]. Public: n, g, θ = L(g^T mod n²) = a·T mod n, B, a random square v of
+  Z*_(n²) and v_i = v^(d_i).
 * **Encryption**: E(m) = g^m · u mod n² with u a noise r^n or a re-randomiser of the
   n-th residues (:class:`~offchain.crypto.joint_comparison.SubgroupNoise`); signed m with
   |m| < n/2, through a comb table of g and of g^-1 (:meth:`AdditivePublicKey.plaintext_power`).
@@ -32,28 +35,32 @@ bits: about half the exponent of the Shamir scheme, so half the time of every pa
   (:func:`~offchain.crypto.threshold_paillier.partial_decrypt`,
   :func:`~offchain.crypto.threshold_paillier.partial_decrypt_batch`,
   :func:`~offchain.crypto.threshold_paillier.verify_batch_partial`): c_i = c^(2 d_i), a
-  Chaum–Pedersen proof that log_{c⁴}(c_i²) = log_v(v_i), its mask r of |p·2^B| + 256 + 128 bits.
+  Chaum–Pedersen proof that log_{c⁴}(c_i²) = log_v(v_i), its mask r of
+  |(p − 1)·2^B + n/2| + 256 + 128 bits.
 * **Combination** (:func:`~offchain.crypto.threshold_paillier.combine`, which refuses fewer than
   p partials with :class:`~offchain.crypto.threshold_paillier.InsufficientSharesError`):
   Π c_i = c^(2T); for c = g^m·u, u^(2T) = 1 (λ | T) and g^(2Tm) = (1 + n)^(2aTm), so
   M = L(Π c_i) · (2θ)^-1 mod n.
 
-**Why the shares hide λ** (statistical, σ = 128). First, c is public but says nothing new:
-λ = (n + 1 − P − Q)/2 is known from n to within 2^(|n|/2 + 1), so c = ⌈(p − 1)2^B / λ⌉ is
-determined by n except with probability about 2^(|n|/2 + σ + log p − |λ|), negligible; for the
-same reason T = c·λ lies, given n, in a public window of width W ≈ c·2^(|n|/2 + 1) <
-2^(|n|/2 + σ + log p + 2). Now take any coalition of p − 1 parties. (i) If it misses party p,
-it holds d_1 … d_(p−1): independent uniform values drawn before λ plays any part, so its view
-is independent of the key. (ii) If it misses party j < p, it holds d_p and the other d_i, hence
-T − d_j; for two keys whose T differ by at most W the distributions of T − d_j (d_j uniform on
-2^B) are within W / 2^B < 2^(−|n|/2 + log p + 2) of each other: the shares hide T, hence λ,
-up to that negligible distance. The public θ = a·T mod n is uniform in Z*_n whatever T is,
-because a is uniform and T a unit mod n (gcd(λ, n) = 1, c < n), so θ adds nothing either, and
-g hides a under the composite residuosity class assumption (Paillier, EUROCRYPT '99, §3; FPS §3
-rely on the same). The v_i are simulated as in FPS §3.3 and Shoup (EUROCRYPT 2000, §3) from
-the v_j of the coalition and the decryptions. So p − 1 parties learn nothing about plaintexts
-(semantic security under DCR, as for Paillier), and their p − 1 partials combine to
-L(c^(2(T − d_j))) · (2θ)^-1, which is unrelated to the plaintext (a test checks it).
+**Why the shares hide λ** (statistical, σ = 128). The shares need only hide what n does not
+already give away. λ = (n + 1 − P − Q)/2 and 2√n ≤ P + Q < 2^(⌈|n|/2⌉ + 1) for primes of |n|/2
+bits, so n alone puts λ in a public window of width W < 2^⌈|n|/2⌉; c = ⌈(p − 1)2^B / λ⌉ is the
+same (1) for every λ of that window, so T = c·λ lies in a window of width c·W, fixed by n.
+Now take any coalition of p − 1 parties. (i) If it misses party p, it holds d_1 … d_(p−1):
+independent uniform values drawn before λ plays any part, so its view is independent of the
+key. (ii) If it misses party j < p, it holds d_p and the other d_i, hence T − d_j; for any T'
+of the window (a key simulated from n alone) the laws of T − d_j and T' − d_j (d_j uniform on
+2^B) are within |T − T'| / 2^B < c·W / 2^B ≤ 2^(−σ−2) of each other: the shares hide T, hence
+λ, beyond what n says. (Shares of |λ| + σ bits, as an earlier version dealt, give a far smaller
+distance, 2^(−|n|/2 + log p + 2), but only the window of T has to be covered; every extra bit
+of d_1 … d_(p−1) is an extra squaring in each of their partial decryptions.) The public
+θ = a·T mod n is uniform in Z*_n whatever T is, because a is uniform and T a unit mod n
+(gcd(λ, n) = 1, c < n), so θ adds nothing either, and g hides a under the composite residuosity
+class assumption (Paillier, EUROCRYPT '99, §3; FPS §3 rely on the same). The v_i are simulated
+as in FPS §3.3 and Shoup (EUROCRYPT 2000, §3) from the v_j of the coalition and the decryptions.
+So p − 1 parties learn nothing about plaintexts (semantic security under DCR, as for Paillier), and
+their p − 1 partials combine to L(c^(2(T − d_j))) · (2θ)^-1, which is unrelated to the
+plaintext (a test checks it).
 
 Caveats: the dealer is trusted (it knows λ and every share), as in the research's CA and in
 :mod:`offchain.crypto.threshold_paillier`; there is no resharing, and losing one share loses the
@@ -85,6 +92,7 @@ __all__ = [
     "STATISTICAL_BITS",
     "AdditivePublicKey",
     "generate_additive_keypair",
+    "share_bits_for",
 ]
 
 #: The ``kind`` of the public key's JSON.
@@ -106,7 +114,7 @@ class AdditivePublicKey(tp.ThresholdKey):
         theta: θ = L(g^T mod n²) = a·T mod n (T = c·λ, the sum of the shares).
         v: The verification base, a square of Z*_{n²}.
         verification_keys: v_i = v^(d_i) for i = 1..p (index i − 1).
-        share_bits: B: d_i < 2^B for i < p, and d_p < p·2^B.
+        share_bits: B: d_i < 2^B for i < p, and d_p ≤ T < (p − 1)·2^B + n/2.
     """
 
     n: int
@@ -129,8 +137,12 @@ class AdditivePublicKey(tp.ThresholdKey):
             raise InvalidInputError(f"an additive threshold key needs at least 2 parties, got {self.parties}")
         self._check_common()
         n = self.n
-        if not n.bit_length() <= self.share_bits <= n.bit_length() + 1024:
-            raise InvalidInputError(f"share_bits must be in [|n|, |n| + 1024], got {self.share_bits}")
+        least = share_bits_for(n.bit_length())
+        if not least <= self.share_bits <= n.bit_length() + 1024:
+            raise InvalidInputError(
+                f"share_bits must be in [|n|/2 + 2 + σ, |n| + 1024] = [{least}, {n.bit_length() + 1024}], "
+                f"got {self.share_bits} (smaller shares would not hide λ)"
+            )
         if not 1 < self.g < n * n or gmpy2.gcd(self.g, n) != 1:
             raise InvalidInputError("g is not a unit of Z*_(n²) other than 1")
         if not 0 < self.theta < n or gmpy2.gcd(self.theta, n) != 1:
@@ -149,7 +161,7 @@ class AdditivePublicKey(tp.ThresholdKey):
 
     @cached_property
     def mask_bits(self) -> int:
-        """Size of the proof's mask r: |p·2^B| + challenge + statistical bits."""
+        """Size of the proof's mask r: |bound on d_p| + challenge + statistical bits."""
         return self.share_bound(self.parties).bit_length() + tp.CHALLENGE_BITS + STATISTICAL_BITS
 
     def witness(self, share: int) -> mpz:
@@ -157,9 +169,12 @@ class AdditivePublicKey(tp.ThresholdKey):
         return mpz(share)
 
     def share_bound(self, index: int) -> int:
-        """2^B for parties 1 … p − 1, p·2^B for party p."""
+        """2^B for parties 1 … p − 1; for party p, (p − 1)·2^B + ⌊n/2⌋ + 1 > T ≥ d_p (T = c·λ
+        with c the smallest multiplier reaching (p − 1)·2^B, so T < (p − 1)·2^B + λ)."""
         self.check_index(index)
-        return (self.parties if index == self.parties else 1) << self.share_bits
+        if index == self.parties:
+            return ((self.parties - 1) << self.share_bits) + (self.n >> 1) + 1
+        return 1 << self.share_bits
 
     def combination_exponents(self, indices: Sequence[int]) -> dict[int, int]:
         """1 for every party: Π c_i = c^(2T)."""
@@ -240,6 +255,12 @@ class AdditivePublicKey(tp.ThresholdKey):
         return cls.from_dict(data)
 
 
+def share_bits_for(modulus_bits: int) -> int:
+    """B = ⌈|n|/2⌉ + 2 + σ: the bits of d_1 … d_(p−1) that hide λ for an n of ``modulus_bits``
+    (module docstring: 2^B exceeds the public window of T by 2^(σ+2))."""
+    return -(-modulus_bits // 2) + 2 + STATISTICAL_BITS
+
+
 def _as_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInputError(f"{name} must be an int, got {value!r}")
@@ -280,11 +301,11 @@ def generate_additive_keypair(
     n, m = tp.safe_modulus(bits, rng)
     nsquare = n * n
     lam = 2 * m  # λ = lcm(P − 1, Q − 1) = 2P'Q'
-    share_bits = int(lam.bit_length()) + STATISTICAL_BITS
+    share_bits = share_bits_for(int(n.bit_length()))
     multiplier = -(-((parties - 1) << share_bits) // lam)  # the smallest c with c·λ ≥ (p − 1)·2^B
     total = multiplier * lam  # T
     shares = [_uniform_bits(share_bits, rng) for _ in range(parties - 1)]
-    shares.append(total - sum(shares, mpz(0)))  # d_p ∈ [0, p·2^B)
+    shares.append(total - sum(shares, mpz(0)))  # d_p ∈ (T − (p − 1)·2^B, T]
     a, b = _unit(n, rng), _unit(n, rng)
     g = (1 + a * n) * gmpy2.powmod(b, n, nsquare) % nsquare
     theta = a * total % n  # = L(g^T mod n²)

@@ -11,9 +11,10 @@ are aligned beforehand: the order is committed on chain, :meth:`VerticalSetup.sa
 and, as in the research's Eq. 5.4 where each participant forms y·w^i·x^i, every label. Participant
 0 also holds the bias. The dealer of the threshold key gives each participant one share; with
 t = p only all participants together can decrypt anything. The key is by default the additive
-(p, p) key of :mod:`offchain.crypto.additive_threshold_paillier` (partials of half the exponent,
-so about half the decryption time); :class:`KeyKind` ``shamir`` deals the Shamir-shared key of
-:mod:`offchain.crypto.threshold_paillier` instead. Every encryption uses the key's own base g.
+(p, p) key of :mod:`offchain.crypto.additive_threshold_paillier` (exponents of |n|/2 + 131 bits
+for p − 1 partials and |n| for the last, about a third of the Shamir key's work per decryption);
+:class:`KeyKind` ``shamir`` deals the Shamir-shared key of :mod:`offchain.crypto.threshold_paillier`
+instead. Every encryption uses the key's own base g.
 
 One round (a mini-batch of the public seeded schedule, :func:`offchain.learning.svm.batch_schedule`),
 every message through the training board (:class:`Board`, the ``TrainingBoard`` contract):
@@ -139,9 +140,9 @@ class KeyKind(enum.Enum):
     """Which (p, p)-threshold Paillier key the dealer makes (the ``DATASHARE_VSVM_KEY`` setting).
 
     ``additive`` (the default, :mod:`offchain.crypto.additive_threshold_paillier`): additive
-    shares of a multiple of λ and a random base g; partials c^(2 d_i) with |d_i| ≈ |n| + 128 bits.
-    ``shamir`` (:mod:`offchain.crypto.threshold_paillier`): Shamir shares over Z_{nm} with
-    t = p; partials c^(2Δ s_i) with |Δ s_i| ≈ 2|n| bits, about twice the time. Both decrypt only
+    shares of a multiple of λ and a random base g; partials c^(2 d_i) with |d_i| ≈ |n|/2 + 130 bits
+    for p − 1 participants and ≈ |n| for the last. ``shamir`` (:mod:`offchain.crypto.threshold_paillier`):
+    Shamir shares over Z_{nm} with t = p; partials c^(2Δ s_i) with |Δ s_i| ≈ 2|n| bits each. Both decrypt only
     with all p participants; both hide every plaintext from any p − 1 of them.
     """
 

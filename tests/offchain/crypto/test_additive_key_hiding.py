@@ -17,6 +17,7 @@ import gmpy2
 import pytest
 
 import offchain.crypto.additive_threshold_paillier as atp
+from offchain.errors import InvalidInputError
 
 
 def public_window(n: int, parties: int, share_bits: int) -> tuple[int, int, int]:
@@ -51,20 +52,30 @@ def test_the_multiplier_is_the_one_anyone_computes_from_n(dealt):
 
 
 def test_the_public_window_of_t_is_narrower_than_the_docstring_bound(dealt):
+    """c·W < 2^⌈|n|/2⌉ with c = 1."""
     public, _ = dealt
-    _, low, high = public_window(public.n, public.parties, public.share_bits)
-    bound_bits = public.n.bit_length() // 2 + atp.STATISTICAL_BITS + math.ceil(math.log2(public.parties)) + 2
-    assert (high - low).bit_length() <= bound_bits
+    c, low, high = public_window(public.n, public.parties, public.share_bits)
+    assert c == 1
+    assert (high - low).bit_length() <= -(-public.n.bit_length() // 2)
 
 
 def test_a_coalition_missing_one_party_sees_a_view_a_key_simulated_from_n_alone_gives(dealt):
     """Statistical distance between T − d_j and T' − d_j (d_j uniform on 2^B) is |T − T'| / 2^B
-    for every T' of the public window: below 2^−(|n|/2 − log2 p − 2), the docstring's bound."""
+    for every T' of the public window: below 2^−(σ+2), the docstring's bound."""
     public, _ = dealt
     _, low, high = public_window(public.n, public.parties, public.share_bits)
     worst = max(total(dealt) - low, high - total(dealt))
     distance_bits = math.log2(worst) - public.share_bits
-    assert distance_bits < -(public.n.bit_length() // 2 - math.log2(public.parties) - 2)
+    assert distance_bits < -(atp.STATISTICAL_BITS + 2)
+
+
+def test_a_key_with_shares_too_small_to_cover_the_window_is_refused(dealt):
+    """B one bit below ⌈|n|/2⌉ + 2 + σ would let the distance pass 2^−(σ+2)."""
+    public, _ = dealt
+    data = public.to_dict()
+    data["share_bits"] = atp.share_bits_for(public.n.bit_length()) - 1
+    with pytest.raises(InvalidInputError, match="would not hide"):
+        atp.AdditivePublicKey.from_dict(data)
 
 
 def test_shares_of_a_coalition_without_the_last_party_fill_their_whole_range(dealt):

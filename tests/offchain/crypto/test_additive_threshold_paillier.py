@@ -73,22 +73,24 @@ def test_the_base_is_not_n_plus_one_and_the_key_is_no_phe_key(public_key):
 def test_the_shares_lie_in_their_stated_ranges(keys):
     pk, shares = keys
     bits = pk.share_bits
-    assert bits == (pk.n.bit_length() - 1) + atp.STATISTICAL_BITS  # |λ| = |n| − 1 for safe primes
+    assert bits == pk.n.bit_length() // 2 + 2 + atp.STATISTICAL_BITS
     assert all(0 <= s.share < 1 << bits for s in shares[:-1])
-    assert 0 <= shares[-1].share < pk.parties << bits
+    assert 0 <= shares[-1].share < pk.share_bound(pk.parties) <= ((pk.parties - 1) << bits) + pk.n
     total = sum(s.share for s in shares)
     assert total >= (pk.parties - 1) << bits
     # T = Σ d_i is a multiple of λ: g^T = (1 + n)^(aT), so L(g^T) = θ.
     assert (gmpy2.powmod(pk.g, total, pk.nsquare) - 1) // pk.n == pk.theta
 
 
-def test_the_partial_exponent_is_about_half_the_shamir_one(keys):
+def test_a_joint_decryption_exponentiates_about_a_third_of_the_shamir_bits(keys):
+    """p − 1 partials of |n|/2 + 131 bits and one of about |n|, against p of about 2|n|."""
     pk, shares = keys
     shamir = tp.generate_threshold_keypair(1024, 3, 3, rng=random.Random(7))[1]
-    additive_bits = max(int(gmpy2.bit_length(2 * s.witness)) for s in shares)
-    shamir_bits = max(int(gmpy2.bit_length(2 * s.witness)) for s in shamir)
-    assert additive_bits <= pk.n.bit_length() + atp.STATISTICAL_BITS + 3
-    assert shamir_bits > 1.8 * pk.n.bit_length() and additive_bits < 0.6 * shamir_bits
+    additive_bits = [int(gmpy2.bit_length(2 * s.witness)) for s in shares]
+    shamir_bits = [int(gmpy2.bit_length(2 * s.witness)) for s in shamir]
+    assert max(additive_bits[:-1]) <= pk.n.bit_length() // 2 + atp.STATISTICAL_BITS + 3
+    assert additive_bits[-1] <= pk.n.bit_length() + 1
+    assert min(shamir_bits) > 1.8 * pk.n.bit_length() and sum(additive_bits) < 0.4 * sum(shamir_bits)
 
 
 def test_every_share_matches_its_verification_key(keys):
