@@ -16,25 +16,79 @@ as up, and a waiter re-reads after it.
 
 from __future__ import annotations
 
+import http.client
+import json
+import threading
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from offchain.errors import ChainError
 
-__all__ = ["BlockHeight", "node_block_number"]
+__all__ = ["BlockHeight", "json_rpc_block_number", "node_block_number"]
+
+#: Seconds a height request may take before it fails.
+TIMEOUT_S = 10.0
+_REQUEST = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []}).encode()
+_connections = threading.local()  # one keep-alive connection per thread and endpoint
 
 
 def node_block_number() -> int:
-    """The connected node's height (``eth_blockNumber`` through Brownie's web3).
+    """The connected node's height (``eth_blockNumber``).
+
+    Over a plain HTTP(S) endpoint the request goes through :func:`json_rpc_block_number` (one
+    keep-alive connection per thread: about 0.1 ms of CPU a request against 0.7 ms through
+    web3's middleware stack, which a waiter polling every 20 ms paid on a machine whose cores
+    the other participants need); otherwise (IPC, WebSocket, an URL with credentials) through
+    Brownie's web3.
 
     Raises:
         ChainError: The node did not answer.
     """
     from brownie import web3
 
+    endpoint = getattr(web3.provider, "endpoint_uri", None)
+    if isinstance(endpoint, str):
+        parts = urlsplit(endpoint)
+        if parts.scheme in ("http", "https") and parts.username is None:
+            return json_rpc_block_number(endpoint)
     try:
         return int(web3.eth.block_number)
     except (OSError, ValueError) as exc:  # connection refused / reset, or a JSON-RPC error
         raise ChainError(f"could not read the block height: {exc}") from exc
+
+
+def json_rpc_block_number(endpoint: str) -> int:
+    """``eth_blockNumber`` of the node at the HTTP(S) ``endpoint``, on a kept-alive connection.
+
+    A connection the node closed meanwhile is reopened once.
+
+    Raises:
+        ChainError: The node could not be reached, or answered something other than a height.
+    """
+    pool: dict[str, http.client.HTTPConnection] = _connections.__dict__.setdefault("pool", {})
+    parts = urlsplit(endpoint)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    for attempt in (0, 1):
+        connection = pool.get(endpoint)
+        if connection is None:
+            kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+            connection = pool[endpoint] = kind(parts.netloc, timeout=TIMEOUT_S)
+        try:
+            connection.request("POST", target, _REQUEST, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            body = response.read()
+            status = response.status
+            break
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            del pool[endpoint]
+            if attempt:
+                raise ChainError(f"could not read the block height from {endpoint}: {exc}") from exc
+    try:
+        answer = json.loads(body)
+        return int(answer["result"], 16)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ChainError(f"could not read the block height: the node answered {status} {body[:200]!r}") from exc
 
 
 class BlockHeight:
