@@ -92,7 +92,12 @@ system-packages:
 	if [ -n "$$present" ] && { ! command -v dpkg >/dev/null || dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; }; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "apt-get install $(SYSTEM_PACKAGES)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
+		updated=; for attempt in 1 2 3 4 5 6 7 8 9 10 11 12; do \
+			apt-get update -qq && { updated=yes; break; }; \
+			echo "apt-get update failed (another apt may hold its lock: apt 2.6 does not wait for the lists lock); again in 10 s"; sleep 10; \
+		done; \
+		[ -n "$$updated" ] || { echo "error: apt-get update kept failing; install $(SYSTEM_PACKAGES) by hand"; exit 1; }; \
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
 		echo "warning: install $(SYSTEM_PACKAGES) (Debian: sudo apt-get install ...); the TPM and PostgreSQL tests skip without them"; \
 	fi
