@@ -5,20 +5,84 @@ project's definitions there, replacing older copies of the same ids, so that
 `brownie run ... --network consortium` works with nothing but environment variables.
 Run by `make setup`. (`brownie networks import networks.yaml True` would do the same, but
 Brownie 1.22.2's compiled CLI rejects the `replace` argument, so the function is called here.)
+
+Two checkouts set up at once share that file. Brownie reads it when it is imported and writes it
+back after an import: a second process that loaded it before the first one wrote, and read it
+again after, appended the project's networks a second time, and from then on every `import
+brownie` failed ("Multiple networks using ID 'sepolia-rpc'"). So the import holds an exclusive
+lock on a file beside it (Brownie is imported under the lock, so it loads the current list), and
+first removes any copy of the project's ids beyond the first that such a race, or an older setup,
+left behind (written to a temporary file, then renamed).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+DATA_FOLDER = Path.home() / ".brownie"  # brownie._config.DATA_FOLDER, which cannot be read before importing Brownie
+CONFIG = DATA_FOLDER / "network-config.yaml"
+LOCK = DATA_FOLDER / ".datashare-import-networks.lock"
+
+
+def project_ids() -> set[str]:
+    """The ids of the project's live networks."""
+    networks = yaml.safe_load((ROOT / "networks.yaml").read_text())
+    return {n["id"] for group in networks.get("live", []) for n in group["networks"]}
+
+
+def drop_duplicates(config: dict[str, Any], ids: set[str]) -> bool:
+    """Keep only the first live network of each id in ``ids``; True if anything was dropped."""
+    seen: set[str] = set()
+    dropped = False
+    for group in config.get("live") or []:
+        kept = []
+        for network in group.get("networks") or []:
+            id_ = network.get("id")
+            if id_ in ids and id_ in seen:
+                dropped = True
+                continue
+            seen.add(id_)
+            kept.append(network)
+        group["networks"] = kept
+    return dropped
+
+
+def repair(ids: set[str]) -> None:
+    """Remove duplicated copies of ``ids`` from Brownie's network list (atomically), if any."""
+    if not CONFIG.exists():
+        return
+    config = yaml.safe_load(CONFIG.read_text())
+    if not isinstance(config, dict) or not drop_duplicates(config, ids):
+        return
+    fd, tmp = tempfile.mkstemp(dir=DATA_FOLDER, prefix=".network-config.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as out:
+            yaml.safe_dump(config, out, sort_keys=False, default_flow_style=False)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, CONFIG)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    print(f"removed duplicated copies of {sorted(ids)} from {CONFIG}")
 
 
 def main() -> int:
-    from brownie._cli.networks import _import
+    DATA_FOLDER.mkdir(exist_ok=True)
+    with LOCK.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        repair(project_ids())
+        from brownie._cli.networks import _import
 
-    _import(str(ROOT / "networks.yaml"), True)
+        _import(str(ROOT / "networks.yaml"), True)
     return 0
 
 
