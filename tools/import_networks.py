@@ -18,15 +18,17 @@ left behind (written to a temporary file, then renamed).
 from __future__ import annotations
 
 import fcntl
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from offchain.atomic_io import atomic_write_text  # noqa: E402  (the project's root is on the path first)
+
 DATA_FOLDER = Path.home() / ".brownie"  # brownie._config.DATA_FOLDER, which cannot be read before importing Brownie
 CONFIG = DATA_FOLDER / "network-config.yaml"
 LOCK = DATA_FOLDER / ".datashare-import-networks.lock"
@@ -62,16 +64,7 @@ def repair(ids: set[str]) -> None:
     config = yaml.safe_load(CONFIG.read_text())
     if not isinstance(config, dict) or not drop_duplicates(config, ids):
         return
-    fd, tmp = tempfile.mkstemp(dir=DATA_FOLDER, prefix=".network-config.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as out:
-            yaml.safe_dump(config, out, sort_keys=False, default_flow_style=False)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, CONFIG)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(CONFIG, yaml.safe_dump(config, sort_keys=False, default_flow_style=False))
     print(f"removed duplicated copies of {sorted(ids)} from {CONFIG}")
 
 
