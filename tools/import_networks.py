@@ -40,16 +40,16 @@ def project_ids() -> set[str]:
     return {n["id"] for group in networks.get("live", []) for n in group["networks"]}
 
 
-def drop_duplicates(config: dict[str, Any], ids: set[str]) -> bool:
-    """Keep only the first live network of each id in ``ids``; True if anything was dropped."""
+def drop_duplicates(config: dict[str, Any], ids: set[str]) -> set[str]:
+    """Keep only the first live network of each id in ``ids``; the ids of which copies were dropped."""
     seen: set[str] = set()
-    dropped = False
+    dropped: set[str] = set()
     for group in config.get("live") or []:
         kept = []
         for network in group.get("networks") or []:
             id_ = network.get("id")
             if id_ in ids and id_ in seen:
-                dropped = True
+                dropped.add(id_)
                 continue
             seen.add(id_)
             kept.append(network)
@@ -62,10 +62,10 @@ def repair(ids: set[str]) -> None:
     if not CONFIG.exists():
         return
     config = yaml.safe_load(CONFIG.read_text())
-    if not isinstance(config, dict) or not drop_duplicates(config, ids):
+    if not isinstance(config, dict) or not (dropped := drop_duplicates(config, ids)):
         return
     atomic_write_text(CONFIG, yaml.safe_dump(config, sort_keys=False, default_flow_style=False))
-    print(f"removed duplicated copies of {sorted(ids)} from {CONFIG}")
+    print(f"removed duplicated copies of {sorted(dropped)} from {CONFIG}")
 
 
 def main() -> int:

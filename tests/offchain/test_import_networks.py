@@ -39,24 +39,25 @@ def test_drop_duplicates_keeps_the_first_copy_of_each_project_network():
             {"name": "Datashare", "networks": [network("sepolia-rpc"), network("consortium"), network("consortium")]},
         ]
     }
-    assert import_networks.drop_duplicates(config, IDS)
+    assert import_networks.drop_duplicates(config, IDS) == {"sepolia-rpc", "consortium"}
     assert config["live"][0]["networks"] == [network("mainnet"), network("sepolia-rpc")]
     assert config["live"][1]["networks"] == [network("consortium")]
 
 
 def test_drop_duplicates_leaves_other_networks_duplicated_or_not_alone():
     config = {"live": [{"name": "Other", "networks": [network("x"), network("x")]}]}
-    assert not import_networks.drop_duplicates(config, IDS)
+    assert import_networks.drop_duplicates(config, IDS) == set()
     assert config["live"][0]["networks"] == [network("x"), network("x")]
 
 
-def test_repair_rewrites_the_list_without_duplicates_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+def test_repair_rewrites_the_list_without_duplicates_and_leaves_no_temporary_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(import_networks, "DATA_FOLDER", tmp_path)
     monkeypatch.setattr(import_networks, "CONFIG", tmp_path / "network-config.yaml")
     config = {"development": [], "live": [{"name": "Datashare", "networks": [network("consortium")] * 2}]}
     import_networks.CONFIG.write_text(yaml.safe_dump(config))
     import_networks.repair(IDS)
     assert copies(yaml.safe_load(import_networks.CONFIG.read_text()), "consortium") == 1
+    assert "removed duplicated copies of ['consortium'] from" in capsys.readouterr().out
     assert [p.name for p in tmp_path.iterdir()] == ["network-config.yaml"]
 
 
