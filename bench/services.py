@@ -25,7 +25,8 @@ Figures (bench/results/services.json):
     download_mib_per_s_<size>          MiB/s of ``StorageClient.fetch`` (streamed)
     blob_get_mib_per_s_<size>          same-run baseline: ``FilesystemBlobStore.get`` (reads and
                                        re-hashes the blob against its locator, as the service does
-                                       while it sends it)
+                                       before it sends a file of up to 2 MiB, and while it
+                                       streams a larger one)
     download_over_blob_get_<size>      the ratio (goal >= 0.7)
     small_fetch_requests_per_s_c32     32 client threads, each its own connection, fetching a 4 KiB
                                        file again and again
