@@ -281,17 +281,24 @@ class VerticalSetup:
             data = json.loads(text)
             return cls(
                 schedule=Schedule(**data["schedule"]),
-                partition=tuple(tuple(int(i) for i in cols) for cols in data["partition"]),
-                rows=int(data["rows"]),
+                partition=tuple(tuple(_json_int(i, "partition") for i in cols) for cols in data["partition"]),
+                rows=_json_int(data["rows"], "rows"),
                 public_key=tp.public_key_from_dict(data["public_key"]),
                 variant=jc.JudgeVariant(data["variant"]),
-                slots=int(data["slots"]),
+                slots=_json_int(data["slots"], "slots"),
                 sample_ids=tuple(str(s) for s in data["sample_ids"]),
             )
         except OffchainError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
             raise InvalidInputError(f"vertical SVM setup: missing or malformed field ({exc!r})") from None
+
+
+def _json_int(value: object, name: str) -> int:
+    """A JSON integer (not a float such as 12.5 or Infinity, not a boolean), else ``TypeError``."""
+    if type(value) is not int:
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    return value
 
 
 # -- payload codecs --------------------------------------------------------------------------

@@ -185,3 +185,22 @@ def test_random_payloads_raise_only_project_errors(setup, payload):
 def test_a_tampered_setup_raises_only_project_errors(setup, data):
     valid = json.loads(setup.to_json())
     project_errors_only(vs.VerticalSetup.from_json, json.dumps(data.draw(st.one_of(tampered_json(valid), json_values))))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("rows", float("inf")), ("slots", float("inf")), ("rows", 12.5), ("slots", 1.0), ("slots", True)],
+)
+def test_a_setup_with_a_count_that_is_not_an_integer_is_malformed(setup, field, value):
+    """Found by the fuzzer above: int(Infinity) raised OverflowError, and int(12.5) kept 12."""
+    data = json.loads(setup.to_json())
+    data[field] = value
+    with pytest.raises(InvalidInputError, match=f"{field} must be an integer"):
+        vs.VerticalSetup.from_json(json.dumps(data))
+
+
+def test_a_setup_with_a_column_that_is_not_an_integer_is_malformed(setup):
+    data = json.loads(setup.to_json())
+    data["partition"][0][0] = 0.0
+    with pytest.raises(InvalidInputError, match="partition must be an integer"):
+        vs.VerticalSetup.from_json(json.dumps(data))
