@@ -450,10 +450,10 @@ def decode_model(payload: bytes) -> dict[str, Any]:
     try:
         data = json.loads(bytes(payload)[len(_MODEL_MAGIC) :])
         return {
-            "index": int(data["index"]),
-            "weights": [int(w) for w in data["weights"]],
-            "bias": None if data["bias"] is None else int(data["bias"]),
-            "fraction_bits": int(data["fraction_bits"]),
+            "index": _json_int(data["index"], "index"),
+            "weights": [_json_int(w, "a weight") for w in data["weights"]],
+            "bias": None if data["bias"] is None else _json_int(data["bias"], "bias"),
+            "fraction_bits": _json_int(data["fraction_bits"], "fraction_bits"),
         }
     except (KeyError, TypeError, ValueError, UnicodeDecodeError) as exc:
         raise MalformedPayloadError(f"partial model: {exc!r}") from None

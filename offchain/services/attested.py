@@ -48,6 +48,7 @@ from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from offchain.attestation import errors as attestation_errors
 from offchain.attestation.quote import Quote, QuoteKind
 from offchain.attestation.verifier import VerifiedQuote
+from offchain.chain.contracts import MAX_UINT256, require_uint
 from offchain.database import open_engine
 from offchain.errors import InvalidInputError, OffchainError, StorageError
 from offchain.protocols.cloud_server import CloudServer
@@ -124,7 +125,7 @@ class DeviceUploadRecord:
                     QuoteKind(fields["kind"]),
                     bytes.fromhex(fields["device_id"]),
                     bytes.fromhex(fields["class_id"]),
-                    int(fields["measurement_version"]),
+                    require_uint(fields["measurement_version"], "measurement_version", low=0, high=MAX_UINT256),
                     bytes.fromhex(fields["pcr_digest"]),
                     bytes.fromhex(fields["data_digest"]),
                 )

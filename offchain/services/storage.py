@@ -85,6 +85,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from offchain import errors
 from offchain.chain.addresses import require_address
+from offchain.chain.contracts import require_uint
 from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.merkle import MerkleTree, block_digests
@@ -616,8 +617,8 @@ def create_app(
                 "kfrag": bytes.fromhex(fields["kfrag"]),
                 "receiving_pk": pre.public_key_from_bytes(bytes.fromhex(fields["receiving_pk"])),
                 "verifying_pk": pre.public_key_from_bytes(bytes.fromhex(fields["verifying_pk"])),
-                "threshold": int(fields["threshold"]),
-                "shares": int(fields["shares"]),
+                "threshold": require_uint(fields["threshold"], "threshold", low=1, high=255),
+                "shares": require_uint(fields["shares"], "shares", low=1, high=255),
                 "owner_signature": bytes.fromhex(fields["owner_signature"]),
             }
         except (KeyError, ValueError, TypeError) as exc:

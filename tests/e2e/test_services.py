@@ -12,6 +12,7 @@ Research: Zheng et al. 2018 §4.3, Feng et al. 2022 §6.8–6.9, Huang et al. 20
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import socket
@@ -37,6 +38,7 @@ from offchain.attestation import (
 )
 from offchain.chain.device_registry import DeviceRegistryClient
 from offchain.chain.registry import DataRegistryClient
+from offchain.crypto import pre
 from offchain.crypto.digital_envelope import generate_receiver_key, open_envelope, seal
 from offchain.crypto.hashing import keccak256, sha256
 from offchain.errors import AccessDeniedError, IntegrityError, OffchainError, StorageError
@@ -168,6 +170,21 @@ def test_a_foreign_or_wrong_chain_request_is_refused_over_http(services, funded)
     wrong_chain = sign_request(caller.private_key, chain_id=1, service="proxy-2", method="POST", path=path)
     refused = httpx.post(f"{proxy2.url}{path}", headers=wrong_chain.as_dict())
     assert (refused.status_code, refused.json()["error"]) == (401, "VerificationError")
+
+
+@pytest.mark.parametrize("threshold", [1e999, 1.5, True, "2"])
+def test_a_kfrag_delivery_with_a_count_that_is_not_an_integer_is_refused_as_malformed(services, funded, threshold):
+    """Infinity answered 500 (int() overflowed), 1.5 was truncated to 1: both are the caller's error (400)."""
+    (storage, _), _ = services
+    caller = funded()
+    path = f"/files/{'00' * 32}/kfrags/{caller.address}"
+    key = pre.public_key_to_bytes(pre.KeyPair.generate().public_key).hex()  # well formed: the counts are read next
+    fields = {"kfrag": "00", "receiving_pk": key, "verifying_pk": key, "threshold": 1, "shares": 2}
+    body = json.dumps({**fields, "threshold": threshold, "owner_signature": "00"}).encode()
+    chain_id = StorageClient(storage.url).chain_id
+    signed = sign_request(caller.private_key, chain_id=chain_id, service="storage", method="PUT", path=path, body=body)
+    answer = httpx.put(f"{storage.url}{path}", content=body, headers=signed.as_dict())
+    assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
 
 
 class _Captured:

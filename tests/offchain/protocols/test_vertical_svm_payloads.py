@@ -204,3 +204,15 @@ def test_a_setup_with_a_column_that_is_not_an_integer_is_malformed(setup):
     data["partition"][0][0] = 0.0
     with pytest.raises(InvalidInputError, match="partition must be an integer"):
         vs.VerticalSetup.from_json(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("index", float("inf")), ("index", 1.5), ("bias", float("-inf")), ("fraction_bits", True), ("weights", [1, 2.5])],
+)
+def test_a_partial_model_with_a_number_that_is_not_an_integer_is_malformed(field, value):
+    """A participant's posted model is read by the others: Infinity raised OverflowError, 1.5 was truncated."""
+    data = json.loads(vs.encode_model(0, [1, 2, 3], 7, 16)[len(b"VPM1") :])
+    data[field] = value
+    with pytest.raises(vs.MalformedPayloadError, match="must be an integer"):
+        vs.decode_model(b"VPM1" + json.dumps(data).encode())
