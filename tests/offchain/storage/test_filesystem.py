@@ -174,6 +174,10 @@ def test_get_if_cached_returns_a_blob_in_the_page_cache(store: FilesystemBlobSto
     assert store.get_if_cached(store.put(data)) == data  # just written: cached
 
 
+def test_get_if_cached_returns_an_empty_blob(store: FilesystemBlobStore):
+    assert store.get_if_cached(store.put(b"")) == b""
+
+
 def test_get_if_cached_returns_none_for_a_blob_on_disk_only(store: FilesystemBlobStore):
     data = os.urandom(2 << 20)
     locator = store.put(data)
