@@ -142,6 +142,17 @@ REQUIREMENT_FIELDS = (
 MATCH_FIELDS = ("owner", "requirementId", "deadline", "state", "satisfied", "fileId")
 
 
+def evict_from_page_cache(path: os.PathLike[str] | str) -> None:
+    """Drop a file's pages out of the operating system's page cache (fsynced first: only clean
+    pages can be dropped), so that the next read of it goes to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def bytes32(value: int) -> bytes:
     """A field element as the contracts take it."""
     return value.to_bytes(32, "big")

@@ -47,7 +47,8 @@ from offchain.protocols.cloud_state import CloudServerState
 from offchain.services.client import StorageClient, raise_for_error
 from offchain.services.local import LocalService
 from offchain.services.signing import ReplayedRequestError, sign_request
-from offchain.storage import FilesystemBlobStore
+from offchain.storage import FilesystemBlobStore, locator_for
+from tests.helpers import evict_from_page_cache
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = b"patient_id,age,diagnosis\n" + b"P-00042,54,benign\n" * 300
@@ -228,8 +229,8 @@ def test_storage_killed_during_concurrent_uploads_stays_consistent(services, reg
         thread.join()
     restart()  # the service reconciles its state with its blobs at start-up
 
-    folder = Path(storage.argv[storage.argv.index("--data") + 1])
-    blobs = FilesystemBlobStore(folder / "blobs")
+    folder = _data_folder(storage)
+    blobs = _blob_store(storage)
     state = CloudServerState(folder / "state.sqlite")
     try:
         assert state.pending_blobs() == ()
@@ -271,8 +272,18 @@ def _upload_headers(owner: DataOwner, upload: dict[str, object], chain_id: int, 
     }
 
 
+def _data_folder(storage: LocalService) -> Path:
+    """The service's ``--data`` folder."""
+    return Path(storage.argv[storage.argv.index("--data") + 1])
+
+
+def _blob_store(storage: LocalService) -> FilesystemBlobStore:
+    """The service's blob folder, opened as a store (its layout, ``path_for``)."""
+    return FilesystemBlobStore(_data_folder(storage) / "blobs")
+
+
 def _blob_files(storage: LocalService) -> set[Path]:
-    root = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs"
+    root = _blob_store(storage).root
     return {path.relative_to(root) for path in root.rglob("*") if path.is_file()}
 
 
@@ -316,8 +327,7 @@ def test_a_blob_altered_on_disk_is_never_delivered_whole(services, registry, fun
     client = StorageClient(storage.url, private_key=owner.account.private_key)
     client.store_file(**upload)  # type: ignore[arg-type]
     token = owner.open_keys(client, upload["file_id"]).download_token  # type: ignore[arg-type]
-    digest = hashlib.sha256(upload["ciphertext"]).hexdigest()  # type: ignore[arg-type]
-    blob = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs" / digest[:2] / digest[2:4] / digest
+    blob = _blob_store(storage).path_for(locator_for(upload["ciphertext"]))  # type: ignore[arg-type]
     altered = bytearray(blob.read_bytes())
     altered[len(altered) // 2] ^= 1
     blob.write_bytes(bytes(altered))
@@ -332,15 +342,9 @@ def test_a_blob_out_of_the_page_cache_is_served_from_a_thread_and_checked(servic
     client = StorageClient(storage.url, private_key=owner.account.private_key)
     client.store_file(**upload)  # type: ignore[arg-type]
     token = owner.open_keys(client, upload["file_id"]).download_token  # type: ignore[arg-type]
-    digest = hashlib.sha256(upload["ciphertext"]).hexdigest()  # type: ignore[arg-type]
-    blob = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs" / digest[:2] / digest[2:4] / digest
-    store = FilesystemBlobStore(blob.parents[2])
-    locator = f"sha256:{digest}"
-    fd = os.open(blob, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # clean pages: the upload fsynced them
-    finally:
-        os.close(fd)
+    store = _blob_store(storage)
+    locator = locator_for(upload["ciphertext"])  # type: ignore[arg-type]
+    evict_from_page_cache(store.path_for(locator))
     assert store.get_if_cached(locator) is None  # the loop would not read it
     assert client.fetch(upload["file_id"], token) == upload["ciphertext"]  # type: ignore[arg-type]
     assert store.get_if_cached(locator) == upload["ciphertext"]  # the thread's read cached it
@@ -364,11 +368,11 @@ def test_an_upload_killed_mid_body_leaves_no_visible_partial_blob(services, regi
     storage.start()
     storage.wait_ready()
 
-    locator = "sha256:" + hashlib.sha256(ciphertext).hexdigest()
+    locator = locator_for(ciphertext)
     files = _blob_files(storage)
     assert not any(p.name.startswith(".") for p in files)  # the staged file was swept at start-up
-    folder = Path(storage.argv[storage.argv.index("--data") + 1])
-    assert not FilesystemBlobStore(folder / "blobs").exists(locator)
+    folder = _data_folder(storage)
+    assert not _blob_store(storage).exists(locator)
     state = CloudServerState(folder / "state.sqlite")
     try:
         assert state.pending_blobs() == () and state.file(upload["file_id"]) is None  # type: ignore[arg-type]
@@ -376,11 +380,11 @@ def test_an_upload_killed_mid_body_leaves_no_visible_partial_blob(services, regi
         state.close()
     client = StorageClient(storage.url, private_key=owner.account.private_key)
     client.store_file(**upload)  # type: ignore[arg-type]  # the same upload, sent again whole, is accepted
-    assert FilesystemBlobStore(folder / "blobs").get(locator) == ciphertext
+    assert _blob_store(storage).get(locator) == ciphertext
 
 
 def _root_files(storage: LocalService) -> list[Path]:
-    root = Path(storage.argv[storage.argv.index("--data") + 1]) / "blobs"
+    root = _blob_store(storage).root
     return [path for path in root.iterdir() if path.is_file()] if root.is_dir() else []
 
 

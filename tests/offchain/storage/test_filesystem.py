@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from offchain.errors import IntegrityError, InvalidInputError, StorageError
 from offchain.storage import FilesystemBlobStore, locator_for, parse_locator
+from tests.helpers import evict_from_page_cache
 
 ABC_HEX = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # sha256(b"abc")
 ABC_LOCATOR = "sha256:" + ABC_HEX
@@ -159,16 +160,6 @@ def test_reading_a_tampered_blob_at_once_raises_integrity_error(store: Filesyste
 # --- reads that never wait for the disk (get_if_cached) ---------------------------------------
 
 
-def _evict(path: Path) -> None:
-    """Drop the file's pages out of the page cache (they are clean: put fsyncs)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-
-
 def test_get_if_cached_returns_a_blob_in_the_page_cache(store: FilesystemBlobStore):
     data = os.urandom(1 << 20)
     assert store.get_if_cached(store.put(data)) == data  # just written: cached
@@ -181,14 +172,14 @@ def test_get_if_cached_returns_an_empty_blob(store: FilesystemBlobStore):
 def test_get_if_cached_returns_none_for_a_blob_on_disk_only(store: FilesystemBlobStore):
     data = os.urandom(2 << 20)
     locator = store.put(data)
-    _evict(store.path_for(locator))
+    evict_from_page_cache(store.path_for(locator))
     assert store.get_if_cached(locator) is None
 
 
 def test_get_if_cached_returns_none_when_part_of_the_blob_is_on_disk_only(store: FilesystemBlobStore):
     locator = store.put(os.urandom(4 << 20))
     path = store.path_for(locator)
-    _evict(path)
+    evict_from_page_cache(path)
     with path.open("rb") as blob:
         assert len(blob.read(512 << 10)) == 512 << 10  # the first 512 KiB back in the cache (and some read-ahead)
     assert store.get_if_cached(locator) is None
@@ -197,7 +188,7 @@ def test_get_if_cached_returns_none_when_part_of_the_blob_is_on_disk_only(store:
 def test_get_if_cached_returns_a_blob_again_once_get_read_it(store: FilesystemBlobStore):
     data = os.urandom(2 << 20)
     locator = store.put(data)
-    _evict(store.path_for(locator))
+    evict_from_page_cache(store.path_for(locator))
     assert store.get(locator) == data
     assert store.get_if_cached(locator) == data
 
