@@ -15,6 +15,12 @@ synced commit on the same file (or a checkpoint) has run, since the log is synce
 power loss before then may roll it back (never half of it). Use it only for writes whose
 durability a later synced commit of the same request provides (the storage service's blob
 intents and request nonces, made durable by the index row that acknowledges the upload).
+
+:class:`DriverStatement` and :func:`driver_write` run a few hot statements (those of every
+upload to the storage service) on the driver's own cursor, compiled once per dialect: SQLAlchemy's
+per-execution work (cache key, execution context, result) costs about 0.3 ms per statement,
+the driver itself about 0.03 ms on SQLite. Same transactions, same durability as
+:func:`begin_write`; drivers other than sqlite3 and psycopg go through SQLAlchemy as usual.
 """
 
 from __future__ import annotations
@@ -44,16 +50,21 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError, StatementError
+from sqlalchemy.sql.expression import Delete, Insert, Select, Update
 
 from offchain.errors import InvalidInputError, StateSchemaError, StorageError
 
 __all__ = [
+    "DriverStatement",
+    "DriverTransaction",
     "Migration",
     "RoleState",
     "SchemaMigrations",
     "begin_write",
     "database_url",
+    "driver_exists",
+    "driver_write",
     "open_engine",
     "open_state",
     "redacted",
@@ -151,6 +162,155 @@ def begin_write(engine: Engine, *, synced: bool = True) -> Iterator[Connection]:
         finally:
             if not synced:  # back to the engine's level before the connection returns to the pool
                 _set_synchronous(connection, "FULL")
+
+
+#: The drivers whose cursors :class:`DriverStatement` runs on directly (by dialect name): their
+#: parameters and results are plain Python values (``int``, ``bool``, ``str``, ``bytes``).
+_DIRECT_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+
+
+class DriverStatement:
+    """A Core statement with bound parameters, compiled once per dialect and run on the driver's
+    cursor by :class:`DriverTransaction` (see the module docstring).
+
+    Args:
+        statement: An INSERT, DELETE, UPDATE or SELECT whose values are all bound parameters
+            (``insert(table)``, ``bindparam("name")``), given by name at each execution.
+    """
+
+    def __init__(self, statement: Insert | Update | Delete | Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...], bool]] = {}
+
+    def __repr__(self) -> str:
+        return f"DriverStatement({self.statement})"
+
+    def driver_sql(self, engine: Engine, params: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL text in ``engine``'s paramstyle and its parameters (a tuple if positional).
+
+        Raises:
+            InvalidInputError: if ``params`` lacks a value the statement binds.
+        """
+        key = engine.dialect.name
+        if key not in self._compiled:
+            compiled = self.statement.compile(dialect=engine.dialect)
+            names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.params)
+            self._compiled[key] = (compiled.string, names, compiled.positional)
+        sql, names, positional = self._compiled[key]
+        missing = [name for name in names if name not in params]
+        if missing:
+            raise InvalidInputError(f"{self}: no value for parameter {', '.join(missing)}")
+        return sql, tuple(params[name] for name in names) if positional else {name: params[name] for name in names}
+
+
+def _direct(engine: Engine) -> bool:
+    """Whether :class:`DriverStatement` runs on ``engine``'s driver cursor (else through SQLAlchemy)."""
+    dialect = engine.dialect
+    if _DIRECT_DRIVERS.get(dialect.name) != dialect.driver:
+        return False
+    return dialect.name != "sqlite" or engine.url.database not in (None, "", ":memory:")
+
+
+class DriverTransaction:
+    """One transaction of :func:`driver_write`: its statements run on the driver's cursor."""
+
+    def __init__(self, engine: Engine, cursor: Any, connection: Connection | None) -> None:
+        self._engine = engine
+        self._cursor = cursor
+        self._connection = connection  # set when the driver is not one run directly
+
+    def execute(self, statement: DriverStatement, params: Mapping[str, Any]) -> None:
+        """Run ``statement`` with ``params``.
+
+        Raises:
+            sqlalchemy.exc.IntegrityError: on a constraint violation (as SQLAlchemy raises it).
+            sqlalchemy.exc.DBAPIError: on any other database error.
+        """
+        self._run(statement, params)
+
+    def exists(self, statement: DriverStatement, params: Mapping[str, Any]) -> bool:
+        """Whether the SELECT ``statement`` finds a row."""
+        return self._run(statement, params) is not None
+
+    def _run(self, statement: DriverStatement, params: Mapping[str, Any]) -> Any:
+        sql, values = statement.driver_sql(self._engine, params)  # the parameters checked either way
+        if self._connection is not None:
+            result = self._connection.execute(statement.statement, dict(params))
+            return result.first() if result.returns_rows else None
+        try:
+            self._cursor.execute(sql, values)
+            return self._cursor.fetchone() if self._cursor.description is not None else None
+        except self._engine.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(self._engine, sql, values, exc) from exc
+
+
+def _wrapped(engine: Engine, sql: str, values: Any, exc: Exception) -> StatementError:
+    """The SQLAlchemy exception for the driver's ``exc`` (``IntegrityError`` for a constraint)."""
+    return DBAPIError.instance(sql, values, exc, engine.dialect.loaded_dbapi.Error)
+
+
+@contextmanager
+def driver_write(engine: Engine, *, synced: bool = True) -> Iterator[DriverTransaction]:
+    """A write transaction as :func:`begin_write` (``BEGIN IMMEDIATE`` on an SQLite file;
+    ``synced=False`` with the same WARNING), whose :class:`DriverStatement` run on the driver's
+    cursor. Commits on leaving, rolls back on an exception.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: if the transaction cannot begin or commit.
+    """
+    if not _direct(engine):
+        with begin_write(engine, synced=synced) as connection:
+            yield DriverTransaction(engine, None, connection)
+        return
+    raw = engine.raw_connection()
+    sqlite = engine.dialect.name == "sqlite"
+    try:
+        cursor = raw.cursor()
+        try:
+            if sqlite:  # the driver is in autocommit mode (see open_engine): we begin and end
+                if not synced:
+                    cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield DriverTransaction(engine, cursor, None)
+            except BaseException:
+                if sqlite:
+                    cursor.execute("ROLLBACK")
+                else:
+                    raw.rollback()
+                raise
+            if sqlite:
+                cursor.execute("COMMIT")
+            else:
+                raw.commit()
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(engine, "BEGIN/COMMIT", (), exc) from exc
+        finally:
+            if sqlite and not synced:  # back to the engine's level before the connection returns to the pool
+                cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+    finally:
+        raw.close()
+
+
+def driver_exists(engine: Engine, statement: DriverStatement, params: Mapping[str, Any]) -> bool:
+    """Whether the SELECT ``statement`` finds a row (read outside any write transaction)."""
+    sql, values = statement.driver_sql(engine, params)  # the parameters checked either way
+    if not _direct(engine):
+        with engine.connect() as connection:
+            return connection.execute(statement.statement, dict(params)).first() is not None
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, values)
+            return cursor.fetchone() is not None
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(engine, sql, values, exc) from exc
+        finally:
+            cursor.close()
+    finally:
+        raw.close()  # back to the pool, which rolls back a driver's implicit transaction
 
 
 #: One schema migration: (version, name, function run inside the migration's transaction).

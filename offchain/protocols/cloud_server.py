@@ -358,7 +358,7 @@ class CloudServer:
         record, metadata, sealed_key = self._check_upload(file_id, sealed_key, owner_signature)
         _check_index_hash(record, digest)
         locator = LOCATOR_PREFIX + digest.hex()
-        held = self._lookup(file_id) is not None
+        held = file_id in self._files or (self.state is not None and self.state.has_file(file_id))
         if not held and self.state is not None:
             self.state.begin_blob(locator, preexisting=self.store.exists(locator))
         return UploadPlan(file_id, record, metadata, sealed_key, locator, held)

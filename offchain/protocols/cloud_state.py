@@ -62,6 +62,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     delete,
     insert,
     select,
@@ -69,7 +70,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
-from offchain.database import Migration, RoleState, SchemaMigrations, begin_write
+from offchain.database import (
+    DriverStatement,
+    Migration,
+    RoleState,
+    SchemaMigrations,
+    begin_write,
+    driver_exists,
+    driver_write,
+)
 from offchain.errors import InvalidInputError
 from offchain.storage.base import BlobStore
 
@@ -122,6 +131,17 @@ pending_blobs_table = Table(
 )
 
 _STATE_TABLES = (files_table, kfrags_table, pending_blobs_table)
+
+# The statements of every upload, run on the driver's cursor (see offchain.database).
+_HAS_FILE = DriverStatement(select(files_table.c.file_id).where(files_table.c.file_id == bindparam("file_id")))
+_HAS_INTENT = DriverStatement(
+    select(pending_blobs_table.c.blob_locator).where(pending_blobs_table.c.blob_locator == bindparam("locator"))
+)
+_ADD_INTENT = DriverStatement(insert(pending_blobs_table))
+_ADD_FILE = DriverStatement(insert(files_table))
+_CLEAR_INTENT = DriverStatement(
+    delete(pending_blobs_table).where(pending_blobs_table.c.blob_locator == bindparam("locator"))
+)
 
 
 def _migration_1(connection: Connection) -> None:
@@ -238,6 +258,10 @@ class CloudServerState(RoleState):
         row = self.first_row(select(files_table).where(files_table.c.file_id == file_id))
         return None if row is None else IndexedFile(**row)
 
+    def has_file(self, file_id: bytes) -> bool:
+        """Whether the index holds a row for ``file_id``."""
+        return driver_exists(self.engine, _HAS_FILE, {"file_id": file_id})
+
     def file_ids(self) -> tuple[bytes, ...]:
         """The ids of every file in the index."""
         with self.engine.connect() as connection:
@@ -254,15 +278,10 @@ class CloudServerState(RoleState):
             locator: The blob's content locator.
             preexisting: Whether the store already held the blob (then reconcile never deletes it).
         """
-        with begin_write(self.engine, synced=False) as connection:
-            held = connection.execute(
-                select(pending_blobs_table.c.preexisting).where(pending_blobs_table.c.blob_locator == locator)
-            ).first()
-            if held is None:
-                connection.execute(
-                    insert(pending_blobs_table).values(
-                        blob_locator=locator, preexisting=preexisting, started_at=int(time.time())
-                    )
+        with driver_write(self.engine, synced=False) as transaction:
+            if not transaction.exists(_HAS_INTENT, {"locator": locator}):
+                transaction.execute(
+                    _ADD_INTENT, {"blob_locator": locator, "preexisting": preexisting, "started_at": int(time.time())}
                 )
 
     def add_file(self, record: IndexedFile) -> bool:
@@ -276,11 +295,9 @@ class CloudServerState(RoleState):
             raise InvalidInputError(f"record must be an IndexedFile, got {type(record).__name__}")
         values = {**record.__dict__, "stored_at": record.stored_at or int(time.time())}
         try:
-            with begin_write(self.engine) as connection:
-                connection.execute(insert(files_table).values(**values))
-                connection.execute(
-                    delete(pending_blobs_table).where(pending_blobs_table.c.blob_locator == record.blob_locator)
-                )
+            with driver_write(self.engine) as transaction:
+                transaction.execute(_ADD_FILE, values)
+                transaction.execute(_CLEAR_INTENT, {"locator": record.blob_locator})
         except SqlIntegrityError:
             existing = self.file(record.file_id)
             if existing is not None and existing.blob_locator == record.blob_locator:

@@ -17,7 +17,7 @@ signer is not the header's address, whose expiry is past or further ahead than
 nonces are kept in a database (:class:`NonceBook`), so a restart does not reopen them. The
 storage service keeps them in its state database, where an upload's nonce is committed
 without an fsync of its own and made durable by the synced commit of the index row that
-acknowledges the upload (:func:`~offchain.database.begin_write`).
+acknowledges the upload (:func:`~offchain.database.driver_write`).
 
 A fifth header, ``X-Datashare-Body-Sha256`` (hex), declares the signed ``bodyHash``. It lets the
 service check the signature (and, for an upload, the registration the body must match) while
@@ -45,12 +45,12 @@ from typing import Any
 
 from coincurve import PrivateKey, PublicKey
 from eth_utils import to_checksum_address
-from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, delete, insert, select
+from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from offchain.chain.addresses import require_address
 from offchain.crypto.hashing import keccak256, sha256
-from offchain.database import begin_write, open_engine
+from offchain.database import DriverStatement, driver_write, open_engine
 from offchain.errors import InvalidInputError, VerificationError
 
 __all__ = [
@@ -291,6 +291,8 @@ _nonces_table = Table(
     Column("nonce", String(78), primary_key=True),
     Column("expiry", BigInteger, nullable=False),
 )
+_SPEND = DriverStatement(insert(_nonces_table))
+_PRUNE = DriverStatement(delete(_nonces_table).where(_nonces_table.c.expiry < bindparam("now")))
 
 
 class NonceBook:
@@ -333,10 +335,10 @@ class NonceBook:
         try:
             now = time.time()
             prune = now - self._pruned_at >= self.prune_interval_s
-            with begin_write(self.engine, synced=synced) as connection:
-                connection.execute(insert(_nonces_table).values(signer=signer.lower(), nonce=str(nonce), expiry=expiry))
+            with driver_write(self.engine, synced=synced) as transaction:
+                transaction.execute(_SPEND, {"signer": signer.lower(), "nonce": str(nonce), "expiry": expiry})
                 if prune:
-                    connection.execute(delete(_nonces_table).where(_nonces_table.c.expiry < int(now)))
+                    transaction.execute(_PRUNE, {"now": int(now)})
             if prune:
                 self._pruned_at = now
         except SqlIntegrityError:

@@ -8,10 +8,19 @@ import sys
 import threading
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, inspect, text
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 from sqlalchemy.pool import StaticPool
 
-from offchain.database import SchemaMigrations, begin_write, open_state, redacted
+from offchain.database import (
+    DriverStatement,
+    SchemaMigrations,
+    begin_write,
+    driver_exists,
+    driver_write,
+    open_state,
+    redacted,
+)
 from offchain.errors import InvalidInputError, StateSchemaError, StorageError
 
 _metadata = MetaData()
@@ -159,3 +168,80 @@ def test_a_write_transaction_that_reads_first_is_not_broken_by_a_concurrent_writ
     writer.join()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT id FROM items ORDER BY id")).scalars().all() == [1, 2]
+
+
+# ---- statements on the driver's cursor (driver_write, driver_exists) ----------------------------
+
+_ADD_ITEM = DriverStatement(insert(_items))
+_HAS_ITEM = DriverStatement(select(_items.c.id).where(_items.c.id == bindparam("id")))
+
+
+@pytest.fixture(params=["sqlite-file", "sqlite-memory", "postgresql"])
+def items_engine(request, tmp_path):
+    """An engine with the items table: on an SQLite file and on PostgreSQL the statements run on
+    the driver's cursor; in-memory SQLite takes SQLAlchemy's path."""
+    if request.param == "sqlite-file":
+        database = str(tmp_path / "role.sqlite")
+    elif request.param == "sqlite-memory":
+        database = "sqlite://"
+    else:
+        database = request.getfixturevalue("postgres").new_database("driver")
+    options = {"poolclass": StaticPool} if request.param == "sqlite-memory" else None
+    engine, _ = open_state(database, options)
+    _metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _item_ids(engine) -> list[int]:
+    with engine.connect() as connection:
+        return connection.execute(select(_items.c.id).order_by(_items.c.id)).scalars().all()
+
+
+@pytest.mark.parametrize("synced", [True, False])
+def test_a_driver_transaction_commits_its_statements(items_engine, synced):
+    with driver_write(items_engine, synced=synced) as transaction:
+        transaction.execute(_ADD_ITEM, {"id": 1})
+        transaction.execute(_ADD_ITEM, {"id": 2})
+    assert _item_ids(items_engine) == [1, 2]
+
+
+def test_a_driver_transaction_that_raises_commits_nothing(items_engine):
+    with pytest.raises(RuntimeError), driver_write(items_engine) as transaction:
+        transaction.execute(_ADD_ITEM, {"id": 1})
+        raise RuntimeError("refused mid-transaction")
+    assert _item_ids(items_engine) == []
+
+
+def test_a_driver_constraint_violation_is_sqlalchemys_integrity_error_and_rolls_back(items_engine):
+    with driver_write(items_engine) as transaction:
+        transaction.execute(_ADD_ITEM, {"id": 1})
+    with pytest.raises(SqlIntegrityError), driver_write(items_engine) as transaction:
+        transaction.execute(_ADD_ITEM, {"id": 2})
+        transaction.execute(_ADD_ITEM, {"id": 1})
+    assert _item_ids(items_engine) == [1]
+
+
+def test_driver_exists_finds_a_row_inside_and_outside_a_transaction(items_engine):
+    with driver_write(items_engine) as transaction:
+        assert not transaction.exists(_HAS_ITEM, {"id": 5})
+        transaction.execute(_ADD_ITEM, {"id": 5})
+        assert transaction.exists(_HAS_ITEM, {"id": 5})
+    assert driver_exists(items_engine, _HAS_ITEM, {"id": 5})
+    assert not driver_exists(items_engine, _HAS_ITEM, {"id": 6})
+
+
+def test_a_driver_statement_without_a_parameter_value_is_refused(items_engine):
+    with pytest.raises(InvalidInputError, match="no value for parameter"), driver_write(items_engine) as transaction:
+        transaction.execute(_HAS_ITEM, {"ident": 1})
+
+
+def test_an_unsynced_driver_transaction_commits_at_synchronous_normal(tmp_path):
+    engine, _ = open_state(tmp_path / "role.sqlite", {"poolclass": StaticPool})  # one connection, reused
+    _metadata.create_all(engine)
+    with driver_write(engine, synced=False) as transaction:
+        assert transaction._cursor.execute("PRAGMA synchronous").fetchone() == (1,)  # NORMAL
+        transaction.execute(_ADD_ITEM, {"id": 1})
+    with engine.connect() as connection:
+        assert _synchronous(connection) == 2  # FULL again for the next user of the connection
+        assert connection.execute(text("SELECT id FROM items")).scalars().all() == [1]
