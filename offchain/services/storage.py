@@ -31,10 +31,11 @@ Errors come back as JSON ``{"error": "<OffchainError subclass>", "detail": "..."
 status of :data:`STATUS_OF`; the client raises the same class.
 
 Uploads are streamed when the request declares its body's SHA-256 (``X-Datashare-Body-Sha256``,
-which the client always sends) and the store is a folder: while the body arrives, the request
-signature is checked against the declared hash and the upload against the registration on chain
-(:meth:`CloudServer.plan_upload`: the declared hash must give the registered ``K_f**``, so a
-wrong body is refused before it arrives; the blob's intent row commits); the body goes to a
+which the client always sends) and the store is a folder: while the body arrives, one thread
+checks the request signature against the declared hash and then, only for an authenticated
+caller, the upload against the registration on chain (:meth:`CloudServer.plan_upload`: the
+declared hash must give the registered ``K_f**``, so a wrong body is refused before it arrives;
+the blob's intent row commits); the body goes to a
 hidden staged file in the store (:meth:`FilesystemBlobStore.stage`), which hashes it as it
 writes (that digest is the body hash, ``H(f*)`` and the blob's locator at once), while the
 Merkle leaves are hashed in a second thread. Nothing is acknowledged before
@@ -160,6 +161,11 @@ def _status(exc: OffchainError) -> int:
     return next(code for cls, code in STATUS_OF if isinstance(exc, cls))
 
 
+def _signed_path(request: Request) -> str:
+    """The path a signed request signs: with its query, if any."""
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
 def _file_id(value: str) -> bytes:
     try:
         raw = bytes.fromhex(value.removeprefix("0x"))
@@ -211,14 +217,14 @@ _UPLOAD_WAITING_BYTES = 32 << 20
 async def _receive_staged(
     request: Request,
     staged: StagedBlob,
-    plan_task: asyncio.Future[UploadPlan],
-    caller_task: asyncio.Future[str],
+    checks: asyncio.Future[tuple[str, UploadPlan]],
     limit: int,
 ) -> list[bytes]:
     """Stream the body into ``staged`` (which hashes it as it writes) and return its Merkle leaf
-    digests at the registered block size: each byte is written once and hashed twice (the blob's
-    SHA-256 and its block's), in two threads, while the next batch arrives. Writing starts at
-    once; the leaves wait for the registration (its block size), batches kept until then.
+    digests at the registered block size (``checks`` gives the caller and the plan): each byte
+    is written once and hashed twice (the blob's SHA-256 and its block's), in two threads, while
+    the next batch arrives. Writing starts at once; the leaves wait for the registration (its
+    block size), batches kept until then.
 
     A failed check (the signature, the registration) ends the upload at once, but the rest of
     the body is still read and dropped, so the client can read the error answer.
@@ -237,8 +243,8 @@ async def _receive_staged(
             await writing  # at most one batch in the writing thread while the next arrives
         writing = asyncio.ensure_future(asyncio.to_thread(_write, staged, batch, sync=final))
         waiting.append(batch)
-        if blocks is None and (final or plan_task.done() or sum(map(len, waiting)) > _UPLOAD_WAITING_BYTES):
-            blocks = _BlockDigests((await plan_task).block_size)
+        if blocks is None and (final or checks.done() or sum(map(len, waiting)) > _UPLOAD_WAITING_BYTES):
+            blocks = _BlockDigests((await checks)[1].block_size)
         if blocks is not None:
             if hashing is not None:
                 await hashing
@@ -252,9 +258,8 @@ async def _receive_staged(
                 raise PayloadTooLargeError(f"the body passed {limit} bytes, the most accepted")
             if failure is not None:
                 continue  # drained: the answer is the failure
-            for task in (caller_task, plan_task):
-                if task.done() and not task.cancelled() and task.exception() is not None:
-                    failure = task.exception()
+            if checks.done() and not checks.cancelled() and checks.exception() is not None:
+                failure = checks.exception()
             pending += chunk
             if failure is None and len(pending) >= _UPLOAD_BATCH_BYTES:
                 batch = bytes(pending)
@@ -423,13 +428,19 @@ def create_app(
         ``synced=False``: the nonce's commit is made durable by the upload's index row (see
         :meth:`NonceBook.spend`)."""
         headers = headers or SignedHeaders.from_headers(request.headers)
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return await asyncio.to_thread(
-            verify_request,
+            verify_signed, request.method, _signed_path(request), headers, body, synced=synced
+        )
+
+    def verify_signed(
+        method: str, path: str, headers: SignedHeaders, body: bytes | None, *, synced: bool = True
+    ) -> str:
+        """:func:`verify_request` of this service (blocking: spends the nonce)."""
+        return verify_request(
             headers,
             chain_id=config.chain_id,
             service=server.name,
-            method=request.method,
+            method=method,
             path=path,
             body=body,
             body_hash=None if body is not None else headers.body_hash,
@@ -488,38 +499,37 @@ def create_app(
                 f"the body declares {declared} bytes, at most {config.max_upload_bytes} are accepted"
             )
         assert headers.body_hash is not None and isinstance(server.store, FilesystemBlobStore)
-        # Both run in threads while the body arrives; neither needs its bytes.
-        caller_task = asyncio.ensure_future(authenticated(request, None, headers, synced=False))
-        plan_task = asyncio.ensure_future(
-            asyncio.to_thread(
-                server.plan_upload,
-                file_id=fid,
-                ciphertext_digest=headers.body_hash,
-                sealed_key=sealed,
-                owner_signature=signature,
+        path, digest = _signed_path(request), headers.body_hash
+
+        def checks() -> tuple[str, UploadPlan]:
+            """The caller first: an unauthenticated request neither reads the registration nor commits an intent."""
+            caller = verify_signed("PUT", path, headers, None, synced=False)
+            plan = server.plan_upload(
+                file_id=fid, ciphertext_digest=digest, sealed_key=sealed, owner_signature=signature
             )
-        )
+            return caller, plan
+
+        # In one thread while the body arrives (they need none of its bytes): both are mostly
+        # Python, so two threads would only contend for the GIL with the loop receiving the body.
+        checks_task = asyncio.ensure_future(asyncio.to_thread(checks))
         staged = server.store.stage()
         try:
             try:
                 digests = await asyncio.wait_for(
-                    _receive_staged(request, staged, plan_task, caller_task, config.max_upload_bytes),
-                    config.body_timeout_s,
+                    _receive_staged(request, staged, checks_task, config.max_upload_bytes), config.body_timeout_s
                 )
             except TimeoutError:
                 raise InvalidInputError(f"the body did not arrive within {config.body_timeout_s} s") from None
-            caller = await caller_task
-            plan = await plan_task
+            caller, plan = await checks_task
             locator = await asyncio.to_thread(
                 lambda: server.finish_upload(plan, staged, MerkleTree.from_digests(digests))
             )
             return caller, locator, staged.size_bytes
         finally:
             staged.discard()  # no-op once adopted
-            for task in (caller_task, plan_task):
-                if not task.done():
-                    task.cancel()
-                    await asyncio.gather(task, return_exceptions=True)
+            if not checks_task.done():
+                checks_task.cancel()
+                await asyncio.gather(checks_task, return_exceptions=True)
 
     @app.get("/files/{file_id}")
     async def download(file_id: str, request: Request) -> Response:

@@ -312,6 +312,45 @@ def test_a_streamed_upload_not_matching_its_registration_is_refused_and_leaves_n
     assert client.fetch(upload["file_id"], keys.download_token) == ciphertext  # type: ignore[arg-type]
 
 
+def _forged_upload_headers(owner: DataOwner, upload: dict[str, object], chain_id: int, stranger) -> dict[str, str]:
+    """The upload's headers, the request signed by ``stranger`` but claiming to be the owner's."""
+    headers = _upload_headers(owner, upload, chain_id, upload["ciphertext"])  # type: ignore[arg-type]
+    path = f"/files/{upload['file_id'].hex()}"  # type: ignore[attr-defined]
+    forged = sign_request(
+        stranger.private_key, chain_id=chain_id, service="storage", method="PUT", path=path, body=upload["ciphertext"]
+    )
+    return {**headers, **{k: v for k, v in forged.as_dict().items() if k != "x-datashare-signer"}}
+
+
+def test_a_streamed_upload_with_a_forged_request_signature_commits_no_blob_intent(services, registry, funded):
+    (storage, _), _ = services
+    owner, upload = _registered_upload(registry, funded, 1_500_000)
+    chain_id = StorageClient(storage.url).chain_id
+    url = f"{storage.url}/files/{upload['file_id'].hex()}"  # type: ignore[attr-defined]
+    refused = httpx.put(
+        url, content=upload["ciphertext"], headers=_forged_upload_headers(owner, upload, chain_id, funded())
+    )
+    assert (refused.status_code, refused.json()["error"]) == (401, "VerificationError")
+    time.sleep(0.5)  # a check still running in a thread would have committed by now
+    state = CloudServerState(_data_folder(storage) / "state.sqlite")
+    try:
+        assert locator_for(upload["ciphertext"]) not in state.pending_blobs()  # type: ignore[arg-type]
+    finally:
+        state.close()
+
+
+def test_a_forged_upload_of_an_unregistered_file_is_refused_for_its_signature(services, registry, funded):
+    (storage, _), _ = services
+    owner, upload = _registered_upload(registry, funded, 100_000)
+    unregistered = {**upload, "file_id": os.urandom(32)}
+    chain_id = StorageClient(storage.url).chain_id
+    url = f"{storage.url}/files/{unregistered['file_id'].hex()}"  # type: ignore[attr-defined]
+    for _ in range(5):  # the registration is never read for an unauthenticated caller: never a 404
+        headers = _forged_upload_headers(owner, unregistered, chain_id, funded())
+        refused = httpx.put(url, content=upload["ciphertext"], headers=headers)
+        assert (refused.status_code, refused.json()["error"]) == (401, "VerificationError")
+
+
 @pytest.mark.parametrize(
     ("size", "refusal"),
     [
