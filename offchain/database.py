@@ -212,7 +212,8 @@ def _direct(engine: Engine) -> bool:
 
 
 class DriverTransaction:
-    """One transaction of :func:`driver_write`: its statements run on the driver's cursor."""
+    """One transaction of :func:`driver_write` (or the lone read of :func:`driver_exists`): its
+    statements run on the driver's cursor."""
 
     def __init__(self, engine: Engine, cursor: Any, connection: Connection | None) -> None:
         self._engine = engine
@@ -295,18 +296,14 @@ def driver_write(engine: Engine, *, synced: bool = True) -> Iterator[DriverTrans
 
 def driver_exists(engine: Engine, statement: DriverStatement, params: Mapping[str, Any]) -> bool:
     """Whether the SELECT ``statement`` finds a row (read outside any write transaction)."""
-    sql, values = statement.driver_sql(engine, params)  # the parameters checked either way
     if not _direct(engine):
         with engine.connect() as connection:
-            return connection.execute(statement.statement, dict(params)).first() is not None
+            return DriverTransaction(engine, None, connection).exists(statement, params)
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         try:
-            cursor.execute(sql, values)
-            return cursor.fetchone() is not None
-        except engine.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(engine, sql, values, exc) from exc
+            return DriverTransaction(engine, cursor, None).exists(statement, params)
         finally:
             cursor.close()
     finally:
