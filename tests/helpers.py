@@ -343,3 +343,15 @@ def deploy_feature_index(feature_index: Any, merkle_anchor: Any, consortium: Any
     index = feature_index.deploy(consortium, anchor, service, {"from": deployer})
     anchor.grantRole(anchor.ANCHORER_ROLE(), index, {"from": deployer})
     return index, anchor
+
+
+def high_s_twin(signature: bytes) -> bytes:
+    """The other encoding of an ECDSA signature (r, n − s, the other v): it recovers the same key.
+
+    Libraries that recover without EIP-2's low-s rule (eth-account does) accept both; the
+    project accepts only the canonical one.
+    """
+    from offchain.chain.signing import SECP256K1_ORDER
+
+    s = int.from_bytes(signature[32:64], "big")
+    return signature[:32] + (SECP256K1_ORDER - s).to_bytes(32, "big") + bytes([55 - signature[64]])

@@ -66,6 +66,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from offchain.chain.addresses import AddressLike, require_address
+from offchain.chain.signing import recover_digest_signer
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.hashing import keccak256
 from offchain.crypto.paillier import EncodingOverflowError, EncryptedVector, FixedPoint, NoisePool
@@ -448,10 +449,9 @@ class AggregationCloud:
 
 def _recover(contribution: Contribution) -> str:
     message = contribution_message(contribution.round_id, contribution.contributor, contribution.vector)
-    try:
-        return str(Account.recover_message(encode_defunct(primitive=message), signature=contribution.signature))
-    except Exception as exc:  # eth_account raises several types for malformed signatures
-        raise VerificationError(f"{contribution.contributor}'s contribution signature is malformed: {exc}") from None
+    return recover_digest_signer(
+        message, contribution.signature, what=f"{contribution.contributor}'s contribution signature"
+    )
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,8 @@ Speed: the EIP-712 digest of this one fixed type is encoded here (``request_dige
 checks it equals eth-account's ``encode_typed_data`` for random requests) and signed and
 recovered with coincurve (libsecp256k1): about 0.1 ms per signature or recovery, where
 eth-account's generic typed-data encoder and pure-Python recovery took about 3 ms each, more
-than a 1 MiB blob write. Signatures are the same 65 bytes (r ‖ s ‖ v, v ∈ {27, 28}) either way.
+than a 1 MiB blob write. Signatures are the same 65 bytes (r ‖ s ‖ v, v ∈ {27, 28}) either way;
+only that canonical form, with s ≤ n/2, is accepted (:func:`~offchain.chain.signing.recover_prehashed_signer`).
 
 Research: the cloud server of Zheng et al. 2018 §4.3 and the proxies of Feng et al. 2022
 §6.8–6.9 act on requests from owners and receivers; this module authenticates those requests.
@@ -43,12 +44,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from coincurve import PrivateKey, PublicKey
-from eth_utils import to_checksum_address
+from coincurve import PrivateKey
 from sqlalchemy import BigInteger, Column, Engine, MetaData, String, Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError as SqlIntegrityError
 
 from offchain.chain.addresses import require_address
+from offchain.chain.signing import address_of_public_key, recover_prehashed_signer
 from offchain.crypto.hashing import keccak256, sha256
 from offchain.database import DriverStatement, driver_write, open_engine
 from offchain.errors import InvalidInputError, VerificationError
@@ -174,10 +175,6 @@ def request_digest(
     return keccak256(b"\x19\x01" + _domain_separator(chain_id) + struct)
 
 
-def _address_of(public_key: PublicKey) -> str:
-    return str(to_checksum_address(keccak256(public_key.format(compressed=False)[1:])[-20:]))
-
-
 def sign_request(
     private_key: bytes | str,
     *,
@@ -212,7 +209,7 @@ def sign_request(
     key = PrivateKey(bytes.fromhex(private_key.removeprefix("0x")) if isinstance(private_key, str) else private_key)
     compact = key.sign_recoverable(digest, hasher=None)  # r ‖ s ‖ recovery id (0 or 1), low s
     signature = compact[:64] + bytes([27 + compact[64]])
-    return SignedHeaders(_address_of(key.public_key), nonce, expiry, signature, body_hash)
+    return SignedHeaders(address_of_public_key(key.public_key), nonce, expiry, signature, body_hash)
 
 
 def verify_request(
@@ -269,14 +266,7 @@ def verify_request(
         nonce=headers.nonce,
         expiry=headers.expiry,
     )
-    v = headers.signature[64]
-    if v not in (27, 28):
-        raise VerificationError(f"the request signature's v must be 27 or 28, got {v}")
-    try:
-        signer_key = PublicKey.from_signature_and_message(headers.signature[:64] + bytes([v - 27]), digest, hasher=None)
-    except Exception as exc:  # libsecp256k1 refuses r or s out of range, or no point
-        raise VerificationError(f"the request signature does not recover: {exc}") from None
-    recovered = _address_of(signer_key)
+    recovered = recover_prehashed_signer(digest, headers.signature, what="the request signature")
     if recovered.lower() != headers.signer.lower():
         raise VerificationError(f"the request is signed by {recovered}, not by {headers.signer} as it claims")
     nonces.spend(recovered, headers.nonce, headers.expiry, synced=synced)

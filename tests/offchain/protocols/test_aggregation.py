@@ -20,6 +20,7 @@ from offchain.protocols.aggregation import (
     MalformedContributionError,
     PartialBatch,
 )
+from tests.helpers import high_s_twin
 
 NAMES = ("hospital-a", "hospital-b", "bank-c", "lab-d", "insurer-e")
 
@@ -211,6 +212,15 @@ def test_a_contribution_whose_ciphertext_was_changed_after_signing_is_refused(pu
     other = user.contribute([2], round_id=cloud.round_id).vector
     with pytest.raises(VerificationError, match="not by"):
         cloud.submit(Contribution("u1", other, signed.round_id, signed.signature))
+
+
+def test_a_contribution_under_the_high_s_twin_of_its_signature_is_refused(public_key):
+    cloud = AggregationCloud(public_key, length=1)
+    user = enrol(cloud, "u1", public_key)
+    signed = user.contribute([1], round_id=cloud.round_id)
+    with pytest.raises(VerificationError, match="not canonical"):
+        cloud.submit(replace(signed, signature=high_s_twin(signed.signature)))
+    assert cloud.contributors == () and cloud.excluded == ()
 
 
 def test_a_registered_contributor_can_still_shift_the_total_by_any_value(public_key, parties):

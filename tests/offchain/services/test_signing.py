@@ -25,6 +25,7 @@ from offchain.services.signing import (
     sign_request,
     verify_request,
 )
+from tests.helpers import high_s_twin
 
 KEY = "0x" + "11" * 32
 OTHER_KEY = "0x" + "22" * 32
@@ -223,12 +224,19 @@ def test_a_signature_made_by_eth_account_verifies_here(nonces):
     assert verify_request(headers, nonces=nonces, **REQUEST) == Account.from_key(KEY).address
 
 
-@pytest.mark.parametrize("v", [0, 1, 29])
+@pytest.mark.parametrize("v", [0, 1, 29, 37, 60])
 def test_a_signature_with_another_v_is_refused(nonces, v):
     headers = sign_request(KEY, **REQUEST)
     forged = SignedHeaders(headers.signer, headers.nonce, headers.expiry, headers.signature[:64] + bytes([v]))
     with pytest.raises(VerificationError, match="v must be 27 or 28"):
         verify_request(forged, nonces=nonces, **REQUEST)
+
+
+def test_the_high_s_twin_of_a_request_signature_is_refused(nonces):
+    headers = sign_request(KEY, **REQUEST)
+    twin = SignedHeaders(headers.signer, headers.nonce, headers.expiry, high_s_twin(headers.signature))
+    with pytest.raises(VerificationError, match="not canonical"):
+        verify_request(twin, nonces=nonces, **REQUEST)
 
 
 def test_a_signature_with_r_out_of_range_is_refused(nonces):
