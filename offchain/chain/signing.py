@@ -35,6 +35,7 @@ from offchain.errors import InvalidInputError, VerificationError
 __all__ = [
     "SECP256K1_ORDER",
     "address_of_public_key",
+    "canonical_signature",
     "recover_digest_signer",
     "recover_prehashed_signer",
     "sign_digest",
@@ -78,11 +79,28 @@ def sign_digest(account: Any, digest: bytes) -> bytes:
     from brownie import web3  # the node signs for the accounts it holds unlocked
 
     signature = bytes(HexBytes(web3.eth.sign(to_checksum_address(address), data=bytes(digest))))
-    if len(signature) == 65 and signature[64] < 27:  # some nodes answer v ∈ {0, 1}; contracts want 27/28
-        signature = signature[:64] + bytes([signature[64] + 27])
-    if recover_digest_signer(digest, signature) != to_checksum_address(address):
+    if len(signature) == _SIGNATURE_BYTES:
+        signature = canonical_signature(signature)
+    try:
+        signer = recover_digest_signer(digest, signature)
+    except VerificationError:
+        signer = None
+    if signer != to_checksum_address(address):
         raise InvalidInputError(f"the node's eth_sign for {address} is not an EIP-191 signature of the digest")
     return signature
+
+
+def canonical_signature(signature: bytes) -> bytes:
+    """The canonical form of a 65-byte signature: v 0/1 as 27/28, a high s as n − s with the other v.
+
+    For signatures made elsewhere (a node's ``eth_sign``), before they are handed on; the
+    result recovers the same key, and :func:`recover_prehashed_signer` accepts only it.
+    """
+    v = signature[64] + 27 if signature[64] < 27 else signature[64]  # some nodes answer v ∈ {0, 1}
+    s = int.from_bytes(signature[32:64], "big")
+    if s > SECP256K1_ORDER // 2 and v in (27, 28):
+        return signature[:32] + (SECP256K1_ORDER - s).to_bytes(32, "big") + bytes([55 - v])
+    return signature[:64] + bytes([v])
 
 
 def address_of_public_key(public_key: PublicKey) -> str:

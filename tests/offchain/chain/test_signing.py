@@ -8,7 +8,7 @@ from eth_account.messages import encode_defunct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.chain.signing import recover_digest_signer, sign_digest
+from offchain.chain.signing import canonical_signature, recover_digest_signer, sign_digest
 from offchain.crypto.hashing import keccak256
 from offchain.errors import InvalidInputError, VerificationError
 from tests.helpers import high_s_twin
@@ -93,3 +93,13 @@ def test_a_signature_changed_in_any_byte_recovers_no_one_or_someone_else(positio
     except VerificationError:
         return
     assert signer != key.address
+
+
+def test_the_canonical_form_of_a_high_s_twin_is_the_signature() -> None:
+    signature = sign_digest(Account.create(), DIGEST)
+    assert canonical_signature(high_s_twin(signature)) == signature
+
+
+def test_the_canonical_form_of_a_signature_with_v_0_or_1_has_v_27_or_28() -> None:
+    signature = sign_digest(Account.create(), DIGEST)
+    assert canonical_signature(signature[:64] + bytes([signature[64] - 27])) == signature
