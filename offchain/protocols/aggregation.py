@@ -38,6 +38,10 @@ within ``contribution_bound`` = ⌊max_int / max_contributors⌋ (:func:`contrib
 
 * an honest :class:`Contributor` knows its values and refuses to encrypt any beyond that bound
   (:class:`~offchain.crypto.paillier.EncodingOverflowError`);
+* a contribution carries public bounds only (the round's bound, or max_int beyond it): a
+  freshly encrypted vector tracks the exact |m| of each value, and :meth:`Contributor.sign`
+  replaces them before anything leaves the contributor, so the cloud, which holds the
+  contribution object in-process, sees the ciphertexts and nothing of the values' sizes;
 * the cloud does not trust the bound a contribution carries: it re-wraps every received vector
   with the agreed per-contribution bound, refuses a contribution beyond ``max_contributors``
   (:class:`~offchain.crypto.paillier.EncodingOverflowError`, nothing folded in), and the
@@ -58,7 +62,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import gmpy2
@@ -240,7 +244,7 @@ class Contributor:
         return str(self._signing_key.address)
 
     def contribute(self, values: Sequence[float | int], *, round_id: bytes) -> Contribution:
-        """E(v) for the values (fresh randomness for each), signed for round ``round_id``.
+        """E(v) for the values (fresh randomness for each), signed for round ``round_id`` (:meth:`sign`).
 
         Raises:
             EncodingOverflowError: A value does not fit the encoding, or exceeds this round's
@@ -255,10 +259,19 @@ class Contributor:
         return self.sign(vector, round_id=round_id)
 
     def sign(self, vector: EncryptedVector, *, round_id: bytes) -> Contribution:
-        """Sign an already encrypted ``vector`` for round ``round_id``."""
-        message = encode_defunct(primitive=contribution_message(round_id, self.name, vector))
+        """Sign an already encrypted ``vector`` for round ``round_id``.
+
+        The contribution carries the ciphertexts and public bounds, nothing else: a freshly
+        encrypted vector tracks the exact |m| of each value
+        (:meth:`~offchain.crypto.paillier.EncryptedVector.encrypt`), which the cloud must not
+        see, so each bound becomes the round's :attr:`bound` if it is within it, else the
+        encoding's max_int.
+        """
+        ceiling = self.encoding.max_int
+        public = replace(vector, bounds=tuple(self.bound if b <= self.bound else ceiling for b in vector.bounds))
+        message = encode_defunct(primitive=contribution_message(round_id, self.name, public))
         signature = bytes(self._signing_key.sign_message(message).signature)
-        return Contribution(self.name, vector, round_id, signature)
+        return Contribution(self.name, public, round_id, signature)
 
 
 class DecryptionParty:

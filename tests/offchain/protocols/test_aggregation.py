@@ -214,6 +214,22 @@ def test_a_contribution_whose_ciphertext_was_changed_after_signing_is_refused(pu
         cloud.submit(Contribution("u1", other, signed.round_id, signed.signature))
 
 
+def test_a_contribution_carries_the_rounds_bound_not_the_magnitudes_of_its_values(public_key):
+    """A freshly encrypted vector tracks each |m| exactly; what goes to the cloud must not."""
+    cloud = AggregationCloud(public_key, length=3)
+    user = enrol(cloud, "u1", public_key)
+    contribution = user.contribute([1, -250, 0.5], round_id=cloud.round_id)
+    assert contribution.vector.bounds == (user.bound,) * 3
+
+
+def test_a_signed_vector_beyond_the_rounds_bound_carries_the_encodings_max_int(public_key):
+    cloud = AggregationCloud(public_key, length=1)
+    user = enrol(cloud, "u1", public_key)
+    beyond = 2 * user.bound >> user.encoding.fraction_bits  # twice the bound, in value units
+    vector = EncryptedVector.encrypt(public_key.paillier, [beyond], encoding=user.encoding)
+    assert user.sign(vector, round_id=cloud.round_id).vector.bounds == (user.encoding.max_int,)
+
+
 def test_a_contribution_under_the_high_s_twin_of_its_signature_is_refused(public_key):
     cloud = AggregationCloud(public_key, length=1)
     user = enrol(cloud, "u1", public_key)

@@ -49,6 +49,14 @@ def fresh_cloud(key, contributor) -> AggregationCloud:
     return cloud
 
 
+def _same(changed: object, original: object) -> bool:
+    """Whether a tampering left the contribution as sent: a vector is compared in its wire form
+    (a tampering that changes no byte, such as an empty splice, parses to the same vector)."""
+    if isinstance(changed, EncryptedVector) and isinstance(original, EncryptedVector):
+        return changed.to_bytes() == original.to_bytes()
+    return changed == original
+
+
 @HANDLERS
 @given(field=st.sampled_from(["contributor", "vector", "round_id", "signature"]), tamper=st.data())
 def test_aggregation_cloud_submit_refuses_a_malformed_contribution(key, contribution, field, tamper):
@@ -64,7 +72,7 @@ def test_aggregation_cloud_submit_refuses_a_malformed_contribution(key, contribu
         changed = tamper.draw(st.one_of(fz.junk, st.sampled_from(NAMES)))
     cloud = fresh_cloud(key, contributor)
     result = fz.project_errors_only(cloud.submit, replace(valid, **{field: changed}))
-    assert result is fz.REFUSED or changed == original
+    assert result is fz.REFUSED or _same(changed, original)
     assert cloud.contributors == (() if result is fz.REFUSED else (contributor.name,))
 
 
