@@ -67,10 +67,9 @@ from typing import Any
 
 import gmpy2
 from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from offchain.chain.addresses import AddressLike, require_address
-from offchain.chain.signing import recover_digest_signer
+from offchain.chain.signing import recover_digest_signer, sign_digest
 from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.hashing import keccak256
 from offchain.crypto.paillier import EncodingOverflowError, EncryptedVector, FixedPoint, NoisePool
@@ -269,8 +268,7 @@ class Contributor:
         """
         ceiling = self.encoding.max_int
         public = replace(vector, bounds=tuple(self.bound if b <= self.bound else ceiling for b in vector.bounds))
-        message = encode_defunct(primitive=contribution_message(round_id, self.name, public))
-        signature = bytes(self._signing_key.sign_message(message).signature)
+        signature = sign_digest(self._signing_key, contribution_message(round_id, self.name, public))
         return Contribution(self.name, public, round_id, signature)
 
 

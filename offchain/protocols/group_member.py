@@ -25,12 +25,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from eth_account.messages import encode_defunct
 from gmpy2 import mpz
 
 from offchain.chain.addresses import AddressLike
 from offchain.chain.contracts import require_bytes32
-from offchain.chain.signing import recover_digest_signer
+from offchain.chain.signing import recover_digest_signer, sign_digest
 from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import content_commitment, keccak256, new_salt
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE
@@ -123,8 +122,7 @@ class JoinReceipt:
     @classmethod
     def sign(cls, identity: Any, group: gs.GroupPublicKey, response: gs.JoinResponse) -> JoinReceipt:
         """The receipt of join ``response`` signed with the ``eth_account`` key ``identity``."""
-        digest = join_receipt_message(group, response.join_id, int(response.c2))
-        signature = bytes(identity.sign_message(encode_defunct(primitive=digest)).signature)
+        signature = sign_digest(identity, join_receipt_message(group, response.join_id, int(response.c2)))
         return cls(str(identity.address), response.join_id, int(response.c2), signature)
 
     def signer(self, group: gs.GroupPublicKey) -> str:
