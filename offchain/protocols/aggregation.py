@@ -41,7 +41,8 @@ within ``contribution_bound`` = ⌊max_int / max_contributors⌋ (:func:`contrib
 * a contribution carries public bounds only (the round's bound, or max_int beyond it): a
   freshly encrypted vector tracks the exact |m| of each value, and :meth:`Contributor.sign`
   replaces them before anything leaves the contributor, so the cloud, which holds the
-  contribution object in-process, sees the ciphertexts and nothing of the values' sizes;
+  contribution object in-process, gets of the values only their ciphertexts (which hide them
+  under Paillier's semantic security, i.e. the hardness of composite residuosity);
 * the cloud does not trust the bound a contribution carries: it re-wraps every received vector
   with the agreed per-contribution bound, refuses a contribution beyond ``max_contributors``
   (:class:`~offchain.crypto.paillier.EncodingOverflowError`, nothing folded in), and the

@@ -18,8 +18,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from offchain.crypto import group_signature as gs
+from offchain.errors import VerificationError
 from offchain.protocols.agency import Agency
 from offchain.protocols.group_member import JoinReceipt, join_receipt_message, recover_receipt_signer
+from tests.helpers import high_s_twin
 from tests.offchain import fuzzing as fz
 
 BITS = 1024
@@ -123,6 +125,18 @@ def test_recover_receipt_signer_raises_only_project_errors(manager_key, join_id,
     fz.project_errors_only(join_receipt_message, manager_key.public, join_id, c2)
     signer = fz.project_errors_only(recover_receipt_signer, manager_key.public, join_id, c2, signature)
     assert signer is fz.REFUSED or isinstance(signer, str)
+
+
+def test_a_receipt_under_the_high_s_twin_of_its_signature_is_refused(manager_key):
+    identity = Account.create()
+    applicant = gs.JoinApplicant(manager_key.public)
+    request = applicant.request()
+    agency = Agency("hospital", manager_key, Account.create(), consortium=None)
+    agency.admit(identity.address)
+    response = applicant.respond(request, agency.challenge_join(request, identity.address))
+    receipt = JoinReceipt.sign(identity, manager_key.public, response)
+    with pytest.raises(VerificationError, match="not canonical"):
+        recover_receipt_signer(manager_key.public, receipt.join_id, receipt.c2, high_s_twin(receipt.signature))
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from offchain.chain.signing import sign_digest
 from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.merkle import MerkleTree
+from offchain.errors import VerificationError
 from offchain.protocols import Auditor, AuditReport, Buyer, CloudServer, DataOwner, FileKeys, retrieve_checked
 from offchain.protocols.cloud_server import (
     AuditResponse,
@@ -30,6 +31,7 @@ from offchain.protocols.cloud_server import (
     upload_message,
 )
 from offchain.storage.filesystem import FilesystemBlobStore
+from tests.helpers import high_s_twin
 from tests.offchain import fuzzing as fz
 from tests.offchain.protocols.fake_registry import FakeRegistry
 
@@ -90,6 +92,12 @@ def upload(world):
         "sealed_key": stored.sealed_key,
         "owner_signature": sign_digest(world["owner"].account, signed),
     }
+
+
+def test_cloud_server_refuses_an_upload_under_the_high_s_twin_of_the_owners_signature(world, upload):
+    twin = high_s_twin(upload["owner_signature"])
+    with pytest.raises(VerificationError, match="not canonical"):
+        world["server"].store_file(**{**upload, "owner_signature": twin})
 
 
 @HANDLERS
