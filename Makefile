@@ -115,10 +115,15 @@ test: setup
 	@echo "== $$(date +%T) contract tests on Anvil"
 	$(if $(ANVIL_TESTS),DATASHARE_STATEFUL_EXAMPLES=$(ANVIL_STATEFUL_EXAMPLES) DATASHARE_MAX_EXAMPLES=$(ANVIL_MAX_EXAMPLES) \
 		$(BROWNIE) test $(ANVIL_TESTS) --network anvil -n $(TEST_WORKERS))
-	@echo "== $$(date +%T) forge invariant campaigns"
-	$(if $(FORGE_TESTS),$(MAKE) --no-print-directory test-forge)
-	@echo "== $$(date +%T) linters"
-	$(MAKE) --no-print-directory lint
+	@# The forge campaigns keep about one core busy, so the linters (mypy from a cold cache is
+	@# most of their time, on one core) run beside them; their output is shown after forge's.
+	@echo "== $$(date +%T) forge invariant campaigns, and the linters beside them"
+	@lint_log=$$(mktemp); trap 'rm -f "$$lint_log"' EXIT; \
+	$(MAKE) --no-print-directory lint > "$$lint_log" 2>&1 & lint_pid=$$!; \
+	forge_rc=0; $(if $(FORGE_TESTS),$(MAKE) --no-print-directory test-forge,true) || forge_rc=$$?; \
+	lint_rc=0; wait $$lint_pid || lint_rc=$$?; \
+	echo "== $$(date +%T) linters (exit $$lint_rc)"; cat "$$lint_log"; \
+	test $$forge_rc -eq 0 -a $$lint_rc -eq 0
 	@echo "== $$(date +%T) done"
 
 # Invariant (stateful) fuzzing of the contracts with forge (tests/forge/foundry.toml: 256 runs x 50

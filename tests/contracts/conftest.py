@@ -10,7 +10,9 @@ from tests.helpers import (
     REASON_HASH,
     grant_access,
     market_terms,
+    matched_id,
     post_requirement,
+    posted_id,
     register_record,
     submit_proof,
 )
@@ -25,7 +27,7 @@ def requirement_arbiter(arbiter):
 @pytest.fixture
 def requirement_id(market, buyer, requirement_arbiter, zk_requirement):
     """Requirement 1: the default terms over zk_requirement's commitment, posted by the buyer."""
-    return post_requirement(market, buyer, market_terms(requirement_arbiter, zk_requirement.commitment)).return_value
+    return posted_id(post_requirement(market, buyer, market_terms(requirement_arbiter, zk_requirement.commitment)))
 
 
 @pytest.fixture
@@ -37,7 +39,7 @@ def file_id(registry, owner, zk_record):
 @pytest.fixture
 def match_id(market, owner, requirement_id, file_id, owner_proof):
     """Match 1: the owner's file matched to requirement 1."""
-    return submit_proof(market, owner, requirement_id, owner_proof).return_value
+    return matched_id(submit_proof(market, owner, requirement_id, owner_proof))
 
 
 @pytest.fixture

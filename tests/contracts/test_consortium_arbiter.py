@@ -18,7 +18,9 @@ from tests.helpers import (
     custom_error,
     market_terms,
     match_of,
+    matched_id,
     post_requirement,
+    posted_id,
     submit_proof,
 )
 
@@ -207,8 +209,8 @@ def test_a_vote_on_an_unknown_match_reverts_with_the_markets_error(consortium_ar
 def test_a_dispute_another_arbiter_settles_takes_no_votes(
     market, registry, consortium_arbiter, agencies, arbiter, buyer, owner, zk_requirement, file_id, owner_proof
 ):
-    requirement_id = post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment)).return_value
-    match_id = submit_proof(market, owner, requirement_id, owner_proof).return_value
+    requirement_id = posted_id(post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment)))
+    match_id = matched_id(submit_proof(market, owner, requirement_id, owner_proof))
     registry.grantAccess(file_id, buyer, bytes(32), 0, {"from": owner})
     market.recordGrant(match_id, {"from": owner})
     market.dispute(match_id, keccak(b"complaint"), {"from": buyer})

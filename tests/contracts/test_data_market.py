@@ -35,7 +35,9 @@ from tests.helpers import (
     grant_access,
     market_terms,
     match_of,
+    matched_id,
     post_requirement,
+    posted_id,
     register_record,
     requirement_of,
     sleep,
@@ -367,14 +369,14 @@ def test_filling_every_slot_and_never_granting_forfeits_the_fillers_bond_to_the_
     # issue 23, finding 5: a filler registers a made-up qualifying record, takes the only slot and
     # never grants; an honest owner is shut out meanwhile, and the lapse pays the buyer the bond.
     terms = market_terms(arbiter, zk_requirement.commitment, capacity=1)
-    requirement_id = post_requirement(market, buyer, terms).return_value
+    requirement_id = posted_id(post_requirement(market, buyer, terms))
     register_record(registry, rival, zk_record.commitment)
     filled = submit_proof(market, rival, requirement_id, rival_proof)
     register_record(registry, owner, zk_record.commitment)
     with brownie.reverts(custom_error("DataMarketRequirementFull", requirement_id, 1)):
         submit_proof(market, owner, requirement_id, owner_proof)
     sleep(GRANT_PERIOD_S)
-    market.reclaimUngranted(filled.return_value, {"from": stranger})
+    market.reclaimUngranted(matched_id(filled), {"from": stranger})
     assert (market.creditOf(buyer), market.creditOf(rival)) == (BOND_WEI, 0)
 
 
@@ -382,9 +384,9 @@ def test_the_buyer_cancels_the_slots_a_filler_left_so_that_nobody_takes_them_aga
     market, registry, buyer, arbiter, owner, rival, stranger, zk_requirement, zk_record, owner_proof, rival_proof
 ):
     terms = market_terms(arbiter, zk_requirement.commitment, capacity=1)
-    requirement_id = post_requirement(market, buyer, terms).return_value
+    requirement_id = posted_id(post_requirement(market, buyer, terms))
     register_record(registry, rival, zk_record.commitment)
-    filled = submit_proof(market, rival, requirement_id, rival_proof).return_value
+    filled = matched_id(submit_proof(market, rival, requirement_id, rival_proof))
     sleep(GRANT_PERIOD_S)
     market.reclaimUngranted(filled, {"from": stranger})
     market.cancelUnfilled(requirement_id, {"from": buyer})
@@ -495,9 +497,9 @@ def test_the_same_file_cannot_match_a_requirement_twice(market, owner, requireme
 def test_a_full_requirement_refuses_submissions(
     market, registry, buyer, arbiter, owner, rival, zk_requirement, zk_record, file_id, owner_proof, rival_proof
 ):
-    requirement_id = post_requirement(
-        market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=1)
-    ).return_value
+    requirement_id = posted_id(
+        post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=1))
+    )
     submit_proof(market, owner, requirement_id, owner_proof)
     register_record(registry, rival, zk_record.commitment)
     with brownie.reverts(custom_error("DataMarketRequirementFull", requirement_id, 1)):
@@ -523,7 +525,7 @@ def test_a_proof_with_another_satisfied_count_is_rejected(market, owner, require
 def test_a_proof_replayed_for_another_requirement_is_rejected(
     market, buyer, arbiter, owner, requirement_id, file_id, zk_requirement, owner_proof
 ):
-    other = post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment + 1)).return_value
+    other = posted_id(post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment + 1)))
     with brownie.reverts(custom_error("DataMarketInvalidProof", other, file_id)):
         submit_proof(market, owner, other, owner_proof)
 
@@ -610,10 +612,10 @@ def wide_case(accounts):
 def test_a_16_field_record_is_checked_by_the_16_field_verifier(market, registry, buyer, arbiter, owner, wide_case):
     requirement, record, proof = wide_case
     terms = market_terms(arbiter, requirement.commitment, fieldCount=16, minSatisfied=1)
-    requirement_id = post_requirement(market, buyer, terms).return_value
+    requirement_id = posted_id(post_requirement(market, buyer, terms))
     register_record(registry, owner, record.commitment)
     tx = submit_proof(market, owner, requirement_id, proof)
-    assert (tx.events["Matched"]["satisfied"], match_of(market, tx.return_value)["state"]) == (1, MATCHED)
+    assert (tx.events["Matched"]["satisfied"], match_of(market, matched_id(tx))["state"]) == (1, MATCHED)
 
 
 # --- recordGrant ----------------------------------------------------------------------------
@@ -898,10 +900,10 @@ def test_a_slot_freed_by_a_lapse_can_be_taken_by_another_owner(
     owner_proof,
     rival_proof,
 ):
-    requirement_id = post_requirement(
-        market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=1)
-    ).return_value
-    first = submit_proof(market, owner, requirement_id, owner_proof).return_value
+    requirement_id = posted_id(
+        post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=1))
+    )
+    first = matched_id(submit_proof(market, owner, requirement_id, owner_proof))
     sleep(GRANT_PERIOD_S)
     market.reclaimUngranted(first, {"from": stranger})
     register_record(registry, rival, zk_record.commitment)
@@ -971,9 +973,9 @@ def test_refund_unfilled_twice_reverts_and_pays_once(market, buyer, stranger, re
 def test_refund_unfilled_of_a_full_requirement_reverts(
     market, buyer, arbiter, owner, stranger, zk_requirement, file_id, owner_proof
 ):
-    requirement_id = post_requirement(
-        market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=1)
-    ).return_value
+    requirement_id = posted_id(
+        post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=1))
+    )
     submit_proof(market, owner, requirement_id, owner_proof)
     sleep(DURATION_S)
     with brownie.reverts(custom_error("DataMarketNothingToRefund", requirement_id)):
@@ -1005,10 +1007,10 @@ def test_cancel_unfilled_credits_the_buyer_the_unfilled_slots_and_closes_the_req
 def test_cancelling_a_full_requirement_credits_nothing_and_a_later_lapse_pays_the_buyer(
     market, buyer, arbiter, owner, stranger, zk_requirement, file_id, owner_proof
 ):
-    requirement_id = post_requirement(
-        market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=1)
-    ).return_value
-    match_id = submit_proof(market, owner, requirement_id, owner_proof).return_value
+    requirement_id = posted_id(
+        post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment, capacity=1))
+    )
+    match_id = matched_id(submit_proof(market, owner, requirement_id, owner_proof))
     tx = market.cancelUnfilled(requirement_id, {"from": buyer})
     assert dict(tx.events["UnfilledCancelled"])["amountWei"] == 0
     sleep(GRANT_PERIOD_S)
@@ -1131,11 +1133,11 @@ def test_escrow_is_accounted_for_through_every_ending(
     rival_proof,
 ):
     holders = [buyer, owner, rival, arbiter, stranger]
-    requirement_id = post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment)).return_value
+    requirement_id = posted_id(post_requirement(market, buyer, market_terms(arbiter, zk_requirement.commitment)))
     assert_escrow_invariant(market, holders)
-    first = submit_proof(market, owner, requirement_id, owner_proof).return_value
+    first = matched_id(submit_proof(market, owner, requirement_id, owner_proof))
     rivals_file = register_record(registry, rival, zk_record.commitment)
-    second = submit_proof(market, rival, requirement_id, rival_proof).return_value
+    second = matched_id(submit_proof(market, rival, requirement_id, rival_proof))
     assert_escrow_invariant(market, holders)
     grant_access(registry, owner, file_id, buyer)
     market.recordGrant(first, {"from": owner})

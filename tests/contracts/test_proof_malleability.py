@@ -17,7 +17,7 @@ import pytest
 from py_ecc.optimized_bn128 import field_modulus
 
 from offchain.zk.verifier import verify
-from tests.helpers import custom_error, file_id_of, match_of, register_record, submit_proof
+from tests.helpers import custom_error, file_id_of, match_of, matched_id, register_record, submit_proof
 
 
 def _negated(proof):
@@ -79,5 +79,5 @@ def test_the_mauled_proof_cannot_count_the_owners_file_twice(
 
 
 def test_the_mauled_proof_matches_only_for_the_owner_it_names(market, owner, requirement_id, file_id, mauled_proof):
-    match_id = submit_proof(market, owner, requirement_id, mauled_proof).return_value
+    match_id = matched_id(submit_proof(market, owner, requirement_id, mauled_proof))
     assert (match_of(market, match_id)["owner"], market.matchIdOf(requirement_id, file_id)) == (owner, match_id)

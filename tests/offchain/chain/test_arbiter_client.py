@@ -14,6 +14,7 @@ from tests.helpers import (
     REASON_HASH,
     grant_access,
     market_terms,
+    matched_id,
     post_requirement,
     register_record,
     submit_proof,
@@ -40,7 +41,7 @@ def disputed(market, registry, consortium_arbiter, buyer, owner, zk_requirement,
     """Match 1, disputed by the buyer; the consortium arbitrates its requirement."""
     requirement_id = post_requirement(market, buyer, market_terms(consortium_arbiter, zk_requirement.commitment))
     file_id = register_record(registry, owner, zk_record.commitment)
-    match_id = submit_proof(market, owner, requirement_id.return_value, owner_proof).return_value
+    match_id = matched_id(submit_proof(market, owner, requirement_id.return_value, owner_proof))
     grant_access(registry, owner, file_id, buyer)
     market.recordGrant(match_id, {"from": owner})
     market.dispute(match_id, REASON_HASH, {"from": buyer})
