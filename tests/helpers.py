@@ -184,25 +184,21 @@ def post_requirement(market, buyer, terms: tuple, value: int | None = None):
     return market.postRequirement(terms, {"from": buyer, "value": escrow})
 
 
-def emitted(receipt, event: str, field: str):
-    """``field`` of the (first) ``event`` a receipt logged.
+def posted_id(receipt) -> int:
+    """The id of the requirement a ``postRequirement`` receipt posted, from its event.
 
     Where an id a transaction returns is set-up rather than what a test checks, it is read from
     the transaction's event: Brownie reads a return value by re-running the transaction traced,
     which on Ganache costs as much again as the transaction (a proof check: about 1.5 s more per
     match).
     """
-    return receipt.events[event][field]
-
-
-def posted_id(receipt) -> int:
-    """The id of the requirement a ``postRequirement`` receipt posted (see :func:`emitted`)."""
-    return emitted(receipt, "RequirementPosted", "requirementId")
+    return receipt.events["RequirementPosted"]["requirementId"]
 
 
 def matched_id(receipt) -> int:
-    """The id of the match a ``submit`` receipt made (see :func:`emitted`)."""
-    return emitted(receipt, "Matched", "matchId")
+    """The id of the match a ``submit`` receipt made, from its ``Matched`` event (see
+    :func:`posted_id`)."""
+    return receipt.events["Matched"]["matchId"]
 
 
 def register_record(registry, owner, commitment: int) -> bytes:

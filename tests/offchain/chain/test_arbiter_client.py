@@ -16,6 +16,7 @@ from tests.helpers import (
     market_terms,
     matched_id,
     post_requirement,
+    posted_id,
     register_record,
     submit_proof,
 )
@@ -39,9 +40,11 @@ def market_client(market):
 @pytest.fixture
 def disputed(market, registry, consortium_arbiter, buyer, owner, zk_requirement, zk_record, owner_proof):
     """Match 1, disputed by the buyer; the consortium arbitrates its requirement."""
-    requirement_id = post_requirement(market, buyer, market_terms(consortium_arbiter, zk_requirement.commitment))
+    requirement_id = posted_id(
+        post_requirement(market, buyer, market_terms(consortium_arbiter, zk_requirement.commitment))
+    )
     file_id = register_record(registry, owner, zk_record.commitment)
-    match_id = matched_id(submit_proof(market, owner, requirement_id.return_value, owner_proof))
+    match_id = matched_id(submit_proof(market, owner, requirement_id, owner_proof))
     grant_access(registry, owner, file_id, buyer)
     market.recordGrant(match_id, {"from": owner})
     market.dispute(match_id, REASON_HASH, {"from": buyer})
