@@ -23,6 +23,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from offchain.errors import ChainError
+from offchain.validation import is_int
 
 __all__ = ["BlockHeight", "json_rpc_block_number", "node_block_number"]
 
@@ -124,7 +125,7 @@ class BlockHeight:
             ChainError: The reader returned something other than a non-negative int.
         """
         height = self._read()
-        if isinstance(height, bool) or not isinstance(height, int) or height < 0:
+        if not is_int(height) or height < 0:
             raise ChainError(f"a block height must be a non-negative int, got {height!r}")
         changed = height != self._last
         self._last = height

@@ -28,6 +28,7 @@ from offchain.errors import (
     TransactionRevertedError,
 )
 from offchain.toolchain import PROJECT_ROOT
+from offchain.validation import require_int
 
 __all__ = [
     "DEFAULT_NETWORK",
@@ -73,8 +74,7 @@ def require_bytes32(value: object, name: str, *, nonzero: bool) -> bytes:
 
 def require_uint(value: object, name: str, *, low: int, high: int) -> int:
     """``value`` as an int in ``low .. high``, or InvalidInputError naming ``name`` and what was found."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
+    value = require_int(value, name)
     if not low <= value <= high:
         shown = "2**256 - 1" if high == MAX_UINT256 else str(high)
         raise InvalidInputError(f"{name} must be in {low}..{shown}, got {value}")

@@ -55,6 +55,7 @@ from offchain.chain.contracts import (
 from offchain.chain.deployment import ContractDeployment, DeploymentRecord, deployment_path
 from offchain.chain.events import get_events
 from offchain.errors import ChainError, InvalidInputError, TransactionRevertedError
+from offchain.validation import is_int
 
 __all__ = [
     "LEDGER_CONTRACT",
@@ -297,7 +298,7 @@ class WithdrawalVote:
 
 def encode_modulus(n: int) -> bytes:
     """n as the contract takes it: big-endian, padded to a whole number of 32-byte words."""
-    if isinstance(n, bool) or not isinstance(n, int) or n <= 1 or n % 2 == 0:
+    if not is_int(n) or n <= 1 or n % 2 == 0:
         raise InvalidInputError("the ledger's modulus must be an odd int > 1")
     width = -(-((n.bit_length() + 7) // 8) // 32) * 32
     return n.to_bytes(width, "big")

@@ -21,6 +21,7 @@ from offchain.chain.addresses import AddressLike, require_address
 from offchain.chain.contracts import ContractClient, call, call_batch, require_bytes32, transact
 from offchain.chain.events import EventLog, get_events
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError, UnknownFileError
+from offchain.validation import require_int
 
 __all__ = [
     "FOLLOWED_MAX",
@@ -141,8 +142,7 @@ def policy_hash(*, receiving_pk: bytes, verifying_pk: bytes, threshold: int, sha
         if not isinstance(key, bytes | bytearray):
             raise InvalidInputError(f"{key_name} must be bytes, got {type(key).__name__}")
     for count_name, count in (("threshold", threshold), ("shares", shares)):
-        if isinstance(count, bool) or not isinstance(count, int):
-            raise InvalidInputError(f"{count_name} must be an int, got {type(count).__name__}")
+        require_int(count, count_name)
     if not 1 <= threshold <= shares <= 255:
         raise InvalidInputError(f"need 1 <= threshold <= shares <= 255, got threshold={threshold}, shares={shares}")
     return keccak(

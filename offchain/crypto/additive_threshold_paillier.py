@@ -85,6 +85,7 @@ from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.modexp import FixedBase
 from offchain.crypto.primes import random_bits, random_unit
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int, require_int
 
 __all__ = [
     "G_COMB_ROWS",
@@ -131,8 +132,7 @@ class AdditivePublicKey(tp.ThresholdKey):
         object.__setattr__(self, "threshold", self.parties)
         for name in ("parties", "share_bits", "g", "theta"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
+            require_int(value, name)
         if self.parties < 2:
             raise InvalidInputError(f"an additive threshold key needs at least 2 parties, got {self.parties}")
         self._check_common()
@@ -231,12 +231,12 @@ class AdditivePublicKey(tp.ThresholdKey):
                 raise TypeError("verification_keys must be a list")
             return cls(
                 n=int(data["n"], 16),
-                parties=_as_int(data["parties"], "parties"),
+                parties=require_int(data["parties"], "parties"),
                 g=int(data["g"], 16),
                 theta=int(data["theta"], 16),
                 v=int(data["v"], 16),
                 verification_keys=tuple(int(x, 16) for x in keys),
-                share_bits=_as_int(data["share_bits"], "share_bits"),
+                share_bits=require_int(data["share_bits"], "share_bits"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"additive threshold Paillier key: missing or malformed field ({exc})") from exc
@@ -259,12 +259,6 @@ def share_bits_for(modulus_bits: int) -> int:
     """B = ⌈|n|/2⌉ + 2 + σ: the bits of d_1 … d_(p−1) that hide λ for an n of ``modulus_bits``
     (module docstring: 2^B exceeds the public window of T by 2^(σ+2))."""
     return -(-modulus_bits // 2) + 2 + STATISTICAL_BITS
-
-
-def _as_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"{name} must be an int, got {value!r}")
-    return int(value)
 
 
 def _uniform_bits(bits: int, rng: random.Random | None) -> mpz:
@@ -294,9 +288,9 @@ def generate_additive_keypair(
     Raises:
         InvalidInputError: Bad size or count.
     """
-    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 512 or bits % 2:
+    if not is_int(bits) or bits < 512 or bits % 2:
         raise InvalidInputError(f"key size must be an even int of at least 512 bits, got {bits!r}")
-    if isinstance(parties, bool) or not isinstance(parties, int) or not 2 <= parties <= tp.MAX_PARTIES:
+    if not is_int(parties) or not 2 <= parties <= tp.MAX_PARTIES:
         raise InvalidInputError(f"need 2 ≤ parties ≤ {tp.MAX_PARTIES}, got {parties!r}")
     n, m = tp.safe_modulus(bits, rng)
     nsquare = n * n

@@ -40,6 +40,7 @@ from offchain.crypto.merkle import (
     verify_inclusion,
 )
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int
 
 __all__ = [
     "ITEM_BLOCK_CAPACITY",
@@ -264,7 +265,7 @@ class DataBlock:
         return RecordProof(item_index, position, inner.siblings, outer.siblings)
 
     def _locate(self, index: int) -> tuple[int, int]:
-        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < self._record_count:
+        if not is_int(index) or not 0 <= index < self._record_count:
             raise InvalidInputError(f"record index must be in 0..{self._record_count - 1}, got {index!r}")
         return divmod(index, ITEM_BLOCK_CAPACITY)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from offchain.crypto.hashing import keccak256
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int
 
 __all__ = ["MAX_K", "NONCE_BYTES", "Challenge", "challenge_indices", "challenge_seed", "new_challenge"]
 
@@ -82,7 +83,7 @@ def challenge_indices(seed: bytes, k: int, block_count: int) -> tuple[int, ...]:
     """
     if not isinstance(seed, bytes):
         raise InvalidInputError(f"seed must be bytes, got {_describe(seed)}")
-    if isinstance(block_count, bool) or not isinstance(block_count, int) or not 1 <= block_count < 1 << 64:
+    if not is_int(block_count) or not 1 <= block_count < 1 << 64:
         # above 2^256 no hash value would be below the rejection limit: the loop would never end
         raise InvalidInputError(f"block_count must be an int in 1..2^64 − 1, got {block_count!r}")
     _check_k(k)
@@ -106,7 +107,7 @@ def challenge_indices(seed: bytes, k: int, block_count: int) -> tuple[int, ...]:
 
 
 def _check_k(k: object) -> None:
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+    if not is_int(k) or not 1 <= k <= MAX_K:
         raise InvalidInputError(f"k must be an int in 1..{MAX_K}, got {k!r}")
 
 

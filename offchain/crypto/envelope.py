@@ -70,6 +70,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from offchain.atomic_io import atomic_writer
 from offchain.errors import InvalidInputError, VerificationError
+from offchain.validation import is_int
 
 __all__ = [
     "DATA_KEY_BYTES",
@@ -132,7 +133,7 @@ def ciphertext_size(plaintext_size: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -
     Raises:
         InvalidInputError: if a size is out of range or the plaintext needs more than ``2**32`` chunks.
     """
-    if isinstance(plaintext_size, bool) or not isinstance(plaintext_size, int) or plaintext_size < 0:
+    if not is_int(plaintext_size) or plaintext_size < 0:
         raise InvalidInputError(f"plaintext_size must be an int of at least 0, got {plaintext_size!r}")
     _check_chunk_size(chunk_size)
     return HEADER_BYTES + plaintext_size + TAG_BYTES * _chunk_count(plaintext_size, chunk_size)
@@ -499,7 +500,7 @@ def _check_file_id(file_id: object) -> None:
 
 
 def _check_chunk_size(chunk_size: object) -> None:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or not 1 <= chunk_size <= MAX_CHUNK_SIZE:
+    if not is_int(chunk_size) or not 1 <= chunk_size <= MAX_CHUNK_SIZE:
         raise InvalidInputError(f"chunk_size must be an int in 1..{MAX_CHUNK_SIZE}, got {chunk_size!r}")
 
 

@@ -119,6 +119,7 @@ from offchain.crypto.hashing import keccak256
 from offchain.crypto.modexp import FixedBase, multi_exp
 from offchain.crypto.primes import random_bits, random_prime_in_interval, safe_prime
 from offchain.errors import InvalidInputError, VerificationError
+from offchain.validation import is_integer, require_int
 
 __all__ = [
     "DEFAULT_MODULUS_BITS",
@@ -239,8 +240,7 @@ class GroupParameters:
     @classmethod
     def for_modulus(cls, modulus_bits: int) -> GroupParameters:
         """The parameters of a ``modulus_bits``-bit group (even, ≥ 1024)."""
-        if isinstance(modulus_bits, bool) or not isinstance(modulus_bits, int):
-            raise InvalidInputError(f"modulus size must be an int, got {type(modulus_bits).__name__}")
+        require_int(modulus_bits, "modulus size")
         if modulus_bits < MIN_MODULUS_BITS or modulus_bits % 2:
             raise InvalidInputError(
                 f"modulus size must be even and at least {MIN_MODULUS_BITS} bits, got {modulus_bits}"
@@ -855,10 +855,6 @@ def join_message_from_json(text: str, kind: type[Any]) -> Any:
     return message
 
 
-def _is_integer(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | type(mpz(0)))
-
-
 def _check_join_message(message: Any, kind: type[Any], integers: tuple[str, ...], *, proof: bool = False) -> None:
     """Raise InvalidInputError unless ``message`` is a ``kind`` whose join id is 1..255 bytes,
     whose ``integers`` are ints and whose proof (if ``proof``) is a well-typed proof."""
@@ -869,15 +865,15 @@ def _check_join_message(message: Any, kind: type[Any], integers: tuple[str, ...]
     if not isinstance(join_id, bytes) or not 0 < len(join_id) < 256:
         raise InvalidInputError(f"{what}: the join id must be 1..255 bytes")
     for name in integers:
-        if not _is_integer(getattr(message, name)):
+        if not is_integer(getattr(message, name)):
             raise InvalidInputError(f"{what}: {name} must be an int, got {type(getattr(message, name)).__name__}")
     if proof:
         value = message.proof
         if (
             not isinstance(value, _Proof)
-            or not _is_integer(value.c)
+            or not is_integer(value.c)
             or not isinstance(value.responses, tuple | list)
-            or not all(_is_integer(r) for r in value.responses)
+            or not all(is_integer(r) for r in value.responses)
         ):
             raise InvalidInputError(f"{what}: malformed proof")
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import sha3  # safe-pysha3: C Keccak, ~7x faster than eth_utils.keccak on small inputs (Merkle nodes)
 
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int
 
 __all__ = [
     "COMMITMENT_DOMAIN",
@@ -137,7 +138,7 @@ def sha256_file(path: Path, chunk_size: int = _DEFAULT_FILE_CHUNK_BYTES) -> byte
         InvalidInputError: if ``path`` is not a path or ``chunk_size`` is not an int of at least 1.
         OSError: if the file cannot be read.
     """
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+    if not is_int(chunk_size) or chunk_size < 1:
         raise InvalidInputError(f"chunk_size must be at least 1, got {chunk_size!r} (an int)")
     if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
         raise InvalidInputError(f"path must be a path (str or os.PathLike), got {type(path).__name__}")

@@ -114,6 +114,7 @@ from offchain.crypto.paillier import EncodingOverflowError
 from offchain.crypto.primes import random_bits, random_unit
 from offchain.crypto.threshold_paillier import ThresholdKey
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int, require_int
 
 __all__ = [
     "MIN_FACTOR_BITS",
@@ -189,7 +190,7 @@ class JudgeParameters:
             raise InvalidInputError("public_key must be a ThresholdKey")
         for name in ("participants", "value_bits", "slots"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            if not is_int(value) or value < 1:
                 raise InvalidInputError(f"{name} must be a positive int, got {value!r}")
         if self.participants < 2:
             raise InvalidInputError("the judge needs at least two participants")
@@ -253,7 +254,7 @@ class JudgeParameters:
         return position * self.base_floor_bits + self.factor_bits * position * (position - 1) // 2
 
     def _check_position(self, position: int) -> None:
-        if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < self.participants:
+        if not is_int(position) or not 0 <= position < self.participants:
             raise InvalidInputError(f"a position is 0 … {self.participants - 1}, got {position!r}")
 
     @property
@@ -283,8 +284,7 @@ class JudgeParameters:
         bound = self.part_bound
         out = []
         for a in parts:
-            if isinstance(a, bool) or not isinstance(a, int):
-                raise InvalidInputError(f"a partial margin must be an int, got {type(a).__name__}")
+            require_int(a, "a partial margin")
             if abs(a) > bound:
                 raise JudgeBoundError(
                     f"a partial margin of {abs(a).bit_length()} bits exceeds the bound 2^{bound.bit_length() - 1}"
@@ -318,7 +318,7 @@ class SubgroupNoise:
     def __init__(
         self, public_key: ThresholdKey, *, rows: int = NOISE_COMB_ROWS, tables: int = NOISE_COMB_TABLES
     ) -> None:
-        if isinstance(tables, bool) or not isinstance(tables, int) or not 1 <= tables <= 4:
+        if not is_int(tables) or not 1 <= tables <= 4:
             raise InvalidInputError(f"tables must be an int in 1..4, got {tables!r}")
         n = mpz(public_key.n)
         nsquare = public_key.nsquare
@@ -504,7 +504,7 @@ def extend_chain(
             not an inner one (0 is :func:`open_chain`'s, p − 1 :func:`close_chain`'s).
     """
     _require(params, JudgeVariant.CHAINED)
-    if isinstance(position, bool) or not isinstance(position, int) or not 0 < position < params.participants - 1:
+    if not is_int(position) or not 0 < position < params.participants - 1:
         raise InvalidInputError(
             f"an inner position is 1 … {params.participants - 2} for {params.participants} participants, "
             f"got {position!r}"

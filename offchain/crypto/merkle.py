@@ -90,6 +90,7 @@ from typing import Any, BinaryIO
 
 from offchain.crypto.hashing import keccak256
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int, require_int
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -141,15 +142,14 @@ def _check_digest(value: object, name: str) -> bytes:
 
 
 def _check_index(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 0:
-        raise InvalidInputError(f"{name} must be non-negative, got {value}")
-    return value
+    index = require_int(value, name)
+    if index < 0:
+        raise InvalidInputError(f"{name} must be non-negative, got {index}")
+    return index
 
 
 def _check_block_size(block_size: object) -> int:
-    if isinstance(block_size, bool) or not isinstance(block_size, int) or block_size < 1:
+    if not is_int(block_size) or block_size < 1:
         raise InvalidInputError(f"block_size must be an int of at least 1, got {block_size!r}")
     return block_size
 
@@ -448,7 +448,7 @@ class MerkleTree:
         if not isinstance(path, str | os.PathLike) or isinstance(path, bytes):
             raise InvalidInputError(f"path must be a path (str or os.PathLike), got {type(path).__name__}")
         threads = _default_workers() if workers is None else workers
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        if not is_int(threads) or threads < 1:
             raise InvalidInputError(f"workers must be an int of at least 1, got {workers!r}")
         file_path = Path(path)
         # A block as large as the file is the whole file: reading no more keeps a huge

@@ -71,6 +71,7 @@ from gmpy2 import mpz
 
 from offchain.crypto.primes import random_unit
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int, is_integer
 
 __all__ = [
     "DEFAULT_FRACTION_BITS",
@@ -117,7 +118,7 @@ def generate_keypair(bits: int = 2048) -> tuple[phe.PaillierPublicKey, phe.Paill
     Raises:
         InvalidInputError: ``bits`` is not an int in [512, 8192] or not even.
     """
-    if isinstance(bits, bool) or not isinstance(bits, int) or not 512 <= bits <= _MAX_KEY_BITS or bits % 2:
+    if not is_int(bits) or not 512 <= bits <= _MAX_KEY_BITS or bits % 2:
         raise InvalidInputError(f"key size must be an even int in [512, {_MAX_KEY_BITS}] bits, got {bits!r}")
     public_key, private_key = phe.generate_paillier_keypair(n_length=bits)
     return public_key, private_key
@@ -229,7 +230,7 @@ def decrypt_raw(private_key: phe.PaillierPrivateKey, ciphertext: int | mpz) -> i
 
 
 def _check_ciphertext(public_key: phe.PaillierPublicKey, ciphertext: int | mpz) -> None:
-    if isinstance(ciphertext, bool) or not isinstance(ciphertext, int | type(mpz(0))):
+    if not is_integer(ciphertext):
         raise InvalidInputError(f"a ciphertext must be an int, got {type(ciphertext).__name__}")
     if not 0 < ciphertext < public_key.nsquare:
         raise InvalidInputError("a ciphertext must be in [1, n²)")
@@ -305,7 +306,7 @@ class NoisePool:
     ) -> None:
         if private_key is not None and private_key.public_key != public_key:
             raise KeyMismatchError("the private key is not the public key's")
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        if not is_int(workers) or workers < 1:
             raise InvalidInputError(f"workers must be a positive int, got {workers!r}")
         self.public_key = public_key
         self._private_key = private_key
@@ -319,7 +320,7 @@ class NoisePool:
 
     def fill(self, count: int) -> None:
         """Add ``count`` fresh values (in ``workers`` processes when more than one)."""
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        if not is_int(count) or count < 0:
             raise InvalidInputError(f"count must be a non-negative int, got {count!r}")
         if count == 0:
             return
@@ -373,9 +374,9 @@ class FixedPoint:
     max_int: int = 0
 
     def __post_init__(self) -> None:
-        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 3 or self.n % 2 == 0:
+        if not is_int(self.n) or self.n < 3 or self.n % 2 == 0:
             raise InvalidInputError(f"n must be an odd int ≥ 3, got {self.n!r}")
-        if isinstance(self.fraction_bits, bool) or not isinstance(self.fraction_bits, int):
+        if not is_int(self.fraction_bits):
             raise InvalidInputError(f"fraction_bits must be an int, got {self.fraction_bits!r}")
         if not 0 <= self.fraction_bits <= 512:
             raise InvalidInputError(f"fraction_bits must be in [0, 512], got {self.fraction_bits}")
@@ -436,7 +437,7 @@ class FixedPoint:
             EncodingOverflowError: The residue lies in the overflow gap (max_int, n − max_int):
                 the computation that produced it wrapped around n.
         """
-        if isinstance(residue, bool) or not isinstance(residue, int | type(mpz(0))) or not 0 <= residue < self.n:
+        if not is_integer(residue) or not 0 <= residue < self.n:
             raise InvalidInputError(f"a residue must be an int in [0, n), got {type(residue).__name__}")
         if residue <= self.max_int:
             return residue
@@ -508,7 +509,7 @@ class EncryptedVector:
         if len(self.bounds) != len(self.ciphertexts):
             raise InvalidInputError(f"{len(self.bounds)} bounds for {len(self.ciphertexts)} ciphertexts")
         for bound in self.bounds:
-            if isinstance(bound, bool) or not isinstance(bound, int) or bound < 0:
+            if not is_int(bound) or bound < 0:
                 raise InvalidInputError(f"a bound must be a non-negative int, got {bound!r}")
         _check_bounds(self.encoding, self.bounds, "these bounds")
 
@@ -841,7 +842,7 @@ def _as_ciphertext(public_key: phe.PaillierPublicKey, ciphertext: Any) -> mpz:
 
 def _check_scale_power(scale_power: object) -> int:
     """``scale_power`` if it is an int in [0, 65535] (what the serialised header holds)."""
-    if isinstance(scale_power, bool) or not isinstance(scale_power, int) or not 0 <= scale_power <= 0xFFFF:
+    if not is_int(scale_power) or not 0 <= scale_power <= 0xFFFF:
         raise InvalidInputError(f"scale_power must be an int in [0, 65535], got {scale_power!r}")
     return scale_power
 

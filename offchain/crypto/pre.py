@@ -103,6 +103,7 @@ import umbral_pre
 from umbral_pre import PublicKey, SecretKey
 
 from offchain.errors import InvalidInputError, VerificationError
+from offchain.validation import is_int
 
 __all__ = [
     "MAX_SHARES",
@@ -704,13 +705,13 @@ def _parse_capsule(capsule: bytes) -> umbral_pre.Capsule:
 
 
 def _check_threshold(threshold: object) -> None:
-    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= MAX_SHARES:
+    if not is_int(threshold) or not 1 <= threshold <= MAX_SHARES:
         raise InvalidInputError(f"threshold must be an int in 1..{MAX_SHARES}, got {threshold!r}")
 
 
 def _check_threshold_and_shares(threshold: object, shares: object) -> None:
     for name, value in (("threshold", threshold), ("shares", shares)):
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not is_int(value):
             raise InvalidInputError(f"{name} must be an int, got {_describe(value)}")
     assert isinstance(threshold, int) and isinstance(shares, int)  # narrowed above
     if not 1 <= threshold <= shares <= MAX_SHARES:

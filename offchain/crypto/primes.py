@@ -25,6 +25,7 @@ import numpy as np
 from gmpy2 import mpz
 
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int
 
 __all__ = ["SIEVE_BOUND", "random_bits", "random_prime", "random_prime_in_interval", "random_unit", "safe_prime"]
 
@@ -83,7 +84,7 @@ def random_unit(modulus: int | mpz) -> mpz:
 
 
 def _check_bits(bits: int, minimum: int) -> None:
-    if isinstance(bits, bool) or not isinstance(bits, int) or bits < minimum:
+    if not is_int(bits) or bits < minimum:
         raise InvalidInputError(f"prime size must be an int of at least {minimum} bits, got {bits!r}")
 
 

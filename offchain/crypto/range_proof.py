@@ -56,6 +56,7 @@ from gmpy2 import mpz
 from offchain.crypto.modexp import FixedBase, multi_exp
 from offchain.crypto.primes import random_unit
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int, is_integer
 
 __all__ = [
     "CHALLENGE_BITS",
@@ -124,7 +125,7 @@ def four_squares(x: int) -> tuple[int, int, int, int]:
     Raises:
         InvalidInputError: ``x`` is not a non-negative int.
     """
-    if isinstance(x, bool) or not isinstance(x, int) or x < 0:
+    if not is_int(x) or x < 0:
         raise InvalidInputError(f"four_squares needs a non-negative int, got {x!r}")
     if x == 0:
         return 0, 0, 0, 0
@@ -187,7 +188,7 @@ class CommitmentBases:
         Raises:
             InvalidInputError: ``n`` is not an odd int > 3, or a derived base is not a unit.
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n <= 3 or n % 2 == 0:
+        if not is_int(n) or n <= 3 or n % 2 == 0:
             raise InvalidInputError("the commitment modulus must be an odd int > 3")
         modulus = mpz(n)
         g = _hash_to_square(modulus, b"G")
@@ -362,7 +363,7 @@ def prove_range(
     bases = CommitmentBases.for_modulus(int(n))
     gn, nsquare = mpz(n), mpz(n) * n
     k = _check_bits(bits, gn)
-    if isinstance(plaintext, bool) or not isinstance(plaintext, int) or not 0 <= plaintext < (1 << k):
+    if not is_int(plaintext) or not 0 <= plaintext < (1 << k):
         raise InvalidInputError(f"the plaintext must be an int in [0, 2^{k})")
     c, r = mpz(ciphertext), mpz(randomness)
     if not 0 < r < gn or gmpy2.gcd(r, gn) != 1:
@@ -432,7 +433,7 @@ def _quad(values: list[mpz]) -> tuple[int, int, int, int]:
 
 
 def _check_bits(bits: int, n: mpz) -> int:
-    if isinstance(bits, bool) or not isinstance(bits, int) or not 2 <= bits <= 1024 or bits % 2:
+    if not is_int(bits) or not 2 <= bits <= 1024 or bits % 2:
         raise InvalidInputError(f"the range size k must be an even int in 2..1024, got {bits!r}")
     if bits + 2 >= gmpy2.bit_length(n):
         raise InvalidInputError("the range must be far smaller than n")
@@ -474,7 +475,7 @@ def verify_range(
     if not isinstance(proof, RangeProof):
         raise InvalidInputError(f"expected a RangeProof, got {type(proof).__name__}")
     for name, value in (("n", n), ("ciphertext", ciphertext)):
-        if isinstance(value, bool) or not isinstance(value, int | type(mpz(0))):
+        if not is_integer(value):
             raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
     if n <= 3 or n % 2 == 0:
         raise InvalidInputError("n must be an odd modulus above 3")

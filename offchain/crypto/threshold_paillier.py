@@ -72,6 +72,7 @@ from gmpy2 import mpz
 from offchain.crypto.modexp import POWMOD_THREADS, Comb, FixedBase, multi_exp, powmod_jobs, product_of_powers
 from offchain.crypto.primes import random_bits, random_unit, safe_prime
 from offchain.errors import InvalidInputError, VerificationError
+from offchain.validation import is_int, is_integer, require_int
 
 __all__ = [
     "CHALLENGE_BITS",
@@ -152,7 +153,7 @@ class ThresholdKey(abc.ABC):
 
     def _check_common(self) -> None:
         n = self.n
-        if isinstance(n, bool) or not isinstance(n, int) or n % 2 == 0 or not 128 <= n.bit_length() <= 8192:
+        if not is_int(n) or n % 2 == 0 or not 128 <= n.bit_length() <= 8192:
             raise InvalidInputError("n must be an odd int of 128 to 8192 bits")
         if not 1 <= self.threshold <= self.parties <= MAX_PARTIES:
             raise InvalidInputError(
@@ -162,8 +163,7 @@ class ThresholdKey(abc.ABC):
             raise InvalidInputError(f"{self.parties} parties need {self.parties} verification keys")
         nsquare = n * n
         for name, value in [("v", self.v), *((f"v_{i + 1}", x) for i, x in enumerate(self.verification_keys))]:
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidInputError(f"verification key {name} must be an int")
+            require_int(value, f"verification key {name}")
             if not 1 < value < nsquare or gmpy2.gcd(value, n) != 1:
                 raise InvalidInputError(f"verification key {name} is not a unit of Z*_(n²) other than 1")
 
@@ -238,12 +238,12 @@ class ThresholdKey(abc.ABC):
 
     def check_index(self, index: int) -> None:
         """Raise unless ``index`` names a party (1..p)."""
-        if isinstance(index, bool) or not isinstance(index, int) or not 1 <= index <= self.parties:
+        if not is_int(index) or not 1 <= index <= self.parties:
             raise InvalidInputError(f"party index must be in 1..{self.parties}, got {index!r}")
 
     def check_ciphertext(self, ciphertext: int) -> mpz:
         """The ciphertext as an mpz after checking it is a unit of Z*_(n²)."""
-        if isinstance(ciphertext, bool) or not isinstance(ciphertext, int | type(mpz(0))):
+        if not is_integer(ciphertext):
             raise InvalidInputError(f"a ciphertext must be an int, got {type(ciphertext).__name__}")
         c = mpz(ciphertext)
         if not 0 < c < self.nsquare or gmpy2.gcd(c, self.n) != 1:
@@ -369,8 +369,8 @@ class ThresholdPublicKey(ThresholdKey):
         try:
             return cls(
                 n=int(data["n"], 16),
-                parties=_as_int(data["parties"], "parties"),
-                threshold=_as_int(data["threshold"], "threshold"),
+                parties=require_int(data["parties"], "parties"),
+                threshold=require_int(data["threshold"], "threshold"),
                 v=int(data["v"], 16),
                 verification_keys=tuple(int(x, 16) for x in data["verification_keys"]),
             )
@@ -381,12 +381,6 @@ class ThresholdPublicKey(ThresholdKey):
     def from_json(cls, text: str) -> ThresholdPublicKey:
         """The key of :meth:`to_json`."""
         return cls.from_dict(_parse_json(text))
-
-
-def _as_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInputError(f"{name} must be an int, got {value!r}")
-    return int(value)
 
 
 def _parse_json(text: str) -> Any:
@@ -411,7 +405,7 @@ class KeyShare:
         if not isinstance(self.public_key, ThresholdKey):
             raise InvalidInputError(f"a key share needs a ThresholdKey, got {type(self.public_key).__name__}")
         self.public_key.check_index(self.index)
-        if isinstance(self.share, bool) or not isinstance(self.share, int | type(mpz(0))):
+        if not is_integer(self.share):
             raise InvalidInputError(f"a key share must be an int, got {type(self.share).__name__}")
         bound = self.public_key.share_bound(self.index)
         if not 0 <= self.share < bound:
@@ -451,7 +445,7 @@ class KeyShare:
         try:
             share = cls(
                 public_key_from_dict(data["public_key"]),
-                _as_int(data["index"], "index"),
+                require_int(data["index"], "index"),
                 int(data["share"], 16),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -479,7 +473,7 @@ class PartialDecryption:
     def __post_init__(self) -> None:
         for name in ("index", "value", "commitment_c", "commitment_v", "response"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | type(mpz(0))):
+            if not is_integer(value):
                 raise InvalidInputError(f"partial decryption field {name} must be an int, got {type(value).__name__}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -503,7 +497,7 @@ class PartialDecryption:
             raise InvalidInputError(f"a partial decryption is a JSON object, got {type(data).__name__}")
         try:
             return cls(
-                _as_int(data["index"], "index"),
+                require_int(data["index"], "index"),
                 int(data["value"], 16),
                 int(data["commitment_c"], 16),
                 int(data["commitment_v"], 16),
@@ -543,11 +537,10 @@ def generate_threshold_keypair(
     Raises:
         InvalidInputError: Bad sizes or counts.
     """
-    if isinstance(bits, bool) or not isinstance(bits, int) or bits < 512 or bits % 2:
+    if not is_int(bits) or bits < 512 or bits % 2:
         raise InvalidInputError(f"key size must be an even int of at least 512 bits, got {bits!r}")
     for name, value in (("parties", parties), ("threshold", threshold)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInputError(f"{name} must be an int, got {value!r}")
+        require_int(value, name)
     if not 1 <= threshold <= parties <= MAX_PARTIES:
         raise InvalidInputError(f"need 1 ≤ threshold ≤ parties ≤ {MAX_PARTIES}, got t = {threshold}, p = {parties}")
     n, m = safe_modulus(bits, rng)
@@ -874,14 +867,14 @@ class BatchPartialDecryption:
     def __post_init__(self) -> None:
         for name in ("index", "commitment_c", "commitment_v", "response"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | type(mpz(0))):
+            if not is_integer(value):
                 raise InvalidInputError(f"batch partial field {name} must be an int, got {type(value).__name__}")
         if not isinstance(self.values, tuple) or not self.values:
             raise InvalidInputError("a batch partial needs a non-empty tuple of values")
         if len(self.values) > MAX_BATCH:
             raise InvalidInputError(f"a batch partial covers at most {MAX_BATCH} ciphertexts, got {len(self.values)}")
         for value in self.values:
-            if isinstance(value, bool) or not isinstance(value, int | type(mpz(0))):
+            if not is_integer(value):
                 raise InvalidInputError(f"batch partial values must be ints, got {type(value).__name__}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -908,7 +901,7 @@ class BatchPartialDecryption:
             raise InvalidInputError("batch partial decryption: values must be a list of hex strings")
         try:
             return cls(
-                _as_int(data["index"], "index"),
+                require_int(data["index"], "index"),
                 tuple(int(v, 16) for v in values),
                 int(data["commitment_c"], 16),
                 int(data["commitment_v"], 16),

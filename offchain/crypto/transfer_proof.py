@@ -52,6 +52,7 @@ from offchain.crypto.range_proof import (
     verify_range,
 )
 from offchain.errors import InvalidInputError, VerificationError
+from offchain.validation import is_int
 
 __all__ = [
     "MAX_CREDIT",
@@ -105,15 +106,15 @@ class TransferStatement:
     sender_index: int
 
     def __post_init__(self) -> None:
-        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n <= 3 or self.n % 2 == 0:
+        if not is_int(self.n) or self.n <= 3 or self.n % 2 == 0:
             raise InvalidInputError("a transfer statement needs an odd modulus n > 3")
         if not isinstance(self.context, bytes) or len(self.context) != 32:
             raise InvalidInputError("a transfer statement's context is 32 bytes")
         if not isinstance(self.deltas, tuple) or not 2 <= len(self.deltas) <= 64:
             raise InvalidInputError("a transfer statement has a tuple of 2 to 64 deltas")
-        if any(isinstance(d, bool) or not isinstance(d, int) for d in self.deltas):
+        if any(not is_int(d) for d in self.deltas):
             raise InvalidInputError("every delta must be an int")
-        if isinstance(self.sender_index, bool) or not isinstance(self.sender_index, int):
+        if not is_int(self.sender_index):
             raise InvalidInputError("the sender index must be an int")
         if not 0 <= self.sender_index < len(self.deltas):
             raise InvalidInputError(f"the sender index {self.sender_index} is outside the {len(self.deltas)} deltas")
@@ -219,10 +220,10 @@ def make_deltas(n: int, credits: Sequence[int], sender_index: int) -> tuple[tupl
     """
     if isinstance(credits, str | bytes) or not isinstance(credits, Sequence):
         raise InvalidInputError(f"credits must be a sequence of ints, got {type(credits).__name__}")
-    if isinstance(sender_index, bool) or not isinstance(sender_index, int) or not 0 <= sender_index < len(credits):
+    if not is_int(sender_index) or not 0 <= sender_index < len(credits):
         raise InvalidInputError(f"the sender index {sender_index!r} is outside the {len(credits)} accounts")
     for index, credit in enumerate(credits):
-        if isinstance(credit, bool) or not isinstance(credit, int) or not 0 <= credit <= MAX_CREDIT:
+        if not is_int(credit) or not 0 <= credit <= MAX_CREDIT:
             raise InvalidInputError(f"credit {index} must be an int in [0, 2^{RANGE_BITS})")
     if credits[sender_index] != 0:
         raise InvalidInputError("the sender cannot credit itself")

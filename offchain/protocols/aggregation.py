@@ -75,6 +75,7 @@ from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.hashing import keccak256
 from offchain.crypto.paillier import EncodingOverflowError, EncryptedVector, FixedPoint, NoisePool
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, VerificationError
+from offchain.validation import is_int
 
 __all__ = [
     "DEFAULT_MAX_CONTRIBUTORS",
@@ -109,7 +110,7 @@ def contribution_bound(encoding: FixedPoint, max_contributors: int) -> int:
     Raises:
         InvalidInputError: ``max_contributors`` is not a positive int, or leaves a bound of 0.
     """
-    if isinstance(max_contributors, bool) or not isinstance(max_contributors, int) or max_contributors < 1:
+    if not is_int(max_contributors) or max_contributors < 1:
         raise InvalidInputError(f"max_contributors must be a positive int, got {max_contributors!r}")
     bound = encoding.max_int // max_contributors
     if bound < 1:
@@ -330,7 +331,7 @@ class AggregationCloud:
     _bound: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.length, bool) or not isinstance(self.length, int) or self.length < 1:
+        if not is_int(self.length) or self.length < 1:
             raise InvalidInputError(f"vector length must be a positive int, got {self.length!r}")
         if len(self.round_id) != ROUND_ID_BYTES:
             raise InvalidInputError(f"round id must be {ROUND_ID_BYTES} bytes, got {len(self.round_id)}")

@@ -25,8 +25,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from gmpy2 import mpz
-
 from offchain.chain.addresses import AddressLike
 from offchain.chain.contracts import require_bytes32
 from offchain.chain.signing import recover_digest_signer, sign_digest
@@ -38,6 +36,7 @@ from offchain.protocols.cloud_server import anonymous_upload_message
 from offchain.protocols.data_owner import derive_file_keypair, encrypt_file
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.storage_api import AnonymousFileStore
+from offchain.validation import is_integer
 
 __all__ = [
     "GroupMember",
@@ -82,7 +81,7 @@ def join_receipt_message(group: gs.GroupPublicKey, join_id: bytes, c2: int) -> b
     if not isinstance(join_id, bytes) or not 0 < len(join_id) < 256:
         found = f"{len(join_id)} bytes" if isinstance(join_id, bytes) else type(join_id).__name__
         raise InvalidInputError(f"join id must be 1..255 bytes, got {found}")
-    if isinstance(c2, bool) or not isinstance(c2, int | type(mpz(0))) or not 0 < c2 < group.n:
+    if not is_integer(c2) or not 0 < c2 < group.n:
         raise InvalidInputError("C2 must be an int in ]0, n[")
     width = (int(group.n).bit_length() + 7) // 8
     return keccak256(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from offchain.errors import InvalidInputError
+from offchain.validation import is_int
 
 __all__ = ["LOCATOR_PREFIX", "MAX_RANGE_BYTES", "BlobStore", "check_range", "locator_for", "parse_locator"]
 
@@ -40,7 +41,7 @@ def check_range(offset: object, length: object) -> None:
         InvalidInputError: naming the value that is not.
     """
     for name, value in (("offset", offset), ("length", length)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_RANGE_BYTES:
+        if not is_int(value) or not 0 <= value <= MAX_RANGE_BYTES:
             raise InvalidInputError(f"{name} must be an int in [0, 2^63 − 1], got {value!r}")
 
 

@@ -49,6 +49,7 @@ from py_ecc.optimized_bn128 import (  # type: ignore[attr-defined]
 )
 
 from offchain.errors import InvalidInputError, VerificationError
+from offchain.validation import is_int
 from offchain.zk.artifacts import artifacts
 from offchain.zk.proof import PUBLIC_SIGNAL_NAMES, G1Point, G2Point, Proof, g1_from_json, g2_from_json
 
@@ -132,7 +133,7 @@ class VerificationKey:
         except (KeyError, TypeError, ValueError, IndexError) as error:
             raise MalformedProofError(f"not a snarkjs verification key: {error!r}") from error
         n_public = parsed.get("nPublic", len(key.ic) - 1)
-        if isinstance(n_public, bool) or not isinstance(n_public, int) or len(key.ic) != n_public + 1:
+        if not is_int(n_public) or len(key.ic) != n_public + 1:
             raise MalformedProofError(f"the key's IC count {len(key.ic)} does not match its nPublic {n_public!r}")
         _ = key._curve  # check every point now, not at the first verification
         return key

@@ -26,6 +26,7 @@ from typing import Any
 from offchain.learning.valuation.errors import GameError
 from offchain.learning.valuation.roles import service_shares
 from offchain.learning.valuation.shapley import normalised_shapley, player_count
+from offchain.validation import is_int
 
 __all__ = [
     "f1_ratio",
@@ -47,7 +48,7 @@ def symmetric_table(owners: int, f1_ratio: float, f1: float = 1.0) -> list[float
     Raises:
         GameError: ``owners`` not in [1, 16] or ``f1_ratio`` not in (0, 1].
     """
-    if isinstance(owners, bool) or not isinstance(owners, int) or not 1 <= owners <= 16:
+    if not is_int(owners) or not 1 <= owners <= 16:
         raise GameError(f"owners must be an int in [1, 16], got {owners!r}")
     if not 0 < f1_ratio <= 1:
         raise GameError(f"the F1 ratio must be in (0, 1], got {f1_ratio!r}")

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from offchain.learning.valuation.errors import GameError
+from offchain.validation import is_int
 
 __all__ = ["NeighbourLists", "knn_shapley", "knn_utility", "nearest", "squared_distances"]
 
@@ -85,7 +86,7 @@ def nearest(test: NDArray[np.float64], train: NDArray[np.float64]) -> NDArray[np
 
 
 def _check(x_train: NDArray[np.float64], y_train: NDArray[np.int64], x_test: NDArray[np.float64], k: int) -> None:
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+    if not is_int(k) or k < 1:
         raise GameError(f"K must be a positive int, got {k!r}")
     if x_train.ndim != 2 or x_test.ndim != 2 or x_train.shape[1] != x_test.shape[1]:
         raise GameError(f"features must be matrices of equal width, got {x_train.shape} and {x_test.shape}")

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from offchain.learning.valuation.errors import GameError
 from offchain.learning.valuation.utility import LabelledData
+from offchain.validation import is_int
 
 __all__ = ["deal_rows"]
 
@@ -38,7 +39,7 @@ def deal_rows(
     x, y = np.asarray(features, dtype=np.float64), np.asarray(labels).astype(np.int64)
     if x.ndim != 2 or y.shape != (x.shape[0],):
         raise GameError(f"expected rows × features and one label per row, got {x.shape}, {y.shape}")
-    if not sizes or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
+    if not sizes or any(not is_int(s) or s < 1 for s in sizes):
         raise GameError(f"owner sizes must be positive ints, got {list(sizes)!r}")
     if sum(sizes) > len(y):
         raise GameError(f"{sum(sizes)} rows requested, {len(y)} available")

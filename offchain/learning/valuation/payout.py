@@ -25,6 +25,7 @@ from fractions import Fraction
 
 from offchain.learning.valuation.errors import GameError
 from offchain.learning.valuation.roles import pbft_split, pos_split, pow_split, service_shares
+from offchain.validation import is_int
 
 __all__ = ["CONSENSUS_RULES", "RoleSplitWei", "apportion_wei", "role_split_wei"]
 
@@ -45,7 +46,7 @@ def apportion_wei(pool_wei: int, weights: Sequence[float]) -> list[int]:
         GameError: A negative or non-int pool, no weight, a negative or non-finite weight, or
             all weights zero.
     """
-    if isinstance(pool_wei, bool) or not isinstance(pool_wei, int) or pool_wei < 0:
+    if not is_int(pool_wei) or pool_wei < 0:
         raise GameError(f"the pool must be a non-negative int (wei), got {pool_wei!r}")
     if isinstance(weights, str | bytes) or not weights:
         raise GameError("need at least one weight")

@@ -24,6 +24,7 @@ from numpy.typing import ArrayLike
 from offchain.learning.valuation.errors import ValuationRecordError
 from offchain.learning.valuation.shapley import player_count
 from offchain.learning.valuation.utility import MODELS
+from offchain.validation import is_int
 
 __all__ = ["RECORD_VERSION", "UTILITY_SCALE", "ValuationRecord", "digest_test_set", "scale_utilities"]
 
@@ -53,7 +54,7 @@ def scale_utilities(utilities: Sequence[float], scale: int = UTILITY_SCALE) -> l
     Raises:
         ValuationRecordError: A utility outside [0, 1] or not finite, or a scale < 1.
     """
-    if isinstance(scale, bool) or not isinstance(scale, int) or scale < 1:
+    if not is_int(scale) or scale < 1:
         raise ValuationRecordError(f"the scale must be a positive int, got {scale!r}")
     if not all(isinstance(u, int | float) and math.isfinite(u) and 0 <= u <= 1 for u in utilities):
         raise ValuationRecordError("utilities must be finite numbers in [0, 1]")

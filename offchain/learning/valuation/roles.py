@@ -44,6 +44,7 @@ import numpy as np
 
 from offchain.learning.valuation.errors import GameError
 from offchain.learning.valuation.shapley import float_worths, player_count, weighted_marginals
+from offchain.validation import is_int
 
 __all__ = [
     "RoleShares",
@@ -218,8 +219,6 @@ def pbft_split(miners_part: float, blocks_proposed: Sequence[int]) -> list[float
     Raises:
         GameError: No node, a negative or non-int block count, or no block at all.
     """
-    if isinstance(blocks_proposed, str | bytes) or any(
-        isinstance(b, bool) or not isinstance(b, int) for b in blocks_proposed
-    ):
+    if isinstance(blocks_proposed, str | bytes) or any(not is_int(b) for b in blocks_proposed):
         raise GameError("blocks proposed are counted in ints")
     return _proportional(miners_part, [float(b) for b in blocks_proposed], "blocks proposed")

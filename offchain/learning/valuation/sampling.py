@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from offchain.learning.valuation.errors import GameError
+from offchain.validation import is_int
 
 __all__ = ["SampledShapley", "tmc_shapley"]
 
@@ -78,7 +79,7 @@ def _prefixes(utility: Callable[[int], float], order: Sequence[int]) -> Iterator
 
 
 def _positive_int(value: object, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not is_int(value) or value < 1:
         raise GameError(f"{what} must be a positive int, got {value!r}")
     return value
 

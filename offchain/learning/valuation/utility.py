@@ -47,6 +47,7 @@ from sklearn.svm import LinearSVC
 from offchain.learning.valuation.errors import GameError
 from offchain.learning.valuation.knn import NeighbourLists
 from offchain.learning.valuation.shapley import MAX_EXACT_PLAYERS
+from offchain.validation import is_int
 
 __all__ = ["KNN_NEIGHBOURS", "MODELS", "CoalitionUtility", "LabelledData", "coalition_utilities", "f1_score"]
 
@@ -128,7 +129,7 @@ class CoalitionUtility:
         Raises:
             GameError: A mask naming no existing owner or out of range.
         """
-        if isinstance(mask, bool) or not isinstance(mask, int) or not 0 <= mask < 1 << self.owner_count:
+        if not is_int(mask) or not 0 <= mask < 1 << self.owner_count:
             raise GameError(f"a coalition is a bitmask in [0, 2^{self.owner_count}), got {mask!r}")
         value = self._cache.get(mask)
         if value is None:
@@ -193,7 +194,7 @@ class CoalitionUtility:
         n = self.owner_count
         if n > MAX_EXACT_PLAYERS:
             raise GameError(f"an exact table of {n} owners has 2^{n} coalitions; the limit is {MAX_EXACT_PLAYERS}")
-        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        if workers is not None and (not is_int(workers) or workers < 1):
             raise GameError(f"workers must be a positive int or None, got {workers!r}")
         missing = [m for m in range(1 << n) if m not in self._cache]
         processes = min(workers or os.cpu_count() or 1, max(1, len(missing)))

@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import random
+import re
 from dataclasses import replace
 
 import gmpy2
@@ -346,6 +347,13 @@ def test_malformed_public_keys_are_refused(public_key, mutate):
     data = public_key.to_dict()
     mutate(data)
     with pytest.raises(InvalidInputError):
+        tp.ThresholdPublicKey.from_dict(data)
+
+
+def test_a_public_key_with_a_party_count_written_as_text_is_refused_by_name(public_key):
+    data = public_key.to_dict()
+    data["parties"] = str(data["parties"])
+    with pytest.raises(InvalidInputError, match=re.escape("(parties must be an int, got str)")):
         tp.ThresholdPublicKey.from_dict(data)
 
 
