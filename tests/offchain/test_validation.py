@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from offchain.errors import InvalidInputError
-from offchain.validation import is_int, is_integer, require_int
+from offchain.validation import is_finite_number, is_int, is_integer, require_int
 
 NOT_INTEGERS = [True, False, 1.0, "1", b"\x01", None, Fraction(1), [1]]
 
@@ -52,3 +52,15 @@ def test_require_int_does_not_echo_the_value_it_refuses():
     with pytest.raises(InvalidInputError) as caught:
         require_int(secret, "share")
     assert "5e5e" not in str(caught.value)
+
+
+@given(st.one_of(st.integers(max_value=2**1023), st.floats(allow_nan=False, allow_infinity=False)))
+def test_is_finite_number_holds_for_ints_in_the_float_range_and_finite_floats(value):
+    assert is_finite_number(value)
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), float("inf"), -float("inf"), 10**400, -(10**400), True, "1.0", None, mpz(1)], ids=repr
+)
+def test_is_finite_number_refuses_non_finite_values_huge_ints_and_non_numbers(value):
+    assert not is_finite_number(value)

@@ -25,7 +25,7 @@ from fractions import Fraction
 
 from offchain.learning.valuation.errors import GameError
 from offchain.learning.valuation.roles import pbft_split, pos_split, pow_split, service_shares
-from offchain.validation import is_int
+from offchain.validation import is_finite_number, is_int
 
 __all__ = ["CONSENSUS_RULES", "RoleSplitWei", "apportion_wei", "role_split_wei"]
 
@@ -50,7 +50,7 @@ def apportion_wei(pool_wei: int, weights: Sequence[float]) -> list[int]:
         raise GameError(f"the pool must be a non-negative int (wei), got {pool_wei!r}")
     if isinstance(weights, str | bytes) or not weights:
         raise GameError("need at least one weight")
-    if any(isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0 for w in weights):
+    if any(not is_finite_number(w) or w < 0 for w in weights):
         raise GameError(f"weights must be finite non-negative numbers, got {list(weights)!r}")
     exact = [Fraction(w) for w in weights]
     total = sum(exact)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from numpy.typing import ArrayLike
 from offchain.learning.valuation.errors import ValuationRecordError
 from offchain.learning.valuation.shapley import player_count
 from offchain.learning.valuation.utility import MODELS
-from offchain.validation import is_int
+from offchain.validation import is_finite_number, is_int
 
 __all__ = ["RECORD_VERSION", "UTILITY_SCALE", "ValuationRecord", "digest_test_set", "scale_utilities"]
 
@@ -56,7 +55,7 @@ def scale_utilities(utilities: Sequence[float], scale: int = UTILITY_SCALE) -> l
     """
     if not is_int(scale) or scale < 1:
         raise ValuationRecordError(f"the scale must be a positive int, got {scale!r}")
-    if not all(isinstance(u, int | float) and math.isfinite(u) and 0 <= u <= 1 for u in utilities):
+    if not all(is_finite_number(u) and 0 <= u <= 1 for u in utilities):
         raise ValuationRecordError("utilities must be finite numbers in [0, 1]")
     return [round(u * scale) for u in utilities]
 

@@ -44,7 +44,7 @@ import numpy as np
 
 from offchain.learning.valuation.errors import GameError
 from offchain.learning.valuation.shapley import float_worths, player_count, weighted_marginals
-from offchain.validation import is_int
+from offchain.validation import is_finite_number, is_int
 
 __all__ = [
     "RoleShares",
@@ -107,7 +107,7 @@ class ServiceShares:
 
 
 def _finite(value: float, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not is_finite_number(value):
         raise GameError(f"{what} must be a finite number, got {value!r}")
     return float(value)
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from offchain.learning.valuation.errors import GameError
-from offchain.validation import is_int
+from offchain.validation import is_finite_number, is_int
 
 __all__ = ["SampledShapley", "tmc_shapley"]
 
@@ -119,7 +119,7 @@ def tmc_shapley(
     min_permutations = max(2, _positive_int(min_permutations, "min_permutations"))
     max_permutations = max(min_permutations, _positive_int(max_permutations, "max_permutations"))
     for name, value in (("tolerance", tolerance), ("truncation", truncation)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        if not is_finite_number(value) or value < 0:
             raise GameError(f"{name} must be a finite number ≥ 0, got {value!r}")
     if seed is None:
         seed = secrets.randbits(63)

@@ -32,6 +32,7 @@ from fractions import Fraction
 import numpy as np
 
 from offchain.learning.valuation.errors import GameError
+from offchain.validation import is_finite_number
 
 __all__ = [
     "MAX_EXACT_PLAYERS",
@@ -75,6 +76,8 @@ def float_worths(table: Sequence[float]) -> tuple[int, np.ndarray]:
         values = np.asarray(table, dtype=np.float64)
     except (TypeError, ValueError):
         raise GameError("a game table's worths must be numbers") from None
+    except OverflowError:  # an int beyond the float range
+        raise GameError("a game table's worths must be finite numbers") from None
     if values.shape != (1 << n,) or not np.isfinite(values).all():
         raise GameError("a game table's worths must be finite numbers")
     return n, values
@@ -160,7 +163,7 @@ def normalised_shapley(table: Sequence[float], revenue: float) -> list[float]:
     Raises:
         GameError: A malformed table or a non-finite revenue.
     """
-    if not isinstance(revenue, int | float) or not math.isfinite(revenue):
+    if not is_finite_number(revenue):
         raise GameError(f"revenue must be a finite number, got {revenue!r}")
     phi = shapley_values(table)
     total = math.fsum(phi)

@@ -52,6 +52,7 @@ def test_apportioning_by_integer_shapley_weights_is_the_contracts_rule():
         (10, [], "at least one weight"),
         (10, [1.0, -0.5], "non-negative"),
         (10, [float("inf")], "finite"),
+        (10, [1.0, 10**400], "finite"),  # beyond the float range: math.isfinite overflows on it
         (10, [0.0, 0.0], "all weights are zero"),
     ],
 )

@@ -84,6 +84,7 @@ def test_a_record_with_another_hash_is_refused():
         ({"test_set_sha256": "AB" * 32}, "SHA-256"),
         ({"model": "logreg"}, "unknown model"),
         ({"utilities": (0.0, 0.5, 1.5, 1.0)}, "\\[0, 1\\]"),
+        ({"utilities": (10**400, 0.5, 0.5, 1.0)}, "\\[0, 1\\]"),  # found by the tampered-JSON fuzz test
         ({"utilities": (0.0, 0.5, 0.5)}, "2\\^n"),
         ({"scale": 0}, "scale"),
     ],

@@ -87,6 +87,7 @@ def test_the_docstring_examples_of_the_miner_rules():
         (lambda: pos_split(1.0, [-1, 2]), "non-negative"),
         (lambda: pbft_split(1.0, [1.5]), "ints"),
         (lambda: pbft_split(float("nan"), [1]), "finite"),
+        (lambda: pbft_split(10**400, [1]), "finite"),
         (lambda: service_shares([0.0, 0.0], 5.0), "worth 0"),
         (lambda: service_shares([0.0, 1.0, 2.0], 5.0), "2\\^n"),
         (lambda: services_shares([]), "at least one service"),

@@ -177,12 +177,13 @@ def test_a_bad_pool_or_table_is_refused(pool, table, message):
         integer_shares(pool, table)
 
 
-@pytest.mark.parametrize("table", [[0.0, float("nan")], [0.0, "x"], [1.0, 2.0, 3.0], 7])
+@pytest.mark.parametrize("table", [[0.0, float("nan")], [0.0, 10**400], [0.0, "x"], [1.0, 2.0, 3.0], 7])
 def test_a_bad_float_table_is_refused(table):
     with pytest.raises(GameError):
         shapley_values(table)
 
 
-def test_a_non_finite_revenue_is_refused():
+@pytest.mark.parametrize("revenue", [float("inf"), float("nan"), 10**400, True])
+def test_a_non_finite_revenue_is_refused(revenue):
     with pytest.raises(GameError, match="revenue"):
-        normalised_shapley([0.0, 1.0], float("inf"))
+        normalised_shapley([0.0, 1.0], revenue)
