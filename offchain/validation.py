@@ -11,21 +11,29 @@ knows the value is an ``int`` after it.
 
 A real-valued input (a weight, a utility, a revenue) is an ``int`` or a ``float``:
 :func:`is_finite_number` refuses NaN, the infinities, and ints too large for a float, on which
-``math.isfinite`` itself raises ``OverflowError`` instead of answering.
+``math.isfinite`` itself raises ``OverflowError`` instead of answering. An array of them (features,
+vectors, queries) goes through :func:`real_array`, which turns numpy's own conversion errors
+(``ValueError`` for text, ``TypeError`` for objects, ``OverflowError`` for huge ints) into the
+caller's typed error, and refuses the conversions numpy would otherwise do silently: a string of
+digits read as a number, a complex number stripped of its imaginary part.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TypeGuard
+import numbers
+from typing import Any, TypeGuard
 
+import numpy as np
 from gmpy2 import mpz
+from numpy.typing import DTypeLike, NDArray
 
-from offchain.errors import InvalidInputError
+from offchain.errors import InvalidInputError, OffchainError
 
-__all__ = ["is_finite_number", "is_int", "is_integer", "require_int"]
+__all__ = ["is_finite_number", "is_int", "is_integer", "real_array", "require_int"]
 
 _MPZ = type(mpz(0))
+_KINDS = {"U": "text", "S": "bytes", "c": "complex numbers", "M": "dates", "m": "time spans", "V": "records"}
 
 
 def is_int(value: object) -> TypeGuard[int]:
@@ -58,3 +66,40 @@ def require_int(value: object, name: str) -> int:
     if not is_int(value):
         raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}")
     return value
+
+
+def real_array(
+    values: object,
+    dtype: DTypeLike = np.float64,
+    *,
+    what: str,
+    error: type[OffchainError] = InvalidInputError,
+    finite: bool = True,
+) -> NDArray[Any]:
+    """``values`` (an array or nested sequences of real numbers) as a numpy array of ``dtype``.
+
+    Booleans, integers and floats are accepted, in arrays or as Python numbers; the result may be
+    ``values`` itself when it already has ``dtype``. With ``finite`` (the default) NaN, the
+    infinities and values beyond the range of ``dtype`` (1e300 as float32) are refused too.
+
+    Raises:
+        OffchainError: of the class ``error`` (InvalidInputError unless told), "``what`` must
+            be ..." — on text, complex numbers, None, other objects, ragged nesting, ints beyond
+            the float range, or (``finite``) non-finite values.
+    """
+    try:
+        raw = np.asarray(values)
+    except (TypeError, ValueError, OverflowError):  # ragged nesting, objects numpy cannot hold
+        raise error(f"{what} must be an array of real numbers") from None
+    if raw.dtype.kind not in "biufO":
+        raise error(f"{what} must be real numbers, not {_KINDS.get(raw.dtype.kind, raw.dtype.name)}")
+    if raw.dtype.kind == "O" and not all(isinstance(v, numbers.Real | np.bool_) for v in raw.flat):
+        raise error(f"{what} must be real numbers")  # None, text or complex among big ints, say
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            array = raw.astype(dtype, copy=False)
+    except OverflowError:  # an int beyond the float range
+        raise error(f"{what} must be finite numbers in the range of {np.dtype(dtype).name}") from None
+    if finite and not np.isfinite(array).all():
+        raise error(f"{what} must be finite numbers in the range of {np.dtype(dtype).name}")
+    return array

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from offchain.errors import InvalidInputError
+from offchain.validation import real_array
 
 __all__ = ["Metrics", "classification_metrics"]
 
@@ -35,11 +36,11 @@ def classification_metrics(truth: ArrayLike, predicted: ArrayLike) -> Metrics:
     Raises:
         InvalidInputError: Different lengths, empty, or a label other than ±1.
     """
-    y = np.asarray(truth).astype(np.int64)
-    p = np.asarray(predicted).astype(np.int64)
+    y = real_array(truth, np.float64, what="the true labels", finite=False)
+    p = real_array(predicted, np.float64, what="the predictions", finite=False)
     if y.shape != p.shape or y.ndim != 1 or y.size == 0:
         raise InvalidInputError(f"truth and predictions must be equal non-empty vectors, got {y.shape} and {p.shape}")
-    if not (np.isin(y, (-1, 1)).all() and np.isin(p, (-1, 1)).all()):
+    if not (np.isin(y, (-1, 1)).all() and np.isin(p, (-1, 1)).all()):  # 0.5 is not read as 0
         raise InvalidInputError("labels must be −1 or +1")
     tp = int(((y == 1) & (p == 1)).sum())
     fp = int(((y == -1) & (p == 1)).sum())

@@ -79,6 +79,7 @@ from offchain.crypto import envelope, pre
 from offchain.crypto.merkle import InclusionProof, MerkleTree
 from offchain.database import open_engine
 from offchain.errors import IntegrityError, InvalidInputError, StorageError
+from offchain.validation import real_array
 from offchain.vision import private_query
 from offchain.vision.index import ExactIndex, FaissIndex
 
@@ -107,9 +108,9 @@ def seal_feature(vector: NDArray[np.float32], *, image_id: bytes, service_pk: Pu
     Raises:
         InvalidInputError: on a non-1-D or non-finite vector or a bad image id.
     """
-    array = np.asarray(vector, dtype="<f4")
-    if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
-        raise InvalidInputError(f"a feature is a non-empty finite 1-D vector, got shape {array.shape}")
+    array = real_array(vector, "<f4", what="a feature")
+    if array.ndim != 1 or array.size == 0:
+        raise InvalidInputError(f"a feature is a non-empty 1-D vector, got shape {array.shape}")
     data_key = envelope.new_data_key()
     sealed = pre.seal(service_pk, data_key).to_bytes()
     return _LENGTH.pack(len(sealed)) + sealed + envelope.encrypt(array.tobytes(), data_key, file_id=image_id)
@@ -366,7 +367,7 @@ class RetrievalService:
 
     def search(self, query: NDArray[np.float32], k: int) -> list[RetrievalHit]:
         """The ``k`` nearest indexed images to ``query`` (plaintext mode), nearest first."""
-        distances, rows = self.index.search(np.asarray(query, dtype=np.float32), k)
+        distances, rows = self.index.search(real_array(query, np.float32, what="a query"), k)
         return [
             RetrievalHit(self._by_row[int(row)][0], self._by_row[int(row)][1], float(distance))
             for distance, row in zip(distances[0], rows[0], strict=True)
@@ -417,7 +418,7 @@ class RetrievalService:
             TransactionRevertedError: ``FeatureIndexNotService``, ``FeatureIndexAlreadyAnswered``.
         """
         state = self.client.get_query(query_id)
-        if bytes(keccak(np.asarray(query, dtype="<f4").tobytes())) != state.query_hash:
+        if bytes(keccak(real_array(query, "<f4", what="a query").tobytes())) != state.query_hash:
             raise IntegrityError(f"query {query_id}: the vector given is not the one whose hash is on record")
         found = self.search(query, state.top_k)
         evidence = self.evidence([hit.image_id for hit in found])

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import ThreadpoolController
 
+from offchain.validation import real_array
 from offchain.vision.errors import DescriptorError, IndexConfigurationError, UnknownImageError
 
 __all__ = ["ExactIndex", "FaissIndex", "SearchResult"]
@@ -37,11 +38,9 @@ def _ids(ids: ArrayLike) -> NDArray[np.int64]:
 
 
 def _vectors(vectors: ArrayLike, dimension: int, rows: int | None = None) -> NDArray[np.float32]:
-    array = np.asarray(vectors, dtype=np.float32)
+    array = real_array(vectors, np.float32, what="vectors", error=DescriptorError)
     if array.ndim != 2 or array.shape[1] != dimension or (rows is not None and array.shape[0] != rows):
         raise DescriptorError(f"expected vectors of shape ({rows or 'n'}, {dimension}), found {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise DescriptorError("expected finite vectors")
     return np.ascontiguousarray(array)
 
 
@@ -71,7 +70,7 @@ class _Base:
     def _check_query(self, queries: ArrayLike, k: int) -> NDArray[np.float32]:
         if k <= 0:
             raise DescriptorError(f"expected k > 0, found {k}")
-        array = np.asarray(queries, dtype=np.float32)
+        array = real_array(queries, np.float32, what="queries", error=DescriptorError)
         return _vectors(array[None, :] if array.ndim == 1 else array, self.dimension)
 
     def vector(self, image_id: int) -> NDArray[np.float32]:
@@ -310,7 +309,9 @@ class FaissIndex(_Base):
     @staticmethod
     def from_vectors(ids: Sequence[int] | NDArray[np.int64], vectors: ArrayLike, kind: str = "flat") -> FaissIndex:
         """A new index of ``kind`` holding ``vectors`` under ``ids``."""
-        rows = np.asarray(vectors, dtype=np.float32)
+        rows = real_array(vectors, np.float32, what="vectors", error=DescriptorError)
+        if rows.ndim != 2:
+            raise DescriptorError(f"expected a 2-D matrix of vectors, found shape {rows.shape}")
         index = FaissIndex(rows.shape[1], kind)
         index.add(np.asarray(ids), rows)
         return index

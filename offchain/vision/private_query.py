@@ -62,6 +62,7 @@ import tenseal.sealapi as seal
 from numpy.typing import ArrayLike, NDArray
 
 from offchain.errors import InvalidInputError, VerificationError
+from offchain.validation import real_array
 
 __all__ = [
     "COEFF_MOD_BIT_SIZES",
@@ -210,9 +211,9 @@ class Projection:
         outside it adds the same amount to every distance, so when ``dimension`` is at least the
         rank of the centred features the ranking is the full descriptor's.
         """
-        matrix = np.asarray(features, dtype=np.float64)
-        if matrix.ndim != 2 or matrix.shape[0] == 0 or not np.all(np.isfinite(matrix)):
-            raise InvalidInputError(f"features must be a non-empty finite 2-D matrix, got shape {matrix.shape}")
+        matrix = real_array(features, np.float64, what="features")
+        if matrix.ndim != 2 or matrix.shape[0] == 0:
+            raise InvalidInputError(f"features must be a non-empty 2-D matrix, got shape {matrix.shape}")
         padded_dimension(dimension)
         mean = matrix.mean(axis=0)
         _, _, axes = np.linalg.svd(matrix - mean, full_matrices=False)
@@ -239,11 +240,9 @@ class Projection:
         Raises:
             InvalidInputError: wrong length or non-finite values.
         """
-        array = np.asarray(vectors, dtype=np.float64)
-        if array.ndim not in (1, 2) or array.shape[-1] != self.input_dimension or not np.all(np.isfinite(array)):
-            raise InvalidInputError(
-                f"expected finite vectors of {self.input_dimension} values, got shape {array.shape}"
-            )
+        array = real_array(vectors, np.float64, what="vectors")
+        if array.ndim not in (1, 2) or array.shape[-1] != self.input_dimension:
+            raise InvalidInputError(f"expected vectors of {self.input_dimension} values, got shape {array.shape}")
         projected = (array - self.mean) @ self.components.T
         padding = [(0, 0)] * (array.ndim - 1) + [(0, self.dimension - projected.shape[-1])]
         return np.pad(projected, padding)
@@ -286,7 +285,7 @@ def encrypt_query(user: UserKey, query: ArrayLike) -> bytes:
     Raises:
         InvalidInputError: on a query of the wrong length or with non-finite values.
     """
-    vector = np.asarray(query, dtype=np.float64)
+    vector = real_array(query, np.float64, what="a query")
     if vector.ndim != 1:
         raise InvalidInputError(f"a query is a 1-D vector, got shape {vector.shape}")
     projected = user.projection.apply(vector)
@@ -323,7 +322,7 @@ class ScoringPlan:
     """
 
     def __init__(self, features: ArrayLike, projection: Projection) -> None:
-        matrix = np.asarray(features, dtype=np.float64)
+        matrix = real_array(features, np.float64, what="features")
         if matrix.ndim != 2 or matrix.shape[0] == 0:
             raise InvalidInputError(f"features must be a non-empty 2-D matrix, got shape {matrix.shape}")
         projected = projection.apply(matrix)
@@ -439,7 +438,7 @@ def encrypted_scores(public: bytes, encrypted_query: bytes, features: ArrayLike)
     Raises:
         InvalidInputError: see :meth:`ScoringPlan.scores`.
     """
-    matrix = np.asarray(features, dtype=np.float64)
+    matrix = real_array(features, np.float64, what="features")
     if matrix.ndim != 2:
         raise InvalidInputError(f"features must be a 2-D matrix, got shape {matrix.shape}")
     return ScoringPlan(matrix, Projection.identity(matrix.shape[1])).scores(public, encrypted_query)

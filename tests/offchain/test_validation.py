@@ -1,16 +1,19 @@
-"""offchain.validation: what counts as an integer input, the same rule in every module."""
+"""offchain.validation: what counts as an integer, a real number or an array of them, the same rule in every
+module."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from gmpy2 import mpz
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
 
 from offchain.errors import InvalidInputError
-from offchain.validation import is_finite_number, is_int, is_integer, require_int
+from offchain.validation import is_finite_number, is_int, is_integer, real_array, require_int
 
 NOT_INTEGERS = [True, False, 1.0, "1", b"\x01", None, Fraction(1), [1]]
 
@@ -64,3 +67,52 @@ def test_is_finite_number_holds_for_ints_in_the_float_range_and_finite_floats(va
 )
 def test_is_finite_number_refuses_non_finite_values_huge_ints_and_non_numbers(value):
     assert not is_finite_number(value)
+
+
+NOT_REAL_ARRAYS = {
+    "text": ["1.5", "2"],
+    "bytes": [b"1"],
+    "complex": [1 + 0j, 2.0],
+    "complex-array": np.array([1 + 2j]),
+    "none": [None, 1.0],
+    "object": [object()],
+    "ragged": [[1.0], [1.0, 2.0]],
+    "int-beyond-float": [10**400],
+    "big-int-beside-text": [10**400, "1.5"],
+    "dates": np.array(["2026-12-07"], dtype="M8[D]"),
+}
+
+
+@given(arrays(np.float64, array_shapes(max_dims=2), elements=st.floats(allow_nan=False, allow_infinity=False)))
+def test_real_array_keeps_finite_floats_as_they_are(values):
+    assert np.array_equal(real_array(values, what="values"), values)
+
+
+@given(st.lists(st.integers(-(2**53), 2**53), min_size=1))
+def test_real_array_reads_ints_and_python_lists(values):
+    assert real_array(values, what="values").tolist() == [float(v) for v in values]
+
+
+def test_real_array_accepts_booleans_and_converts_to_the_dtype_asked_for():
+    array = real_array(np.array([True, False]), np.float32, what="values")
+    assert array.dtype == np.float32 and array.tolist() == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("values", NOT_REAL_ARRAYS.values(), ids=NOT_REAL_ARRAYS.keys())
+def test_real_array_refuses_what_is_not_real_numbers_with_the_callers_error(values):
+    class CallersError(InvalidInputError):
+        pass
+
+    with pytest.raises(CallersError, match=r"^features must be"):
+        real_array(values, what="features", error=CallersError)
+
+
+@pytest.mark.parametrize(
+    ("values", "dtype"),
+    [([np.nan], np.float64), ([np.inf], np.float64), ([-np.inf], np.float32), ([1e300], np.float32)],
+    ids=["nan", "inf", "-inf-float32", "beyond-float32"],
+)
+def test_real_array_refuses_non_finite_values_unless_told_not_to(values, dtype):
+    with pytest.raises(InvalidInputError, match="finite numbers in the range of"):
+        real_array(values, dtype, what="values")
+    assert real_array(values, dtype, what="values", finite=False).shape == (1,)

@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from offchain.learning.valuation.errors import ValuationRecordError
 from offchain.learning.valuation.shapley import player_count
 from offchain.learning.valuation.utility import MODELS
-from offchain.validation import is_finite_number, is_int
+from offchain.validation import is_finite_number, is_int, real_array
 
 __all__ = ["RECORD_VERSION", "UTILITY_SCALE", "ValuationRecord", "digest_test_set", "scale_utilities"]
 
@@ -38,9 +38,19 @@ _TEST_DOMAIN = b"datashare.valuation.test-set.v1"
 
 def digest_test_set(features: ArrayLike, labels: ArrayLike) -> str:
     """SHA-256 (hex) of a test set: a domain tag, rows and columns as 8-byte little-endian ints,
-    the features as little-endian float64 in row order, then the labels as little-endian int64."""
-    x = np.ascontiguousarray(features, dtype="<f8")
-    y = np.ascontiguousarray(labels, dtype="<i8")
+    the features as little-endian float64 in row order, then the labels (±1) as little-endian int64.
+
+    Raises:
+        ValuationRecordError: features that are not real numbers, labels other than ±1, or shapes
+            that do not match.
+    """
+    x = np.ascontiguousarray(
+        real_array(features, "<f8", what="a test set's features", error=ValuationRecordError, finite=False)
+    )
+    labels_read = real_array(labels, "<f8", what="a test set's labels", error=ValuationRecordError)
+    if not np.isin(labels_read, (-1, 1)).all():  # 1.5 would otherwise be hashed as 1
+        raise ValuationRecordError("a test set's labels must be ±1")
+    y = np.ascontiguousarray(labels_read.astype("<i8"))
     if x.ndim != 2 or y.shape != (x.shape[0],):
         raise ValuationRecordError(f"a test set is rows × features with one label per row, got {x.shape}, {y.shape}")
     shape = x.shape[0].to_bytes(8, "little") + x.shape[1].to_bytes(8, "little")

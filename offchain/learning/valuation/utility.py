@@ -47,7 +47,7 @@ from sklearn.svm import LinearSVC
 from offchain.learning.valuation.errors import GameError
 from offchain.learning.valuation.knn import NeighbourLists
 from offchain.learning.valuation.shapley import MAX_EXACT_PLAYERS
-from offchain.validation import is_int
+from offchain.validation import is_int, real_array
 
 __all__ = ["KNN_NEIGHBOURS", "MODELS", "CoalitionUtility", "LabelledData", "coalition_utilities", "f1_score"]
 
@@ -74,18 +74,15 @@ def f1_score(truth: NDArray[np.int64], predicted: NDArray[np.int64]) -> float:
 def _checked(data: object, what: str, width: int | None) -> LabelledData:
     if not isinstance(data, tuple | list) or len(data) != 2:
         raise GameError(f"{what} must be a pair (features, labels)")
-    try:
-        x = np.ascontiguousarray(data[0], dtype=np.float64)
-        y = np.asarray(data[1]).astype(np.int64)
-    except (TypeError, ValueError):
-        raise GameError(f"{what}: features must be numbers and labels ±1") from None
-    if x.ndim != 2 or y.shape != (x.shape[0],) or (width is not None and x.shape[1] != width):
+    x = np.ascontiguousarray(real_array(data[0], np.float64, what=f"{what}: features", error=GameError, finite=False))
+    labels = real_array(data[1], np.float64, what=f"{what}: labels", error=GameError, finite=False)
+    if x.ndim != 2 or labels.shape != (x.shape[0],) or (width is not None and x.shape[1] != width):
         raise GameError(
-            f"{what}: expected rows × {width or 'd'} features and one label per row, got {x.shape}, {y.shape}"
+            f"{what}: expected rows × {width or 'd'} features and one label per row, got {x.shape}, {labels.shape}"
         )
-    if not np.isfinite(x).all() or not np.isin(y, (-1, 1)).all():
+    if not np.isfinite(x).all() or not np.isin(labels, (-1, 1)).all():  # 1.5 is not read as 1
         raise GameError(f"{what}: features must be finite (impute first) and labels ±1")
-    return x, y
+    return x, labels.astype(np.int64)
 
 
 class CoalitionUtility:

@@ -144,9 +144,15 @@ def test_metrics_match_their_definitions():
     assert metrics.as_dict() == {"accuracy": 0.5, "precision": 0.5, "recall": 0.5, "f1": 0.5}
 
 
-def test_metrics_refuse_labels_other_than_plus_or_minus_one():
+@pytest.mark.parametrize("truth", [[0, 1], [1.5, 1], [-1.2, 1], [np.nan, 1]], ids=["zero", "1.5", "-1.2", "nan"])
+def test_metrics_refuse_labels_other_than_plus_or_minus_one(truth):
     with pytest.raises(InvalidInputError, match="−1 or \\+1"):
-        classification_metrics([0, 1], [1, 1])
+        classification_metrics(truth, [1, 1])
+
+
+def test_metrics_refuse_labels_that_are_not_numbers():
+    with pytest.raises(InvalidInputError, match="the predictions must be real numbers, not text"):
+        classification_metrics([1, -1], ["1", "-1"])
 
 
 def test_thyroid_ages_beyond_120_years_are_missing_and_tbg_is_dropped():

@@ -65,6 +65,18 @@ def test_the_scaled_table_feeds_the_integer_split():
     assert integer_shares(7, table) == [5, 2]
 
 
+@pytest.mark.parametrize("features", [[["1", "2"]], [[1j, 2]], [[10**400, 1]]], ids=["text", "complex", "huge-int"])
+def test_a_test_set_of_other_than_real_features_has_no_digest(features):
+    with pytest.raises(ValuationRecordError, match=r"^a test set's features must be"):
+        digest_test_set(features, [1])
+
+
+@pytest.mark.parametrize("labels", [[1.5], [0], ["1"], [np.nan]], ids=["fraction", "zero", "text", "nan"])
+def test_a_test_set_with_labels_other_than_plus_or_minus_one_has_no_digest(labels):
+    with pytest.raises(ValuationRecordError, match="labels must be"):
+        digest_test_set([[0.0, 1.0]], labels)
+
+
 def test_the_digest_test_set_depends_on_every_value_and_the_shape():
     x, y = np.arange(6.0).reshape(3, 2), np.array([1, -1, 1])
     assert len({digest_test_set(x, y), digest_test_set(x.reshape(2, 3), y[:2]), digest_test_set(x, -y)}) == 3

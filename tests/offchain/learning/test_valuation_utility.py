@@ -97,6 +97,11 @@ def test_a_one_class_coalition_predicts_its_class(test_set):
         ([(np.zeros((2, 3)), np.array([1, 0]))], None, "svm", "labels ±1"),
         ([(np.zeros((2, 2)), np.array([1, -1]))], None, "svm", "features"),
         ([(np.full((2, 3), np.nan), np.array([1, -1]))], None, "svm", "finite"),
+        ([(np.full((2, 3), "1"), np.array([1, -1]))], None, "svm", "features must be real numbers, not text"),
+        ([([[10**400] * 3] * 2, np.array([1, -1]))], None, "svm", "features must be finite numbers"),
+        ([(np.full((2, 3), 1j), np.array([1, -1]))], None, "svm", "features must be real numbers, not complex"),
+        ([(np.zeros((2, 3)), np.array([1.5, -1]))], None, "svm", "labels ±1"),
+        ([(np.zeros((2, 3)), np.array(["1", "-1"]))], None, "svm", "labels must be real numbers, not text"),
         ([(np.zeros((2, 3)), np.array([1, -1]))], (np.zeros((0, 3)), np.zeros(0)), "svm", "empty"),
     ],
 )

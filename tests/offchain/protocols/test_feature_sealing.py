@@ -52,6 +52,16 @@ def test_bad_vectors_are_refused(service_sk):
         open_feature(b"\x00", image_id=IMAGE_ID, service_sk=service_sk)
 
 
+@pytest.mark.parametrize(
+    "vector",
+    [["0.5", "1"], [1 + 1j], [None], [10**400], [1e300]],
+    ids=["text", "complex", "none", "huge-int", "beyond-f4"],
+)
+def test_vectors_of_other_than_finite_reals_are_not_sealed(service_sk, vector):
+    with pytest.raises(InvalidInputError, match=r"^a feature must be"):
+        seal_feature(vector, image_id=IMAGE_ID, service_pk=service_sk.public_key())
+
+
 def test_the_result_hash_depends_on_rank_order():
     a, b = RetrievalHit(b"\x01" * 32, 1, 0.1), RetrievalHit(b"\x02" * 32, 2, 0.2)
     assert result_hash([a, b]) != result_hash([b, a])

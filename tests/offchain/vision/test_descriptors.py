@@ -142,9 +142,33 @@ def test_unsupported_colour_bins_and_bad_codes_are_refused():
     with pytest.raises(DescriptorError):
         ImageDescriptor.from_bytes(b"\x06" + bytes(10))
     with pytest.raises(DescriptorError):
-        DescriptorWeights(colour=-1.0)
-    with pytest.raises(DescriptorError):
         distance(describe(image, 32), describe(image, 64))
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {"colour": -1.0},
+        {"edge": float("nan")},
+        {"shape": float("inf")},
+        {"colour": 10**400},  # beyond the float range: was a TypeError from np.isfinite
+        {"colour": "1"},
+        {"colour": None},
+        {"colour": True},
+        {"colour": np.bool_(True)},
+        {"colour": 1 + 0j},
+        {"colour": 0, "edge": 0, "shape": 0},
+    ],
+    ids=["negative", "nan", "inf", "int-beyond-float", "str", "none", "bool", "numpy-bool", "complex", "all-zero"],
+)
+def test_weights_that_are_not_finite_non_negative_reals_are_refused(weights):
+    with pytest.raises(DescriptorError):
+        DescriptorWeights(**weights)
+
+
+def test_weights_accept_ints_floats_and_numpy_scalars():
+    weights = DescriptorWeights(colour=2, edge=np.float32(0.5), shape=np.int64(0))
+    assert (weights.colour, weights.edge, weights.shape) == (2, 0.5, 0)
 
 
 def test_descriptor_bytes_round_trip_and_distance_to_itself_is_zero():

@@ -69,6 +69,20 @@ def test_exact_search_breaks_ties_by_the_smaller_id():
     assert index.search([1.0, 1.0], 3)[1].tolist() == [[3, 5, 9]]
 
 
+@pytest.mark.parametrize(
+    "row",
+    [["0.5"] * DIMENSION, [1 + 1j] * DIMENSION, [None] * DIMENSION, [10**400] * DIMENSION, [1e300] * DIMENSION],
+    ids=["text", "complex", "none", "int-beyond-float", "beyond-float32"],
+)
+def test_vectors_and_queries_of_other_than_finite_reals_are_refused(index, vectors, row):
+    index.add(np.arange(20), vectors[:20])  # enough for the IVF index to train
+    with pytest.raises(DescriptorError, match=r"^(vectors|queries) must be"):
+        index.add([1000], [row])
+    with pytest.raises(DescriptorError, match=r"^queries must be"):
+        index.search(row, 1)
+    assert len(index) == 20
+
+
 def test_bad_index_settings_are_refused():
     with pytest.raises(IndexConfigurationError):
         FaissIndex(DIMENSION, "lsh")

@@ -143,6 +143,27 @@ def test_malformed_inputs_give_typed_errors(full):
         pq.top_k(np.zeros(3), 0)
 
 
+NOT_REAL_QUERIES = {
+    "text": ["0.5"] * 24,
+    "complex": np.full(24, 1 + 1j),
+    "none": [None] * 24,
+    "int-beyond-float": [10**400] * 24,
+}
+
+
+@pytest.mark.parametrize("query", NOT_REAL_QUERIES.values(), ids=NOT_REAL_QUERIES.keys())
+def test_a_query_of_other_than_real_numbers_is_refused_with_a_typed_error(full, query):
+    user, _, _ = full
+    with pytest.raises(InvalidInputError, match=r"^a query must be"):
+        pq.encrypt_query(user, query)
+
+
+@pytest.mark.parametrize("features", NOT_REAL_QUERIES.values(), ids=NOT_REAL_QUERIES.keys())
+def test_features_of_other_than_real_numbers_are_refused_with_a_typed_error(features):
+    with pytest.raises(InvalidInputError, match=r"^features must be"):
+        pq.Projection.fit([features, features], 2)
+
+
 def test_one_shot_scoring_matches_the_plan():
     projection = pq.Projection.identity(3)
     user = pq.new_user_context(projection)
