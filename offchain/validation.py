@@ -30,7 +30,7 @@ from numpy.typing import DTypeLike, NDArray
 
 from offchain.errors import InvalidInputError, OffchainError
 
-__all__ = ["is_finite_number", "is_int", "is_integer", "real_array", "require_int"]
+__all__ = ["as_finite_float", "is_finite_number", "is_int", "is_integer", "real_array", "require_int"]
 
 _MPZ = type(mpz(0))
 _KINDS = {"U": "text", "S": "bytes", "c": "complex numbers", "M": "dates", "m": "time spans", "V": "records"}
@@ -54,6 +54,22 @@ def is_finite_number(value: object) -> TypeGuard[int | float]:
         return math.isfinite(value)
     except OverflowError:  # an int beyond the largest float
         return False
+
+
+def as_finite_float(value: object) -> float | None:
+    """``float(value)`` for a real number whose value is a finite float, else ``None``.
+
+    Wider than :func:`is_finite_number`: numpy's scalars (``float32``, ``int64``) and other
+    registered reals are accepted too; bools, text, complex numbers, NaN, the infinities and ints
+    beyond the float range are not.
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        as_float = float(value)
+    except OverflowError:  # an int beyond the largest float
+        return None
+    return as_float if math.isfinite(as_float) else None
 
 
 def require_int(value: object, name: str) -> int:

@@ -16,13 +16,12 @@ dominates merely by having more bins.
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from offchain.validation import as_finite_float
 from offchain.vision.colour_structure import COLOUR_BINS, colour_structure, dequantise_amplitudes
 from offchain.vision.edge_histogram import EDGE_BINS, dequantise_edges, edge_histogram
 from offchain.vision.errors import DescriptorError
@@ -41,19 +40,8 @@ class DescriptorWeights:
 
     def __post_init__(self) -> None:
         values = (self.colour, self.edge, self.shape)
-        if not all(_is_weight(w) for w in values) or sum(values) == 0:
+        if not all((w := as_finite_float(value)) is not None and w >= 0 for value in values) or sum(values) == 0:
             raise DescriptorError(f"expected finite non-negative real weights, not all zero, found {values!r}")
-
-
-def _is_weight(value: object) -> bool:
-    """A real number (numpy scalars included, bools not) whose float value is finite and non-negative."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        return False
-    try:
-        as_float = float(value)
-    except OverflowError:  # an int beyond the largest float
-        return False
-    return math.isfinite(as_float) and as_float >= 0
 
 
 #: The weights :func:`describe` users get unless they choose others.

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from offchain.errors import InvalidInputError
-from offchain.validation import is_finite_number, is_int, is_integer, real_array, require_int
+from offchain.validation import as_finite_float, is_finite_number, is_int, is_integer, real_array, require_int
 
 NOT_INTEGERS = [True, False, 1.0, "1", b"\x01", None, Fraction(1), [1]]
 
@@ -116,3 +116,21 @@ def test_real_array_refuses_non_finite_values_unless_told_not_to(values, dtype):
     with pytest.raises(InvalidInputError, match="finite numbers in the range of"):
         real_array(values, dtype, what="values")
     assert real_array(values, dtype, what="values", finite=False).shape == (1,)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(1, 1.0), (-2.5, -2.5), (np.float32(0.5), 0.5), (np.int64(3), 3.0), (2**1023, float(2**1023))],
+    ids=["int", "float", "float32", "int64", "large-int"],
+)
+def test_as_finite_float_reads_real_numbers(value, expected):
+    assert as_finite_float(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [True, np.bool_(False), "1", None, 1j, float("nan"), float("inf"), np.float64("-inf"), 10**400],
+    ids=["bool", "numpy-bool", "str", "none", "complex", "nan", "inf", "-inf", "int-beyond-float"],
+)
+def test_as_finite_float_refuses_what_is_not_a_finite_real(value):
+    assert as_finite_float(value) is None

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from offchain.learning.valuation.errors import GameError
-from offchain.validation import is_finite_number, is_int
+from offchain.validation import as_finite_float, is_finite_number, is_int
 
 __all__ = ["SampledShapley", "tmc_shapley"]
 
@@ -78,6 +78,13 @@ def _prefixes(utility: Callable[[int], float], order: Sequence[int]) -> Iterator
         yield utility(mask)
 
 
+def _worth(value: object, mask: int) -> float:
+    worth = as_finite_float(value)
+    if worth is None:
+        raise GameError(f"the utility of coalition {mask:#b} must be a finite number, got {value!r}")
+    return worth
+
+
 def _positive_int(value: object, what: str) -> int:
     if not is_int(value) or value < 1:
         raise GameError(f"{what} must be a positive int, got {value!r}")
@@ -113,7 +120,7 @@ def tmc_shapley(
         seed: Seed of the orders; ``None`` draws one from :mod:`secrets` (logged).
 
     Raises:
-        GameError: A bad count, tolerance or truncation.
+        GameError: A bad count, tolerance or truncation, or a utility that is not a finite number.
     """
     players = _positive_int(players, "players")
     min_permutations = max(2, _positive_int(min_permutations, "min_permutations"))
@@ -125,7 +132,8 @@ def tmc_shapley(
         seed = secrets.randbits(63)
         logger.info("TMC seed %d", seed)
     rng = np.random.default_rng(seed)
-    empty, grand = float(utility(0)), float(utility((1 << players) - 1))
+    everyone = (1 << players) - 1
+    empty, grand = _worth(utility(0), 0), _worth(utility(everyone), everyone)
     threshold = truncation * abs(grand)
     count, mean, squares = 0, np.zeros(players), np.zeros(players)
     evaluations, truncated = 2, 0
@@ -134,13 +142,14 @@ def tmc_shapley(
     def marginals_of(order: list[int]) -> np.ndarray:
         nonlocal evaluations, truncated
         marginals = np.zeros(players)
-        previous = empty
+        previous, mask = empty, 0
         scan = _prefixes(utility, order)
         for position, player in enumerate(order):
             if truncation > 0 and abs(grand - previous) <= threshold:
                 truncated += players - position
                 break
-            value = float(next(scan))
+            mask |= 1 << player
+            value = _worth(next(scan), mask)
             evaluations += 1
             marginals[player] = value - previous
             previous = value

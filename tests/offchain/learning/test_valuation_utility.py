@@ -152,6 +152,21 @@ def test_bad_sampling_settings_are_refused(kwargs):
         tmc_shapley(lambda mask: 0.0, **kwargs)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 10**400, "0.5", None], ids=repr)
+@pytest.mark.parametrize("coalition", [0b00, 0b01, 0b10, 0b11])
+def test_a_utility_that_is_not_a_finite_number_is_refused(bad, coalition):
+    def utility(mask: int) -> object:
+        return bad if mask == coalition else 0.5
+
+    with pytest.raises(GameError, match=f"coalition {coalition:#b} must be a finite number"):
+        tmc_shapley(utility, 2, min_permutations=20, max_permutations=20, seed=3)
+
+
+def test_a_utility_may_return_numpy_scalars():
+    estimate = tmc_shapley(lambda mask: np.float32(mask.bit_count()), 2, min_permutations=4, seed=3)
+    assert estimate.values == pytest.approx((1.0, 1.0))
+
+
 @pytest.mark.parametrize("k", [1, 2, 3])
 def test_knn_shapley_equals_the_brute_force_shapley_of_the_knn_utility(k):
     x, y = blobs(7, 4)
