@@ -69,6 +69,7 @@ from offchain.errors import (
     UnknownSecretError,
     WrongPassphraseError,
 )
+from offchain.validation import parse_json
 
 __all__ = [
     "DEFAULT_SCRYPT_N",
@@ -346,7 +347,7 @@ def _check_public(public: dict[Any, Any]) -> dict[str, str]:
 def _parse(path: Path, raw: bytes) -> tuple[dict[str, Any], bytes, dict[str, tuple[bytes, bytes]]]:
     """The header, its MAC and the sealed secrets of a keystore file, their shapes checked."""
     try:
-        stored = json.loads(raw.decode("utf-8"))
+        stored = parse_json(raw.decode("utf-8"))
         fmt, version = stored["format"], stored["version"]
     except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise KeystoreFormatError(f"{path} is not a keystore: {exc}") from None

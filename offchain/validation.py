@@ -16,10 +16,14 @@ vectors, queries) goes through :func:`real_array`, which turns numpy's own conve
 (``ValueError`` for text, ``TypeError`` for objects, ``OverflowError`` for huge ints) into the
 caller's typed error, and refuses the conversions numpy would otherwise do silently: a string of
 digits read as a number, a complex number stripped of its imaginary part.
+
+Every JSON document the toolkit reads (from the chain, a service, a file another party wrote)
+goes through :func:`parse_json`, so that a malformed one is always a ``ValueError``.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
 from typing import Any, TypeGuard
@@ -30,7 +34,7 @@ from numpy.typing import DTypeLike, NDArray
 
 from offchain.errors import InvalidInputError, OffchainError
 
-__all__ = ["as_finite_float", "is_finite_number", "is_int", "is_integer", "real_array", "require_int"]
+__all__ = ["as_finite_float", "is_finite_number", "is_int", "is_integer", "parse_json", "real_array", "require_int"]
 
 _MPZ = type(mpz(0))
 _KINDS = {"U": "text", "S": "bytes", "c": "complex numbers", "M": "dates", "m": "time spans", "V": "records"}
@@ -119,3 +123,21 @@ def real_array(
     if finite and not np.isfinite(array).all():
         raise error(f"{what} must be finite numbers in the range of {np.dtype(dtype).name}")
     return array
+
+
+def parse_json(document: str | bytes | bytearray) -> Any:
+    """``json.loads(document)``, with a document nested too deeply refused as a ``ValueError`` too.
+
+    ``json`` raises ``ValueError`` (``JSONDecodeError``) for malformed text and for an int of more
+    than 4,300 digits, but ``RecursionError`` for nesting deeper than the recursion limit allows
+    (some thousand brackets), which a caller's ``except ValueError`` does not catch: a payload of
+    nested brackets posted by a malicious party would escape as an untyped error.
+
+    Raises:
+        InvalidInputError: the document is nested too deeply.
+        ValueError: ``json``'s own errors.
+    """
+    try:
+        return json.loads(document)
+    except RecursionError:
+        raise InvalidInputError("the JSON document is nested too deeply") from None

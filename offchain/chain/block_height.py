@@ -23,7 +23,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from offchain.errors import ChainError
-from offchain.validation import is_int
+from offchain.validation import is_int, parse_json
 
 __all__ = ["BlockHeight", "json_rpc_block_number", "node_block_number"]
 
@@ -86,7 +86,7 @@ def json_rpc_block_number(endpoint: str) -> int:
             if attempt:
                 raise ChainError(f"could not read the block height from {endpoint}: {exc}") from exc
     try:
-        answer = json.loads(body)
+        answer = parse_json(body)
         return int(answer["result"], 16)
     except (ValueError, KeyError, TypeError) as exc:
         raise ChainError(f"could not read the block height: the node answered {status} {body[:200]!r}") from exc

@@ -35,6 +35,7 @@ from eth_utils import is_checksum_address, to_checksum_address
 from offchain.atomic_io import atomic_write_text
 from offchain.errors import DeploymentRecordError
 from offchain.toolchain import PROJECT_ROOT
+from offchain.validation import parse_json
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -143,7 +144,7 @@ class DeploymentRecord:
             DeploymentRecordError: if the text is not a record of a known schema.
         """
         try:
-            data = json.loads(text)
+            data = parse_json(text)
             schema = data.get("schema")
             if schema != SCHEMA_VERSION:
                 raise DeploymentRecordError(

@@ -62,6 +62,7 @@ from offchain.commands.deployed import address_and_block, keystore_for_writing, 
 from offchain.crypto import group_signature as gs
 from offchain.errors import InvalidInputError
 from offchain.keystore import Keystore
+from offchain.validation import parse_json
 
 __all__ = ["JOIN_SECRET", "MANAGER_SECRET", "MEMBER_SECRET", "UPLOAD_MASTER_SECRET", "register"]
 
@@ -311,7 +312,7 @@ def cmd_join_respond(args: argparse.Namespace, out: Any) -> None:
     receipt = JoinReceipt.sign(identity, group, response)
     store.put(JOIN_SECRET, applicant.export_secret())  # now with x_i
     document = {
-        "response": json.loads(gs.join_message_to_json(response)),
+        "response": parse_json(gs.join_message_to_json(response)),
         "receipt": {"user": receipt.user, "signature": "0x" + receipt.signature.hex()},
     }
     _write(args.out, json.dumps(document, sort_keys=True))
@@ -322,7 +323,7 @@ def _read_response(path: str) -> tuple[gs.JoinResponse, Any]:
     from offchain.protocols.group_member import JoinReceipt
 
     try:
-        document = json.loads(_read_text(path, "join response"))
+        document = parse_json(_read_text(path, "join response"))
         response = gs.join_message_from_json(json.dumps(document["response"]), gs.JoinResponse)
         signature = bytes.fromhex(str(document["receipt"]["signature"]).removeprefix("0x"))
         user = str(document["receipt"]["user"])

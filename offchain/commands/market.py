@@ -27,7 +27,6 @@ keystore.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 from offchain.atomic_io import atomic_write_text
 from offchain.commands.deployed import address_and_block, read_input, spinner, state_database
 from offchain.errors import IntegrityError, InvalidInputError, UnknownFileError
+from offchain.validation import parse_json
 
 __all__ = ["DisputedDeliveryError", "register"]
 
@@ -102,7 +102,7 @@ def requirement_from_spec(text: bytes) -> Any:
     from offchain.zk import FieldRange, Requirement
 
     try:
-        spec = json.loads(text)
+        spec = parse_json(text)
         ranges = [
             FieldRange.ignored() if entry is None else FieldRange(int(entry[0]), int(entry[1]), bool(entry[2]))
             for entry in spec["ranges"]

@@ -70,7 +70,6 @@ key (t = p). The θ trick needs g of unknown class: never replace g by n + 1 wit
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from collections.abc import Sequence
@@ -85,7 +84,7 @@ from offchain.crypto import threshold_paillier as tp
 from offchain.crypto.modexp import FixedBase
 from offchain.crypto.primes import random_bits, random_unit
 from offchain.errors import InvalidInputError
-from offchain.validation import is_int, require_int
+from offchain.validation import is_int, parse_json, require_int
 
 __all__ = [
     "G_COMB_ROWS",
@@ -249,7 +248,7 @@ class AdditivePublicKey(tp.ThresholdKey):
             InvalidInputError: Not JSON, or a field is missing or malformed.
         """
         try:
-            data = json.loads(text)
+            data = parse_json(text)
         except (TypeError, ValueError) as exc:
             raise InvalidInputError(f"invalid JSON: {exc}") from exc
         return cls.from_dict(data)

@@ -119,7 +119,7 @@ from offchain.crypto.hashing import keccak256
 from offchain.crypto.modexp import FixedBase, multi_exp
 from offchain.crypto.primes import random_bits, random_prime_in_interval, safe_prime
 from offchain.errors import InvalidInputError, VerificationError
-from offchain.validation import is_integer, require_int
+from offchain.validation import is_integer, parse_json, require_int
 
 __all__ = [
     "DEFAULT_MODULUS_BITS",
@@ -595,7 +595,7 @@ def _parse_bytes(data: dict[str, Any], name: str) -> bytes:
 
 def _load_json(text: str, what: str) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except (TypeError, ValueError) as exc:  # ValueError: also bytes that are not UTF-8
         raise InvalidInputError(f"{what}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -71,7 +71,7 @@ from gmpy2 import mpz
 
 from offchain.crypto.primes import random_unit
 from offchain.errors import InvalidInputError
-from offchain.validation import is_int, is_integer
+from offchain.validation import is_int, is_integer, parse_json
 
 __all__ = [
     "DEFAULT_FRACTION_BITS",
@@ -181,7 +181,7 @@ def private_key_from_json(text: str) -> phe.PaillierPrivateKey:
 
 def _load_json(text: str, kind: str) -> dict[str, Any]:
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"not a {kind} key: invalid JSON ({exc})") from exc
     if not isinstance(data, dict) or data.get("kind") != kind:

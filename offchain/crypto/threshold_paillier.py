@@ -72,7 +72,7 @@ from gmpy2 import mpz
 from offchain.crypto.modexp import POWMOD_THREADS, Comb, FixedBase, multi_exp, powmod_jobs, product_of_powers
 from offchain.crypto.primes import random_bits, random_unit, safe_prime
 from offchain.errors import InvalidInputError, VerificationError
-from offchain.validation import is_int, is_integer, require_int
+from offchain.validation import is_int, is_integer, parse_json, require_int
 
 __all__ = [
     "CHALLENGE_BITS",
@@ -385,7 +385,7 @@ class ThresholdPublicKey(ThresholdKey):
 
 def _parse_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return parse_json(text)
     except (TypeError, ValueError) as exc:
         raise InvalidInputError(f"invalid JSON: {exc}") from exc
 

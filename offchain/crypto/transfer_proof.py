@@ -52,7 +52,7 @@ from offchain.crypto.range_proof import (
     verify_range,
 )
 from offchain.errors import InvalidInputError, VerificationError
-from offchain.validation import is_int
+from offchain.validation import is_int, parse_json
 
 __all__ = [
     "MAX_CREDIT",
@@ -182,7 +182,7 @@ class TransferProof:
         if len(data) > _MAX_PROOF_BYTES:
             raise InvalidInputError(f"a transfer proof is at most {_MAX_PROOF_BYTES} bytes, got {len(data)}")
         try:
-            parsed = json.loads(bytes(data).decode())
+            parsed = parse_json(bytes(data).decode())
         except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidInputError(f"a transfer proof is UTF-8 JSON: {exc}") from exc
         if not isinstance(parsed, dict) or parsed.get("format") != _FORMAT:

@@ -48,6 +48,7 @@ from offchain.protocols.agency_state import AgencyState, BallotRecord, JoinInFli
 from offchain.protocols.cloud_server import AuditResponse
 from offchain.protocols.group_member import GroupUpload, JoinReceipt, recover_receipt_signer, upload_message
 from offchain.protocols.storage_api import FileStore
+from offchain.validation import parse_json
 
 __all__ = ["Agency", "PublishedOpening", "check_published_opening", "reason_hash"]
 
@@ -102,7 +103,7 @@ class PublishedOpening:
             "ballot_id": self.ballot_id,
             "file_id": "0x" + self.file_id.hex(),
             "signer": self.signer,
-            "opening": json.loads(self.opening.to_json()),
+            "opening": parse_json(self.opening.to_json()),
             "receipt": "0x" + self.receipt.hex(),
             "join_id": "0x" + self.join_id.hex(),
             "c2": hex(self.c2),
@@ -118,7 +119,7 @@ class PublishedOpening:
             InvalidInputError: if the bytes are not a published opening.
         """
         try:
-            obj = json.loads(data)
+            obj = parse_json(data)
             if obj["format"] != _OPENING_FORMAT:
                 raise ValueError(f"format {obj['format']!r}")
             return cls(

@@ -36,7 +36,7 @@ from offchain.protocols.cloud_server import anonymous_upload_message
 from offchain.protocols.data_owner import derive_file_keypair, encrypt_file
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.storage_api import AnonymousFileStore
-from offchain.validation import is_integer
+from offchain.validation import is_integer, parse_json
 
 __all__ = [
     "GroupMember",
@@ -191,7 +191,7 @@ class GroupUpload:
             InvalidInputError: if the text is not a group upload, or a field is malformed.
         """
         try:
-            data = json.loads(text)
+            data = parse_json(text)
             if data["format"] != _UPLOAD_FORMAT:
                 raise ValueError(f"format {data['format']!r}")
             return cls(

@@ -51,6 +51,7 @@ from offchain.chain.ledger import (
 from offchain.crypto.threshold_paillier import ThresholdPublicKey
 from offchain.crypto.transfer_proof import TransferProof, TransferStatement, make_deltas, prove_transfer
 from offchain.errors import ChainError, InvalidInputError
+from offchain.validation import parse_json
 
 __all__ = ["AnonymitySetBook", "LedgerAccount", "PendingPayment"]
 
@@ -81,7 +82,7 @@ class AnonymitySetBook:
         self._sets: dict[str, tuple[str, ...]] = {}
         if path is not None and path.exists():
             try:
-                data = json.loads(path.read_text())
+                data = parse_json(path.read_text())
                 if data.get("format") != _BOOK_FORMAT:
                     raise ValueError(f"format {data.get('format')!r}")
                 self._sets = {

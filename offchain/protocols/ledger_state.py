@@ -79,6 +79,7 @@ from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError
 from offchain.keystore import Keystore
 from offchain.protocols.ledger_account import AnonymitySetBook, PendingPayment
 from offchain.protocols.ledger_trustee import TransferReview, TrusteeBoard, WithdrawalReview
+from offchain.validation import parse_json
 
 __all__ = [
     "SCHEMA",
@@ -342,7 +343,7 @@ class LedgerState(RoleState):
                 connection.execute(
                     insert(sealed_sets_table).values(
                         ledger=self.ledger, account=account, tag=tag,
-                        sealed=self._seal(key, account, tag, receiver, json.loads(row["decoys"])),
+                        sealed=self._seal(key, account, tag, receiver, parse_json(row["decoys"])),
                         recorded_at=int(row["recorded_at"]),
                     )
                 )  # fmt: skip
@@ -367,7 +368,7 @@ class LedgerState(RoleState):
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         try:
-            data = json.loads(AESGCM(key).decrypt(sealed[:12], sealed[12:], self._aad(account, tag)))
+            data = parse_json(AESGCM(key).decrypt(sealed[:12], sealed[12:], self._aad(account, tag)))
             if data["receiver"] != receiver:
                 raise ValueError("another receiver")
             return tuple(require_address(d, "decoy", nonzero=True) for d in data["decoys"])
@@ -528,7 +529,7 @@ class LedgerState(RoleState):
         return PaymentRecord(
             transfer_id=int(row["transfer_id"]),
             account=str(row["account"]),
-            accounts=tuple(json.loads(row["accounts"])),
+            accounts=tuple(parse_json(row["accounts"])),
             proof=row["proof"],
             state=str(row["state"]),
         )

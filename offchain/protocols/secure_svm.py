@@ -88,6 +88,7 @@ from offchain.learning.svm import (
     gradient_step,
 )
 from offchain.storage.base import BlobStore
+from offchain.validation import parse_json
 
 __all__ = [
     "DataAnalyst",
@@ -621,7 +622,7 @@ def check_registered_dataset(record: FileRegistration, blob: bytes) -> PinnedDat
     if sha256(blob) != record.ciphertext_hash:
         raise IntegrityError(f"dataset 0x{record.file_id.hex()}: ciphertext hash differs from the registered one")
     try:
-        meta = json.loads(record.metadata)
+        meta = parse_json(record.metadata)
         features, count = int(meta["features"]), int(meta["rows"])
     except (ValueError, KeyError, TypeError, OverflowError) as exc:  # OverflowError: int(Infinity)
         raise IntegrityError(f"dataset 0x{record.file_id.hex()}: unreadable metadata ({exc})") from exc

@@ -70,6 +70,7 @@ from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import InvalidInputError, OffchainError
 from offchain.learning.svm import Schedule, SVMModel, batch_schedule, gradient_step, verdict_sums
+from offchain.validation import parse_json
 
 __all__ = [
     "SPANS",
@@ -278,7 +279,7 @@ class VerticalSetup:
             InvalidInputError: Malformed.
         """
         try:
-            data = json.loads(text)
+            data = parse_json(text)
             return cls(
                 schedule=Schedule(**data["schedule"]),
                 partition=tuple(tuple(_json_int(i, "partition") for i in cols) for cols in data["partition"]),
@@ -448,7 +449,7 @@ def decode_model(payload: bytes) -> dict[str, Any]:
     if not isinstance(payload, bytes | bytearray) or not bytes(payload).startswith(_MODEL_MAGIC):
         raise MalformedPayloadError("partial model: wrong magic")
     try:
-        data = json.loads(bytes(payload)[len(_MODEL_MAGIC) :])
+        data = parse_json(bytes(payload)[len(_MODEL_MAGIC) :])
         return {
             "index": _json_int(data["index"], "index"),
             "weights": [_json_int(w, "a weight") for w in data["weights"]],

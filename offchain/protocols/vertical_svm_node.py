@@ -42,6 +42,7 @@ from offchain.crypto import joint_comparison as jc
 from offchain.crypto import threshold_paillier as tp
 from offchain.errors import ChainError, InvalidInputError, OffchainError, TransactionRevertedError
 from offchain.protocols.vertical_svm import TrainingAbortedError, VerticalParticipant, VerticalSetup, stock_ahead
+from offchain.validation import parse_json
 
 __all__ = ["ChainBoard", "NodeSpec", "attach", "main", "run_node"]
 
@@ -94,7 +95,7 @@ class NodeSpec:
             InvalidInputError: Malformed.
         """
         try:
-            return cls(**json.loads(text))
+            return cls(**parse_json(text))
         except (TypeError, ValueError) as exc:
             raise InvalidInputError(f"vertical SVM node spec: {exc}") from None
 
@@ -261,7 +262,7 @@ def run_node(spec: NodeSpec) -> dict[str, Any]:
 
     setup = VerticalSetup.from_json(Path(spec.setup).read_text())
     share = tp.KeyShare.from_json(Path(spec.share).read_text())
-    data = json.loads(Path(spec.data).read_text())
+    data = parse_json(Path(spec.data).read_text())
     attach(spec.network, spec.rpc)
     started = time.perf_counter()  # the offline phase: one round of blinding draws and re-randomisers, before any data
     noise = jc.SubgroupNoise(setup.public_key)

@@ -36,6 +36,7 @@ from offchain.services import signing
 from offchain.services.attested import HEADER_DEVICE_ID, HEADER_QUOTE, DeviceUploadRecord
 from offchain.services.signing import sign_request
 from offchain.services.transport import BulkAnswer, BulkTransport
+from offchain.validation import parse_json
 
 __all__ = ["StorageClient", "raise_for_error"]
 
@@ -56,7 +57,7 @@ def raise_for_error(response: httpx.Response | BulkAnswer) -> None:
     if response.is_success:
         return
     try:
-        body = response.json()
+        body = parse_json(response.content)
         name, detail = str(body["error"]), str(body["detail"])
     except (ValueError, KeyError, TypeError):
         raise StorageError(f"the service answered {response.status_code}: {response.text[:200]!r}") from None
@@ -127,7 +128,7 @@ class StorageClient:
         """The service's ``/health`` answer."""
         response = self._http.get("/health")
         raise_for_error(response)
-        return dict(response.json())
+        return dict(parse_json(response.content))
 
     def locator_for(self, index_hash: bytes) -> str:
         """The locator the service gives the file whose ``K_f**`` is ``index_hash``."""
@@ -172,7 +173,7 @@ class StorageClient:
         }
         answer = self._bulk.request("PUT", path, headers=headers, body=body, on_sent=on_sent)
         raise_for_error(answer)
-        return str(answer.json()["locator"])
+        return str(parse_json(answer.content)["locator"])
 
     def store_anonymous(
         self,
@@ -197,7 +198,7 @@ class StorageClient:
             f"/anonymous/{file_id.hex()}", content=_body(key + bytes(ciphertext), headers), headers=headers
         )
         raise_for_error(response)
-        return str(response.json()["locator"])
+        return str(parse_json(response.content)["locator"])
 
     def fetch(
         self, file_id: bytes, download_token: bytes, *, on_chunk: Callable[[int, int | None], None] | None = None
@@ -233,7 +234,7 @@ class StorageClient:
                     bytes.fromhex(a["block"]),
                     InclusionProof(int(a["proof_index"]), tuple(bytes.fromhex(s) for s in a["siblings"])),
                 )
-                for a in response.json()["answers"]
+                for a in parse_json(response.content)["answers"]
             ]
         return answers
 
@@ -282,7 +283,7 @@ class StorageClient:
         """
         response = self._http.post("/attestation/nonce")
         raise_for_error(response)
-        return bytes.fromhex(response.json()["nonce"])
+        return bytes.fromhex(parse_json(response.content)["nonce"])
 
     def store_device_upload(self, *, envelope: bytes, device_id: bytes, quote: Quote | None) -> str:
         """Upload a digital envelope with its quote (see ``CloudServer.store_device_upload``).
@@ -299,7 +300,7 @@ class StorageClient:
             headers[HEADER_QUOTE] = quote.to_bytes().hex()
         response = self._http.post("/device-uploads", content=_body(bytes(envelope), headers), headers=headers)
         raise_for_error(response)
-        return str(response.json()["locator"])
+        return str(parse_json(response.content)["locator"])
 
     def fetch_device_upload(self, locator: str) -> bytes:
         """The envelope of an accepted device upload (its receiver opens it).
@@ -315,4 +316,4 @@ class StorageClient:
         """What the quote of an accepted device upload proved (``None``: its class required none)."""
         response = self._http.get(f"/device-uploads/{locator}/attestation")
         raise_for_error(response)
-        return DeviceUploadRecord.from_json(response.json()).attestation
+        return DeviceUploadRecord.from_json(parse_json(response.content)).attestation

@@ -15,7 +15,6 @@ they share nothing with their callers but the chain, HTTP and the files a person
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -30,6 +29,7 @@ from typing import Any
 import httpx
 
 from offchain.errors import OffchainError
+from offchain.validation import parse_json
 
 __all__ = ["CommandFailedError", "DatashareCli", "LocalService", "ServiceStartError", "free_port"]
 
@@ -237,8 +237,8 @@ class DatashareCli:
         argv = [str(a) for a in process.args[len(_datashare()) :]] if isinstance(process.args, list) else []
         lines = stdout.strip().splitlines()
         try:
-            result = dict(json.loads(lines[0])) if len(lines) == 1 else {}
-        except json.JSONDecodeError:
+            result = dict(parse_json(lines[0])) if len(lines) == 1 else {}
+        except ValueError:
             result = {}
         if process.returncode != expect or not result:
             raise CommandFailedError(argv, process.returncode, result, stderr[-3000:] or stdout[-3000:])

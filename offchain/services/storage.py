@@ -101,6 +101,7 @@ from offchain.services.signing import (
     verify_request,
 )
 from offchain.storage.filesystem import FilesystemBlobStore, StagedBlob
+from offchain.validation import parse_json
 
 __all__ = ["STATUS_OF", "PayloadTooLargeError", "ServiceConfig", "create_app"]
 
@@ -656,10 +657,8 @@ def create_app(
 
 
 def _json(body: bytes) -> dict[str, Any]:
-    import json
-
     try:
-        value = json.loads(body)
+        value = parse_json(body)
     except ValueError:
         raise InvalidInputError("the body is not JSON") from None
     if not isinstance(value, dict):

@@ -21,7 +21,6 @@ transport errors whatever the call.
 from __future__ import annotations
 
 import http.client
-import json
 import select
 import threading
 import time
@@ -33,6 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from offchain.errors import InvalidInputError
+from offchain.validation import parse_json
 
 __all__ = ["IDLE_LIMIT_S", "BulkAnswer", "BulkTransport"]
 
@@ -63,7 +63,7 @@ class BulkAnswer:
 
     def json(self) -> Any:
         """The body parsed as JSON (raises ``ValueError`` if it is not)."""
-        return json.loads(self.content)
+        return parse_json(self.content)
 
 
 class _Stale(Exception):

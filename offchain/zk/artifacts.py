@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import logging
 import shutil
 import subprocess
@@ -27,6 +26,7 @@ from pathlib import Path
 
 from offchain.errors import InvalidInputError, ProverError
 from offchain.toolchain import PROJECT_ROOT, node_bin_dir
+from offchain.validation import parse_json
 
 __all__ = [
     "BUILD_DIR",
@@ -124,7 +124,7 @@ def artifacts(field_count: int) -> CircuitArtifacts:
 def tool_version(package: str) -> str:
     """The installed version of an npm package of the project, or ``"missing"``."""
     manifest = PROJECT_ROOT / "node_modules" / package / "package.json"
-    return str(json.loads(manifest.read_text())["version"]) if manifest.exists() else "missing"
+    return str(parse_json(manifest.read_text())["version"]) if manifest.exists() else "missing"
 
 
 def _sources_digest(circuit: CircuitArtifacts) -> str:

@@ -35,6 +35,7 @@ from typing import Any
 from offchain.atomic_io import atomic_write_bytes, atomic_write_text
 from offchain.crypto.hashing import sha256_file
 from offchain.errors import ProverError
+from offchain.validation import parse_json
 from offchain.zk.artifacts import (
     BUILD_DIR,
     KEYS_DIR,
@@ -164,7 +165,7 @@ def _install(
 def _write_transcript(transcript: dict[str, Any]) -> None:
     """Write the transcript, keeping the entries of circuits this run did not touch."""
     if TRANSCRIPT.exists():
-        previous = json.loads(TRANSCRIPT.read_text())
+        previous = parse_json(TRANSCRIPT.read_text())
         kept = {k: v for k, v in previous.get("circuits", {}).items() if k not in transcript["circuits"]}
         transcript["circuits"] = {**kept, **transcript["circuits"]}
         transcript.setdefault("phase1", previous.get("phase1"))

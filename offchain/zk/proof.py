@@ -16,6 +16,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from offchain.errors import InvalidInputError
+from offchain.validation import parse_json
 
 __all__ = ["PUBLIC_SIGNAL_NAMES", "G1Point", "G2Point", "Proof", "SolidityProof", "g1_from_json", "g2_from_json"]
 
@@ -170,7 +171,7 @@ class Proof:
             InvalidInputError: if the text is not such a proof.
         """
         try:
-            parsed = json.loads(text)
+            parsed = parse_json(text)
         except (TypeError, ValueError) as error:
             raise InvalidInputError(f"a proof must be JSON text: {error}") from error
         if not isinstance(parsed, dict) or "publicSignals" not in parsed:

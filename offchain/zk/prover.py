@@ -18,6 +18,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from offchain.errors import InvalidInputError, ProverError, RequirementNotMetError
+from offchain.validation import parse_json
 from offchain.zk.artifacts import ensure_built, run_node_tool
 from offchain.zk.proof import Proof
 from offchain.zk.statement import Record, Requirement
@@ -71,8 +72,8 @@ def _full_prove(field_count: int, signals: dict[str, Any]) -> Proof:
                     f"range, a value above 2^64, or commitments that do not open): {error}"
                 ) from error
             raise
-        proof_json = json.loads((folder / "proof.json").read_text())
-        public_json = json.loads((folder / "public.json").read_text())
+        proof_json = parse_json((folder / "proof.json").read_text())
+        public_json = parse_json((folder / "public.json").read_text())
     return Proof.from_snarkjs(proof_json, public_json)
 
 

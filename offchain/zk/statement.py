@@ -25,6 +25,7 @@ from typing import Any
 from eth_utils import keccak
 
 from offchain.errors import InvalidInputError
+from offchain.validation import parse_json
 from offchain.zk.poseidon import MAX_INPUTS, SNARK_SCALAR_FIELD, poseidon
 
 __all__ = [
@@ -161,7 +162,7 @@ class Record:
             InvalidInputError: if the content is not a record.
         """
         try:
-            parsed = json.loads(content)
+            parsed = parse_json(content)
             values = tuple(int(v) for v in parsed["fields"])
             salt = int(parsed["salt"])
         except (ValueError, KeyError, TypeError, OverflowError) as error:  # OverflowError: int(inf)
@@ -271,7 +272,7 @@ class Requirement:
             InvalidInputError: if the text is not a requirement.
         """
         try:
-            parsed: Any = json.loads(text)
+            parsed: Any = parse_json(text)
             ranges = tuple(FieldRange(int(lo), int(hi), required) for lo, hi, required in parsed["ranges"])
             return cls(ranges, int(parsed["min_satisfied"]), int(parsed["nonce"]))
         except (ValueError, KeyError, TypeError, OverflowError) as error:  # OverflowError: int(inf)

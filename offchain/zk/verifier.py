@@ -25,38 +25,21 @@ not key them by their bytes.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from py_ecc.optimized_bn128 import (  # type: ignore[attr-defined]
-    FQ,
-    FQ2,
-    FQ12,
-    add,
-    b,
-    b2,
-    curve_order,
-    field_modulus,
-    final_exponentiate,
-    is_inf,
-    is_on_curve,
-    multiply,
-    neg,
-    pairing,
-)
-
 from offchain.errors import InvalidInputError, VerificationError
-from offchain.validation import is_int
+from offchain.validation import is_int, parse_json
+from offchain.zk import bn254
 from offchain.zk.artifacts import artifacts
 from offchain.zk.proof import PUBLIC_SIGNAL_NAMES, G1Point, G2Point, Proof, g1_from_json, g2_from_json
 
 __all__ = ["MalformedProofError", "VerificationKey", "require_valid", "verification_key", "verify"]
 
-_G1 = tuple[FQ, FQ, FQ]
-_G2 = tuple[FQ2, FQ2, FQ2]
+_G1 = tuple[bn254.FQ, bn254.FQ, bn254.FQ]
+_G2 = tuple[bn254.FQ2, bn254.FQ2, bn254.FQ2]
 
 
 class MalformedProofError(InvalidInputError):
@@ -67,12 +50,12 @@ class MalformedProofError(InvalidInputError):
 def _g1(point: G1Point, what: str) -> _G1:
     x, y = point
     for name, value in (("x", x), ("y", y)):
-        if not 0 <= value < field_modulus:
+        if not 0 <= value < bn254.field_modulus:
             raise MalformedProofError(f"{what}: coordinate {name} is not below the base field modulus")
     if x == 0 and y == 0:
-        return (FQ(1), FQ(1), FQ(0))  # the point at infinity, as the EVM encodes it
-    result = (FQ(x), FQ(y), FQ(1))
-    if not is_on_curve(result, b):
+        return (bn254.FQ(1), bn254.FQ(1), bn254.FQ(0))  # the point at infinity, as the EVM encodes it
+    result = (bn254.FQ(x), bn254.FQ(y), bn254.FQ(1))
+    if not bn254.is_on_curve(result, bn254.b):
         raise MalformedProofError(f"{what} is not on the curve y^2 = x^3 + 3")
     return result
 
@@ -80,14 +63,14 @@ def _g1(point: G1Point, what: str) -> _G1:
 def _g2(point: G2Point, what: str) -> _G2:
     (x0, x1), (y0, y1) = point
     for value in (x0, x1, y0, y1):
-        if not 0 <= value < field_modulus:
+        if not 0 <= value < bn254.field_modulus:
             raise MalformedProofError(f"{what}: a coordinate is not below the base field modulus")
     if x0 == x1 == y0 == y1 == 0:
-        return (FQ2([1, 0]), FQ2([1, 0]), FQ2([0, 0]))
-    result = (FQ2([x0, x1]), FQ2([y0, y1]), FQ2([1, 0]))
-    if not is_on_curve(result, b2):
+        return (bn254.FQ2([1, 0]), bn254.FQ2([1, 0]), bn254.FQ2([0, 0]))
+    result = (bn254.FQ2([x0, x1]), bn254.FQ2([y0, y1]), bn254.FQ2([1, 0]))
+    if not bn254.is_on_curve(result, bn254.b2):
         raise MalformedProofError(f"{what} is not on the twisted curve of G2")
-    if not is_inf(multiply(result, curve_order)):
+    if not bn254.is_inf(bn254.multiply(result, bn254.curve_order)):
         raise MalformedProofError(f"{what} is on the curve but not in the order-r subgroup G2")
     return result
 
@@ -148,7 +131,7 @@ class VerificationKey:
         if not isinstance(path, Path):
             raise MalformedProofError(f"a verification key is read from a Path, got {type(path).__name__}")
         try:
-            parsed = json.loads(path.read_text())
+            parsed = parse_json(path.read_text())
         except (OSError, ValueError) as error:
             raise MalformedProofError(f"cannot read the verification key {path}: {error}") from error
         return cls.from_snarkjs(parsed)
@@ -174,8 +157,8 @@ class VerificationKey:
         )
 
     @cached_property
-    def _alpha_beta(self) -> FQ12:
-        return pairing(self._curve.beta, self._curve.alpha)
+    def _alpha_beta(self) -> bn254.FQ12:
+        return bn254.pairing(self._curve.beta, self._curve.alpha)
 
 
 @cache
@@ -199,7 +182,7 @@ def verify(proof: Proof, key: VerificationKey | int) -> bool:
     if len(proof.public_signals) != key.public_count:
         raise MalformedProofError(f"the key expects {key.public_count} public signals, got {len(proof.public_signals)}")
     for name, value in zip(PUBLIC_SIGNAL_NAMES, proof.public_signals, strict=True):
-        if not 0 <= value < curve_order:
+        if not 0 <= value < bn254.curve_order:
             raise MalformedProofError(f"public signal {name} is not below the scalar field modulus")
     a = _g1(proof.a, "proof point A")
     b_point = _g2(proof.b, "proof point B")
@@ -207,13 +190,13 @@ def verify(proof: Proof, key: VerificationKey | int) -> bool:
     points = key._curve
     vk_x = points.ic[0]
     for value, base in zip(proof.public_signals, points.ic[1:], strict=True):
-        vk_x = add(vk_x, multiply(base, value))
+        vk_x = bn254.add(vk_x, bn254.multiply(base, value))
     product = (
-        pairing(b_point, neg(a), final_exponentiate=False)
-        * pairing(points.gamma, vk_x, final_exponentiate=False)
-        * pairing(points.delta, c, final_exponentiate=False)
+        bn254.pairing(b_point, bn254.neg(a), final_exponentiate=False)
+        * bn254.pairing(points.gamma, vk_x, final_exponentiate=False)
+        * bn254.pairing(points.delta, c, final_exponentiate=False)
     )
-    return bool(final_exponentiate(product) * key._alpha_beta == FQ12.one())
+    return bool(bn254.final_exponentiate(product) * key._alpha_beta == bn254.FQ12.one())
 
 
 def require_valid(proof: Proof, key: VerificationKey | int) -> None:

@@ -14,8 +14,8 @@ import dataclasses
 
 import brownie
 import pytest
-from py_ecc.optimized_bn128 import field_modulus
 
+from offchain.zk.bn254 import field_modulus
 from offchain.zk.verifier import verify
 from tests.helpers import custom_error, file_id_of, match_of, matched_id, register_record, submit_proof
 

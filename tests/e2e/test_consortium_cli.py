@@ -185,6 +185,30 @@ def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_
         )
 
 
+def test_an_anonymous_upload_whose_group_key_is_deeply_nested_json_is_refused_and_the_service_lives_on(storage):
+    """Anyone may send an anonymous upload, and its group key is parsed before any signature is
+    checked. A key of 100,000 nested brackets (200 KB) killed the storage service with SIGSEGV:
+    py_ecc had raised the recursion limit to 100,000, beyond what the thread's stack holds."""
+    import httpx
+
+    from offchain.crypto import pre
+
+    manager = gs.GroupManager(gs.generate_group(1024))
+    manager.add_primes(CERTIFICATE_PRIMES_1024[:1])
+    nested = b"[" * 100_000 + b"]" * 100_000
+    headers = {
+        "x-group-key-bytes": str(len(nested)),
+        "x-block-size": "64",
+        "x-sealed-key": pre.seal(pre.KeyPair.generate().public_key, b"k" * 32).to_bytes().hex(),
+        "x-group-signature": gs.sign(gs.join(manager), b"blocks").to_bytes().hex(),
+    }
+    storage.wait_ready()
+    answer = httpx.put(f"{storage.url}/anonymous/{'07' * 32}", content=nested + b"blocks", headers=headers)
+    assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
+    assert "nested too deeply" in answer.json()["detail"]
+    assert httpx.get(f"{storage.url}/health").status_code == 200
+
+
 def test_an_admission_and_a_removal_are_proposed_voted_and_closed_by_hand(
     capsys, tmp_path, accounts, keyed_consortium, founders
 ):

@@ -3,7 +3,10 @@ module."""
 
 from __future__ import annotations
 
+import json
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +16,16 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
 
 from offchain.errors import InvalidInputError
-from offchain.validation import as_finite_float, is_finite_number, is_int, is_integer, real_array, require_int
+from offchain.validation import (
+    as_finite_float,
+    is_finite_number,
+    is_int,
+    is_integer,
+    parse_json,
+    real_array,
+    require_int,
+)
+from tests.offchain.fuzzing import json_text, json_values
 
 NOT_INTEGERS = [True, False, 1.0, "1", b"\x01", None, Fraction(1), [1]]
 
@@ -134,3 +146,38 @@ def test_as_finite_float_reads_real_numbers(value, expected):
 )
 def test_as_finite_float_refuses_what_is_not_a_finite_real(value):
     assert as_finite_float(value) is None
+
+
+@given(json_values)
+def test_parse_json_reads_what_json_reads(value):
+    text = json_text(value)
+    assert parse_json(text) == json.loads(text)
+    assert parse_json(text.encode()) == json.loads(text)
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'], ids=["arrays", "objects"])
+def test_parse_json_refuses_a_document_nested_too_deeply_as_a_value_error(opening):
+    closing = "]" if opening == "[" else "}"
+    with pytest.raises(InvalidInputError, match="nested too deeply"):
+        parse_json(opening * 100_000 + "0" + closing * 100_000)
+
+
+def test_parse_json_keeps_jsons_own_errors():
+    with pytest.raises(json.JSONDecodeError):
+        parse_json("{")
+    with pytest.raises(ValueError, match="4300 digits"):
+        parse_json("1" * 5000)
+
+
+def test_the_toolkit_reads_json_through_parse_json_only():
+    """json.loads and httpx's Response.json() raise RecursionError on deep nesting, which an
+    ``except ValueError`` misses; the toolkit's modules call parse_json instead."""
+    root = Path(__file__).resolve().parents[2] / "offchain"
+    callers = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "validation.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\bjson\.loads?\(|\.json\(\)", line.split("#")[0]) and "``" not in line
+    ]
+    assert callers == []

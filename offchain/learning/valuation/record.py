@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from offchain.learning.valuation.errors import ValuationRecordError
 from offchain.learning.valuation.shapley import player_count
 from offchain.learning.valuation.utility import MODELS
-from offchain.validation import is_finite_number, is_int, real_array
+from offchain.validation import is_finite_number, is_int, parse_json, real_array
 
 __all__ = ["RECORD_VERSION", "UTILITY_SCALE", "ValuationRecord", "digest_test_set", "scale_utilities"]
 
@@ -147,7 +147,7 @@ class ValuationRecord:
                 value, or a hash other than ``expected_hash``.
         """
         try:
-            data = json.loads(text)
+            data = parse_json(text)
         except (TypeError, ValueError, RecursionError):
             raise ValuationRecordError("a valuation record must be JSON text") from None
         fields = {"version", "owner_file_ids", "test_set_sha256", "model", "utilities", "scale", "note"}

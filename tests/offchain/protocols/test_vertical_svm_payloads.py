@@ -146,6 +146,11 @@ def test_a_dv_survives_its_payload(setup, dv):
     assert vs.decode_decryption(setup, dv[0]) == dv[1]
 
 
+def test_a_partial_model_of_deeply_nested_json_is_a_malformed_payload():
+    with pytest.raises(vs.MalformedPayloadError, match="nested too deeply"):
+        vs.decode_model(b"VPM1" + b"[" * 100_000 + b"]" * 100_000)
+
+
 def test_partial_models_combine_into_the_full_model(setup):
     partials = [
         vs.decode_model(vs.encode_model(i, [i * 10 + k for k in range(3)], 7 if i == 0 else None, 16)) for i in range(3)

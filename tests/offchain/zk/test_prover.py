@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from py_ecc.optimized_bn128 import curve_order, field_modulus
 
 from offchain.errors import InvalidInputError, ProverError, RequirementNotMetError, VerificationError
 from offchain.zk import (
@@ -22,6 +21,7 @@ from offchain.zk import (
     verify,
     witness_input,
 )
+from offchain.zk.bn254 import curve_order, field_modulus
 from offchain.zk.prover import _full_prove
 
 OWNER = "0x00000000000000000000000000000000000A11cE"

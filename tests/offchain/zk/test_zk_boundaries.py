@@ -12,9 +12,9 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from py_ecc.bn128 import G1, G2
 
 from offchain.zk.artifacts import artifacts
+from offchain.zk.bn254 import G1, G2
 from offchain.zk.proof import Proof
 from offchain.zk.statement import Record, Requirement
 from offchain.zk.verifier import VerificationKey, verify
