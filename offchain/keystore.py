@@ -69,7 +69,7 @@ from offchain.errors import (
     UnknownSecretError,
     WrongPassphraseError,
 )
-from offchain.validation import parse_json
+from offchain.validation import is_int, parse_json
 
 __all__ = [
     "DEFAULT_SCRYPT_N",
@@ -310,12 +310,7 @@ def _associated_data(header: Mapping[str, Any], name: str) -> bytes:
 
 
 def _check_cost(scrypt_n: object) -> int:
-    if (
-        isinstance(scrypt_n, bool)
-        or not isinstance(scrypt_n, int)
-        or not MIN_SCRYPT_N <= scrypt_n <= MAX_SCRYPT_N
-        or scrypt_n & (scrypt_n - 1)
-    ):
+    if not is_int(scrypt_n) or not MIN_SCRYPT_N <= scrypt_n <= MAX_SCRYPT_N or scrypt_n & (scrypt_n - 1):
         raise InvalidInputError(
             f"scrypt_n must be a power of two in [{MIN_SCRYPT_N}, {MAX_SCRYPT_N}], got {scrypt_n!r}"
         )

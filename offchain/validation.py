@@ -1,4 +1,5 @@
-"""What counts as an integer input: one rule for every module of the toolkit.
+"""What counts as an integer, a real number, an array of them or a JSON document: one rule for every
+module of the toolkit.
 
 Python's ``bool`` is a subclass of ``int``, so ``isinstance(True, int)`` holds; a flag passed where
 a count, an index, a key share or a ciphertext is expected is a caller's mistake, and every check
@@ -52,12 +53,7 @@ def is_integer(value: object) -> TypeGuard[int | mpz]:
 
 def is_finite_number(value: object) -> TypeGuard[int | float]:
     """True for an ``int`` (not a ``bool``) or a ``float`` whose value is a finite float."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # an int beyond the largest float
-        return False
+    return isinstance(value, int | float) and as_finite_float(value) is not None
 
 
 def as_finite_float(value: object) -> float | None:

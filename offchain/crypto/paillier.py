@@ -703,7 +703,7 @@ class EncryptedVector:
 
     def _encode_factors(self, scalars: list[float | int]) -> tuple[list[int], int]:
         """The signed integer multipliers of ``scalars`` and the scale of the product."""
-        if all(isinstance(s, int) and not isinstance(s, bool) for s in scalars):
+        if all(is_int(s) for s in scalars):
             return [int(s) for s in scalars], self.scale_power
         encode = self.encoding.encode_int
         return [encode(s) for s in scalars], self.scale_power + 1

@@ -367,7 +367,7 @@ class RetrievalService:
 
     def search(self, query: NDArray[np.float32], k: int) -> list[RetrievalHit]:
         """The ``k`` nearest indexed images to ``query`` (plaintext mode), nearest first."""
-        distances, rows = self.index.search(real_array(query, np.float32, what="a query"), k)
+        distances, rows = self.index.search(query, k)  # the index checks the query
         return [
             RetrievalHit(self._by_row[int(row)][0], self._by_row[int(row)][1], float(distance))
             for distance, row in zip(distances[0], rows[0], strict=True)
@@ -418,9 +418,10 @@ class RetrievalService:
             TransactionRevertedError: ``FeatureIndexNotService``, ``FeatureIndexAlreadyAnswered``.
         """
         state = self.client.get_query(query_id)
-        if bytes(keccak(real_array(query, "<f4", what="a query").tobytes())) != state.query_hash:
+        vector = real_array(query, "<f4", what="a query")
+        if bytes(keccak(vector.tobytes())) != state.query_hash:
             raise IntegrityError(f"query {query_id}: the vector given is not the one whose hash is on record")
-        found = self.search(query, state.top_k)
+        found = self.search(vector, state.top_k)
         evidence = self.evidence([hit.image_id for hit in found])
         hits = [dataclasses.replace(hit, evidence=proof) for hit, proof in zip(found, evidence, strict=True)]
         self.client.answer_query(sender=sender, query_id=query_id, result_hash=result_hash(hits))

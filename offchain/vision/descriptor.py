@@ -40,7 +40,8 @@ class DescriptorWeights:
 
     def __post_init__(self) -> None:
         values = (self.colour, self.edge, self.shape)
-        if not all((w := as_finite_float(value)) is not None and w >= 0 for value in values) or sum(values) == 0:
+        weights = [as_finite_float(value) for value in values]
+        if any(w is None or w < 0 for w in weights) or sum(w or 0.0 for w in weights) == 0:
             raise DescriptorError(f"expected finite non-negative real weights, not all zero, found {values!r}")
 
 

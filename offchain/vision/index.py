@@ -38,7 +38,10 @@ def _ids(ids: ArrayLike) -> NDArray[np.int64]:
 
 
 def _vectors(vectors: ArrayLike, dimension: int, rows: int | None = None) -> NDArray[np.float32]:
-    array = real_array(vectors, np.float32, what="vectors", error=DescriptorError)
+    return _shaped(real_array(vectors, np.float32, what="vectors", error=DescriptorError), dimension, rows)
+
+
+def _shaped(array: NDArray[np.float32], dimension: int, rows: int | None = None) -> NDArray[np.float32]:
     if array.ndim != 2 or array.shape[1] != dimension or (rows is not None and array.shape[0] != rows):
         raise DescriptorError(f"expected vectors of shape ({rows or 'n'}, {dimension}), found {array.shape}")
     return np.ascontiguousarray(array)
@@ -71,7 +74,7 @@ class _Base:
         if k <= 0:
             raise DescriptorError(f"expected k > 0, found {k}")
         array = real_array(queries, np.float32, what="queries", error=DescriptorError)
-        return _vectors(array[None, :] if array.ndim == 1 else array, self.dimension)
+        return _shaped(array[None, :] if array.ndim == 1 else array, self.dimension)
 
     def vector(self, image_id: int) -> NDArray[np.float32]:
         """The stored vector of ``image_id``.
@@ -309,7 +312,7 @@ class FaissIndex(_Base):
     @staticmethod
     def from_vectors(ids: Sequence[int] | NDArray[np.int64], vectors: ArrayLike, kind: str = "flat") -> FaissIndex:
         """A new index of ``kind`` holding ``vectors`` under ``ids``."""
-        rows = real_array(vectors, np.float32, what="vectors", error=DescriptorError)
+        rows = real_array(vectors, np.float32, what="vectors", error=DescriptorError, finite=False)  # add checks
         if rows.ndim != 2:
             raise DescriptorError(f"expected a 2-D matrix of vectors, found shape {rows.shape}")
         index = FaissIndex(rows.shape[1], kind)

@@ -285,7 +285,7 @@ def encrypt_query(user: UserKey, query: ArrayLike) -> bytes:
     Raises:
         InvalidInputError: on a query of the wrong length or with non-finite values.
     """
-    vector = real_array(query, np.float64, what="a query")
+    vector = real_array(query, np.float64, what="a query", finite=False)  # apply() checks finiteness
     if vector.ndim != 1:
         raise InvalidInputError(f"a query is a 1-D vector, got shape {vector.shape}")
     projected = user.projection.apply(vector)
@@ -322,7 +322,7 @@ class ScoringPlan:
     """
 
     def __init__(self, features: ArrayLike, projection: Projection) -> None:
-        matrix = real_array(features, np.float64, what="features")
+        matrix = real_array(features, np.float64, what="features", finite=False)  # apply() checks finiteness
         if matrix.ndim != 2 or matrix.shape[0] == 0:
             raise InvalidInputError(f"features must be a non-empty 2-D matrix, got shape {matrix.shape}")
         projected = projection.apply(matrix)
@@ -438,7 +438,7 @@ def encrypted_scores(public: bytes, encrypted_query: bytes, features: ArrayLike)
     Raises:
         InvalidInputError: see :meth:`ScoringPlan.scores`.
     """
-    matrix = real_array(features, np.float64, what="features")
+    matrix = real_array(features, np.float64, what="features", finite=False)  # ScoringPlan checks the rest
     if matrix.ndim != 2:
         raise InvalidInputError(f"features must be a 2-D matrix, got shape {matrix.shape}")
     return ScoringPlan(matrix, Projection.identity(matrix.shape[1])).scores(public, encrypted_query)

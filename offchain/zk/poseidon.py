@@ -23,6 +23,7 @@ from functools import cache
 
 from offchain.errors import InvalidInputError, ProverError
 from offchain.toolchain import PROJECT_ROOT
+from offchain.validation import is_int
 
 __all__ = ["MAX_INPUTS", "SNARK_SCALAR_FIELD", "poseidon"]
 
@@ -93,7 +94,7 @@ def poseidon(inputs: Sequence[int]) -> int:
     if not 1 <= len(inputs) <= MAX_INPUTS:
         raise InvalidInputError(f"Poseidon takes 1 to {MAX_INPUTS} inputs, got {len(inputs)}")
     for index, value in enumerate(inputs):
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < SNARK_SCALAR_FIELD:
+        if not is_int(value) or not 0 <= value < SNARK_SCALAR_FIELD:
             raise InvalidInputError(f"Poseidon input {index} must be an integer in [0, field modulus), got {value!r}")
     q = SNARK_SCALAR_FIELD
     width = len(inputs) + 1

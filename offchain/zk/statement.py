@@ -25,7 +25,7 @@ from typing import Any
 from eth_utils import keccak
 
 from offchain.errors import InvalidInputError
-from offchain.validation import parse_json
+from offchain.validation import is_int, parse_json
 from offchain.zk.poseidon import MAX_INPUTS, SNARK_SCALAR_FIELD, poseidon
 
 __all__ = [
@@ -46,13 +46,13 @@ MAX_VALUE = (1 << VALUE_BITS) - 1
 
 
 def _require_field_element(value: object, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < SNARK_SCALAR_FIELD:
+    if not is_int(value) or not 0 <= value < SNARK_SCALAR_FIELD:
         raise InvalidInputError(f"{what} must be an integer in [0, {SNARK_SCALAR_FIELD}), got {value!r}")
     return value
 
 
 def _require_value(value: object, what: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_VALUE:
+    if not is_int(value) or not 0 <= value <= MAX_VALUE:
         raise InvalidInputError(f"{what} must be an integer in [0, 2^{VALUE_BITS}), got {value!r}")
     return value
 

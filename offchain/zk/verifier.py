@@ -175,7 +175,7 @@ def verify(proof: Proof, key: VerificationKey | int) -> bool:
     """
     if not isinstance(proof, Proof):
         raise MalformedProofError(f"expected a Proof, got {type(proof).__name__}")
-    if isinstance(key, int) and not isinstance(key, bool):
+    if is_int(key):
         key = verification_key(key)
     if not isinstance(key, VerificationKey):
         raise MalformedProofError(f"expected a VerificationKey or a record width, got {type(key).__name__}")

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from offchain.learning.valuation.errors import GameError
-from offchain.learning.valuation.utility import LabelledData
+from offchain.learning.valuation.utility import LabelledData, _checked
 from offchain.validation import is_int
 
 __all__ = ["deal_rows"]
@@ -34,11 +34,10 @@ def deal_rows(
 
     Raises:
         GameError: Sizes that are not positive ints or exceed the rows, a fraction outside
-            [0, 1], an unknown owner in ``flipped``, or mismatched features and labels.
+            [0, 1], an unknown owner in ``flipped``, or rows that CoalitionUtility would refuse
+            (features not finite numbers, labels other than ±1, mismatched shapes).
     """
-    x, y = np.asarray(features, dtype=np.float64), np.asarray(labels).astype(np.int64)
-    if x.ndim != 2 or y.shape != (x.shape[0],):
-        raise GameError(f"expected rows × features and one label per row, got {x.shape}, {y.shape}")
+    x, y = _checked((features, labels), "the rows", None)
     if not sizes or any(not is_int(s) or s < 1 for s in sizes):
         raise GameError(f"owner sizes must be positive ints, got {list(sizes)!r}")
     if sum(sizes) > len(y):

@@ -148,7 +148,7 @@ class ValuationRecord:
         """
         try:
             data = parse_json(text)
-        except (TypeError, ValueError, RecursionError):
+        except (TypeError, ValueError):
             raise ValuationRecordError("a valuation record must be JSON text") from None
         fields = {"version", "owner_file_ids", "test_set_sha256", "model", "utilities", "scale", "note"}
         if not isinstance(data, dict) or set(data) != fields:

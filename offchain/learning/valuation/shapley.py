@@ -32,7 +32,7 @@ from fractions import Fraction
 import numpy as np
 
 from offchain.learning.valuation.errors import GameError
-from offchain.validation import is_finite_number
+from offchain.validation import is_finite_number, is_int, real_array
 
 __all__ = [
     "MAX_EXACT_PLAYERS",
@@ -72,20 +72,15 @@ def float_worths(table: Sequence[float]) -> tuple[int, np.ndarray]:
         GameError: A malformed table or a worth that is not a finite number.
     """
     n = player_count(table)
-    try:
-        values = np.asarray(table, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise GameError("a game table's worths must be numbers") from None
-    except OverflowError:  # an int beyond the float range
-        raise GameError("a game table's worths must be finite numbers") from None
-    if values.shape != (1 << n,) or not np.isfinite(values).all():
-        raise GameError("a game table's worths must be finite numbers")
+    values = real_array(table, np.float64, what="a game table's worths", error=GameError)
+    if values.shape != (1 << n,):
+        raise GameError(f"a game table holds one number per coalition, got shape {values.shape}")
     return n, values
 
 
 def _integer_table(table: Sequence[int]) -> list[int]:
     player_count(table)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in table):
+    if not all(is_int(v) and v >= 0 for v in table):
         raise GameError("an integer game table holds non-negative ints (the contract's uint256 worths)")
     return list(table)
 
@@ -208,7 +203,7 @@ def integer_shares(pool: int, table: Sequence[int]) -> list[int]:
     Raises:
         GameError: A negative or non-int pool, or a malformed table.
     """
-    if not isinstance(pool, int) or isinstance(pool, bool) or pool < 0:
+    if not is_int(pool) or pool < 0:
         raise GameError(f"the pool must be a non-negative int (wei), got {pool!r}")
     positive = [max(v, 0) for v in shapley_numerators(table)]
     n, total = len(positive), sum(positive)
