@@ -27,11 +27,16 @@ __all__ = ["ExactIndex", "FaissIndex", "SearchResult"]
 
 SearchResult = tuple[NDArray[np.float32], NDArray[np.int64]]
 
+_ID_MAX = int(np.iinfo(np.int64).max)
+
 
 def _ids(ids: ArrayLike) -> NDArray[np.int64]:
     array = np.asarray(ids)
     if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
         raise DescriptorError(f"expected a 1-D array of integer ids, found {array.dtype} {array.shape}")
+    if array.size and int(array.max()) > _ID_MAX:
+        # an unsigned id of 2**63 or more would wrap to a negative int64 and come back changed
+        raise DescriptorError(f"expected ids that fit a signed 64-bit integer, found {int(array.max())}")
     if np.unique(array).size != array.size:
         raise UnknownImageError("expected distinct ids in one call", tuple(int(i) for i in array))
     return array.astype(np.int64)

@@ -83,6 +83,18 @@ def test_vectors_and_queries_of_other_than_finite_reals_are_refused(index, vecto
     assert len(index) == 20
 
 
+@pytest.mark.parametrize(
+    "ids", [[2**63], np.array([2**64 - 1], dtype=np.uint64), [2**64]], ids=["2^63", "uint64-max", "2^64"]
+)
+def test_ids_beyond_a_signed_64_bit_integer_are_refused_not_wrapped(index, vectors, ids):
+    index.add(np.arange(20), vectors[:20])
+    with pytest.raises(DescriptorError, match="integer"):
+        index.add(ids, vectors[20:21])
+    with pytest.raises(DescriptorError, match="integer"):
+        index.delete(ids)
+    assert len(index) == 20 and int(index.search(vectors[0], 1)[1][0, 0]) == 0
+
+
 def test_bad_index_settings_are_refused():
     with pytest.raises(IndexConfigurationError):
         FaissIndex(DIMENSION, "lsh")
