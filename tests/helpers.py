@@ -372,3 +372,21 @@ def high_s_twin(signature: bytes) -> bytes:
 
     s = int.from_bytes(signature[32:64], "big")
     return signature[:32] + (SECP256K1_ORDER - s).to_bytes(32, "big") + bytes([55 - signature[64]])
+
+
+def oversized_group_key(public: Any, bits: int) -> dict[str, Any]:
+    """``public``'s key as a dict, with n replaced by a ``bits``-bit odd number free of small
+    factors and the bases derived for it from the seed: a key that passes every cheap check, so
+    that loading it reaches the primality test of n (minutes beyond 2^17 bits)."""
+    import random
+
+    import gmpy2
+
+    from offchain.crypto import group_signature as gs
+
+    rng, small = random.Random(bits), gmpy2.primorial(10_000)
+    n = gmpy2.mpz(0)
+    while gmpy2.gcd(n, small) != 1:
+        n = gmpy2.mpz(rng.getrandbits(bits)) | 1 | (gmpy2.mpz(1) << (bits - 1))
+    bases = gs.derive_bases(n, public.seed)
+    return {**public.to_dict(), "modulus_bits": bits, "n": hex(n), **{k: hex(v) for k, v in bases.items()}}

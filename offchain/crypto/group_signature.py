@@ -158,6 +158,10 @@ __all__ = [
 DEFAULT_MODULUS_BITS = 2048
 #: Smallest modulus accepted (tests); 2048 bits or more for real groups.
 MIN_MODULUS_BITS = 1024
+#: Largest modulus accepted, as for Paillier keys. A group key arrives from strangers (an
+#: anonymous upload carries one): checking the setup of a larger n costs time that grows as its
+#: size cubed (the primality test alone takes minutes at 2^18 bits), so the bound comes first.
+MAX_MODULUS_BITS = 8192
 #: Statistical slack, in bits, of the smallest nonce (r4 of a signature): ε is chosen for it.
 SLACK_BITS = 128
 _K = 256
@@ -239,11 +243,11 @@ class GroupParameters:
 
     @classmethod
     def for_modulus(cls, modulus_bits: int) -> GroupParameters:
-        """The parameters of a ``modulus_bits``-bit group (even, ≥ 1024)."""
+        """The parameters of a ``modulus_bits``-bit group (even, 1024 to 8192)."""
         require_int(modulus_bits, "modulus size")
-        if modulus_bits < MIN_MODULUS_BITS or modulus_bits % 2:
+        if not MIN_MODULUS_BITS <= modulus_bits <= MAX_MODULUS_BITS or modulus_bits % 2:
             raise InvalidInputError(
-                f"modulus size must be even and at least {MIN_MODULUS_BITS} bits, got {modulus_bits}"
+                f"modulus size must be even and of {MIN_MODULUS_BITS} to {MAX_MODULUS_BITS} bits, got {modulus_bits}"
             )
         lp = modulus_bits // 2 - 1
         epsilon = 1 + Fraction(SLACK_BITS, 2 * lp + _K)

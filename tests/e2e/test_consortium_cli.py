@@ -15,6 +15,7 @@ Research: Huang, Chen, Wang 2020 §3.3–3.5.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from offchain.cli import main
 from offchain.crypto import group_signature as gs
 from offchain.services.local import DatashareCli as User
 from tests.e2e.test_services import ROOT, Service, _rpc_url
-from tests.helpers import VOTING_PERIOD_S
+from tests.helpers import VOTING_PERIOD_S, oversized_group_key
 from tests.offchain.acjt_vectors import CERTIFICATE_PRIMES_1024
 
 CONTENT = b"record_id,age,diagnosis\n" + b"R-0001,47,I10\n" * 5000
@@ -185,28 +186,47 @@ def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_
         )
 
 
-def test_an_anonymous_upload_whose_group_key_is_deeply_nested_json_is_refused_and_the_service_lives_on(storage):
-    """Anyone may send an anonymous upload, and its group key is parsed before any signature is
-    checked. A key of 100,000 nested brackets (200 KB) killed the storage service with SIGSEGV:
-    py_ecc had raised the recursion limit to 100,000, beyond what the thread's stack holds."""
+def _put_anonymous(storage, group_key: Callable[[gs.GroupPublicKey], bytes]) -> Any:
+    """PUT an anonymous upload of a real member's signature whose group key part is
+    ``group_key(public key)``; the service's answer."""
     import httpx
 
     from offchain.crypto import pre
 
     manager = gs.GroupManager(gs.generate_group(1024))
     manager.add_primes(CERTIFICATE_PRIMES_1024[:1])
-    nested = b"[" * 100_000 + b"]" * 100_000
+    key = group_key(manager.public)
     headers = {
-        "x-group-key-bytes": str(len(nested)),
+        "x-group-key-bytes": str(len(key)),
         "x-block-size": "64",
         "x-sealed-key": pre.seal(pre.KeyPair.generate().public_key, b"k" * 32).to_bytes().hex(),
         "x-group-signature": gs.sign(gs.join(manager), b"blocks").to_bytes().hex(),
     }
     storage.wait_ready()
-    answer = httpx.put(f"{storage.url}/anonymous/{'07' * 32}", content=nested + b"blocks", headers=headers)
+    return httpx.put(f"{storage.url}/anonymous/{'07' * 32}", content=key + b"blocks", headers=headers, timeout=60)
+
+
+def test_an_anonymous_upload_whose_group_key_is_deeply_nested_json_is_refused_and_the_service_lives_on(storage):
+    """Anyone may send an anonymous upload, and its group key is parsed before any signature is
+    checked. A key of 100,000 nested brackets (200 KB) killed the storage service with SIGSEGV:
+    py_ecc had raised the recursion limit to 100,000, beyond what the thread's stack holds."""
+    import httpx
+
+    answer = _put_anonymous(storage, lambda _: b"[" * 100_000 + b"]" * 100_000)
     assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
     assert "nested too deeply" in answer.json()["detail"]
     assert httpx.get(f"{storage.url}/health").status_code == 200
+
+
+def test_an_anonymous_upload_whose_group_key_is_oversized_is_refused_at_once(storage):
+    """An anonymous upload's group key of 2^18 bits (64 KiB of hex) with no small factor and
+    bases derived from its seed passed every cheap check; the service then ran the primality test
+    of n (minutes of a worker thread per request: the old code had not answered after 60 s), and
+    half a dozen such requests held every thread of its pool. Keys of more than 8192 bits are now
+    refused before any test."""
+    answer = _put_anonymous(storage, lambda public: json.dumps(oversized_group_key(public, 1 << 18)).encode())
+    assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
+    assert "1024 to 8192 bits" in answer.json()["detail"]
 
 
 def test_an_admission_and_a_removal_are_proposed_voted_and_closed_by_hand(

@@ -13,6 +13,7 @@ from gmpy2 import mpz
 from offchain.crypto import group_signature as gs
 from offchain.crypto.hashing import keccak256
 from offchain.errors import InvalidInputError, OffchainError, VerificationError
+from tests.helpers import oversized_group_key
 
 BITS = 1024
 MESSAGE = b"an upload the innocent member never made"
@@ -218,6 +219,15 @@ def _best_effort_proof(factors: list[tuple[mpz, int]], seed: bytes) -> tuple[mpz
             residues.append((root, p**k))
         nth.append(_crt(residues))
     return n, gs.ModulusProof(w, tuple(roots), tuple(nth))
+
+
+def test_a_key_of_more_than_8192_bits_is_refused_before_its_modulus_is_tested(honest_key: gs.GroupManagerKey) -> None:
+    """A group key arrives from strangers with an anonymous upload; one whose 16,384-bit n has
+    no small factor and bases derived from the seed passed every cheap check, so loading it ran
+    the primality test of n, whose time grows as its size cubed (minutes at 2^18 bits)."""
+    oversized = oversized_group_key(honest_key.public, 16_384)
+    with pytest.raises(InvalidInputError, match="modulus size must be even and of 1024 to 8192 bits"):
+        gs.GroupPublicKey.from_dict(oversized)
 
 
 def test_the_honest_modulus_proof_verifies(honest_key: gs.GroupManagerKey) -> None:
