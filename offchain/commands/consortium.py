@@ -538,7 +538,9 @@ def register(commands: Any) -> None:
     agency = steps.add_parser("agency", help="the agency's steps")
     actions = agency.add_subparsers(dest="agency_command", required=True, metavar="ACTION")
     init = actions.add_parser("init", help="create the group: manager key → keystore, key hash and seed on chain")
-    init.add_argument("--bits", type=int, default=gs.DEFAULT_MODULUS_BITS, help="modulus size, 1024 (tests only) to 8192")
+    init.add_argument(
+        "--bits", type=int, default=gs.DEFAULT_MODULUS_BITS, help="modulus size, 1024 (tests only) to 8192"
+    )
     init.add_argument("--group-out", required=True, help="where to write the group public key (for the members)")
     init.add_argument("--force", action="store_true", help="replace a manager key in the keystore")
     init.set_defaults(run=cmd_agency_init)

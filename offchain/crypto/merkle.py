@@ -100,6 +100,7 @@ __all__ = [
     "InclusionProof",
     "MerkleTree",
     "MultiProof",
+    "block_count",
     "block_digests",
     "implied_root",
     "leaf_hash",
@@ -633,6 +634,18 @@ def verify_multiproof(root: bytes, digests_by_index: Mapping[int, bytes], proof:
             parents.append((position >> 1, parent))
         current = parents
     return used == len(hashes) and current[0][1] == expected
+
+
+def block_count(size: int, block_size: int = DEFAULT_BLOCK_SIZE) -> int:
+    """How many blocks, the leaves of its tree, a file of ``size`` bytes has: ⌈size / block_size⌉,
+    and one (an empty block) for an empty file.
+
+    Raises:
+        InvalidInputError: if ``size`` is not an int ≥ 0 or ``block_size`` not an int ≥ 1.
+    """
+    if not is_int(size) or size < 0:
+        raise InvalidInputError(f"size must be an int of at least 0, got {size!r}")
+    return max(1, -(-size // _check_block_size(block_size)))
 
 
 def block_digests(data: bytes | bytearray | memoryview, block_size: int = DEFAULT_BLOCK_SIZE) -> list[bytes]:

@@ -62,7 +62,7 @@ from offchain.chain.signing import recover_digest_signer
 from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.hashing import keccak256, sha256
-from offchain.crypto.merkle import InclusionProof, MerkleTree
+from offchain.crypto.merkle import InclusionProof, MerkleTree, block_count
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, StorageError, VerificationError
 from offchain.protocols.cloud_state import CloudServerState, HeldKFragRecord, IndexedFile
 from offchain.protocols.metadata import FileMetadata, check_capsule
@@ -70,10 +70,14 @@ from offchain.storage.base import LOCATOR_PREFIX, BlobStore, locator_for
 from offchain.storage.filesystem import FilesystemBlobStore, StagedBlob
 
 __all__ = [
+    "MAX_AUDIT_BYTES",
+    "MAX_BLOCKS",
+    "MAX_BLOCK_BYTES",
     "AuditResponse",
     "CloudServer",
     "UploadPlan",
     "anonymous_upload_message",
+    "check_blocks",
     "kfrag_delivery_message",
     "upload_message",
 ]
@@ -82,6 +86,18 @@ logger = logging.getLogger(__name__)
 
 #: Scheme of the locators this server registers: ``cloud://<server name>/<K_f** hex>``.
 LOCATOR_SCHEME = "cloud://"
+#: Most Merkle blocks in a file the server keeps. It builds the file's tree in memory at upload,
+#: at the block size the uploader chose (about 280 bytes a block while built: an 8 MiB body at a
+#: block size of 1 byte took 2.3 GiB and 23 s). 2^18 blocks is a 4 GiB file at the default
+#: 16 KiB blocks, 256 MiB at 1 KiB.
+MAX_BLOCKS = 1 << 18
+#: Largest Merkle block the server keeps, in bytes. Audits are public and answer whole blocks:
+#: one block of 256 MiB challenged 1024 times would have been 256 GiB read into memory.
+MAX_BLOCK_BYTES = 1 << 20
+#: Most bytes of blocks the storage service answers one audit request with, a block asked for
+#: twice counted twice (1024 blocks of the default 16 KiB; 16 of the largest, 1 MiB); its client
+#: asks again for the rest (``answer_challenge``'s ``max_bytes``).
+MAX_AUDIT_BYTES = 16 << 20
 
 _UPLOAD_DOMAIN = b"datashare/storage-upload/v1"
 _KFRAG_DOMAIN = b"datashare/kfrag-delivery/v1"
@@ -162,6 +178,19 @@ def _check_index_hash(record: FileRegistration, ciphertext_digest: bytes) -> Non
     if index_hash != record.ciphertext_hash:
         raise IntegrityError(
             f"upload refused: H(H(f*)) = 0x{index_hash.hex()}, registered K_f** 0x{record.ciphertext_hash.hex()}"
+        )
+
+
+def check_blocks(blocks: int, block_size: int, what: str) -> None:
+    """Refuse ``what``, a file of ``blocks`` Merkle blocks of ``block_size`` bytes, if it has more
+    blocks than :data:`MAX_BLOCKS` or larger ones than :data:`MAX_BLOCK_BYTES`."""
+    if blocks > MAX_BLOCKS:
+        raise InvalidInputError(
+            f"{what} has {blocks} Merkle blocks, this server keeps files of at most {MAX_BLOCKS}: use larger blocks"
+        )
+    if block_size > MAX_BLOCK_BYTES:
+        raise InvalidInputError(
+            f"{what} has Merkle blocks of {block_size} bytes, this server keeps blocks of at most {MAX_BLOCK_BYTES}"
         )
 
 
@@ -296,6 +325,7 @@ class CloudServer:
         file_id = require_bytes32(file_id, "file_id", nonzero=False)
         ciphertext = _require_bytes(ciphertext, "ciphertext")
         record, metadata, sealed_key = self._check_upload(file_id, sealed_key, owner_signature)
+        check_blocks(block_count(len(ciphertext), metadata.block_size), metadata.block_size, "the upload")
         _check_index_hash(record, sha256(ciphertext))
         tree = MerkleTree.from_bytes(ciphertext, metadata.block_size)
         _check_tree(record, metadata, tree)
@@ -331,6 +361,7 @@ class CloudServer:
                 f"upload of file 0x{file_id.hex()} refused: signed by {signer}, the registered owner is {record.owner}"
             )
         check_capsule(metadata, sealed_key, file_id)
+        check_blocks(metadata.block_count, metadata.block_size, f"file 0x{file_id.hex()} as registered")
         return record, metadata, sealed_key
 
     # ---- streamed upload: checked before and while the body arrives, written and hashed once ----
@@ -429,6 +460,7 @@ class CloudServer:
             )
         if self._lookup(file_id) is not None:
             raise AccessDeniedError(f"{self.name} already holds file 0x{file_id.hex()}; it is never replaced")
+        check_blocks(block_count(len(ciphertext), block_size), block_size, "the upload")
         tree = MerkleTree.from_bytes(ciphertext, block_size)
         if not gs.verify(group, anonymous_upload_message(file_id, tree.root, tree.size), signature):
             raise VerificationError(
@@ -662,8 +694,18 @@ class CloudServer:
 
     # ---- auditing (Huang et al. §3.3) ------------------------------------------------------
 
-    def answer_challenge(self, file_id: bytes, indices: tuple[int, ...]) -> list[AuditResponse]:
+    def answer_challenge(
+        self, file_id: bytes, indices: tuple[int, ...], *, max_bytes: int | None = None
+    ) -> list[AuditResponse]:
         """The challenged blocks of ``f*`` with their Merkle paths, to anyone (audits are public).
+
+        Args:
+            file_id: The file challenged.
+            indices: The challenged blocks (an index may come more than once).
+            max_bytes: Answer only the first blocks whose bytes, a block asked for twice counted
+                twice, stay within ``max_bytes`` (at least one block): the storage service answers
+                strangers at most :data:`MAX_AUDIT_BYTES` a request, and its client asks again
+                for the rest. Every block when ``None``.
 
         Raises:
             StorageError: if the server does not hold the file.
@@ -675,10 +717,11 @@ class CloudServer:
         for i in indices:
             require_uint(i, "challenged index", low=0, high=stored.block_count - 1)
         size = stored.block_size
+        if max_bytes is not None:
+            indices = indices[: max(1, require_uint(max_bytes, "max_bytes", low=1, high=1 << 63) // size)]
         tree = self._tree(stored)
-        return [
-            AuditResponse(i, self.store.read_range(stored.blob_locator, i * size, size), tree.proof(i)) for i in indices
-        ]
+        blocks = {i: self.store.read_range(stored.blob_locator, i * size, size) for i in dict.fromkeys(indices)}
+        return [AuditResponse(i, blocks[i], tree.proof(i)) for i in indices]
 
     # ---- the index and the kfrags: in memory, or in the state with these dicts as caches --------
 

@@ -40,7 +40,7 @@ from offchain.crypto import envelope, pre
 from offchain.crypto.hashing import content_commitment, new_salt, sha256
 from offchain.crypto.merkle import DEFAULT_BLOCK_SIZE, MerkleTree
 from offchain.errors import IntegrityError, InvalidInputError
-from offchain.protocols.cloud_server import kfrag_delivery_message, upload_message
+from offchain.protocols.cloud_server import check_blocks, kfrag_delivery_message, upload_message
 from offchain.protocols.keys import FileKeys
 from offchain.protocols.metadata import FileMetadata, capsule_hash, check_capsule
 from offchain.protocols.retrieval import CommitmentCheck, retrieve_checked
@@ -218,6 +218,11 @@ class DataOwner(TrustsArbiters):
 
         Returns:
             The receipt; its ``keys`` are needed to read or share the file.
+
+        Raises:
+            InvalidInputError: if the ciphertext would have more or larger Merkle blocks than a
+                server keeps (:func:`~offchain.protocols.cloud_server.check_blocks`); nothing is
+                registered then.
         """
         salt = new_salt()
         commitment = content_commitment(content, salt)
@@ -261,6 +266,7 @@ class DataOwner(TrustsArbiters):
         encrypted = encrypt_file(
             content, salt=salt, file_id=file_id, sealing_pk=file_keys.public_key, block_size=block_size
         )
+        check_blocks(encrypted.tree.size, block_size, "the file")  # before registering: no server would take it
         metadata = FileMetadata(
             block_size=block_size,
             block_count=encrypted.tree.size,

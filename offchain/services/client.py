@@ -73,7 +73,7 @@ def raise_for_error(response: httpx.Response | BulkAnswer) -> None:
     raise OffchainError(f"{name}: {detail}")
 
 
-#: The most blocks the storage service answers in one audit request.
+#: The most blocks asked for in one audit request (the service's limit).
 _AUDIT_BATCH = 1024
 #: Bodies larger than this are handed to httpx in slices of this size.
 _SEND_CHUNK_BYTES = 1 << 20
@@ -221,14 +221,21 @@ class StorageClient:
         return pre.SealedKey.from_bytes(response.content)
 
     def answer_challenge(self, file_id: bytes, indices: tuple[int, ...]) -> list[AuditResponse]:
-        """The challenged blocks and their Merkle paths (the auditor verifies them); asked in
-        batches of the service's limit (an agency checking an upload asks for every block)."""
+        """The challenged blocks and their Merkle paths (the auditor verifies them). Asked in
+        batches of the service's limit (an agency checking an upload asks for every block); the
+        service answers the first blocks of a batch, up to its byte limit, and the rest are asked
+        for again.
+
+        Raises:
+            StorageError: if the service answers none of the blocks asked for.
+        """
         answers: list[AuditResponse] = []
-        for start in range(0, max(len(indices), 1), _AUDIT_BATCH):
-            batch = list(indices[start : start + _AUDIT_BATCH])
+        remaining = list(indices)
+        while True:
+            batch = remaining[:_AUDIT_BATCH]
             response = self._http.post(f"/files/{file_id.hex()}/audit", json={"indices": batch})
             raise_for_error(response)
-            answers += [
+            got = [
                 AuditResponse(
                     int(a["index"]),
                     bytes.fromhex(a["block"]),
@@ -236,7 +243,12 @@ class StorageClient:
                 )
                 for a in parse_json(response.content)["answers"]
             ]
-        return answers
+            if batch and not got:
+                raise StorageError(f"the service answered none of the {len(batch)} blocks asked for")
+            answers += got
+            remaining = remaining[min(len(got), len(batch)) :]
+            if not remaining:
+                return answers
 
     def accept_kfrag(
         self,

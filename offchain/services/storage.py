@@ -14,7 +14,9 @@ Endpoints (``{id}`` is a file id, 64 hex digits):
                                                        ``X-Owner-Signature`` (hex). Signer = owner.
 ``GET /files/{id}``                          token     header ``X-Download-Token`` (``K_f*``, hex)
 ``GET /files/{id}/sealed-key``               public    the sealed key capsule (bytes)
-``POST /files/{id}/audit``                   public    JSON ``{"indices": [...]}`` → blocks + paths
+``POST /files/{id}/audit``                   public    JSON ``{"indices": [...]}`` (≤ 1024) → blocks +
+                                                       paths of the first ones, at most 16 MiB of
+                                                       blocks (the client asks again for the rest)
 ``PUT /anonymous/{id}``                      group     a group member's anonymous upload (Huang et al.
                                                        §3.4): body = the group public key's JSON
                                                        (``X-Group-Key-Bytes`` long), then the
@@ -90,8 +92,8 @@ from offchain.chain.contracts import require_uint
 from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.merkle import MerkleTree, block_digests
-from offchain.errors import InvalidInputError, OffchainError, StorageError
-from offchain.protocols.cloud_server import CloudServer, UploadPlan
+from offchain.errors import IntegrityError, InvalidInputError, OffchainError, StorageError
+from offchain.protocols.cloud_server import MAX_AUDIT_BYTES, CloudServer, UploadPlan
 from offchain.services.attested import ATTESTATION_STATUS, DeviceUploadIndex, add_attested_routes
 from offchain.services.signing import (
     ExpiredRequestError,
@@ -245,7 +247,8 @@ async def _receive_staged(
         writing = asyncio.ensure_future(asyncio.to_thread(_write, staged, batch, sync=final))
         waiting.append(batch)
         if blocks is None and (final or checks.done() or sum(map(len, waiting)) > _UPLOAD_WAITING_BYTES):
-            blocks = _BlockDigests((await checks)[1].block_size)
+            metadata = (await checks)[1].metadata
+            blocks = _BlockDigests(metadata.block_size, metadata.block_count)
         if blocks is not None:
             if hashing is not None:
                 await hashing
@@ -294,10 +297,12 @@ def _write(staged: StagedBlob, batch: bytes, *, sync: bool) -> None:
 
 class _BlockDigests:
     """SHA-256 of each ``block_size`` block of a stream given in batches of any sizes
-    (:func:`~offchain.crypto.merkle.block_digests` of the whole stream, in pieces)."""
+    (:func:`~offchain.crypto.merkle.block_digests` of the whole stream, in pieces), refused as
+    soon as the stream passes the ``registered`` number of blocks (memory is a digest a block)."""
 
-    def __init__(self, block_size: int) -> None:
+    def __init__(self, block_size: int, registered: int) -> None:
         self.block_size = block_size
+        self.registered = registered
         self.digests: list[bytes] = []
         self._carry = b""
         self._seen = 0
@@ -305,6 +310,11 @@ class _BlockDigests:
     def update(self, batches: list[bytes]) -> None:
         for batch in batches:
             self._seen += len(batch)
+            if -(-self._seen // self.block_size) > self.registered:
+                raise IntegrityError(
+                    f"upload refused: the body passed the {self.registered} blocks of "
+                    f"{self.block_size} bytes registered for it"
+                )
             view = memoryview(batch)
             if self._carry:
                 need = self.block_size - len(self._carry)
@@ -578,12 +588,13 @@ def create_app(
         indices = _json(body).get("indices")
         if not isinstance(indices, list) or len(indices) > 1024:
             raise InvalidInputError("audit body is {'indices': [at most 1024 ints]}")
-        answers = await asyncio.to_thread(server.answer_challenge, fid, tuple(indices))
+        answers = await asyncio.to_thread(server.answer_challenge, fid, tuple(indices), max_bytes=MAX_AUDIT_BYTES)
+        hexed = {a.index: a.block.hex() for a in answers}  # once per block asked for more than once
         return {
             "answers": [
                 {
                     "index": a.index,
-                    "block": a.block.hex(),
+                    "block": hexed[a.index],
                     "proof_index": a.proof.index,
                     "siblings": [s.hex() for s in a.proof.siblings],
                 }

@@ -15,6 +15,7 @@ Research: Huang, Chen, Wang 2020 §3.3–3.5.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -186,9 +187,9 @@ def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_
         )
 
 
-def _put_anonymous(storage, group_key: Callable[[gs.GroupPublicKey], bytes]) -> Any:
+def _put_anonymous(storage, group_key: Callable[[gs.GroupPublicKey], bytes], block_size: int = 64) -> Any:
     """PUT an anonymous upload of a real member's signature whose group key part is
-    ``group_key(public key)``; the service's answer."""
+    ``group_key(public key)``, at ``block_size``; the service's answer."""
     import httpx
 
     from offchain.crypto import pre
@@ -198,7 +199,7 @@ def _put_anonymous(storage, group_key: Callable[[gs.GroupPublicKey], bytes]) -> 
     key = group_key(manager.public)
     headers = {
         "x-group-key-bytes": str(len(key)),
-        "x-block-size": "64",
+        "x-block-size": str(block_size),
         "x-sealed-key": pre.seal(pre.KeyPair.generate().public_key, b"k" * 32).to_bytes().hex(),
         "x-group-signature": gs.sign(gs.join(manager), b"blocks").to_bytes().hex(),
     }
@@ -227,6 +228,48 @@ def test_an_anonymous_upload_whose_group_key_is_oversized_is_refused_at_once(sto
     answer = _put_anonymous(storage, lambda public: json.dumps(oversized_group_key(public, 1 << 18)).encode())
     assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
     assert "1024 to 8192 bits" in answer.json()["detail"]
+
+
+def test_an_audit_of_large_blocks_is_answered_in_parts_within_the_service_limit(storage):
+    """Audits are public and answer whole blocks: one request for a block of 1 MiB 1024 times
+    read 1 GiB into memory (and 2 GiB of hex); a block of 256 MiB could be stored, and asked for
+    1024 times. Blocks are now at most 1 MiB, and the service answers at most 16 MiB of blocks a
+    request; its client asks again for the rest."""
+    import httpx
+
+    from offchain.crypto import pre
+    from offchain.crypto.hashing import sha256
+    from offchain.crypto.merkle import MerkleTree, verify_inclusion
+    from offchain.protocols.cloud_server import MAX_AUDIT_BYTES, MAX_BLOCK_BYTES, anonymous_upload_message
+    from offchain.services.client import StorageClient
+
+    manager = gs.GroupManager(gs.generate_group(1024))
+    manager.add_primes(CERTIFICATE_PRIMES_1024[:1])
+    member = gs.join(manager)
+    file_id, ciphertext = b"\x08" * 32, secrets.token_bytes(18 * MAX_BLOCK_BYTES - 7)
+    tree = MerkleTree.from_bytes(ciphertext, MAX_BLOCK_BYTES)
+    storage.wait_ready()
+    client = StorageClient(storage.url)
+    client.store_anonymous(
+        file_id=file_id,
+        ciphertext=ciphertext,
+        block_size=MAX_BLOCK_BYTES,
+        sealed_key=pre.seal(pre.KeyPair.generate().public_key, b"k" * 32),
+        group=manager.public,
+        signature=gs.sign(member, anonymous_upload_message(file_id, tree.root, tree.size)),
+    )
+    answer = httpx.post(f"{storage.url}/files/{file_id.hex()}/audit", json={"indices": [0] * 1024}, timeout=60)
+    assert len(answer.json()["answers"]) == MAX_AUDIT_BYTES // MAX_BLOCK_BYTES
+    indices = tuple(range(18)) + (3,) * 20
+    answers = client.answer_challenge(file_id, indices)
+    assert [a.index for a in answers] == list(indices)
+    assert all(verify_inclusion(tree.root, sha256(a.block), a.proof) for a in answers)
+
+
+def test_an_anonymous_upload_of_blocks_over_1_mib_is_refused(storage):
+    answer = _put_anonymous(storage, lambda public: public.to_json().encode(), block_size=2 << 20)
+    assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
+    assert f"blocks of at most {1 << 20}" in answer.json()["detail"]
 
 
 def test_an_admission_and_a_removal_are_proposed_voted_and_closed_by_hand(

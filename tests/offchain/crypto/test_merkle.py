@@ -25,6 +25,7 @@ from offchain.crypto.merkle import (
     InclusionProof,
     MerkleTree,
     MultiProof,
+    block_count,
     block_digests,
     implied_root,
     leaf_hash,
@@ -385,6 +386,17 @@ def test_block_digests_cut_the_last_block_short():
     assert block_digests(b"abcde", block_size=2) == [hashlib.sha256(b).digest() for b in (b"ab", b"cd", b"e")]
 
 
+@settings(max_examples=200)
+@given(st.binary(max_size=300), st.integers(1, 64))
+def test_block_count_is_the_number_of_block_digests(data, block_size):
+    assert block_count(len(data), block_size) == len(block_digests(data, block_size))
+
+
+def test_block_count_known_answers():
+    assert [block_count(size, 4) for size in (0, 1, 4, 5, 8, 9)] == [1, 1, 1, 2, 2, 3]
+    assert block_count(2**64, 1) == 2**64  # no bytes needed
+
+
 def test_the_default_block_size_is_a_power_of_two_of_at_least_4_kib():
     size = merkle.DEFAULT_BLOCK_SIZE
     assert size >= 4096 and size & (size - 1) == 0
@@ -452,6 +464,9 @@ def test_a_malformed_json_proof_is_rejected(data, message):
         (lambda: MerkleTree.from_bytes(b"x", block_size=0), "block_size must be an int of at least 1, got 0"),
         (lambda: MerkleTree.from_blocks([b"ab", "cd"]), "blocks\\[1\\] must be bytes, got str"),
         (lambda: block_digests(b"x", block_size=-4), "block_size must be an int of at least 1, got -4"),
+        (lambda: block_count(10, block_size=0), "block_size must be an int of at least 1, got 0"),
+        (lambda: block_count(-1, block_size=4), "size must be an int of at least 0, got -1"),
+        (lambda: block_count(True, block_size=4), "size must be an int of at least 0, got True"),
         (lambda: MerkleTree.from_digests(D).digest(8), "index must be in 0..7, got 8"),
         (lambda: MerkleTree.from_digests(D).proof(-1), "index must be non-negative, got -1"),
         (lambda: MerkleTree.from_digests(D).multiproof([]), "at least one index, got none"),
