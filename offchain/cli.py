@@ -17,7 +17,7 @@ passphrase or account); 4 refused (by the chain, a service or the keystore: acce
 passphrase, a signature that does not verify, a reverted transaction); 5 not found (no keystore,
 no such secret, no such file on chain or on the service, no deployment record); 6 integrity (a
 check against the chain failed, a failed audit, a tampered keystore); 7 unavailable (the chain or
-a service cannot be reached).
+a service cannot be reached, or a service is busy).
 
 With ``--json`` every command prints exactly one JSON object on stdout (an error prints
 ``{"error": <class>, "detail": <message>, "exit_code": <n>}``) and shows no progress bar.
@@ -106,6 +106,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (errors.IntegrityError, 6),
     (errors.StorageError, 5),
     (ServiceUnavailableError, 7),
+    (errors.ServiceBusyError, 7),
     (errors.ChainError, 7),
     (OffchainError, 1),
     (BaseException, 1),
@@ -502,6 +503,8 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> None:
     argv = [args.role, "--name", args.name or args.role, "--host", args.host, "--port", str(args.port)]
     argv += ["--data", str(args.data), "--network", network, "--registry", registry]
     argv += ["--max-upload-bytes", str(args.max_upload_bytes)]
+    if args.max_buffered_bytes is not None:
+        argv += ["--max-buffered-bytes", str(args.max_buffered_bytes)]
     if args.database:
         argv += ["--database", args.database]
     if args.rpc:
@@ -608,6 +611,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data", required=True, help="folder of the blobs and the SQLite state")
     serve.add_argument("--database", help="SQLAlchemy URL of the state (default: <data>/state.sqlite)")
     serve.add_argument("--max-upload-bytes", type=int, default=256 << 20)
+    serve.add_argument(
+        "--max-buffered-bytes", type=int, help="request bodies in memory at once, beyond: 503 (default 1 GiB)"
+    )
     serve.add_argument(
         "--device-registry", help="DeviceRegistry address: take attested uploads from data-source devices"
     )

@@ -18,6 +18,7 @@ __all__ = [
     "OffchainError",
     "ProverError",
     "RequirementNotMetError",
+    "ServiceBusyError",
     "StateSchemaError",
     "StorageError",
     "TamperedKeystoreError",
@@ -75,6 +76,11 @@ class UntrustedArbiterError(AccessDeniedError):
 
 class StorageError(OffchainError):
     """A blob store could not read or write a blob."""
+
+
+class ServiceBusyError(OffchainError):
+    """A service has no room for a request now (its memory for request bodies is taken by
+    others); nothing was done, and the same request may be sent again shortly."""
 
 
 class WrongPassphraseError(VerificationError):

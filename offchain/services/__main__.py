@@ -55,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--registry", required=True, help="address of the DataRegistry contract")
     parser.add_argument("--max-upload-bytes", type=int, default=256 << 20)
     parser.add_argument(
+        "--max-buffered-bytes",
+        type=int,
+        default=None,
+        help="most bytes of request bodies held in memory at once, all requests together (beyond: 503); "
+        "default 1 GiB, or --max-upload-bytes if more",
+    )
+    parser.add_argument(
         "--device-registry",
         help="address of the DeviceRegistry contract: take attested uploads from data-source devices (issue 18)",
     )
@@ -105,7 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(
         server,
         nonces,
-        ServiceConfig(chain_id=int(web3.eth.chain_id), max_upload_bytes=args.max_upload_bytes),
+        ServiceConfig(
+            chain_id=int(web3.eth.chain_id),
+            max_upload_bytes=args.max_upload_bytes,
+            max_buffered_bytes=args.max_buffered_bytes,
+        ),
         device_uploads=device_uploads,
     )
     _follow(registry, args.follow_interval_s)

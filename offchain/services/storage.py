@@ -118,6 +118,7 @@ class PayloadTooLargeError(InvalidInputError):
 STATUS_OF: tuple[tuple[type[OffchainError], int], ...] = (
     *ATTESTATION_STATUS,  # each attestation refusal its own status (issue 18)
     (PayloadTooLargeError, 413),
+    (errors.ServiceBusyError, 503),
     (ExpiredRequestError, 401),
     (ReplayedRequestError, 409),
     (errors.UnknownFileError, 404),
@@ -144,6 +145,14 @@ class ServiceConfig:
         max_upload_bytes: Largest ciphertext accepted.
         max_json_bytes: Largest JSON or capsule body accepted.
         body_timeout_s: Longest time a request body may take to arrive.
+        max_buffered_bytes: Most bytes of request bodies read into memory at once, all requests
+            together (anonymous, device and S3-store uploads are read whole, before anything
+            authenticates them); a body that would pass it is refused with 503
+            (``ServiceBusyError``) and its bytes are given back when its request ends. At least
+            ``max_upload_bytes``; 1 GiB or ``max_upload_bytes`` if more, by default.
+
+    Raises:
+        InvalidInputError: if ``max_buffered_bytes`` is below ``max_upload_bytes``.
     """
 
     def __init__(
@@ -153,11 +162,20 @@ class ServiceConfig:
         max_upload_bytes: int = 256 << 20,
         max_json_bytes: int = 64 << 10,
         body_timeout_s: float = 60.0,
+        max_buffered_bytes: int | None = None,
     ) -> None:
+        if max_buffered_bytes is None:
+            max_buffered_bytes = max(1 << 30, max_upload_bytes)
+        if max_buffered_bytes < max_upload_bytes:
+            raise InvalidInputError(
+                f"max_buffered_bytes ({max_buffered_bytes}) must hold at least one upload of "
+                f"max_upload_bytes ({max_upload_bytes})"
+            )
         self.chain_id = chain_id
         self.max_upload_bytes = max_upload_bytes
         self.max_json_bytes = max_json_bytes
         self.body_timeout_s = body_timeout_s
+        self.max_buffered_bytes = max_buffered_bytes
 
 
 def _status(exc: OffchainError) -> int:
@@ -189,15 +207,45 @@ def _hex_header(request: Request, name: str) -> bytes:
         raise InvalidInputError(f"header {name} is not hex") from None
 
 
+class _BodyBudget:
+    """The bytes of request bodies held in memory, all requests together (``max_buffered_bytes``).
+
+    :func:`_read_body` takes from it as a body arrives, charging the request's scope;
+    :class:`_CountRequests` gives a request's bytes back when its answer is sent (or it fails).
+    Used from the event loop only.
+    """
+
+    SCOPE_KEY = "datashare.buffered_bytes"
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, scope: Any, count: int) -> None:
+        if self.used + count > self.limit:
+            raise errors.ServiceBusyError(
+                f"the service holds {self.used} bytes of request bodies, at most {self.limit}: try again shortly"
+            )
+        self.used += count
+        scope[self.SCOPE_KEY][0] += count
+
+    def give_back(self, scope: Any) -> None:
+        self.used -= scope[self.SCOPE_KEY][0]
+        scope[self.SCOPE_KEY][0] = 0
+
+
 async def _read_body(request: Request, limit: int, timeout_s: float) -> bytes:
-    """The body, refused as soon as it passes ``limit`` bytes or takes longer than ``timeout_s``."""
+    """The body, refused as soon as it passes ``limit`` bytes or takes longer than ``timeout_s``,
+    or if the service's memory for bodies (:class:`_BodyBudget`) has no room for it."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(f"the body declares {declared} bytes, at most {limit} are accepted")
+    budget: _BodyBudget = request.app.state.body_budget
 
     async def collect() -> bytes:
         parts = bytearray()
         async for chunk in request.stream():
+            budget.take(request.scope, len(chunk))
             parts += chunk
             if len(parts) > limit:
                 raise PayloadTooLargeError(f"the body passed {limit} bytes, the most accepted")
@@ -377,19 +425,22 @@ def _open_download(
 
 
 class _CountRequests:
-    """ASGI middleware counting requests by route and status for ``/metrics`` (a plain ASGI
+    """ASGI middleware counting requests by route and status for ``/metrics``, and giving back
+    each request's share of the body budget when it ends (a plain ASGI
     wrapper: Starlette's ``BaseHTTPMiddleware`` pipes every streamed body through a task and a
     memory channel, which halved upload and download throughput)."""
 
-    def __init__(self, app: Any, counter: Counter[tuple[str, int]]) -> None:
+    def __init__(self, app: Any, counter: Counter[tuple[str, int]], budget: _BodyBudget) -> None:
         self.app = app
         self.counter = counter
+        self.budget = budget
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         status = [500]
+        scope[_BodyBudget.SCOPE_KEY] = [0]  # a holder: shared even if a layer copies the scope
 
         async def sending(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -399,6 +450,7 @@ class _CountRequests:
         try:
             await self.app(scope, receive, sending)
         finally:
+            self.budget.give_back(scope)
             self.counter[(getattr(scope.get("route"), "path", "unmatched"), status[0])] += 1
 
 
@@ -424,7 +476,8 @@ def create_app(
     stored_bytes_total = Counter[str]()
     started = time.time()
 
-    app.add_middleware(_CountRequests, counter=requests_total)
+    app.state.body_budget = budget = _BodyBudget(config.max_buffered_bytes)
+    app.add_middleware(_CountRequests, counter=requests_total, budget=budget)
 
     @app.exception_handler(OffchainError)
     async def typed_error(request: Request, exc: OffchainError) -> JSONResponse:
@@ -475,6 +528,9 @@ def create_app(
             "# HELP datashare_stored_bytes_total Ciphertext bytes accepted.",
             "# TYPE datashare_stored_bytes_total counter",
             f"datashare_stored_bytes_total {stored_bytes_total['bytes']}",
+            "# HELP datashare_buffered_body_bytes Bytes of request bodies held in memory now.",
+            "# TYPE datashare_buffered_body_bytes gauge",
+            f"datashare_buffered_body_bytes {budget.used}",
             "# HELP datashare_uptime_seconds Seconds since the service started.",
             "# TYPE datashare_uptime_seconds gauge",
             f"datashare_uptime_seconds {time.time() - started:.3f}",

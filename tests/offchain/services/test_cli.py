@@ -156,6 +156,7 @@ def test_without_json_results_are_a_table_and_errors_go_to_stderr(capsys, keysto
         (errors.TamperedKeystoreError("x"), 6),
         (AuditFailedError("x"), 6),
         (ServiceUnavailableError("x"), 7),
+        (errors.ServiceBusyError("x"), 7),
         (errors.ChainError("x"), 7),
         (errors.OffchainError("x"), 1),
         (RuntimeError("x"), 1),
