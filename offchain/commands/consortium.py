@@ -539,7 +539,7 @@ def register(commands: Any) -> None:
     actions = agency.add_subparsers(dest="agency_command", required=True, metavar="ACTION")
     init = actions.add_parser("init", help="create the group: manager key → keystore, key hash and seed on chain")
     init.add_argument(
-        "--bits", type=int, default=gs.DEFAULT_MODULUS_BITS, help="modulus size, 1024 (tests only) to 8192"
+        "--bits", type=int, default=gs.DEFAULT_MODULUS_BITS, help="modulus size, 1024 (tests only) to 4096"
     )
     init.add_argument("--group-out", required=True, help="where to write the group public key (for the members)")
     init.add_argument("--force", action="store_true", help="replace a manager key in the keystore")

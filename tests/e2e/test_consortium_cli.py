@@ -223,11 +223,11 @@ def test_an_anonymous_upload_whose_group_key_is_oversized_is_refused_at_once(sto
     """An anonymous upload's group key of 2^18 bits (64 KiB of hex) with no small factor and
     bases derived from its seed passed every cheap check; the service then ran the primality test
     of n (minutes of a worker thread per request: the old code had not answered after 60 s), and
-    half a dozen such requests held every thread of its pool. Keys of more than 8192 bits are now
+    half a dozen such requests held every thread of its pool. Keys of more than 4096 bits are now
     refused before any test."""
     answer = _put_anonymous(storage, lambda public: json.dumps(oversized_group_key(public, 1 << 18)).encode())
     assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
-    assert "1024 to 8192 bits" in answer.json()["detail"]
+    assert "1024 to 4096 bits" in answer.json()["detail"]
 
 
 def test_an_audit_of_large_blocks_is_answered_in_parts_within_the_service_limit(storage):

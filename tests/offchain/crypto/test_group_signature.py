@@ -71,7 +71,7 @@ def test_parameters_satisfy_the_acjt_inequalities(bits: int) -> None:
     assert (eps - 1) * (2 * p.lp + p.k) >= gs.SLACK_BITS  # the smallest nonce's statistical slack
 
 
-@pytest.mark.parametrize("bits", [512, 1023, 1025, 8194, 1 << 20, True, "2048"])
+@pytest.mark.parametrize("bits", [512, 1023, 1025, 4098, 8192, 1 << 20, True, "2048"])
 def test_parameters_reject_bad_modulus_sizes(bits: object) -> None:
     with pytest.raises(InvalidInputError, match="modulus size"):
         gs.GroupParameters.for_modulus(bits)  # type: ignore[arg-type]

@@ -221,12 +221,12 @@ def _best_effort_proof(factors: list[tuple[mpz, int]], seed: bytes) -> tuple[mpz
     return n, gs.ModulusProof(w, tuple(roots), tuple(nth))
 
 
-def test_a_key_of_more_than_8192_bits_is_refused_before_its_modulus_is_tested(honest_key: gs.GroupManagerKey) -> None:
+def test_a_key_of_more_than_4096_bits_is_refused_before_its_modulus_is_tested(honest_key: gs.GroupManagerKey) -> None:
     """A group key arrives from strangers with an anonymous upload; one whose 16,384-bit n has
     no small factor and bases derived from the seed passed every cheap check, so loading it ran
     the primality test of n, whose time grows as its size cubed (minutes at 2^18 bits)."""
     oversized = oversized_group_key(honest_key.public, 16_384)
-    with pytest.raises(InvalidInputError, match="modulus size must be even and of 1024 to 8192 bits"):
+    with pytest.raises(InvalidInputError, match="modulus size must be even and of 1024 to 4096 bits"):
         gs.GroupPublicKey.from_dict(oversized)
 
 
@@ -273,6 +273,15 @@ def test_a_modulus_with_a_prime_1_mod_4_fails_the_proof() -> None:
 def test_a_prime_modulus_fails_the_proof(honest_key: gs.GroupManagerKey) -> None:
     p = 2 * honest_key.p_prime + 1
     assert gs.modulus_proof_failure(p, SEED, honest_key.public.setup_proof) == "n is even or prime"
+
+
+def test_a_prime_modulus_whose_every_root_exists_is_refused_by_the_primality_test_alone(monkeypatch) -> None:
+    """For a prime n every challenge has its roots, so the proof is the prover's to forge: only
+    the primality test (BPSW, which no prime fails) refuses it."""
+    n, proof = _best_effort_proof([(_blum_prime(1024, random.Random(8)), 1)], SEED)
+    assert gs.modulus_proof_failure(n, SEED, proof) == "n is even or prime"
+    monkeypatch.setattr(gs.gmpy2, "is_strong_bpsw_prp", lambda _: False)
+    assert gs.modulus_proof_failure(n, SEED, proof) is None
 
 
 def test_a_modulus_with_a_small_factor_fails_the_proof() -> None:
