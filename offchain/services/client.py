@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -30,15 +30,17 @@ from offchain.chain.addresses import AddressLike, require_address
 from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.merkle import InclusionProof
-from offchain.errors import OffchainError, StorageError
+from offchain.errors import IntegrityError, OffchainError, StorageError
 from offchain.protocols.cloud_server import LOCATOR_SCHEME, AuditResponse
 from offchain.services import signing
 from offchain.services.attested import HEADER_DEVICE_ID, HEADER_QUOTE, DeviceUploadRecord
 from offchain.services.signing import sign_request
 from offchain.services.transport import BulkAnswer, BulkTransport
-from offchain.validation import parse_json
+from offchain.validation import is_int, parse_json
 
-__all__ = ["StorageClient", "raise_for_error"]
+__all__ = ["MalformedAnswerError", "StorageClient", "raise_for_error"]
+
+T = TypeVar("T")
 
 _ERRORS: dict[str, type[OffchainError]] = {
     name: cls
@@ -46,6 +48,35 @@ _ERRORS: dict[str, type[OffchainError]] = {
     for name, cls in vars(module).items()
     if isinstance(cls, type) and issubclass(cls, OffchainError)
 }
+
+
+class MalformedAnswerError(IntegrityError):
+    """A service answered with success, but its body is not the answer asked for: a malicious
+    or broken service, whose answer is refused rather than half read."""
+
+
+def _answer(response: httpx.Response | BulkAnswer, what: str, read: Callable[[Any], T]) -> T:
+    """``read`` of the JSON body of a successful ``response`` (else the error the service named).
+
+    Raises:
+        MalformedAnswerError: if the body is not JSON or ``read`` finds it is not of the form
+            expected (a missing key, a value of another type).
+    """
+    raise_for_error(response)
+    try:
+        return read(parse_json(response.content))
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
+        raise MalformedAnswerError(f"the service's answer to {what} is malformed: {exc!r}"[:500]) from None
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _locator(body: Any) -> str:
+    return _text(body["locator"])
 
 
 def raise_for_error(response: httpx.Response | BulkAnswer) -> None:
@@ -93,6 +124,26 @@ def _body(content: bytes, headers: dict[str, str]) -> bytes | Iterator[bytes]:
     return (bytes(view[start : start + _SEND_CHUNK_BYTES]) for start in range(0, len(content), _SEND_CHUNK_BYTES))
 
 
+def _audit_answers(body: Any) -> list[AuditResponse]:
+    answers = body["answers"]
+    if not isinstance(answers, list):
+        raise TypeError(f"expected a list of answers, got {type(answers).__name__}")
+    return [
+        AuditResponse(
+            _int(a["index"]),
+            bytes.fromhex(a["block"]),
+            InclusionProof(_int(a["proof_index"]), tuple(bytes.fromhex(s) for s in a["siblings"])),
+        )
+        for a in answers
+    ]
+
+
+def _int(value: object) -> int:
+    if not is_int(value):
+        raise TypeError(f"expected an integer, got {value!r}"[:100])
+    return int(value)  # type: ignore[call-overload]
+
+
 class StorageClient:
     """A storage service or proxy reached over HTTP.
 
@@ -115,9 +166,13 @@ class StorageClient:
         self._http = httpx.Client(base_url=base_url, timeout=timeout_s)
         self._bulk = BulkTransport(base_url, timeout_s=timeout_s)
         self._key = private_key
-        health = self.health()
-        self.name: str = str(health["name"])
-        self.chain_id: int = int(health["chain_id"]) if chain_id is None else chain_id
+        name, served_chain = _answer(
+            self._http.get("/health"), "/health", lambda body: (_text(body["name"]), body["chain_id"])
+        )
+        if not is_int(served_chain):
+            raise MalformedAnswerError(f"the service's answer to /health has chain_id {served_chain!r}")
+        self.name: str = name
+        self.chain_id: int = served_chain if chain_id is None else chain_id
 
     def close(self) -> None:
         """Close the connection pools."""
@@ -126,9 +181,7 @@ class StorageClient:
 
     def health(self) -> dict[str, Any]:
         """The service's ``/health`` answer."""
-        response = self._http.get("/health")
-        raise_for_error(response)
-        return dict(parse_json(response.content))
+        return _answer(self._http.get("/health"), "/health", dict)
 
     def locator_for(self, index_hash: bytes) -> str:
         """The locator the service gives the file whose ``K_f**`` is ``index_hash``."""
@@ -172,8 +225,7 @@ class StorageClient:
             **self._identity("PUT", path, body),
         }
         answer = self._bulk.request("PUT", path, headers=headers, body=body, on_sent=on_sent)
-        raise_for_error(answer)
-        return str(parse_json(answer.content)["locator"])
+        return _answer(answer, "an upload", _locator)
 
     def store_anonymous(
         self,
@@ -197,8 +249,7 @@ class StorageClient:
         response = self._http.put(
             f"/anonymous/{file_id.hex()}", content=_body(key + bytes(ciphertext), headers), headers=headers
         )
-        raise_for_error(response)
-        return str(parse_json(response.content)["locator"])
+        return _answer(response, "an anonymous upload", _locator)
 
     def fetch(
         self, file_id: bytes, download_token: bytes, *, on_chunk: Callable[[int, int | None], None] | None = None
@@ -234,15 +285,7 @@ class StorageClient:
         while True:
             batch = remaining[:_AUDIT_BATCH]
             response = self._http.post(f"/files/{file_id.hex()}/audit", json={"indices": batch})
-            raise_for_error(response)
-            got = [
-                AuditResponse(
-                    int(a["index"]),
-                    bytes.fromhex(a["block"]),
-                    InclusionProof(int(a["proof_index"]), tuple(bytes.fromhex(s) for s in a["siblings"])),
-                )
-                for a in parse_json(response.content)["answers"]
-            ]
+            got = _answer(response, "an audit", _audit_answers)
             if batch and not got:
                 raise StorageError(f"the service answered none of the {len(batch)} blocks asked for")
             answers += got
@@ -293,9 +336,9 @@ class StorageClient:
         Raises:
             AccessDeniedError: if the service takes no device uploads.
         """
-        response = self._http.post("/attestation/nonce")
-        raise_for_error(response)
-        return bytes.fromhex(parse_json(response.content)["nonce"])
+        return _answer(
+            self._http.post("/attestation/nonce"), "a nonce request", lambda body: bytes.fromhex(body["nonce"])
+        )
 
     def store_device_upload(self, *, envelope: bytes, device_id: bytes, quote: Quote | None) -> str:
         """Upload a digital envelope with its quote (see ``CloudServer.store_device_upload``).
@@ -311,8 +354,7 @@ class StorageClient:
         if quote is not None:
             headers[HEADER_QUOTE] = quote.to_bytes().hex()
         response = self._http.post("/device-uploads", content=_body(bytes(envelope), headers), headers=headers)
-        raise_for_error(response)
-        return str(parse_json(response.content)["locator"])
+        return _answer(response, "a device upload", _locator)
 
     def fetch_device_upload(self, locator: str) -> bytes:
         """The envelope of an accepted device upload (its receiver opens it).
@@ -327,5 +369,4 @@ class StorageClient:
     def device_upload_attestation(self, locator: str) -> VerifiedQuote | None:
         """What the quote of an accepted device upload proved (``None``: its class required none)."""
         response = self._http.get(f"/device-uploads/{locator}/attestation")
-        raise_for_error(response)
-        return DeviceUploadRecord.from_json(parse_json(response.content)).attestation
+        return _answer(response, "an attestation request", lambda body: DeviceUploadRecord.from_json(body).attestation)

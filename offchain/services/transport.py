@@ -198,7 +198,8 @@ class BulkTransport:
                 raise _Stale() from None
             raise
         answer_headers = {name.lower(): value for name, value in response.getheaders()}
-        length = int(answer_headers["content-length"]) if "content-length" in answer_headers else None
+        declared = answer_headers.get("content-length", "")
+        length = int(declared) if declared.isdigit() else None  # a progress bar's total, if the peer says
         if on_chunk is None or not 200 <= response.status < 300:
             content = response.read()
         else:

@@ -53,6 +53,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/denied":
             self._answer(403, json.dumps({"error": "AccessDeniedError", "detail": "wrong token"}).encode())
+        elif self.path == "/junk-length":  # a length that is not a number: read to the close
+            self.send_response(200)
+            self.send_header("Content-Length", "many")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(BLOB)
+            self.close_connection = True
         else:
             self._answer(200, BLOB, chunked=self.path == "/chunked", close=self.path == "/close")
             if self.path == "/drop":  # closed without saying so, as after a keep-alive timeout
@@ -99,6 +106,13 @@ def test_a_download_arrives_whole(transport):
 
 def test_a_chunked_answer_is_read_whole(transport):
     assert transport.request("GET", "/chunked", headers={}).content == BLOB
+
+
+def test_an_answer_whose_length_is_not_a_number_is_read_to_the_close(transport):
+    """A service's ``Content-Length: many`` raised a raw ValueError from int()."""
+    totals: list[int | None] = []
+    answer = transport.request("GET", "/junk-length", headers={}, on_chunk=lambda _, total: totals.append(total))
+    assert answer.content == BLOB and set(totals) == {None}
 
 
 def test_requests_in_sequence_reuse_one_connection(server, transport):
