@@ -35,7 +35,8 @@ class TamperingServer(CloudServer):
     def answer_challenge(self, file_id: bytes, indices: tuple[int, ...]) -> list[AuditResponse]:
         answers = super().answer_challenge(file_id, indices)
         first = answers[0]
-        return [AuditResponse(first.index, first.block[:-1] + b"\x00", first.proof), *answers[1:]]
+        changed = first.block[:-1] + bytes([first.block[-1] ^ 1])  # setting it to 0 left 1 block in 256 as it was
+        return [AuditResponse(first.index, changed, first.proof), *answers[1:]]
 
 
 @pytest.fixture(scope="module")
