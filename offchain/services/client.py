@@ -36,7 +36,7 @@ from offchain.services import signing
 from offchain.services.attested import HEADER_DEVICE_ID, HEADER_QUOTE, DeviceUploadRecord
 from offchain.services.signing import sign_request
 from offchain.services.transport import BulkAnswer, BulkTransport
-from offchain.validation import is_int, parse_json
+from offchain.validation import parse_json, require_int
 
 __all__ = ["MalformedAnswerError", "StorageClient", "raise_for_error"]
 
@@ -130,18 +130,14 @@ def _audit_answers(body: Any) -> list[AuditResponse]:
         raise TypeError(f"expected a list of answers, got {type(answers).__name__}")
     return [
         AuditResponse(
-            _int(a["index"]),
+            require_int(a["index"], "index"),
             bytes.fromhex(a["block"]),
-            InclusionProof(_int(a["proof_index"]), tuple(bytes.fromhex(s) for s in a["siblings"])),
+            InclusionProof(
+                require_int(a["proof_index"], "proof_index"), tuple(bytes.fromhex(s) for s in a["siblings"])
+            ),
         )
         for a in answers
     ]
-
-
-def _int(value: object) -> int:
-    if not is_int(value):
-        raise TypeError(f"expected an integer, got {value!r}"[:100])
-    return int(value)  # type: ignore[call-overload]
 
 
 class StorageClient:
@@ -167,10 +163,10 @@ class StorageClient:
         self._bulk = BulkTransport(base_url, timeout_s=timeout_s)
         self._key = private_key
         name, served_chain = _answer(
-            self._http.get("/health"), "/health", lambda body: (_text(body["name"]), body["chain_id"])
+            self._http.get("/health"),
+            "/health",
+            lambda body: (_text(body["name"]), require_int(body["chain_id"], "chain_id")),
         )
-        if not is_int(served_chain):
-            raise MalformedAnswerError(f"the service's answer to /health has chain_id {served_chain!r}")
         self.name: str = name
         self.chain_id: int = served_chain if chain_id is None else chain_id
 

@@ -91,7 +91,7 @@ from offchain.chain.addresses import require_address
 from offchain.chain.contracts import require_uint
 from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
-from offchain.crypto.merkle import MerkleTree, block_digests
+from offchain.crypto.merkle import MerkleTree, block_count, block_digests
 from offchain.errors import IntegrityError, InvalidInputError, OffchainError, StorageError
 from offchain.protocols.cloud_server import MAX_AUDIT_BYTES, CloudServer, UploadPlan
 from offchain.services.attested import ATTESTATION_STATUS, DeviceUploadIndex, add_attested_routes
@@ -358,7 +358,7 @@ class _BlockDigests:
     def update(self, batches: list[bytes]) -> None:
         for batch in batches:
             self._seen += len(batch)
-            if -(-self._seen // self.block_size) > self.registered:
+            if block_count(self._seen, self.block_size) > self.registered:
                 raise IntegrityError(
                     f"upload refused: the body passed the {self.registered} blocks of "
                     f"{self.block_size} bytes registered for it"
@@ -645,7 +645,8 @@ def create_app(
         if not isinstance(indices, list) or len(indices) > 1024:
             raise InvalidInputError("audit body is {'indices': [at most 1024 ints]}")
         answers = await asyncio.to_thread(server.answer_challenge, fid, tuple(indices), max_bytes=MAX_AUDIT_BYTES)
-        hexed = {a.index: a.block.hex() for a in answers}  # once per block asked for more than once
+        blocks = {a.index: a.block for a in answers}
+        hexed = {index: block.hex() for index, block in blocks.items()}  # once per block, however often asked
         return {
             "answers": [
                 {
