@@ -193,18 +193,23 @@ class ProgressClient(StorageClient):
         return super().store_file(on_sent=advance, **upload)
 
     def fetch(
-        self, file_id: bytes, download_token: bytes, *, on_chunk: Callable[[int, int | None], None] | None = None
+        self,
+        file_id: bytes,
+        download_token: bytes,
+        *,
+        max_bytes: int | None = None,
+        on_chunk: Callable[[int, int | None], None] | None = None,
     ) -> bytes:
         """Download as ``StorageClient.fetch`` does, through the progress bar."""
         if self._progress is None or on_chunk is not None:
-            return super().fetch(file_id, download_token, on_chunk=on_chunk)
+            return super().fetch(file_id, download_token, max_bytes=max_bytes, on_chunk=on_chunk)
         progress = self._progress
         task = progress.add_task(f"download from {self.name}", total=None)
 
         def advance(chunk_bytes: int, total_bytes: int | None) -> None:
             progress.update(task, advance=chunk_bytes, total=total_bytes)
 
-        return super().fetch(file_id, download_token, on_chunk=advance)
+        return super().fetch(file_id, download_token, max_bytes=max_bytes, on_chunk=advance)
 
 
 # ---- secrets, accounts and the chain --------------------------------------------------------

@@ -390,3 +390,24 @@ def oversized_group_key(public: Any, bits: int) -> dict[str, Any]:
         n = gmpy2.mpz(rng.getrandbits(bits)) | 1 | (gmpy2.mpz(1) << (bits - 1))
     bases = gs.derive_bases(n, public.seed)
     return {**public.to_dict(), "modulus_bits": bits, "n": hex(n), **{k: hex(v) for k, v in bases.items()}}
+
+
+def send_endless_chunks(
+    handler: Any, status: int, *, piece: bytes, cap: int, headers: dict[str, str] | None = None
+) -> None:
+    """Answer an ``http.server`` request with a chunked body of ``piece`` repeated until the
+    client hangs up, or until ``cap`` bytes (so a client that reads everything fails its test,
+    not the machine): a malicious service's endless answer."""
+    handler.send_response(status)
+    handler.send_header("Transfer-Encoding", "chunked")
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    frame = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    try:
+        for _ in range(cap // len(piece)):
+            handler.wfile.write(frame)
+        handler.wfile.write(b"0\r\n\r\n")
+    except OSError:
+        pass
+    handler.close_connection = True

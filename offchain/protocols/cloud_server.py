@@ -532,8 +532,11 @@ class CloudServer:
             raise AccessDeniedError(f"{self.name} takes no device uploads: it was made without a quote verifier")
         return self.attestation
 
-    def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
+    def fetch(self, file_id: bytes, download_token: bytes, *, max_bytes: int | None = None) -> bytes:
         """Serve ``f*`` to whoever shows ``K_f*`` with ``H(K_f*) = K_f**``.
+
+        ``max_bytes`` is the most the caller takes (see :class:`~offchain.protocols.storage_api.FileStore`);
+        in process the file is this server's own, and the caller checks its size with its hash.
 
         NOTE: the gate of Zheng et al. §4.3, not access control: anyone can reassemble ``f*``
         from :meth:`answer_challenge` and hash it into ``K_f*`` (see the module docstring).

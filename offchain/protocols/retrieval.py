@@ -38,8 +38,9 @@ logger = logging.getLogger(__name__)
 class CiphertextSource(Protocol):
     """Anything that serves a registered ciphertext to the holder of its download token."""
 
-    def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
-        """The ciphertext ``f*`` of ``file_id``."""
+    def fetch(self, file_id: bytes, download_token: bytes, *, max_bytes: int | None = None) -> bytes:
+        """The ciphertext ``f*`` of ``file_id``, refused (an :class:`IntegrityError`) if it is
+        longer than ``max_bytes`` (a source over the network stops reading there)."""
         ...
 
 
@@ -69,22 +70,29 @@ def retrieve_checked(
     Raises:
         InvalidInputError: if ``keys`` are not :class:`FileKeys` or ``file_id`` is not 32 bytes.
         UnknownFileError: if ``file_id`` is not registered.
-        IntegrityError: if the ciphertext, its Merkle root or the plaintext do not match the chain.
+        IntegrityError: if the ciphertext (its size, its hash), its Merkle root or the plaintext do not match the chain.
         VerificationError: if the envelope does not authenticate under the data key.
     """
     if not isinstance(keys, FileKeys):
         raise InvalidInputError(f"keys must be FileKeys, got {type(keys).__name__}")
     if record is None or record.file_id != file_id:
         record = registry.get_file(file_id)
-    ciphertext = source.fetch(file_id, keys.download_token)
+    metadata = FileMetadata.from_bytes(record.metadata)
+    # Its Merkle tree has block_count leaves: no longer ciphertext matches the registered root.
+    most = metadata.block_count * metadata.block_size
+    ciphertext = source.fetch(file_id, keys.download_token, max_bytes=most)
     if not isinstance(ciphertext, bytes | bytearray):
         raise IntegrityError(f"the source served a {type(ciphertext).__name__} for file 0x{file_id.hex()}, not bytes")
+    if len(ciphertext) > most:
+        raise IntegrityError(
+            f"the source served {len(ciphertext)} bytes for file 0x{file_id.hex()}, registered as "
+            f"{metadata.block_count} blocks of {metadata.block_size} bytes"
+        )
     if sha256(sha256(ciphertext)) != record.ciphertext_hash:
         raise IntegrityError(
             f"ciphertext of file 0x{file_id.hex()} does not match the chain: H(H(f*)) = "
             f"0x{sha256(sha256(ciphertext)).hex()}, registered 0x{record.ciphertext_hash.hex()}"
         )
-    metadata = FileMetadata.from_bytes(record.metadata)
     root = MerkleTree.from_bytes(ciphertext, metadata.block_size).root
     if root != record.merkle_root:
         raise IntegrityError(

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from offchain.crypto import pre
     from offchain.protocols.cloud_server import AuditResponse
 
-__all__ = ["AnonymousFileStore", "FileStore", "ReencryptionProxy"]
+__all__ = ["DEFAULT_MAX_FILE_BYTES", "AnonymousFileStore", "FileStore", "ReencryptionProxy"]
+
+#: The largest ciphertext a storage service takes and a client reads, unless configured otherwise.
+DEFAULT_MAX_FILE_BYTES = 256 << 20
 
 
 @runtime_checkable
@@ -45,8 +48,12 @@ class FileStore(Protocol):
         """Store a registered file version for its registered owner; its locator."""
         ...
 
-    def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
-        """``f*`` for whoever presents ``K_f*`` (the caller checks it against the chain)."""
+    def fetch(self, file_id: bytes, download_token: bytes, *, max_bytes: int | None = None) -> bytes:
+        """``f*`` for whoever presents ``K_f*`` (the caller checks it against the chain).
+
+        ``max_bytes``: the most the caller takes (the size its registration allows); a server
+        reached over the network that sends more is refused before the rest is read.
+        """
         ...
 
     def sealed_key(self, file_id: bytes) -> pre.SealedKey:

@@ -31,14 +31,15 @@ from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
 from offchain.crypto.merkle import InclusionProof
 from offchain.errors import IntegrityError, OffchainError, StorageError
-from offchain.protocols.cloud_server import LOCATOR_SCHEME, AuditResponse
+from offchain.protocols.cloud_server import LOCATOR_SCHEME, MAX_AUDIT_BYTES, AuditResponse
+from offchain.protocols.storage_api import DEFAULT_MAX_FILE_BYTES
 from offchain.services import signing
 from offchain.services.attested import HEADER_DEVICE_ID, HEADER_QUOTE, DeviceUploadRecord
 from offchain.services.signing import sign_request
-from offchain.services.transport import BulkAnswer, BulkTransport
+from offchain.services.transport import MAX_ERROR_BYTES, BulkAnswer, BulkTransport
 from offchain.validation import parse_json, require_int
 
-__all__ = ["MalformedAnswerError", "StorageClient", "raise_for_error"]
+__all__ = ["AnswerTooLargeError", "MalformedAnswerError", "StorageClient", "raise_for_error"]
 
 T = TypeVar("T")
 
@@ -55,14 +56,28 @@ class MalformedAnswerError(IntegrityError):
     or broken service, whose answer is refused rather than half read."""
 
 
-def _answer(response: httpx.Response | BulkAnswer, what: str, read: Callable[[Any], T]) -> T:
+class AnswerTooLargeError(MalformedAnswerError):
+    """A service's successful answer is longer than the client reads for that call (a ciphertext
+    longer than its registration allows, an endless body): refused, the rest left unread."""
+
+
+#: The most bytes read of a JSON or key answer other than an audit's (health, locators, nonces,
+#: sealed keys, cfrags, device-upload records).
+_MAX_SMALL_ANSWER_BYTES = 1 << 20
+#: The most bytes read of an audit answer: the service's :data:`MAX_AUDIT_BYTES` of blocks in
+#: hex, with their Merkle paths (at most 18 siblings each for 1,024 answers) and JSON keys.
+_MAX_AUDIT_ANSWER_BYTES = 2 * MAX_AUDIT_BYTES + (8 << 20)
+
+
+def _answer(response: BulkAnswer, what: str, read: Callable[[Any], T]) -> T:
     """``read`` of the JSON body of a successful ``response`` (else the error the service named).
 
     Raises:
+        AnswerTooLargeError: if the body is longer than the call reads.
         MalformedAnswerError: if the body is not JSON or ``read`` finds it is not of the form
             expected (a missing key, a value of another type).
     """
-    raise_for_error(response)
+    raise_for_error(response, what)
     try:
         return read(parse_json(response.content))
     except (ValueError, KeyError, IndexError, TypeError, AttributeError, OverflowError) as exc:
@@ -79,13 +94,18 @@ def _locator(body: Any) -> str:
     return _text(body["locator"])
 
 
-def raise_for_error(response: httpx.Response | BulkAnswer) -> None:
-    """Raise the error the service named, if the response is one.
+def raise_for_error(response: httpx.Response | BulkAnswer, what: str = "the request") -> None:
+    """Raise the error the service named, if the response is one, or :class:`AnswerTooLargeError`
+    if it is a success cut at the reader's limit.
 
     Errors whose class takes other arguments than a message come back as their nearest
     message-taking base (e.g. ``UnknownFileError`` as :class:`~offchain.errors.ChainError`).
     """
     if response.is_success:
+        if isinstance(response, BulkAnswer) and response.cut_at is not None:
+            raise AnswerTooLargeError(
+                f"the service's answer to {what} is longer than the {response.cut_at} bytes this call reads"
+            )
         return
     try:
         body = parse_json(response.content)
@@ -124,6 +144,14 @@ def _body(content: bytes, headers: dict[str, str]) -> bytes | Iterator[bytes]:
     return (bytes(view[start : start + _SEND_CHUNK_BYTES]) for start in range(0, len(content), _SEND_CHUNK_BYTES))
 
 
+def _byte_bound(value: object, name: str) -> int:
+    """``value`` as a count of bytes to read: an int of at least 1."""
+    bound = require_int(value, name)
+    if bound < 1:
+        raise errors.InvalidInputError(f"{name} must be at least 1 byte, got {bound}")
+    return bound
+
+
 def _audit_answers(body: Any) -> list[AuditResponse]:
     answers = body["answers"]
     if not isinstance(answers, list):
@@ -149,6 +177,10 @@ class StorageClient:
             deliveries; receiver: re-encryptions). ``None`` for public and token-gated calls only.
         chain_id: The chain id the service expects in signatures; read from ``/health`` if omitted.
         timeout_s: Per-request timeout.
+        max_download_bytes: The most bytes of a ciphertext or device upload read when the caller
+            gives no smaller bound (a service's default ``--max-upload-bytes``). Every other
+            answer is read up to a bound of its own, so a malicious service cannot fill the
+            client's memory: a longer answer raises :class:`AnswerTooLargeError`.
     """
 
     def __init__(
@@ -158,12 +190,14 @@ class StorageClient:
         private_key: bytes | str | None = None,
         chain_id: int | None = None,
         timeout_s: float = 30.0,
+        max_download_bytes: int = DEFAULT_MAX_FILE_BYTES,
     ) -> None:
         self._http = httpx.Client(base_url=base_url, timeout=timeout_s)
         self._bulk = BulkTransport(base_url, timeout_s=timeout_s)
         self._key = private_key
+        self.max_download_bytes = _byte_bound(max_download_bytes, "max_download_bytes")
         name, served_chain = _answer(
-            self._http.get("/health"),
+            self._call("GET", "/health"),
             "/health",
             lambda body: (_text(body["name"]), require_int(body["chain_id"], "chain_id")),
         )
@@ -177,7 +211,21 @@ class StorageClient:
 
     def health(self) -> dict[str, Any]:
         """The service's ``/health`` answer."""
-        return _answer(self._http.get("/health"), "/health", dict)
+        return _answer(self._call("GET", "/health"), "/health", dict)
+
+    def _call(self, method: str, path: str, *, limit: int = _MAX_SMALL_ANSWER_BYTES, **request: Any) -> BulkAnswer:
+        """One request through httpx, its answer read up to ``limit`` bytes (an error's up to
+        :data:`~offchain.services.transport.MAX_ERROR_BYTES`); a longer one comes back cut."""
+        with self._http.stream(method, path, **request) as response:
+            cap = limit if response.is_success else MAX_ERROR_BYTES
+            parts: list[bytes] = []
+            got = 0
+            for chunk in response.iter_bytes():
+                parts.append(chunk)
+                got += len(chunk)
+                if got > cap:
+                    return BulkAnswer(response.status_code, response.headers, b"".join(parts)[:cap], cut_at=cap)
+            return BulkAnswer(response.status_code, response.headers, b"".join(parts))
 
     def locator_for(self, index_hash: bytes) -> str:
         """The locator the service gives the file whose ``K_f**`` is ``index_hash``."""
@@ -193,10 +241,10 @@ class StorageClient:
 
     def _signed(
         self, method: str, path: str, *, content: bytes = b"", headers: dict[str, str] | None = None
-    ) -> httpx.Response:
+    ) -> BulkAnswer:
         sent = {**(headers or {}), **self._identity(method, path, content)}
-        response = self._http.request(method, path, content=_body(content, sent), headers=sent)
-        raise_for_error(response)
+        response = self._call(method, path, content=_body(content, sent), headers=sent)
+        raise_for_error(response, f"{method} {path}")
         return response
 
     def store_file(
@@ -220,7 +268,9 @@ class StorageClient:
             "x-owner-signature": owner_signature.hex(),
             **self._identity("PUT", path, body),
         }
-        answer = self._bulk.request("PUT", path, headers=headers, body=body, on_sent=on_sent)
+        answer = self._bulk.request(
+            "PUT", path, headers=headers, body=body, on_sent=on_sent, max_bytes=_MAX_SMALL_ANSWER_BYTES
+        )
         return _answer(answer, "an upload", _locator)
 
     def store_anonymous(
@@ -242,29 +292,45 @@ class StorageClient:
             "x-sealed-key": sealed_key.to_bytes().hex(),
             "x-group-signature": signature.to_bytes().hex(),
         }
-        response = self._http.put(
-            f"/anonymous/{file_id.hex()}", content=_body(key + bytes(ciphertext), headers), headers=headers
+        response = self._call(
+            "PUT", f"/anonymous/{file_id.hex()}", content=_body(key + bytes(ciphertext), headers), headers=headers
         )
         return _answer(response, "an anonymous upload", _locator)
 
     def fetch(
-        self, file_id: bytes, download_token: bytes, *, on_chunk: Callable[[int, int | None], None] | None = None
+        self,
+        file_id: bytes,
+        download_token: bytes,
+        *,
+        max_bytes: int | None = None,
+        on_chunk: Callable[[int, int | None], None] | None = None,
     ) -> bytes:
         """Download ``f*`` with ``K_f*`` (streamed; the caller checks it against the chain).
 
-        ``on_chunk(chunk_bytes, total_bytes)`` is called for each chunk received (a progress
-        bar); ``total_bytes`` is the declared length, or ``None``.
+        ``max_bytes`` is the most read (the size the file's registration allows; at most
+        :attr:`max_download_bytes`). ``on_chunk(chunk_bytes, total_bytes)`` is called for each
+        chunk received (a progress bar); ``total_bytes`` is the declared length, or ``None``.
+
+        Raises:
+            AnswerTooLargeError: if the service sends, or declares, more than ``max_bytes``.
         """
+        limit = self.max_download_bytes
+        if max_bytes is not None:
+            limit = min(_byte_bound(max_bytes, "max_bytes"), limit)
         answer = self._bulk.request(
-            "GET", f"/files/{file_id.hex()}", headers={"x-download-token": download_token.hex()}, on_chunk=on_chunk
+            "GET",
+            f"/files/{file_id.hex()}",
+            headers={"x-download-token": download_token.hex()},
+            on_chunk=on_chunk,
+            max_bytes=limit,
         )
-        raise_for_error(answer)
+        raise_for_error(answer, f"the download of file 0x{file_id.hex()}")
         return answer.content
 
     def sealed_key(self, file_id: bytes) -> pre.SealedKey:
         """The sealed key capsule (the caller checks it against the registered hash)."""
-        response = self._http.get(f"/files/{file_id.hex()}/sealed-key")
-        raise_for_error(response)
+        response = self._call("GET", f"/files/{file_id.hex()}/sealed-key")
+        raise_for_error(response, "a sealed key request")
         return pre.SealedKey.from_bytes(response.content)
 
     def answer_challenge(self, file_id: bytes, indices: tuple[int, ...]) -> list[AuditResponse]:
@@ -280,7 +346,9 @@ class StorageClient:
         remaining = list(indices)
         while True:
             batch = remaining[:_AUDIT_BATCH]
-            response = self._http.post(f"/files/{file_id.hex()}/audit", json={"indices": batch})
+            response = self._call(
+                "POST", f"/files/{file_id.hex()}/audit", json={"indices": batch}, limit=_MAX_AUDIT_ANSWER_BYTES
+            )
             got = _answer(response, "an audit", _audit_answers)
             if batch and not got:
                 raise StorageError(f"the service answered none of the {len(batch)} blocks asked for")
@@ -333,7 +401,7 @@ class StorageClient:
             AccessDeniedError: if the service takes no device uploads.
         """
         return _answer(
-            self._http.post("/attestation/nonce"), "a nonce request", lambda body: bytes.fromhex(body["nonce"])
+            self._call("POST", "/attestation/nonce"), "a nonce request", lambda body: bytes.fromhex(body["nonce"])
         )
 
     def store_device_upload(self, *, envelope: bytes, device_id: bytes, quote: Quote | None) -> str:
@@ -349,7 +417,7 @@ class StorageClient:
         headers = {HEADER_DEVICE_ID: bytes(device_id).hex(), "content-type": "application/octet-stream"}
         if quote is not None:
             headers[HEADER_QUOTE] = quote.to_bytes().hex()
-        response = self._http.post("/device-uploads", content=_body(bytes(envelope), headers), headers=headers)
+        response = self._call("POST", "/device-uploads", content=_body(bytes(envelope), headers), headers=headers)
         return _answer(response, "a device upload", _locator)
 
     def fetch_device_upload(self, locator: str) -> bytes:
@@ -358,11 +426,11 @@ class StorageClient:
         Raises:
             StorageError: if no device upload is stored under ``locator``.
         """
-        response = self._http.get(f"/device-uploads/{locator}")
-        raise_for_error(response)
+        response = self._call("GET", f"/device-uploads/{locator}", limit=self.max_download_bytes)
+        raise_for_error(response, "a device upload's download")
         return response.content
 
     def device_upload_attestation(self, locator: str) -> VerifiedQuote | None:
         """What the quote of an accepted device upload proved (``None``: its class required none)."""
-        response = self._http.get(f"/device-uploads/{locator}/attestation")
+        response = self._call("GET", f"/device-uploads/{locator}/attestation")
         return _answer(response, "an attestation request", lambda body: DeviceUploadRecord.from_json(body).attestation)

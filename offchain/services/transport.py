@@ -34,13 +34,15 @@ import httpx
 from offchain.errors import InvalidInputError
 from offchain.validation import parse_json
 
-__all__ = ["IDLE_LIMIT_S", "BulkAnswer", "BulkTransport"]
+__all__ = ["IDLE_LIMIT_S", "MAX_ERROR_BYTES", "BulkAnswer", "BulkTransport"]
 
 #: Longest idle time after which a pooled connection is not reused (the service closes its idle
 #: connections after 5 s: reusing one it is closing would fail the request).
 IDLE_LIMIT_S = 4.0
 #: Body bytes handed to the socket per ``sendall`` and read per ``on_chunk`` call.
 _SLICE_BYTES = 1 << 20
+#: The most bytes read of an error answer's body (its message is all a caller shows of it).
+MAX_ERROR_BYTES = 64 << 10
 
 
 @dataclass
@@ -50,11 +52,19 @@ class BulkAnswer:
     status_code: int
     headers: Mapping[str, str]
     content: bytes = field(repr=False)
+    #: The reader's limit if the body was longer than it (``content`` is then at most its
+    #: first ``cut_at`` bytes), else ``None``.
+    cut_at: int | None = None
 
     @property
     def is_success(self) -> bool:
         """Whether the status is 2xx."""
         return 200 <= self.status_code < 300
+
+    @property
+    def truncated(self) -> bool:
+        """Whether the body was longer than the reader's limit and was not read whole."""
+        return self.cut_at is not None
 
     @property
     def text(self) -> str:
@@ -109,8 +119,9 @@ class BulkTransport:
         body: bytes | bytearray | memoryview = b"",
         on_chunk: Callable[[int, int | None], None] | None = None,
         on_sent: Callable[[int, int], None] | None = None,
+        max_bytes: int | None = None,
     ) -> BulkAnswer:
-        """Send one request and read its whole answer.
+        """Send one request and read its answer, whole up to a limit.
 
         Args:
             method: ``GET`` or ``PUT`` (only a GET is retried, see the module docstring).
@@ -121,15 +132,20 @@ class BulkTransport:
                 successful answer's body (a progress bar).
             on_sent: Called with ``(slice_bytes, total_bytes)`` after each slice of the request
                 body went to the socket (an upload's progress bar).
+            max_bytes: The most bytes of a successful answer's body read (``None``: no limit);
+                an error's body is read up to :data:`MAX_ERROR_BYTES`. A longer body, or one
+                whose ``Content-Length`` declares more, comes back ``truncated``.
 
         Raises:
             httpx.ConnectError: if no connection can be made.
             httpx.ReadError: if the exchange fails midway (the request may have been processed).
         """
+        if max_bytes is not None and max_bytes < 0:
+            raise InvalidInputError(f"max_bytes must be at least 0, got {max_bytes}")
         for attempt in (0, 1):
             connection, reused = self._take()
             try:
-                answer = self._exchange(connection, reused, method, path, headers, body, on_chunk, on_sent)
+                answer = self._exchange(connection, reused, method, path, headers, body, on_chunk, on_sent, max_bytes)
             except _Stale:
                 connection.close()
                 if method == "GET" and attempt == 0:
@@ -159,7 +175,7 @@ class BulkTransport:
         return kind(self._host, self._port, timeout=self._timeout_s), False  # connects on first use
 
     def _give_back(self, connection: http.client.HTTPConnection, answer: BulkAnswer) -> None:
-        if answer.headers.get("connection", "").lower() == "close":
+        if answer.truncated or answer.headers.get("connection", "").lower() == "close":
             connection.close()
             return
         with self._lock:
@@ -175,6 +191,7 @@ class BulkTransport:
         body: bytes | bytearray | memoryview,
         on_chunk: Callable[[int, int | None], None] | None,
         on_sent: Callable[[int, int], None] | None,
+        max_bytes: int | None,
     ) -> BulkAnswer:
         view = memoryview(body).cast("B")
         try:
@@ -200,15 +217,24 @@ class BulkTransport:
         answer_headers = {name.lower(): value for name, value in response.getheaders()}
         declared = answer_headers.get("content-length", "")
         length = int(declared) if declared.isdigit() else None  # a progress bar's total, if the peer says
-        if on_chunk is None or not 200 <= response.status < 300:
-            content = response.read()
-        else:
-            parts: list[bytes] = []
-            while chunk := response.read(_SLICE_BYTES):
-                parts.append(chunk)
-                on_chunk(len(chunk), length)
-            content = b"".join(parts)
-        return BulkAnswer(response.status, answer_headers, content)
+        success = 200 <= response.status < 300
+        limit = max_bytes if success else MAX_ERROR_BYTES
+        framed = response.length  # http.client's: None if chunked or read to the close
+        if limit is not None and framed is not None and framed > limit:
+            return BulkAnswer(response.status, answer_headers, b"", cut_at=limit)  # not read at all
+        report = on_chunk if success else None
+        if report is None and framed is not None:  # framed within the limit: one read
+            return BulkAnswer(response.status, answer_headers, response.read())
+        parts: list[bytes] = []
+        got = 0
+        while chunk := response.read(_SLICE_BYTES if limit is None else min(_SLICE_BYTES, limit - got + 1)):
+            parts.append(chunk)
+            got += len(chunk)
+            if limit is not None and got > limit:
+                return BulkAnswer(response.status, answer_headers, b"".join(parts)[:limit], cut_at=limit)
+            if report is not None:
+                report(len(chunk), length)
+        return BulkAnswer(response.status, answer_headers, b"".join(parts))
 
 
 def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:

@@ -33,7 +33,7 @@ class TamperingServer(CloudServer):
 
     bit = 8 * 100 + 3
 
-    def fetch(self, file_id: bytes, download_token: bytes) -> bytes:
+    def fetch(self, file_id: bytes, download_token: bytes, *, max_bytes: int | None = None) -> bytes:
         data = bytearray(super().fetch(file_id, download_token))
         data[self.bit // 8] ^= 1 << (self.bit % 8)
         return bytes(data)
@@ -44,6 +44,18 @@ class TamperingServer(CloudServer):
         block = bytearray(first.block)
         block[0] ^= 0x01
         return [AuditResponse(first.index, bytes(block), first.proof), *answers[1:]]
+
+
+class PaddingServer(CloudServer):
+    """A malicious server that serves its file with ``extra`` bytes more, and records the bound
+    it was asked to keep."""
+
+    extra = 1
+    asked: tuple[int | None, ...] = ()
+
+    def fetch(self, file_id: bytes, download_token: bytes, *, max_bytes: int | None = None) -> bytes:
+        self.asked = (*self.asked, max_bytes)
+        return super().fetch(file_id, download_token) + b"\0" * self.extra
 
 
 class ForgingProxy(CloudServer):
@@ -150,6 +162,16 @@ def test_a_tampered_ciphertext_is_detected_and_nothing_is_decrypted(data_owner, 
         data_owner.download(server, receipt.file_id)
 
 
+def test_a_download_is_bounded_by_the_registered_blocks(data_owner, client, tmp_path):
+    server = PaddingServer("padding", FilesystemBlobStore(tmp_path / "p"), client)
+    receipt = data_owner.upload(CONTENT, server, block_size=BLOCK)
+    metadata = FileMetadata.from_bytes(client.get_file(receipt.file_id).metadata)
+    server.extra = metadata.block_count * BLOCK - metadata.ciphertext_bytes + 1  # one byte past the last block
+    with pytest.raises(IntegrityError, match=f"served {metadata.block_count * BLOCK + 1} bytes .* registered as"):
+        data_owner.download(server, receipt.file_id)
+    assert server.asked == (metadata.block_count * BLOCK,)
+
+
 def test_a_merkle_root_that_does_not_match_the_ciphertext_is_detected(data_owner, client, storage, uploaded):
     keys = data_owner.open_keys(storage, uploaded.file_id)
     registration = uploaded.registration
@@ -165,7 +187,7 @@ def test_a_merkle_root_that_does_not_match_the_ciphertext_is_detected(data_owner
     from offchain.protocols.retrieval import retrieve_checked
 
     class SameCiphertext:
-        def fetch(self, file_id, token):
+        def fetch(self, file_id, token, *, max_bytes=None):
             return storage.fetch(uploaded.file_id, token)
 
     with pytest.raises(IntegrityError, match="Merkle root"):

@@ -276,7 +276,7 @@ class LyingServer:
         parsed = fz.project_errors_only(pre.SealedKey.from_bytes, encoded)
         return self._draw(st.one_of(fz.junk, st.just(encoded if parsed is fz.REFUSED else parsed)))
 
-    def fetch(self, file_id, download_token):
+    def fetch(self, file_id, download_token, *, max_bytes=None):
         return self._draw(bytes_like(self._honest.fetch(file_id, download_token)))
 
     def reencrypt(self, file_id, grantee, sealed):

@@ -12,12 +12,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from offchain.errors import AccessDeniedError
-from offchain.services.client import raise_for_error
+from offchain.errors import AccessDeniedError, InvalidInputError, StorageError
+from offchain.services.client import AnswerTooLargeError, raise_for_error
 from offchain.services.local import free_port
-from offchain.services.transport import BulkTransport
+from offchain.services.transport import MAX_ERROR_BYTES, BulkTransport
+from tests.helpers import send_endless_chunks
 
 BLOB = bytes(range(256)) * 8192  # 2 MiB: more than one slice each way
+#: Where an "endless" answer of the test server ends: a client that reads it all has failed.
+ENDLESS_CAP = 64 << 20
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -50,8 +53,25 @@ class _Handler(BaseHTTPRequestHandler):
         answer = {"sha256": hashlib.sha256(body).hexdigest(), "size": len(body), "sealed": self.headers["x-sealed"]}
         self._answer(200, json.dumps(answer).encode(), close=self.path == "/close")
 
+    def _endless(self, status: int, *, length: str | None = None) -> None:
+        # a Content-Length beside chunked framing is ignored (RFC 9112 §6.3)
+        headers = {} if length is None else {"Content-Length": length}
+        send_endless_chunks(self, status, piece=b"x" * 1024, cap=ENDLESS_CAP, headers=headers)
+
     def do_GET(self) -> None:
-        if self.path == "/denied":
+        if self.path == "/endless":
+            self._endless(200)
+        elif self.path == "/endless-error":
+            self._endless(500)
+        elif self.path == "/endless-under-a-length":
+            self._endless(200, length="10")
+        elif self.path == "/huge":  # declares a terabyte, sends a little
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 40))
+            self.end_headers()
+            self.wfile.write(BLOB)
+            self.close_connection = True
+        elif self.path == "/denied":
             self._answer(403, json.dumps({"error": "AccessDeniedError", "detail": "wrong token"}).encode())
         elif self.path == "/junk-length":  # a length that is not a number: read to the close
             self.send_response(200)
@@ -167,3 +187,61 @@ def test_nothing_listening_is_an_httpx_connect_error():
     bulk = BulkTransport(f"http://127.0.0.1:{free_port()}", timeout_s=2)
     with pytest.raises(httpx.ConnectError):
         bulk.request("GET", "/files", headers={})
+
+
+# ---- answers longer than the caller reads: a malicious service cannot fill the client's memory --
+
+
+@pytest.mark.parametrize("path", ["/files", "/chunked"])
+def test_an_answer_of_exactly_max_bytes_is_read_whole(transport, path):
+    answer = transport.request("GET", path, headers={}, max_bytes=len(BLOB))
+    assert answer.content == BLOB and not answer.truncated
+
+
+@pytest.mark.parametrize("path", ["/files", "/chunked"])
+def test_an_answer_one_byte_over_max_bytes_is_cut(transport, path):
+    answer = transport.request("GET", path, headers={}, max_bytes=len(BLOB) - 1)
+    assert answer.truncated and answer.cut_at == len(BLOB) - 1
+    assert answer.content in (b"", BLOB[:-1])  # a declared length over the limit is not read at all
+
+
+def test_an_endless_answer_is_cut_at_max_bytes(transport):
+    answer = transport.request("GET", "/endless", headers={}, max_bytes=(1 << 20) + 5)
+    assert answer.truncated and answer.content == b"x" * ((1 << 20) + 5)
+
+
+def test_the_connection_of_a_cut_answer_is_not_reused(server, transport):
+    transport.request("GET", "/endless", headers={}, max_bytes=10)
+    assert transport.request("GET", "/files", headers={}).content == BLOB
+    assert server.connections == 2
+
+
+def test_an_endless_body_under_a_small_content_length_is_cut(transport):
+    """Chunked framing wins over a Content-Length beside it: the length proves nothing."""
+    answer = transport.request("GET", "/endless-under-a-length", headers={}, max_bytes=1000)
+    assert answer.truncated and len(answer.content) == 1000
+
+
+def test_a_declared_length_over_max_bytes_is_refused_unread(transport):
+    answer = transport.request("GET", "/huge", headers={}, max_bytes=len(BLOB) * 4)
+    assert answer.truncated and answer.content == b""
+    with pytest.raises(AnswerTooLargeError, match=f"longer than the {len(BLOB) * 4} bytes"):
+        raise_for_error(answer)
+
+
+def test_an_endless_error_answer_is_read_up_to_the_error_limit_only(transport):
+    answer = transport.request("GET", "/endless-error", headers={})
+    assert answer.status_code == 500 and answer.truncated and len(answer.content) == MAX_ERROR_BYTES
+    with pytest.raises(StorageError, match="answered 500"):
+        raise_for_error(answer)
+
+
+def test_on_chunk_is_not_told_of_bytes_past_max_bytes(transport):
+    seen: list[int] = []
+    transport.request("GET", "/endless", headers={}, max_bytes=3000, on_chunk=lambda size, _: seen.append(size))
+    assert sum(seen) <= 3000
+
+
+def test_a_negative_max_bytes_is_refused(transport):
+    with pytest.raises(InvalidInputError, match="max_bytes"):
+        transport.request("GET", "/files", headers={}, max_bytes=-1)
