@@ -47,6 +47,7 @@ from offchain.atomic_io import atomic_write_bytes
 from offchain.crypto import pre
 from offchain.errors import InvalidInputError, OffchainError
 from offchain.keystore import Keystore
+from offchain.protocols.storage_api import DEFAULT_MAX_FILE_BYTES
 from offchain.services.client import StorageClient
 
 __all__ = [
@@ -615,7 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--data", required=True, help="folder of the blobs and the SQLite state")
     serve.add_argument("--database", help="SQLAlchemy URL of the state (default: <data>/state.sqlite)")
-    serve.add_argument("--max-upload-bytes", type=int, default=256 << 20)
+    serve.add_argument("--max-upload-bytes", type=int, default=DEFAULT_MAX_FILE_BYTES)
     serve.add_argument(
         "--max-buffered-bytes", type=int, help="request bodies in memory at once, beyond: 503 (default 1 GiB)"
     )

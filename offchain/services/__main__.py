@@ -29,6 +29,7 @@ from offchain.chain.device_registry import DeviceRegistryClient
 from offchain.chain.registry import DataRegistryClient
 from offchain.protocols.cloud_server import CloudServer
 from offchain.protocols.cloud_state import CloudServerState
+from offchain.protocols.storage_api import DEFAULT_MAX_FILE_BYTES
 from offchain.services.attested import DeviceUploadIndex
 from offchain.services.signing import NonceBook
 from offchain.services.storage import ServiceConfig, create_app
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         help="attach to the chain at this RPC URL (default: the network's configured host and port)",
     )
     parser.add_argument("--registry", required=True, help="address of the DataRegistry contract")
-    parser.add_argument("--max-upload-bytes", type=int, default=256 << 20)
+    parser.add_argument("--max-upload-bytes", type=int, default=DEFAULT_MAX_FILE_BYTES)
     parser.add_argument(
         "--max-buffered-bytes",
         type=int,

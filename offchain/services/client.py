@@ -178,7 +178,7 @@ class StorageClient:
         chain_id: The chain id the service expects in signatures; read from ``/health`` if omitted.
         timeout_s: Per-request timeout.
         max_download_bytes: The most bytes of a ciphertext or device upload read when the caller
-            gives no smaller bound (a service's default ``--max-upload-bytes``). Every other
+            knows no size of its own (a service's default ``--max-upload-bytes``). Every other
             answer is read up to a bound of its own, so a malicious service cannot fill the
             client's memory: a longer answer raises :class:`AnswerTooLargeError`.
     """
@@ -307,16 +307,15 @@ class StorageClient:
     ) -> bytes:
         """Download ``f*`` with ``K_f*`` (streamed; the caller checks it against the chain).
 
-        ``max_bytes`` is the most read (the size the file's registration allows; at most
-        :attr:`max_download_bytes`). ``on_chunk(chunk_bytes, total_bytes)`` is called for each
-        chunk received (a progress bar); ``total_bytes`` is the declared length, or ``None``.
+        ``max_bytes`` is the most read: the size the file's registration allows, which the
+        caller read on chain, or :attr:`max_download_bytes` if ``None``.
+        ``on_chunk(chunk_bytes, total_bytes)`` is called for each chunk received (a progress
+        bar); ``total_bytes`` is the declared length, or ``None``.
 
         Raises:
             AnswerTooLargeError: if the service sends, or declares, more than ``max_bytes``.
         """
-        limit = self.max_download_bytes
-        if max_bytes is not None:
-            limit = min(_byte_bound(max_bytes, "max_bytes"), limit)
+        limit = self.max_download_bytes if max_bytes is None else _byte_bound(max_bytes, "max_bytes")
         answer = self._bulk.request(
             "GET",
             f"/files/{file_id.hex()}",

@@ -94,6 +94,7 @@ from offchain.crypto import pre
 from offchain.crypto.merkle import MerkleTree, block_count, block_digests
 from offchain.errors import IntegrityError, InvalidInputError, OffchainError, StorageError
 from offchain.protocols.cloud_server import MAX_AUDIT_BYTES, CloudServer, UploadPlan
+from offchain.protocols.storage_api import DEFAULT_MAX_FILE_BYTES
 from offchain.services.attested import ATTESTATION_STATUS, DeviceUploadIndex, add_attested_routes
 from offchain.services.signing import (
     ExpiredRequestError,
@@ -159,7 +160,7 @@ class ServiceConfig:
         self,
         *,
         chain_id: int,
-        max_upload_bytes: int = 256 << 20,
+        max_upload_bytes: int = DEFAULT_MAX_FILE_BYTES,
         max_json_bytes: int = 64 << 10,
         body_timeout_s: float = 60.0,
         max_buffered_bytes: int | None = None,

@@ -167,9 +167,9 @@ def test_a_download_is_read_up_to_the_clients_bound_when_no_size_is_given(endles
         endless.fetch(FILE_ID, bytes(32))
 
 
-def test_a_size_above_the_clients_bound_does_not_raise_it(endless):
-    with pytest.raises(AnswerTooLargeError, match=f"longer than the {4 << 20} bytes"):
-        endless.fetch(FILE_ID, bytes(32), max_bytes=1 << 40)
+def test_a_registered_size_above_the_clients_default_bound_is_the_bound(endless):
+    with pytest.raises(AnswerTooLargeError, match=f"longer than the {6 << 20} bytes"):
+        endless.fetch(FILE_ID, bytes(32), max_bytes=6 << 20)
 
 
 @pytest.mark.parametrize("max_bytes", [0, -5, "10"])
