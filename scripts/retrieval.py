@@ -80,6 +80,9 @@ def run(session: Session) -> None:
         for batch in index.batches(from_batch=start_batch):
             service.ingest(batch)
         print(f"\n== Sync: {len(service)} images indexed, every batch checked against its anchored root")
+        for refused in service.refused():
+            image = refused.record.image_id.hex()[:12]
+            print(f"   refused image 0x{image}… of batch {refused.batch_id}: {refused.reason}")
 
         if not index.is_user(user):
             index.register_user(sender=hospitals[1], user=user)

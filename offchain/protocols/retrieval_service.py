@@ -25,9 +25,15 @@ Who learns what:
   takes its top K and checks the chosen records against the chain.
 * Integrity: before indexing, every record of a batch is hashed (:func:`feature_record_digest`)
   and the batch's tree is rebuilt and compared with the root stored in ``MerkleAnchor``; a
-  record that does not match (tampered by a node, a relay or a storage server), or a blob whose
-  keccak256 is not the record's feature digest, raises :class:`TamperedRecordError` and nothing of
-  that batch is indexed. Every result carries its record, batch and inclusion proof
+  record that does not match (the chain's node or a relay lied) raises :class:`TamperedRecordError`
+  and nothing of that batch is indexed. A record whose blob cannot be had, does not hash to its
+  feature digest, or does not open to a finite vector of the index's dimension (a faulty or
+  malicious hospital, or a storage server that lost or altered the blob) is *refused*: not
+  indexed, its image's earlier version taken out of the index (the chain's current record is
+  this one), the refusal kept with its reason (:meth:`RetrievalService.refused`), and the rest of
+  the batch and the later batches indexed, so that one member cannot stop the service for all
+  (:meth:`RetrievalService.retry_refused` tries the refused records again, once their blobs are
+  in place). Every result carries its record, batch and inclusion proof
   (:meth:`RetrievalService.evidence`), which the user checks against the anchored root, in
   Python and through the contract (:meth:`FeatureIndexClient.check_evidence`): a record that
   was tampered with, proven in another batch, deleted or superseded is refused. The chain records
@@ -78,7 +84,7 @@ from offchain.chain.feature_index import (
 from offchain.crypto import envelope, pre
 from offchain.crypto.merkle import InclusionProof, MerkleTree
 from offchain.database import open_engine
-from offchain.errors import IntegrityError, InvalidInputError, StorageError
+from offchain.errors import IntegrityError, InvalidInputError, OffchainError, StorageError
 from offchain.validation import real_array
 from offchain.vision import private_query
 from offchain.vision.index import ExactIndex, FaissIndex
@@ -86,6 +92,7 @@ from offchain.vision.index import ExactIndex, FaissIndex
 __all__ = [
     "PrivateAnswer",
     "RecordEvidence",
+    "RefusedRecord",
     "RetrievalHit",
     "RetrievalService",
     "TamperedRecordError",
@@ -180,22 +187,33 @@ def result_hash(hits: list[RetrievalHit]) -> bytes:
     return bytes(keccak(b"".join(hit.image_id for hit in hits)))
 
 
+def _record_columns_in_place() -> list[Column[Any]]:
+    """A record's columns and its place in the anchored batch (the evidence returned with a
+    result): fresh objects for each table that holds them."""
+    return [
+        Column("image_id", LargeBinary(32), primary_key=True),
+        Column("version", Integer, nullable=False),
+        Column("label", BigInteger, nullable=False),
+        Column("feature_digest", LargeBinary(32), nullable=False),
+        Column("locator", String(256), nullable=False),
+        Column("hospital", String(42), nullable=False),
+        Column("batch_id", BigInteger, nullable=False),
+        Column("anchor_batch_id", BigInteger, nullable=False),
+        Column("proof", LargeBinary, nullable=False),
+    ]
+
+
 _metadata = MetaData()
 _features = Table(
     "retrieval_features",
     _metadata,
-    Column("image_id", LargeBinary(32), primary_key=True),
+    *_record_columns_in_place(),
     Column("row_id", BigInteger, nullable=False, unique=True),
-    Column("version", Integer, nullable=False),
-    Column("label", BigInteger, nullable=False),
     Column("vector", LargeBinary, nullable=False),
-    # the record and its place in the anchored batch: the evidence returned with a result
-    Column("feature_digest", LargeBinary(32), nullable=False),
-    Column("locator", String(256), nullable=False),
-    Column("hospital", String(42), nullable=False),
-    Column("batch_id", BigInteger, nullable=False),
-    Column("anchor_batch_id", BigInteger, nullable=False),
-    Column("proof", LargeBinary, nullable=False),
+)
+#: The latest record of each image that was refused (see the module docstring), with its place.
+_refused = Table(
+    "retrieval_refused", _metadata, *_record_columns_in_place(), Column("reason", String(500), nullable=False)
 )
 _sync = Table(
     "retrieval_sync",
@@ -203,6 +221,39 @@ _sync = Table(
     Column("key", String(40), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+
+@dataclass(frozen=True)
+class RefusedRecord:
+    """A published record the service did not index, and why (see the module docstring)."""
+
+    record: FeatureRecord
+    hospital: str
+    batch_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Unopened:
+    """Why a record's blob gave no vector to index (a refusal's reason)."""
+
+    reason: str
+
+
+def _record_columns(record: FeatureRecord) -> dict[str, Any]:
+    return {
+        "image_id": record.image_id,
+        "version": record.version,
+        "label": record.label,
+        "feature_digest": record.feature_digest,
+        "locator": record.locator,
+    }
+
+
+def _record_of(row: Any) -> FeatureRecord:
+    return FeatureRecord(
+        bytes(row.image_id), int(row.version), int(row.label), bytes(row.feature_digest), str(row.locator)
+    )
 
 
 class RetrievalService:
@@ -253,10 +304,11 @@ class RetrievalService:
         self._plan: private_query.ScoringPlan | None = None
         self._by_row: dict[int, tuple[bytes, int]] = {}
         self._rows: dict[bytes, int] = {}
+        self._next_row = 1  # the next new row's id (not one freed by a deletion, within a run)
         with self._engine.connect() as connection:
             rows: list[Any] = list(connection.execute(select(_features)))
-        for image_id, row_id, _, label, vector, *_ in rows:
-            self._remember(bytes(image_id), int(row_id), int(label), np.frombuffer(vector, dtype="<f4"))
+        for row in rows:
+            self._remember(bytes(row.image_id), int(row.row_id), int(row.label), np.frombuffer(row.vector, dtype="<f4"))
 
     def close(self) -> None:
         """Release the database connections."""
@@ -275,9 +327,12 @@ class RetrievalService:
     def sync(self) -> int:
         """Index every batch published after :attr:`synced_batch`; returns how many were indexed.
 
+        A record that cannot be indexed is refused and the sync goes on (see the module
+        docstring, :meth:`refused`).
+
         Raises:
-            TamperedRecordError: a batch does not match its anchored root or a blob its digest;
-                the batches before it stay indexed, it and the later ones are not.
+            TamperedRecordError: a batch's records do not hash to its anchored root (the node
+                lied); the batches before it stay indexed, it and the later ones are not.
         """
         count = 0
         for batch in self.client.batches(from_batch=self.synced_batch + 1):
@@ -286,7 +341,8 @@ class RetrievalService:
         return count
 
     def ingest(self, batch: PublishedBatch) -> None:
-        """Verify ``batch`` against its anchored root, then add, update or delete its records.
+        """Verify ``batch`` against its anchored root, then add, update or delete its records,
+        refusing those whose blob gives no vector to index (kept in :meth:`refused`).
 
         Raises:
             TamperedRecordError: see :meth:`sync`; nothing of the batch is indexed then.
@@ -302,68 +358,113 @@ class RetrievalService:
                 f"batch {batch.batch_id}: its records hash to root 0x{tree.root.hex()}, "
                 f"the anchor holds 0x{anchored.hex()}"
             )
-        vectors = [None if r.deleted else self._open(r) for r in batch.records]
+        opened = [None if r.deleted else self._open(r) for r in batch.records]  # before any change
         self._plan = None  # the private-query packing is rebuilt on the next private query
+        changes: list[Callable[[], None]] = []
+        rows: dict[bytes, int | None] = {}  # the batch's own changes of self._rows, until committed
         with self._engine.begin() as connection:
-            for position, (record, vector) in enumerate(zip(batch.records, vectors, strict=True)):
+            for position, (record, vector) in enumerate(zip(batch.records, opened, strict=True)):
                 place = {
-                    "feature_digest": record.feature_digest,
-                    "locator": record.locator,
                     "hospital": batch.hospital,
                     "batch_id": batch.batch_id,
                     "anchor_batch_id": batch.anchor_batch_id,
                     "proof": tree.proof(position).to_bytes(),
                 }
-                self._apply(connection, record, vector, place)
+                changes += self._apply(connection, record, vector, place, rows)
             connection.execute(delete(_sync).where(_sync.c.key == "batch"))
             connection.execute(insert(_sync).values(key="batch", value=batch.batch_id))
+        for change in changes:  # the in-memory index follows the committed rows
+            change()
         logger.info("indexed batch %d (%d records)", batch.batch_id, len(batch.records))
 
-    def _open(self, record: FeatureRecord) -> NDArray[np.float32]:
-        blob = self._fetch_blob(record.locator)
+    def refused(self) -> list[RefusedRecord]:
+        """The records refused and not superseded since (each image's latest), oldest batch first."""
+        with self._engine.connect() as connection:
+            rows = list(connection.execute(select(_refused).order_by(_refused.c.batch_id, _refused.c.image_id)))
+        return [RefusedRecord(_record_of(row), str(row.hospital), int(row.batch_id), str(row.reason)) for row in rows]
+
+    def retry_refused(self) -> int:
+        """Try every refused record again (its blob may be in place now); returns how many were
+        indexed. Those that fail again stay refused, with the new reason."""
+        with self._engine.connect() as connection:
+            rows = list(connection.execute(select(_refused)))
+        indexed = 0
+        for row in rows:
+            record = _record_of(row)
+            vector = self._open(record)
+            place = {key: getattr(row, key) for key in ("hospital", "batch_id", "anchor_batch_id", "proof")}
+            self._plan = None
+            with self._engine.begin() as connection:
+                changes = self._apply(connection, record, vector, place, {})
+            for change in changes:
+                change()
+            indexed += not isinstance(vector, _Unopened)
+        return indexed
+
+    def _open(self, record: FeatureRecord) -> NDArray[np.float32] | _Unopened:
+        """The record's vector, or why it gives none (not raised: the caller refuses the record)."""
+        try:
+            blob = self._fetch_blob(record.locator)
+        except (OffchainError, KeyError, OSError) as exc:
+            return _Unopened(f"its blob at {record.locator} cannot be had: {exc!r}")
         if bytes(keccak(blob)) != record.feature_digest:
-            raise TamperedRecordError(
-                f"image 0x{record.image_id.hex()}: the blob at {record.locator} does not hash to its feature digest"
+            return _Unopened(f"the blob at {record.locator} does not hash to its feature digest")
+        try:
+            vector = open_feature(blob, image_id=record.image_id, service_sk=self._service_sk)
+        except (OffchainError, ValueError) as exc:
+            return _Unopened(f"its blob does not open: {exc!r}")
+        if vector.shape != (self.index.dimension,) or not np.isfinite(vector).all():
+            return _Unopened(
+                f"its blob opens to {vector.size} values{'' if np.isfinite(vector).all() else ' not all finite'}, "
+                f"not {self.index.dimension} finite ones"
             )
-        return open_feature(blob, image_id=record.image_id, service_sk=self._service_sk)
+        return vector
 
     def _apply(
-        self, connection: Any, record: FeatureRecord, vector: NDArray[np.float32] | None, place: dict[str, Any]
-    ) -> None:
-        row_id = self._rows.get(record.image_id)
-        if vector is None:
-            if row_id is not None:
-                self.index.delete([row_id])
-                del self._by_row[row_id], self._rows[record.image_id]
-                connection.execute(delete(_features).where(_features.c.image_id == record.image_id))
-            return
-        stored = vector.astype("<f4").tobytes()
+        self,
+        connection: Any,
+        record: FeatureRecord,
+        vector: NDArray[np.float32] | _Unopened | None,
+        place: dict[str, Any],
+        rows: dict[bytes, int | None],
+    ) -> list[Callable[[], None]]:
+        """Write one record's rows (a deletion when ``vector`` is ``None``, a refusal when it is
+        :class:`_Unopened`); returns the changes of the in-memory index, made once committed.
+        ``rows`` holds the row ids the transaction has changed so far (``None``: deleted)."""
+        image_id = record.image_id
+        row_id = rows[image_id] if image_id in rows else self._rows.get(image_id)
+        connection.execute(delete(_refused).where(_refused.c.image_id == image_id))
+        if isinstance(vector, _Unopened):
+            logger.warning("refused image 0x%s of batch %s: %s", image_id.hex(), place["batch_id"], vector.reason)
+            connection.execute(insert(_refused).values(**_record_columns(record), **place, reason=vector.reason[:500]))
+        if vector is None or isinstance(vector, _Unopened):
+            if row_id is None:
+                return []
+            connection.execute(delete(_features).where(_features.c.image_id == image_id))
+            rows[image_id] = None
+            return [lambda: self._forget(image_id, row_id)]
+        columns = {**_record_columns(record), **place, "vector": vector.astype("<f4").tobytes()}
         if row_id is None:
-            row_id = max(self._by_row, default=0) + 1
-            connection.execute(
-                insert(_features).values(
-                    image_id=record.image_id,
-                    row_id=row_id,
-                    version=record.version,
-                    label=record.label,
-                    vector=stored,
-                    **place,
-                )
-            )
-            self._remember(record.image_id, row_id, record.label, vector)
-        else:
-            connection.execute(
-                update(_features)
-                .where(_features.c.image_id == record.image_id)
-                .values(version=record.version, label=record.label, vector=stored, **place)
-            )
-            self.index.update([row_id], vector[None, :])
-            self._by_row[row_id] = (record.image_id, record.label)
+            new_row, self._next_row = self._next_row, self._next_row + 1
+            connection.execute(insert(_features).values(row_id=new_row, **columns))
+            rows[image_id] = new_row
+            return [lambda: self._remember(image_id, new_row, record.label, vector)]
+        connection.execute(update(_features).where(_features.c.image_id == image_id).values(**columns))
+        return [lambda: self._replace(image_id, row_id, record.label, vector)]
 
     def _remember(self, image_id: bytes, row_id: int, label: int, vector: NDArray[np.float32]) -> None:
         self.index.add([row_id], np.asarray(vector, dtype=np.float32)[None, :])
         self._by_row[row_id] = (image_id, label)
         self._rows[image_id] = row_id
+        self._next_row = max(self._next_row, row_id + 1)
+
+    def _replace(self, image_id: bytes, row_id: int, label: int, vector: NDArray[np.float32]) -> None:
+        self.index.update([row_id], np.asarray(vector, dtype=np.float32)[None, :])
+        self._by_row[row_id] = (image_id, label)
+
+    def _forget(self, image_id: bytes, row_id: int) -> None:
+        self.index.delete([row_id])
+        del self._by_row[row_id], self._rows[image_id]
 
     def search(self, query: NDArray[np.float32], k: int) -> list[RetrievalHit]:
         """The ``k`` nearest indexed images to ``query`` (plaintext mode), nearest first."""
@@ -393,12 +494,9 @@ class RetrievalService:
             row = rows.get(bytes(image_id))
             if row is None:
                 raise InvalidInputError(f"image 0x{bytes(image_id).hex()} is not indexed")
-            record = FeatureRecord(
-                bytes(row.image_id), int(row.version), int(row.label), bytes(row.feature_digest), str(row.locator)
-            )
             result.append(
                 RecordEvidence(
-                    record=record,
+                    record=_record_of(row),
                     hospital=str(row.hospital),
                     batch_id=int(row.batch_id),
                     anchor_batch_id=int(row.anchor_batch_id),

@@ -17,6 +17,7 @@ from offchain.chain.feature_index import (
     StaleRecordError,
     WrongBatchError,
 )
+from offchain.crypto import envelope, pre
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError
 from offchain.protocols.retrieval_service import RetrievalService, TamperedRecordError, result_hash, seal_feature
 from offchain.vision.index import ExactIndex
@@ -106,13 +107,15 @@ def test_a_record_with_another_batch_root_is_refused(client, service, blobs, age
         service.ingest(dataclasses.replace(first, anchor_batch_id=second.anchor_batch_id))
 
 
-def test_a_swapped_blob_is_refused(client, service, blobs, agencies):
-    record = sealed_record(blobs, 0, VECTORS[0])
-    client.publish_batch(sender=agencies[0], records=[record])
+def test_a_swapped_blob_is_refused_and_the_rest_of_its_batch_indexed(client, service, blobs, agencies):
+    record, other = sealed_record(blobs, 0, VECTORS[0]), sealed_record(blobs, 1, VECTORS[1])
+    client.publish_batch(sender=agencies[0], records=[record, other])
     blobs[record.locator] = seal_feature(VECTORS[1], image_id=record.image_id, service_pk=SERVICE_SK.public_key())
-    with pytest.raises(TamperedRecordError):
-        service.sync()
-    assert len(service) == 0
+    assert service.sync() == 1 and service.synced_batch == 1
+    assert [hit.image_id for hit in service.search(VECTORS[0], 5)] == [other.image_id]
+    (refused,) = service.refused()
+    assert (refused.record, refused.hospital, refused.batch_id) == (record, agencies[0].address, 1)
+    assert "does not hash to its feature digest" in refused.reason
 
 
 def test_the_service_answers_an_on_chain_query(client, service, blobs, agencies, accounts, service_account):
@@ -239,3 +242,96 @@ def test_a_faiss_index_answers_like_the_exact_default(client, service, blobs, ag
             dimension=DIMENSION,
             index=ExactIndex(DIMENSION + 1),
         )
+
+
+# ---- records the service cannot index: refused, and nobody else's are held up -----------------
+
+
+def blob_of(plaintext: bytes, image_id: bytes, service_pk=None) -> bytes:
+    """A feature blob of ``seal_feature``'s format around any plaintext (seal_feature refuses
+    what a malicious hospital may publish)."""
+    data_key = envelope.new_data_key()
+    sealed = pre.seal(service_pk or SERVICE_SK.public_key(), data_key).to_bytes()
+    return len(sealed).to_bytes(4, "big") + sealed + envelope.encrypt(plaintext, data_key, file_id=image_id)
+
+
+def raw_record(blobs: Blobs, n: int, blob: bytes, version: int = 1) -> FeatureRecord:
+    return FeatureRecord(keccak(b"image %d" % n), version, n % 2, keccak(blob), blobs.put(blob))
+
+
+UNOPENABLE = {
+    "sealed to another service": lambda image_id: blob_of(
+        VECTORS[0].tobytes(), image_id, SecretKey.random().public_key()
+    ),
+    "bound to another image": lambda image_id: blob_of(VECTORS[0].tobytes(), keccak(b"elsewhere")),
+    "another dimension": lambda image_id: blob_of(np.ones(DIMENSION + 1, "<f4").tobytes(), image_id),
+    "not whole float32s": lambda image_id: blob_of(VECTORS[0].tobytes()[:-1], image_id),
+    "not finite": lambda image_id: blob_of(np.full(DIMENSION, np.nan, "<f4").tobytes(), image_id),
+    "empty": lambda image_id: blob_of(b"", image_id),
+    "junk": lambda image_id: b"\x00\x00\x00\x05junk!",
+}
+
+
+@pytest.mark.parametrize("make", UNOPENABLE.values(), ids=UNOPENABLE.keys())
+def test_a_blob_that_does_not_open_to_a_vector_is_refused(client, service, blobs, agencies, make, tmp_path):
+    good = sealed_record(blobs, 0, VECTORS[0])
+    bad = raw_record(blobs, 1, make(keccak(b"image 1")))
+    client.publish_batch(sender=agencies[0], records=[good, bad])
+    assert service.sync() == 1 and len(service) == 1
+    assert [(r.record, r.batch_id) for r in service.refused()] == [(bad, 1)]
+    reopened = RetrievalService(
+        client, service_sk=SERVICE_SK, fetch_blob=blobs.__getitem__, database=tmp_path / "index.db", dimension=DIMENSION
+    )
+    assert len(reopened) == 1 and [r.record for r in reopened.refused()] == [bad]  # memory = database
+    reopened.close()
+
+
+def test_one_hospitals_refused_record_does_not_hold_up_the_later_batches(client, service, blobs, agencies):
+    client.publish_batch(sender=agencies[0], records=[raw_record(blobs, 0, b"junk")])
+    client.publish_batch(sender=agencies[1], records=[sealed_record(blobs, 1, VECTORS[1])])
+    assert service.sync() == 2 and service.synced_batch == 2
+    assert service.search(VECTORS[1], 1)[0].image_id == keccak(b"image 1")
+
+
+def test_a_missing_blob_is_refused_and_indexed_once_retried_with_it_in_place(client, service, blobs, agencies):
+    record = sealed_record(blobs, 0, VECTORS[0])
+    blob = blobs.pop(record.locator)
+    client.publish_batch(sender=agencies[0], records=[record])
+    assert service.sync() == 1 and len(service) == 0
+    assert "cannot be had" in service.refused()[0].reason
+    assert service.retry_refused() == 0 and len(service.refused()) == 1  # still missing
+    blobs[record.locator] = blob
+    assert service.retry_refused() == 1 and service.refused() == []
+    (evidence,) = service.evidence([record.image_id])
+    client.check_evidence(evidence)
+
+
+def test_a_refused_update_takes_the_old_version_out_of_the_index(client, service, blobs, agencies):
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, 0, VECTORS[0])])
+    update = raw_record(blobs, 0, b"junk", version=2)
+    client.publish_batch(sender=agencies[0], records=[update])
+    assert service.sync() == 2 and len(service) == 0
+    with pytest.raises(InvalidInputError, match="not indexed"):
+        service.evidence([update.image_id])  # version 1 is superseded on chain: it is not served
+    assert [r.record for r in service.refused()] == [update]
+
+
+def test_a_later_version_supersedes_a_refusal(client, service, blobs, agencies):
+    client.publish_batch(sender=agencies[0], records=[raw_record(blobs, 0, b"junk")])
+    client.publish_batch(sender=agencies[0], records=[sealed_record(blobs, 0, VECTORS[2], version=2)])
+    assert service.sync() == 2 and service.refused() == []
+    assert service.search(VECTORS[2], 1)[0].distance == 0.0
+
+
+def test_a_new_image_updated_in_its_own_batch_is_indexed_once_at_its_last_version(client, service, blobs, agencies):
+    first, second = sealed_record(blobs, 0, VECTORS[0]), sealed_record(blobs, 0, VECTORS[1], version=2)
+    client.publish_batch(sender=agencies[0], records=[first, second])
+    assert service.sync() == 1 and len(service) == 1
+    assert service.search(VECTORS[1], 1)[0].distance == 0.0
+    assert service.evidence([first.image_id])[0].record == second
+
+
+def test_a_new_image_deleted_in_its_own_batch_is_not_indexed(client, service, blobs, agencies):
+    record = sealed_record(blobs, 0, VECTORS[0])
+    client.publish_batch(sender=agencies[0], records=[record, FeatureRecord.tombstone(record.image_id, 2)])
+    assert service.sync() == 1 and len(service) == 0
