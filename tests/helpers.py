@@ -411,3 +411,16 @@ def send_endless_chunks(
     except OSError:
         pass
     handler.close_connection = True
+
+
+def set_balance(account: Any, wei: int) -> None:
+    """Give ``account`` a balance of ``wei`` on the local chain (Anvil's ``anvil_setBalance``,
+    else Ganache's ``evm_setAccountBalance``): a funder richer than the test accounts."""
+    from brownie import web3
+
+    for method in ("anvil_setBalance", "evm_setAccountBalance"):
+        answer = web3.provider.make_request(method, [str(account), hex(wei)])
+        if "error" not in answer:
+            assert web3.eth.get_balance(str(account)) == wei
+            return
+    raise RuntimeError(f"the chain sets no balance: {answer['error']}")

@@ -10,7 +10,7 @@ import pytest
 from eth_utils import keccak
 
 from offchain.chain.shapley_payout import PayoutTree, leaf_of, onchain_shares, table_hash
-from tests.helpers import chain_now, custom_error, register_record, sleep
+from tests.helpers import chain_now, custom_error, register_record, set_balance, sleep
 
 PERIOD_S = 7 * 24 * 3600
 RECORD_HASH = keccak(b"valuation record")
@@ -208,6 +208,25 @@ def test_funding_closes_at_the_first_approval(payout, agencies, merkle_round, fu
 def test_funding_after_approval_is_refused(payout, approved_merkle, funder):
     with brownie.reverts(custom_error("ShapleyPayoutWrongStatus", approved_merkle, PAYABLE, PROPOSED)):
         payout.fund(approved_merkle, {"from": funder, "value": 5})
+
+
+def test_opening_refuses_a_pool_beyond_uint128(payout, tree, valuation, funder):
+    if brownie.network.show_active() == "anvil":  # the Ganache run of the suite covers it
+        pytest.skip("Anvil refuses a transaction of 2^128 wei or more before any contract runs")
+    set_balance(funder, 1 << 130)
+    with brownie.reverts(custom_error("ShapleyPayoutPoolTooLarge", 1 << 128)):
+        payout.openMerkleRound(tree.root, 3, valuation, PERIOD_S, {"from": funder, "value": 1 << 128})
+
+
+def test_funding_refuses_a_pool_beyond_uint128_and_takes_one_up_to_it(payout, tree, valuation, funder):
+    set_balance(funder, 1 << 130)
+    half = 1 << 127  # Anvil takes no single transaction of 2^128 wei or more
+    opened = payout.openMerkleRound(tree.root, 3, valuation, PERIOD_S, {"from": funder, "value": half})
+    round_id = opened.events["RoundOpened"]["roundId"]
+    with brownie.reverts(custom_error("ShapleyPayoutPoolTooLarge", 1 << 128)):
+        payout.fund(round_id, {"from": funder, "value": half})
+    tx = payout.fund(round_id, {"from": funder, "value": half - 1})
+    assert tx.events["RoundFunded"]["poolWei"] == (1 << 128) - 1 == payout.roundOf(round_id)[7]
 
 
 def test_funding_needs_ether_an_open_round_and_time(payout, merkle_round, funder):
