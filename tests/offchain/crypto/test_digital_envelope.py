@@ -4,6 +4,7 @@ receiver's P-256 key (ECIES); known-answer tests for SM4 and SM4-GCM; negative t
 from __future__ import annotations
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from offchain.crypto.digital_envelope import (
@@ -72,12 +73,15 @@ def test_another_file_id_does_not_open_it(receiver, cipher):
 
 
 @pytest.mark.parametrize("cipher", CIPHERS, ids=[c.name for c in CIPHERS])
-@pytest.mark.parametrize("where", ["wrapped key", "payload", "last byte"])
+@pytest.mark.parametrize("where", ["ephemeral key", "wrapped key", "payload", "last byte"])
 def test_a_tampered_envelope_is_refused(receiver, cipher, where):
     data = bytearray(seal(PLAINTEXT, receiver.public_key(), file_id=FILE_ID, cipher=cipher).to_bytes())
-    position = {"wrapped key": 8 + 65 + 1, "payload": 8 + 65 + cipher.key_bytes + 16 + 20, "last byte": len(data) - 1}[
-        where
-    ]
+    position = {
+        "ephemeral key": 8 + 10,
+        "wrapped key": 8 + 65 + 1,
+        "payload": 8 + 65 + cipher.key_bytes + 16 + 20,
+        "last byte": len(data) - 1,
+    }[where]
     data[position] ^= 0x01
     with pytest.raises(VerificationError):
         open_envelope(bytes(data), receiver, file_id=FILE_ID)
@@ -96,6 +100,47 @@ def test_a_swapped_cipher_byte_is_refused(receiver):
 def test_malformed_envelopes_are_refused(data):
     with pytest.raises(VerificationError):
         DigitalEnvelope.from_bytes(data)
+
+
+@pytest.mark.parametrize(
+    "ephemeral",
+    [b"\x04" + b"\xff" * 64, b"\x00" * 65, b"\x02" + b"\x11" * 64, b"\x04" + b"\x00" * 64],
+    ids=["off the curve", "zeros", "compressed prefix", "origin"],
+)
+def test_an_ephemeral_key_that_is_no_p256_point_is_refused(receiver, ephemeral):
+    data = seal(PLAINTEXT, receiver.public_key(), file_id=FILE_ID).to_bytes()
+    with pytest.raises(VerificationError, match="not a P-256 point"):
+        open_envelope(data[:8] + ephemeral + data[8 + 65 :], receiver, file_id=FILE_ID)
+
+
+def test_another_valid_ephemeral_key_does_not_unwrap_the_data_key(receiver):
+    data = seal(PLAINTEXT, receiver.public_key(), file_id=FILE_ID).to_bytes()
+    other = seal(PLAINTEXT, receiver.public_key(), file_id=FILE_ID).ephemeral_pk
+    with pytest.raises(VerificationError, match="does not unwrap"):
+        open_envelope(data[:8] + other + data[8 + 65 :], receiver, file_id=FILE_ID)
+
+
+@pytest.mark.parametrize("data", ["DSDENV", None, 7])
+def test_an_envelope_that_is_not_bytes_is_refused(data):
+    with pytest.raises(InvalidInputError, match="an envelope is bytes"):
+        DigitalEnvelope.from_bytes(data)
+
+
+def test_seal_refuses_a_plaintext_that_is_not_bytes(receiver):
+    with pytest.raises(InvalidInputError, match="plaintext must be bytes"):
+        seal("text", receiver.public_key(), file_id=FILE_ID)
+
+
+def test_seal_refuses_a_key_of_another_curve():
+    with pytest.raises(InvalidInputError, match="P-256"):
+        seal(PLAINTEXT, ec.generate_private_key(ec.SECP384R1()).public_key(), file_id=FILE_ID)
+
+
+@pytest.mark.parametrize("key", [ec.generate_private_key(ec.SECP384R1()), b"\x01" * 32], ids=["P-384", "bytes"])
+def test_open_refuses_a_receiving_key_that_is_not_p256(receiver, key):
+    data = seal(PLAINTEXT, receiver.public_key(), file_id=FILE_ID).to_bytes()
+    with pytest.raises(InvalidInputError, match="P-256"):
+        open_envelope(data, key, file_id=FILE_ID)
 
 
 def test_seal_refuses_a_bad_file_id(receiver):

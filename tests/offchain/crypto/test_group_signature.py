@@ -228,6 +228,17 @@ def test_applicant_rejects_a_forged_certificate(manager: gs.GroupManager) -> Non
         applicant.complete(replace(certificate, a_cert=certificate.a_cert * 4 % manager.public.n))
 
 
+@pytest.mark.parametrize("e", [3, "gamma_max"], ids=["small", "past gamma"])
+def test_applicant_rejects_a_certificate_exponent_outside_gamma(manager: gs.GroupManager, e: object) -> None:
+    applicant = gs.JoinApplicant(manager.public)
+    request = applicant.request()
+    certificate = manager.certify(applicant.respond(request, manager.challenge(request)))
+    params = manager.public.params
+    exponent = (mpz(1) << params.gamma1) + (mpz(1) << params.gamma2) + 1 if e == "gamma_max" else mpz(3)
+    with pytest.raises(VerificationError, match="outside Γ"):
+        applicant.complete(replace(certificate, e=exponent))
+
+
 def test_applicant_rejects_a_challenge_of_another_join(manager: gs.GroupManager) -> None:
     first, second = gs.JoinApplicant(manager.public), gs.JoinApplicant(manager.public)
     request = first.request()
@@ -412,6 +423,39 @@ def test_opening_with_a_negated_certificate_does_not_verify(
     opening = manager.open(MESSAGE, signature)
     negated = replace(opening, certificate=manager.public.n - opening.certificate)
     assert not gs.verify_opening(manager.public, MESSAGE, signature, negated)
+
+
+def test_an_opening_response_moved_by_the_group_order_is_refused_by_its_range_alone(
+    manager_key: gs.GroupManagerKey, manager: gs.GroupManager, signature: gs.GroupSignature, monkeypatch
+) -> None:
+    """g and T2² lie in QR_n, of order p'q': whoever knows the factors can add any multiple of
+    p'q' to the response and every equation still holds; only the response's range refuses it."""
+    pk = manager_key.public
+    opening = manager.open(MESSAGE, signature)
+    bound = mpz(1) << (pk.params.nonce_bits(2 * pk.params.lp + 2 + gs._K) + 1)
+    order = manager_key.p_prime * manager_key.q_prime
+    step = order * (bound // order + 1)  # away from 0, so that |s| passes the bound
+    moved = replace(opening, s=opening.s + step if opening.s >= 0 else opening.s - step)
+    assert not gs.verify_opening(pk, MESSAGE, signature, moved)
+    monkeypatch.setattr(gs, "_within", lambda value, bits: True)
+    assert gs.verify_opening(pk, MESSAGE, signature, moved)  # the equations hold: the range alone refused it
+
+
+def test_an_opening_of_the_certificate_times_a_root_of_one_is_refused(
+    manager_key: gs.GroupManagerKey, manager: gs.GroupManager, signature: gs.GroupSignature
+) -> None:
+    """The proof is over (T1/A)², so A·w for a square root w ≠ ±1 of 1 (which the factors give)
+    satisfies it with the same challenge and response; its Jacobi symbol, −1, refuses it."""
+    pk = manager_key.public
+    p, q = 2 * manager_key.p_prime + 1, 2 * manager_key.q_prime + 1
+    w = (1 + p * ((-2 * gmpy2.invert(p, q)) % q)) % pk.n  # w ≡ 1 (mod p), w ≡ −1 (mod q)
+    assert w * w % pk.n == 1 and w not in (1, pk.n - 1)
+    opening = manager.open(MESSAGE, signature)
+    other = gs.canonical_certificate(opening.certificate * w % pk.n, pk.n)
+    context = gs._opening_context(pk, MESSAGE, signature)
+    statement = gs._opening_statement(pk, signature, other)
+    assert gs._check(pk.n, statement, gs._Proof(opening.c, (opening.s,)), context)  # the proof holds for A·w
+    assert not gs.verify_opening(pk, MESSAGE, signature, replace(opening, certificate=other))
 
 
 def test_manager_refuses_to_open_an_invalid_signature(manager: gs.GroupManager, signature: gs.GroupSignature) -> None:

@@ -15,7 +15,7 @@ from unittest import mock
 
 import pytest
 from eth_utils import keccak
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from offchain.crypto import merkle
@@ -356,6 +356,11 @@ def test_a_multiproof_of_one_index_carries_its_inclusion_proof():
     workers=st.integers(1, 3),
     read_bytes=st.sampled_from([1, 64, 1000, 1 << 22]),
 )
+# Hypothesis draws mostly short data, often one chunk: these are several chunks, the last short
+# (2,999 bytes in 7-byte blocks, 8 blocks a chunk), or all full (2,048 in 8-byte blocks, 8 a chunk).
+@example(data=bytes(range(256)) * 11 + bytes(183), block_size=7, workers=2, read_bytes=64)
+@example(data=bytes(range(256)) * 8, block_size=8, workers=3, read_bytes=64)
+@example(data=bytes(range(256)) * 4 + b"x", block_size=1, workers=1, read_bytes=1000)
 def test_from_bytes_from_file_and_from_blocks_agree(tmp_path, data, block_size, workers, read_bytes):
     path = tmp_path / "file.bin"
     path.write_bytes(data)

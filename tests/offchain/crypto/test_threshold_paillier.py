@@ -205,6 +205,20 @@ def test_a_batch_with_one_tampered_partial_names_that_party_only(public_key, cip
     assert info.value.parties == (3,)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("value", 0), ("commitment_c", -1), ("commitment_v", None), ("response", -1), ("response", None)],
+    ids=["value zero", "commitment_c negative", "commitment_v n^2", "response negative", "response too long"],
+)
+def test_a_batch_with_one_out_of_range_partial_names_that_party_only(public_key, ciphertext, partials, field, value):
+    if value is None:  # just past the field's range
+        value = public_key.nsquare if field == "commitment_v" else 1 << (public_key.mask_bits + 1)
+    tampered = replace(partials[1], **{field: value})
+    with pytest.raises(tp.InvalidPartialError) as info:
+        tp.verify_partials(public_key, ciphertext, [partials[0], tampered, partials[2]])
+    assert info.value.parties == (2,)
+
+
 def test_a_batch_of_valid_partials_verifies(public_key, ciphertext, partials):
     verified = tp.verify_partials(public_key, ciphertext, partials)
     assert [v.index for v in verified] == [1, 2, 3, 4, 5]

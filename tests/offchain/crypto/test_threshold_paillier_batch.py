@@ -186,3 +186,53 @@ def test_an_honest_proof_made_by_the_test_prover_verifies(keys, batch, partials)
     """The control of the test above: the same prover with the right partials is accepted."""
     pk, shares = keys
     assert len(tp.verify_batch_partial(pk, batch[1], _prove(shares[1], batch[1], partials[1].values))) == len(batch[1])
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"index": "1"}, "field index must be an int"),
+        ({"response": 1.5}, "field response must be an int"),
+        ({"values": [2, 3]}, "non-empty tuple"),
+        ({"values": ()}, "non-empty tuple"),
+        ({"values": (2,) * (tp.MAX_BATCH + 1)}, f"at most {tp.MAX_BATCH}"),
+        ({"values": (2, "3")}, "values must be ints"),
+    ],
+    ids=["index text", "response float", "values list", "values empty", "values too many", "value text"],
+)
+def test_a_batch_partial_of_wrong_types_or_size_is_refused_when_made(partials, fields, message):
+    made = {
+        "index": 1,
+        "values": partials[0].values,
+        "commitment_c": partials[0].commitment_c,
+        "commitment_v": partials[0].commitment_v,
+        "response": partials[0].response,
+        **fields,
+    }
+    with pytest.raises(InvalidInputError, match=message):
+        tp.BatchPartialDecryption(**made)
+
+
+@pytest.mark.parametrize("ciphertexts", ["ciphertexts", b"\x01\x02", 7], ids=["text", "bytes", "int"])
+def test_verifying_a_batch_partial_refuses_ciphertexts_that_are_not_a_sequence(keys, partials, ciphertexts):
+    with pytest.raises(InvalidInputError, match="sequence of ints"):
+        tp.verify_batch_partial(keys[0], ciphertexts, partials[0])
+
+
+def test_verifying_refuses_what_is_not_a_batch_partial(keys, batch, partials):
+    single = tp.partial_decrypt(keys[1][0], batch[1][0])
+    with pytest.raises(InvalidInputError, match="expected a BatchPartialDecryption"):
+        tp.verify_batch_partial(keys[0], batch[1][:1], single)
+
+
+@pytest.mark.parametrize("verified", [[], "abc", None], ids=["empty", "text", "none"])
+def test_combining_refuses_no_per_party_lists(keys, verified):
+    with pytest.raises(InvalidInputError, match="non-empty sequence"):
+        tp.combine_batch(keys[0], verified)
+
+
+def test_combining_refuses_per_party_lists_of_different_lengths(keys, batch, partials):
+    pk, _ = keys
+    verified = [tp.verify_batch_partial(pk, batch[1], p) for p in partials]
+    with pytest.raises(InvalidInputError, match="different lengths"):
+        tp.combine_batch(pk, [verified[0], verified[1][:-1], verified[2]])
