@@ -3,6 +3,7 @@ nonce usable again (Peng et al., step (2); the storage service's nonce endpoint,
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -69,13 +70,45 @@ def test_a_nonce_never_issued_is_refused(book):
         book.consume(b"\x07" * 32)
 
 
-def test_a_pruned_used_nonce_is_still_refused(book, clock):
+def test_a_pruned_used_nonce_is_still_refused(book, clock, database):
     nonce = book.issue()
     book.consume(nonce)
     clock.now += 2 * TTL_S + 1
-    book.issue()  # prunes
-    with pytest.raises(UnknownNonceError):
+    book.consume(book.issue())  # prunes the first
+    assert used_rows(database) == 1
+    with pytest.raises(NonceExpiredError):
         book.consume(nonce)
+
+
+def used_rows(database) -> int:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT count(*) FROM attestation_used_nonces").fetchone()[0]
+
+
+def test_issuing_writes_nothing(book, database):
+    for _ in range(50):
+        book.issue()
+    assert used_rows(database) == 0
+
+
+def test_a_nonce_of_another_database_is_refused(book, tmp_path, clock):
+    other = PersistentNonceBook(tmp_path / "other.sqlite", TTL_S, clock=clock)
+    try:
+        with pytest.raises(UnknownNonceError):
+            book.consume(other.issue())
+    finally:
+        other.close()
+
+
+def test_two_books_on_one_database_share_its_key(book, database, clock):
+    second = PersistentNonceBook(database, TTL_S, clock=clock)
+    try:
+        nonce = second.issue()
+        book.consume(nonce)
+        with pytest.raises(NonceReplayError):
+            second.consume(nonce)
+    finally:
+        second.close()
 
 
 def test_concurrent_consumers_accept_a_nonce_once(book):
