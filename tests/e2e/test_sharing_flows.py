@@ -10,7 +10,7 @@ import pytest
 from brownie import chain
 
 from offchain.chain.anchor import MerkleAnchorClient
-from offchain.chain.registry import DataRegistryClient, file_id_of
+from offchain.chain.registry import DataRegistryClient, file_id_of, policy_hash
 from offchain.chain.signing import sign_digest
 from offchain.crypto import envelope, pre
 from offchain.crypto.batching import DataBlock
@@ -233,6 +233,26 @@ def test_after_revocation_the_proxies_refuse(data_owner, buyer, uploaded, storag
     share(data_owner, buyer, uploaded, proxies)
     data_owner.revoke(uploaded.file_id, buyer.recipient.address)
     with pytest.raises(AccessDeniedError, match="not active"):
+        receive(buyer, data_owner, uploaded, storage, proxies)
+
+
+def test_a_regrant_under_another_policy_stops_the_old_kfrags(data_owner, buyer, uploaded, storage, proxies, client):
+    """The buyer's Umbral key changed (lost or leaked): the owner revokes and grants again for the
+    new key. A proxy still holding the kfrag of the old policy must not re-encrypt with it."""
+    share(data_owner, buyer, uploaded, proxies)
+    data_owner.revoke(uploaded.file_id, buyer.recipient.address)
+    new_policy = policy_hash(
+        receiving_pk=pre.public_key_to_bytes(pre.KeyPair.generate().public_key),
+        verifying_pk=pre.public_key_to_bytes(data_owner.signer.public_key),
+        threshold=2,
+        shares=len(proxies),
+    )
+    client.grant_access(
+        sender=data_owner.account, file_id=uploaded.file_id, grantee=buyer.recipient.address, policy=new_policy
+    )
+    with pytest.raises(AccessDeniedError, match=r"policy of the grant .* is not the kfrag's"):
+        proxies[0].reencrypt(uploaded.file_id, buyer.recipient.address, storage.sealed_key(uploaded.file_id))
+    with pytest.raises(AccessDeniedError, match="only 0 of the 2"):
         receive(buyer, data_owner, uploaded, storage, proxies)
 
 
