@@ -517,7 +517,18 @@ def cmd_serve(args: argparse.Namespace, out: Output) -> None:
         argv += ["--rpc", args.rpc]
     if args.device_registry:
         argv += ["--device-registry", args.device_registry, "--nonce-ttl-s", str(args.nonce_ttl_s)]
+    consortium = args.consortium or (None if args.registry else _recorded_address(args, network, "Consortium"))
+    if consortium:
+        argv += ["--consortium", consortium]
     serve(argv)
+
+
+def _recorded_address(args: argparse.Namespace, network: str, name: str) -> str | None:
+    """The deployment record's address of ``name``, or ``None`` if the record lists no such contract."""
+    from offchain.chain.deployment import DeploymentRecord, deployment_path
+
+    record = DeploymentRecord.load(Path(args.deployment) if args.deployment else deployment_path(network))
+    return record.address_of(name) if name in record.contracts else None
 
 
 def cmd_deploy(args: argparse.Namespace, out: Output) -> None:
@@ -624,6 +635,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--device-registry", help="DeviceRegistry address: take attested uploads from data-source devices"
     )
     serve.add_argument("--nonce-ttl-s", type=float, default=60.0, help="lifetime of a device's nonce (s)")
+    serve.add_argument(
+        "--consortium",
+        help="Consortium address: take anonymous uploads under its agencies' published group keys "
+        "(default: the deployment record's, when the registry comes from it; none: anonymous uploads refused)",
+    )
     serve.set_defaults(run=cmd_serve)
 
     deploy = commands.add_parser("deploy", help="deploy every contract and write the deployment record")

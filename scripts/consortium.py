@@ -25,6 +25,7 @@ from brownie import network
 from eth_account import Account
 
 from offchain.chain import Session, settle
+from offchain.chain.consortium import PublishedGroupKeys
 from offchain.crypto import group_signature as gs
 from offchain.errors import AccessDeniedError
 from offchain.protocols import CloudServer
@@ -54,7 +55,10 @@ def run(session: Session, workdir: Path, *, group_bits: int = gs.DEFAULT_MODULUS
     consortium = session.consortium
     founders = consortium.members()
     print(f"\n== Consortium: {len(founders)} agencies, quorum {consortium.quorum()} (⌈2n/3⌉)")
-    server = CloudServer("cloud", FilesystemBlobStore(workdir / "cloud"), session.registry)
+    # the cloud takes anonymous uploads only under the group keys the agencies publish on chain
+    server = CloudServer(
+        "cloud", FilesystemBlobStore(workdir / "cloud"), session.registry, group_keys=PublishedGroupKeys(consortium)
+    )
 
     from brownie import accounts
 

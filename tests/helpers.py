@@ -424,3 +424,26 @@ def set_balance(account: Any, wei: int) -> None:
             assert web3.eth.get_balance(str(account)) == wei
             return
     raise RuntimeError(f"the chain sets no balance: {answer['error']}")
+
+
+def store_anonymously(
+    store: Any, group: Any, member: Any, *, file_id: bytes, ciphertext: bytes, block_size: int
+) -> str:
+    """``store.store_anonymous`` of ``ciphertext``, signed by ``member`` over its blocks as a
+    group member's upload is (a fresh sealed key); the locator."""
+    from offchain.crypto import group_signature as gs
+    from offchain.crypto import pre
+    from offchain.crypto.merkle import MerkleTree
+    from offchain.protocols.cloud_server import anonymous_upload_message
+
+    tree = MerkleTree.from_bytes(ciphertext, block_size)
+    return str(
+        store.store_anonymous(
+            file_id=file_id,
+            ciphertext=ciphertext,
+            block_size=block_size,
+            sealed_key=pre.seal(pre.KeyPair.generate().public_key, b"k" * 32),
+            group=group,
+            signature=gs.sign(member, anonymous_upload_message(file_id, tree.root, tree.size)),
+        )
+    )

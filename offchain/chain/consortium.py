@@ -38,6 +38,8 @@ Example (three agencies of four approve a trace; the record's agency opens it)::
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -71,6 +73,7 @@ __all__ = [
     "BallotStatus",
     "ConsortiumClient",
     "ConsortiumRecord",
+    "PublishedGroupKeys",
     "TraceOpening",
     "quorum_of",
 ]
@@ -613,3 +616,43 @@ def _known(
 
 def _describe(value: object) -> str:
     return f"{len(value)} bytes" if isinstance(value, (bytes, bytearray)) else type(value).__name__
+
+
+class PublishedGroupKeys:
+    """The group key hashes the consortium's current members published (``key_hash in keys``).
+
+    What a storage service checks an anonymous upload's group key against (Huang et al. 2020
+    §3.4: the cloud verifies a member's signature under its group's public key, one the
+    consortium vouches for), so that nobody can upload under a group of its own. The set is
+    read from the chain (every member's :meth:`ConsortiumClient.group_key_of`) again whenever
+    the chain's head block changed since the last read: a key published, rotated away or of a
+    member removed counts from the block that did it, and a stream of unknown keys costs one
+    request for the head each, never more reads than there are blocks.
+
+    Args:
+        consortium: The consortium's client.
+        chain_head: The hash of the chain's latest block (the connected node's, by default).
+    """
+
+    def __init__(self, consortium: ConsortiumClient, *, chain_head: Callable[[], bytes] | None = None) -> None:
+        self.consortium = consortium
+        self._chain_head = chain_head or _latest_block_hash
+        self._keys: frozenset[bytes] = frozenset()
+        self._read_at: bytes | None = None
+        self._lock = threading.Lock()
+
+    def __contains__(self, key_hash: object) -> bool:
+        if not isinstance(key_hash, bytes):
+            return False
+        with self._lock:
+            head = self._chain_head()
+            if head != self._read_at:
+                keys = (self.consortium.group_key_of(member) for member in self.consortium.members())
+                self._keys, self._read_at = frozenset(key for key in keys if key is not None), head
+            return key_hash in self._keys
+
+
+def _latest_block_hash() -> bytes:
+    from brownie import web3
+
+    return bytes(web3.eth.get_block("latest")["hash"])

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Container
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -268,6 +269,12 @@ class CloudServer:
             on-chain device registry); without it, device uploads are refused.
         state: Where the index and the kfrags persist; in memory when ``None`` (a restart loses
             them). Run its :meth:`~CloudServerState.reconcile` on the same store at start-up.
+        group_keys: The fingerprints of the group keys anonymous uploads may be signed under:
+            those the consortium's agencies published
+            (:class:`~offchain.chain.consortium.PublishedGroupKeys`; the storage service always
+            has one, empty when started without a consortium). ``None`` takes any group's, as an
+            in-process server of the research does (the agency then filters, when it accepts
+            the record): anyone could then fill the store under a group of its own.
     """
 
     def __init__(
@@ -278,6 +285,7 @@ class CloudServer:
         *,
         attestation: QuoteVerifier | None = None,
         state: CloudServerState | None = None,
+        group_keys: Container[bytes] | None = None,
     ) -> None:
         if not name or "/" in name:
             raise InvalidInputError(f"server name must be non-empty without '/', got {name!r}")
@@ -291,6 +299,7 @@ class CloudServer:
         self._files: dict[bytes, _StoredFile] = {}
         self._kfrags: dict[tuple[bytes, str], _HeldKFrag] = {}
         self.attestation = attestation
+        self.group_keys = group_keys
         self._device_uploads: dict[str, VerifiedQuote | None] = {}
 
     # ---- upload / download (Zheng et al. §4.3) -------------------------------------------
@@ -447,7 +456,8 @@ class CloudServer:
 
         Raises:
             InvalidInputError: if an argument has the wrong type or size.
-            AccessDeniedError: if a file is already held under ``file_id``.
+            AccessDeniedError: if a file is already held under ``file_id``, or ``group`` is not one
+                of :attr:`group_keys`.
             VerificationError: if the group signature does not verify for ``group``.
         """
         file_id = require_bytes32(file_id, "file_id", nonzero=False)
@@ -458,6 +468,7 @@ class CloudServer:
                 f"an anonymous upload carries a GroupPublicKey and a GroupSignature, got "
                 f"{type(group).__name__} and {type(signature).__name__}"
             )
+        self.check_group_key(group.fingerprint())
         if self._lookup(file_id) is not None:
             raise AccessDeniedError(f"{self.name} already holds file 0x{file_id.hex()}; it is never replaced")
         check_blocks(block_count(len(ciphertext), block_size), block_size, "the upload")
@@ -472,6 +483,19 @@ class CloudServer:
             raise AccessDeniedError(f"{self.name} already holds file 0x{file_id.hex()}; it is never replaced")
         logger.info("%s stored anonymous file 0x%s (%d bytes)", self.name, file_id.hex(), len(ciphertext))
         return self.locator_for(index_hash)
+
+    def check_group_key(self, fingerprint: bytes) -> None:
+        """Refuse a group key that is not one of :attr:`group_keys` (the service calls this on
+        the key's bytes before it parses and checks the key: see ``CloudServer`` for why).
+
+        Raises:
+            AccessDeniedError: if the key is not one anonymous uploads may be signed under.
+        """
+        if self.group_keys is not None and fingerprint not in self.group_keys:
+            raise AccessDeniedError(
+                f"{self.name} takes anonymous uploads only under the group keys the consortium's agencies "
+                f"published; 0x{fingerprint.hex()} is not one of them"
+            )
 
     # ---- attested uploads from data-source devices (Peng et al., steps (1)–(5)) -------------
 

@@ -18,12 +18,14 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Container
 from pathlib import Path
 
 import uvicorn
 
 from offchain.attestation.nonces import DEFAULT_NONCE_TTL_S, PersistentNonceBook
 from offchain.attestation.verifier import QuoteVerifier
+from offchain.chain.consortium import ConsortiumClient, PublishedGroupKeys
 from offchain.chain.contracts import DEFAULT_NETWORK, attach, connect, contract_at, load_project
 from offchain.chain.device_registry import DeviceRegistryClient
 from offchain.chain.registry import DataRegistryClient
@@ -61,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="most bytes of request bodies held in memory at once, all requests together (beyond: 503); "
         "default 1 GiB, or --max-upload-bytes if more",
+    )
+    parser.add_argument(
+        "--consortium",
+        help="address of the Consortium contract: take anonymous uploads under the group keys its agencies "
+        "published (without it, anonymous uploads are refused)",
     )
     parser.add_argument(
         "--device-registry",
@@ -101,7 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         devices = DeviceRegistryClient(contract_at("DeviceRegistry", args.device_registry))
         verifier = QuoteVerifier(devices, PersistentNonceBook(args.data / "attestation.sqlite", args.nonce_ttl_s))
         device_uploads = DeviceUploadIndex(args.data / "attestation.sqlite")
-    server = CloudServer(args.name, store, registry, state=state, attestation=verifier)
+    group_keys: Container[bytes] = frozenset()
+    if args.consortium:
+        group_keys = PublishedGroupKeys(ConsortiumClient(contract_at("Consortium", args.consortium)))
+    else:
+        logger.warning("%s %s: no --consortium, so anonymous uploads are refused", args.role, args.name)
+    server = CloudServer(args.name, store, registry, state=state, attestation=verifier, group_keys=group_keys)
     nonces = NonceBook(state.engine)  # one database: an upload's index commit makes its nonce durable
     legacy = args.data / "nonces.sqlite"  # where versions before it kept them
     if legacy.exists():

@@ -21,7 +21,9 @@ Endpoints (``{id}`` is a file id, 64 hex digits):
                                                        §3.4): body = the group public key's JSON
                                                        (``X-Group-Key-Bytes`` long), then the
                                                        ciphertext; headers ``X-Sealed-Key``,
-                                                       ``X-Block-Size``, ``X-Group-Signature`` (hex)
+                                                       ``X-Block-Size``, ``X-Group-Signature`` (hex); only
+                                                       under a group key (canonical JSON) that a
+                                                       consortium agency published on chain
 ``PUT /files/{id}/kfrags/{grantee}``         signed    JSON kfrag delivery; signer = owner
 ``POST /files/{id}/reencrypt``               signed    body: the sealed capsule; signer = grantee
 ``GET /health``, ``GET /metrics``            public    liveness; Prometheus text format
@@ -74,6 +76,7 @@ the answer starts, larger ones streamed (:meth:`CloudServer.open_file`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import io
 import logging
@@ -91,6 +94,7 @@ from offchain.chain.addresses import require_address
 from offchain.chain.contracts import require_uint
 from offchain.crypto import group_signature as gs
 from offchain.crypto import pre
+from offchain.crypto.hashing import keccak256
 from offchain.crypto.merkle import MerkleTree, block_count, block_digests
 from offchain.errors import IntegrityError, InvalidInputError, OffchainError, StorageError
 from offchain.protocols.cloud_server import MAX_AUDIT_BYTES, CloudServer, UploadPlan
@@ -196,6 +200,13 @@ def _file_id(value: str) -> bytes:
     if len(raw) != 32:
         raise InvalidInputError(f"a file id is 32 bytes, got {len(raw)}")
     return raw
+
+
+@functools.lru_cache(maxsize=16)
+def _group_key(text: bytes) -> gs.GroupPublicKey:
+    """The group key ``text`` holds, its setup checked once per distinct key (kept for the next
+    upload under it: the groups uploads come under are few)."""
+    return gs.GroupPublicKey.from_json(text.decode("utf-8", "replace"))
 
 
 def _hex_header(request: Request, name: str) -> bytes:
@@ -672,7 +683,11 @@ def create_app(
             raise InvalidInputError(f"x-group-key-bytes must lie in ]0, {len(body)}[, got {key_bytes}")
         sealed = pre.SealedKey.from_bytes(_hex_header(request, "x-sealed-key"))
         signature = gs.GroupSignature.from_bytes(_hex_header(request, "x-group-signature"))
-        group = await asyncio.to_thread(gs.GroupPublicKey.from_json, body[:key_bytes].decode("utf-8", "replace"))
+        key = body[:key_bytes]
+        # A published key's hash is that of its canonical JSON, which clients send: anything else
+        # is refused before it is parsed and its setup checked (up to 0.5 s for 4096 bits).
+        await asyncio.to_thread(lambda: server.check_group_key(keccak256(key)))
+        group = await asyncio.to_thread(_group_key, key)
         locator = await asyncio.to_thread(
             server.store_anonymous,
             file_id=fid,

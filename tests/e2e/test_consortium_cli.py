@@ -27,7 +27,7 @@ from offchain.cli import main
 from offchain.crypto import group_signature as gs
 from offchain.services.local import DatashareCli as User
 from tests.e2e.test_services import ROOT, Service, _rpc_url
-from tests.helpers import VOTING_PERIOD_S, oversized_group_key
+from tests.helpers import VOTING_PERIOD_S, oversized_group_key, store_anonymously
 from tests.offchain.acjt_vectors import CERTIFICATE_PRIMES_1024
 
 CONTENT = b"record_id,age,diagnosis\n" + b"R-0001,47,I10\n" * 5000
@@ -80,14 +80,25 @@ def keyed_consortium(Consortium, deployer, founders):
 
 
 @pytest.fixture(scope="module")
-def storage(registry, tmp_path_factory):
+def storage(registry, keyed_consortium, tmp_path_factory):
     from brownie import network
 
     folder = tmp_path_factory.mktemp("consortium-storage")
-    service = Service("storage", "storage", folder / "storage", network.show_active(), registry.address)
+    extra = ("--consortium", keyed_consortium.address)  # anonymous uploads under its agencies' group keys only
+    service = Service("storage", "storage", folder / "storage", network.show_active(), registry.address, extra)
     service.start()
     yield service
     service.kill()
+
+
+@pytest.fixture
+def publish(keyed_consortium, founders) -> Callable[[bytes], None]:
+    """Have a member agency (the clinic, which the flow test leaves alone) publish a group key hash."""
+
+    def published(key_hash: bytes) -> None:
+        keyed_consortium.setGroupKey(key_hash, b"\x01" * 32, {"from": founders[3]})
+
+    return published
 
 
 def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations(
@@ -166,7 +177,7 @@ def test_a_join_an_anonymous_upload_and_a_trace_each_run_as_separate_invocations
     assert refused["error"] == "VerificationError"
 
 
-def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_service(storage):
+def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_service(storage, publish):
     from offchain.crypto import pre
     from offchain.errors import VerificationError
     from offchain.services.client import StorageClient
@@ -174,6 +185,7 @@ def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_
     manager = gs.GroupManager(gs.generate_group(1024))
     manager.add_primes(CERTIFICATE_PRIMES_1024[:1])
     member = gs.join(manager)
+    publish(manager.public.fingerprint())
     storage.wait_ready()
     client = StorageClient(storage.url)
     with pytest.raises(VerificationError, match="does not verify over its blocks"):
@@ -187,16 +199,25 @@ def test_an_anonymous_upload_signed_over_other_blocks_is_refused_by_the_storage_
         )
 
 
-def _put_anonymous(storage, group_key: Callable[[gs.GroupPublicKey], bytes], block_size: int = 64) -> Any:
+def _put_anonymous(
+    storage,
+    group_key: Callable[[gs.GroupPublicKey], bytes],
+    block_size: int = 64,
+    publish: Callable[[bytes], None] | None = None,
+) -> Any:
     """PUT an anonymous upload of a real member's signature whose group key part is
-    ``group_key(public key)``, at ``block_size``; the service's answer."""
+    ``group_key(public key)``, at ``block_size``, its hash published first through ``publish``
+    (a member agency publishing a malformed key); the service's answer."""
     import httpx
 
     from offchain.crypto import pre
+    from offchain.crypto.hashing import keccak256
 
     manager = gs.GroupManager(gs.generate_group(1024))
     manager.add_primes(CERTIFICATE_PRIMES_1024[:1])
     key = group_key(manager.public)
+    if publish is not None:
+        publish(keccak256(key))
     headers = {
         "x-group-key-bytes": str(len(key)),
         "x-block-size": str(block_size),
@@ -207,40 +228,55 @@ def _put_anonymous(storage, group_key: Callable[[gs.GroupPublicKey], bytes], blo
     return httpx.put(f"{storage.url}/anonymous/{'07' * 32}", content=key + b"blocks", headers=headers, timeout=60)
 
 
-def test_an_anonymous_upload_whose_group_key_is_deeply_nested_json_is_refused_and_the_service_lives_on(storage):
-    """Anyone may send an anonymous upload, and its group key is parsed before any signature is
-    checked. A key of 100,000 nested brackets (200 KB) killed the storage service with SIGSEGV:
-    py_ecc had raised the recursion limit to 100,000, beyond what the thread's stack holds."""
+def test_an_anonymous_upload_under_a_group_no_agency_published_is_refused_before_its_key_is_read(storage):
+    """The service took anonymous uploads under any group key, so anyone could fill its store
+    under a group of its own (and make it check a 4096-bit key's setup on every request). Only
+    the group keys the consortium's agencies published on chain are taken now."""
+    refused = _put_anonymous(storage, lambda public: public.to_json().encode())
+    assert (refused.status_code, refused.json()["error"]) == (403, "AccessDeniedError")
+    assert "published" in refused.json()["detail"]
+    junk = _put_anonymous(storage, lambda _: b"[" * 100_000 + b"]" * 100_000)  # not even parsed
+    assert (junk.status_code, junk.json()["error"]) == (403, "AccessDeniedError")
+
+
+def test_an_anonymous_upload_whose_group_key_is_deeply_nested_json_is_refused_and_the_service_lives_on(
+    storage, publish
+):
+    """An anonymous upload's group key is parsed before any signature is checked (once its hash
+    is found among the published ones: here a member published the junk's). A key of 100,000
+    nested brackets (200 KB) killed the storage service with SIGSEGV: py_ecc had raised the
+    recursion limit to 100,000, beyond what the thread's stack holds."""
     import httpx
 
-    answer = _put_anonymous(storage, lambda _: b"[" * 100_000 + b"]" * 100_000)
+    answer = _put_anonymous(storage, lambda _: b"[" * 100_000 + b"]" * 100_000, publish=publish)
     assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
     assert "nested too deeply" in answer.json()["detail"]
     assert httpx.get(f"{storage.url}/health").status_code == 200
 
 
-def test_an_anonymous_upload_whose_group_key_is_oversized_is_refused_at_once(storage):
+def test_an_anonymous_upload_whose_group_key_is_oversized_is_refused_at_once(storage, publish):
     """An anonymous upload's group key of 2^18 bits (64 KiB of hex) with no small factor and
     bases derived from its seed passed every cheap check; the service then ran the primality test
     of n (minutes of a worker thread per request: the old code had not answered after 60 s), and
     half a dozen such requests held every thread of its pool. Keys of more than 4096 bits are now
     refused before any test."""
-    answer = _put_anonymous(storage, lambda public: json.dumps(oversized_group_key(public, 1 << 18)).encode())
+    answer = _put_anonymous(
+        storage, lambda public: json.dumps(oversized_group_key(public, 1 << 18)).encode(), publish=publish
+    )
     assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
     assert "1024 to 4096 bits" in answer.json()["detail"]
 
 
-def test_an_audit_of_large_blocks_is_answered_in_parts_within_the_service_limit(storage):
+def test_an_audit_of_large_blocks_is_answered_in_parts_within_the_service_limit(storage, publish):
     """Audits are public and answer whole blocks: one request for a block of 1 MiB 1024 times
     read 1 GiB into memory (and 2 GiB of hex); a block of 256 MiB could be stored, and asked for
     1024 times. Blocks are now at most 1 MiB, and the service answers at most 16 MiB of blocks a
     request; its client asks again for the rest."""
     import httpx
 
-    from offchain.crypto import pre
     from offchain.crypto.hashing import sha256
     from offchain.crypto.merkle import MerkleTree, verify_inclusion
-    from offchain.protocols.cloud_server import MAX_AUDIT_BYTES, MAX_BLOCK_BYTES, anonymous_upload_message
+    from offchain.protocols.cloud_server import MAX_AUDIT_BYTES, MAX_BLOCK_BYTES
     from offchain.services.client import StorageClient
 
     manager = gs.GroupManager(gs.generate_group(1024))
@@ -248,15 +284,11 @@ def test_an_audit_of_large_blocks_is_answered_in_parts_within_the_service_limit(
     member = gs.join(manager)
     file_id, ciphertext = b"\x08" * 32, secrets.token_bytes(18 * MAX_BLOCK_BYTES - 7)
     tree = MerkleTree.from_bytes(ciphertext, MAX_BLOCK_BYTES)
+    publish(manager.public.fingerprint())
     storage.wait_ready()
     client = StorageClient(storage.url)
-    client.store_anonymous(
-        file_id=file_id,
-        ciphertext=ciphertext,
-        block_size=MAX_BLOCK_BYTES,
-        sealed_key=pre.seal(pre.KeyPair.generate().public_key, b"k" * 32),
-        group=manager.public,
-        signature=gs.sign(member, anonymous_upload_message(file_id, tree.root, tree.size)),
+    store_anonymously(
+        client, manager.public, member, file_id=file_id, ciphertext=ciphertext, block_size=MAX_BLOCK_BYTES
     )
     answer = httpx.post(f"{storage.url}/files/{file_id.hex()}/audit", json={"indices": [0] * 1024}, timeout=60)
     assert len(answer.json()["answers"]) == MAX_AUDIT_BYTES // MAX_BLOCK_BYTES
@@ -266,8 +298,8 @@ def test_an_audit_of_large_blocks_is_answered_in_parts_within_the_service_limit(
     assert all(verify_inclusion(tree.root, sha256(a.block), a.proof) for a in answers)
 
 
-def test_an_anonymous_upload_of_blocks_over_1_mib_is_refused(storage):
-    answer = _put_anonymous(storage, lambda public: public.to_json().encode(), block_size=2 << 20)
+def test_an_anonymous_upload_of_blocks_over_1_mib_is_refused(storage, publish):
+    answer = _put_anonymous(storage, lambda public: public.to_json().encode(), block_size=2 << 20, publish=publish)
     assert (answer.status_code, answer.json()["error"]) == (400, "InvalidInputError")
     assert f"blocks of at most {1 << 20}" in answer.json()["detail"]
 

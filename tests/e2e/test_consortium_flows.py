@@ -13,7 +13,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from offchain.chain.consortium import BallotStatus, ConsortiumClient
+from offchain.chain.consortium import BallotStatus, ConsortiumClient, PublishedGroupKeys
 from offchain.chain.registry import DataRegistryClient
 from offchain.crypto import group_signature as gs
 from offchain.errors import AccessDeniedError, IntegrityError, InvalidInputError, UnknownRecordError, VerificationError
@@ -92,8 +92,10 @@ def published_keys(hospital, bank) -> None:
 
 
 @pytest.fixture
-def server(tmp_path, registry) -> CloudServer:
-    return CloudServer("cloud", FilesystemBlobStore(tmp_path / "cloud"), DataRegistryClient(registry))
+def server(tmp_path, registry, client) -> CloudServer:
+    """The cloud, taking anonymous uploads only under the group keys the agencies published."""
+    store = FilesystemBlobStore(tmp_path / "cloud")
+    return CloudServer("cloud", store, DataRegistryClient(registry), group_keys=PublishedGroupKeys(client))
 
 
 @pytest.fixture
@@ -186,6 +188,19 @@ def test_the_server_refuses_an_anonymous_upload_whose_group_signature_is_not_ove
             group=bob.key.public,
             signature=other.signature,
         )
+
+
+def test_the_server_refuses_an_anonymous_upload_under_a_group_no_agency_published(
+    hospital, bob, server, tmp_path
+) -> None:
+    """The hospital has not published its group key yet (or rotated it away): an upload under it
+    is refused and nothing is stored; once the key is published, the same member's upload passes."""
+    with pytest.raises(AccessDeniedError, match="published"):
+        bob.upload(CONTENT, server, block_size=BLOCK)
+    assert [path for path in (tmp_path / "cloud").rglob("*") if path.is_file()] == []
+    hospital.publish_group_key()
+    upload, _ = bob.upload(CONTENT, server, block_size=BLOCK)
+    assert server.answer_challenge(upload.file_id, (0,))[0].index == 0  # held
 
 
 def test_the_server_never_replaces_an_anonymous_upload(published_keys, bob, server) -> None:

@@ -17,6 +17,7 @@ from offchain.chain.consortium import (
     BallotStatus,
     ConsortiumClient,
     ConsortiumRecord,
+    PublishedGroupKeys,
     TraceOpening,
     quorum_of,
 )
@@ -408,3 +409,62 @@ def test_bad_input_is_rejected_before_any_transaction(client, agencies, action, 
     with pytest.raises(InvalidInputError, match=message):
         action(client, agencies[0])
     assert agencies[0].nonce == nonce_before
+
+
+# --- the group keys a storage service takes anonymous uploads under -----------------------------
+
+
+class CountingConsortium(ConsortiumClient):
+    """The real client, counting its reads of the member list."""
+
+    reads = 0
+
+    def members(self) -> list[str]:
+        self.reads += 1
+        return super().members()
+
+
+@pytest.fixture
+def counting(consortium):
+    return CountingConsortium(consortium, from_block=consortium.tx.block_number)
+
+
+def test_a_published_group_key_is_in_and_another_is_not(counting, agencies):
+    counting.set_group_key(sender=agencies[1], key_hash=GROUP_KEY, seed=GROUP_SEED)
+    keys = PublishedGroupKeys(counting)
+    assert GROUP_KEY in keys and keccak(b"a group of one's own") not in keys
+    assert b"short" not in keys and None not in keys
+
+
+def test_a_key_published_after_a_read_is_in_at_once(counting, agencies):
+    keys = PublishedGroupKeys(counting)
+    assert GROUP_KEY not in keys
+    counting.set_group_key(sender=agencies[1], key_hash=GROUP_KEY, seed=GROUP_SEED)
+    assert GROUP_KEY in keys
+
+
+def test_a_key_rotated_away_is_out_from_the_rotation_on(counting, agencies):
+    counting.set_group_key(sender=agencies[1], key_hash=GROUP_KEY, seed=GROUP_SEED)
+    keys = PublishedGroupKeys(counting)
+    assert GROUP_KEY in keys
+    counting.set_group_key(sender=agencies[1], key_hash=keccak(b"the next key"), seed=GROUP_SEED)
+    assert GROUP_KEY not in keys and keccak(b"the next key") in keys
+
+
+def test_a_removed_members_key_is_out(counting, agencies):
+    counting.set_group_key(sender=agencies[3], key_hash=GROUP_KEY, seed=GROUP_SEED)
+    keys = PublishedGroupKeys(counting)
+    assert GROUP_KEY in keys
+    ballot = counting.propose_removal(sender=agencies[0], member=agencies[3].address)
+    for agency in agencies[1:3]:
+        counting.vote(sender=agency, ballot_id=ballot.ballot_id)
+    assert not counting.is_member(agencies[3].address)
+    assert GROUP_KEY not in keys
+
+
+def test_unknown_keys_cost_no_read_while_the_chain_stands_still(counting, agencies):
+    counting.set_group_key(sender=agencies[1], key_hash=GROUP_KEY, seed=GROUP_SEED)
+    keys = PublishedGroupKeys(counting)
+    for n in range(20):
+        assert keccak(b"unknown %d" % n) not in keys
+    assert GROUP_KEY in keys and counting.reads == 1
