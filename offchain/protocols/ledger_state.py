@@ -596,12 +596,18 @@ class LedgerState(RoleState):
 
     # ---- the trustees' journal ----------------------------------------------------------------
 
-    def receive(self, kind: str, item_id: int, proof: bytes | None = None) -> ReviewRecord:
+    def receive(
+        self, kind: str, item_id: int, proof: bytes | None = None, *, replace_proof: bool = False
+    ) -> ReviewRecord:
         """Journal a review to do (committed at once); the existing entry if it was journaled before.
+
+        ``replace_proof``: a pending transfer journaled with another proof takes ``proof`` instead
+        (the caller checked that ``proof`` is the one committed on chain, so the journaled one is not).
 
         Raises:
             InvalidInputError: ``kind`` is neither ``transfer`` nor ``withdrawal``, or a transfer
-                comes without its proof, or with another proof than the one journaled.
+                comes without its proof, or (without ``replace_proof``) with another proof than
+                the one journaled.
         """
         if kind not in (TRANSFER, WITHDRAWAL):
             raise InvalidInputError(f"a review is of a transfer or a withdrawal, got {kind!r}")
@@ -610,7 +616,20 @@ class LedgerState(RoleState):
         existing = self.review(kind, item_id)
         if existing is not None:
             if kind == TRANSFER and existing.status == "pending" and existing.proof != proof:
-                raise InvalidInputError(f"transfer {item_id} was handed over with another proof, still pending")
+                if not replace_proof:
+                    raise InvalidInputError(f"transfer {item_id} was handed over with another proof, still pending")
+                logger.warning("transfer %d: the journaled proof is not the committed one; replaced", item_id)
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        update(reviews_table)
+                        .where(
+                            reviews_table.c.ledger == self.ledger,
+                            reviews_table.c.kind == kind,
+                            reviews_table.c.item_id == item_id,
+                        )
+                        .values(proof=proof)
+                    )
+                return self.review(kind, item_id) or existing
             return existing
         try:
             with self.engine.begin() as connection:
@@ -683,9 +702,22 @@ class LedgerState(RoleState):
         """Journal, then review a transfer with ``board`` unless it was decided already.
 
         A transfer the chain shows settled (by this board before a crash, or by other trustees)
-        is marked done with the chain's verdict and not reviewed again.
+        is marked done with the chain's verdict and not reviewed again. Only the proof the
+        sender committed to on chain is journaled: transfer ids are public, so anyone can hand a
+        trustee a proof for one, and a wrong one journaled first made the right one refused
+        ("handed over with another proof") for good.
+
+        Raises:
+            IntegrityError: ``proof`` is not the one the sender committed to (nothing journaled).
         """
-        entry = self.receive(TRANSFER, transfer_id, proof)
+        existing = self.review(TRANSFER, transfer_id)
+        if existing is not None and existing.status == "done":
+            return existing
+        if not board.is_committed_proof(transfer_id, proof):
+            raise IntegrityError(
+                f"this is not the proof the sender of transfer {transfer_id} committed to: not journaled"
+            )
+        entry = self.receive(TRANSFER, transfer_id, proof, replace_proof=True)
         if entry.status == "done":
             return entry
         state = board.ledger.transfer_of(transfer_id).state
@@ -714,12 +746,19 @@ class LedgerState(RoleState):
         return done
 
     def resume(self, board: TrusteeBoard) -> tuple[ReviewRecord, ...]:
-        """Finish every review journaled and not done (run when a trustee process starts)."""
+        """Finish every review journaled and not done (run when a trustee process starts).
+
+        A transfer journaled (by an earlier version) with a proof that is not the committed one
+        stays pending until the right proof is handed over; the others are finished.
+        """
         finished = []
         for entry in self.pending_reviews():
             if entry.kind == TRANSFER:
                 assert entry.proof is not None
-                finished.append(self.review_transfer(board, entry.item_id, entry.proof))
+                try:
+                    finished.append(self.review_transfer(board, entry.item_id, entry.proof))
+                except IntegrityError as exc:
+                    logger.warning("transfer %d left pending: %s", entry.item_id, exc)
             else:
                 finished.append(self.review_withdrawal(board, entry.item_id))
         return tuple(finished)

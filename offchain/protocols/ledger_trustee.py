@@ -220,6 +220,15 @@ class TrusteeBoard:
         """The decrypted current balance of ``account``, in wei (signed)."""
         return self.decrypt(self.ledger.balance_ciphertext(account))
 
+    def is_committed_proof(self, transfer_id: int, proof: TransferProof | bytes) -> bool:
+        """Whether ``proof`` is the one the sender of ``transfer_id`` committed to on chain (its
+        keccak256 is the transfer's ``proofHash``); ``False`` for bytes that are no proof."""
+        try:
+            given = proof if isinstance(proof, TransferProof) else TransferProof.from_bytes(proof)
+        except InvalidInputError:
+            return False
+        return bool(given.digest() == self.ledger.submitted_transfer(transfer_id).proof_hash)
+
     def review_transfer(self, transfer_id: int, proof: TransferProof | bytes) -> TransferReview:
         """Check a pending transfer and settle it on chain with t signatures.
 

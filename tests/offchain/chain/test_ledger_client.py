@@ -28,6 +28,7 @@ from offchain.crypto.transfer_proof import TransferStatement, make_deltas, prove
 from offchain.errors import IntegrityError, InvalidInputError, TransactionRevertedError
 from offchain.protocols.aggregation import CheatingPartiesError
 from offchain.protocols.ledger_account import AnonymitySetBook, LedgerAccount
+from offchain.protocols.ledger_state import TRANSFER, LedgerState
 from offchain.protocols.ledger_trustee import LedgerTrustee, TrusteeBoard
 
 ETHER = 10**18
@@ -286,6 +287,39 @@ def test_the_trustees_refuse_a_proof_the_sender_did_not_commit_to(funded, board,
     with pytest.raises(IntegrityError, match="not the proof the sender"):
         board.review_transfer(payment.transfer.transfer_id, other.proof)
     assert ledger.transfer_of(payment.transfer.transfer_id).state is TransferState.PENDING
+
+
+def test_a_wrong_proof_handed_to_a_trustee_first_does_not_block_the_right_one(funded, board, ledger, tmp_path):
+    """Transfer ids are public: anyone may hand a trustee a proof for one. The journal took the
+    first proof handed over and then refused the sender's own ("handed over with another
+    proof"), so the transfer could never be reviewed; a wrong proof is now refused unjournaled."""
+    alice, bob = funded[0], funded[1]
+    payment = alice.pay(bob.address, 10, candidates=addresses(funded), set_size=1)
+    other = funded[2].pay(bob.address, 10, candidates=addresses(funded), set_size=1)
+    state = LedgerState(tmp_path / "board.sqlite", ledger.address)
+    transfer_id = payment.transfer.transfer_id
+    for wrong in (other.proof.to_bytes(), b"not a proof"):
+        with pytest.raises(IntegrityError, match="not journaled"):
+            state.review_transfer(board, transfer_id, wrong)
+    assert state.review(TRANSFER, transfer_id) is None and state.resume(board) == ()
+    done = state.review_transfer(board, transfer_id, payment.proof.to_bytes())
+    assert (done.status, done.accepted) == ("done", True)
+    assert ledger.transfer_of(transfer_id).state is TransferState.VERIFIED
+
+
+def test_a_wrong_proof_journaled_by_an_earlier_version_is_replaced_and_blocks_no_other_review(
+    funded, board, ledger, tmp_path
+):
+    alice, bob, carol = funded[0], funded[1], funded[2]
+    first = alice.pay(bob.address, 10, candidates=addresses(funded), set_size=1)
+    second = carol.pay(bob.address, 10, candidates=addresses(funded), set_size=1)
+    state = LedgerState(tmp_path / "board.sqlite", ledger.address)
+    state.receive(TRANSFER, first.transfer.transfer_id, second.proof.to_bytes())  # journaled unchecked
+    state.receive(TRANSFER, second.transfer.transfer_id, second.proof.to_bytes())
+    resumed = state.resume(board)  # the first stays pending; the second is reviewed all the same
+    assert [(r.item_id, r.accepted) for r in resumed] == [(second.transfer.transfer_id, True)]
+    done = state.review_transfer(board, first.transfer.transfer_id, first.proof.to_bytes())
+    assert (done.status, done.accepted, done.proof) == ("done", True, first.proof.to_bytes())
 
 
 def test_a_settled_transfer_cannot_be_reviewed_again(funded, board):
