@@ -51,6 +51,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -619,16 +620,7 @@ class LedgerState(RoleState):
                 if not replace_proof:
                     raise InvalidInputError(f"transfer {item_id} was handed over with another proof, still pending")
                 logger.warning("transfer %d: the journaled proof is not the committed one; replaced", item_id)
-                with self.engine.begin() as connection:
-                    connection.execute(
-                        update(reviews_table)
-                        .where(
-                            reviews_table.c.ledger == self.ledger,
-                            reviews_table.c.kind == kind,
-                            reviews_table.c.item_id == item_id,
-                        )
-                        .values(proof=proof)
-                    )
+                self._update_review(kind, item_id, proof=proof)
                 return self.review(kind, item_id) or existing
             return existing
         try:
@@ -687,6 +679,12 @@ class LedgerState(RoleState):
 
     def finish(self, kind: str, item_id: int, *, accepted: bool, detail: str) -> None:
         """Mark a journaled review done with its verdict."""
+        self._update_review(
+            kind, item_id, status="done", accepted=accepted, detail=detail, reviewed_at=int(time.time())
+        )
+
+    def _update_review(self, kind: str, item_id: int, **values: Any) -> None:
+        """Set ``values`` in the journal's entry of a transfer or withdrawal (committed)."""
         with self.engine.begin() as connection:
             connection.execute(
                 update(reviews_table)
@@ -695,7 +693,7 @@ class LedgerState(RoleState):
                     reviews_table.c.kind == kind,
                     reviews_table.c.item_id == item_id,
                 )
-                .values(status="done", accepted=accepted, detail=detail, reviewed_at=int(time.time()))
+                .values(**values)
             )
 
     def review_transfer(self, board: TrusteeBoard, transfer_id: int, proof: bytes) -> ReviewRecord:
