@@ -108,7 +108,9 @@ def test_a_wrong_partial_decryption_is_named_on_chain_and_aborts_the_session(ses
     columns = [[r[c] for c in partition[2]] for r in rows]
     with pytest.raises(SessionAbortedError):
         VerticalParticipant(setup, 2, shares[2], columns, labels, cheat, timeout_s=240).run()
-    assert [p.wait(timeout=120) for p in processes] == [3, 3]  # both honest nodes stop: aborted
+    codes = [p.wait(timeout=120) for p in processes]
+    logs = "\n".join(f"--- p{i}.log\n" + (tmp_path / f"p{i}.log").read_text()[-3000:] for i in (0, 1))
+    assert codes == [3, 3], logs  # both honest nodes stop: aborted (their logs say why if not)
     reports = [e for e in board.contract.events.get_sequence(0, event_type="InvalidDecryptionReported")]
-    assert [r.args.accused for r in reports] == [members[2].address]
+    assert [r.args.accused for r in reports] == [members[2].address], (reports, logs)
     assert board.get_session(opened.session_id).status == SessionStatus.ABORTED
