@@ -10,7 +10,9 @@ HMAC-SHA256 tag of both under the book's secret key``, so the receiver recognise
 nonces and their age by the tag alone. (An earlier version kept every issued nonce and refused
 to issue more than 100,000 outstanding: anyone could ask for nonces, which are public and
 unauthenticated, and 100,000 requests in two TTLs locked every device out of attested uploads.)
-Only :meth:`~NonceBook.consume` writes: the nonce, as used, until it is two TTLs old.
+Only :meth:`~NonceBook.consume` writes: the nonce, as used, until it is two TTLs old. Nobody can
+make a nonce the book takes without its key (HMAC-SHA256 is a PRF); whoever reads a
+:class:`PersistentNonceBook`'s database holds the key, and could then mint fresh nonces.
 
 :class:`NonceBook` is in memory, with a key of its own: a receiver that restarts no longer
 recognises the nonces it issued before (devices ask again). :class:`PersistentNonceBook` keeps
@@ -122,7 +124,9 @@ class NonceBook:
         if now - self._pruned_at < self.ttl_s:
             return
         self._pruned_at = now
-        horizon = now - 2 * self.ttl_s
+        self._forget_used_before(now - 2 * self.ttl_s)
+
+    def _forget_used_before(self, horizon: float) -> None:
         for nonce in [n for n, at in self._used.items() if at < horizon]:
             del self._used[nonce]
 
@@ -190,16 +194,17 @@ class PersistentNonceBook(NonceBook):
         """
         issued_at = self._issued_at(nonce)
         now = self._clock()
-        if now - self._pruned_at >= self.ttl_s:
-            self._pruned_at = now
-            with self.engine.begin() as connection:
-                connection.execute(delete(_used_table).where(_used_table.c.issued_at < now - 2 * self.ttl_s))
+        self._prune(now)
         try:
             with self.engine.begin() as connection:
                 connection.execute(insert(_used_table).values(nonce=nonce, issued_at=issued_at))
         except IntegrityError:
             raise NonceReplayError(f"nonce 0x{nonce.hex()} was already used: the quote is replayed") from None
         self._judge_age(nonce, issued_at, now)
+
+    def _forget_used_before(self, horizon: float) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(_used_table).where(_used_table.c.issued_at < horizon))
 
     def close(self) -> None:
         """Release the database connections."""

@@ -39,8 +39,9 @@ class CiphertextSource(Protocol):
     """Anything that serves a registered ciphertext to the holder of its download token."""
 
     def fetch(self, file_id: bytes, download_token: bytes, *, max_bytes: int | None = None) -> bytes:
-        """The ciphertext ``f*`` of ``file_id``, refused (an :class:`IntegrityError`) if it is
-        longer than ``max_bytes`` (a source over the network stops reading there)."""
+        """The ciphertext ``f*`` of ``file_id``. ``max_bytes`` is the most the caller takes: a
+        source over the network stops reading there (an :class:`IntegrityError`); an in-process
+        one may ignore it, since :func:`retrieve_checked` refuses a longer ciphertext anyway."""
         ...
 
 

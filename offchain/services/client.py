@@ -36,7 +36,7 @@ from offchain.protocols.storage_api import DEFAULT_MAX_FILE_BYTES
 from offchain.services import signing
 from offchain.services.attested import HEADER_DEVICE_ID, HEADER_QUOTE, DeviceUploadRecord
 from offchain.services.signing import sign_request
-from offchain.services.transport import MAX_ERROR_BYTES, BulkAnswer, BulkTransport
+from offchain.services.transport import MAX_ERROR_BYTES, BulkAnswer, BulkTransport, read_capped
 from offchain.validation import parse_json, require_int
 
 __all__ = ["AnswerTooLargeError", "MalformedAnswerError", "StorageClient", "raise_for_error"]
@@ -217,15 +217,11 @@ class StorageClient:
         """One request through httpx, its answer read up to ``limit`` bytes (an error's up to
         :data:`~offchain.services.transport.MAX_ERROR_BYTES`); a longer one comes back cut."""
         with self._http.stream(method, path, **request) as response:
-            cap = limit if response.is_success else MAX_ERROR_BYTES
-            parts: list[bytes] = []
-            got = 0
-            for chunk in response.iter_bytes():
-                parts.append(chunk)
-                got += len(chunk)
-                if got > cap:
-                    return BulkAnswer(response.status_code, response.headers, b"".join(parts)[:cap], cut_at=cap)
-            return BulkAnswer(response.status_code, response.headers, b"".join(parts))
+            chunks = response.iter_bytes()  # as they arrive (never empty): the size asked for is ignored
+            content, cut_at = read_capped(
+                lambda _size: next(chunks, b""), limit if response.is_success else MAX_ERROR_BYTES
+            )
+            return BulkAnswer(response.status_code, response.headers, content, cut_at=cut_at)
 
     def locator_for(self, index_hash: bytes) -> str:
         """The locator the service gives the file whose ``K_f**`` is ``index_hash``."""

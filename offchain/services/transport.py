@@ -34,7 +34,7 @@ import httpx
 from offchain.errors import InvalidInputError
 from offchain.validation import parse_json
 
-__all__ = ["IDLE_LIMIT_S", "MAX_ERROR_BYTES", "BulkAnswer", "BulkTransport"]
+__all__ = ["IDLE_LIMIT_S", "MAX_ERROR_BYTES", "BulkAnswer", "BulkTransport", "read_capped"]
 
 #: Longest idle time after which a pooled connection is not reused (the service closes its idle
 #: connections after 5 s: reusing one it is closing would fail the request).
@@ -225,16 +225,34 @@ class BulkTransport:
         report = on_chunk if success else None
         if report is None and framed is not None:  # framed within the limit: one read
             return BulkAnswer(response.status, answer_headers, response.read())
-        parts: list[bytes] = []
-        got = 0
-        while chunk := response.read(_SLICE_BYTES if limit is None else min(_SLICE_BYTES, limit - got + 1)):
-            parts.append(chunk)
-            got += len(chunk)
-            if limit is not None and got > limit:
-                return BulkAnswer(response.status, answer_headers, b"".join(parts)[:limit], cut_at=limit)
-            if report is not None:
-                report(len(chunk), length)
-        return BulkAnswer(response.status, answer_headers, b"".join(parts))
+        content, cut_at = read_capped(response.read, limit, report=report, total=length)
+        return BulkAnswer(response.status, answer_headers, content, cut_at=cut_at)
+
+
+def read_capped(
+    read: Callable[[int], bytes],
+    limit: int | None,
+    *,
+    report: Callable[[int, int | None], None] | None = None,
+    total: int | None = None,
+) -> tuple[bytes, int | None]:
+    """A body read by ``read(size)`` until it returns ``b""``, but never more than ``limit``
+    bytes (``None``: no limit): each read asks for at most one byte past what the limit leaves.
+    ``report(chunk_bytes, total)`` is called for each chunk within the limit (a progress bar).
+
+    Returns:
+        The body, or its first ``limit`` bytes, and ``limit`` if the body was longer (else ``None``).
+    """
+    parts: list[bytes] = []
+    got = 0
+    while chunk := read(_SLICE_BYTES if limit is None else min(_SLICE_BYTES, limit - got + 1)):
+        parts.append(chunk)
+        got += len(chunk)
+        if limit is not None and got > limit:
+            return b"".join(parts)[:limit], limit
+        if report is not None:
+            report(len(chunk), total)
+    return b"".join(parts), None
 
 
 def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
